@@ -1,0 +1,192 @@
+"""The ``kefu`` command: init, serve, migrate, user add.
+
+Exit codes: 0 done, 1 the operation failed (file exists, user exists, database down),
+2 bad usage or configuration — so scripts and service managers can tell them apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import importlib
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from kefu import __version__
+from kefu.config import ConfigError, Settings, load_settings, starter_config
+
+DEFAULT_CONFIG = Path("kefu.toml")
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class _Fail(Exception):
+    """Stop the command: print ``kefu: <message>`` and exit with ``code``."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _config_path(args: argparse.Namespace) -> Path | None:
+    """``--config``, else ``KEFU_CONFIG`` (read by load_settings), else ./kefu.toml if any."""
+    if args.config is not None:
+        return Path(args.config)
+    if os.environ.get("KEFU_CONFIG") or not DEFAULT_CONFIG.exists():
+        return None
+    return DEFAULT_CONFIG
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return load_settings(_config_path(args))
+    except ConfigError as exc:
+        raise _Fail(f"config error: {exc}", 2) from None
+
+
+def _setup_logging(level: str) -> None:
+    logging.basicConfig(level=getattr(logging, level, logging.INFO), format=LOG_FORMAT)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # chatty at INFO
+
+
+def _open_store(settings: Settings):  # type: ignore[no-untyped-def]
+    """The configured store, migrated; database trouble becomes a one-line failure."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from kefu.store import Store
+
+    try:
+        store = Store(settings.db_url)
+        store.migrate()
+    except SQLAlchemyError as exc:
+        raise _Fail(f"database error: {exc.__class__.__name__}: {exc.args[0] if exc.args else exc}")
+    return store
+
+
+def _safe_url(url: str) -> str:
+    from kefu.store.engine import normalise_url
+
+    return normalise_url(url).render_as_string(hide_password=True)
+
+
+# ------------------------------------------------------------------ commands
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = Path(args.config or os.environ.get("KEFU_CONFIG") or DEFAULT_CONFIG)
+    if path.exists() and not args.force:
+        raise _Fail(f"{path} exists; use --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # 0600: the file holds SIP passwords
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(starter_config(demo=args.demo))
+    os.chmod(path, 0o600)
+    print(f"kefu: wrote {path}")
+    print(f"next: kefu user add admin --role admin --config {path}; kefu serve --config {path}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _setup_logging(settings.log_level)
+    app = importlib.import_module("kefu.app")   # lazily: the PBX stack is heavy
+    app.run(settings)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _setup_logging(settings.log_level)
+    store = _open_store(settings)
+    store.close()
+    print(f"kefu: database {_safe_url(settings.db_url)} is up to date")
+    return 0
+
+
+def _ask_password() -> str:
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise _Fail("passwords do not match")
+    return first
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from kefu.store import Conflict, Invalid
+
+    settings = _settings(args)
+    _setup_logging(settings.log_level)
+    password = args.password if args.password is not None else _ask_password()
+    store = _open_store(settings)
+    try:
+        user = store.create_user(args.username, password, args.role, args.display_name)
+    except Conflict as exc:
+        raise _Fail(str(exc)) from None
+    except Invalid as exc:
+        raise _Fail(str(exc), 2) from None
+    finally:
+        store.close()
+    print(f"kefu: created user {user.username} ({user.role})")
+    return 0
+
+
+# ------------------------------------------------------------------ parser
+
+def build_parser() -> argparse.ArgumentParser:
+    from kefu.store import ROLES
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", "-c", metavar="PATH",
+                        help="config file (default: $KEFU_CONFIG, else ./kefu.toml if present)")
+
+    parser = argparse.ArgumentParser(prog="kefu", description="kefu contact centre / SIP PBX")
+    parser.add_argument("--version", action="version", version=f"kefu {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("init", parents=[common], help="write a starter config file")
+    p.add_argument("--force", action="store_true", help="overwrite an existing file")
+    p.add_argument("--demo", action="store_true",
+                   help="guessable demo passwords (demo1001pw…) instead of random ones")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("serve", parents=[common], help="run the PBX and the HTTP API")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
+    p.set_defaults(func=cmd_migrate)
+
+    users = sub.add_parser("user", help="manage web users")
+    users_sub = users.add_subparsers(dest="user_command", metavar="ACTION")
+    p = users_sub.add_parser("add", parents=[common], help="create a web user")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--password", help="(default: prompt; a command line is visible to ps)")
+    p.add_argument("--display-name", default="")
+    p.set_defaults(func=cmd_user_add)
+    users.set_defaults(func=lambda _a: _usage(users))
+    return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None:
+        return _usage(parser)
+    try:
+        return func(args)
+    except _Fail as exc:
+        print(f"kefu: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

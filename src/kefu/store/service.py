@@ -1,0 +1,385 @@
+"""The store service: kefu's only way into the database.
+
+Every method is one transaction (all or nothing) and returns plain dataclasses.  Methods are
+synchronous and thread-safe; asyncio callers run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from kefu.bus import Event
+from kefu.config import EXTENSION_NUMBER_LEN, MIN_EXTENSION_PASSWORD, ExtensionConfig
+
+from .cdr import cdr_from_events
+from .credentials import default_hasher, ha1, new_token, token_digest
+from .engine import WRITE_OPTION, make_engine
+from .errors import Conflict, Invalid, NotFound
+from .models import ApiTokenRow, CallEventRow, CallRow, ExtensionRow, UserRow
+from .records import ROLES, Cdr, Extension, User
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+DEFAULT_TOKEN_TTL = 12 * 3600.0
+MIN_USER_PASSWORD = 8
+MAX_USERNAME = 64
+MAX_DISPLAY_NAME = 128
+_MIGRATE_LOCK = 0x6B656675  # "kefu": pg advisory lock key serialising migrations
+
+
+def _check_number(number: str) -> None:
+    lo, hi = EXTENSION_NUMBER_LEN
+    if not (isinstance(number, str) and number.isascii() and number.isdigit()
+            and lo <= len(number) <= hi):
+        raise Invalid(f"extension number must be {lo}-{hi} digits, got {number!r}")
+
+
+def _check_sip_password(password: str) -> None:
+    if not isinstance(password, str) or len(password) < MIN_EXTENSION_PASSWORD:
+        raise Invalid(f"extension password must be at least {MIN_EXTENSION_PASSWORD} characters")
+
+
+def _check_display_name(name: str) -> None:
+    if not isinstance(name, str) or len(name) > MAX_DISPLAY_NAME:
+        raise Invalid(f"display name must be a string of at most {MAX_DISPLAY_NAME} characters")
+
+
+def _extension(row: ExtensionRow) -> Extension:
+    return Extension(number=row.number, display_name=row.display_name, ha1_md5=row.ha1_md5,
+                     ha1_sha256=row.ha1_sha256, enabled=row.enabled, realm=row.realm,
+                     created_at=row.created_at, updated_at=row.updated_at)
+
+
+def _user(row: UserRow) -> User:
+    return User(id=row.id, username=row.username, display_name=row.display_name,
+                role=row.role, created_at=row.created_at)
+
+
+def _cdr(row: CallRow) -> Cdr:
+    return Cdr(**{name: getattr(row, name) for name in Cdr.__dataclass_fields__})
+
+
+class Store:
+    """Extensions, users and tokens, the call event log and CDRs, on SQLite or PostgreSQL.
+
+    ``hasher`` exists for tests (cheap argon2 parameters); production uses the default.
+    """
+
+    def __init__(self, url: str, *, hasher: PasswordHasher | None = None) -> None:
+        self._engine = make_engine(url)
+        self._read = sessionmaker(self._engine, expire_on_commit=False)
+        self._write = sessionmaker(self._engine.execution_options(**{WRITE_OPTION: True}),
+                                   expire_on_commit=False)
+        self._hasher = hasher or default_hasher()
+        self._dummy_hash: str | None = None
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (idempotent)."""
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with self._engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
+            if self.dialect == "postgresql":  # two nodes starting at once take turns
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK})
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            with self._engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return True
+        except Exception as exc:  # any driver error means "not reachable"
+            log.warning("database ping failed: %s", exc)
+            return False
+
+    @contextmanager
+    def _tx(self, write: bool = True) -> Iterator[Session]:
+        maker = self._write if write else self._read
+        with maker.begin() as session:
+            yield session
+
+    def _insert(self, table: Any) -> Any:
+        """The dialect's INSERT, which has ``on_conflict_do_*`` on both backends."""
+        return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    # ------------------------------------------------------------------ extensions
+
+    def create_extension(self, number: str, password: str, display_name: str,
+                         realm: str) -> Extension:
+        """Add an extension; raises :class:`Conflict` when the number exists."""
+        _check_number(number)
+        _check_sip_password(password)
+        _check_display_name(display_name)
+        now = time.time()
+        row = ExtensionRow(number=number, display_name=display_name, realm=realm,
+                           ha1_md5=ha1(number, realm, password, "MD5"),
+                           ha1_sha256=ha1(number, realm, password, "SHA-256"),
+                           enabled=True, created_at=now, updated_at=now)
+        try:
+            with self._tx() as s:
+                s.add(row)
+                s.flush()
+                return _extension(row)
+        except IntegrityError:
+            raise Conflict(f"extension {number} already exists") from None
+
+    def get_extension(self, number: str) -> Extension | None:
+        with self._tx(write=False) as s:
+            row = s.scalar(select(ExtensionRow).where(ExtensionRow.number == number))
+            return _extension(row) if row else None
+
+    def list_extensions(self) -> list[Extension]:
+        with self._tx(write=False) as s:
+            rows = s.scalars(select(ExtensionRow).order_by(ExtensionRow.number))
+            return [_extension(r) for r in rows]
+
+    def update_extension(self, number: str, *, password: str | None = None,
+                         display_name: str | None = None, enabled: bool | None = None,
+                         realm: str | None = None) -> Extension:
+        """Change the given fields; a new password needs the ``realm`` for its HA1s."""
+        if password is not None:
+            _check_sip_password(password)
+            if not realm:
+                raise Invalid("a new extension password needs the digest realm")
+        if display_name is not None:
+            _check_display_name(display_name)
+        with self._tx() as s:
+            row = s.scalar(select(ExtensionRow).where(ExtensionRow.number == number))
+            if row is None:
+                raise NotFound(f"extension {number} does not exist")
+            if password is not None and realm:
+                row.realm = realm
+                row.ha1_md5 = ha1(number, realm, password, "MD5")
+                row.ha1_sha256 = ha1(number, realm, password, "SHA-256")
+            if display_name is not None:
+                row.display_name = display_name
+            if enabled is not None:
+                row.enabled = bool(enabled)
+            row.updated_at = time.time()
+            s.flush()
+            return _extension(row)
+
+    def delete_extension(self, number: str) -> bool:
+        """True when an extension was deleted, False when there was none."""
+        with self._tx() as s:
+            result = s.execute(delete(ExtensionRow).where(ExtensionRow.number == number))
+            return bool(result.rowcount)
+
+    def seed_extensions(self, configs: Iterable[ExtensionConfig], realm: str) -> list[str]:
+        """Create the configured extensions that are missing; returns the numbers created.
+
+        Existing extensions are never overwritten: once created, the web API owns them.
+        """
+        configs = list(configs)
+        for cfg in configs:
+            _check_number(cfg.number)
+            _check_sip_password(cfg.password)
+            _check_display_name(cfg.display_name)
+        now = time.time()
+        created: list[str] = []
+        with self._tx() as s:
+            for cfg in configs:
+                stmt = self._insert(ExtensionRow.__table__).values(
+                    number=cfg.number, display_name=cfg.display_name, realm=realm,
+                    ha1_md5=ha1(cfg.number, realm, cfg.password, "MD5"),
+                    ha1_sha256=ha1(cfg.number, realm, cfg.password, "SHA-256"),
+                    enabled=True, created_at=now, updated_at=now,
+                ).on_conflict_do_nothing(index_elements=["number"]).returning(
+                    ExtensionRow.__table__.c.number)
+                # rowcount is -1 with RETURNING on psycopg; a returned row means inserted
+                if s.execute(stmt).first() is not None:
+                    created.append(cfg.number)
+        if created:
+            log.info("created extensions from config: %s", ", ".join(created))
+        return created
+
+    # ------------------------------------------------------------------ users and tokens
+
+    def create_user(self, username: str, password: str, role: str,
+                    display_name: str = "") -> User:
+        """Add a web user; raises :class:`Conflict` when the username is taken."""
+        if not (isinstance(username, str) and 0 < len(username) <= MAX_USERNAME
+                and username.strip() == username):
+            raise Invalid(f"username must be 1-{MAX_USERNAME} characters without outer spaces")
+        if role not in ROLES:
+            raise Invalid(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+        if not isinstance(password, str) or len(password) < MIN_USER_PASSWORD:
+            raise Invalid(f"password must be at least {MIN_USER_PASSWORD} characters")
+        _check_display_name(display_name)
+        row = UserRow(username=username, display_name=display_name, role=role,
+                      password_hash=self._hasher.hash(password), created_at=time.time())
+        try:
+            with self._tx() as s:
+                s.add(row)
+                s.flush()
+                return _user(row)
+        except IntegrityError:
+            raise Conflict(f"user {username} already exists") from None
+
+    def list_users(self) -> list[User]:
+        with self._tx(write=False) as s:
+            return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
+
+    def get_user(self, user_id: int) -> User | None:
+        with self._tx(write=False) as s:
+            row = s.get(UserRow, user_id)
+            return _user(row) if row else None
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The user when the password matches, else None; upgrades outdated hashes.
+
+        The slow argon2 check runs outside any transaction, and an unknown username costs
+        the same time as a wrong password, so timing does not reveal who exists.
+        """
+        with self._tx(write=False) as s:
+            row = s.scalar(select(UserRow).where(UserRow.username == username))
+            user, stored = (_user(row), row.password_hash) if row else (None, None)
+        if stored is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = self._hasher.hash("kefu-no-such-user")
+            stored = self._dummy_hash
+        try:
+            self._hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        if user is None:
+            return None
+        if self._hasher.check_needs_rehash(stored):
+            with self._tx() as s:
+                row = s.get(UserRow, user.id)
+                if row is not None and row.password_hash == stored:
+                    row.password_hash = self._hasher.hash(password)
+        return user
+
+    def issue_token(self, user_id: int, ttl_s: float = DEFAULT_TOKEN_TTL, *,
+                    now: float | None = None) -> str:
+        """A new bearer token for the user, valid ``ttl_s`` seconds from ``now``.
+
+        Only its SHA-256 is stored.  Expired tokens of every user are purged on the way.
+        """
+        if ttl_s <= 0:
+            raise Invalid("token lifetime must be positive")
+        now = time.time() if now is None else now
+        token = new_token()
+        with self._tx() as s:
+            if s.get(UserRow, user_id) is None:
+                raise NotFound(f"user {user_id} does not exist")
+            s.execute(delete(ApiTokenRow).where(ApiTokenRow.expires_at <= now))
+            s.add(ApiTokenRow(token_sha256=token_digest(token), user_id=user_id,
+                              created_at=now, expires_at=now + ttl_s))
+        return token
+
+    def user_for_token(self, token: str, *, now: float | None = None) -> User | None:
+        """The token's user, or None when unknown, revoked or expired."""
+        now = time.time() if now is None else now
+        with self._tx(write=False) as s:
+            row = s.scalar(
+                select(UserRow).join(ApiTokenRow, ApiTokenRow.user_id == UserRow.id)
+                .where(ApiTokenRow.token_sha256 == token_digest(token),
+                       ApiTokenRow.expires_at > now))
+            return _user(row) if row else None
+
+    def revoke_token(self, token: str) -> bool:
+        """True when the token existed (expired or not) and is now gone."""
+        with self._tx() as s:
+            result = s.execute(delete(ApiTokenRow)
+                               .where(ApiTokenRow.token_sha256 == token_digest(token)))
+            return bool(result.rowcount)
+
+    # ------------------------------------------------------------------ event log
+
+    def append_event(self, event: Event) -> int:
+        """Append one event to the log; returns its sequence number."""
+        try:
+            json.dumps(event.data)
+        except (TypeError, ValueError) as exc:
+            raise Invalid(f"event data is not JSON: {exc}") from None
+        row = CallEventRow(ts=float(event.ts), call_id=event.call_id, type=event.type,
+                           data=dict(event.data))
+        with self._tx() as s:
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def events_for_call(self, call_id: str) -> list[Event]:
+        """The call's events in the order they were appended."""
+        with self._tx(write=False) as s:
+            rows = s.scalars(select(CallEventRow).where(CallEventRow.call_id == call_id)
+                             .order_by(CallEventRow.id))
+            return [Event(type=r.type, call_id=r.call_id, data=dict(r.data or {}), ts=r.ts)
+                    for r in rows]
+
+    # ------------------------------------------------------------------ CDRs
+
+    def derive_cdr(self, call_id: str) -> Cdr | None:
+        """Rebuild the call's CDR from its events and save it; None without ``call.started``.
+
+        Idempotent: call it after every event of interest, or again after a crash.
+        """
+        events = self.events_for_call(call_id)
+        if not any(e.type == "call.started" for e in events):
+            return None
+        cdr = cdr_from_events(events)
+        values = asdict(cdr)
+        stmt = self._insert(CallRow.__table__).values(**values)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["call_id"],
+            set_={k: v for k, v in values.items() if k != "call_id"})
+        with self._tx() as s:
+            s.execute(stmt)
+        return cdr
+
+    def get_call(self, call_id: str) -> Cdr | None:
+        with self._tx(write=False) as s:
+            row = s.get(CallRow, call_id)
+            return _cdr(row) if row else None
+
+    def list_calls(self, number: str | None = None, since: float | None = None,
+                   until: float | None = None, limit: int = 50,
+                   offset: int = 0) -> tuple[list[Cdr], int]:
+        """CDRs newest first, and how many match in all.
+
+        ``number`` matches caller or callee; ``since <= start_ts < until``.
+        """
+        if limit < 1 or offset < 0:
+            raise Invalid("limit must be >= 1 and offset >= 0")
+        where = []
+        if number:
+            where.append(or_(CallRow.caller == number, CallRow.callee == number))
+        if since is not None:
+            where.append(CallRow.start_ts >= since)
+        if until is not None:
+            where.append(CallRow.start_ts < until)
+        with self._tx(write=False) as s:
+            total = s.scalar(select(func.count()).select_from(CallRow).where(*where)) or 0
+            rows = s.scalars(select(CallRow).where(*where)
+                             .order_by(CallRow.start_ts.desc(), CallRow.call_id.desc())
+                             .limit(limit).offset(offset))
+            return [_cdr(r) for r in rows], int(total)

@@ -1,0 +1,48 @@
+"""The FastAPI application factory.
+
+Store errors become HTTP answers here, once, so routes stay straight-line code; validation
+errors are stripped of the offending input so a rejected password is never echoed back.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from kefu import __version__
+from kefu.store import Conflict, Invalid, NotFound
+
+from .context import AppContext
+from .routers import auth, calls, extensions, health, users
+
+API_PREFIX = "/api/v1"
+
+
+def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+              for e in exc.errors()]
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _store_error(status_code: int):  # type: ignore[no-untyped-def]
+    def handler(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=status_code)
+    return handler
+
+
+def create_app(ctx: AppContext) -> FastAPI:
+    """The HTTP API over ``ctx``'s services; OpenAPI UI at ``/docs``."""
+    app = FastAPI(title="kefu", version=__version__, docs_url="/docs",
+                  openapi_url=f"{API_PREFIX}/openapi.json",
+                  description="kefu contact centre API. Log in at /api/v1/auth/login, then "
+                              "send `Authorization: Bearer <token>`.")
+    app.state.ctx = ctx
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Conflict, _store_error(409))
+    app.add_exception_handler(NotFound, _store_error(404))
+    app.add_exception_handler(Invalid, _store_error(422))
+    for module in (health, auth, calls, extensions, users):
+        app.include_router(module.router, prefix=API_PREFIX)
+    return app

@@ -1,0 +1,24 @@
+"""What the web layer needs from the rest of kefu, handed in by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from kefu.bus import Bus
+from kefu.config import Settings
+from kefu.store import Store
+
+
+@dataclass
+class AppContext:
+    """Services for the HTTP API.
+
+    ``status`` returns live PBX figures (registrations, active calls) for ``/health``; it is
+    called on the event loop thread, where the switch and registrar state live.
+    """
+
+    settings: Settings
+    store: Store
+    bus: Bus
+    status: Callable[[], dict[str, Any]] | None = None

@@ -1,0 +1,73 @@
+"""FastAPI dependencies: the services out of the app's context, and bearer-token auth.
+
+Routes declare what they need (``Depends(require_roles("admin"))``) instead of reaching
+for globals, so tests build an app around any store and bus.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Callable
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from kefu.bus import Bus
+from kefu.store import ROLES, Store, User
+
+from .context import AppContext
+
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/login")
+
+
+def get_ctx(request: Request) -> AppContext:
+    return request.app.state.ctx
+
+
+def get_store(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Store:
+    return ctx.store
+
+
+def get_bus(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Bus:
+    return ctx.bus
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+BusDep = Annotated[Bus, Depends(get_bus)]
+CtxDep = Annotated[AppContext, Depends(get_ctx)]
+
+
+def _unauthorized(reason: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, reason,
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+def bearer_token(
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> str:
+    """The request's bearer token as sent (401 when there is none); not yet checked."""
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise _unauthorized("missing bearer token")
+    return creds.credentials
+
+
+def current_user(store: StoreDep, token: Annotated[str, Depends(bearer_token)]) -> User:
+    """The token's user (401 when the token is unknown, revoked or expired)."""
+    user = store.user_for_token(token)
+    if user is None:
+        raise _unauthorized("invalid or expired token")
+    return user
+
+
+def require_roles(*roles: str) -> Callable[..., User]:
+    """A dependency that yields the caller when their role is one of ``roles``, else 403."""
+    unknown = set(roles) - set(ROLES)
+    if not roles or unknown:
+        raise ValueError(f"require_roles needs known roles, got {roles!r}")
+
+    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
+        if user.role not in roles:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"requires role {' or '.join(roles)}; you are {user.role}")
+        return user
+
+    return dependency

@@ -1,0 +1,73 @@
+"""A migrated Store per test, on SQLite (temp file) and on PostgreSQL (fresh schema).
+
+PostgreSQL comes from ``KEFU_TEST_POSTGRES_URL``.  It is skipped only when the server is
+unreachable outside CI; with ``CI`` set an unreachable server fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from functools import cache
+
+import pytest
+import sqlalchemy as sa
+
+from kefu.store import Store
+from kefu.store.engine import normalise_url
+
+PG_URL = os.environ.get("KEFU_TEST_POSTGRES_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@cache
+def _pg_problem() -> str | None:
+    engine = sa.create_engine(normalise_url(PG_URL), connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        return None
+    except Exception as exc:
+        return f"PostgreSQL at {PG_URL} unreachable: {exc}"
+    finally:
+        engine.dispose()
+
+
+def require_postgres() -> None:
+    problem = _pg_problem()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem + " (CI is set: PostgreSQL tests must run)")
+        pytest.skip(problem)
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A URL whose search_path is a new, empty schema, dropped afterwards."""
+    require_postgres()
+    schema = f"kefu_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(normalise_url(PG_URL))
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    base = normalise_url(PG_URL)
+    yield base.update_query_dict({"options": f"-csearch_path={schema}"}) \
+              .render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'kefu.db'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture
+def store(db_url: str, fast_hasher) -> Iterator[Store]:  # type: ignore[no-untyped-def]
+    s = Store(db_url, hasher=fast_hasher)
+    s.migrate()
+    yield s
+    s.close()

@@ -1,0 +1,115 @@
+"""The kefu command line: init, serve (config errors), user add, migrate."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from kefu.cli import main
+from kefu.config import Settings
+from kefu.store import Store
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith("KEFU_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "etc" / "kefu.toml"
+    assert main(["init", "--config", str(path)]) == 0
+    return path
+
+
+def test_init_writes_private_starter_config(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    config = tmp_path / "new" / "kefu.toml"
+    assert main(["init", "--config", str(config)]) == 0
+    assert f"wrote {config}" in capsys.readouterr().out
+    assert 'number = "1001"' in config.read_text()
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+
+
+def test_init_refuses_to_overwrite(config: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    config.write_text("# mine\n")
+    assert main(["init", "--config", str(config)]) == 1
+    assert "exists; use --force" in capsys.readouterr().err
+    assert config.read_text() == "# mine\n"
+    assert main(["init", "--config", str(config), "--force", "--demo"]) == 0
+    assert 'password = "demo1001pw"' in config.read_text()
+
+
+def test_init_default_path(tmp_path: Path) -> None:
+    assert main(["init"]) == 0
+    assert (tmp_path / "kefu.toml").exists()
+
+
+def test_serve_config_error_exits_2(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[sip]\nport = "abc"\n')
+    assert main(["serve", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "kefu: config error: sip.port: must be an integer 1-65535, got 'abc'"
+
+
+def test_serve_runs_app_with_settings(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Settings] = []
+    fake = types.ModuleType("kefu.app")
+    fake.run = seen.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "kefu.app", fake)
+    monkeypatch.setenv("KEFU_SIP_PORT", "5099")
+    assert main(["serve", "--config", str(config)]) == 0
+    assert len(seen) == 1 and seen[0].sip.port == 5099 and len(seen[0].extensions) == 5
+
+
+def test_user_add_and_migrate(config: Path, capsys, fast_hasher) -> None:  # type: ignore[no-untyped-def]
+    assert main(["migrate", "--config", str(config)]) == 0
+    assert "up to date" in capsys.readouterr().out
+    assert main(["user", "add", "root", "--role", "admin", "--password", "long-enough",
+                 "--config", str(config)]) == 0
+    assert "created user root (admin)" in capsys.readouterr().out
+    db = config.parent / "data" / "kefu.db"
+    store = Store(f"sqlite:///{db}")
+    try:
+        user = store.authenticate("root", "long-enough")
+        assert user is not None and user.role == "admin"
+    finally:
+        store.close()
+    assert main(["user", "add", "root", "--role", "qa", "--password", "long-enough",
+                 "--config", str(config)]) == 1
+    assert "already exists" in capsys.readouterr().err
+    assert main(["user", "add", "bob", "--role", "qa", "--password", "short",
+                 "--config", str(config)]) == 2
+
+
+def test_user_add_prompts(config: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    answers = iter(["typed-secret", "typed-secret", "one-secret", "other-secret"])
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": next(answers))
+    assert main(["user", "add", "ann", "--role", "agent", "--config", str(config)]) == 0
+    assert main(["user", "add", "ben", "--role", "agent", "--config", str(config)]) == 1
+    assert "do not match" in capsys.readouterr().err
+
+
+def test_user_add_bad_role_is_usage_error(config: Path) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["user", "add", "x", "--role", "god", "--config", str(config)])
+    assert info.value.code == 2
+
+
+def test_console_script_reports_config_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[rtp]\nport_min = 5\nport_max = 4\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KEFU_")}
+    proc = subprocess.run([sys.executable, "-m", "kefu.cli", "serve", "--config", str(bad)],
+                          capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("kefu: config error: rtp.port_min: must be less than")

@@ -1,0 +1,46 @@
+"""A FastAPI app over a real SQLite store, with one logged-in user per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kefu.bus import Event, LocalBus
+from kefu.config import Settings
+from kefu.store import ROLES, Store
+from kefu.web import AppContext, create_app
+
+PASSWORD = "password-123"
+
+
+@dataclass
+class Api:
+    client: TestClient
+    store: Store
+    ctx: AppContext
+    events: list[Event] = field(default_factory=list)
+    password: str = PASSWORD          # every role's user has this password
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def as_(self, role: str) -> dict[str, str]:
+        """Authorization header of the user whose role (and username) is ``role``."""
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@pytest.fixture
+def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
+    store = Store(f"sqlite:///{tmp_path / 'kefu.db'}", hasher=fast_hasher)
+    store.migrate()
+    bus = LocalBus()
+    ctx = AppContext(settings=Settings(data_dir=tmp_path), store=store, bus=bus)
+    api = Api(TestClient(create_app(ctx)), store, ctx)
+    bus.subscribe(api.events.append)
+    for role in ROLES:
+        user = store.create_user(role, PASSWORD, role)
+        api.tokens[role] = store.issue_token(user.id)
+    with api.client:
+        yield api
+    store.close()

@@ -1,0 +1,53 @@
+"""/users: admin only; created users can log in; passwords write-only."""
+
+from __future__ import annotations
+
+import pytest
+
+URL = "/api/v1/users"
+
+
+def test_list_as_admin(api) -> None:  # type: ignore[no-untyped-def]
+    r = api.client.get(URL, headers=api.as_("admin"))
+    assert r.status_code == 200
+    assert sorted(u["username"] for u in r.json()) == ["admin", "agent", "qa", "supervisor"]
+    assert all("password" not in str(u) for u in r.json())
+
+
+def test_create_then_login(api) -> None:  # type: ignore[no-untyped-def]
+    body = {"username": "li.wei", "password": "a-long-pass", "role": "agent",
+            "display_name": "李伟"}
+    r = api.client.post(URL, json=body, headers=api.as_("admin"))
+    assert r.status_code == 201
+    assert r.json()["username"] == "li.wei" and r.json()["display_name"] == "李伟"
+    assert "a-long-pass" not in r.text
+    login = api.client.post("/api/v1/auth/login",
+                            json={"username": "li.wei", "password": "a-long-pass"})
+    assert login.status_code == 200 and login.json()["role"] == "agent"
+
+
+@pytest.mark.parametrize("role", ["supervisor", "agent", "qa"])
+def test_refused_for_non_admins(api, role: str) -> None:  # type: ignore[no-untyped-def]
+    assert api.client.get(URL, headers=api.as_(role)).status_code == 403
+    body = {"username": "x", "password": "a-long-pass", "role": "admin"}
+    assert api.client.post(URL, json=body, headers=api.as_(role)).status_code == 403
+
+
+def test_duplicate_is_409(api) -> None:  # type: ignore[no-untyped-def]
+    body = {"username": "qa", "password": "a-long-pass", "role": "qa"}
+    assert api.client.post(URL, json=body, headers=api.as_("admin")).status_code == 409
+
+
+@pytest.mark.parametrize("body", [
+    {"username": "bob", "password": "a-long-pass", "role": "root"},
+    {"username": "bob", "password": "Pw-12ab", "role": "agent"},
+    {"username": "bob smith", "password": "a-long-pass", "role": "agent"},
+    {"username": "", "password": "a-long-pass", "role": "agent"},
+    {"username": "bob", "role": "agent"},
+    {"username": "bob", "password": "a-long-pass", "role": "agent", "is_admin": True},
+])
+def test_bad_bodies(api, body: dict) -> None:  # type: ignore[no-untyped-def]
+    r = api.client.post(URL, json=body, headers=api.as_("admin"))
+    assert r.status_code == 422
+    if "password" in body:
+        assert body["password"] not in r.text
