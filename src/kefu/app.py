@@ -1,0 +1,135 @@
+"""The composition root: builds every service from the settings and runs them.
+
+Order matters: the store (migrated, seeded) first, then the bus and event log, the
+media engine, the switch and the SIP server, and the HTTP API last.  Shutdown runs
+the other way round so that no event is lost and every port is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+from kefu import __version__
+from kefu.bus import Event, LocalBus
+from kefu.config import Settings
+from kefu.cti.switch import Switch
+from kefu.eventlog import EventLog
+from kefu.media import MediaEngine
+from kefu.sip.server import SipServer
+from kefu.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Directory:
+    """Extension look-ups for SIP auth and routing, cached until an extension changes.
+
+    Read from the sippy thread and the asyncio loop; a dict swap is atomic enough.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._cache: dict[str, Any] = {}
+
+    def __call__(self, number: str):
+        if number not in self._cache:
+            self._cache[number] = self.store.get_extension(number)
+        return self._cache[number]
+
+    def invalidate(self, _event: Event | None = None) -> None:
+        self._cache = {}
+
+
+@dataclass
+class Kefu:
+    """Every running service, for the CLI and for tests that run kefu in-process."""
+
+    settings: Settings
+    store: Store
+    bus: LocalBus
+    eventlog: EventLog
+    media: MediaEngine
+    sip: SipServer
+    switch: Switch
+    directory: Directory
+
+    def status(self) -> dict:
+        return {
+            "sip": {"registrations": self.sip.locations.count(),
+                    "bad_requests": self.sip.bad_requests + self.sip.bad_messages},
+            "calls": {"active": self.switch.active_calls()},
+            "media": {"ports_in_use": self.media.ports_in_use},
+            "tasks": len(asyncio.all_tasks()),
+        }
+
+
+async def start(settings: Settings) -> Kefu:
+    loop = asyncio.get_running_loop()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.recordings_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.db_url)
+    store.migrate()
+    store.seed_extensions(settings.extensions, settings.sip.realm)
+    bus = LocalBus(loop)
+    eventlog = EventLog(store, bus)
+    eventlog.start()
+    directory = Directory(store)
+    bus.subscribe(directory.invalidate, prefix="extension.")
+    media = MediaEngine(settings.rtp.host, settings.rtp.port_min, settings.rtp.port_max)
+    await media.start()
+
+    def notify(type_: str, aor: str, data: dict) -> None:
+        bus.publish(Event(type=type_, data={"extension": aor, **data}))
+
+    sip = SipServer(settings.sip, directory, handler=None, notify=notify)  # type: ignore[arg-type]
+    switch = Switch(settings, sip, media, bus, directory)
+    sip.handler = switch
+    sip.start(loop)
+    return Kefu(settings, store, bus, eventlog, media, sip, switch, directory)
+
+
+async def stop(k: Kefu) -> None:
+    await k.switch.hangup_all()
+    k.sip.stop()
+    await k.media.stop()
+    await k.eventlog.drain()
+    await k.eventlog.stop()
+    k.store.close()
+
+
+async def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from kefu.web import AppContext, create_app
+
+    k = await start(settings)
+    app = create_app(AppContext(settings=settings, store=k.store, bus=k.bus, status=k.status))
+    config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
+                            log_level=settings.log_level.lower(), loop="none", lifespan="on",
+                            access_log=False)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # we own the signals
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    web = asyncio.create_task(server.serve())
+    log.info("kefu %s ready: SIP %s:%d, HTTP http://%s:%d", __version__, settings.sip.host,
+             settings.sip.port, settings.http.host, settings.http.port)
+    done, _ = await asyncio.wait([web, asyncio.create_task(stopping.wait())],
+                                 return_when=asyncio.FIRST_COMPLETED)
+    log.info("kefu stopping")
+    server.should_exit = True
+    await web
+    await stop(k)
+
+
+def run(settings: Settings) -> None:
+    """Run kefu until SIGINT/SIGTERM, on uvloop."""
+    import uvloop
+
+    uvloop.run(serve(settings))

@@ -1,0 +1,415 @@
+"""The media engine: RTP legs, the routing matrix, players and recorders, one clock.
+
+A single asyncio task ticks every 20 ms against a monotonic deadline (no drift: the
+next deadline is the previous one plus 20 ms, never "now + 20 ms").  Each tick:
+
+1. every leg yields one frame from its jitter buffer (all G.711 payloads of the tick
+   are decoded together, one table lookup per codec), every player one frame;
+2. :func:`~.mixer.mix` computes, for every listener leg and every recorder channel,
+   the clipped sum of its sources in one numpy pass;
+3. every configured leg sends one RTP packet (G.711 legs are encoded together, too);
+   recorders get their two channels; finished players end.
+
+Measured on the project machine (``bench/media_mixer.py``), the kernel's sendto and
+uvloop's per-datagram receive cost dominate; the Python per leg is a few µs per tick.
+
+If the loop stalls, up to 100 ms of ticks are caught up (yielding to the receive path
+between them); a longer stall is skipped and the RTP timestamps jump accordingly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import itertools
+import logging
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import soundfile as sf
+
+from .codecs import FRAME_SAMPLES, FRAME_SECONDS
+from .errors import MediaError
+from .leg import RtpLeg, _LegProtocol
+from .mixer import MixPlan, Source, build_plan, mix
+from .player import Player, load_prompt
+from .recorder import Recorder
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MediaEngine"]
+
+_COUNTERS = ("packets_in", "packets_out", "packets_lost", "late", "concealed", "invalid", "dtmf_in", "dtmf_out")
+
+
+class MediaEngine:
+    MAX_CATCH_UP = 0.1
+    """Seconds of missed ticks that are caught up; beyond that they are skipped."""
+
+    def __init__(self, host: str, port_min: int, port_max: int) -> None:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise MediaError(f"host must be an IP address: {host!r}") from None
+        if not 0 < port_min <= port_max < 65536:
+            raise MediaError(f"bad RTP port range {port_min}-{port_max}")
+        ports = range(port_min + (port_min & 1), port_max + 1, 2)  # even ports: RTP convention
+        if not ports:
+            raise MediaError(f"no even port in {port_min}-{port_max}")
+        self.host = host
+        self.port_min = port_min
+        self.port_max = port_max
+        self._free: deque[int] = deque(ports)  # freed ports go to the back: late reuse
+        self._legs: dict[str, RtpLeg] = {}
+        self._routes: dict[RtpLeg, tuple[Source, ...]] = {}
+        self._players: list[Player] = []
+        self._recorders: list[Recorder] = []
+        self._ids = itertools.count(1)
+        self._task: asyncio.Task[None] | None = None
+        self._io: ThreadPoolExecutor | None = None
+        # the plan, rebuilt only when routing changes
+        self._dirty = True
+        self._plan: MixPlan = build_plan([], 0)
+        self._tick_legs: list[RtpLeg] = []
+        self._tick_players: list[Player] = []
+        self._tick_recs: list[Recorder] = []
+        # stats
+        self.ticks = 0
+        self.late_ticks = 0
+        self.skipped_ticks = 0
+        self.tick_errors = 0
+        self._tick_time = 0.0
+        self._tick_max = 0.0
+        self._gone = dict.fromkeys(_COUNTERS, 0)  # counters of closed legs
+
+    # --------------------------------------------------------------- lifecycle
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        """Start the 20 ms clock (idempotent)."""
+        if self.running:
+            return
+        self._executor()
+        self._task = asyncio.create_task(self._clock(), name="kefu-media-clock")
+
+    async def stop(self) -> None:
+        """Stop the clock, close recorders (flushing them), players and legs."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        for rec in list(self._recorders):
+            try:
+                await rec.close()
+            except MediaError as exc:
+                log.error("%s", exc)
+        for player in list(self._players):
+            player.stop()
+        for leg in list(self._legs.values()):
+            await self.close_leg(leg)
+        if self._io is not None:
+            io, self._io = self._io, None
+            io.shutdown(wait=False)
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._io is None:
+            self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kefu-media-io")
+        return self._io
+
+    # -------------------------------------------------------------------- legs
+    @property
+    def ports_in_use(self) -> int:
+        return len(self._legs)
+
+    @property
+    def legs(self) -> int:
+        return len(self._legs)
+
+    def get_leg(self, leg_id: str) -> RtpLeg | None:
+        return self._legs.get(leg_id)
+
+    async def open_leg(self, name: str = "") -> RtpLeg:
+        """Bind a UDP socket on the next free even port; MediaError when none is left."""
+        loop = asyncio.get_running_loop()
+        last: Exception | None = None
+        for _ in range(len(self._free)):
+            port = self._free.popleft()
+            try:
+                transport, protocol = await loop.create_datagram_endpoint(
+                    _LegProtocol, local_addr=(self.host, port)
+                )
+            except OSError as exc:  # taken by another process: try the next one
+                self._free.append(port)
+                last = exc
+                continue
+            leg_id = f"{name or 'leg'}-{next(self._ids)}"
+            leg = RtpLeg(self, leg_id, name, self.host, port, protocol)
+            self._legs[leg_id] = leg
+            self._dirty = True
+            log.debug("opened %r", leg)
+            return leg
+        raise MediaError(
+            f"no free RTP port in {self.port_min}-{self.port_max} ({len(self._legs)} in use)"
+            + (f": {last}" if last else "")
+        )
+
+    async def close_leg(self, leg: RtpLeg) -> None:
+        """Free the leg's port; drop it from the matrix, recorders and its players."""
+        if self._legs.get(leg.id) is not leg:
+            return
+        del self._legs[leg.id]
+        self._routes.pop(leg, None)
+        for listener, srcs in list(self._routes.items()):
+            if leg in srcs:
+                self._routes[listener] = tuple(s for s in srcs if s is not leg)
+        for rec in self._recorders:
+            rec._forget(leg)
+        for player in list(self._players):
+            if player.listener is leg:
+                player.stop()
+        for key in _COUNTERS:
+            self._gone[key] += self._leg_counter(leg, key)
+        self._dirty = True
+        lost = leg._close()
+        try:
+            await asyncio.wait_for(asyncio.shield(lost), 2.0)
+        except asyncio.TimeoutError:
+            log.warning("socket of %s did not close in time", leg.id)
+        self._free.append(leg.local_port)
+        log.debug("closed %r", leg)
+
+    # ------------------------------------------------------------------ matrix
+    def _check_leg(self, leg: Any) -> None:
+        if not isinstance(leg, RtpLeg) or self._legs.get(leg.id) is not leg:
+            raise MediaError(f"{leg!r} is not an open leg of this engine")
+
+    def _check_sources(self, sources: Iterable[Source]) -> tuple[Source, ...]:
+        srcs = tuple(dict.fromkeys(sources))  # dedupe, keep order
+        for s in srcs:
+            if isinstance(s, RtpLeg):
+                self._check_leg(s)
+            elif isinstance(s, Player):
+                if s not in self._players:
+                    raise MediaError(f"{s!r} is not a live player of this engine")
+            else:
+                raise MediaError(f"{s!r} is not a media source")
+        return srcs
+
+    def set_sources(self, listener: RtpLeg, sources: Iterable[Source]) -> None:
+        """``listener`` hears the sum of ``sources`` (replacing what it heard before).
+
+        A leg hears itself only if listed.  Prompts started with :meth:`play` on the
+        listener are added on top and are not affected.
+        """
+        self._check_leg(listener)
+        self._routes[listener] = self._check_sources(sources)
+        self._dirty = True
+
+    def sources_of(self, listener: RtpLeg) -> tuple[Source, ...]:
+        return self._routes.get(listener, ())
+
+    def bridge(self, a: RtpLeg, b: RtpLeg) -> None:
+        """The two-party matrix: a hears b, b hears a."""
+        self.set_sources(a, (b,))
+        self.set_sources(b, (a,))
+
+    # ----------------------------------------------------- recorders & players
+    def record(self, path: str | Path, left: Iterable[Source], right: Iterable[Source]) -> Recorder:
+        """Stereo 16-bit 8 kHz WAV: left = sum of what ``left`` sends, right likewise."""
+        lsrc = list(self._check_sources(left))
+        rsrc = list(self._check_sources(right))
+        rec = Recorder(Path(path), lsrc, rsrc, self._executor(), self._recorder_closed)
+        self._recorders.append(rec)
+        self._dirty = True
+        return rec
+
+    def _recorder_closed(self, rec: Recorder) -> None:
+        if rec in self._recorders:
+            self._recorders.remove(rec)
+            self._dirty = True
+
+    def play(self, leg: RtpLeg | None, wav_path: str | Path, loop: bool = False) -> Player:
+        """Add a prompt to what ``leg`` hears (``leg=None``: a free source to route yourself).
+
+        The file is decoded and resampled off the loop; ``Player.done`` is set at its end.
+        """
+        if leg is not None:
+            self._check_leg(leg)
+        path = Path(wav_path)
+        try:
+            sf.info(str(path))
+        except Exception as exc:
+            raise MediaError(f"cannot play {path}: {exc}") from exc
+        player = Player(path, loop, leg, self._player_ended)
+        self._players.append(player)
+        self._dirty = True
+        fut = asyncio.get_running_loop().run_in_executor(None, load_prompt, path)
+        fut.add_done_callback(player._loaded)
+        return player
+
+    def _player_ended(self, player: Player) -> None:
+        if player in self._players:
+            self._players.remove(player)
+            for listener, srcs in list(self._routes.items()):
+                if player in srcs:
+                    self._routes[listener] = tuple(s for s in srcs if s is not player)
+            for rec in self._recorders:
+                rec._forget(player)
+            self._dirty = True
+
+    # ------------------------------------------------------------------- stats
+    @staticmethod
+    def _leg_counter(leg: RtpLeg, key: str) -> int:
+        if key == "concealed":
+            return leg._conceal.concealed
+        return int(getattr(leg, key))
+
+    @property
+    def stats(self) -> dict[str, float]:
+        out: dict[str, float] = dict(self._gone)
+        for leg in self._legs.values():
+            for key in _COUNTERS:
+                out[key] += self._leg_counter(leg, key)
+        out.update(
+            legs=len(self._legs),
+            ports_in_use=len(self._legs),
+            players=len(self._players),
+            recorders=len(self._recorders),
+            ticks=self.ticks,
+            late_ticks=self.late_ticks,
+            skipped_ticks=self.skipped_ticks,
+            tick_errors=self.tick_errors,
+            tick_avg_ms=(self._tick_time / self.ticks * 1000) if self.ticks else 0.0,
+            tick_max_ms=self._tick_max * 1000,
+        )
+        return out
+
+    # ------------------------------------------------------------------- clock
+    async def _clock(self) -> None:
+        period = FRAME_SECONDS
+        deadline = time.monotonic() + period
+        while True:
+            delay = deadline - time.monotonic()
+            if delay > 0.001:  # libuv timers are ms-grained: within 1 ms counts as on time
+                await asyncio.sleep(delay)
+                continue
+            if -delay > self.MAX_CATCH_UP:
+                skipped = int(-delay / period)
+                deadline += skipped * period
+                self.skipped_ticks += skipped
+                for leg in self._legs.values():
+                    leg._advance(skipped)
+                log.warning("media clock stalled: skipped %d ticks", skipped)
+            elif -delay > period:
+                self.late_ticks += 1
+            t0 = time.perf_counter()
+            try:
+                self._tick()
+            except Exception:
+                self.tick_errors += 1
+                log.exception("media tick failed")
+            dt = time.perf_counter() - t0
+            self._tick_time += dt
+            if dt > self._tick_max:
+                self._tick_max = dt
+            self.ticks += 1
+            deadline += period
+            if deadline - time.monotonic() <= 0.001:
+                await asyncio.sleep(0)  # behind: catch up, but let queued packets in first
+
+    def _rebuild(self) -> None:
+        legs = list(self._legs.values())
+        players = list(self._players)
+        recs = list(self._recorders)
+        row: dict[Source, int] = {leg: i for i, leg in enumerate(legs)}
+        row.update({p: len(legs) + j for j, p in enumerate(players)})
+        lists: list[list[int]] = []
+        for leg in legs:
+            srcs = list(self._routes.get(leg, ()))
+            srcs.extend(p for p in players if p.listener is leg)
+            lists.append([row[s] for s in srcs if s in row])
+        for rec in recs:
+            lists.append([row[s] for s in rec.left if s in row])
+            lists.append([row[s] for s in rec.right if s in row])
+        self._plan = build_plan(lists, len(legs) + len(players))
+        self._tick_legs, self._tick_players, self._tick_recs = legs, players, recs
+        self._dirty = False
+
+    def _tick(self) -> None:
+        if self._dirty:
+            self._rebuild()
+        legs = self._tick_legs
+        nl = len(legs)
+        frames = np.zeros((self._plan.n_src, FRAME_SAMPLES), dtype=np.int16)
+
+        # 1. one frame per source; G.711 payloads are decoded together, one lookup per table
+        dec_groups: dict[int, tuple[np.ndarray, list[int], list[bytes]]] = {}
+        for i, leg in enumerate(legs):
+            table = leg._decode_table
+            if table is None or leg._carry is not None:
+                f = leg._pull()
+            else:
+                payload = leg._jb.pop()
+                if payload is not None and len(payload) == FRAME_SAMPLES:
+                    group = dec_groups.get(id(table))
+                    if group is None:
+                        dec_groups[id(table)] = (table, [i], [payload])
+                    else:
+                        group[1].append(i)
+                        group[2].append(payload)
+                    continue
+                f = leg._frame_from(payload)
+            if f is not None:
+                frames[i] = f
+        for table, rows, payloads in dec_groups.values():
+            decoded = table[np.frombuffer(b"".join(payloads), dtype=np.uint8)].reshape(len(rows), FRAME_SAMPLES)
+            frames[rows] = decoded
+            for k, i in enumerate(rows):
+                legs[i]._conceal.next(decoded[k])  # remember it for concealment
+        players = self._tick_players
+        for j, player in enumerate(players):
+            f = player._pull()
+            if f is not None:
+                frames[nl + j] = f
+
+        # 2. every listener's mix
+        out = mix(frames, self._plan)
+
+        # 3. send: G.711 legs without pending DTMF share one table lookup per codec
+        enc_groups: dict[int, tuple[np.ndarray, list[int]]] = {}
+        for i, leg in enumerate(legs):
+            if leg._remote is None or leg.closed:
+                continue
+            table = leg._codec.encode_table  # type: ignore[union-attr]
+            if table is None or leg._dtmf_steps:
+                leg._emit(out[i])
+                continue
+            egroup = enc_groups.get(id(table))
+            if egroup is None:
+                enc_groups[id(table)] = (table, [i])
+            else:
+                egroup[1].append(i)
+        for table, rows in enc_groups.values():
+            encoded = table[out[rows].view(np.uint16)].tobytes()
+            for k, i in enumerate(rows):
+                legs[i]._send_payload(encoded[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES])
+
+        # 4. recorders: their channel pairs are consecutive rows; hand each an interleaved view
+        recs = self._tick_recs
+        if recs:
+            stereo = out[nl:].reshape(len(recs), 2, FRAME_SAMPLES).transpose(0, 2, 1)
+            for r, rec in enumerate(recs):
+                if not rec.closed:
+                    rec._feed(stereo[r])
+        for player in players:
+            if player._finished:
+                player._end()

@@ -1,0 +1,415 @@
+"""RTP legs: one UDP port, one remote, one codec; a mixer source and listener.
+
+The receive path (``_receive``, called by the event loop per datagram) only parses the
+header and queues the payload in the jitter buffer; RFC 4733 events are handled there
+too, since they are rare and their callback should not wait for a tick.  Everything
+else — decoding, concealment, encoding, sending, outgoing DTMF — happens in the
+engine's 20 ms tick (``_pull`` then ``_emit``), so per-packet Python work is batched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import random
+import struct
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable
+
+import numpy as np
+
+from .codecs import FRAME_SAMPLES, Codec, codec_by_name
+from .errors import MediaError
+from .jitter import Concealer, JitterBuffer
+from .mixer import Source
+from .rtp import DIGIT_TO_EVENT, EVENT_TO_DIGIT, ReceiveStats, build_event, parse_event, parse_header
+
+if TYPE_CHECKING:
+    from .engine import MediaEngine
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RtpLeg"]
+
+_HDR = struct.Struct("!BBHII")
+_SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+_DTMF_VOLUME = 10  # -10 dBm0
+_DTMF_GAP_TICKS = 2  # muted audio between digits, after the 3 end packets
+_MAX_CARRY = 4 * FRAME_SAMPLES
+
+
+def _dropped(data: bytes, addr: Any) -> None:
+    """sendto of a closed leg: nothing goes out."""
+
+
+class _DtmfStep:
+    """One outgoing event (``event`` >= 0) or a muted gap (``event`` == -1)."""
+
+    __slots__ = ("event", "ticks", "k", "start_ts", "future")
+
+    def __init__(self, event: int, ticks: int) -> None:
+        self.event = event
+        self.ticks = ticks
+        self.k = 0
+        self.start_ts = 0
+        self.future: asyncio.Future[None] | None = None
+
+
+class _LegProtocol(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.transport: asyncio.DatagramTransport | None = None
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        pass  # replaced by the leg's _receive once it exists
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("rtp socket error: %s", exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(None)
+
+
+class RtpLeg(Source):
+    """One RTP endpoint.  As a :class:`Source` it is the audio this leg *sends* us."""
+
+    def __init__(self, engine: MediaEngine, leg_id: str, name: str, host: str, port: int,
+                 protocol: _LegProtocol) -> None:
+        self.id = leg_id
+        self.name = name
+        self.local_host = host
+        self.local_port = port
+        self.on_dtmf: Callable[[str], None] | None = None
+        self.closed = False
+        # counters
+        self.packets_in = 0
+        self.packets_out = 0
+        self.invalid = 0  # not RTP v2 / too short / bad lengths
+        self.ignored = 0  # RTCP, unexpected payload types, audio before configure()
+        self.send_errors = 0
+        self.dtmf_in = 0
+        self.dtmf_out = 0
+        # outgoing stream
+        self.ssrc = random.getrandbits(32)
+        self._seq = random.getrandbits(16)
+        self._ts = random.getrandbits(32)
+        self._marker = 0x80  # OR-ed into the second header byte
+        self._remote: tuple[str, int] | None = None
+        self._codec: Codec | None = None
+        self._decode_table: np.ndarray | None = None  # G.711: lets the engine batch decoding
+        self._pt = -1
+        self._dtmf_pt = -1
+        self._dtmf_steps: deque[_DtmfStep] = deque()
+        # incoming stream
+        self._jb = JitterBuffer()
+        self._conceal = Concealer()
+        self._rx = ReceiveStats()
+        self._rx_ssrc: int | None = None
+        self._lost_before = 0
+        self._carry: np.ndarray | None = None
+        self._ev_ts = -1
+        self._ev_code = 0
+        self._ev_dur = 0
+        self._ev_pending = False
+        self._ev_done: deque[int] = deque(maxlen=8)
+        self._engine = engine
+        self._protocol = protocol
+        self._transport = protocol.transport
+        self._sendto: Callable[[bytes, Any], None] = protocol.transport.sendto  # type: ignore[union-attr]
+        protocol.datagram_received = self._receive  # type: ignore[method-assign]
+
+    # ------------------------------------------------------------------ public
+    @property
+    def configured(self) -> bool:
+        return self._remote is not None
+
+    @property
+    def dtmf_pt(self) -> int | None:
+        """The negotiated telephone-event payload type, None without RFC 4733."""
+        return None if self._dtmf_pt < 0 else self._dtmf_pt
+
+    @property
+    def codec(self) -> Codec | None:
+        return self._codec
+
+    @property
+    def remote(self) -> tuple[str, int] | None:
+        return self._remote
+
+    @property
+    def packets_lost(self) -> int:
+        """Inbound packets lost (RFC 3550 expected - received, summed over SSRCs)."""
+        return self._lost_before + self._rx.lost
+
+    @property
+    def late(self) -> int:
+        """Inbound packets that arrived after their playout time (dropped)."""
+        return self._jb.late
+
+    @property
+    def stats(self) -> dict[str, int]:
+        jb = self._jb
+        return {
+            "packets_in": self.packets_in,
+            "packets_out": self.packets_out,
+            "packets_lost": self.packets_lost,
+            "late": jb.late,
+            "duplicates": jb.duplicates,
+            "jitter_dropped": jb.dropped,
+            "underruns": jb.underruns,
+            "concealed": self._conceal.concealed,
+            "invalid": self.invalid,
+            "ignored": self.ignored,
+            "send_errors": self.send_errors,
+            "dtmf_in": self.dtmf_in,
+            "dtmf_out": self.dtmf_out,
+        }
+
+    def configure(self, remote_host: str, remote_port: int, codec_name: str, payload_type: int,
+                  dtmf_pt: int | None) -> None:
+        """Set (or change, on a re-INVITE) the remote and codec; sending starts on the next tick.
+
+        SSRC, sequence and timestamp carry on across changes.
+        """
+        if self.closed:
+            raise MediaError(f"leg {self.id} is closed")
+        try:
+            ipaddress.ip_address(remote_host)
+        except ValueError:
+            raise MediaError(f"remote host must be an IP address: {remote_host!r}") from None
+        if not 0 < remote_port < 65536:
+            raise MediaError(f"bad remote port {remote_port}")
+        if not 0 <= payload_type <= 127:
+            raise MediaError(f"bad payload type {payload_type}")
+        if dtmf_pt is not None and (not 0 <= dtmf_pt <= 127 or dtmf_pt == payload_type):
+            raise MediaError(f"bad telephone-event payload type {dtmf_pt}")
+        codec = self._codec
+        if codec is None or codec.name != codec_name.upper():
+            codec = codec_by_name(codec_name)
+        if codec is not self._codec or payload_type != self._pt:
+            self._jb.reset()
+            self._conceal.reset()
+            self._carry = None
+        self._codec = codec
+        self._decode_table = codec.decode_table
+        self._pt = payload_type
+        self._dtmf_pt = -1 if dtmf_pt is None else dtmf_pt
+        self._remote = (remote_host, remote_port)
+
+    async def send_dtmf(self, digits: str, duration_ms: int = 100) -> None:
+        """Send RFC 4733 events, one per digit, paced by the clock; returns when all went out.
+
+        Per digit: a start packet (marker), updates every 20 ms, the end packet three
+        times, then a short muted gap.  Outgoing audio is muted meanwhile.
+        """
+        if self.closed:
+            raise MediaError(f"leg {self.id} is closed")
+        if self._remote is None:
+            raise MediaError(f"leg {self.id} is not configured")
+        if self._dtmf_pt < 0:
+            raise MediaError(f"leg {self.id}: no telephone-event payload type negotiated")
+        if not self._engine.running:
+            raise MediaError("media engine is not running")
+        if not 20 <= duration_ms <= 8000:
+            raise MediaError("DTMF duration must be 20..8000 ms")
+        codes = []
+        for ch in digits.upper():
+            code = DIGIT_TO_EVENT.get(ch)
+            if code is None:
+                raise MediaError(f"not a DTMF digit: {ch!r}")
+            codes.append(code)
+        if not codes:
+            return
+        ticks = max(1, round(duration_ms / 20))
+        mine: list[_DtmfStep] = []
+        for code in codes:
+            mine.append(_DtmfStep(code, ticks))
+            mine.append(_DtmfStep(-1, _DTMF_GAP_TICKS))
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        mine[-1].future = fut
+        self._dtmf_steps.extend(mine)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            current = self._dtmf_steps[0] if self._dtmf_steps else None
+            ids = {id(s) for s in mine}
+            self._dtmf_steps = deque(s for s in self._dtmf_steps if id(s) not in ids or s is current)
+            raise
+
+    # ------------------------------------------------------------ receive path
+    def _receive(self, data: bytes, addr: Any) -> None:
+        h = parse_header(data)
+        if h is None:
+            self.invalid += 1
+            return
+        pt, _marker, seq, ts, ssrc, payload = h
+        if 72 <= pt <= 76:  # RTCP on the RTP port (rtcp-mux): not used
+            self.ignored += 1
+            return
+        self.packets_in += 1
+        if ssrc != self._rx_ssrc:
+            if self._rx_ssrc is not None:  # a new stream: start over
+                self._lost_before += self._rx.lost
+                self._rx = ReceiveStats()
+                self._jb.reset()
+                self._carry = None
+            self._rx_ssrc = ssrc
+        self._rx.update(seq)
+        if pt == self._pt:
+            if self._ev_pending and ((ts - self._ev_ts) & 0xFFFFFFFF) > self._ev_dur + 800:
+                self._report_event()  # audio resumed; the event's end packets were all lost
+            self._jb.put(seq, payload)
+        elif pt == self._dtmf_pt:
+            self._receive_event(ts, payload)
+        else:
+            self.ignored += 1
+
+    def _receive_event(self, ts: int, payload: bytes) -> None:
+        ev = parse_event(payload)
+        if ev is None:
+            self.invalid += 1
+            return
+        if ts != self._ev_ts:
+            if ts in self._ev_done:  # a straggling retransmission of a reported event
+                return
+            if self._ev_pending:
+                self._report_event()
+            self._ev_ts = ts
+            self._ev_code = ev.event
+            self._ev_pending = True
+        self._ev_dur = ev.duration
+        if ev.end and self._ev_pending:
+            self._report_event()
+
+    def _report_event(self) -> None:
+        self._ev_pending = False
+        self._ev_done.append(self._ev_ts)
+        digit = EVENT_TO_DIGIT.get(self._ev_code)
+        if digit is None:
+            return
+        self.dtmf_in += 1
+        cb = self.on_dtmf
+        if cb is not None:
+            try:
+                cb(digit)
+            except Exception:
+                log.exception("on_dtmf callback of leg %s failed", self.id)
+
+    # ------------------------------------------------------------- tick path
+    def _pull(self) -> np.ndarray | None:
+        """This tick's frame of what the leg sends us (None = silence)."""
+        if self._carry is None:
+            return self._frame_from(self._jb.pop())
+        return self._reframe(self._carry)
+
+    def _frame_from(self, payload: bytes | None) -> np.ndarray | None:
+        """Decode and conceal one payload already popped from the jitter buffer."""
+        if payload is None:
+            return self._conceal.next(None)
+        frame = self._codec.decode(payload)  # type: ignore[union-attr]
+        if frame.shape[0] == FRAME_SAMPLES:
+            return self._conceal.next(frame)
+        return self._reframe(frame)
+
+    def _reframe(self, carry: np.ndarray) -> np.ndarray | None:
+        """The peer uses another ptime: re-cut its audio into 20 ms frames."""
+        while carry.shape[0] < FRAME_SAMPLES:
+            payload = self._jb.pop()
+            if payload is None:
+                break
+            carry = np.concatenate((carry, self._codec.decode(payload)))  # type: ignore[union-attr]
+        if carry.shape[0] < FRAME_SAMPLES:
+            self._carry = carry if carry.shape[0] else None
+            return self._conceal.next(None)
+        frame = carry[:FRAME_SAMPLES]
+        rest = carry[FRAME_SAMPLES:]
+        self._carry = rest[-_MAX_CARRY:] if rest.shape[0] else None
+        return self._conceal.next(frame)
+
+    def _emit(self, pcm: np.ndarray) -> None:
+        """Send this tick's packet (audio, or a DTMF step) and advance the timestamp."""
+        if self._dtmf_steps:
+            self._emit_dtmf()
+        else:
+            self._send(self._pt | self._marker, self._codec.encode(pcm), self._ts)  # type: ignore[union-attr]
+            self._marker = 0
+        self._ts = (self._ts + FRAME_SAMPLES) & 0xFFFFFFFF
+
+    def _send_payload(self, payload: bytes) -> None:
+        """Send pre-encoded audio (the engine's batch G.711 path)."""
+        seq = self._seq
+        ts = self._ts
+        self._seq = (seq + 1) & 0xFFFF
+        self._ts = (ts + FRAME_SAMPLES) & 0xFFFFFFFF
+        try:
+            self._sendto(_HDR.pack(0x80, self._pt | self._marker, seq, ts, self.ssrc) + payload, self._remote)
+        except Exception as exc:
+            self._send_failed(exc)
+            return
+        self._marker = 0
+        self.packets_out += 1
+
+    def _send(self, pt_marker: int, payload: bytes, ts: int) -> None:
+        """One packet; ``pt_marker`` is the payload type with the marker bit OR-ed in."""
+        seq = self._seq
+        self._seq = (seq + 1) & 0xFFFF
+        try:
+            self._sendto(_HDR.pack(0x80, pt_marker, seq, ts, self.ssrc) + payload, self._remote)
+        except Exception as exc:
+            self._send_failed(exc)
+            return
+        self.packets_out += 1
+
+    def _send_failed(self, exc: Exception) -> None:
+        """OSError, or a transport closed under us: count, log once, carry on."""
+        self.send_errors += 1
+        if self.send_errors == 1:
+            log.warning("leg %s: send to %s failed: %s", self.id, self._remote, exc)
+
+    def _emit_dtmf(self) -> None:
+        step = self._dtmf_steps[0]
+        step.k += 1
+        if step.event < 0:  # muted gap
+            self._send(self._pt, self._codec.encode(_SILENCE), self._ts)  # type: ignore[union-attr]
+            finished = step.k >= step.ticks
+        else:
+            if step.k == 1:
+                step.start_ts = self._ts
+                self.dtmf_out += 1
+            n = step.ticks
+            end = step.k >= n
+            payload = build_event(step.event, end, _DTMF_VOLUME, min(step.k, n) * FRAME_SAMPLES)
+            self._send(self._dtmf_pt | (0x80 if step.k == 1 else 0), payload, step.start_ts)
+            finished = step.k >= n + 2  # the end packet goes out three times
+        if finished:
+            self._dtmf_steps.popleft()
+            if step.future is not None and not step.future.done():
+                step.future.set_result(None)
+            if not self._dtmf_steps:
+                self._marker = 0x80  # audio restarts: new talkspurt
+
+    def _advance(self, ticks: int) -> None:
+        """The clock skipped ``ticks``: keep the RTP timestamp on wall-clock time."""
+        self._ts = (self._ts + ticks * FRAME_SAMPLES) & 0xFFFFFFFF
+
+    def _close(self) -> asyncio.Future[None]:
+        self.closed = True
+        self.on_dtmf = None
+        for step in self._dtmf_steps:
+            if step.future is not None and not step.future.done():
+                step.future.set_exception(MediaError(f"leg {self.id} closed"))
+        self._dtmf_steps.clear()
+        transport, self._transport = self._transport, None
+        self._sendto = _dropped
+        if transport is not None:
+            transport.close()
+        return self._protocol.lost
+
+    def __repr__(self) -> str:
+        codec = self._codec.name if self._codec else "-"
+        return f"<RtpLeg {self.id} {self.local_host}:{self.local_port} -> {self._remote} {codec}>"

@@ -1,0 +1,113 @@
+"""Prompt players: a sound file as a mixer source.
+
+Files of any rate/channel count that ``soundfile`` reads are mixed down to mono and
+resampled to 8 kHz once, in a worker thread (a long prompt must not stall the 20 ms
+clock); until then the player is silent.  A player is a :class:`~.mixer.Source`, so
+besides being added to one leg by ``MediaEngine.play`` it can be routed to any number
+of listeners (music on hold, conference announcements).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+import soundfile as sf
+
+from .codecs import FRAME_SAMPLES, MIX_RATE
+from .dsp import resample, to_int16
+from .mixer import Source
+
+if TYPE_CHECKING:
+    from .leg import RtpLeg
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Player", "load_prompt"]
+
+
+def load_prompt(path: str | Path) -> np.ndarray:
+    """The file as 8 kHz mono int16, zero-padded to whole 20 ms frames (blocking)."""
+    data, rate = sf.read(str(path), dtype="float64", always_2d=True)
+    mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
+    if rate != MIX_RATE:
+        mono = resample(mono, rate, MIX_RATE)
+    pcm = to_int16(mono * 32767.0)
+    pad = (-pcm.shape[0]) % FRAME_SAMPLES
+    if pad:
+        pcm = np.concatenate((pcm, np.zeros(pad, dtype=np.int16)))
+    return pcm
+
+
+class Player(Source):
+    """Plays one file; ``done`` is set when it ends or is stopped."""
+
+    __slots__ = ("path", "loop", "listener", "done", "error", "_pcm", "_pos", "_finished", "_on_end")
+
+    def __init__(
+        self, path: Path, loop: bool, listener: RtpLeg | None, on_end: Callable[[Player], None]
+    ) -> None:
+        self.path = path
+        self.loop = loop
+        self.listener = listener
+        """The leg this player was started on (None for a free-standing source)."""
+        self.done = asyncio.Event()
+        self.error: BaseException | None = None
+        self._pcm: np.ndarray | None = None
+        self._pos = 0
+        self._finished = False
+        self._on_end = on_end
+
+    @property
+    def position(self) -> float:
+        """Seconds played so far (within the current loop pass)."""
+        return self._pos / MIX_RATE
+
+    def stop(self) -> None:
+        """Stop now; idempotent."""
+        self._end()
+
+    def _end(self) -> None:
+        if self.done.is_set():
+            return
+        self._finished = True
+        self.done.set()
+        self._on_end(self)
+
+    def _loaded(self, fut: asyncio.Future[np.ndarray]) -> None:
+        if fut.cancelled():
+            self._end()
+            return
+        exc = fut.exception()
+        if exc is not None:
+            self.error = exc
+            log.error("cannot load prompt %s: %s", self.path, exc)
+            self._end()
+            return
+        pcm = fut.result()
+        if pcm.shape[0] == 0:
+            self._end()
+            return
+        self._pcm = pcm
+
+    def _pull(self) -> np.ndarray | None:
+        """Next frame, called once per tick by the engine."""
+        pcm = self._pcm
+        if pcm is None or self._finished:
+            return None
+        pos = self._pos
+        frame = pcm[pos : pos + FRAME_SAMPLES]
+        pos += FRAME_SAMPLES
+        if pos >= pcm.shape[0]:
+            if self.loop:
+                pos = 0
+            else:
+                self._finished = True  # the engine ends it after this frame went out
+        self._pos = pos
+        return frame
+
+    def __repr__(self) -> str:
+        return f"<Player {self.path.name} loop={self.loop} done={self.done.is_set()}>"

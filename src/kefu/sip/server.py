@@ -1,0 +1,205 @@
+"""The SIP server: sippy's transaction manager plus kefu's request dispatch.
+
+Out-of-dialog requests land in :meth:`SipServer._on_request` on the sippy thread:
+REGISTER goes to the registrar, OPTIONS is answered, an INVITE is authenticated and
+becomes an inbound :class:`SipLeg` handed to the :class:`CallHandler` on the asyncio
+loop.  Requests inside a dialog are routed by sippy to their ``UA`` directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from typing import Callable, Protocol
+
+import sippy.Network_server
+import sippy.SipTransactionManager
+from sippy.SipConf import SipConf
+from sippy.SipHeader import SipHeader
+from sippy.SipGenericHF import SipGenericHF
+from sippy.SipLogger import SipLogger
+from sippy.UA import UA
+from sippy.CCEvents import CCEventTry
+from sippy.MsgBody import MsgBody
+
+from kefu.config import SipSettings
+from kefu.sip.auth import AuthResult, Lookup, authenticate, challenge_header
+from kefu.sip.leg import SipLeg
+from kefu.sip.locations import Binding, Locations
+from kefu.sip.registrar import Notify, Registrar
+from kefu.sip.tcp import KefuTransactionManager  # SIP over TCP
+from kefu.sip.thread import SipThread
+
+log = logging.getLogger(__name__)
+
+ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO"
+USER_AGENT = "kefu"
+
+
+class CallHandler(Protocol):
+    """Implemented by the call layer (cti): receives every new inbound call leg."""
+
+    def incoming(self, leg: SipLeg) -> None: ...
+
+
+class _QuietLogger(SipLogger):
+    """sippy's message logger, routed into Python logging at DEBUG."""
+
+    def __init__(self) -> None:  # sippy's own logger opens files and threads; we don't
+        self._log = logging.getLogger("kefu.sip.wire")
+
+    def write(self, *args, **kwargs) -> None:
+        if self._log.isEnabledFor(logging.DEBUG):
+            self._log.debug("".join(str(a) for a in args))
+
+    def shutdown(self) -> None:
+        pass
+
+
+def _log_sippy_error(msg: str, f=None, extra=None) -> None:
+    """Replaces sippy's ``dump_exception`` (full traceback and raw message to stdout).
+
+    A malformed packet is the peer's fault, not ours: one log line with the reason,
+    never the message itself (it may carry credentials).
+    """
+    exc = sys.exc_info()[1]
+    SipServer.bad_messages += 1
+    log.warning("%s: %s: %s", msg, type(exc).__name__ if exc else "error", exc)
+
+
+for _module in (sippy.SipTransactionManager, sippy.Network_server):
+    _module.dump_exception = _log_sippy_error  # type: ignore[attr-defined]
+
+
+class SipServer:
+    bad_messages = 0    # malformed datagrams sippy could not parse (all servers)
+
+    def __init__(self, settings: SipSettings, lookup: Lookup, handler: CallHandler,
+                 notify: Notify | None = None) -> None:
+        self.settings = settings
+        self.lookup = lookup
+        self.handler = handler
+        self.locations = Locations()
+        self.registrar = Registrar(settings, self.locations, lookup, notify)
+        self.thread: SipThread | None = None
+        self._config: dict = {}
+        self._tm: KefuTransactionManager | None = None
+        self.bad_requests = 0
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.thread = SipThread(loop)
+        self.thread.start(self._setup)
+        log.info("SIP listening on udp:%s:%d", self.settings.host, self.settings.port)
+
+    def _setup(self) -> None:
+        SipConf.my_address = self.settings.host
+        SipConf.my_port = self.settings.port
+        SipConf.my_uaname = USER_AGENT
+        SipConf.allow_formats = (0, 8, 9, 101)
+        self._config = {
+            "_sip_address": self.settings.host,
+            "_sip_port": self.settings.port,
+            "_sip_logger": _QuietLogger(),
+        }
+        # SIP over TCP (kefu.sip.tcp): same host/port as UDP, sockets on the asyncio loop
+        self._tm = KefuTransactionManager(self._config, self._on_request)
+        self._tm.start_tcp(self.thread.loop, self.settings.host, self.settings.port)
+        self._config["_sip_tm"] = self._tm
+
+    def stop(self) -> None:
+        if self.thread is not None:
+            def shutdown() -> None:
+                if self._tm:
+                    self._tm.stop_tcp()  # SIP over TCP
+                    self._tm.l4r.shutdown()
+            self.thread.stop(shutdown)
+
+    # --- requests (sippy thread) -----------------------------------------------------------
+    def _on_request(self, req, sip_t):
+        try:
+            return self._dispatch(req, sip_t)
+        except Exception:
+            self.bad_requests += 1
+            log.exception("could not handle %s from %s", _method(req), _source(req))
+            return (req.genResponse(400, "Bad Request"), None, None)
+
+    def _dispatch(self, req, sip_t):
+        method = req.getMethod()
+        for name in ("from", "to", "call-id", "cseq"):
+            if req.countHFs(name) == 0:
+                self.bad_requests += 1
+                log.warning("%s from %s without %s header: 400", method, _source(req), name)
+                return (req.genResponse(400, f"Bad Request (missing {name})"), None, None)
+        if req.getHFBody("to").getTag() is not None:
+            return (req.genResponse(481, "Call Leg/Transaction Does Not Exist"), None, None)
+        if method == "REGISTER":
+            return (self.registrar.handle(req), None, None)
+        if method == "OPTIONS":
+            resp = req.genResponse(200, "OK")
+            resp.appendHeader(SipHeader(name="allow", body=SipGenericHF(ALLOW)))
+            return (resp, None, None)
+        if method == "INVITE":
+            return self._invite(req, sip_t)
+        if method in ("BYE", "INFO", "UPDATE", "PRACK"):
+            return (req.genResponse(481, "Call Leg/Transaction Does Not Exist"), None, None)
+        resp = req.genResponse(405, "Method Not Allowed")
+        resp.appendHeader(SipHeader(name="allow", body=SipGenericHF(ALLOW)))
+        return (resp, None, None)
+
+    def _invite(self, req, sip_t):
+        result = authenticate(req, self.settings.realm, self.lookup)
+        if result is AuthResult.CHALLENGE:
+            resp = req.genResponse(401, "Unauthorized")
+            resp.appendHeader(challenge_header(self.settings.realm))
+            return (resp, None, None)
+        if result is AuthResult.FORBIDDEN:
+            return (req.genResponse(403, "Forbidden"), None, None)
+        if req.countHFs("contact") == 0:
+            return (req.genResponse(400, "Bad Request (missing Contact)"), None, None)
+        callee = req.getRURI().username or ""
+        from_hf = req.getHFBody("from")
+        name = from_hf.getUri().name or ""
+        leg = SipLeg(self.thread, "in", caller=result, callee=callee, caller_name=name)
+        body = req.getBody()
+        leg.remote_sdp = str(body) if body is not None else None
+        ua = UA(self._config, event_cb=leg.on_sippy_event)
+        ua.local_ua = None
+        leg.ua = ua
+        rval = ua.recvRequest(req, sip_t)
+        self.thread.to_loop(self.handler.incoming, leg)
+        return rval
+
+    # --- outbound legs (any thread) --------------------------------------------------------
+    def dial(self, binding: Binding, leg: SipLeg, sdp: str) -> None:
+        """Send an INVITE for ``leg`` to a registered contact."""
+        leg.local_sdp = sdp
+        user = _contact_user(binding.contact) or binding.aor
+
+        def start() -> None:
+            ua = UA(self._config, event_cb=leg.on_sippy_event,
+                    nh_address=(binding.host, binding.port))
+            leg.ua = ua
+            ua.recvEvent(CCEventTry((None, leg.caller, user, MsgBody(sdp), None,
+                                     leg.caller_name or leg.caller), origin="kefu"))
+        self.thread.call(start)
+
+
+def _contact_user(uri: str) -> str | None:
+    rest = uri.split(":", 1)[-1]
+    return rest.split("@", 1)[0] if "@" in rest else None
+
+
+def _method(req) -> str:
+    try:
+        return req.getMethod()
+    except Exception:
+        return "?"
+
+
+def _source(req) -> str:
+    try:
+        return "%s:%s" % req.getSource()
+    except Exception:
+        return "?"

@@ -1,0 +1,180 @@
+"""Run a real ``kefu serve`` (subprocess, loopback only) for the end-to-end tests.
+
+The server gets its own data directory, free SIP/HTTP ports and an RTP range of its
+own; phones (baresip) register to it with the extensions of the test config.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from . import audio
+from .phones import Baresip, find_free_ports
+
+PASSWORDS = {n: f"pw-{n}-secret" for n in ("1001", "1002", "1003", "1004", "1005")}
+ADMIN = ("admin", "admin-password-1")
+
+
+@dataclass
+class KefuServer:
+    dir: Path
+    sip_port: int
+    http_port: int
+    rtp_range: tuple[int, int]
+    proc: subprocess.Popen
+    log_path: Path
+    token: str = ""
+    phones: list[Baresip] = field(default_factory=list)
+
+    @property
+    def registrar(self) -> str:
+        return f"127.0.0.1:{self.sip_port}"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.dir / "data"
+
+    def uri(self, number: str) -> str:
+        return f"sip:{number}@127.0.0.1:{self.sip_port}"
+
+    def api(self, method: str, path: str, body: dict | None = None, token: str | None = None):
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{self.http_port}/api/v1{path}", method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Content-Type": "application/json",
+                     **({"Authorization": f"Bearer {token or self.token}"} if (token or self.token) else {})})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                data = resp.read()
+                return resp.status, json.loads(data) if data else None
+        except urllib.error.HTTPError as err:
+            data = err.read()
+            return err.code, json.loads(data) if data else None
+
+    def cdr(self, number: str, expect: int = 1, timeout: float = 10.0) -> list[dict]:
+        """The newest ``expect`` CDRs involving ``number``, once they are written."""
+        deadline = time.monotonic() + timeout
+        while True:
+            status, body = self.api("GET", f"/calls?number={number}&limit={expect}")
+            assert status == 200, body
+            items = [c for c in body["items"] if c.get("end_ts")]
+            if len(items) >= expect or time.monotonic() > deadline:
+                return items
+            time.sleep(0.2)
+
+    def log_tail(self, n: int = 80) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+
+def _config(sip_port: int, http_port: int, rtp: tuple[int, int], data: Path) -> str:
+    exts = "\n".join(
+        f'[[extensions]]\nnumber = "{n}"\npassword = "{pw}"\ndisplay_name = "Ext {n}"\n'
+        for n, pw in PASSWORDS.items())
+    return f"""data_dir = "{data}"
+log_level = "INFO"
+
+[sip]
+host = "127.0.0.1"
+port = {sip_port}
+ring_timeout = 6
+
+[rtp]
+host = "127.0.0.1"
+port_min = {rtp[0]}
+port_max = {rtp[1]}
+
+[http]
+host = "127.0.0.1"
+port = {http_port}
+
+{exts}
+"""
+
+
+def start_kefu(tmp: Path, **env) -> KefuServer:
+    sip_port, http_port = find_free_ports(2, step=2, span=2)
+    rtp = (30000 + (os.getpid() % 50) * 200, 30000 + (os.getpid() % 50) * 200 + 198)
+    tmp.mkdir(parents=True, exist_ok=True)
+    cfg = tmp / "kefu.toml"
+    cfg.write_text(_config(sip_port, http_port, rtp, tmp / "data"))
+    kefu = [sys.executable, "-m", "kefu.cli"]
+    subprocess.run([*kefu, "user", "add", ADMIN[0], "--role", "admin", "--password", ADMIN[1],
+                    "--config", str(cfg)], check=True, capture_output=True)
+    log_path = tmp / "kefu.log"
+    proc = subprocess.Popen([*kefu, "serve", "--config", str(cfg)],
+                            stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
+                            env={**os.environ, **env})
+    server = KefuServer(tmp, sip_port, http_port, rtp, proc, log_path)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("kefu exited:\n" + server.log_tail())
+        try:
+            status, _ = server.api("GET", "/health")
+            if status == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    else:
+        raise RuntimeError("kefu did not come up:\n" + server.log_tail())
+    status, body = server.api("POST", "/auth/login", {"username": ADMIN[0], "password": ADMIN[1]})
+    assert status == 200, body
+    server.token = body["token"]
+    return server
+
+
+def stop_kefu(server: KefuServer) -> str:
+    server.proc.terminate()
+    try:
+        server.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        server.proc.kill()
+        server.proc.wait()
+    return server.log_tail(200)
+
+
+@pytest.fixture(scope="module")
+def kefu(tmp_path_factory):
+    server = start_kefu(tmp_path_factory.mktemp("kefu"))
+    yield server
+    log = stop_kefu(server)
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="module")
+def tones(tmp_path_factory) -> dict[int, Path]:
+    d = tmp_path_factory.mktemp("tones")
+    return {f: Path(audio.write_tone_wav(d / f"tone{f}.wav", f, 60)) for f in (440, 1000, 700)}
+
+
+@pytest.fixture
+def phone(kefu, tones, tmp_path):
+    """Factory: ``phone("1001", tone=440)`` -> a started, registered baresip."""
+    made: list[Baresip] = []
+
+    def make(number: str, tone: int = 440, password: str | None = None, register: bool = True,
+             wait: bool = True) -> Baresip:
+        sip_port, ctrl_port = find_free_ports(2, step=2, span=2)
+        p = Baresip(f"p{number}-{len(made)}", tmp_path, sip_port, ctrl_port, user=number,
+                    password=password or PASSWORDS[number], registrar=kefu.registrar,
+                    audio_wav=tones[tone], record_dir=tmp_path / f"rec{number}-{len(made)}",
+                    register=register)
+        made.append(p)
+        p.start()
+        if register and wait:
+            p.wait_registered()
+        return p
+
+    yield make
+    for p in made:
+        p.stop()
