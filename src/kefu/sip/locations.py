@@ -22,6 +22,11 @@ class Binding:
     cseq: int
     source: tuple[str, int]     # where the REGISTER came from
 
+    @property
+    def transport(self) -> str:
+        """``tcp`` when the contact asks for it, else ``udp``."""
+        return "tcp" if ";transport=tcp" in self.contact.lower() else "udp"
+
     def remaining(self, now: float | None = None) -> int:
         return max(0, int(round(self.expires_at - (now or time.monotonic()))))
 

@@ -105,6 +105,7 @@ class SipServer:
         }
         # SIP over TCP (kefu.sip.tcp): same host/port as UDP, sockets on the asyncio loop
         self._tm = KefuTransactionManager(self._config, self._on_request)
+        self._tm.on_malformed = self._count_malformed
         self._tm.start_tcp(self.thread.loop, self.settings.host, self.settings.port)
         self._config["_sip_tm"] = self._tm
 
@@ -115,6 +116,10 @@ class SipServer:
                     self._tm.stop_tcp()  # SIP over TCP
                     self._tm.l4r.shutdown()
             self.thread.stop(shutdown)
+
+    @staticmethod
+    def _count_malformed() -> None:
+        SipServer.bad_messages += 1
 
     # --- requests (sippy thread) -----------------------------------------------------------
     def _on_request(self, req, sip_t):
@@ -132,6 +137,15 @@ class SipServer:
                 self.bad_requests += 1
                 log.warning("%s from %s without %s header: 400", method, _source(req), name)
                 return (req.genResponse(400, f"Bad Request (missing {name})"), None, None)
+        cseq = req.getHFBody("cseq")
+        if not 0 <= cseq.getCSeqNum() < 2**31:  # RFC 3261 §8.1.1.5
+            self.bad_requests += 1
+            log.warning("%s from %s with CSeq out of range: 400", method, _source(req))
+            return (req.genResponse(400, "Bad Request (CSeq number)"), None, None)
+        if cseq.getCSeqMethod() != method:
+            self.bad_requests += 1
+            log.warning("%s from %s with CSeq of another method: 400", method, _source(req))
+            return (req.genResponse(400, "Bad Request (CSeq method)"), None, None)
         if req.getHFBody("to").getTag() is not None:
             return (req.genResponse(481, "Call Leg/Transaction Does Not Exist"), None, None)
         if method == "REGISTER":
@@ -149,6 +163,8 @@ class SipServer:
         return (resp, None, None)
 
     def _invite(self, req, sip_t):
+        if req.countHFs("max-forwards") > 0 and req.getHFBody("max-forwards").getNum() <= 0:
+            return (req.genResponse(483, "Too Many Hops"), None, None)
         result = authenticate(req, self.settings.realm, self.lookup)
         if result is AuthResult.CHALLENGE:
             resp = req.genResponse(401, "Unauthorized")
@@ -179,7 +195,7 @@ class SipServer:
 
         def start() -> None:
             ua = UA(self._config, event_cb=leg.on_sippy_event,
-                    nh_address=(binding.host, binding.port))
+                    nh_address=(binding.host, binding.port), nh_transport=binding.transport)
             leg.ua = ua
             ua.recvEvent(CCEventTry((None, leg.caller, user, MsgBody(sdp), None,
                                      leg.caller_name or leg.caller), origin="kefu"))

@@ -456,10 +456,17 @@ class TcpTransport(Network_server):
         return len(self._conns)
 
 
+# sippy's UDP receiver reads at most 8192 bytes and silently truncates the rest: a
+# datagram that fills the buffer was probably cut, so it is dropped, not half-parsed.
+# (Large messages belong on TCP anyway, RFC 3261 §18.1.1.)
+MAX_DATAGRAM = 8191
+
+
 class KefuTransactionManager(SipTransactionManager):
     """sippy's transaction manager with TCP: ``tcp`` targets use :class:`TcpTransport`."""
 
     tcp: TcpTransport | None = None
+    on_malformed: Callable[[], None] = staticmethod(lambda: None)  # counts for /health
 
     def start_tcp(self, loop: asyncio.AbstractEventLoop, host: str, port: int,
                   idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> TcpTransport:
@@ -471,6 +478,15 @@ class KefuTransactionManager(SipTransactionManager):
         if self.tcp is not None:
             self.tcp.shutdown()
             self.tcp = None
+
+    def handleIncoming(self, data_in, ra, server, rtime):
+        """Drop datagrams that may have been truncated before sippy parses them."""
+        if len(data_in) > MAX_DATAGRAM:
+            self.on_malformed()
+            log.warning("dropped a %d-byte SIP datagram from %s (limit %d)",
+                        len(data_in), ra, MAX_DATAGRAM)
+            return
+        super().handleIncoming(data_in, ra, server, rtime)
 
     def newTransaction(self, msg, resp_cb=None, laddress=None, userv=None,
                        cb_ifver=1, compact=False, t=None):
