@@ -266,9 +266,9 @@ class Switch:
     # --- helpers ----------------------------------------------------------------------------
     def _dtmf(self, call: Call, side: str, digit: str) -> None:
         self._publish(call, "call.dtmf", digit=digit, leg=side)
-        other = call.b.rtp if side == "caller" and call.b else call.a_rtp if side == "callee" else None
-        if other is not None and call.state is CallState.CONNECTED:
-            self._spawn(other.send_dtmf(digit))
+        other = (call.b.rtp if call.b else None) if side == "caller" else call.a_rtp
+        if other is not None and other.dtmf_pt is not None and call.state is CallState.CONNECTED:
+            self._spawn(other.send_dtmf(digit))  # relay RFC 4733 end to end
 
     def _recording_path(self, call: Call) -> Path:
         day = datetime.now().strftime("%Y/%m/%d")
