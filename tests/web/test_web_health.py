@@ -42,7 +42,11 @@ def test_health_reports_database_error(api) -> None:  # type: ignore[no-untyped-
 
 
 def test_docs_and_openapi(api) -> None:  # type: ignore[no-untyped-def]
-    assert api.client.get("/docs").status_code == 200
+    page = api.client.get("/docs")
+    assert page.status_code == 200
+    assert "/static/swagger/swagger-ui-bundle.js" in page.text and "cdn" not in page.text.lower()
+    js = api.client.get("/static/swagger/swagger-ui-bundle.js")
+    assert js.status_code == 200 and len(js.content) > 100_000
     spec = api.client.get("/api/v1/openapi.json").json()
     assert {"/api/v1/calls", "/api/v1/extensions", "/api/v1/users",
             "/api/v1/auth/login"} <= set(spec["paths"])

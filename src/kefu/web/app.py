@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 
 from kefu import __version__
 from kefu.store import Conflict, Invalid, NotFound
@@ -34,7 +37,7 @@ def _store_error(status_code: int):  # type: ignore[no-untyped-def]
 
 def create_app(ctx: AppContext) -> FastAPI:
     """The HTTP API over ``ctx``'s services; OpenAPI UI at ``/docs``."""
-    app = FastAPI(title="kefu", version=__version__, docs_url="/docs",
+    app = FastAPI(title="kefu", version=__version__, docs_url=None, redoc_url=None,
                   openapi_url=f"{API_PREFIX}/openapi.json",
                   description="kefu contact centre API. Log in at /api/v1/auth/login, then "
                               "send `Authorization: Bearer <token>`.")
@@ -45,4 +48,18 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(Invalid, _store_error(422))
     for module in (health, auth, calls, extensions, users):
         app.include_router(module.router, prefix=API_PREFIX)
+    _mount_docs(app)
     return app
+
+
+def _mount_docs(app: FastAPI) -> None:
+    """Swagger UI from the installed ``swagger-ui-bundle`` package, not a CDN:
+    the docs page must work on a machine without Internet access."""
+    app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "", title="kefu API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
