@@ -129,6 +129,16 @@ class Store:
         """The dialect's INSERT, which has ``on_conflict_do_*`` on both backends."""
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
 
+    def _add(self, row: Any, record: Any, conflict: str) -> Any:
+        """Insert ``row`` and return ``record(row)``; a unique-key clash is a Conflict."""
+        try:
+            with self._tx() as s:
+                s.add(row)
+                s.flush()
+                return record(row)
+        except IntegrityError:
+            raise Conflict(conflict) from None
+
     # ------------------------------------------------------------------ extensions
 
     def create_extension(self, number: str, password: str, display_name: str,
@@ -142,13 +152,7 @@ class Store:
                            ha1_md5=ha1(number, realm, password, "MD5"),
                            ha1_sha256=ha1(number, realm, password, "SHA-256"),
                            enabled=True, created_at=now, updated_at=now)
-        try:
-            with self._tx() as s:
-                s.add(row)
-                s.flush()
-                return _extension(row)
-        except IntegrityError:
-            raise Conflict(f"extension {number} already exists") from None
+        return self._add(row, _extension, f"extension {number} already exists")
 
     def get_extension(self, number: str) -> Extension | None:
         with self._tx(write=False) as s:
@@ -235,13 +239,7 @@ class Store:
         _check_display_name(display_name)
         row = UserRow(username=username, display_name=display_name, role=role,
                       password_hash=self._hasher.hash(password), created_at=time.time())
-        try:
-            with self._tx() as s:
-                s.add(row)
-                s.flush()
-                return _user(row)
-        except IntegrityError:
-            raise Conflict(f"user {username} already exists") from None
+        return self._add(row, _user, f"user {username} already exists")
 
     def list_users(self) -> list[User]:
         with self._tx(write=False) as s:
