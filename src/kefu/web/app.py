@@ -53,7 +53,7 @@ def create_app(ctx: AppContext) -> FastAPI:
 
 
 def _mount_docs(app: FastAPI) -> None:
-    """Swagger UI from the installed ``swagger-ui-bundle`` package, not a CDN:
+    """Swagger UI 5 from the installed ``swagger-ui-bundle-v2`` package, not a CDN:
     the docs page must work on a machine without Internet access."""
     app.mount("/static/swagger", StaticFiles(directory=swagger_ui_path), name="swagger")
 
