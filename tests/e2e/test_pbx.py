@@ -238,3 +238,23 @@ def test_malformed_sip_is_refused_and_calls_still_work(kefu, phone):
     a.hangup()
     a.wait_closed()
     b.wait_closed()
+
+
+def test_extension_managed_through_the_api_registers(kefu, phone):
+    status, body = kefu.api("POST", "/extensions",
+                            {"number": "2001", "password": "api-made-pw", "display_name": "API"})
+    assert status == 201, body
+    assert "password" not in body and "ha1_md5" not in body
+    p = phone("2001", password="api-made-pw")
+    p.stop()
+    status, _ = kefu.api("PATCH", "/extensions/2001", {"password": "changed-pw-2"})
+    assert status == 200
+    old = phone("2001", password="api-made-pw", wait=False)
+    with pytest.raises(EventFailure):
+        old.wait_registered()
+    phone("2001", password="changed-pw-2").stop()
+    status, _ = kefu.api("DELETE", "/extensions/2001")
+    assert status == 204
+    gone = phone("2001", password="changed-pw-2", wait=False)
+    with pytest.raises(EventFailure):
+        gone.wait_registered()
