@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kefu.media import Recorder, RtpLeg
+    from kefu.media import Negotiated, Recorder, RtpLeg
     from kefu.sip.leg import SipLeg
 
 
@@ -72,6 +72,7 @@ class Call:
     started: float = field(default_factory=time.time)
     a: "SipLeg | None" = None
     a_rtp: "RtpLeg | None" = None
+    a_offer: "Negotiated | None" = None     # what the caller's SDP settled on
     branches: list[Branch] = field(default_factory=list)
     b: Branch | None = None
     recorder: "Recorder | None" = None

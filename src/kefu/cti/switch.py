@@ -74,6 +74,7 @@ class Switch:
         except SdpError as exc:
             log.warning("call %s: unusable SDP from %s: %s", call.id, call.caller, exc)
             return await self._fail(call, 488, "Not Acceptable Here", Disposition.FAILED)
+        call.a_offer = offer
         if call.callee == PROMPT_TEST_CODE:
             return await self._prompt(call, offer)
         if self.directory(call.callee) is None:
@@ -152,7 +153,7 @@ class Switch:
             if other is not branch:
                 other.sip.hangup()
         call.transition(CallState.CONNECTED)
-        call.a.answer(self._answer_sdp(call.a_rtp, negotiate(parse_sdp(call.a.remote_sdp))))
+        call.a.answer(self._answer_sdp(call.a_rtp, call.a_offer))
         self.media.bridge(call.a_rtp, branch.rtp)
         if self.settings.recording.enabled:
             call.recorder = self.media.record(self._recording_path(call), left=[call.a_rtp],
