@@ -32,11 +32,10 @@ from functools import partial
 
 import numpy as np
 
-HOST = "127.0.0.1"
+from _rtpsock import HOST, SO_TIMESTAMPNS, open_rtp_socket  # bench/ is on sys.path
 PTIME = 0.02
 MARK_EVERY = 10              # one loud marker frame every 200 ms
 _HDR = struct.Struct("!BBHII")
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux value
 
 # stamp: 10 µ-law codes 0x20..0x2F (one hex digit each): stream (3), frame (5), check (2)
 _ENC = bytes.maketrans(b"0123456789abcdef", bytes(range(0x20, 0x30)))
@@ -311,19 +310,7 @@ def rtp_generator(conn, seconds: float, edge: float) -> None:
 
 
 def _rtp_generator(conn, seconds: float, edge: float) -> None:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    for opt, force in ((socket.SO_RCVBUF, 33), (socket.SO_SNDBUF, 32)):  # *BUFFORCE needs root
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, force, 8 << 20)
-        except OSError:
-            sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
-    kernel_ts = True
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-    except OSError:
-        kernel_ts = False
-    sock.bind((HOST, 0))
-    sock.setblocking(False)
+    sock, kernel_ts = open_rtp_socket()
     conn.send(("port", sock.getsockname()[1]))
 
     kind, ports = conn.recv()          # ("streams", [kefu port of stream s]); peer = s ^ 1

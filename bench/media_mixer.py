@@ -41,17 +41,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _rtpsock import HOST, SO_TIMESTAMPNS, open_rtp_socket  # noqa: E402
 from kefu.media import MediaEngine  # noqa: E402
 from kefu.media.codecs import ulaw_encode  # noqa: E402
-
-HOST = "127.0.0.1"
 PTIME = 0.02
 _HDR = struct.Struct("!BBHII")
 _ENC = bytes.maketrans(b"0123456789abcdef", bytes(range(0x20, 0x30)))
 _DEC = bytes.maketrans(bytes(range(0x20, 0x30)), b"0123456789abcdef")
 _STAMP_LEN = 18
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux value
 
 
 def _stamp(stream: int, us: int) -> bytes:
@@ -73,20 +72,7 @@ def _unstamp(payload: bytes) -> tuple[int, int] | None:
 
 def generator(conn, ports: list[int], seconds: float) -> None:
     """Child process: send 2N paced PCMU streams, receive the engine's output."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    # the engine sends one packet per leg in a burst each tick: room for all of them
-    for opt, force in ((socket.SO_RCVBUF, 33), (socket.SO_SNDBUF, 32)):  # SO_*BUFFORCE beats rmem_max (root)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, force, 8 << 20)
-        except OSError:
-            sock.setsockopt(socket.SOL_SOCKET, opt, 8 << 20)
-    kernel_ts = True
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-    except OSError:
-        kernel_ts = False
-    sock.bind((HOST, 0))
-    sock.setblocking(False)
+    sock, kernel_ts = open_rtp_socket()
     conn.send(sock.getsockname()[1])
 
     t = np.arange(50 * 160) / 8000.0
