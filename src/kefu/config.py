@@ -51,6 +51,30 @@ class RecordingSettings:
 
 
 @dataclass
+class TlsSettings:
+    enabled: bool = True
+    port: int = 5061                  # SIP over TLS, on sip.host
+    cert_file: str = ""               # empty: a self-signed certificate made on first start
+    key_file: str = ""                #   under <data_dir>/tls/
+
+
+@dataclass
+class SecuritySettings:
+    auth_fail_limit: int = 5          # digest failures from one address within the window
+    auth_fail_window: float = 60.0    #   ... ban that address
+    ban_seconds: float = 600.0
+    register_rate: float = 20.0       # REGISTERs per second from one address before 503
+    invite_rate: float = 20.0         # new INVITEs per second from one address before 503
+    trusted: list[str] = field(default_factory=list)   # addresses never banned or throttled
+
+
+@dataclass
+class MediaSettings:
+    moh_file: str = ""                # music on hold WAV; empty: kefu's built-in melody
+    latch: bool = True                # symmetric RTP: answer to where the peer's RTP comes from
+
+
+@dataclass
 class ExtensionConfig:
     number: str
     password: str
@@ -66,6 +90,9 @@ class Settings:
     rtp: RtpSettings = field(default_factory=RtpSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     recording: RecordingSettings = field(default_factory=RecordingSettings)
+    tls: TlsSettings = field(default_factory=TlsSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    media: MediaSettings = field(default_factory=MediaSettings)
     extensions: list[ExtensionConfig] = field(default_factory=list)
 
     @property
@@ -88,6 +115,9 @@ _SECTIONS: dict[str, type] = {
     "rtp": RtpSettings,
     "http": HttpSettings,
     "recording": RecordingSettings,
+    "tls": TlsSettings,
+    "security": SecuritySettings,
+    "media": MediaSettings,
 }
 _TOP_SCALARS = ("data_dir", "log_level", "database_url")
 
@@ -195,6 +225,12 @@ _SPECS: dict[str, _Spec] = {
     "http.host": _Spec(str, nonempty=True),
     "http.port": _PORT,
     "http.token_ttl": _Spec(float, 60, 30 * 86400),
+    "tls.port": _PORT,
+    "security.auth_fail_limit": _Spec(int, 1, 1000),
+    "security.auth_fail_window": _Spec(float, 1, 86400),
+    "security.ban_seconds": _Spec(float, 1, 30 * 86400),
+    "security.register_rate": _Spec(float, 0.1, 100000),
+    "security.invite_rate": _Spec(float, 0.1, 100000),
 }
 
 
