@@ -154,7 +154,7 @@ def kefu(tmp_path_factory):
 @pytest.fixture(scope="module")
 def tones(tmp_path_factory) -> dict[int, Path]:
     d = tmp_path_factory.mktemp("tones")
-    return {f: Path(audio.write_tone_wav(d / f"tone{f}.wav", f, 60)) for f in (440, 1000, 700)}
+    return {f: Path(audio.write_tone_wav(d / f"tone{f}.wav", f, 60)) for f in (440, 1000, 700, 1300)}
 
 
 @pytest.fixture

@@ -5,8 +5,11 @@ state change is published as an event; the CDR is derived from those events alon
 
     ROUTING ──► RINGING ──► CONNECTED ──► ENDED
        │           │                        ▲
-       ├──► PROMPT ┼────────────────────────┤   (PROMPT: kefu answers and plays)
+       ├──► HOSTED ┼────────────────────────┤   (HOSTED: kefu answers: prompt, conference)
        └───────────┴────────────────────────┘
+
+Who talks to whom once connected is the call's :class:`~kefu.cti.room.Room`; transfers,
+three-way calls and supervision change the room, not the state.
 """
 
 from __future__ import annotations
@@ -15,9 +18,12 @@ import enum
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from kefu.cti.room import Room
 
 if TYPE_CHECKING:
+    from kefu.cti.attempt import Attempt
     from kefu.media import Negotiated, Recorder, RtpLeg
     from kefu.sip.leg import SipLeg
 
@@ -25,15 +31,15 @@ if TYPE_CHECKING:
 class CallState(enum.Enum):
     ROUTING = "routing"
     RINGING = "ringing"
-    PROMPT = "prompt"
+    HOSTED = "hosted"
     CONNECTED = "connected"
     ENDED = "ended"
 
 
 TRANSITIONS: dict[CallState, set[CallState]] = {
-    CallState.ROUTING: {CallState.RINGING, CallState.PROMPT, CallState.ENDED},
+    CallState.ROUTING: {CallState.RINGING, CallState.HOSTED, CallState.ENDED},
     CallState.RINGING: {CallState.CONNECTED, CallState.ENDED},
-    CallState.PROMPT: {CallState.ENDED},
+    CallState.HOSTED: {CallState.ENDED},
     CallState.CONNECTED: {CallState.ENDED},
     CallState.ENDED: set(),
 }
@@ -53,16 +59,7 @@ class IllegalTransition(RuntimeError):
     pass
 
 
-@dataclass
-class Branch:
-    """One attempt to reach the callee: a SIP leg out and its media endpoint."""
-
-    sip: "SipLeg"
-    rtp: "RtpLeg"
-    answered: bool = False
-
-
-@dataclass
+@dataclass(eq=False)
 class Call:
     caller: str
     callee: str
@@ -70,13 +67,12 @@ class Call:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     state: CallState = CallState.ROUTING
     started: float = field(default_factory=time.time)
-    a: "SipLeg | None" = None
+    a: "SipLeg | None" = None                # the caller's dialog
     a_rtp: "RtpLeg | None" = None
-    a_offer: "Negotiated | None" = None     # what the caller's SDP settled on
-    branches: list[Branch] = field(default_factory=list)
-    b: Branch | None = None
+    a_offer: "Negotiated | None" = None      # what the caller's SDP settled on
+    room: Room = field(default_factory=Room)
+    attempts: list["Attempt"] = field(default_factory=list)   # destinations being reached
     recorder: "Recorder | None" = None
-    ring_timer: Any = None
     ringing_sent: bool = False
 
     def transition(self, new: CallState) -> None:
@@ -88,8 +84,16 @@ class Call:
     def ended(self) -> bool:
         return self.state is CallState.ENDED
 
-    def branch_of(self, leg: "SipLeg") -> Branch | None:
-        return next((b for b in self.branches if b.sip is leg), None)
-
     def involves(self, number: str) -> bool:
-        return not self.ended and number in (self.caller, self.callee)
+        """True while ``number`` takes part in (or is being reached by) this call."""
+        if self.ended:
+            return False
+        return (number in (self.caller, self.callee)
+                or any(m.number == number for m in self.room.members)
+                or any(a.number == number and not a.done for a in self.attempts))
+
+    def describe(self) -> dict:
+        return {"call_id": self.id, "caller": self.caller, "callee": self.callee,
+                "state": self.state.value, "started": self.started,
+                "members": [m.describe() for m in self.room.members],
+                "dialing": [a.number for a in self.attempts if not a.done]}

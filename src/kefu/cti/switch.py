@@ -1,9 +1,11 @@
-"""The switch: routes inbound legs to extensions as a B2BUA with anchored media.
+"""The switch: a B2BUA with anchored media that connects calls to their destinations.
 
 It implements the SIP layer's ``CallHandler`` (new inbound legs) and ``LegListener``
-(what every leg does next), owns the :class:`Call` state machines, sets the media
-matrix (a two-party bridge), records, and publishes every state change on the bus.
-Everything here runs on the asyncio loop.
+(what every leg does next), owns the :class:`Call` state machines and their rooms,
+reaches destinations through :class:`~kefu.cti.attempt.Dialing`, records, and publishes
+every state change on the bus.  Call-control actions (hold, transfer, conference,
+supervision) live in :mod:`kefu.cti.control` and use the primitives here.  Everything
+runs on the asyncio loop.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import random
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from kefu.bus import Bus, Event
 from kefu.config import Settings
-from kefu.cti.call import Branch, Call, CallState, Disposition
+from kefu.cti.attempt import Attempt, Dialing, Fork, Stage
+from kefu.cti.call import Call, CallState, Disposition
+from kefu.cti.room import Member, Room
 from kefu.media import (DTMF_PT, MediaEngine, Negotiated, RtpLeg, SdpError, build_sdp,
                         negotiate, offer_formats, parse_sdp)
 from kefu.sip.leg import SipLeg
@@ -27,35 +31,71 @@ from kefu.sip.server import SipServer
 log = logging.getLogger(__name__)
 
 PROMPT_TEST_CODE = "*97"           # answers and plays <data_dir>/prompts/test.wav
+CONFERENCE_PREFIX = "*8"           # *8<room>: join conference room <room>
+TRUNK_NO_RESPONSE = 5.0            # seconds without any answer before the next trunk
 
-# What a callee's final failure means for the caller and the CDR.
+# What a destination's final failure means for the caller and the CDR.
 FAILURES: dict[int, tuple[int, str, Disposition]] = {
     486: (486, "Busy Here", Disposition.BUSY),
     600: (486, "Busy Here", Disposition.BUSY),
     603: (603, "Decline", Disposition.BUSY),
     404: (404, "Not Found", Disposition.NOT_FOUND),
+    403: (403, "Forbidden", Disposition.FAILED),
     480: (480, "Temporarily Unavailable", Disposition.UNAVAILABLE),
     408: (480, "No Answer", Disposition.NO_ANSWER),
     487: (487, "Request Terminated", Disposition.CANCELLED),
 }
 
 
+def failure(code: int, reason: str) -> tuple[int, str, Disposition]:
+    return FAILURES.get(code, (code if 400 <= code < 700 else 500, reason, Disposition.FAILED))
+
+
+class Refused(Exception):
+    """A destination cannot be reached at all (no attempt is made)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"{code} {reason}")
+        self.code, self.reason = code, reason
+
+
 class Switch:
     def __init__(self, settings: Settings, sip: SipServer, media: MediaEngine, bus: Bus,
-                 directory: Callable[[str], object | None]) -> None:
+                 directory: Callable[[str], object | None], dialplan: Any = None) -> None:
         self.settings = settings
         self.sip = sip
         self.media = media
         self.bus = bus
         self.directory = directory
+        self.dialplan = dialplan
         self.calls: dict[str, Call] = {}
+        self.conferences: dict[str, Room] = {}
+        self.moh: Any = None                       # shared music-on-hold source
         self._by_leg: dict[SipLeg, Call] = {}
         self._sdp_session = random.randint(1, 2**31)
         self._tasks: set[asyncio.Task] = set()
+        self.dialing = Dialing(media, self._offer_sdp, self._new_out_leg)
+
+    async def start(self) -> None:
+        """Start the shared music-on-hold player."""
+        moh_file = self.settings.media.moh_file or None
+        play_samples = getattr(self.media, "play_samples", None)
+        if play_samples is not None:
+            from kefu.media.moh import load_moh
+            self.moh = play_samples(None, load_moh(moh_file), loop=True)
+        elif moh_file:
+            self.moh = self.media.play(None, moh_file, loop=True)
 
     # --- status -----------------------------------------------------------------------------
     def active_calls(self) -> int:
         return sum(1 for c in self.calls.values() if not c.ended)
+
+    def busy(self, number: str, exclude: Call | None = None) -> bool:
+        """True when ``number`` already takes part in a call (no call waiting yet)."""
+        return any(c is not exclude and c.involves(number) for c in self.calls.values())
+
+    def call_of(self, leg: SipLeg) -> Call | None:
+        return self._by_leg.get(leg)
 
     # --- CallHandler ------------------------------------------------------------------------
     def incoming(self, leg: SipLeg) -> None:
@@ -63,9 +103,9 @@ class Switch:
         leg.listener = self
         self.calls[call.id] = call
         self._by_leg[leg] = call
-        self._publish(call, "call.started", caller=call.caller, callee=call.callee,
-                      caller_name=call.caller_name)
-        self._spawn(self._route(call))
+        self.publish(call, "call.started", caller=call.caller, callee=call.callee,
+                     caller_name=call.caller_name, trunk=getattr(leg, "trunk", None))
+        self.spawn(self._route(call))
 
     async def _route(self, call: Call) -> None:
         assert call.a is not None
@@ -73,203 +113,329 @@ class Switch:
             offer = negotiate(parse_sdp(call.a.remote_sdp or ""))
         except SdpError as exc:
             log.warning("call %s: unusable SDP from %s: %s", call.id, call.caller, exc)
-            return await self._fail(call, 488, "Not Acceptable Here", Disposition.FAILED)
+            return await self.fail(call, 488, "Not Acceptable Here", Disposition.FAILED)
         call.a_offer = offer
-        if call.callee == PROMPT_TEST_CODE:
-            return await self._prompt(call, offer)
-        if self.directory(call.callee) is None:
-            return await self._fail(call, 404, "Not Found", Disposition.NOT_FOUND)
-        bindings = self.sip.locations.lookup(call.callee)
-        if not bindings:
-            return await self._fail(call, 480, "Temporarily Unavailable", Disposition.UNAVAILABLE)
-        if self.busy_elsewhere(call):
-            return await self._fail(call, 486, "Busy Here", Disposition.BUSY)
+        callee = call.callee
+        if callee == PROMPT_TEST_CODE and not getattr(call.a, "trunk", None):
+            return await self._host_prompt(call)
+        if callee.startswith(CONFERENCE_PREFIX) and callee[2:].isdigit():
+            return await self._host_conference(call, callee[2:])
+        try:
+            number, stages, ring_timeout = self.destination(call.caller, callee,
+                                                            trunk=getattr(call.a, "trunk", None),
+                                                            exclude=call)
+        except Refused as exc:
+            code, reason, disposition = failure(exc.code, exc.reason)
+            return await self.fail(call, code, reason, disposition)
         call.a_rtp = await self._open_rtp(call, offer)
         if call.ended:
             return await self._release_media(call)
-        for binding in bindings:
-            rtp = await self.media.open_leg(f"{call.id}-b")
-            leg = SipLeg(self.sip.thread, "out", caller=call.caller, callee=call.callee,
-                         caller_name=call.caller_name)
-            leg.listener = self
-            self._by_leg[leg] = call
-            call.branches.append(Branch(sip=leg, rtp=rtp))
-            sdp = build_sdp(self.settings.rtp.host, rtp.local_port, offer_formats(), DTMF_PT,
-                            self._sdp_session, 1)
-            self.sip.dial(binding, leg, sdp)
         call.transition(CallState.RINGING)
-        call.ring_timer = asyncio.get_running_loop().call_later(
-            self.settings.sip.ring_timeout, self._ring_timeout, call)
+        self.reach(call, number, stages, ring_timeout, caller_id=call.caller,
+                   on_answer=self._callee_answered, on_fail=self._callee_failed)
 
-    def busy_elsewhere(self, call: Call) -> bool:
-        """True when the callee already takes part in another call (no call waiting yet)."""
-        return any(c is not call and c.involves(call.callee) for c in self.calls.values())
+    def destination(self, caller: str, dialed: str, trunk: str | None = None,
+                    exclude: Call | None = None) -> tuple[str, list[Stage], float]:
+        """Where ``dialed`` leads: (number, stages of dialers, ring timeout), or Refused."""
+        route = self._route_for(caller, dialed, trunk)
+        kind = getattr(route, "kind", "refuse")
+        if kind == "refuse":
+            raise Refused(route.code, route.reason)
+        if kind == "extension":
+            number = route.extension
+            bindings = self.sip.locations.lookup(number)
+            if not bindings:
+                raise Refused(480, "Temporarily Unavailable")
+            if self.busy(number, exclude):
+                raise Refused(486, "Busy Here")
+            dialers = [self._contact_dialer(b) for b in bindings]
+            return number, [Stage(dialers)], self.settings.sip.ring_timeout
+        if kind == "trunk":
+            stages = [Stage([self._trunk_dialer(t)], no_response_timeout=TRUNK_NO_RESPONSE)
+                      for t in route.targets]
+            return dialed, stages, self.settings.sip.ring_timeout
+        raise Refused(404, "Not Found")
+
+    def _route_for(self, caller: str, dialed: str, trunk: str | None) -> Any:
+        if self.dialplan is not None:
+            if trunk:
+                return self.dialplan.inbound(trunk, dialed)
+            return self.dialplan.outbound(caller, dialed)
+        if self.directory(dialed) is not None:
+            return _SimpleRoute("extension", extension=dialed)
+        return _SimpleRoute("refuse", code=404, reason="Not Found")
+
+    def _contact_dialer(self, binding) -> Callable[[SipLeg, str], None]:
+        return lambda leg, sdp: self.sip.dial(binding, leg, sdp)
+
+    def _trunk_dialer(self, target) -> Callable[[SipLeg, str], None]:
+        def dial(leg: SipLeg, sdp: str) -> None:
+            leg.trunk = target.trunk
+            self.sip.dial_trunk(target.trunk, target.number, target.caller_id or leg.caller,
+                                leg, sdp)
+        return dial
+
+    def reach(self, call: Call, number: str, stages: list[Stage], ring_timeout: float,
+              caller_id: str, on_answer: Callable[[Call, Attempt, Fork, Negotiated], None],
+              on_fail: Callable[[Call, Attempt, int, str], None]) -> Attempt:
+        """Start reaching ``number`` for ``call``; the callbacks get the outcome."""
+        def answered(attempt: Attempt, fork: Fork, sdp: str | None) -> None:
+            self._by_leg[fork.sip] = call
+            try:
+                answer = negotiate(parse_sdp(sdp or ""))
+                fork.rtp.configure(answer.remote_host, answer.remote_port, answer.codec_name,
+                                   answer.payload_type, answer.dtmf_pt)
+            except Exception as exc:
+                log.warning("call %s: %s answered with unusable SDP: %s", call.id, number, exc)
+                fork.sip.hangup()
+                self.spawn(self.media.close_leg(fork.rtp))
+                return on_fail(call, attempt, 488, "Not Acceptable Here")
+            on_answer(call, attempt, fork, answer)
+
+        attempt = Attempt(number=number, stages=stages, ring_timeout=ring_timeout,
+                          on_ringing=lambda a: self._attempt_ringing(call, a),
+                          on_answer=answered,
+                          on_fail=lambda a, code, reason: on_fail(call, a, code, reason))
+        attempt.caller_id = caller_id  # type: ignore[attr-defined]
+        call.attempts.append(attempt)
+        self.spawn(self.dialing.start(attempt))
+        return attempt
+
+    def _new_out_leg(self, number: str) -> SipLeg:
+        leg = SipLeg(self.sip.thread, "out", callee=number)
+        leg.listener = self
+        return leg
+
+    def _offer_sdp(self, rtp: RtpLeg) -> str:
+        return build_sdp(self.settings.rtp.host, rtp.local_port, offer_formats(), DTMF_PT,
+                         self._sdp_session, 1)
 
     async def _open_rtp(self, call: Call, offer: Negotiated) -> RtpLeg:
         rtp = await self.media.open_leg(f"{call.id}-a")
         rtp.configure(offer.remote_host, offer.remote_port, offer.codec_name,
                       offer.payload_type, offer.dtmf_pt)
-        rtp.on_dtmf = lambda digit: self._dtmf(call, "caller", digit)
         return rtp
 
-    def _answer_sdp(self, rtp: RtpLeg, offer: Negotiated) -> str:
+    def answer_sdp(self, rtp: RtpLeg, offer: Negotiated) -> str:
         return build_sdp(self.settings.rtp.host, rtp.local_port, offer.formats, offer.dtmf_pt,
                          self._sdp_session, 1, offer.answer_direction)
 
-    # --- LegListener ------------------------------------------------------------------------
-    def leg_ringing(self, leg: SipLeg) -> None:
-        call = self._by_leg.get(leg)
-        if call is None or call.state is not CallState.RINGING or call.ringing_sent:
-            return
-        call.ringing_sent = True
-        call.a.ring()
-        self._publish(call, "call.ringing")
+    # --- the callee of a new call ---------------------------------------------------------
+    def _attempt_ringing(self, call: Call, attempt: Attempt) -> None:
+        if call.state is CallState.RINGING and not call.ringing_sent and attempt is call.attempts[0]:
+            call.ringing_sent = True
+            call.a.ring()
+            self.publish(call, "call.ringing")
 
-    def leg_answered(self, leg: SipLeg, sdp: str | None) -> None:
-        call = self._by_leg.get(leg)
-        if call is None or leg is call.a:
-            return
-        branch = call.branch_of(leg)
-        if branch is None:
-            return
+    def _callee_answered(self, call: Call, attempt: Attempt, fork: Fork,
+                         answer: Negotiated) -> None:
         if call.state is not CallState.RINGING:
-            leg.hangup()  # a second fork answered late
+            fork.sip.hangup()
+            self.spawn(self.media.close_leg(fork.rtp))
             return
-        try:
-            answer = negotiate(parse_sdp(sdp or ""))
-        except SdpError as exc:
-            log.warning("call %s: callee answered with unusable SDP: %s", call.id, exc)
-            leg.hangup()
-            self._spawn(self._fail(call, 488, "Not Acceptable Here", Disposition.FAILED,
-                                   hangup_by="callee"))
-            return
-        branch.answered = True
-        call.b = branch
-        branch.rtp.configure(answer.remote_host, answer.remote_port, answer.codec_name,
-                             answer.payload_type, answer.dtmf_pt)
-        branch.rtp.on_dtmf = lambda digit: self._dtmf(call, "callee", digit)
-        self._cancel_ring_timer(call)
-        for other in call.branches:
-            if other is not branch:
-                other.sip.hangup()
         call.transition(CallState.CONNECTED)
-        call.a.answer(self._answer_sdp(call.a_rtp, call.a_offer))
-        self.media.bridge(call.a_rtp, branch.rtp)
+        call.a.answer(self.answer_sdp(call.a_rtp, call.a_offer))
+        fork.sip.caller = call.caller
+        self.join(call, Member(call.caller, "caller", call.a, call.a_rtp))
+        self.join(call, Member(attempt.number, "callee", fork.sip, fork.rtp), quiet=True)
         if self.settings.recording.enabled:
             call.recorder = self.media.record(self._recording_path(call), left=[call.a_rtp],
-                                              right=[branch.rtp])
-        self._publish(call, "call.answered")
-        self._spawn(self._drop_branches(call, keep=branch))
+                                              right=[fork.rtp])
+        self.publish(call, "call.answered", callee=attempt.number)
+
+    def _callee_failed(self, call: Call, attempt: Attempt, code: int, reason: str) -> None:
+        if call.ended or call.state is not CallState.RINGING:
+            return
+        out_code, out_reason, disposition = failure(code, reason)
+        self.spawn(self.fail(call, out_code, out_reason, disposition, hangup_by="callee"))
+
+    # --- rooms ------------------------------------------------------------------------------
+    def join(self, call: Call, member: Member, quiet: bool = False) -> None:
+        """Add a member to the call's room and route its media."""
+        self._by_leg[member.sip] = call
+        member.rtp.on_dtmf = lambda digit, m=member: self._dtmf(call, m, digit)
+        call.room.add(member)
+        self.remix(call)
+        if not quiet:
+            self.publish(call, "call.member_joined", **member.describe())
+
+    def leave(self, call: Call, member: Member) -> None:
+        call.room.remove(member)
+        self._by_leg.pop(member.sip, None)
+        self.spawn(self.media.close_leg(member.rtp))
+        self.publish(call, "call.member_left", number=member.number, role=member.role)
+        self.remix(call)
+
+    def remix(self, call: Call) -> None:
+        """Re-apply the room's matrix and point the recorder at who is there now."""
+        call.room.apply(self.media, self.moh)
+        if call.recorder is not None and hasattr(self.media, "set_recording_sources"):
+            parties = call.room.parties
+            left = [m.rtp for m in parties if m.sip is call.a]
+            right = [m.rtp for m in parties if m.sip is not call.a]
+            self.media.set_recording_sources(call.recorder, left, right)
+
+    # --- LegListener ------------------------------------------------------------------------
+    def leg_ringing(self, leg: SipLeg) -> None:
+        if self.dialing.owns(leg):
+            self.dialing.ringing(leg)
+
+    def leg_answered(self, leg: SipLeg, sdp: str | None) -> None:
+        if self.dialing.owns(leg):
+            self.dialing.answered(leg, sdp)
 
     def leg_failed(self, leg: SipLeg, code: int, reason: str) -> None:
-        call = self._by_leg.get(leg)
-        if call is None or call.ended:
-            return
-        if leg is call.a:
-            return
-        if call.state is not CallState.RINGING:
-            return
-        branch = call.branch_of(leg)
-        if branch is None:
-            return
-        branch.sip.ended = True
-        if all(b.sip.ended for b in call.branches):
-            out_code, out_reason, disposition = FAILURES.get(
-                code, (code if 400 <= code < 700 else 500, reason, Disposition.FAILED))
-            self._spawn(self._fail(call, out_code, out_reason, disposition, hangup_by="callee"))
+        if self.dialing.owns(leg):
+            self.dialing.failed(leg, code, reason)
 
     def leg_ended(self, leg: SipLeg) -> None:
+        if self.dialing.owns(leg):  # a fork that was answered and hung up at once
+            self.dialing.failed(leg, 487, "Ended")
+            return
         call = self._by_leg.get(leg)
         if call is None or call.ended:
             return
-        if leg is call.a:
-            if call.state is CallState.CONNECTED or call.state is CallState.PROMPT:
-                self._spawn(self._end(call, Disposition.ANSWERED, "caller", 200))
-            else:  # CANCEL before answer
-                self._spawn(self._end(call, Disposition.CANCELLED, "caller", 487))
+        member = call.room.member_of(leg)
+        if member is None and leg is call.a:  # CANCEL before answer
+            return self.spawn(self.end(call, Disposition.CANCELLED, "caller", 487))
+        if member is not None:
+            self.party_left(call, member, by="caller" if leg is call.a else "callee")
+
+    def party_left(self, call: Call, member: Member, by: str) -> None:
+        """A member is gone; the call ends when it no longer holds a conversation."""
+        self.leave(call, member)
+        if call.state is CallState.HOSTED:
+            if member.sip is call.a:
+                self.spawn(self.end(call, Disposition.ANSWERED, by, 200))
             return
-        if call.b is not None and leg is call.b.sip:
-            self._spawn(self._end(call, Disposition.ANSWERED, "callee", 200))
+        dialing = any(not a.done for a in call.attempts)
+        if len(call.room.parties) < 2 and not dialing:
+            self.spawn(self.end(call, Disposition.ANSWERED, by, 200))
 
     def leg_updated(self, leg: SipLeg, sdp: str | None) -> None:
-        """A re-INVITE: keep the media where it is and answer with the same SDP."""
-        if leg.local_sdp:
-            leg.answer(leg.local_sdp)
+        """A re-INVITE: follow the new media address and hold/resume, answer in kind."""
+        call = self._by_leg.get(leg)
+        member = call.room.member_of(leg) if call else None
+        try:
+            offer = negotiate(parse_sdp(sdp or ""))
+        except SdpError as exc:
+            log.warning("re-INVITE with unusable SDP: %s", exc)
+            if leg.local_sdp:
+                leg.answer(leg.local_sdp)
+            return
+        if member is None:
+            if leg.local_sdp:
+                leg.answer(leg.local_sdp)
+            return
+        if offer.direction != "inactive" and offer.remote_host not in ("0.0.0.0", ""):
+            member.rtp.configure(offer.remote_host, offer.remote_port, offer.codec_name,
+                                 offer.payload_type, offer.dtmf_pt)
+        leg.answer(self.answer_sdp(member.rtp, offer))
+        holding = offer.direction in ("sendonly", "inactive")
+        if holding != member.holding:
+            from kefu.cti import control
+            control.set_hold(self, call, member, holding)
+
+    def leg_referred(self, leg: SipLeg, target: str, replaces: str | None) -> None:
+        """A phone transferred its call (REFER); sippy already accepted it and hung up."""
+        call = self._by_leg.get(leg)
+        member = call.room.member_of(leg) if call else None
+        if call is None or member is None:
+            return
+        from kefu.cti import control
+        if replaces:
+            other = self.call_by_dialog(replaces)
+            if other is not None:
+                self.spawn(control.transfer_attended(self, call, member, other, sip_done=True))
+                return
+            log.warning("call %s: REFER with Replaces of an unknown dialog", call.id)
+        self.spawn(control.transfer_blind(self, call, member, target, sip_done=True))
+
+    def call_by_dialog(self, call_id: str) -> Call | None:
+        for leg, call in self._by_leg.items():
+            if leg.dialog_id() == call_id and not call.ended:
+                return call
+        return None
 
     # --- endings ----------------------------------------------------------------------------
-    def _ring_timeout(self, call: Call) -> None:
-        call.ring_timer = None
-        if call.state is CallState.RINGING:
-            log.info("call %s: no answer within %.0f s", call.id, self.settings.sip.ring_timeout)
-            self._spawn(self._fail(call, 480, "No Answer", Disposition.NO_ANSWER,
-                                   hangup_by="system"))
-
-    async def _fail(self, call: Call, code: int, reason: str, disposition: Disposition,
-                    hangup_by: str = "system") -> None:
+    async def fail(self, call: Call, code: int, reason: str, disposition: Disposition,
+                   hangup_by: str = "system") -> None:
         if call.ended:
             return
         call.a.reject(code, reason)
-        await self._end(call, disposition, hangup_by, code)
+        await self.end(call, disposition, hangup_by, code)
 
-    async def _end(self, call: Call, disposition: Disposition, hangup_by: str,
-                   sip_code: int) -> None:
+    async def end(self, call: Call, disposition: Disposition, hangup_by: str,
+                  sip_code: int) -> None:
         if call.ended:
             return
         call.transition(CallState.ENDED)
-        self._cancel_ring_timer(call)
-        call.a.hangup()
-        for branch in call.branches:
-            branch.sip.hangup()
+        for attempt in call.attempts:
+            self.dialing.cancel(attempt)
+        if self._by_leg.get(call.a, call) is call:    # not taken over by another call
+            call.a.hangup()
+        if call.room is not self.conferences.get(_room_key(call)):
+            for member in list(call.room.members):
+                member.sip.hangup()
         if call.recorder is not None:
             recorder, call.recorder = call.recorder, None
             duration = await recorder.close()
-            self._publish(call, "call.recording", path=str(recorder.path), duration=duration)
+            self.publish(call, "call.recording", path=str(recorder.path), duration=duration)
         await self._release_media(call)
-        self._publish(call, "call.ended", disposition=disposition.value, hangup_by=hangup_by,
-                      sip_code=sip_code)
+        self.publish(call, "call.ended", disposition=disposition.value, hangup_by=hangup_by,
+                     sip_code=sip_code)
         self.calls.pop(call.id, None)
-        for leg in [call.a, *(b.sip for b in call.branches)]:
+        for leg in [leg for leg, c in self._by_leg.items() if c is call]:
             self._by_leg.pop(leg, None)
 
     async def _release_media(self, call: Call) -> None:
-        legs = [call.a_rtp, *(b.rtp for b in call.branches)]
+        shared = self.conferences.get(_room_key(call))
+        moved = self._by_leg.get(call.a, call) is not call   # the caller joined another call
+        legs = {None if moved else call.a_rtp} | {m.rtp for m in call.room.members
+                                                  if shared is None or m.sip is call.a}
+        if shared is not None:
+            for m in [m for m in shared.members if m.sip is call.a]:
+                shared.remove(m)
+            shared.apply(self.media, self.moh)
+            if not shared.members:
+                self.conferences.pop(_room_key(call), None)
         call.a_rtp = None
         for rtp in legs:
             if rtp is not None:
                 await self.media.close_leg(rtp)
-        call.branches = [b for b in call.branches if b is call.b]
 
-    async def _drop_branches(self, call: Call, keep: Branch) -> None:
-        for branch in [b for b in call.branches if b is not keep]:
-            await self.media.close_leg(branch.rtp)
-            self._by_leg.pop(branch.sip, None)
-        call.branches = [keep]
+    # --- calls kefu answers itself ------------------------------------------------------------
+    async def _answer_hosted(self, call: Call) -> None:
+        call.a_rtp = await self._open_rtp(call, call.a_offer)
+        call.transition(CallState.HOSTED)
+        call.a.answer(self.answer_sdp(call.a_rtp, call.a_offer))
+        self.publish(call, "call.answered")
 
-    def _cancel_ring_timer(self, call: Call) -> None:
-        if call.ring_timer is not None:
-            call.ring_timer.cancel()
-            call.ring_timer = None
-
-    # --- the prompt test code ---------------------------------------------------------------
-    async def _prompt(self, call: Call, offer: Negotiated) -> None:
+    async def _host_prompt(self, call: Call) -> None:
         wav = Path(self.settings.data_dir) / "prompts" / "test.wav"
         if not wav.exists():
-            return await self._fail(call, 404, "Not Found (no test prompt)", Disposition.NOT_FOUND)
-        call.a_rtp = await self._open_rtp(call, offer)
-        call.transition(CallState.PROMPT)
-        call.a.answer(self._answer_sdp(call.a_rtp, offer))
-        self._publish(call, "call.answered")
+            return await self.fail(call, 404, "Not Found (no test prompt)", Disposition.NOT_FOUND)
+        await self._answer_hosted(call)
         player = self.media.play(call.a_rtp, wav)
         await player.done.wait()
         await asyncio.sleep(0.2)
-        await self._end(call, Disposition.ANSWERED, "system", 200)
+        await self.end(call, Disposition.ANSWERED, "system", 200)
+
+    async def _host_conference(self, call: Call, room: str) -> None:
+        await self._answer_hosted(call)
+        call.room = self.conferences.setdefault(room, Room())
+        call.conference = room  # type: ignore[attr-defined]
+        self.join(call, Member(call.caller, "conference", call.a, call.a_rtp))
 
     # --- helpers ----------------------------------------------------------------------------
-    def _dtmf(self, call: Call, side: str, digit: str) -> None:
-        self._publish(call, "call.dtmf", digit=digit, leg=side)
-        other = (call.b.rtp if call.b else None) if side == "caller" else call.a_rtp
-        if other is not None and other.dtmf_pt is not None and call.state is CallState.CONNECTED:
-            self._spawn(other.send_dtmf(digit))  # relay RFC 4733 end to end
+    def _dtmf(self, call: Call, member: Member, digit: str) -> None:
+        side = "caller" if member.sip is call.a else "callee"
+        self.publish(call, "call.dtmf", digit=digit, leg=side, number=member.number)
+        if call.state is not CallState.CONNECTED:
+            return
+        for other in call.room.parties:  # relay RFC 4733 end to end
+            if other is not member and other.rtp.dtmf_pt is not None:
+                self.spawn(other.rtp.send_dtmf(digit))
 
     def _recording_path(self, call: Call) -> Path:
         day = datetime.now().strftime("%Y/%m/%d")
@@ -277,10 +443,10 @@ class Switch:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def _publish(self, call: Call, type_: str, **data) -> None:
+    def publish(self, call: Call, type_: str, **data) -> None:
         self.bus.publish(Event(type=type_, call_id=call.id, data=data, ts=time.time()))
 
-    def _spawn(self, coro) -> None:
+    def spawn(self, coro) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
@@ -292,5 +458,17 @@ class Switch:
 
     async def hangup_all(self) -> None:
         for call in list(self.calls.values()):
-            await self._end(call, Disposition.ANSWERED if call.state is CallState.CONNECTED
-                            else Disposition.FAILED, "system", 503)
+            await self.end(call, Disposition.ANSWERED if call.state is CallState.CONNECTED
+                           else Disposition.FAILED, "system", 503)
+
+
+def _room_key(call: Call) -> str | None:
+    return getattr(call, "conference", None)
+
+
+class _SimpleRoute:
+    """Routing without a dial plan: extensions only."""
+
+    def __init__(self, kind: str, extension: str | None = None, code: int = 0,
+                 reason: str = "") -> None:
+        self.kind, self.extension, self.code, self.reason = kind, extension, code, reason

@@ -31,6 +31,7 @@ class LegListener(Protocol):
     def leg_failed(self, leg: "SipLeg", code: int, reason: str) -> None: ...
     def leg_ended(self, leg: "SipLeg") -> None: ...
     def leg_updated(self, leg: "SipLeg", sdp: str | None) -> None: ...
+    def leg_referred(self, leg: "SipLeg", target: str, replaces: str | None) -> None: ...
 
 
 class SipLeg:
@@ -49,9 +50,15 @@ class SipLeg:
         self.listener: LegListener | None = None
         self.ua = None                 # sippy UA, touched on the sippy thread only
         self.ended = False
+        self.trunk: str | None = None  # the carrier trunk this leg runs over, if any
 
     def __repr__(self) -> str:
         return f"<SipLeg {self.id} {self.direction} {self.caller}->{self.callee}>"
+
+    def dialog_id(self) -> str | None:
+        """The SIP Call-ID of this dialog (what a Replaces header names)."""
+        ua = self.ua
+        return str(ua.cId) if ua is not None and ua.cId is not None else None
 
     # --- actions (any thread) ------------------------------------------------------------
     def ring(self) -> None:
@@ -99,8 +106,17 @@ class SipLeg:
             self.ended = True
             to_loop(listener.leg_failed, self, int(code), str(reason))
         elif isinstance(event, CCEventDisconnect):
-            if not self.ended:
-                self.ended = True
+            if self.ended:
+                return
+            self.ended = True
+            refer_to = event.getData()
+            if refer_to is not None and hasattr(refer_to, "getUrl"):
+                # sippy accepted a REFER (202) and hangs this dialog up: a transfer
+                url = refer_to.getUrl()
+                replaces = (url.headers or {}).get("Replaces")
+                to_loop(listener.leg_referred, self, url.username or "",
+                        replaces.split(";", 1)[0] if replaces else None)
+            else:
                 to_loop(listener.leg_ended, self)
         elif isinstance(event, CCEventUpdate):
             body = event.getData()

@@ -17,7 +17,7 @@ from kefu import __version__
 from kefu.store import Conflict, Invalid, NotFound
 
 from .context import AppContext
-from .routers import auth, calls, extensions, health, users
+from .routers import auth, calls, extensions, health, live, users
 
 API_PREFIX = "/api/v1"
 
@@ -46,7 +46,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(Conflict, _store_error(409))
     app.add_exception_handler(NotFound, _store_error(404))
     app.add_exception_handler(Invalid, _store_error(422))
-    for module in (health, auth, calls, extensions, users):
+    for module in (health, auth, calls, live, extensions, users):
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_docs(app)
     return app

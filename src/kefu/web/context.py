@@ -22,3 +22,4 @@ class AppContext:
     store: Store
     bus: Bus
     status: Callable[[], dict[str, Any]] | None = None
+    control: Any = None               # kefu.cti.control.CallControl of the running switch

@@ -1,0 +1,208 @@
+"""Call control: what a phone, the API or (later) an agent desktop can do to a live call.
+
+Each action is a change of the call's room (who hears whom) plus, where a new party is
+needed, an :class:`~kefu.cti.attempt.Attempt` to reach it.  The switch calls these for
+phone-initiated actions (re-INVITE hold, REFER); :class:`CallControl` exposes them by
+call id for the HTTP API.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from kefu.cti.call import Call, CallState, Disposition
+from kefu.cti.room import Member, Mode
+
+if TYPE_CHECKING:
+    from kefu.cti.attempt import Attempt, Fork
+    from kefu.cti.switch import Switch
+    from kefu.media import Negotiated
+
+log = logging.getLogger(__name__)
+
+
+class ControlError(Exception):
+    """An action that does not fit the call's current shape; ``status`` is the HTTP code."""
+
+    def __init__(self, message: str, status: int = 409) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# --- hold -------------------------------------------------------------------------------------
+
+def set_hold(switch: "Switch", call: Call, member: Member, holding: bool) -> None:
+    """``member`` puts the others on hold (they hear music) or takes them off it."""
+    member.holding = holding
+    switch.remix(call)
+    switch.publish(call, "call.hold" if holding else "call.resume", number=member.number)
+
+
+# --- transfer ---------------------------------------------------------------------------------
+
+async def transfer_blind(switch: "Switch", call: Call, member: Member, target: str,
+                         sip_done: bool = False) -> None:
+    """``member`` hands the rest of the call to ``target`` and leaves at once."""
+    remaining = [m for m in call.room.parties if m is not member]
+    if not remaining:
+        raise ControlError("nobody left to transfer")
+    caller_id = remaining[0].number
+    switch.publish(call, "call.transferred", by=member.number, target=target, mode="blind")
+    if not sip_done:
+        member.sip.hangup()
+    call.room.waiting = True          # the others hear music while the target rings
+    switch.leave(call, member)
+    try:
+        number, stages, timeout = switch.destination(caller_id, target, exclude=call)
+    except Exception as exc:
+        log.info("call %s: transfer to %s refused: %s", call.id, target, exc)
+        return await _transfer_failed(switch, call)
+
+    def answered(call: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
+        call.room.waiting = False
+        switch.join(call, Member(attempt.number, "callee", fork.sip, fork.rtp))
+
+    def failed(call: Call, attempt: "Attempt", code: int, reason: str) -> None:
+        switch.spawn(_transfer_failed(switch, call))
+
+    switch.reach(call, number, stages, timeout, caller_id, answered, failed)
+
+
+async def _transfer_failed(switch: "Switch", call: Call) -> None:
+    call.room.waiting = False
+    if len(call.room.parties) < 2:
+        await switch.end(call, Disposition.ANSWERED, "system", 200)
+    else:
+        switch.remix(call)
+
+
+async def transfer_attended(switch: "Switch", call: Call, member: Member, other: Call,
+                            sip_done: bool = False) -> None:
+    """``member`` talks in ``call`` and in ``other`` (its consultation call): the other
+    parties of both calls are connected to each other and ``member`` leaves both."""
+    mine = other.room.find(member.number)
+    if mine is None:
+        raise ControlError(f"{member.number} is not a party of call {other.id}")
+    moving = [m for m in other.room.parties if m is not mine]
+    if not moving:
+        raise ControlError(f"call {other.id} has nobody to connect")
+    switch.publish(call, "call.transferred", by=member.number, mode="attended",
+                   target=",".join(m.number for m in moving), consult_call=other.id)
+    switch.publish(other, "call.transferred", by=member.number, mode="attended",
+                   into_call=call.id)
+    for m in moving:                   # take them over without touching their dialogs
+        other.room.remove(m)
+        m.role = "callee"
+        m.holding = False
+        switch.join(call, m)
+    for leg in (member.sip, mine.sip):
+        if not sip_done or leg is mine.sip:
+            leg.hangup()
+    switch.leave(call, member)
+    other.room.remove(mine)
+    switch.spawn(switch.end(other, Disposition.ANSWERED, "system", 200))
+
+
+# --- more parties -----------------------------------------------------------------------------
+
+def add_party(switch: "Switch", call: Call, number: str, role: str = "third",
+              mode: Mode = Mode.TALK, whisper_to: Member | None = None) -> "Attempt":
+    """Dial ``number`` and let it join the call's room (three-way call, supervisor)."""
+    caller_id = call.caller if role != "supervisor" else "kefu"
+    dest, stages, timeout = switch.destination(caller_id, number, exclude=call)
+
+    def answered(call: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
+        if call.ended:
+            fork.sip.hangup()
+            switch.spawn(switch.media.close_leg(fork.rtp))
+            return
+        switch.join(call, Member(attempt.number, role, fork.sip, fork.rtp, mode=mode,
+                                 whisper_to=whisper_to))
+
+    def failed(call: Call, attempt: "Attempt", code: int, reason: str) -> None:
+        switch.publish(call, "call.party_failed", number=number, code=code, reason=reason)
+
+    return switch.reach(call, dest, stages, timeout, caller_id, answered, failed)
+
+
+def set_mode(switch: "Switch", call: Call, member: Member, mode: Mode,
+             whisper_to: Member | None = None) -> None:
+    """Listen, whisper (to one member) or barge in (talk to all)."""
+    if mode is Mode.WHISPER and whisper_to is None:
+        raise ControlError("whisper needs a member to whisper to", 422)
+    member.mode, member.whisper_to = mode, whisper_to if mode is Mode.WHISPER else None
+    switch.remix(call)
+    switch.publish(call, "call.monitor", **member.describe())
+
+
+# --- by call id, for the API -----------------------------------------------------------------
+
+class CallControl:
+    """The internal call-control API: actions on live calls by call id and number."""
+
+    def __init__(self, switch: "Switch") -> None:
+        self.switch = switch
+
+    def list(self) -> list[dict]:
+        return [c.describe() for c in self.switch.calls.values() if not c.ended]
+
+    def get(self, call_id: str) -> Call:
+        call = self.switch.calls.get(call_id)
+        if call is None or call.ended:
+            raise ControlError(f"no live call {call_id}", 404)
+        return call
+
+    def member(self, call: Call, number: str) -> Member:
+        member = call.room.find(number)
+        if member is None:
+            raise ControlError(f"{number} is not in call {call.id}", 404)
+        return member
+
+    def _connected(self, call_id: str) -> Call:
+        call = self.get(call_id)
+        if call.state is not CallState.CONNECTED:
+            raise ControlError(f"call {call_id} is {call.state.value}, not connected")
+        return call
+
+    def hold(self, call_id: str, number: str, holding: bool = True) -> None:
+        call = self._connected(call_id)
+        set_hold(self.switch, call, self.member(call, number), holding)
+
+    async def transfer(self, call_id: str, number: str, target: str | None = None,
+                       consult_call_id: str | None = None) -> None:
+        call = self._connected(call_id)
+        member = self.member(call, number)
+        if consult_call_id:
+            await transfer_attended(self.switch, call, member, self._connected(consult_call_id))
+        elif target:
+            await transfer_blind(self.switch, call, member, target)
+        else:
+            raise ControlError("transfer needs a target or a consultation call", 422)
+
+    def add_party(self, call_id: str, number: str) -> None:
+        add_party(self.switch, self._connected(call_id), number)
+
+    def monitor(self, call_id: str, supervisor: str, mode: Mode = Mode.LISTEN,
+                target: str | None = None) -> None:
+        """Bring a supervisor's phone into the call, or change how it takes part."""
+        call = self._connected(call_id)
+        whisper_to = self.member(call, target) if target else None
+        present = call.room.find(supervisor)
+        if present is not None:
+            return set_mode(self.switch, call, present, mode, whisper_to)
+        if mode is Mode.WHISPER and whisper_to is None:
+            raise ControlError("whisper needs a target", 422)
+        add_party(self.switch, call, supervisor, role="supervisor", mode=mode,
+                  whisper_to=whisper_to)
+
+    async def hangup(self, call_id: str, number: str | None = None) -> None:
+        """Force release (强拆): the whole call, or one member."""
+        call = self.get(call_id)
+        if number is None:
+            await self.switch.end(call, Disposition.ANSWERED if call.state is CallState.CONNECTED
+                                  else Disposition.FAILED, "system", 200)
+            return
+        member = self.member(call, number)
+        member.sip.hangup()
+        self.switch.party_left(call, member, by="system")

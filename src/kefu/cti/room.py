@@ -1,0 +1,100 @@
+"""Who hears whom: the members of a conversation and the mixer matrix they imply.
+
+Every call feature is a rule over members, not a code path of its own: a two-party
+call, hold with music, a three-way call, a conference room, listen, whisper and
+barge-in all come out of :meth:`Room.matrix`:
+
+- a talking member is heard by every other member (barge-in is just talking);
+- a listening supervisor hears all talkers and is heard by nobody;
+- a whispering supervisor hears all talkers and is heard only by its target;
+- a member who holds is neither heard nor hears; whoever is then left with no one
+  to hear (while someone holds, or while a transfer target rings) hears music on hold.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kefu.media import RtpLeg
+    from kefu.sip.leg import SipLeg
+
+
+class Mode(enum.Enum):
+    TALK = "talk"
+    LISTEN = "listen"
+    WHISPER = "whisper"
+
+
+@dataclass(eq=False)
+class Member:
+    """One party in a room: its SIP dialog, its media endpoint and how it takes part."""
+
+    number: str
+    role: str                      # caller, callee, third, supervisor, conference
+    sip: "SipLeg"
+    rtp: "RtpLeg"
+    mode: Mode = Mode.TALK
+    whisper_to: "Member | None" = None
+    holding: bool = False          # this member put the others on hold
+
+    def describe(self) -> dict[str, Any]:
+        return {"number": self.number, "role": self.role, "mode": self.mode.value,
+                "holding": self.holding,
+                "whisper_to": self.whisper_to.number if self.whisper_to else None}
+
+
+@dataclass(eq=False)
+class Room:
+    members: list[Member] = field(default_factory=list)
+    waiting: bool = False          # someone is being reached for this room (transfer)
+
+    def add(self, member: Member) -> None:
+        self.members.append(member)
+
+    def remove(self, member: Member) -> None:
+        if member in self.members:
+            self.members.remove(member)
+        for m in self.members:
+            if m.whisper_to is member:
+                m.whisper_to, m.mode = None, Mode.LISTEN
+
+    def find(self, number: str) -> Member | None:
+        return next((m for m in self.members if m.number == number), None)
+
+    def member_of(self, leg: Any) -> Member | None:
+        return next((m for m in self.members if m.sip is leg or m.rtp is leg), None)
+
+    @property
+    def talkers(self) -> list[Member]:
+        return [m for m in self.members if m.mode is Mode.TALK and not m.holding]
+
+    @property
+    def parties(self) -> list[Member]:
+        """Members who are part of the conversation itself (not supervisors)."""
+        return [m for m in self.members if m.role != "supervisor"]
+
+    def matrix(self, moh: Any = None) -> dict[Member, list[Any]]:
+        """For each member, the sources it hears (RtpLegs, or ``moh``)."""
+        talkers = self.talkers
+        anyone_holding = any(m.holding for m in self.members)
+        out: dict[Member, list[Any]] = {}
+        for listener in self.members:
+            if listener.holding:
+                out[listener] = []
+                continue
+            sources = [m.rtp for m in talkers if m is not listener]
+            sources += [m.rtp for m in self.members
+                        if m.mode is Mode.WHISPER and m.whisper_to is listener]
+            if (not sources and (anyone_holding or self.waiting) and listener.mode is Mode.TALK
+                    and moh is not None):
+                sources = [moh]
+            out[listener] = sources
+        return out
+
+    def apply(self, media: Any, moh: Any = None) -> None:
+        """Set the media engine's routing matrix for every member."""
+        for member, sources in self.matrix(moh).items():
+            media.set_sources(member.rtp, sources)
