@@ -16,6 +16,7 @@ from typing import Any
 from kefu import __version__
 from kefu.bus import Event, LocalBus
 from kefu.config import Settings
+from kefu.cti.control import CallControl
 from kefu.cti.switch import Switch
 from kefu.eventlog import EventLog
 from kefu.media import MediaEngine
@@ -88,6 +89,7 @@ async def start(settings: Settings) -> Kefu:
     sip = SipServer(settings.sip, directory, handler=None, notify=notify)  # type: ignore[arg-type]
     switch = Switch(settings, sip, media, bus, directory)
     sip.handler = switch
+    await switch.start()
     sip.start(loop)
     return Kefu(settings, store, bus, eventlog, media, sip, switch, directory)
 
@@ -107,7 +109,8 @@ async def serve(settings: Settings) -> None:
     from kefu.web import AppContext, create_app
 
     k = await start(settings)
-    app = create_app(AppContext(settings=settings, store=k.store, bus=k.bus, status=k.status))
+    app = create_app(AppContext(settings=settings, store=k.store, bus=k.bus, status=k.status,
+                                control=CallControl(k.switch)))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False)
