@@ -222,3 +222,26 @@ def test_listen_whisper_barge(kefu, phone):
         assert hears(sa, rate, 1000) and hears(sb, rate, 440), f"{mode}: the call goes on"
         assert hears(sb, rate, 1300) == (mode in ("whisper", "barge")), f"{mode}: agent"
         assert hears(sa, rate, 1300) == (mode == "barge"), f"{mode}: customer"
+
+
+def test_call_control_roles_and_errors(kefu):
+    for name, role in (("agent7", "agent"), ("super7", "supervisor")):
+        status, body = kefu.api("POST", "/users", {"username": name, "password": "pw-long-enough",
+                                                   "role": role})
+        assert status == 201, body
+    tokens = {}
+    for name in ("agent7", "super7"):
+        status, body = kefu.api("POST", "/auth/login", {"username": name,
+                                                        "password": "pw-long-enough"})
+        tokens[name] = body["token"]
+    assert kefu.api("GET", "/live-calls", token=tokens["agent7"])[0] == 403
+    assert kefu.api("GET", "/live-calls", token=tokens["super7"])[0] == 200
+    assert kefu.api("POST", "/live-calls/nope/hold", {"number": "1001"},
+                    token=tokens["agent7"])[0] == 403
+    assert kefu.api("POST", "/live-calls/nope/hold", {"number": "1001"},
+                    token=tokens["super7"])[0] == 404
+    assert kefu.api("POST", "/live-calls/nope/hold", {"number": "not a number"},
+                    token=tokens["super7"])[0] == 422
+    assert kefu.api("POST", "/live-calls/nope/monitor", {"supervisor": "1005", "mode": "shout"},
+                    token=tokens["super7"])[0] == 422
+    assert kefu.api("DELETE", "/live-calls/nope", token="not-a-token")[0] == 401
