@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kefu.config import ConfigError, ExtensionConfig, Settings, load_settings, starter_config
+from kefu.config import (ConfigError, DialPermission, DialPlanSettings, DidConfig, ExtensionConfig,
+                         OutboundRule, Settings, TrunkConfig, load_settings, starter_config)
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -154,3 +155,206 @@ def test_starter_config_loads(tmp_path: Path, demo: bool) -> None:
     else:
         assert not any(p.startswith("demo") for p in passwords)
         assert starter_config(False) != text
+
+
+# --- trunks and the dial plan ------------------------------------------------------------
+
+TRUNK_A = '[[trunks]]\nname = "a"\nhost = "192.0.2.1"\n'
+
+
+def test_trunks_and_dialplan(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, """
+[[trunks]]
+name = "carrier-a"
+host = "203.0.113.10"
+transport = "TCP"
+username = "acct"
+password = "pw-123"
+register = true
+expires = 300
+inbound_sources = ["203.0.113.10", "203.0.113.64/28"]
+caller_id = "+8610888"
+from_domain = "sip.carrier.example"
+[[trunks]]
+name = "b"
+host = "2001:db8::1"
+transport = "tls"
+[dialplan]
+national_prefix = "0"
+international_prefix = "00"
+emergency = ["110", "112"]
+default_classes = ["internal", "local"]
+default_destination = "1001"
+[[dialplan.permissions]]
+extensions = ["1001", "1002"]
+classes = ["internal", "international"]
+[[dialplan.outbound]]
+prefix = "00"
+strip = 2
+prepend = "+"
+trunks = ["carrier-a", "b"]
+caller_id = "8008001234"
+[[dialplan.outbound]]
+pattern = "1[3-9][0-9]{9}"
+trunks = ["b"]
+[[dialplan.dids]]
+number = "8008001234"
+destination = "1002"
+[[dialplan.dids]]
+number = 8008001235
+destination = 1003
+"""), {})
+    assert s.trunks == [
+        TrunkConfig("carrier-a", "203.0.113.10", 5060, "tcp", "acct", "pw-123", True, 300,
+                    ["203.0.113.10", "203.0.113.64/28"], "+8610888", "sip.carrier.example"),
+        TrunkConfig("b", "2001:db8::1", 5061, "tls", inbound_sources=["2001:db8::1"])]
+    d = s.dialplan
+    assert (d.national_prefix, d.international_prefix, d.emergency) == ("0", "00", ["110", "112"])
+    assert d.default_classes == ["internal", "local"] and d.default_destination == "1001"
+    assert d.local_pattern == DialPlanSettings().local_pattern
+    assert d.permissions == [DialPermission(["1001", "1002"], ["internal", "international"])]
+    assert d.outbound == [OutboundRule("00", "", 2, "+", ["carrier-a", "b"], "8008001234"),
+                          OutboundRule("", "1[3-9][0-9]{9}", 0, "", ["b"], "")]
+    assert d.dids == [DidConfig("8008001234", "1002"), DidConfig("8008001235", "1003")]
+
+
+def test_dialplan_defaults() -> None:
+    d = load_settings(None, {}).dialplan
+    assert d == DialPlanSettings()
+    assert "international" not in d.default_classes and "emergency" in d.default_classes
+    assert d.emergency == ["110", "119", "120", "112"]
+    assert d.outbound == [] and d.dids == [] and d.default_destination == ""
+
+
+def test_trunk_without_inbound_sources_key_trusts_its_host(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, TRUNK_A), {}).trunks[0].inbound_sources == ["192.0.2.1"]
+    s = load_settings(write(tmp_path, TRUNK_A + "inbound_sources = []\n"), {})
+    assert s.trunks[0].inbound_sources == []
+
+
+def test_dialplan_env_overrides(tmp_path: Path) -> None:
+    env = {"KEFU_DIALPLAN_DEFAULT_CLASSES": "internal,emergency,international",
+           "KEFU_DIALPLAN_NATIONAL_PREFIX": "1", "KEFU_DIALPLAN_INTERNATIONAL_PREFIX": "011"}
+    d = load_settings(None, env).dialplan
+    assert d.default_classes == ["internal", "emergency", "international"]
+    assert (d.national_prefix, d.international_prefix) == ("1", "011")
+    assert "dialplan.default_classes: unknown call class 'premium'" in error_of(
+        None, {"KEFU_DIALPLAN_DEFAULT_CLASSES": "internal,premium"})
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('trunks = "a"\n', "trunks: must be an array of tables ([[trunks]])"),
+    ('[[trunks]]\nhost = "192.0.2.1"\n', "trunks[0].name: required"),
+    ('[[trunks]]\nname = "a b"\nhost = "192.0.2.1"\n', "trunks[0].name: must be 1-32 letters"),
+    (TRUNK_A + TRUNK_A.replace("192.0.2.1", "192.0.2.2"),
+     "trunks[1].name: duplicate of trunks[0] ('a')"),
+    ('[[trunks]]\nname = "a"\n', "trunks[0].host: required"),
+    ('[[trunks]]\nname = "a"\nhost = "sip.example.com"\n',
+     "trunks[0].host: must be an IP address (no host names), got 'sip.example.com'"),
+    (TRUNK_A + TRUNK_A.replace('"a"', '"b"').replace("192.0.2.1", "192.0.2.2") + "port = 0\n",
+     "trunks[1].port: must be an integer 1-65535, got 0"),
+    (TRUNK_A + 'port = "5060"\n', "trunks[0].port: must be an integer 1-65535, got '5060'"),
+    (TRUNK_A + 'transport = "sctp"\n', "trunks[0].transport: must be one of udp/tcp/tls"),
+    (TRUNK_A + "register = true\n", "trunks[0].register: needs username and password"),
+    (TRUNK_A + 'register = "yes"\n', "trunks[0].register: must be true or false"),
+    (TRUNK_A + "expires = 5\n", "trunks[0].expires: must be an integer 30-86400, got 5"),
+    (TRUNK_A + 'inbound_sources = "192.0.2.1"\n',
+     "trunks[0].inbound_sources: must be a list of strings"),
+    (TRUNK_A + 'inbound_sources = ["192.0.2.300"]\n',
+     "trunks[0].inbound_sources[0]: must be an IP address or network (CIDR), got '192.0.2.300'"),
+    (TRUNK_A + '[[trunks]]\nname = "b"\nhost = "192.0.2.9"\ninbound_sources = ["192.0.2.0/24"]\n',
+     "trunks[1].inbound_sources[0]: 192.0.2.0/24 overlaps inbound_sources of trunks[0] ('a')"),
+    (TRUNK_A + 'caller_id = "abc"\n', "trunks[0].caller_id: must be a number"),
+    (TRUNK_A + 'from_domain = "bad domain"\n', "trunks[0].from_domain: must be a host name"),
+    (TRUNK_A + "username = 5\n", "trunks[0].username: must be a string, got 5"),
+    (TRUNK_A + "colour = 1\n", "trunks[0].colour: unknown key"),
+    ('dialplan = 1\n', "dialplan: must be a table ([dialplan])"),
+    ('[dialplan]\nnational_prefix = "0x"\n', "dialplan.national_prefix: must be digits"),
+    ('[dialplan]\nnational_prefix = "00"\n',
+     "dialplan.international_prefix: must differ from dialplan.national_prefix"),
+    ('[dialplan]\nlocal_pattern = "[0-9"\n', "dialplan.local_pattern: must be a regular expression"),
+    ('[dialplan]\nemergency = ["11a"]\n', "dialplan.emergency[0]: must be 1-10 digits, got '11a'"),
+    ('[dialplan]\nemergency = "110"\n', "dialplan.emergency: must be a list of strings"),
+    ('[dialplan]\ndefault_classes = ["internal", "premium"]\n',
+     "dialplan.default_classes: unknown call class 'premium'"),
+    ('[dialplan]\ndefault_destination = "x"\n',
+     "dialplan.default_destination: must be an extension number (2-10 digits), got 'x'"),
+    ('[dialplan]\ncolour = 1\n', "dialplan.colour: unknown key"),
+    ('[[dialplan.permissions]]\nclasses = ["local"]\n', "dialplan.permissions[0].extensions: required"),
+    ('[[dialplan.permissions]]\nextensions = ["1001"]\n', "dialplan.permissions[0].classes: required"),
+    ('[[dialplan.permissions]]\nextensions = ["1"]\nclasses = ["local"]\n',
+     "dialplan.permissions[0].extensions[0]: must be an extension number"),
+    ('[[dialplan.permissions]]\nextensions = ["1001"]\nclasses = ["local"]\n'
+     '[[dialplan.permissions]]\nextensions = ["1001"]\nclasses = ["national"]\n',
+     "dialplan.permissions[1].extensions[0]: '1001' already in dialplan.permissions[0]"),
+    ('[[dialplan.permissions]]\nextensions = ["1001"]\nclasses = ["everything"]\n',
+     "dialplan.permissions[0].classes: unknown call class 'everything'"),
+    (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\ntrunks = ["x"]\n',
+     "dialplan.outbound[0].trunks: unknown trunk 'x'"),
+    ('[[dialplan.outbound]]\nprefix = "0"\ntrunks = ["x"]\n',
+     "dialplan.outbound[0].trunks: unknown trunk 'x'"),
+    (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\ntrunks = ["a", "a"]\n',
+     "dialplan.outbound[0].trunks: names trunk 'a' twice"),
+    (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\ntrunks = []\n',
+     "dialplan.outbound[0].trunks: must name at least one trunk"),
+    (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\n', "dialplan.outbound[0].trunks: required"),
+    (TRUNK_A + '[[dialplan.outbound]]\ntrunks = ["a"]\n',
+     "dialplan.outbound[0]: needs prefix or pattern"),
+    (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\npattern = "0.*"\ntrunks = ["a"]\n',
+     "dialplan.outbound[0]: give prefix or pattern, not both"),
+    (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0a"\ntrunks = ["a"]\n',
+     "dialplan.outbound[0].prefix: must be digits, *, # or +, got '0a'"),
+    (TRUNK_A + '[[dialplan.outbound]]\npattern = "(0"\ntrunks = ["a"]\n',
+     "dialplan.outbound[0].pattern: must be a regular expression"),
+    (TRUNK_A + '[[dialplan.outbound]]\npattern = ""\ntrunks = ["a"]\n',
+     "dialplan.outbound[0].pattern: must not be empty"),
+    (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\nstrip = -1\ntrunks = ["a"]\n',
+     "dialplan.outbound[0].strip: must be an integer 0-20, got -1"),
+    (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\nprepend = "x"\ntrunks = ["a"]\n',
+     "dialplan.outbound[0].prepend: must be digits, *, # or +"),
+    (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\ncaller_id = "me"\ntrunks = ["a"]\n',
+     "dialplan.outbound[0].caller_id: must be a number"),
+    (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\ntrunk = ["a"]\ntrunks = ["a"]\n',
+     "dialplan.outbound[0].trunk: unknown key"),
+    ('[dialplan]\noutbound = 1\n', "dialplan.outbound: must be an array of tables"),
+    ('[[dialplan.dids]]\ndestination = "1001"\n', "dialplan.dids[0].number: required"),
+    ('[[dialplan.dids]]\nnumber = "800"\n', "dialplan.dids[0].destination: required"),
+    ('[[dialplan.dids]]\nnumber = "80x"\ndestination = "1001"\n',
+     "dialplan.dids[0].number: must be a number (digits, may start with +), got '80x'"),
+    ('[[dialplan.dids]]\nnumber = "800"\ndestination = "1"\n',
+     "dialplan.dids[0].destination: must be an extension number (2-10 digits), got '1'"),
+    ('[[dialplan.dids]]\nnumber = "800"\ndestination = "1001"\n'
+     '[[dialplan.dids]]\nnumber = "800"\ndestination = "1002"\n',
+     "dialplan.dids[1].number: duplicate of dialplan.dids[0] ('800')"),
+    ('[[extensions]]\nnumber = "110"\npassword = "secret1"\n',
+     "extensions[0].number: '110' is an emergency number"),
+])
+def test_bad_trunks_and_dialplan(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in error_of(write(tmp_path, text))
+
+
+def test_every_dialplan_problem_is_reported(tmp_path: Path) -> None:
+    msg = error_of(write(tmp_path, '[[trunks]]\nname = "a"\nport = 0\n'
+                                   '[[dialplan.outbound]]\nprefix = "0"\ntrunks = ["a", "z"]\n'
+                                   '[[dialplan.dids]]\nnumber = "x"\ndestination = "1001"\n'))
+    for part in ("trunks[0].host: required", "trunks[0].port:",
+                 "dialplan.outbound[0].trunks: unknown trunk 'z'", "dialplan.dids[0].number:"):
+        assert part in msg
+    assert "unknown trunk 'a'" not in msg          # a's name is fine, only its other keys
+
+
+def test_starter_config_examples_load_when_uncommented(tmp_path: Path) -> None:
+    out, on = [], False
+    for line in starter_config(True).splitlines():
+        if line.startswith("# --- SIP trunks"):
+            on = True
+        elif line.startswith("# SIP extensions created"):
+            on = False
+        if on and (line.startswith("# [") or (line.startswith("# ") and " = " in line)):
+            line = line[2:]
+        out.append(line)
+    s = load_settings(write(tmp_path, "\n".join(out)), {})
+    assert [t.name for t in s.trunks] == ["carrier-a"] and s.trunks[0].register
+    assert s.dialplan.dids == [DidConfig("8008001234", "1001")]
+    assert [r.prefix for r in s.dialplan.outbound] == ["00", ""]
+    assert s.dialplan.local_pattern == "[1-9][0-9]{6,7}"

@@ -17,10 +17,12 @@ from kefu import __version__
 from kefu.bus import Event, LocalBus
 from kefu.config import Settings
 from kefu.cti.control import CallControl
+from kefu.cti.dialplan import DialPlan
 from kefu.cti.switch import Switch
 from kefu.eventlog import EventLog
 from kefu.media import MediaEngine
 from kefu.sip.server import SipServer
+from kefu.sip.trunks import Trunks
 from kefu.store import Store
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,8 @@ class Kefu:
     def status(self) -> dict:
         return {
             "sip": {"registrations": self.sip.locations.count(),
-                    "bad_requests": self.sip.bad_requests + self.sip.bad_messages},
+                    "bad_requests": self.sip.bad_requests + self.sip.bad_messages,
+                    "trunks": self.sip.trunks.status() if self.sip.trunks else {}},
             "calls": {"active": self.switch.active_calls()},
             "media": {"ports_in_use": self.media.ports_in_use},
             "tasks": len(asyncio.all_tasks()),
@@ -86,8 +89,13 @@ async def start(settings: Settings) -> Kefu:
     def notify(type_: str, aor: str, data: dict) -> None:
         bus.publish(Event(type=type_, data={"extension": aor, **data}))
 
-    sip = SipServer(settings.sip, directory, handler=None, notify=notify)  # type: ignore[arg-type]
-    switch = Switch(settings, sip, media, bus, directory)
+    trunks = Trunks(settings.trunks, notify=lambda type_, name, data: bus.publish(
+        Event(type=type_, data={"trunk": name, **data})))
+    sip = SipServer(settings.sip, directory, handler=None, notify=notify,  # type: ignore[arg-type]
+                    tls=settings.tls, security=settings.security, data_dir=settings.data_dir,
+                    trunks=trunks)
+    switch = Switch(settings, sip, media, bus, directory,
+                    dialplan=DialPlan.from_settings(settings, directory))
     sip.handler = switch
     await switch.start()
     sip.start(loop)

@@ -7,7 +7,9 @@ starts with a half-understood config fails later, on a live call, far from the c
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import secrets
 import tomllib
 import typing
@@ -82,6 +84,75 @@ class ExtensionConfig:
 
 
 @dataclass
+class TrunkConfig:
+    """A SIP trunk to a carrier (``[[trunks]]``)."""
+
+    name: str
+    host: str                         # the carrier's SIP server: an IP literal (no DNS)
+    port: int = 5060                  # 5061 when transport is tls and no port is given
+    transport: str = "udp"            # udp, tcp or tls
+    username: str = ""                # digest credentials kefu answers the carrier's challenges with
+    password: str = ""
+    register: bool = False            # kefu REGISTERs to the carrier (needs username and password)
+    expires: int = 600                # registration interval kefu asks for, seconds
+    inbound_sources: list[str] = field(default_factory=list)  # IPs/CIDRs whose INVITEs are this
+    #                                   trunk's (accepted without digest); omitted in TOML: [host]
+    caller_id: str = ""               # default presentation number for outbound calls
+    from_domain: str = ""             # host of From and of the registration AOR; "" = kefu's
+    #                                   own address in From, host in the AOR
+
+
+@dataclass
+class DialPermission:
+    """``[[dialplan.permissions]]``: call classes for some extensions (replaces the default)."""
+
+    extensions: list[str]
+    classes: list[str]
+
+
+@dataclass
+class OutboundRule:
+    """``[[dialplan.outbound]]``: which trunks carry the numbers this rule matches.
+
+    A rule matches by ``prefix`` (``""`` matches every number) or by ``pattern`` (a regular
+    expression matching the whole dialed number); the first matching rule wins.
+    """
+
+    prefix: str = ""
+    pattern: str = ""
+    strip: int = 0                    # leading characters removed from the dialed number
+    prepend: str = ""                 # then put in front of it
+    trunks: list[str] = field(default_factory=list)   # failover order
+    caller_id: str = ""               # presentation number; "" = the trunk's caller_id
+
+
+@dataclass
+class DidConfig:
+    """``[[dialplan.dids]]``: a number the carrier delivers, and the extension it rings."""
+
+    number: str
+    destination: str
+
+
+CALL_CLASSES = ("internal", "emergency", "local", "national", "international")
+
+
+@dataclass
+class DialPlanSettings:
+    national_prefix: str = "0"        # dialed before an area code: national call
+    international_prefix: str = "00"  # dialed before a country code (as is a leading +)
+    local_pattern: str = "[1-9][0-9]{6,7}"     # a local number (regex, whole number)
+    national_pattern: str = "1[3-9][0-9]{9}"   # national without the prefix (mobiles); "" none
+    emergency: list[str] = field(default_factory=lambda: ["110", "119", "120", "112"])
+    default_classes: list[str] = field(
+        default_factory=lambda: ["internal", "emergency", "local", "national"])
+    default_destination: str = ""     # extension for DIDs not listed; "" = 404
+    permissions: list[DialPermission] = field(default_factory=list)
+    outbound: list[OutboundRule] = field(default_factory=list)
+    dids: list[DidConfig] = field(default_factory=list)
+
+
+@dataclass
 class Settings:
     data_dir: Path = Path("./data")
     log_level: str = "INFO"
@@ -94,6 +165,8 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     media: MediaSettings = field(default_factory=MediaSettings)
     extensions: list[ExtensionConfig] = field(default_factory=list)
+    trunks: list[TrunkConfig] = field(default_factory=list)
+    dialplan: DialPlanSettings = field(default_factory=DialPlanSettings)
 
     @property
     def db_url(self) -> str:
@@ -109,6 +182,12 @@ class Settings:
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 EXTENSION_NUMBER_LEN = (2, 10)
 MIN_EXTENSION_PASSWORD = 6
+TRANSPORTS = ("udp", "tcp", "tls")
+_TRUNK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+_DIAL_STRING = re.compile(r"[0-9*#+]*")
+_NUMBER = re.compile(r"\+?[0-9]{1,20}")          # caller IDs and DIDs
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+_DIALPLAN_TABLES = ("permissions", "outbound", "dids")
 
 _SECTIONS: dict[str, type] = {
     "sip": SipSettings,
@@ -231,6 +310,8 @@ _SPECS: dict[str, _Spec] = {
     "security.ban_seconds": _Spec(float, 1, 30 * 86400),
     "security.register_rate": _Spec(float, 0.1, 100000),
     "security.invite_rate": _Spec(float, 0.1, 100000),
+    "dialplan.emergency": _Spec(list),
+    "dialplan.default_classes": _Spec(list),
 }
 
 
@@ -264,8 +345,12 @@ class _Loader:
             self.bad(path, f"must be {spec.describe()}, got {raw!r}{src}")
             return _MISSING
 
-    def fill(self, cls: type, prefix: str, table: Mapping[str, Any]) -> dict[str, Any]:
-        """Values for ``cls``'s scalar fields from ``table`` then the environment."""
+    def fill(self, cls: type, prefix: str, table: Mapping[str, Any],
+             skip: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Values for ``cls``'s scalar fields from ``table`` then the environment.
+
+        Fields named in ``skip`` (arrays of tables) are left to the caller.
+        """
         hints = typing.get_type_hints(cls)
         names = [f.name for f in fields(cls)]
         for key in table:
@@ -273,7 +358,7 @@ class _Loader:
                 self.bad(f"{prefix}{key}", "unknown key")
         out: dict[str, Any] = {}
         for name in names:
-            if prefix == "" and name not in _TOP_SCALARS:
+            if (prefix == "" and name not in _TOP_SCALARS) or name in skip:
                 continue
             path = f"{prefix}{name}"
             env_name = "KEFU_" + path.replace(".", "_").upper()
@@ -326,6 +411,253 @@ class _Loader:
                 result.append(ExtensionConfig(number, password, display))
         return result
 
+    # --- trunks and the dial plan ---------------------------------------------------------
+    def tables(self, path: str, raw: Any) -> list[dict[str, Any]]:
+        """An array of tables, or a problem named ``path`` and nothing."""
+        if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
+            self.bad(path, f"must be an array of tables ([[{path}]])")
+            return []
+        return raw
+
+    def unknown_keys(self, path: str, item: Mapping[str, Any], cls: type) -> None:
+        names = {f.name for f in fields(cls)}
+        for key in item:
+            if key not in names:
+                self.bad(f"{path}.{key}", "unknown key")
+
+    def text(self, path: str, raw: Any, pattern: re.Pattern | None = None,
+             what: str = "") -> str | None:
+        """A string (matching ``pattern`` when given), else a problem and None."""
+        if isinstance(raw, str) and (pattern is None or pattern.fullmatch(raw)):
+            return raw
+        self.bad(path, f"must be {what or 'a string'}, got {raw!r}")
+        return None
+
+    def strings(self, path: str, raw: Any) -> list[str] | None:
+        if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
+            return list(raw)
+        self.bad(path, f"must be a list of strings, got {raw!r}")
+        return None
+
+    def regex(self, path: str, raw: Any) -> str | None:
+        if not isinstance(raw, str):
+            self.bad(path, f"must be a regular expression (a string), got {raw!r}")
+            return None
+        try:
+            re.compile(raw)
+        except re.error as exc:
+            self.bad(path, f"must be a regular expression: {exc}")
+            return None
+        return raw
+
+    def number(self, path: str, raw: Any, what: str, rx: re.Pattern) -> str | None:
+        """A number written as a TOML string (or an integer, for convenience)."""
+        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
+            raw = str(raw)
+        return self.text(path, raw, rx, what)
+
+    def extension_number(self, path: str, raw: Any) -> str | None:
+        lo, hi = EXTENSION_NUMBER_LEN
+        return self.number(path, raw, f"an extension number ({lo}-{hi} digits)",
+                           re.compile(rf"[0-9]{{{lo},{hi}}}"))
+
+    def classes(self, path: str, raw: Any) -> list[str] | None:
+        items = self.strings(path, raw)
+        if items is None:
+            return None
+        wrong = [c for c in items if c not in CALL_CLASSES]
+        if wrong:
+            self.bad(path, f"unknown call class {wrong[0]!r} (classes: {', '.join(CALL_CLASSES)})")
+            return None
+        return items
+
+    def trunks(self, raw: Any) -> tuple[list[TrunkConfig], set[str]]:
+        """The trunks, and every well-formed trunk name (for the dial plan's references)."""
+        result: list[TrunkConfig] = []
+        names: dict[str, int] = {}
+        sources: list[tuple[Any, int, str]] = []        # (network, index, name)
+        for i, item in enumerate(self.tables("trunks", raw)):
+            p = f"trunks[{i}]"
+            before = len(self.problems)
+            self.unknown_keys(p, item, TrunkConfig)
+            name = item.get("name")
+            if name is None:
+                self.bad(f"{p}.name", "required")
+            elif self.text(f"{p}.name", name, _TRUNK_NAME,
+                           "1-32 letters, digits, '.', '_' or '-'") is not None:
+                if name in names:
+                    self.bad(f"{p}.name", f"duplicate of trunks[{names[name]}] ({name!r})")
+                else:
+                    names[name] = i
+            host = item.get("host")
+            if host is None:
+                self.bad(f"{p}.host", "required")
+            else:
+                try:
+                    host = str(ipaddress.ip_address(host))
+                except (TypeError, ValueError):
+                    self.bad(f"{p}.host", f"must be an IP address (no host names), got {host!r}")
+            transport = item.get("transport", "udp")
+            if isinstance(transport, str) and transport.lower() in TRANSPORTS:
+                transport = transport.lower()
+            else:
+                self.bad(f"{p}.transport", f"must be one of {'/'.join(TRANSPORTS)}, got {transport!r}")
+            port = item.get("port", 5061 if transport == "tls" else 5060)
+            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+                self.bad(f"{p}.port", f"must be an integer 1-65535, got {port!r}")
+            username = self.text(f"{p}.username", item.get("username", ""))
+            password = self.text(f"{p}.password", item.get("password", ""))
+            register = item.get("register", False)
+            if not isinstance(register, bool):
+                self.bad(f"{p}.register", f"must be true or false, got {register!r}")
+            elif register and not (username and password):
+                self.bad(f"{p}.register", "needs username and password")
+            expires = item.get("expires", 600)
+            if isinstance(expires, bool) or not isinstance(expires, int) or not 30 <= expires <= 86400:
+                self.bad(f"{p}.expires", f"must be an integer 30-86400, got {expires!r}")
+            if "inbound_sources" in item:
+                inbound = self.strings(f"{p}.inbound_sources", item["inbound_sources"]) or []
+            else:
+                inbound = [host] if isinstance(host, str) else []
+            for j, src in enumerate(inbound):
+                try:
+                    net = ipaddress.ip_network(src, strict=False)
+                except ValueError:
+                    self.bad(f"{p}.inbound_sources[{j}]",
+                             f"must be an IP address or network (CIDR), got {src!r}")
+                    continue
+                for other, k, other_name in sources:
+                    if k != i and net.version == other.version and net.overlaps(other):
+                        self.bad(f"{p}.inbound_sources[{j}]",
+                                 f"{src} overlaps inbound_sources of trunks[{k}] ({other_name!r})")
+                        break
+                sources.append((net, i, str(name)))
+            caller_id = item.get("caller_id", "")
+            if caller_id != "":
+                caller_id = self.number(f"{p}.caller_id", caller_id, "a number (digits, may start with +)", _NUMBER)
+            from_domain = item.get("from_domain", "")
+            if from_domain != "":
+                from_domain = self.text(f"{p}.from_domain", from_domain, _DOMAIN, "a host name or IP address")
+            if len(self.problems) == before:
+                result.append(TrunkConfig(name, host, port, transport, username, password, register,
+                                          expires, inbound, caller_id, from_domain))
+        return result, set(names)
+
+    def dialplan(self, raw: Any, trunk_names: set[str]) -> DialPlanSettings:
+        if not isinstance(raw, dict):
+            self.bad("dialplan", "must be a table ([dialplan])")
+            raw = {}
+        before = len(self.problems)
+        values = self.fill(DialPlanSettings, "dialplan.", raw, skip=_DIALPLAN_TABLES)
+        defaults = DialPlanSettings()
+        for key in ("national_prefix", "international_prefix"):
+            if key in values and not values[key].isdigit() and values[key] != "":
+                self.bad(f"dialplan.{key}", f"must be digits (or empty), got {values[key]!r}")
+        if (values.get("national_prefix", defaults.national_prefix)
+                == values.get("international_prefix", defaults.international_prefix) != ""):
+            self.bad("dialplan.international_prefix", "must differ from dialplan.national_prefix")
+        for key in ("local_pattern", "national_pattern"):
+            if key in values:
+                self.regex(f"dialplan.{key}", values[key])
+        for j, num in enumerate(values.get("emergency", [])):
+            if not (num.isascii() and num.isdigit() and len(num) <= 10):
+                self.bad(f"dialplan.emergency[{j}]", f"must be 1-10 digits, got {num!r}")
+        if "default_classes" in values:
+            self.classes("dialplan.default_classes", values["default_classes"])
+        if "default_destination" in values and values["default_destination"] != "":
+            self.extension_number("dialplan.default_destination", values["default_destination"])
+
+        permissions: list[DialPermission] = []
+        seen_ext: dict[str, int] = {}
+        for i, item in enumerate(self.tables("dialplan.permissions", raw.get("permissions", []))):
+            p = f"dialplan.permissions[{i}]"
+            self.unknown_keys(p, item, DialPermission)
+            exts: list[str] = []
+            if "extensions" not in item:
+                self.bad(f"{p}.extensions", "required")
+            else:
+                for j, ext in enumerate(self.strings(f"{p}.extensions", item["extensions"]) or []):
+                    if self.extension_number(f"{p}.extensions[{j}]", ext) is None:
+                        continue
+                    if ext in seen_ext:
+                        self.bad(f"{p}.extensions[{j}]",
+                                 f"{ext!r} already in dialplan.permissions[{seen_ext[ext]}]")
+                    seen_ext[ext] = i
+                    exts.append(ext)
+            classes = None
+            if "classes" not in item:
+                self.bad(f"{p}.classes", "required")
+            else:
+                classes = self.classes(f"{p}.classes", item["classes"])
+            if classes is not None:
+                permissions.append(DialPermission(exts, classes))
+
+        outbound: list[OutboundRule] = []
+        for i, item in enumerate(self.tables("dialplan.outbound", raw.get("outbound", []))):
+            p = f"dialplan.outbound[{i}]"
+            self.unknown_keys(p, item, OutboundRule)
+            prefix, pattern = item.get("prefix", ""), item.get("pattern", "")
+            if "prefix" in item and "pattern" in item:
+                self.bad(p, "give prefix or pattern, not both")
+            elif "prefix" not in item and "pattern" not in item:
+                self.bad(p, 'needs prefix or pattern (prefix = "" matches every number)')
+            if "prefix" in item:
+                prefix = self.text(f"{p}.prefix", prefix, _DIAL_STRING, "digits, *, # or +")
+            if "pattern" in item:
+                pattern = self.regex(f"{p}.pattern", pattern)
+                if pattern == "":
+                    self.bad(f"{p}.pattern", "must not be empty")
+            strip = item.get("strip", 0)
+            if isinstance(strip, bool) or not isinstance(strip, int) or not 0 <= strip <= 20:
+                self.bad(f"{p}.strip", f"must be an integer 0-20, got {strip!r}")
+            prepend = self.text(f"{p}.prepend", item.get("prepend", ""), _DIAL_STRING,
+                                "digits, *, # or +")
+            trunks = None
+            if "trunks" not in item:
+                self.bad(f"{p}.trunks", "required (the trunks to try, in order)")
+            else:
+                trunks = self.strings(f"{p}.trunks", item["trunks"])
+                if trunks is not None and not trunks:
+                    self.bad(f"{p}.trunks", "must name at least one trunk")
+                for t in trunks or []:
+                    if t not in trunk_names:
+                        self.bad(f"{p}.trunks", f"unknown trunk {t!r}")
+                    elif trunks.count(t) > 1:
+                        self.bad(f"{p}.trunks", f"names trunk {t!r} twice")
+                        break
+            caller_id = item.get("caller_id", "")
+            if caller_id != "":
+                caller_id = self.number(f"{p}.caller_id", caller_id,
+                                        "a number (digits, may start with +)", _NUMBER)
+            if None not in (prefix, pattern, prepend, trunks, caller_id):
+                outbound.append(OutboundRule(prefix, pattern, strip, prepend, trunks, caller_id))
+
+        dids: list[DidConfig] = []
+        seen_did: dict[str, int] = {}
+        for i, item in enumerate(self.tables("dialplan.dids", raw.get("dids", []))):
+            p = f"dialplan.dids[{i}]"
+            self.unknown_keys(p, item, DidConfig)
+            number = destination = None
+            if "number" not in item:
+                self.bad(f"{p}.number", "required")
+            else:
+                number = self.number(f"{p}.number", item["number"],
+                                     "a number (digits, may start with +)", _NUMBER)
+                if number is not None and number in seen_did:
+                    self.bad(f"{p}.number", f"duplicate of dialplan.dids[{seen_did[number]}] ({number!r})")
+                elif number is not None:
+                    seen_did[number] = i
+            if "destination" not in item:
+                self.bad(f"{p}.destination", "required")
+            else:
+                destination = self.extension_number(f"{p}.destination", item["destination"])
+            if number is not None and destination is not None:
+                dids.append(DidConfig(number, destination))
+
+        if len(self.problems) > before:
+            return defaults
+        return DialPlanSettings(**values, permissions=permissions, outbound=outbound, dids=dids)
+
 
 _MISSING = object()
 
@@ -341,6 +673,11 @@ def _cross_checks(s: Settings, bad: Any) -> None:
     elif not s.sip.min_expires <= s.sip.default_expires <= s.sip.max_expires:
         bad("sip.default_expires", f"must lie between sip.min_expires and sip.max_expires "
             f"({s.sip.min_expires}-{s.sip.max_expires}), got {s.sip.default_expires}")
+    emergency = set(s.dialplan.emergency)
+    for i, ext in enumerate(s.extensions):
+        if ext.number in emergency:
+            bad(f"extensions[{i}].number", f"{ext.number!r} is an emergency number "
+                "(dialplan.emergency); an extension may not shadow it")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -367,7 +704,7 @@ def load_settings(path: Path | None, env: Mapping[str, str] = os.environ) -> Set
     doc: dict[str, Any] = _read_toml(Path(path)) if path is not None else {}
     loader = _Loader(env, Path(path).resolve().parent if path is not None else None)
 
-    known = set(_TOP_SCALARS) | set(_SECTIONS) | {"extensions"}
+    known = set(_TOP_SCALARS) | set(_SECTIONS) | {"extensions", "trunks", "dialplan"}
     for key in doc:
         if key not in known:
             loader.bad(key, "unknown key")
@@ -382,9 +719,11 @@ def load_settings(path: Path | None, env: Mapping[str, str] = os.environ) -> Set
         sections[name] = cls(**loader.fill(cls, f"{name}.", table))
 
     exts = loader.extensions(doc["extensions"]) if "extensions" in doc else []
+    trunks, trunk_names = loader.trunks(doc.get("trunks", []))
+    dialplan = loader.dialplan(doc.get("dialplan", {}), trunk_names)
     if loader.problems:
         raise ConfigError("; ".join(loader.problems))
-    settings = Settings(**top, **sections, extensions=exts)
+    settings = Settings(**top, **sections, extensions=exts, trunks=trunks, dialplan=dialplan)
     _cross_checks(settings, loader.bad)
     if loader.problems:
         raise ConfigError("; ".join(loader.problems))
@@ -439,6 +778,52 @@ token_ttl = {http.token_ttl:g}          # seconds a login token stays valid
 
 [recording]
 enabled = true
+
+# --- SIP trunks (carriers) -------------------------------------------------------------
+# INVITEs from a trunk's inbound_sources are accepted without digest authentication and
+# routed by [[dialplan.dids]]; everything else must authenticate as an extension.
+# [[trunks]]
+# name = "carrier-a"
+# host = "203.0.113.10"          # the carrier's SIP server, an IP address
+# port = 5060                    # default 5060 (5061 for tls)
+# transport = "udp"              # udp, tcp or tls
+# username = "kefu-account"      # digest credentials for the carrier's 401/407 challenges
+# password = "carrier-secret"
+# register = true                # kefu registers to the carrier (and keeps refreshing)
+# expires = 600
+# inbound_sources = ["203.0.113.10", "203.0.113.64/28"]   # default: [host]
+# caller_id = "8008001234"       # default presentation number for outbound calls
+# from_domain = "sip.carrier.example"   # host part of From; default kefu's own address
+
+# --- Dial plan --------------------------------------------------------------------------
+# Call classes: internal, emergency, local, national, international.
+# [dialplan]
+# national_prefix = "0"
+# international_prefix = "00"    # a leading + is international too
+# local_pattern = "[1-9][0-9]{{6,7}}"      # regular expression for a whole local number
+# national_pattern = "1[3-9][0-9]{{9}}"    # national numbers dialed without the prefix (mobiles)
+# emergency = ["110", "119", "120", "112"] # always allowed, whatever the permissions say
+# default_classes = ["internal", "emergency", "local", "national"]  # international is opt-in
+# default_destination = "1001"   # extension for DIDs not listed below; empty: 404
+#
+# [[dialplan.permissions]]       # replaces default_classes for these extensions
+# extensions = ["1001"]
+# classes = ["internal", "emergency", "local", "national", "international"]
+#
+# [[dialplan.outbound]]          # first matching rule wins; trunks are tried in order
+# prefix = "00"                  # or: pattern = "1[3-9][0-9]{{9}}" (whole number)
+# strip = 2                      # remove the first 2 characters ...
+# prepend = "+"                  # ... then put this in front
+# trunks = ["carrier-a"]         # tried in this order: ["carrier-a", "carrier-b"]
+# caller_id = "8008001234"       # default: the trunk's caller_id
+#
+# [[dialplan.outbound]]
+# prefix = ""                    # every other number
+# trunks = ["carrier-a"]
+#
+# [[dialplan.dids]]              # numbers the carriers deliver, and the extension they ring
+# number = "8008001234"
+# destination = "1001"
 
 # SIP extensions created at startup when missing (existing ones are never overwritten).
 {warning}

@@ -24,6 +24,13 @@ PASSWORDS = {n: f"pw-{n}-secret" for n in ("1001", "1002", "1003", "1004", "1005
 ADMIN = ("admin", "admin-password-1")
 
 
+# The guard's limits for the shared test servers: many phones register from 127.0.0.1 and
+# some on purpose with a wrong password, so a real limit would ban the whole suite.
+# tests/e2e/test_security.py starts servers with real, short limits instead.
+E2E_SECURITY = {"auth_fail_limit": 100, "auth_fail_window": 60, "ban_seconds": 60,
+                "register_rate": 500, "invite_rate": 500}
+
+
 @dataclass
 class KefuServer:
     dir: Path
@@ -32,7 +39,9 @@ class KefuServer:
     rtp_range: tuple[int, int]
     proc: subprocess.Popen
     log_path: Path
+    tls_port: int = 0
     token: str = ""
+    mark: float = 0.0                 # when the current test started (for CDR queries)
     phones: list[Baresip] = field(default_factory=list)
 
     @property
@@ -61,10 +70,12 @@ class KefuServer:
             return err.code, json.loads(data) if data else None
 
     def cdr(self, number: str, expect: int = 1, timeout: float = 10.0) -> list[dict]:
-        """The newest ``expect`` CDRs involving ``number``, once they are written."""
+        """The newest ``expect`` CDRs involving ``number`` of calls started since the
+        current test began (``mark``), once they are written."""
         deadline = time.monotonic() + timeout
         while True:
-            status, body = self.api("GET", f"/calls?number={number}&limit={expect}")
+            status, body = self.api(
+                "GET", f"/calls?number={number}&limit={expect}&since={self.mark - 1:.3f}")
             assert status == 200, body
             items = [c for c in body["items"] if c.get("end_ts")]
             if len(items) >= expect or time.monotonic() > deadline:
@@ -75,7 +86,17 @@ class KefuServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
 
 
-def _config(sip_port: int, http_port: int, rtp: tuple[int, int], data: Path) -> str:
+def _toml_value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return json.dumps(v)
+
+
+def _config(sip_port: int, http_port: int, rtp: tuple[int, int], data: Path,
+            tls_port: int, security: dict) -> str:
+    sec = "\n".join(f"{k} = {_toml_value(v)}" for k, v in security.items())
     exts = "\n".join(
         f'[[extensions]]\nnumber = "{n}"\npassword = "{pw}"\ndisplay_name = "Ext {n}"\n'
         for n, pw in PASSWORDS.items())
@@ -96,16 +117,25 @@ port_max = {rtp[1]}
 host = "127.0.0.1"
 port = {http_port}
 
+[tls]
+enabled = true
+port = {tls_port}
+
+[security]
+{sec}
+
 {exts}
 """
 
 
-def start_kefu(tmp: Path, **env) -> KefuServer:
-    sip_port, http_port = find_free_ports(2, step=2, span=2)
+def start_kefu(tmp: Path, *, security: dict | None = None, **env) -> KefuServer:
+    """``security``: the [security] keys (default ``E2E_SECURITY``); ``env``: extra environment."""
+    sip_port, http_port, tls_port = find_free_ports(3, step=2, span=2)
     rtp = (30000 + (os.getpid() % 50) * 200, 30000 + (os.getpid() % 50) * 200 + 198)
     tmp.mkdir(parents=True, exist_ok=True)
     cfg = tmp / "kefu.toml"
-    cfg.write_text(_config(sip_port, http_port, rtp, tmp / "data"))
+    cfg.write_text(_config(sip_port, http_port, rtp, tmp / "data", tls_port,
+                           E2E_SECURITY if security is None else security))
     kefu = [sys.executable, "-m", "kefu.cli"]
     subprocess.run([*kefu, "user", "add", ADMIN[0], "--role", "admin", "--password", ADMIN[1],
                     "--config", str(cfg)], check=True, capture_output=True)
@@ -113,7 +143,7 @@ def start_kefu(tmp: Path, **env) -> KefuServer:
     proc = subprocess.Popen([*kefu, "serve", "--config", str(cfg)],
                             stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
                             env={**os.environ, **env})
-    server = KefuServer(tmp, sip_port, http_port, rtp, proc, log_path)
+    server = KefuServer(tmp, sip_port, http_port, rtp, proc, log_path, tls_port=tls_port)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -161,6 +191,7 @@ def tones(tmp_path_factory) -> dict[int, Path]:
 def phone(kefu, tones, tmp_path):
     """Factory: ``phone("1001", tone=440)`` -> a started, registered baresip."""
     made: list[Baresip] = []
+    kefu.mark = time.time()
 
     def make(number: str, tone: int = 440, password: str | None = None, register: bool = True,
              wait: bool = True) -> Baresip:
