@@ -6,6 +6,7 @@ own; phones (baresip) register to it with the extensions of the test config.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import subprocess
@@ -95,7 +96,7 @@ def _toml_value(v) -> str:
 
 
 def _config(sip_port: int, http_port: int, rtp: tuple[int, int], data: Path,
-            tls_port: int, security: dict) -> str:
+            tls_port: int, security: dict, extra: str = "") -> str:
     sec = "\n".join(f"{k} = {_toml_value(v)}" for k, v in security.items())
     exts = "\n".join(
         f'[[extensions]]\nnumber = "{n}"\npassword = "{pw}"\ndisplay_name = "Ext {n}"\n'
@@ -125,17 +126,24 @@ port = {tls_port}
 {sec}
 
 {exts}
+{extra}
 """
 
 
-def start_kefu(tmp: Path, *, security: dict | None = None, **env) -> KefuServer:
-    """``security``: the [security] keys (default ``E2E_SECURITY``); ``env``: extra environment."""
+_servers = itertools.count()
+
+
+def start_kefu(tmp: Path, *, security: dict | None = None, extra: str = "",
+               **env) -> KefuServer:
+    """``security``: the [security] keys (default ``E2E_SECURITY``); ``extra``: more TOML
+    (trunks, dial plan); ``env``: extra environment."""
     sip_port, http_port, tls_port = find_free_ports(3, step=2, span=2)
-    rtp = (30000 + (os.getpid() % 50) * 200, 30000 + (os.getpid() % 50) * 200 + 198)
+    base = 30000 + ((os.getpid() + 7 * next(_servers)) % 50) * 200
+    rtp = (base, base + 198)
     tmp.mkdir(parents=True, exist_ok=True)
     cfg = tmp / "kefu.toml"
     cfg.write_text(_config(sip_port, http_port, rtp, tmp / "data", tls_port,
-                           E2E_SECURITY if security is None else security))
+                           E2E_SECURITY if security is None else security, extra))
     kefu = [sys.executable, "-m", "kefu.cli"]
     subprocess.run([*kefu, "user", "add", ADMIN[0], "--role", "admin", "--password", ADMIN[1],
                     "--config", str(cfg)], check=True, capture_output=True)

@@ -47,6 +47,8 @@ class Attempt:
     on_ringing: Callable[["Attempt"], None]
     on_answer: Callable[["Attempt", Fork, str | None], None]
     on_fail: Callable[["Attempt", int, str], None]
+    caller_id: str = ""                          # who the destination sees calling
+    caller_name: str = ""
     forks: list[Fork] = field(default_factory=list)
     done: bool = False
     _stage: int = -1
@@ -58,12 +60,12 @@ class Attempt:
 class Dialing:
     """Runs attempts: opens media, sends INVITEs, follows answers and failures.
 
-    ``new_leg(number)`` makes an outbound SipLeg whose listener is the switch; the switch
+    ``new_leg(attempt)`` makes an outbound SipLeg whose listener is the switch; the switch
     forwards leg events of forks to :meth:`ringing`, :meth:`answered`, :meth:`failed`.
     """
 
     def __init__(self, media: "MediaEngine", offer_sdp: Callable[["RtpLeg"], str],
-                 new_leg: Callable[[str], "SipLeg"]) -> None:
+                 new_leg: Callable[[Attempt], "SipLeg"]) -> None:
         self.media = media
         self.offer_sdp = offer_sdp
         self.new_leg = new_leg
@@ -89,7 +91,7 @@ class Dialing:
         stage = attempt.stages[attempt._stage]
         for dial in stage.dialers:
             rtp = await self.media.open_leg(f"out-{attempt.number}")
-            leg = self.new_leg(attempt.number)
+            leg = self.new_leg(attempt)
             fork = Fork(leg, rtp)
             attempt.forks.append(fork)
             self._by_leg[leg] = (attempt, fork)

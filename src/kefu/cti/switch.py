@@ -195,14 +195,16 @@ class Switch:
         attempt = Attempt(number=number, stages=stages, ring_timeout=ring_timeout,
                           on_ringing=lambda a: self._attempt_ringing(call, a),
                           on_answer=answered,
-                          on_fail=lambda a, code, reason: on_fail(call, a, code, reason))
-        attempt.caller_id = caller_id  # type: ignore[attr-defined]
+                          on_fail=lambda a, code, reason: on_fail(call, a, code, reason),
+                          caller_id=caller_id,
+                          caller_name=call.caller_name if caller_id == call.caller else "")
         call.attempts.append(attempt)
         self.spawn(self.dialing.start(attempt))
         return attempt
 
-    def _new_out_leg(self, number: str) -> SipLeg:
-        leg = SipLeg(self.sip.thread, "out", callee=number)
+    def _new_out_leg(self, attempt: Attempt) -> SipLeg:
+        leg = SipLeg(self.sip.thread, "out", caller=attempt.caller_id, callee=attempt.number,
+                     caller_name=attempt.caller_name)
         leg.listener = self
         return leg
 
@@ -235,7 +237,6 @@ class Switch:
             return
         call.transition(CallState.CONNECTED)
         call.a.answer(self.answer_sdp(call.a_rtp, call.a_offer))
-        fork.sip.caller = call.caller
         self.join(call, Member(call.caller, "caller", call.a, call.a_rtp))
         self.join(call, Member(attempt.number, "callee", fork.sip, fork.rtp), quiet=True)
         if self.settings.recording.enabled:
