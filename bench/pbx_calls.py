@@ -115,6 +115,12 @@ port = {http_port}
 [recording]
 enabled = true
 
+[tls]
+enabled = false
+
+[security]
+trusted = ["127.0.0.1"]       # the load generator sends every call from one address
+
 {exts}
 """
 

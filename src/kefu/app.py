@@ -64,7 +64,8 @@ class Kefu:
         return {
             "sip": {"registrations": self.sip.locations.count(),
                     "bad_requests": self.sip.bad_requests + self.sip.bad_messages,
-                    "trunks": self.sip.trunks.status() if self.sip.trunks else {}},
+                    "trunks": self.sip.trunks.status() if self.sip.trunks else {},
+                    "guard": self.sip.guard.status()},
             "calls": {"active": self.switch.active_calls()},
             "media": {"ports_in_use": self.media.ports_in_use},
             "tasks": len(asyncio.all_tasks()),
@@ -94,6 +95,8 @@ async def start(settings: Settings) -> Kefu:
     sip = SipServer(settings.sip, directory, handler=None, notify=notify,  # type: ignore[arg-type]
                     tls=settings.tls, security=settings.security, data_dir=settings.data_dir,
                     trunks=trunks)
+    # carriers send many calls from one address: never throttle or ban them
+    sip.guard.trust([src for trunk in settings.trunks for src in trunk.inbound_sources])
     switch = Switch(settings, sip, media, bus, directory,
                     dialplan=DialPlan.from_settings(settings, directory))
     sip.handler = switch

@@ -248,6 +248,13 @@ class Baresip:
     user, password, registrar ("host:port"), transport: the account.  With a
                  registrar the AOR is ``sip:<user>@<registrar>``; without one it
                  is ``sip:<user>@127.0.0.1:<sip_port>`` (peer-to-peer).
+                 ``transport="tls"``: give the registrar's TLS port; baresip then
+                 uses its TLS listener (sip_port+1) and connects with TLS.
+    tls_cafile:  ``sip_cafile`` (PEM) baresip trusts for TLS servers, e.g. kefu's
+                 self-signed ``<data_dir>/tls/cert.pem``.
+    local_host:  the loopback address baresip binds SIP and RTP to (default
+                 127.0.0.1; any 127.x.y.z works as a distinct source address).
+                 ctrl_tcp always stays on 127.0.0.1.
     register:    send REGISTER (``regint``, seconds) — needs a registrar.
     audio_wav:   16-bit mono WAV (8 kHz) played into every call; must be longer
                  than the call or baresip hangs up when it ends.  ``None``: no
@@ -271,7 +278,8 @@ class Baresip:
                  answermode: str = "manual", display_name: str | None = None,
                  rtp_ports: tuple[int, int] | None = RTP_RANGE,
                  extra_config: str = "", extra_account_params: str = "",
-                 sip_trace: bool = False, binary: str = BARESIP):
+                 sip_trace: bool = False, binary: str = BARESIP,
+                 local_host: str = LOOPBACK, tls_cafile=None):
         self.name = name
         self.user = user or name
         self.password = password
@@ -291,6 +299,8 @@ class Baresip:
         self.extra_account_params = extra_account_params
         self.sip_trace = sip_trace
         self.binary = binary
+        self.local_host = local_host
+        self.tls_cafile = Path(tls_cafile).resolve() if tls_cafile else None
 
         self.dir = Path(tmp_dir).resolve() / name
         self.cfg_dir = self.dir / "cfg"
@@ -313,13 +323,13 @@ class Baresip:
     # ------------------------------------------------------------------ setup
     @property
     def aor(self) -> str:
-        host = self.registrar or f"{LOOPBACK}:{self.sip_port}"
+        host = self.registrar or f"{self.local_host}:{self.sip_port}"
         return f"sip:{self.user}@{host}"
 
     @property
     def contact_uri(self) -> str:
         """Where to send requests to this phone directly (peer-to-peer)."""
-        return f"sip:{self.user}@{LOOPBACK}:{self.sip_port}"
+        return f"sip:{self.user}@{self.local_host}:{self.sip_port}"
 
     def account_line(self) -> str:
         tp = "" if self.transport.lower() == "udp" else f";transport={self.transport}"
@@ -345,8 +355,8 @@ class Baresip:
             modules.append("sndfile.so")
         lines = [
             "poll_method\t\tepoll",
-            f"sip_listen\t\t{LOOPBACK}:{self.sip_port}",
-            f"net_interface\t\t{LOOPBACK}",
+            f"sip_listen\t\t{self.local_host}:{self.sip_port}",
+            f"net_interface\t\t{self.local_host}",
             f"dns_server\t\t{LOOPBACK}:53",   # never resolve off-box
             "call_local_timeout\t120",
             "call_max_calls\t\t4",
@@ -378,6 +388,8 @@ class Baresip:
             lines.append(f"rtp_ports\t\t{self.rtp_ports[0]}-{self.rtp_ports[1]}")
         if self.record_dir:
             lines.append(f"snd_path\t\t{self.record_dir}")
+        if self.tls_cafile:
+            lines.append(f"sip_cafile\t\t{self.tls_cafile}")
         if self.extra_config:
             lines.append(self.extra_config)
         return "\n".join(lines) + "\n"
@@ -400,9 +412,9 @@ class Baresip:
         if self.audio_wav and not self.audio_wav.is_file():
             raise BaresipError(f"{self.name}: audio_wav {self.audio_wav} does not exist")
         # a busy ctrl port could connect us to someone else's baresip
-        for port in (self.ctrl_port, self.sip_port):
-            if not port_is_free(port):
-                raise BaresipError(f"{self.name}: port {port} on {LOOPBACK} is in use")
+        for port, host in ((self.ctrl_port, LOOPBACK), (self.sip_port, self.local_host)):
+            if not port_is_free(port, host):
+                raise BaresipError(f"{self.name}: port {port} on {host} is in use")
         self.write_config()
         cmd = [self.binary, "-4", "-f", str(self.cfg_dir)]
         if self.sip_trace:

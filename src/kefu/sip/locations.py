@@ -6,9 +6,42 @@ hence the lock.  Expired bindings are dropped lazily whenever they are looked at
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from dataclasses import dataclass
+
+_RFC1918 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def is_private(host: str) -> bool:
+    """True for an RFC 1918 IPv4 address (what phones behind NAT put in their Contact)."""
+    try:
+        ip = ipaddress.ip_address(str(host).strip("[]"))
+    except ValueError:
+        return False
+    return ip.version == 4 and any(ip in net for net in _RFC1918)
+
+
+def _same_host(a: str, b: str) -> bool:
+    a, b = str(a).strip("[]"), str(b).strip("[]")
+    try:
+        return ipaddress.ip_address(a) == ipaddress.ip_address(b)
+    except ValueError:
+        return a.lower() == b.lower()
+
+
+def behind_nat(contact: tuple, source: tuple, rport: bool, stream: bool) -> bool:
+    """Whether requests for ``contact`` (host, port) must go to ``source`` instead.
+
+    True when the Contact is not where the message came from, and either the phone asked
+    for symmetric responses (``rport`` in its Via, RFC 3581) or the Contact is an RFC 1918
+    address.  On TCP/TLS only the host counts: the source port of a connection is ephemeral.
+    """
+    same = _same_host(contact[0], source[0])
+    if same and (stream or int(contact[1]) == int(source[1])):
+        return False
+    return rport or is_private(contact[0])
 
 
 @dataclass(frozen=True)
@@ -21,11 +54,19 @@ class Binding:
     call_id: str
     cseq: int
     source: tuple[str, int]     # where the REGISTER came from
+    nated: bool = False         # behind NAT: host/port are the source, not the Contact's
+    source_transport: str = ""  # udp/tcp/tls the REGISTER came over
 
     @property
     def transport(self) -> str:
-        """``tcp`` when the contact asks for it, else ``udp``."""
-        return "tcp" if ";transport=tcp" in self.contact.lower() else "udp"
+        """``tls``/``tcp`` when the contact asks for it (or a ``sips:`` URI), else ``udp``;
+        behind NAT, the transport the REGISTER came over."""
+        if self.nated and self.source_transport:
+            return self.source_transport
+        contact = self.contact.lower()
+        if ";transport=tls" in contact or contact.startswith("sips:"):
+            return "tls"
+        return "tcp" if ";transport=tcp" in contact else "udp"
 
     def remaining(self, now: float | None = None) -> int:
         return max(0, int(round(self.expires_at - (now or time.monotonic()))))

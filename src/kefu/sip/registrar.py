@@ -17,7 +17,7 @@ from sippy.SipGenericHF import SipGenericHF
 
 from kefu.config import SipSettings
 from kefu.sip.auth import AuthResult, Lookup, authenticate, challenge_header
-from kefu.sip.locations import Binding, Locations
+from kefu.sip.locations import Binding, Locations, behind_nat
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,10 @@ Notify = Callable[[str, str, dict], None]   # (event type, aor, data)
 
 
 class Registrar:
+    # told of every failed digest (wrong password, unknown user): (source host, reason);
+    # the server points it at its Guard
+    on_auth_failure: Callable[[str, str], object] = staticmethod(lambda host, reason: None)
+
     def __init__(self, settings: SipSettings, locations: Locations, lookup: Lookup,
                  notify: Notify | None = None) -> None:
         self.settings = settings
@@ -42,6 +46,7 @@ class Registrar:
             return resp
         if result is AuthResult.FORBIDDEN:
             self.notify("registration.failed", to_user or "", {"source": list(req.getSource())})
+            self.on_auth_failure(req.getSource()[0], f"REGISTER for {to_user!r}")
             return req.genResponse(403, "Forbidden")
         if result != to_user:
             log.warning("REGISTER: %s may not register %r", result, to_user)
@@ -66,6 +71,9 @@ class Registrar:
             self.notify("registration.removed", aor, {"contact": "*"})
             return self._ok(req, aor)
         now = time.monotonic()
+        source, transport = req.getSource(ver=2)
+        source, transport = tuple(source), str(transport or "udp").lower()
+        rport = "rport" in req.getHFBody("via").params
         for contact in contacts:
             url = contact.getUrl()
             raw = contact.address.getParam("expires")
@@ -87,9 +95,15 @@ class Registrar:
                 continue
             expires = min(expires, s.max_expires)
             host, port = url.getAddr()
-            self.locations.put(Binding(aor=aor, contact=uri, host=host, port=int(port),
+            if url.port is None and (";transport=tls" in uri.lower() or uri.lower().startswith("sips:")):
+                port = 5061                                    # RFC 3261 §19.1.2
+            nated = behind_nat((host, port), source, rport, transport in ("tcp", "tls"))
+            if nated:     # like Kamailio's fix_nated_register: reach it where it came from
+                host, port = source
+                log.info("REGISTER %s: contact %s is behind NAT; using %s:%s", aor, uri, *source)
+            self.locations.put(Binding(aor=aor, contact=uri, host=str(host), port=int(port),
                                        expires_at=now + expires, call_id=call_id, cseq=cseq,
-                                       source=tuple(req.getSource())))
+                                       source=source, nated=nated, source_transport=transport))
             if known is None:
                 self.notify("registration.added", aor, {"contact": uri, "expires": expires})
         return self._ok(req, aor)

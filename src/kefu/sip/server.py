@@ -11,25 +11,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from pathlib import Path
 from typing import Callable, Protocol
 
 import sippy.Network_server
 import sippy.SipTransactionManager
-from sippy.SipConf import SipConf
+from sippy.SipConf import MyPort, SipConf
 from sippy.SipHeader import SipHeader
 from sippy.SipGenericHF import SipGenericHF
 from sippy.SipLogger import SipLogger
 from sippy.UA import UA
 from sippy.CCEvents import CCEventTry
 from sippy.MsgBody import MsgBody
+from sippy.Time.Timeout import Timeout
 
-from kefu.config import SipSettings
+from kefu.config import SecuritySettings, SipSettings, TlsSettings, TrunkConfig
 from kefu.sip.auth import AuthResult, Lookup, authenticate, challenge_header
+from kefu.sip.guard import Guard
 from kefu.sip.leg import SipLeg
 from kefu.sip.locations import Binding, Locations
 from kefu.sip.registrar import Notify, Registrar
 from kefu.sip.tcp import KefuTransactionManager  # SIP over TCP
 from kefu.sip.thread import SipThread
+from kefu.sip.trunks import Trunks
+from kefu.sip import tls as sip_tls
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +46,13 @@ class CallHandler(Protocol):
     """Implemented by the call layer (cti): receives every new inbound call leg."""
 
     def incoming(self, leg: SipLeg) -> None: ...
+
+
+class _RetryAfter(SipGenericHF):
+    hf_names = ("retry-after",)
+
+    def getCanName(self, name, compact=False) -> str:
+        return "Retry-After"          # sippy would write "Retry-after"
 
 
 class _QuietLogger(SipLogger):
@@ -76,26 +88,50 @@ class SipServer:
     bad_messages = 0    # malformed datagrams sippy could not parse (all servers)
 
     def __init__(self, settings: SipSettings, lookup: Lookup, handler: CallHandler,
-                 notify: Notify | None = None) -> None:
+                 notify: Notify | None = None, *, tls: TlsSettings | None = None,
+                 security: SecuritySettings | None = None, data_dir: Path | None = None,
+                 trunks: Trunks | None = None) -> None:
         self.settings = settings
         self.lookup = lookup
         self.handler = handler
         self.locations = Locations()
         self.registrar = Registrar(settings, self.locations, lookup, notify)
+        # bans and throttling per source address (kefu.sip.guard); the API may list and
+        # lift bans with guard.bans() / guard.unban(address); /health: guard.status()
+        self.guard = Guard.from_settings(security or SecuritySettings())
+        self.registrar.on_auth_failure = self.guard.auth_failed
+        self.guard.on_ban(self._close_connections)
+        # SIP over TLS (kefu.sip.tls) when tls.enabled; None: not offered
+        self.tls_settings = tls if tls is not None and tls.enabled else None
+        self.data_dir = Path(data_dir) if data_dir is not None else Path("./data")
+        self.tls_certificate: Path | None = None
+        self.tls_fingerprint: str | None = None
+        self._tls_context = None
+        self._guard_timer: Timeout | None = None
         self.thread: SipThread | None = None
         self._config: dict = {}
         self._tm: KefuTransactionManager | None = None
         self.bad_requests = 0
+        # carriers (kefu.sip.trunks): INVITEs from their addresses skip digest auth;
+        # registrations to them start with the server; /health: trunks.status()
+        self.trunks = trunks if trunks is not None else Trunks(())
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self.tls_settings is not None:      # certificate problems stop start-up here
+            t = self.tls_settings
+            self._tls_context, self.tls_certificate, self.tls_fingerprint = sip_tls.load(
+                t.cert_file, t.key_file, self.data_dir, self.settings.host)
+            log.info("SIP/TLS certificate %s, SHA-256 fingerprint %s",
+                     self.tls_certificate, self.tls_fingerprint)
         self.thread = SipThread(loop)
         self.thread.start(self._setup)
         log.info("SIP listening on udp:%s:%d", self.settings.host, self.settings.port)
 
     def _setup(self) -> None:
         SipConf.my_address = self.settings.host
-        SipConf.my_port = self.settings.port
+        # a "my" port: Via and Contact take the port of the transport sending (5061 on TLS)
+        SipConf.my_port = MyPort(self.settings.port)
         SipConf.my_uaname = USER_AGENT
         SipConf.allow_formats = (0, 8, 9, 101)
         self._config = {
@@ -107,11 +143,25 @@ class SipServer:
         self._tm = KefuTransactionManager(self._config, self._on_request)
         self._tm.on_malformed = self._count_malformed
         self._tm.start_tcp(self.thread.loop, self.settings.host, self.settings.port)
+        # the guard sees every packet first, and refuses connections of banned addresses
+        self._tm.banned = self.guard.is_banned
+        self._tm.tcp.refuse = self.guard.is_banned
+        if self._tls_context is not None:
+            self._tm.tls = sip_tls.TlsTransport(
+                self.thread.loop, (self.settings.host, self.tls_settings.port),
+                self._tm.handleIncoming, self._tls_context)
+            self._tm.tls.refuse = self.guard.is_banned
+        self._guard_timer = Timeout(self.guard.sweep, 1.0, -1)   # bans expire on time
         self._config["_sip_tm"] = self._tm
+        self.trunks.start(self._config, self.settings.host, self.settings.port)
 
     def stop(self) -> None:
         if self.thread is not None:
             def shutdown() -> None:
+                self.trunks.stop()
+                if self._guard_timer is not None:
+                    self._guard_timer.cancel()
+                    self._guard_timer = None
                 if self._tm:
                     self._tm.stop_tcp()  # SIP over TCP
                     self._tm.l4r.shutdown()
@@ -120,6 +170,13 @@ class SipServer:
     @staticmethod
     def _count_malformed() -> None:
         SipServer.bad_messages += 1
+
+    def _close_connections(self, host: str) -> None:
+        """A banned address keeps no TCP/TLS connection (any thread)."""
+        tm = self._tm
+        for transport in (tm.tcp, tm.tls) if tm is not None else ():
+            if transport is not None:
+                transport.drop_host(host)
 
     # --- requests (sippy thread) -----------------------------------------------------------
     def _on_request(self, req, sip_t):
@@ -148,6 +205,12 @@ class SipServer:
             return (req.genResponse(400, "Bad Request (CSeq method)"), None, None)
         if req.getHFBody("to").getTag() is not None:
             return (req.genResponse(481, "Call Leg/Transaction Does Not Exist"), None, None)
+        if method in ("REGISTER", "INVITE"):      # per-address token buckets (guard)
+            retry = self.guard.throttle(req.getSource()[0], method.lower())
+            if retry is not None:
+                resp = req.genResponse(503, "Service Unavailable")
+                resp.appendHeader(SipHeader(name="retry-after", body=_RetryAfter(str(retry))))
+                return (resp, None, None)
         if method == "REGISTER":
             return (self.registrar.handle(req), None, None)
         if method == "OPTIONS":
@@ -165,19 +228,33 @@ class SipServer:
     def _invite(self, req, sip_t):
         if req.countHFs("max-forwards") > 0 and req.getHFBody("max-forwards").getNum() <= 0:
             return (req.genResponse(483, "Too Many Hops"), None, None)
-        result = authenticate(req, self.settings.realm, self.lookup)
+        # a carrier is known by its address; anyone else must authenticate as an extension
+        trunk = self.trunks.match_source(req.getSource()[0])
+        if trunk is not None:
+            result = req.getHFBody("from").getUrl().username or ""
+        else:
+            result = authenticate(req, self.settings.realm, self.lookup)
         if result is AuthResult.CHALLENGE:
             resp = req.genResponse(401, "Unauthorized")
             resp.appendHeader(challenge_header(self.settings.realm))
             return (resp, None, None)
         if result is AuthResult.FORBIDDEN:
+            callee = req.getRURI().username or ""
+            self.guard.auth_failed(req.getSource()[0], f"INVITE to {callee!r}")
             return (req.genResponse(403, "Forbidden"), None, None)
         if req.countHFs("contact") == 0:
             return (req.genResponse(400, "Bad Request (missing Contact)"), None, None)
         callee = req.getRURI().username or ""
+        if trunk is not None and trunk.username and callee == trunk.username:
+            # sent to the contact kefu registered: the DID is in To
+            callee = req.getHFBody("to").getUrl().username or callee
         from_hf = req.getHFBody("from")
         name = from_hf.getUri().name or ""
         leg = SipLeg(self.thread, "in", caller=result, callee=callee, caller_name=name)
+        if trunk is not None:
+            leg.trunk = trunk.name
+            log.info("INVITE from trunk %s (%s): %r -> DID %r", trunk.name, _source(req),
+                     result, callee)
         body = req.getBody()
         leg.remote_sdp = str(body) if body is not None else None
         ua = UA(self._config, event_cb=leg.on_sippy_event)
@@ -200,6 +277,58 @@ class SipServer:
             ua.recvEvent(CCEventTry((None, leg.caller, user, MsgBody(sdp), None,
                                      leg.caller_name or leg.caller), origin="kefu"))
         self.thread.call(start)
+
+    def dial_trunk(self, trunk: TrunkConfig | str, number: str, caller_id: str, leg: SipLeg,
+                   sdp: str) -> None:
+        """Send an INVITE for ``leg`` to ``number`` over a carrier trunk.
+
+        Goes to the trunk's host:port/transport; From is ``caller_id`` (host: the trunk's
+        ``from_domain``, else kefu's address); the carrier's 401/407 are answered with the
+        trunk's credentials by sippy's UA.  Outcomes arrive on ``leg.listener`` as for
+        :meth:`dial`.
+        """
+        config = self.trunks.get(trunk) if isinstance(trunk, str) else trunk
+        if config is None:
+            raise KeyError(f"unknown trunk {trunk!r}")
+        leg.local_sdp = sdp
+        leg.trunk = config.name
+
+        def start() -> None:
+            try:
+                ua = UA(self._config, event_cb=leg.on_sippy_event,
+                        username=config.username or None, password=config.password or None,
+                        nh_address=(config.host, config.port), nh_transport=config.transport)
+                leg.ua = ua
+                event = _TrunkTry((None, caller_id, number, MsgBody(sdp), None,
+                                   leg.caller_name or None), origin="kefu")
+                event.from_domain = config.from_domain
+                ua.recvEvent(event)
+            except Exception as exc:   # e.g. a tls trunk while tls.enabled = false
+                log.error("trunk %s: cannot send the INVITE: %s", config.name, exc)
+                leg.ended = True
+                if leg.listener is not None:
+                    self.thread.to_loop(leg.listener.leg_failed, leg, 503,
+                                        "Service Unavailable (trunk unusable)")
+        self.thread.call(start)
+
+
+class _TrunkTry(CCEventTry):
+    """An outbound INVITE to a carrier: From host ``from_domain`` (when set), and no
+    ``transport=udp`` in the R-URI (the default, and some carriers refuse the parameter)."""
+
+    from_domain = ""
+
+    def onUacSetupComplete(self, uac) -> None:
+        if self.from_domain:
+            url = uac.lUri.getUrl()
+            url.host, url.port = self.from_domain, None
+        if str(uac.rTarget.transport).lower() == "udp":
+            uac.rTarget.transport = None
+
+    def getCopy(self):
+        cself = super().getCopy()
+        cself.from_domain = self.from_domain
+        return cself
 
 
 def _contact_user(uri: str) -> str | None:

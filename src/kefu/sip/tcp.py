@@ -15,6 +15,10 @@ Connection matching, in one place:
   alias of the connection, so requests kefu later sends to that phone's Contact reuse the
   connection the phone opened (phones behind NAT or firewalls rarely accept new ones);
 * a request to an address with no connection opens one.
+
+SIP over TLS (:mod:`kefu.sip.tls`) is this transport with ssl contexts (handshake on
+accept and on connect).  The listeners accept connections themselves so that ``refuse``
+(banned addresses, :mod:`kefu.sip.guard`) closes them before any byte is read.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import ssl
 from typing import Callable, Union
 
 from sippy.Core.EventDispatcher import ED2
@@ -30,6 +35,8 @@ from sippy.SipConf import SipConf
 from sippy.SipRequest import SipRequest
 from sippy.SipTransactionManager import SipTransactionManager
 from sippy.Time.MonoTime import MonoTime
+
+from kefu.sip.locations import behind_nat
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,7 @@ MAX_BODY = 1024 * 1024          # Content-Length limit
 MAX_WRITE_BUFFER = 4 * 1024 * 1024  # a peer that stops reading this far behind is dropped
 DEFAULT_IDLE_TIMEOUT = 600.0    # seconds without traffic before a connection is closed
 CONNECT_TIMEOUT = 10.0
+HANDSHAKE_TIMEOUT = 10.0        # TLS handshake, on accept and on connect
 READ_CHUNK = 65536
 
 
@@ -172,13 +180,18 @@ def is_tcp(transport: object) -> bool:
     return transport is not None and str(transport).lower() == "tcp"
 
 
+def is_tls(transport: object) -> bool:
+    return transport is not None and str(transport).lower() == "tls"
+
+
 # --- connections -----------------------------------------------------------------------------
 
 class _Conn:
-    """One TCP connection, touched only on the asyncio loop."""
+    """One TCP (or TLS) connection, touched only on the asyncio loop."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                 loop: asyncio.AbstractEventLoop) -> None:
+                 loop: asyncio.AbstractEventLoop, transport: str = "tcp",
+                 label: str = "SIP/TCP") -> None:
         self.reader = reader
         self.writer = writer
         peer = writer.get_extra_info("peername") or ("0.0.0.0", 0)
@@ -188,9 +201,11 @@ class _Conn:
         self.last = loop.time()
         self.aliases: set[Address] = set()
         self.closed = False
+        self.transport = transport
+        self.label = label
 
     def remote(self) -> Remote_address:
-        return Remote_address((_sip_host(self.peer[0]), self.peer[1]), "tcp")
+        return Remote_address((_sip_host(self.peer[0]), self.peer[1]), self.transport)
 
     def write(self, data: bytes) -> None:
         if self.closed or self.writer.is_closing():
@@ -198,7 +213,7 @@ class _Conn:
         self.writer.write(data)
         self.last = self.loop.time()
         if self.writer.transport.get_write_buffer_size() > MAX_WRITE_BUFFER:
-            log.warning("SIP/TCP %s:%d is not reading; closing", *self.peer)
+            log.warning("%s %s:%d is not reading; closing", self.label, *self.peer)
             self.close()
 
     def close(self) -> None:
@@ -215,6 +230,12 @@ class TcpTransport(Network_server):
     """
 
     transport = "tcp"
+    label = "SIP/TCP"
+    server_ssl: ssl.SSLContext | None = None     # set by the TLS subclass (kefu.sip.tls)
+    client_ssl: ssl.SSLContext | None = None
+    # connections from addresses it says True for are closed at once (kefu.sip.guard)
+    refuse: Callable[[str], bool] = staticmethod(lambda host: False)
+    refused = 0
 
     def __init__(self, loop: asyncio.AbstractEventLoop, laddress: Address,
                  data_callback: Callable, idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> None:
@@ -225,7 +246,7 @@ class TcpTransport(Network_server):
         self._by_alias: dict[Address, _Conn] = {}
         self._conns: set[_Conn] = set()
         self._connecting: dict[Address, list[bytes]] = {}
-        self._server: asyncio.AbstractServer | None = None
+        self._acceptor: asyncio.Task | None = None
         self._sweeper: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         # Bind now, on the caller's thread, so "address in use" surfaces at start-up; the
@@ -263,7 +284,7 @@ class TcpTransport(Network_server):
         try:
             self.loop.call_soon_threadsafe(self._send, data, tuple(address))
         except RuntimeError:
-            log.warning("SIP/TCP: event loop closed, dropping message to %s", address)
+            log.warning("%s: event loop closed, dropping message to %s", self.label, address)
 
     def join(self) -> None:       # Network_server's API; there is no thread of our own
         pass
@@ -274,6 +295,13 @@ class TcpTransport(Network_server):
             self.loop.call_soon_threadsafe(self._close_all)
         except RuntimeError:      # loop already gone: nothing else uses the socket now
             self._sock.close()
+
+    def drop_host(self, host: str) -> None:
+        """Close every connection from ``host`` (any thread; used when it is banned)."""
+        try:
+            self.loop.call_soon_threadsafe(self._drop_host, _key((host, 0))[0])
+        except (RuntimeError, ValueError, TypeError):
+            pass
 
     def alias(self, sent_by: Address, peer: Address) -> None:
         """Let requests to ``sent_by`` reuse the connection from ``peer`` (any thread)."""
@@ -294,7 +322,7 @@ class TcpTransport(Network_server):
                 resp = req.genResponse(400, f"Bad Request ({reason})")
                 data = resp.localStr(self.getSIPaddr()).encode("utf-8")
         except Exception as exc:
-            log.info("SIP/TCP %s:%d: unparsable message (%s)", *conn.peer, exc)
+            log.info("%s %s:%d: unparsable message (%s)", self.label, *conn.peer, exc)
         finally:
             try:
                 self.loop.call_soon_threadsafe(self._write_and_close, conn, data)
@@ -303,7 +331,7 @@ class TcpTransport(Network_server):
 
     # --- asyncio side ----------------------------------------------------------------------
     def _start(self) -> None:
-        self._spawn(self._serve_forever())
+        self._acceptor = self._spawn(self._serve_forever())
         self._sweeper = self._spawn(self._sweep())
 
     def _spawn(self, coro) -> asyncio.Task:
@@ -313,20 +341,54 @@ class TcpTransport(Network_server):
         return task
 
     async def _serve_forever(self) -> None:
-        try:
-            self._server = await asyncio.start_server(self._accepted, sock=self._sock)
-            log.info("SIP listening on tcp:%s:%d", *self.uopts.laddress)
-        except Exception:
-            log.exception("SIP/TCP listener failed to start")
+        """Accept connections; refused addresses are closed before any byte is read
+        (before the TLS handshake, too)."""
+        log.info("SIP listening on %s:%s:%d", self.transport, *self.uopts.laddress)
+        while True:
+            try:
+                sock, peer = await self.loop.sock_accept(self._sock)
+            except asyncio.CancelledError:
+                raise
+            except OSError as exc:
+                if self._sock.fileno() < 0:
+                    return
+                log.warning("%s: accept failed: %s", self.label, exc)
+                await asyncio.sleep(0.1)          # e.g. out of file descriptors
+                continue
+            try:
+                host = _key(peer)[0]
+            except (TypeError, ValueError, IndexError):
+                host = ""
+            if self.refuse(host):
+                self.refused += 1
+                log.debug("%s: refused a connection from %s", self.label, host)
+                sock.close()
+                continue
+            self._spawn(self._accepted(sock, peer))
 
-    async def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _accepted(self, sock: socket.socket, peer: tuple) -> None:
+        try:
+            reader, writer = await self._open_accepted(sock)
+        except (OSError, asyncio.TimeoutError, EOFError) as exc:   # ssl.SSLError is an OSError
+            log.info("%s: connection from %s:%s failed: %s%s", self.label, peer[0], peer[1],
+                     type(exc).__name__, f" ({exc})" if str(exc) else "")
+            return
         await self._run(self._adopt(reader, writer))
 
+    async def _open_accepted(self, sock: socket.socket):
+        """Streams over an accepted socket (with the TLS handshake when ``server_ssl``)."""
+        reader = asyncio.StreamReader(loop=self.loop)
+        protocol = asyncio.StreamReaderProtocol(reader, loop=self.loop)
+        extra = {} if self.server_ssl is None else {
+            "ssl": self.server_ssl, "ssl_handshake_timeout": HANDSHAKE_TIMEOUT}
+        transport, _ = await self.loop.connect_accepted_socket(lambda: protocol, sock, **extra)
+        return reader, asyncio.StreamWriter(transport, protocol, reader, self.loop)
+
     def _adopt(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> _Conn:
-        conn = _Conn(reader, writer, self.loop)
+        conn = _Conn(reader, writer, self.loop, self.transport, self.label)
         self._conns.add(conn)
         self._by_peer[conn.peer] = conn
-        log.debug("SIP/TCP connection %s:%d", *conn.peer)
+        log.debug("%s connection %s:%d", self.label, *conn.peer)
         return conn
 
     async def _run(self, conn: _Conn) -> None:
@@ -344,17 +406,17 @@ class TcpTransport(Network_server):
                     elif isinstance(frame, Ping):
                         conn.write(b"\r\n")
                     else:
-                        log.warning("SIP/TCP %s:%d: %s", conn.peer[0], conn.peer[1], frame)
+                        log.warning("%s %s:%d: %s", self.label, conn.peer[0], conn.peer[1], frame)
                         if frame.head is not None:
                             rejecting = True
                             ED2.callFromThread(self._reject, frame.head, conn, str(frame))
                         return
         except (ConnectionError, OSError) as exc:
-            log.debug("SIP/TCP %s:%d: %s", conn.peer[0], conn.peer[1], exc)
+            log.debug("%s %s:%d: %s", self.label, conn.peer[0], conn.peer[1], exc)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("SIP/TCP %s:%d: unexpected error", *conn.peer)
+            log.exception("%s %s:%d: unexpected error", self.label, *conn.peer)
         finally:
             self._forget(conn)
             if not rejecting:
@@ -379,6 +441,11 @@ class TcpTransport(Network_server):
             conn.write(data)
         self._discard(conn)
 
+    def _drop_host(self, host: str) -> None:
+        for conn in [c for c in self._conns if c.peer[0] == host]:
+            log.info("%s %s:%d: address banned; closing", self.label, *conn.peer)
+            self._discard(conn)
+
     def _alias(self, sent_by: Address, peer: Address) -> None:
         conn = self._by_peer.get(peer)
         if conn is not None and sent_by != peer:
@@ -399,7 +466,7 @@ class TcpTransport(Network_server):
         try:
             key = _key(address)
         except (TypeError, ValueError, IndexError):
-            log.warning("SIP/TCP: bad destination %r", address)
+            log.warning("%s: bad destination %r", self.label, address)
             return
         conn = self._find(key)
         if conn is not None:
@@ -408,7 +475,7 @@ class TcpTransport(Network_server):
             self._connecting[key].append(data)
         elif data.startswith(b"SIP/2.0 "):
             # the request's connection is gone; its peer port was ephemeral, nobody listens
-            log.warning("SIP/TCP: no connection to %s:%d for a response, dropped", *key)
+            log.warning("%s: no connection to %s:%d for a response, dropped", self.label, *key)
         else:
             self._connecting[key] = [data]
             self._spawn(self._connect(key))
@@ -416,12 +483,15 @@ class TcpTransport(Network_server):
     async def _connect(self, key: Address) -> None:
         """Open a connection for requests to an address nobody has connected from."""
         try:
+            extra = {} if self.client_ssl is None else {
+                "ssl": self.client_ssl, "server_hostname": key[0],
+                "ssl_handshake_timeout": HANDSHAKE_TIMEOUT}
             reader, writer = await asyncio.wait_for(
-                asyncio.open_connection(key[0], key[1]), CONNECT_TIMEOUT)
+                asyncio.open_connection(key[0], key[1], **extra), CONNECT_TIMEOUT)
         except (OSError, asyncio.TimeoutError) as exc:
             dropped = self._connecting.pop(key, [])
-            log.warning("SIP/TCP: cannot connect to %s:%d (%s); %d message(s) dropped",
-                        key[0], key[1], exc or type(exc).__name__, len(dropped))
+            log.warning("%s: cannot connect to %s:%d (%s); %d message(s) dropped",
+                        self.label, key[0], key[1], exc or type(exc).__name__, len(dropped))
             return
         conn = self._adopt(reader, writer)
         self._alias(key, conn.peer)
@@ -436,13 +506,14 @@ class TcpTransport(Network_server):
             await asyncio.sleep(period)
             now = self.loop.time()
             for conn in [c for c in self._conns if now - c.last > self.idle_timeout]:
-                log.info("SIP/TCP %s:%d idle for %.0f s; closing",
-                         conn.peer[0], conn.peer[1], now - conn.last)
+                log.info("%s %s:%d idle for %.0f s; closing",
+                         self.label, conn.peer[0], conn.peer[1], now - conn.last)
                 self._discard(conn)
 
     def _close_all(self) -> None:
-        if self._server is not None:
-            self._server.close()
+        if self._acceptor is not None and not self._acceptor.done():
+            # close the listening socket once the pending accept has let go of it
+            self._acceptor.add_done_callback(lambda _task: self._sock.close())
         else:
             self._sock.close()
         for task in list(self._tasks):
@@ -463,10 +534,18 @@ MAX_DATAGRAM = 8191
 
 
 class KefuTransactionManager(SipTransactionManager):
-    """sippy's transaction manager with TCP: ``tcp`` targets use :class:`TcpTransport`."""
+    """sippy's transaction manager with TCP and TLS: ``tcp`` targets use :class:`TcpTransport`,
+    ``tls`` targets ``self.tls`` (a :class:`kefu.sip.tls.TlsTransport`, set by the server).
+
+    Also the first and last word on every packet: ``banned`` (kefu.sip.guard) drops all
+    packets of an address before parsing, and requests/responses from phones behind NAT
+    get their Contact pointed at the address they really came from (see ``_fix_nated``).
+    """
 
     tcp: TcpTransport | None = None
+    tls: TcpTransport | None = None
     on_malformed: Callable[[], None] = staticmethod(lambda: None)  # counts for /health
+    banned: Callable[[str], bool] = staticmethod(lambda host: False)
 
     def start_tcp(self, loop: asyncio.AbstractEventLoop, host: str, port: int,
                   idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> TcpTransport:
@@ -475,12 +554,21 @@ class KefuTransactionManager(SipTransactionManager):
         return self.tcp
 
     def stop_tcp(self) -> None:
-        if self.tcp is not None:
-            self.tcp.shutdown()
-            self.tcp = None
+        """Close the TCP and TLS listeners and connections."""
+        for name in ("tcp", "tls"):
+            transport = getattr(self, name)
+            if transport is not None:
+                transport.shutdown()
+                setattr(self, name, None)
+
+    def _streams(self) -> tuple:
+        return tuple(t for t in (self.tcp, self.tls) if t is not None)
 
     def handleIncoming(self, data_in, ra, server, rtime):
-        """Drop datagrams that may have been truncated before sippy parses them."""
+        """Drop packets from banned addresses, and datagrams that may have been truncated,
+        before sippy parses them."""
+        if self.banned(ra.address[0]):
+            return
         if len(data_in) > MAX_DATAGRAM:
             self.on_malformed()
             log.warning("dropped a %d-byte SIP datagram from %s (limit %d)",
@@ -490,10 +578,19 @@ class KefuTransactionManager(SipTransactionManager):
 
     def newTransaction(self, msg, resp_cb=None, laddress=None, userv=None,
                        cb_ifver=1, compact=False, t=None):
-        if userv is None and self.tcp is not None and is_tcp(msg.getTarget()[1]):
-            userv = self.tcp
+        target, transport = msg.getTarget()
+        if str(transport) != str(transport).lower():  # ;transport=UDP is legal (RFC 3261 §19.1.1)
+            transport = str(transport).lower()
+            msg.setTarget((target, transport))
+        if userv is None:
+            if self.tcp is not None and is_tcp(transport):
+                userv = self.tcp
+            elif is_tls(transport):
+                if self.tls is None:
+                    raise RuntimeError("SIP over TLS is not enabled (tls.enabled = false)")
+                userv = self.tls
         t = super().newTransaction(msg, resp_cb, laddress, userv, cb_ifver, compact, t)
-        if self.tcp is not None and t.userv is self.tcp and t.teA is not None:
+        if t.userv in self._streams() and t.teA is not None:
             # reliable transport: requests are not retransmitted (RFC 3261 §17.1.1.2);
             # timer B still ends the transaction with a 408
             t.teA.cancel()
@@ -501,11 +598,40 @@ class KefuTransactionManager(SipTransactionManager):
         return t
 
     def incomingRequest(self, msg, checksum, tids, server):
-        if self.tcp is not None and server is self.tcp:
-            self._pin_to_connection(msg)
+        stream = server in self._streams()
+        if stream:
+            self._pin_to_connection(msg, server)
+        if msg.getMethod() in ("INVITE", "UPDATE") and msg.countHFs("via") == 1:
+            self._fix_nated(msg, "rport" in msg.getHFBody("via").params, stream)
         return super().incomingRequest(msg, checksum, tids, server)
 
-    def _pin_to_connection(self, msg) -> None:
+    def incomingResponse(self, msg, t, checksum):
+        if t.method == "INVITE":
+            self._fix_nated(msg, False, t.userv in self._streams())
+        return super().incomingResponse(msg, t, checksum)
+
+    @staticmethod
+    def _fix_nated(msg, rport: bool, stream: bool) -> None:
+        """Point a dialog-forming Contact at the address the message came from when the
+        peer is behind NAT (Kamailio's fix_nated_contact), so that ACK, BYE and re-INVITEs
+        reach it.  REGISTER is not rewritten: the registrar keeps the Contact as sent and
+        notes the source in the binding instead."""
+        try:
+            if msg.countHFs("contact") == 0:
+                return
+            contact = msg.getHFBody("contact")
+            if contact.asterisk:
+                return
+            url = contact.getUrl()
+            source = msg.getSource()
+            if behind_nat(url.getAddr(), source, rport, stream):
+                log.debug("NAT: Contact %s:%s of a %s from %s:%s rewritten to the source",
+                          url.host, url.port, _what(msg), *source)
+                url.host, url.port = str(source[0]), int(source[1])
+        except Exception as exc:   # a broken Contact is the dialog layer's business
+            log.debug("NAT: cannot check the Contact: %s", exc)
+
+    def _pin_to_connection(self, msg, server=None) -> None:
         """Make the response address of ``msg`` the connection it arrived on."""
         try:
             host, port = msg.getSource()
@@ -515,6 +641,14 @@ class KefuTransactionManager(SipTransactionManager):
             via.params["rport"] = str(port)
             sent_host, sent_port = via.getAddr()
             if _key((sent_host, 0))[0] == _key((host, 0))[0]:
-                self.tcp.alias((sent_host, sent_port or SipConf.default_port), (host, port))
+                (server or self.tcp).alias((sent_host, sent_port or SipConf.default_port),
+                                           (host, port))
         except Exception:
             log.exception("SIP/TCP: cannot note the connection of a request")
+
+
+def _what(msg) -> str:
+    try:
+        return msg.getMethod()
+    except Exception:
+        return "response"

@@ -1,0 +1,371 @@
+"""kefu.sip.guard: bans after digest failures, REGISTER/INVITE throttling, trusted
+addresses — the logic with a fake clock, then the hooks against a real SipServer with
+clients on distinct loopback addresses (127.0.0.2, 127.0.0.3 are loopback too)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import socket
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+from kefu.config import SecuritySettings, SipSettings
+from kefu.sip.guard import Guard, normalize
+from kefu.sip.server import SipServer
+from kefu.store.credentials import ha1
+
+REALM = "kefu"
+USER, PASSWORD = "1001", "secret-1001"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def guard(**kw) -> tuple[Guard, Clock]:
+    clock = Clock()
+    s = SecuritySettings(**{"auth_fail_limit": 3, "auth_fail_window": 60, "ban_seconds": 100,
+                            "register_rate": 2, "invite_rate": 1, **kw})
+    return Guard.from_settings(s, clock), clock
+
+
+# --- logic -----------------------------------------------------------------------------------
+
+def test_ban_after_limit_within_window_and_expiry(caplog):
+    g, clock = guard()
+    caplog.set_level(logging.WARNING, "kefu.sip.guard")
+    assert not g.auth_failed("10.1.1.1")
+    clock.t += 30
+    assert not g.auth_failed("10.1.1.1")
+    assert not g.is_banned("10.1.1.1")
+    clock.t += 29
+    assert g.auth_failed("10.1.1.1", "REGISTER for '1001'")        # 3 within 60 s
+    assert g.is_banned("10.1.1.1") and not g.is_banned("10.1.1.2")
+    assert "banned 10.1.1.1 for 100 s: 3 authentication failures" in caplog.text
+    assert "REGISTER for '1001'" in caplog.text
+    assert g.status()["bans_active"] == 1 and g.bans()[0]["address"] == "10.1.1.1"
+    clock.t += 99.9
+    assert g.is_banned("10.1.1.1")
+    clock.t += 0.2
+    assert not g.is_banned("10.1.1.1")
+    assert "unbanned 10.1.1.1 (ban expired)" in caplog.text
+    st = g.status()
+    assert st["bans_active"] == 0 and st["bans_total"] == 1 and st["auth_failures"] == 3
+    # counting starts afresh after a ban
+    assert not g.auth_failed("10.1.1.1") and not g.auth_failed("10.1.1.1")
+
+
+def test_failures_outside_the_window_do_not_add_up():
+    g, clock = guard()
+    for _ in range(10):
+        assert not g.auth_failed("10.1.1.1")
+        clock.t += 31                      # never 3 within 60 s
+    assert not g.is_banned("10.1.1.1")
+
+
+def test_sweep_expires_bans_without_traffic(caplog):
+    g, clock = guard()
+    caplog.set_level(logging.WARNING, "kefu.sip.guard")
+    g.ban("10.2.2.2", 5, "test")
+    clock.t += 6
+    g.sweep()
+    assert "unbanned 10.2.2.2 (ban expired)" in caplog.text
+    assert g.bans() == []
+
+
+def test_manual_ban_and_unban(caplog):
+    g, clock = guard(trusted=["192.168.0.0/16"])
+    caplog.set_level(logging.WARNING, "kefu.sip.guard")
+    assert g.ban("2001:db8::0:1", reason="abuse report")
+    assert g.is_banned("[2001:db8::1]") and normalize("[2001:db8::0:1]") == "2001:db8::1"
+    assert g.bans() == [{"address": "2001:db8::1", "reason": "abuse report", "remaining": 100.0}]
+    assert g.unban("2001:db8::1")
+    assert not g.unban("2001:db8::1")
+    assert not g.is_banned("2001:db8::1")
+    assert "unbanned 2001:db8::1 (lifted by an administrator)" in caplog.text
+    assert not g.ban("192.168.7.7")                 # trusted: never banned
+
+
+def test_trusted_never_banned_or_throttled():
+    g, _ = guard(trusted=["127.0.0.5", "10.9.0.0/16"])
+    for _ in range(20):
+        g.auth_failed("10.9.3.4")
+        assert g.throttle("10.9.3.4", "register") is None
+        assert g.throttle("127.0.0.5", "invite") is None
+    assert not g.is_banned("10.9.3.4")
+    assert g.status()["throttled"] == {"register": 0, "invite": 0}
+
+
+def test_trust_at_run_time_lifts_bans():
+    g, _ = guard()
+    g.ban("10.7.0.9")
+    g.trust(["10.7.0.0/24"])
+    assert not g.is_banned("10.7.0.9") and not g.ban("10.7.0.10")
+    assert g.throttle("10.7.0.9", "invite") is None and g.throttle("10.7.0.9", "invite") is None
+
+
+def test_bad_trusted_entry_names_it():
+    with pytest.raises(ValueError, match="security.trusted: 'not-an-ip'"):
+        guard(trusted=["not-an-ip"])
+
+
+def test_token_bucket(caplog):
+    g, clock = guard()                              # register 2/s (burst 2), invite 1/s
+    caplog.set_level(logging.WARNING, "kefu.sip.guard")
+    assert g.throttle("10.3.3.3", "register") is None
+    assert g.throttle("10.3.3.3", "register") is None
+    assert g.throttle("10.3.3.3", "register") == 1          # Retry-After 1
+    assert g.throttle("10.3.3.4", "register") is None       # another address: own bucket
+    assert g.throttle("10.3.3.3", "invite") is None          # another kind: own bucket
+    assert g.throttle("10.3.3.3", "invite") == 1
+    clock.t += 0.5
+    assert g.throttle("10.3.3.3", "register") is None        # refilled one token
+    assert g.throttle("10.3.3.3", "register") == 1
+    for _ in range(50):
+        g.throttle("10.3.3.3", "register")
+    st = g.status()["throttled"]
+    assert st == {"register": 52, "invite": 1}
+    lines = [r for r in caplog.records if "throttled REGISTER from 10.3.3.3" in r.getMessage()]
+    assert len(lines) == 1                                     # rate-limited logging
+    clock.t += 11
+    for _ in range(30):
+        g.throttle("10.3.3.3", "register")
+    lines = [r.getMessage() for r in caplog.records if "throttled REGISTER" in r.getMessage()]
+    assert len(lines) == 2 and "(and 51 more since the last report)" in lines[1]
+
+
+def test_slow_rate_retry_after():
+    g, _ = guard(register_rate=0.2)                 # one per 5 s, burst 1
+    assert g.throttle("10.4.4.4", "register") is None
+    assert g.throttle("10.4.4.4", "register") == 5
+
+
+def test_tables_are_bounded(monkeypatch):
+    import kefu.sip.guard as mod
+    monkeypatch.setattr(mod, "MAX_TRACKED", 50)
+    g, clock = guard()
+    for i in range(500):
+        g.auth_failed(f"10.5.{i // 250}.{i % 250}")
+        g.throttle(f"10.5.{i // 250}.{i % 250}", "register")
+    assert len(g._failures) <= 50 and len(g._buckets) <= 50
+    clock.t += 1000
+    g.sweep()
+    assert not g._failures and not g._buckets
+
+
+def test_ban_listeners_are_told():
+    g, _ = guard()
+    told: list[str] = []
+    g.on_ban(told.append)
+    for _ in range(3):
+        g.auth_failed("10.6.6.6")
+    g.ban("10.6.6.7")
+    assert told == ["10.6.6.6", "10.6.6.7"]
+
+
+# --- hooks, against a real SipServer ---------------------------------------------------------
+
+@dataclass
+class Creds:
+    ha1_md5: str
+    ha1_sha256: str
+    enabled: bool = True
+
+
+def lookup(user: str) -> Creds | None:
+    if user != USER:
+        return None
+    return Creds(ha1(USER, REALM, PASSWORD), ha1(USER, REALM, PASSWORD, "SHA-256"))
+
+
+class NoCalls:
+    def incoming(self, leg) -> None:
+        leg.reject(486, "Busy Here")
+
+
+def free_port() -> int:
+    while True:
+        with socket.socket() as t:
+            t.bind(("127.0.0.1", 0))
+            port = t.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+                try:
+                    u.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+        return port
+
+
+async def make_server(**security) -> SipServer:
+    s = SecuritySettings(**{"auth_fail_limit": 3, "auth_fail_window": 60, "ban_seconds": 1.5,
+                            "register_rate": 50, "invite_rate": 50, **security})
+    srv = SipServer(SipSettings(host="127.0.0.1", port=free_port(), realm=REALM), lookup,
+                    NoCalls(), security=s)
+    srv.start(asyncio.get_running_loop())
+    await asyncio.sleep(0.01)
+    return srv
+
+
+class Udp(asyncio.DatagramProtocol):
+    """A UDP SIP client bound to ``host`` (any 127.x address)."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def datagram_received(self, data, addr) -> None:
+        self.queue.put_nowait(data.decode())
+
+    @classmethod
+    async def open(cls, host: str, server: SipServer) -> "Udp":
+        transport, proto = await asyncio.get_running_loop().create_datagram_endpoint(
+            cls, local_addr=(host, 0))
+        proto.transport, proto.host = transport, host
+        proto.port = transport.get_extra_info("sockname")[1]
+        proto.server = ("127.0.0.1", server.settings.port)
+        return proto
+
+    def request(self, method: str, call_id: str, cseq: int, extra: tuple[str, ...] = ()) -> bytes:
+        lines = [f"{method} sip:{USER if method == 'INVITE' else ''}{'@' if method == 'INVITE' else ''}127.0.0.1 SIP/2.0",
+                 f"Via: SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bK{uuid.uuid4().hex};rport",
+                 "Max-Forwards: 70", f"From: <sip:{USER}@127.0.0.1>;tag={call_id[:8]}",
+                 f"To: <sip:{USER}@127.0.0.1>", f"Call-ID: {call_id}", f"CSeq: {cseq} {method}",
+                 f"Contact: <sip:{USER}@{self.host}:{self.port}>", *extra, "Content-Length: 0"]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    async def exchange(self, data: bytes, timeout: float = 3.0) -> str | None:
+        """The final response, or None when nothing comes back within ``timeout``."""
+        self.transport.sendto(data, self.server)
+        try:
+            while True:
+                msg = await asyncio.wait_for(self.queue.get(), timeout)
+                if not msg.startswith("SIP/2.0 1"):
+                    return msg
+        except asyncio.TimeoutError:
+            return None
+
+    async def register(self, password: str, method: str = "REGISTER",
+                       timeout: float = 3.0) -> str | None:
+        call_id = uuid.uuid4().hex
+        first = await self.exchange(self.request(method, call_id, 1), timeout)
+        if first is None or not first.startswith("SIP/2.0 401"):
+            return first
+        nonce = re.search(r'nonce="([^"]+)"', first).group(1)
+        uri = f"sip:{USER}@127.0.0.1" if method == "INVITE" else "sip:127.0.0.1"
+        md5 = lambda s: hashlib.md5(s.encode()).hexdigest()          # noqa: E731
+        resp = md5(f"{md5(f'{USER}:{REALM}:{password}')}:{nonce}:{md5(f'{method}:{uri}')}")
+        auth = (f'Authorization: Digest username="{USER}", realm="{REALM}", nonce="{nonce}", '
+                f'uri="{uri}", response="{resp}", algorithm=MD5')
+        return await self.exchange(self.request(method, call_id, 2, (auth,)), timeout)
+
+    def close(self) -> None:
+        self.transport.close()
+
+
+def code(msg: str | None) -> int | None:
+    return None if msg is None else int(msg.split()[1])
+
+
+async def test_wrong_passwords_ban_the_address_only(caplog):
+    caplog.set_level(logging.WARNING, "kefu.sip.guard")
+    srv = await make_server()
+    bad, good = await Udp.open("127.0.0.2", srv), await Udp.open("127.0.0.1", srv)
+    try:
+        # challenges alone never count
+        for _ in range(5):
+            assert code(await bad.exchange(bad.request("REGISTER", uuid.uuid4().hex, 1))) == 401
+        assert not srv.guard.is_banned("127.0.0.2")
+        for _ in range(3):           # REGISTER and INVITE failures add up
+            assert code(await bad.register("wrong")) == 403
+        assert srv.guard.is_banned("127.0.0.2")
+        assert "banned 127.0.0.2" in caplog.text
+        assert await bad.register(PASSWORD, timeout=0.7) is None       # no answer at all
+        assert await bad.exchange(bad.request("OPTIONS", "o", 1), 0.5) is None
+        assert code(await good.register(PASSWORD)) == 200             # others are served
+        assert srv.guard.status()["bans_active"] == 1 and srv.guard.status()["dropped"] >= 2
+        # a TCP connection from the banned address is closed unread
+        r, w = await asyncio.open_connection("127.0.0.1", srv.settings.port,
+                                             local_addr=("127.0.0.2", 0))
+        assert await asyncio.wait_for(r.read(), 3) == b""
+        w.close()
+        await asyncio.sleep(1.6)                                        # ban_seconds 1.5
+        assert not srv.guard.is_banned("127.0.0.2")
+        assert code(await bad.register(PASSWORD)) == 200
+        assert "unbanned 127.0.0.2 (ban expired)" in caplog.text
+    finally:
+        bad.close(), good.close()
+        srv.stop()
+
+
+async def test_invite_failures_count_and_unknown_users_too():
+    srv = await make_server(auth_fail_limit=2)
+    bad = await Udp.open("127.0.0.3", srv)
+    try:
+        assert code(await bad.register("wrong", method="INVITE")) == 403
+        assert not srv.guard.is_banned("127.0.0.3")
+        # unknown user: same 403, same count
+        call_id = uuid.uuid4().hex
+        first = await bad.exchange(bad.request("REGISTER", call_id, 1))
+        nonce = re.search(r'nonce="([^"]+)"', first).group(1)
+        auth = (f'Authorization: Digest username="9999", realm="{REALM}", nonce="{nonce}", '
+                f'uri="sip:127.0.0.1", response="{"0" * 32}"')
+        assert code(await bad.exchange(bad.request("REGISTER", call_id, 2, (auth,)))) == 403
+        assert srv.guard.is_banned("127.0.0.3")
+        assert srv.guard.unban("127.0.0.3")                     # the API's way out
+        assert code(await bad.register(PASSWORD)) == 200
+    finally:
+        bad.close()
+        srv.stop()
+
+
+async def test_register_flood_gets_503_while_others_are_served():
+    srv = await make_server(register_rate=5)
+    flood, other = await Udp.open("127.0.0.2", srv), await Udp.open("127.0.0.3", srv)
+    try:
+        codes = []
+        for i in range(20):       # distinct transactions, sent back to back
+            flood.transport.sendto(flood.request("REGISTER", uuid.uuid4().hex, 1), flood.server)
+        for _ in range(20):
+            msg = await asyncio.wait_for(flood.queue.get(), 3)
+            codes.append(code(msg))
+            if code(msg) == 503:
+                assert re.search(r"^Retry-After: [1-9]\d*\r$", msg, re.M), msg
+        assert codes.count(401) in range(5, 8) and codes.count(503) >= 13, codes
+        assert code(await other.register(PASSWORD)) == 200
+        assert srv.guard.status()["throttled"]["register"] >= 13
+    finally:
+        flood.close(), other.close()
+        srv.stop()
+
+
+async def test_invite_flood_gets_503():
+    srv = await make_server(invite_rate=2)
+    c = await Udp.open("127.0.0.2", srv)
+    try:
+        codes = [code(await c.exchange(c.request("INVITE", uuid.uuid4().hex, 1)))
+                 for _ in range(4)]
+        assert codes[:2] == [401, 401] and 503 in codes[2:], codes
+    finally:
+        c.close()
+        srv.stop()
+
+
+async def test_trusted_address_is_never_banned():
+    srv = await make_server(trusted=["127.0.0.2/32"], register_rate=1)
+    c = await Udp.open("127.0.0.2", srv)
+    try:
+        for _ in range(4):
+            assert code(await c.register("wrong")) == 403
+        assert not srv.guard.is_banned("127.0.0.2")
+        assert code(await c.register(PASSWORD)) == 200
+    finally:
+        c.close()
+        srv.stop()
