@@ -202,12 +202,12 @@ def phone(kefu, tones, tmp_path):
     kefu.mark = time.time()
 
     def make(number: str, tone: int = 440, password: str | None = None, register: bool = True,
-             wait: bool = True) -> Baresip:
+             wait: bool = True, codecs: str | None = None) -> Baresip:
         sip_port, ctrl_port = find_free_ports(2, step=2, span=2)
         p = Baresip(f"p{number}-{len(made)}", tmp_path, sip_port, ctrl_port, user=number,
                     password=password or PASSWORDS[number], registrar=kefu.registrar,
                     audio_wav=tones[tone], record_dir=tmp_path / f"rec{number}-{len(made)}",
-                    register=register)
+                    register=register, codecs=codecs)
         made.append(p)
         p.start()
         if register and wait:

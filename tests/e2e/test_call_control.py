@@ -245,3 +245,17 @@ def test_call_control_roles_and_errors(kefu):
     assert kefu.api("POST", "/live-calls/nope/monitor", {"supervisor": "1005", "mode": "shout"},
                     token=tokens["super7"])[0] == 422
     assert kefu.api("DELETE", "/live-calls/nope", token="not-a-token")[0] == 401
+
+
+@pytest.mark.parametrize("codec_a,codec_b", [("G722", "PCMA"), ("PCMU", "PCMA")])
+def test_transcoding_between_codecs(kefu, phone, codec_a, codec_b):
+    a = phone("1001", tone=440, codecs=codec_a)
+    b = phone("1002", tone=1000, codecs=codec_b)
+    _connect(kefu, a, b, "1002")
+    time.sleep(2.5)
+    a.hangup(); a.wait_closed(); b.wait_closed()
+    for p, tone, codec in ((a, 1000, codec_a), (b, 440, codec_b)):
+        (rx,) = p.received_wav_paths()
+        samples, rate, _ = audio.read_wav(rx)
+        assert rate == (16000 if codec == "G722" else 8000), "baresip decoded another codec"
+        assert audio.has_tone(samples[rate // 2: 2 * rate], rate, tone), (p.name, rate)
