@@ -18,18 +18,25 @@ Reported per N:
   late      packets the engine's jitter buffers dropped as too late
   concealed frames the engine had to conceal
   p50/p99   added latency, ms: generator send time -> kernel receive timestamp of the
-            same audio leaving the bridged leg (tick wait + jitter buffer + processing)
+            same audio leaving the bridged leg (fast path: receive -> relay, whatever
+            the tick or the OS delays it by; --mixed: tick wait + jitter buffer + processing)
   tick      mean / max duration of the 20 ms tick, ms
 
-Usage: python bench/media_mixer.py [--pairs 25 50 100 200] [--seconds 10]
+The machine's load average is printed: other processes competing for the two cores
+show up as latency outliers and outgoing loss (the generator's socket overflows
+when it is starved), so compare runs made under the same load.
+
+Usage: python bench/media_mixer.py [--pairs 25 50 100 200] [--seconds 10] [--profile] [--mixed]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import multiprocessing as mp
 import os
+import pstats
 import select
 import socket
 import struct
@@ -163,9 +170,10 @@ def generator(conn, ports: list[int], seconds: float) -> None:
     sock.close()
 
 
-async def run_case(pairs: int, seconds: float, port_base: int, workdir: Path) -> dict:
+async def run_case(pairs: int, seconds: float, port_base: int, workdir: Path, profile: bool = False,
+                   fast_path: bool = True) -> dict:
     loop = asyncio.get_running_loop()
-    eng = MediaEngine(HOST, port_base, port_base + 4 * pairs + 200)
+    eng = MediaEngine(HOST, port_base, port_base + 4 * pairs + 200, fast_path=fast_path)
     await eng.start()
     legs = [await eng.open_leg(f"p{i // 2}{'ab'[i % 2]}") for i in range(2 * pairs)]
     ctx = mp.get_context("spawn")
@@ -184,10 +192,18 @@ async def run_case(pairs: int, seconds: float, port_base: int, workdir: Path) ->
     s0 = eng.stats
     tick_t0, ticks0 = eng._tick_time, eng.ticks
     eng._tick_max = 0.0
+    prof = cProfile.Profile() if profile else None
     parent.send("go")
     cpu0, wall0 = time.process_time(), time.monotonic()
+    if prof is not None:
+        prof.enable()
     await asyncio.sleep(seconds)
+    if prof is not None:
+        prof.disable()
     cpu1, wall1 = time.process_time(), time.monotonic()
+    if prof is not None:
+        print(f"\n--- cProfile, N={pairs} (the profiler itself inflates cpu%) ---", file=sys.stderr)
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime").print_stats(18)
     s1 = eng.stats
     tick_avg = (eng._tick_time - tick_t0) / max(1, eng.ticks - ticks0) * 1000
     tick_max = eng._tick_max * 1000
@@ -220,13 +236,15 @@ async def main(args: argparse.Namespace) -> None:
     rows = []
     with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp:
         for n in args.pairs:
-            r = await run_case(n, args.seconds, args.port_base, Path(tmp))
+            r = await run_case(n, args.seconds, args.port_base, Path(tmp), args.profile, not args.mixed)
             rows.append(r)
             print(f"  N={n}: done ({r['received']} packets back, {r['unstamped']} unstamped)", file=sys.stderr)
     head = (f"{'pairs':>5} {'legs':>5} {'cpu%':>6} {'gen%':>6} {'in/s':>7} {'out/s':>7} {'lost_in':>7} "
             f"{'lost_out':>8} {'late':>5} {'concl':>6} {'p50ms':>6} {'p99ms':>6} {'maxms':>6} {'tick ms avg/max':>16}")
     print(f"\nkefu media mixer bench: {args.seconds:g} s per case, PCMU, bridged + recorded, uvloop, "
-          f"{os.cpu_count()} CPUs, latency from {'kernel' if rows and rows[0]['kernel_ts'] else 'user'} rx timestamps")
+          f"{'mixed path only' if args.mixed else 'fast path'}, {os.cpu_count()} CPUs, load average "
+          f"{os.getloadavg()[0]:.2f} at the end, latency from "
+          f"{'kernel' if rows and rows[0]['kernel_ts'] else 'user'} rx timestamps")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -241,6 +259,8 @@ if __name__ == "__main__":
     ap.add_argument("--pairs", type=int, nargs="+", default=[25, 50, 100, 200])
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--port-base", type=int, default=30000)
+    ap.add_argument("--profile", action="store_true", help="cProfile the engine, print the top functions")
+    ap.add_argument("--mixed", action="store_true", help="no fast path: every packet waits for the 20 ms tick")
     import uvloop
 
     uvloop.run(main(ap.parse_args()))

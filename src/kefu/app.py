@@ -84,7 +84,8 @@ async def start(settings: Settings) -> Kefu:
     eventlog.start()
     directory = Directory(store)
     bus.subscribe(directory.invalidate, prefix="extension.")
-    media = MediaEngine(settings.rtp.host, settings.rtp.port_min, settings.rtp.port_max)
+    media = MediaEngine(settings.rtp.host, settings.rtp.port_min, settings.rtp.port_max,
+                        latch=settings.media.latch)
     await media.start()
 
     def notify(type_: str, aor: str, data: dict) -> None:

@@ -432,10 +432,12 @@ class Switch:
     def _dtmf(self, call: Call, member: Member, digit: str) -> None:
         side = "caller" if member.sip is call.a else "callee"
         self.publish(call, "call.dtmf", digit=digit, leg=side, number=member.number)
-        if call.state is not CallState.CONNECTED:
+        # relay digits that came as RFC 4733 events (to RFC 4733 or, failing that, in-band
+        # legs); in-band digits already travel in the audio
+        if call.state is not CallState.CONNECTED or member.rtp.dtmf_pt is None:
             return
-        for other in call.room.parties:  # relay RFC 4733 end to end
-            if other is not member and other.rtp.dtmf_pt is not None:
+        for other in call.room.parties:
+            if other is not member:
                 self.spawn(other.rtp.send_dtmf(digit))
 
     def _recording_path(self, call: Call) -> Path:

@@ -6,10 +6,12 @@ package imports nothing else from kefu; the SIP and CTI layers drive it through
 """
 
 from .codecs import FRAME_SAMPLES, MIX_RATE, Codec, codec_by_name, supported_codecs
+from .dtmf import detect_keys, dtmf_samples
 from .engine import MediaEngine
 from .errors import MediaError
 from .leg import RtpLeg
 from .mixer import Source
+from .moh import MOH_NOTES, builtin_moh, load_moh
 from .player import Player
 from .recorder import Recorder
 from .sdp import (
@@ -29,10 +31,15 @@ __all__ = [
     "Codec",
     "codec_by_name",
     "supported_codecs",
+    "detect_keys",
+    "dtmf_samples",
     "MediaEngine",
     "MediaError",
     "RtpLeg",
     "Source",
+    "MOH_NOTES",
+    "builtin_moh",
+    "load_moh",
     "Player",
     "Recorder",
     "DTMF_PT",

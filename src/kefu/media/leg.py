@@ -1,10 +1,30 @@
 """RTP legs: one UDP port, one remote, one codec; a mixer source and listener.
 
-The receive path (``_receive``, called by the event loop per datagram) only parses the
-header and queues the payload in the jitter buffer; RFC 4733 events are handled there
-too, since they are rare and their callback should not wait for a tick.  Everything
-else — decoding, concealment, encoding, sending, outgoing DTMF — happens in the
-engine's 20 ms tick (``_pull`` then ``_emit``), so per-packet Python work is batched.
+The receive path (``_receive``, called by the event loop per datagram) is the only
+per-packet Python, so it does as little as possible:
+
+* parse the header (a shortcut for the usual 12-byte header), count the packet;
+* **latch** (symmetric RTP): a phone behind NAT announces one address in its SDP and
+  sends from another; sending to the SDP address would never reach it.  The first
+  packet of an expected payload type from a new address moves our sending there.
+* **fast path**: when this leg is the only source of a listener with the same codec
+  (the plain two-party bridge, kefu's commonest case), the payload is relayed to that
+  listener at once with the listener's own payload type, SSRC, sequence number and
+  timestamp (``_forward``) instead of waiting up to 20 ms for the mixer's tick.  The
+  far end's jitter buffer absorbs network jitter, so ours is skipped.
+* queue the payload in the jitter buffer only when the tick needs this leg's audio
+  (a mixed listener, a recorder, in-band DTMF detection).
+
+RFC 4733 events are handled here too, since they are rare and their callback should
+not wait for a tick; they are never forwarded (the call layer relays digits with
+``send_dtmf``).  Everything else — decoding, concealment, in-band DTMF, encoding,
+mixed sending, outgoing DTMF — happens in the engine's 20 ms tick (:mod:`.tick`).
+
+A listener's outgoing stream stays one stream whichever path feeds it: its
+timestamp ``_ts`` is advanced by every tick (the media clock), the fast path maps
+the source's timestamps onto it with an offset fixed when forwarding (re)starts,
+and on leaving the fast path the later of the two clocks is kept, so timestamps
+never run backwards and sequence numbers never skip.
 """
 
 from __future__ import annotations
@@ -20,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 
 from .codecs import FRAME_SAMPLES, Codec, codec_by_name
+from .dtmf import KeyTracker, dtmf_samples
 from .errors import MediaError
 from .jitter import Concealer, JitterBuffer
 from .mixer import Source
@@ -37,6 +58,13 @@ _SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.int16)
 _DTMF_VOLUME = 10  # -10 dBm0
 _DTMF_GAP_TICKS = 2  # muted audio between digits, after the 3 end packets
 _MAX_CARRY = 4 * FRAME_SAMPLES
+_INBAND_GAP_MS = 60  # silence after each in-band digit
+_M32 = 0xFFFFFFFF
+
+
+def _later(a: int, b: int) -> int:
+    """The later of two 32-bit RTP timestamps (modulo wraparound)."""
+    return b if ((b - a) & _M32) < 0x80000000 else a
 
 
 def _dropped(data: bytes, addr: Any) -> None:
@@ -117,6 +145,17 @@ class RtpLeg(Source):
         self._ev_dur = 0
         self._ev_pending = False
         self._ev_done: deque[int] = deque(maxlen=8)
+        # symmetric RTP
+        self._latch = engine.latch
+        # fast path (set by the engine's plan, see module doc)
+        self._fast: tuple[RtpLeg, ...] = ()  # listeners this leg's packets are relayed to
+        self._fast_src: RtpLeg | None = None  # the leg relayed to this one
+        self._fwd_ssrc: int | None = None  # source SSRC the offset belongs to; None: resync
+        self._fwd_off = 0
+        self._fwd_last: int | None = None  # timestamp after the last relayed packet
+        self._tick_need = True  # the tick decodes this leg's audio (jitter buffer fed)
+        self._keys: KeyTracker | None = None  # in-band DTMF state
+        self._inband_lock: asyncio.Lock | None = None  # in-band digits go out one call at a time
         self._engine = engine
         self._protocol = protocol
         self._transport = protocol.transport
@@ -139,7 +178,13 @@ class RtpLeg(Source):
 
     @property
     def remote(self) -> tuple[str, int] | None:
+        """Where we send: the SDP address, or the one latched onto (symmetric RTP)."""
         return self._remote
+
+    @property
+    def fast_path(self) -> bool:
+        """Whether this leg's audio is relayed packet by packet from its single source."""
+        return self._fast_src is not None
 
     @property
     def packets_lost(self) -> int:
@@ -200,19 +245,23 @@ class RtpLeg(Source):
         self._pt = payload_type
         self._dtmf_pt = -1 if dtmf_pt is None else dtmf_pt
         self._remote = (remote_host, remote_port)
+        self._engine._leg_changed(self)  # codec or telephone-event may change its path
 
     async def send_dtmf(self, digits: str, duration_ms: int = 100) -> None:
-        """Send RFC 4733 events, one per digit, paced by the clock; returns when all went out.
+        """Send digits, paced by the clock; returns when all went out.
 
-        Per digit: a start packet (marker), updates every 20 ms, the end packet three
-        times, then a short muted gap.  Outgoing audio is muted meanwhile.
+        With RFC 4733 negotiated, per digit: a start packet (marker), updates every
+        20 ms, the end packet three times, then a short muted gap.  Without it, the
+        dual tones are played in-band (``duration_ms`` of tone, 60 ms of silence per
+        digit).  Either way the leg hears nothing else meanwhile.
         """
         if self.closed:
             raise MediaError(f"leg {self.id} is closed")
         if self._remote is None:
             raise MediaError(f"leg {self.id} is not configured")
         if self._dtmf_pt < 0:
-            raise MediaError(f"leg {self.id}: no telephone-event payload type negotiated")
+            await self._send_inband(digits, duration_ms)
+            return
         if not self._engine.running:
             raise MediaError("media engine is not running")
         if not 20 <= duration_ms <= 8000:
@@ -241,13 +290,46 @@ class RtpLeg(Source):
             self._dtmf_steps = deque(s for s in self._dtmf_steps if id(s) not in ids or s is current)
             raise
 
+    async def _send_inband(self, digits: str, duration_ms: int) -> None:
+        if not 20 <= duration_ms <= 8000:
+            raise MediaError("DTMF duration must be 20..8000 ms")
+        try:
+            pcm = dtmf_samples(digits, duration_ms, _INBAND_GAP_MS)
+        except ValueError as exc:
+            raise MediaError(str(exc)) from None
+        if pcm.size == 0:
+            return
+        if not self._engine.running:
+            raise MediaError("media engine is not running")
+        if self._inband_lock is None:
+            self._inband_lock = asyncio.Lock()
+        async with self._inband_lock:
+            if self.closed:
+                raise MediaError(f"leg {self.id} closed")
+            player = self._engine.play_samples(self, pcm, exclusive=True)
+            self.dtmf_out += len(digits)
+            try:
+                await player.done.wait()
+            finally:
+                player.stop()
+        if self.closed:
+            raise MediaError(f"leg {self.id} closed")
+
     # ------------------------------------------------------------ receive path
     def _receive(self, data: bytes, addr: Any) -> None:
-        h = parse_header(data)
-        if h is None:
+        if len(data) < 12:
             self.invalid += 1
             return
-        pt, _marker, seq, ts, ssrc, payload = h
+        b0, b1, seq, ts, ssrc = _HDR.unpack_from(data)
+        if b0 == 0x80:  # no padding, extension or CSRCs: the usual case
+            payload = data[12:]
+        else:
+            h = parse_header(data)
+            if h is None:
+                self.invalid += 1
+                return
+            payload = h[5]
+        pt = b1 & 0x7F
         if 72 <= pt <= 76:  # RTCP on the RTP port (rtcp-mux): not used
             self.ignored += 1
             return
@@ -259,15 +341,78 @@ class RtpLeg(Source):
                 self._jb.reset()
                 self._carry = None
             self._rx_ssrc = ssrc
-        self._rx.update(seq)
+        rx = self._rx
+        if seq == rx.expect:  # in order: ReceiveStats.update's common case, inlined
+            rx.highest += 1
+            rx.received += 1
+            rx.expect = (seq + 1) & 0xFFFF
+        else:
+            rx.update(seq)
         if pt == self._pt:
+            if addr != self._remote and self._latch:
+                self._latch_to(addr)
             if self._ev_pending and ((ts - self._ev_ts) & 0xFFFFFFFF) > self._ev_dur + 800:
                 self._report_event()  # audio resumed; the event's end packets were all lost
-            self._jb.put(seq, payload)
+            for listener in self._fast:
+                listener._forward(b1 & 0x80, ts, ssrc, payload)
+            if self._tick_need:
+                self._jb.put(seq, payload)
         elif pt == self._dtmf_pt:
+            if addr != self._remote and self._latch:
+                self._latch_to(addr)
             self._receive_event(ts, payload)
         else:
             self.ignored += 1
+
+    def _latch_to(self, addr: Any) -> None:
+        remote = self._remote
+        if remote is None:
+            return
+        if tuple(addr[:2]) == tuple(remote[:2]):  # same place, another tuple form (IPv6)
+            self._remote = addr
+            return
+        log.info("leg %s: symmetric RTP, sending to %s:%s (was %s:%s)", self.id, addr[0], addr[1],
+                 remote[0], remote[1])
+        self._remote = addr
+
+    def _forward(self, marker: int, ts: int, ssrc: int, payload: bytes) -> None:
+        """Fast path: relay one packet of our single source under our own stream.
+
+        The payload's byte count is its duration in timestamp units for every codec
+        kefu has (G.711 and G.722 at 64 kbit/s: one byte per 1/8000 s).
+        """
+        if self._dtmf_steps:  # RFC 4733 going out: audio is muted
+            return
+        if ssrc != self._fwd_ssrc:  # (re)start: continue from our own clock
+            self._fwd_ssrc = ssrc
+            self._fwd_off = (self._ts - ts) & _M32
+            marker = 0x80
+        out_ts = (ts + self._fwd_off) & _M32
+        seq = self._seq
+        self._seq = (seq + 1) & 0xFFFF
+        try:
+            self._sendto(_HDR.pack(0x80, self._pt | marker | self._marker, seq, out_ts, self.ssrc) + payload,
+                         self._remote)
+        except Exception as exc:
+            self._send_failed(exc)
+            return
+        self._marker = 0
+        self._fwd_last = (out_ts + len(payload)) & _M32
+        self.packets_out += 1
+
+    def _enter_fast(self, source: RtpLeg) -> None:
+        self._fast_src = source
+        self._fwd_ssrc = None  # the first relayed packet fixes the timestamp offset
+        self._fwd_last = None
+
+    def _leave_fast(self) -> None:
+        """Back to the mixed path: keep the later of the clock's and the relay's timestamp."""
+        src, self._fast_src = self._fast_src, None
+        if src is not None and self in src._fast:
+            src._fast = tuple(leg for leg in src._fast if leg is not self)
+        if self._fwd_last is not None:
+            self._ts = _later(self._ts, self._fwd_last)
+            self._fwd_last = None
 
     def _receive_event(self, ts: int, payload: bytes) -> None:
         ev = parse_event(payload)
@@ -290,8 +435,11 @@ class RtpLeg(Source):
         self._ev_pending = False
         self._ev_done.append(self._ev_ts)
         digit = EVENT_TO_DIGIT.get(self._ev_code)
-        if digit is None:
-            return
+        if digit is not None:
+            self._report_digit(digit)
+
+    def _report_digit(self, digit: str) -> None:
+        """One key press, from RFC 4733 or in-band detection."""
         self.dtmf_in += 1
         cb = self.on_dtmf
         if cb is not None:
@@ -400,6 +548,8 @@ class RtpLeg(Source):
     def _close(self) -> asyncio.Future[None]:
         self.closed = True
         self.on_dtmf = None
+        self._leave_fast()
+        self._fast = ()
         for step in self._dtmf_steps:
             if step.future is not None and not step.future.done():
                 step.future.set_exception(MediaError(f"leg {self.id} closed"))

@@ -1,10 +1,16 @@
-"""Prompt players: a sound file as a mixer source.
+"""Players: a sound file or a sample array as a mixer source.
 
 Files of any rate/channel count that ``soundfile`` reads are mixed down to mono and
 resampled to 8 kHz once, in a worker thread (a long prompt must not stall the 20 ms
-clock); until then the player is silent.  A player is a :class:`~.mixer.Source`, so
-besides being added to one leg by ``MediaEngine.play`` it can be routed to any number
-of listeners (music on hold, conference announcements).
+clock); until then the player is silent.  Sample arrays (music on hold, in-band DTMF)
+are ready at once.  A player is a :class:`~.mixer.Source`, so besides being added to
+one leg by ``MediaEngine.play`` it can be routed to any number of listeners: one
+looping music-on-hold player serves every caller on hold, and costs one frame slice
+per tick however many hear it.
+
+An *exclusive* player replaces, while it plays, everything else its leg hears: a
+phone mutes its microphone while a key is pressed, and in-band DTMF must reach the
+far end's detector without speech on top.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Player", "load_prompt"]
+__all__ = ["Player", "load_prompt", "as_frames"]
 
 
 def load_prompt(path: str | Path) -> np.ndarray:
@@ -35,7 +41,12 @@ def load_prompt(path: str | Path) -> np.ndarray:
     mono = data.mean(axis=1) if data.shape[1] > 1 else data[:, 0]
     if rate != MIX_RATE:
         mono = resample(mono, rate, MIX_RATE)
-    pcm = to_int16(mono * 32767.0)
+    return as_frames(to_int16(mono * 32767.0))
+
+
+def as_frames(pcm: np.ndarray) -> np.ndarray:
+    """int16 samples zero-padded to whole 20 ms frames (a contiguous copy if needed)."""
+    pcm = np.ascontiguousarray(pcm, dtype=np.int16)
     pad = (-pcm.shape[0]) % FRAME_SAMPLES
     if pad:
         pcm = np.concatenate((pcm, np.zeros(pad, dtype=np.int16)))
@@ -43,20 +54,26 @@ def load_prompt(path: str | Path) -> np.ndarray:
 
 
 class Player(Source):
-    """Plays one file; ``done`` is set when it ends or is stopped."""
+    """Plays one file or sample array; ``done`` is set when it ends or is stopped."""
 
-    __slots__ = ("path", "loop", "listener", "done", "error", "_pcm", "_pos", "_finished", "_on_end")
+    __slots__ = ("path", "name", "loop", "listener", "exclusive", "done", "error", "_pcm", "_pos",
+                 "_finished", "_on_end")
 
     def __init__(
-        self, path: Path, loop: bool, listener: RtpLeg | None, on_end: Callable[[Player], None]
+        self, path: Path | None, loop: bool, listener: RtpLeg | None, on_end: Callable[[Player], None],
+        pcm: np.ndarray | None = None, name: str = "", exclusive: bool = False,
     ) -> None:
         self.path = path
+        """The file played, None for a sample array."""
+        self.name = name or (path.name if path is not None else "samples")
         self.loop = loop
+        self.exclusive = exclusive
+        """While playing, the listener hears this player only (see module doc)."""
         self.listener = listener
         """The leg this player was started on (None for a free-standing source)."""
         self.done = asyncio.Event()
         self.error: BaseException | None = None
-        self._pcm: np.ndarray | None = None
+        self._pcm: np.ndarray | None = pcm
         self._pos = 0
         self._finished = False
         self._on_end = on_end
@@ -110,4 +127,4 @@ class Player(Source):
         return frame
 
     def __repr__(self) -> str:
-        return f"<Player {self.path.name} loop={self.loop} done={self.done.is_set()}>"
+        return f"<Player {self.name} loop={self.loop} done={self.done.is_set()}>"

@@ -5,11 +5,17 @@ caller left, the agent right), 16-bit 8 kHz WAV.  The 20 ms tick only copies two
 frames into a preallocated block; a full block (1 s) is handed to the engine's single
 I/O thread, which appends it to the file.  One thread keeps each file's writes in
 order and keeps disk latency off the clock.
+
+Recorders started together (a load test, a burst of calls) would all flush in the
+same tick, making that tick long and delaying every packet behind it; so each
+recorder's first block is cut short by a rotating offset, spreading the flushes of
+many recorders evenly over the 50 ticks of a second.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import wave
 from concurrent.futures import Executor
@@ -27,6 +33,7 @@ log = logging.getLogger(__name__)
 __all__ = ["Recorder"]
 
 _BLOCK_FRAMES = 50  # flush once a second
+_stagger = itertools.count()
 
 
 class Recorder:
@@ -53,7 +60,8 @@ class Recorder:
         wav.setframerate(MIX_RATE)
         self._wav: wave.Wave_write = wav
         self._block = np.zeros((_BLOCK_FRAMES * FRAME_SAMPLES, 2), dtype=np.int16)
-        self._n = 0  # frames in the current block
+        self._n = next(_stagger) % _BLOCK_FRAMES  # frames in the current block; see module doc
+        self._start = self._n  # the first block begins here
         self._frames = 0  # frames fed in total
         self._closed = False
         self._last_write: asyncio.Future[None] | None = None
@@ -83,9 +91,11 @@ class Recorder:
             self._flush()
 
     def _flush(self) -> None:
-        if self._n == 0:
+        start, self._start = self._start, 0
+        if self._n <= start:
+            self._n = 0
             return
-        data = self._block[: self._n * FRAME_SAMPLES].tobytes()
+        data = self._block[start * FRAME_SAMPLES : self._n * FRAME_SAMPLES].tobytes()
         self._n = 0
         loop = asyncio.get_running_loop()
         self._last_write = loop.run_in_executor(self._io, self._write, data)

@@ -16,7 +16,10 @@ from typing import Callable, Protocol
 
 import sippy.Network_server
 import sippy.SipTransactionManager
+from sippy.SipAddress import SipAddress
 from sippy.SipConf import MyPort, SipConf
+from sippy.SipContact import SipContact
+from sippy.SipURL import SipURL
 from sippy.SipHeader import SipHeader
 from sippy.SipGenericHF import SipGenericHF
 from sippy.SipLogger import SipLogger
@@ -259,6 +262,7 @@ class SipServer:
         leg.remote_sdp = str(body) if body is not None else None
         ua = UA(self._config, event_cb=leg.on_sippy_event)
         ua.local_ua = None
+        ua.lContact = _contact()
         leg.ua = ua
         rval = ua.recvRequest(req, sip_t)
         self.thread.to_loop(self.handler.incoming, leg)
@@ -273,6 +277,7 @@ class SipServer:
         def start() -> None:
             ua = UA(self._config, event_cb=leg.on_sippy_event,
                     nh_address=(binding.host, binding.port), nh_transport=binding.transport)
+            ua.lContact = _contact()
             leg.ua = ua
             ua.recvEvent(CCEventTry((None, leg.caller, user, MsgBody(sdp), None,
                                      leg.caller_name or leg.caller), origin="kefu"))
@@ -298,6 +303,7 @@ class SipServer:
                 ua = UA(self._config, event_cb=leg.on_sippy_event,
                         username=config.username or None, password=config.password or None,
                         nh_address=(config.host, config.port), nh_transport=config.transport)
+                ua.lContact = _contact()
                 leg.ua = ua
                 event = _TrunkTry((None, caller_id, number, MsgBody(sdp), None,
                                    leg.caller_name or None), origin="kefu")
@@ -329,6 +335,13 @@ class _TrunkTry(CCEventTry):
         cself = super().getCopy()
         cself.from_domain = self.from_domain
         return cself
+
+
+def _contact() -> SipContact:
+    """kefu's Contact, as sippy's default but without the display name "Anonymous"
+    (some peers, sipp among them, copy the whole header into a Request-URI)."""
+    url = SipURL(host=SipConf.my_address, port=SipConf.my_port, transport=SipConf.my_transport)
+    return SipContact(address=SipAddress(url=url, hadbrace=True))
 
 
 def _contact_user(uri: str) -> str | None:

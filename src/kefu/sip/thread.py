@@ -17,6 +17,11 @@ from sippy.Core.EventDispatcher import ED2
 
 log = logging.getLogger(__name__)
 
+# sippy's dispatcher runs calls from other threads only on its next period: at its
+# default 100 Hz a crossing costs up to 10 ms (two or three per call set-up).  Measured
+# here: 500 Hz gives 1.8 ms p50 for under 1 % of a core more while idle.
+DISPATCH_HZ = 500.0
+
 
 class SipThread:
     """Owns the thread that runs ``ED2.loop()``."""
@@ -40,7 +45,7 @@ class SipThread:
                 return
             self._ready.set()
             try:
-                ED2.loop()
+                ED2.loop(freq=DISPATCH_HZ)
             except Exception:
                 log.exception("sippy dispatcher stopped with an error")
 
