@@ -288,6 +288,27 @@ async def test_shared_player_as_music_on_hold(engine, peers, tmp_path) -> None:
         assert dominant_frequency(p.audio(0, ulaw_decode)) == pytest.approx(800, abs=5)
 
 
+async def test_prompts_are_decoded_once_until_the_file_changes(engine, peers, tmp_path) -> None:
+    wav = tmp_path / "prompt.wav"
+    _write_wav(wav, 600, 0.4)
+    a, b, pa, pb = await _pair(engine, peers)
+    first = engine.play(a, wav)
+    await asyncio.wait_for(first.done.wait(), 3)
+    # same size and mtime, other bytes: the cached decode is what plays
+    st = wav.stat()
+    wav.write_bytes(b"\0" * st.st_size)
+    os.utime(wav, ns=(st.st_atime_ns, st.st_mtime_ns))
+    pa.received.clear()
+    second = engine.play(a, wav)
+    await asyncio.wait_for(second.done.wait(), 3)
+    await asyncio.sleep(0.06)
+    assert dominant_frequency(pa.audio(0, ulaw_decode, skip=0)) == pytest.approx(600, abs=5)
+    # a changed file is read again (and this one is no WAV any more)
+    os.utime(wav, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    with pytest.raises(MediaError):
+        engine.play(a, wav)
+
+
 async def test_play_missing_file_raises(engine, tmp_path) -> None:
     leg = await engine.open_leg()
     with pytest.raises(MediaError):

@@ -20,6 +20,8 @@ import asyncio
 import ipaddress
 import itertools
 import logging
+import math
+import os
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 __all__ = ["MediaEngine"]
 
+_PROMPT_CACHE = 64  # decoded prompts kept in memory (a few seconds of 8 kHz audio each)
 _COUNTERS = ("packets_in", "packets_out", "packets_lost", "late", "concealed", "invalid", "dtmf_in", "dtmf_out")
 
 
@@ -77,7 +80,9 @@ class MediaEngine:
         self._io: ThreadPoolExecutor | None = None
         # the plan, rebuilt only when routing changes
         self._dirty = True
+        self._next_rebuild = 0  # tick number before which a dirty plan waits
         self._plan = TickPlan([], {}, [], [], fast_path)
+        self._prompts: dict[Path, tuple[int, int, np.ndarray]] = {}  # path -> mtime, size, pcm
         # stats
         self.ticks = 0
         self.late_ticks = 0
@@ -277,6 +282,13 @@ class MediaEngine:
             self._check_leg(leg)
         path = Path(wav_path)
         try:
+            st = path.stat()
+        except OSError as exc:
+            raise MediaError(f"cannot play {path}: {exc}") from exc
+        cached = self._prompts.get(path)
+        if cached is not None and cached[:2] == (st.st_mtime_ns, st.st_size):
+            return self.play_samples(leg, cached[2], loop)  # prompts are played again and again
+        try:
             sf.info(str(path))
         except Exception as exc:
             raise MediaError(f"cannot play {path}: {exc}") from exc
@@ -287,7 +299,14 @@ class MediaEngine:
         self._dirty = True
         fut = asyncio.get_running_loop().run_in_executor(None, load_prompt, path)
         fut.add_done_callback(player._loaded)
+        fut.add_done_callback(lambda f: self._remember_prompt(path, st, f))
         return player
+
+    def _remember_prompt(self, path: Path, st: os.stat_result, fut: asyncio.Future) -> None:
+        if not fut.cancelled() and fut.exception() is None:
+            if len(self._prompts) >= _PROMPT_CACHE:
+                self._prompts.pop(next(iter(self._prompts)))
+            self._prompts[path] = (st.st_mtime_ns, st.st_size, fut.result())
 
     def play_samples(self, leg: RtpLeg | None, samples: np.ndarray, loop: bool = False, *,
                      exclusive: bool = False) -> Player:
@@ -386,6 +405,12 @@ class MediaEngine:
         self._dirty = False
 
     def _tick(self) -> None:
-        if self._dirty:
+        if self._dirty and self.ticks >= self._next_rebuild:
+            t0 = time.perf_counter()
             self._rebuild()
+            # A plan costs O(legs) to build; under a burst of call set-ups (hundreds of
+            # legs, a change every tick) rebuilding every tick ate half a core.  Changes
+            # are coalesced so rebuilding stays under a tenth of the clock.
+            cost = time.perf_counter() - t0
+            self._next_rebuild = self.ticks + max(1, math.ceil(cost * 10 / FRAME_SECONDS))
         self._plan.run()
