@@ -132,6 +132,30 @@ def test_blind_transfer_from_the_phone(kefu, phone):
     assert not hears(heard_by_a, rate, 1000)
 
 
+def test_blind_transfer_through_the_api_plays_music_while_ringing(kefu, phone):
+    a, b, c = _phones(phone, "1001", "1002", "1003")
+    _connect(kefu, a, b, "1002")
+    ea = a.events[[e["type"] for e in a.events].index("CALL_ESTABLISHED")]
+    call = live_call(kefu, "1001")["call_id"]
+    status, body = kefu.api("POST", f"/live-calls/{call}/transfer",
+                            {"number": "1002", "target": "1003"})
+    assert status == 204, body
+    t_transfer = time.monotonic()
+    b.wait_closed()
+    c.wait_incoming()
+    time.sleep(1.5)                                # 1001 waits with music
+    c.accept()
+    ec = c.wait_established()
+    t_joined = time.monotonic()
+    time.sleep(2.0)
+    c.hangup(); c.wait_closed(); a.wait_closed()
+    waiting, rate = Listening(a, ea).window(t_transfer + 0.5, t_joined - 0.2)
+    assert is_moh(waiting, rate)
+    heard_by_c, _ = Listening(c, ec).window(t_joined + 0.3, t_joined + 1.8)
+    heard_by_a, _ = Listening(a, ea).window(t_joined + 0.3, t_joined + 1.8)
+    assert hears(heard_by_c, rate, 440) and hears(heard_by_a, rate, 700)
+
+
 def test_attended_transfer_through_the_api(kefu, phone):
     a, b, c = _phones(phone, "1001", "1002", "1003")
     _connect(kefu, a, b, "1002")

@@ -43,6 +43,11 @@ host = "127.0.0.3"
 port = {p2}
 caller_id = "02100000000"
 
+[[trunks]]
+name = "dead"
+host = "127.0.0.5"
+port = {p1 + 2}
+
 [dialplan]
 
 [[dialplan.outbound]]
@@ -50,6 +55,11 @@ prefix = "0"
 strip = 1
 prepend = "86"
 trunks = ["c1", "c2"]
+
+[[dialplan.outbound]]
+pattern = "9[0-9]+"
+strip = 1
+trunks = ["dead", "c2"]
 
 [[dialplan.dids]]
 number = "{DID}"
@@ -102,6 +112,22 @@ def test_outbound_prefix_rules_and_failover(kefu, phone, tmp_path, ports):
     assert audio.has_tone(samples[rate // 2: int(1.8 * rate)], rate, 440)
     (cdr,) = kefu.cdr("1001")
     assert cdr["callee"] == "02155551234" and cdr["disposition"] == "answered"
+
+
+def test_failover_when_a_trunk_does_not_answer_at_all(kefu, phone, tmp_path, ports):
+    second = Carrier(CARRIER_UAS, ip="127.0.0.3", port=ports[1], workdir=tmp_path,
+                     pause_ms=200).start()
+    a = phone("1001", tone=440)
+    t0 = time.monotonic()
+    a.dial(kefu.uri("92155501"))          # a local number; "dead" first: nothing listens
+    a.wait_established(timeout=15)
+    waited = time.monotonic() - t0
+    a.hangup(); a.wait_closed()
+    r2 = second.wait()
+    assert r2.ok, r2
+    (invite,) = received(r2.message_log, "INVITE")
+    assert invite.startswith("INVITE sip:2155501@"), invite.split("\n")[0]
+    assert 4.0 <= waited <= 12.0, waited  # the no-response timeout, then the next trunk
 
 
 def test_international_call_from_a_restricted_extension_is_refused(kefu, phone):
