@@ -85,7 +85,7 @@ class Dialing:
         if attempt.done:
             return
         if attempt._stage >= len(attempt.stages):
-            await self._finish(attempt)
+            await self._drop(attempt)
             attempt.on_fail(attempt, *attempt._last)
             return
         stage = attempt.stages[attempt._stage]
@@ -146,14 +146,17 @@ class Dialing:
 
     def cancel(self, attempt: Attempt) -> None:
         """The caller went away: cancel every fork."""
-        if attempt.done:
-            return
+        if not attempt.done:
+            self._drop(attempt)
+
+    def _drop(self, attempt: Attempt) -> asyncio.Future:
+        """Stop ``attempt`` now (timers, forks); its media is released in the background."""
         attempt.done = True
         self._cancel_timer(attempt)
         self._cancel_ring_timer(attempt)
         for fork in attempt.forks:
             fork.sip.hangup()
-        asyncio.ensure_future(self._release(attempt, keep=None))
+        return asyncio.ensure_future(self._release(attempt, keep=None))
 
     # --- internals -----------------------------------------------------------------------
     def _no_response(self, attempt: Attempt) -> None:
@@ -178,18 +181,8 @@ class Dialing:
     async def _stop(self, attempt: Attempt, code: int, reason: str) -> None:
         if attempt.done:
             return
-        attempt.done = True
-        self._cancel_timer(attempt)
-        self._cancel_ring_timer(attempt)
-        for fork in attempt.forks:
-            fork.sip.hangup()
-        await self._release(attempt, keep=None)
+        await self._drop(attempt)
         attempt.on_fail(attempt, code, reason)
-
-    async def _finish(self, attempt: Attempt) -> None:
-        attempt.done = True
-        self._cancel_ring_timer(attempt)
-        await self._release(attempt, keep=None)
 
     async def _release(self, attempt: Attempt, keep: Fork | None) -> None:
         for fork in attempt.forks:
