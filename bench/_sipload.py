@@ -32,7 +32,7 @@ from functools import partial
 
 import numpy as np
 
-from _rtpsock import HOST, SO_TIMESTAMPNS, open_rtp_socket  # bench/ is on sys.path
+from _rtpsock import HOST, SeqGaps, open_rtp_socket, rx_time_ns  # bench/ is on sys.path
 PTIME = 0.02
 MARK_EVERY = 10              # one loud marker frame every 200 ms
 _HDR = struct.Struct("!BBHII")
@@ -340,7 +340,7 @@ def _rtp_generator(conn, seconds: float, edge: float) -> None:
               "unstamped_win": 0}
     win_ns = [0, 0]
     late_max = [0.0]                                               # generator's own pacing delay
-    out_seq: dict[int, list[int]] = {}                             # kefu ssrc -> [first, hi, n]
+    out_seq = SeqGaps()                                            # what kefu sent back
     anc = socket.CMSG_SPACE(16)
     running = [False]
 
@@ -352,25 +352,13 @@ def _rtp_generator(conn, seconds: float, edge: float) -> None:
                 return
             if not running[0]:
                 continue                      # kefu's silence before we start
-            rx_ns = time.time_ns()
-            for level, kind_, cdata in ancdata:
-                if level == socket.SOL_SOCKET and kind_ == SO_TIMESTAMPNS and len(cdata) >= 16:
-                    sec, nsec = struct.unpack_from("qq", cdata)
-                    rx_ns = sec * 1_000_000_000 + nsec
+            rx_ns = rx_time_ns(ancdata)
             r = rx_stream.get(addr[1])
             if r is None or len(data) < 12 + 160:
                 counts["foreign"] += 1
                 continue
             counts["received"] += 1
-            _b0, _b1, seq, _ts, ssrc = _HDR.unpack_from(data)
-            sq = out_seq.get(ssrc)
-            if sq is None:
-                out_seq[ssrc] = [seq, seq, 1]
-            else:
-                ext = sq[1] + ((seq - sq[1] + 0x8000) & 0xFFFF) - 0x8000
-                if ext > sq[1]:
-                    sq[1] = ext
-                sq[2] += 1
+            out_seq.add(data)
             peer = r ^ 1
             st = unstamp(data[12:])
             if st is not None and st[0] == peer and st[1] < nframes:
@@ -480,5 +468,5 @@ def _rtp_generator(conn, seconds: float, edge: float) -> None:
     res["lat_p50"] = float(np.percentile(lat, 50)) if lat.size else float("nan")
     res["lat_p99"] = float(np.percentile(lat, 99)) if lat.size else float("nan")
     res["lat_max"] = float(lat.max()) if lat.size else float("nan")
-    res["kefu_seq_gaps"] = sum(max(0, hi - first + 1 - cnt) for first, hi, cnt in out_seq.values())
+    res["kefu_seq_gaps"] = out_seq.missing()
     conn.send(("result", res))

@@ -50,7 +50,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _rtpsock import HOST, SO_TIMESTAMPNS, open_rtp_socket  # noqa: E402
+from _rtpsock import HOST, SeqGaps, open_rtp_socket, rx_time_ns  # noqa: E402
 from kefu.media import MediaEngine  # noqa: E402
 from kefu.media.codecs import ulaw_encode  # noqa: E402
 PTIME = 0.02
@@ -90,7 +90,7 @@ def generator(conn, ports: list[int], seconds: float) -> None:
     seqs = [0] * m
     spacing = PTIME / m
     lat_us: list[int] = []
-    out_seq: dict[int, list[int]] = {}  # engine ssrc -> [first, highest(ext), count]
+    out_seq = SeqGaps()  # what the engine sent back
     counts = {"sent": 0, "received": 0, "unstamped": 0}
     anc = socket.CMSG_SPACE(16)
 
@@ -100,21 +100,9 @@ def generator(conn, ports: list[int], seconds: float) -> None:
                 data, ancdata, _flags, _addr = sock.recvmsg(2048, anc)
             except BlockingIOError:
                 return
-            rx_ns = time.time_ns()
-            for level, kind, cdata in ancdata:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(cdata) >= 16:
-                    sec, nsec = struct.unpack_from("qq", cdata)
-                    rx_ns = sec * 1_000_000_000 + nsec
+            rx_ns = rx_time_ns(ancdata)
             counts["received"] += 1
-            _b0, _b1, seq, _ts, ssrc = _HDR.unpack_from(data)
-            st = out_seq.get(ssrc)
-            if st is None:
-                out_seq[ssrc] = [seq, seq, 1]
-            else:
-                ext = st[1] + ((seq - st[1] + 0x8000) & 0xFFFF) - 0x8000
-                if ext > st[1]:
-                    st[1] = ext
-                st[2] += 1
+            out_seq.add(data)
             stamp = _unstamp(data[12:])
             if stamp is None:
                 counts["unstamped"] += 1
@@ -155,7 +143,7 @@ def generator(conn, ports: list[int], seconds: float) -> None:
         select.select([sock], [], [], 0.01)
         drain(10_000)
     gen_cpu = time.process_time() - cpu0
-    lost_out = sum(max(0, hi - first + 1 - n) for first, hi, n in out_seq.values())
+    lost_out = out_seq.missing()
     lat = np.array(lat_us, dtype=np.float64) / 1000.0
     conn.send({
         **counts,

@@ -33,96 +33,18 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _kefu  # noqa: E402
 import _sipload  # noqa: E402
-
-EDGE = 0.5
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK   # utime, stime (fields 14, 15)
-
-
-def _health(http_port: int) -> dict | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/api/v1/health", timeout=5) as r:
-            return json.loads(r.read())
-    except (OSError, ValueError):
-        return None
-
-
-def _wait(pred, timeout: float, step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
-
-
-def _recv(conn, kind: str, timeout: float, procs=()):
-    """Next message of ``kind`` from a child, or RuntimeError after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if conn.poll(0.2):
-            k, v = conn.recv()
-            if k == kind:
-                return v
-            raise RuntimeError(f"expected {kind!r}, got {k!r}")
-        for p in procs:
-            if not p.is_alive():
-                raise RuntimeError(f"{p.name} exited with {p.exitcode}")
-    raise RuntimeError(f"no {kind!r} within {timeout:.0f} s")
-
-
-def _config(sip_port: int, http_port: int, rtp: tuple[int, int], data: Path,
-            passwords: dict[str, str]) -> str:
-    exts = "\n".join(f'[[extensions]]\nnumber = "{n}"\npassword = "{pw}"\n'
-                     f'display_name = "Bench {n}"\n' for n, pw in passwords.items())
-    return f"""data_dir = "{data}"
-log_level = "INFO"
-
-[sip]
-host = "127.0.0.1"
-port = {sip_port}
-ring_timeout = 60
-
-[rtp]
-host = "127.0.0.1"
-port_min = {rtp[0]}
-port_max = {rtp[1]}
-
-[http]
-host = "127.0.0.1"
-port = {http_port}
-
-[recording]
-enabled = true
-
-[tls]
-enabled = false
-
-[security]
-trusted = ["127.0.0.1"]       # the load generator sends every call from one address
-
-{exts}
-"""
+from _kefu import health, pct, recv, wait  # noqa: E402
 
 
 class Case:
@@ -132,13 +54,12 @@ class Case:
         self.n, self.args = n, args
         self.dir = root / f"n{n}"
         self.kefu: subprocess.Popen | None = None
-        self.procs: list[mp.Process] = []
+        self.procs: list = []
         self.log_path = self.dir / "kefu.log"
 
     def run(self) -> dict:
         n, args = self.n, self.args
-        ctx = mp.get_context("spawn")
-        loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        loadavg = _kefu.loadavg()
         callers = [str(20000 + i) for i in range(n)]
         callees = [str(30000 + i) for i in range(n)]
         passwords = {e: f"bench-{e}-pw" for e in callers + callees}
@@ -146,75 +67,54 @@ class Case:
         sip_port = _sipload.free_udp_tcp_port()
         http_port = _sipload.free_udp_tcp_port()
         rtp = (args.rtp_base, args.rtp_base + 4 * n + 400)
-        cfg = self.dir / "kefu.toml"
-        cfg.write_text(_config(sip_port, http_port, rtp, self.dir / "data", passwords))
-        self.kefu = subprocess.Popen(
-            [sys.executable, "-m", "kefu.cli", "serve", "--config", str(cfg)],
-            stdout=self.log_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-        if not _wait(lambda: self.kefu.poll() is not None or _health(http_port), 30):
-            raise RuntimeError("kefu did not come up")
-        if self.kefu.poll() is not None:
-            raise RuntimeError("kefu exited:\n" + self.log_path.read_text()[-3000:])
+        self.kefu = _kefu.start_kefu(self.dir, _kefu.kefu_config(
+            sip_port, http_port, rtp, self.dir / "data", passwords), http_port)
 
-        gen_conn, child = ctx.Pipe()
-        gen = ctx.Process(target=_sipload.rtp_generator, args=(child, args.seconds, EDGE),
-                          name="rtp-generator", daemon=True)
-        gen.start()
-        self.procs.append(gen)
-        rtp_port = _recv(gen_conn, "port", 20, [gen])
+        gen_conn, gen, rtp_port = _kefu.start_generator(args.seconds, self.procs)
 
+        ctx = mp.get_context("spawn")
         sip_conn, child = ctx.Pipe()
         agent = ctx.Process(target=_sipload.sip_agent,
                             args=(child, sip_port, callers, callees, passwords, rtp_port),
                             name="sip-agent", daemon=True)
         agent.start()
         self.procs.append(agent)
-        _recv(sip_conn, "ready", 20, [agent])
+        recv(sip_conn, "ready", 20, [agent])
         sip_conn.send(("register", 15.0))
-        reg = _recv(sip_conn, "registered", 20, [agent])
+        reg = recv(sip_conn, "registered", 20, [agent])
         if reg["ok"] < n:
             raise RuntimeError(f"only {reg['ok']}/{n} registered: {list(reg['failed'].items())[:3]}")
-        regs = _wait(lambda: (_health(http_port) or {}).get("sip", {}).get("registrations", 0) >= n, 5)
+        regs = wait(lambda: (health(http_port) or {}).get("sip", {}).get("registrations", 0) >= n, 5)
         if not regs:
             raise RuntimeError("kefu does not show all registrations")
 
         sip_conn.send(("dial", (args.cps, 30.0)))
-        calls = _recv(sip_conn, "calls", n / args.cps + 40, [agent])
+        calls = recv(sip_conn, "calls", n / args.cps + 40, [agent])
         up = [c for c in calls["calls"] if c["ok"]]
         failed = [c["fail"] for c in calls["calls"] if not c["ok"]]
-        health = _health(http_port) or {}
+        before = health(http_port) or {}
         setup = sorted(c["setup_ms"] for c in up)
 
-        kefu_pid = self.kefu.pid
-        gen_conn.send(("streams", [p for c in up for p in (c["a_port"], c["b_port"])]))
-        gen_conn.send(("go", None))
-        t0 = _recv(gen_conn, "started", 10, [gen])
-        time.sleep(max(0.0, t0 + EDGE - time.monotonic()))
-        k0, w0 = _cpu_seconds(kefu_pid), time.monotonic()
-        a0 = _cpu_seconds(agent.pid)
-        time.sleep(max(0.0, t0 + EDGE + args.seconds - time.monotonic()))
-        k1, w1 = _cpu_seconds(kefu_pid), time.monotonic()
-        a1 = _cpu_seconds(agent.pid)
-        res = _recv(gen_conn, "result", 30, [gen])
-        active_during = (_health(http_port) or {}).get("calls", {}).get("active")
+        (kefu_pct, agent_pct), res = _kefu.measure(
+            gen_conn, gen, [p for c in up for p in (c["a_port"], c["b_port"])], args.seconds,
+            [self.kefu.pid, agent.pid])
+        active_during = (health(http_port) or {}).get("calls", {}).get("active")
 
         sip_conn.send(("hangup", None))
-        hung = _recv(sip_conn, "hungup", 10, [agent])
+        hung = recv(sip_conn, "hungup", 10, [agent])
         t_bye = time.monotonic()
-        idle = _wait(lambda: (lambda h: h and h["calls"]["active"] == 0
-                              and h["media"]["ports_in_use"] == 0)(_health(http_port)), 20)
+        idle = wait(lambda: (lambda h: h and h["calls"]["active"] == 0
+                              and h["media"]["ports_in_use"] == 0)(health(http_port)), 20)
         teardown = time.monotonic() - t_bye
-        after = _health(http_port) or {}
+        after = health(http_port) or {}
         sip_conn.send(("quit", None))
         agent.join(5)
-        self._stop_kefu()
+        _kefu.stop(self.kefu)
         wavs = list((self.dir / "data").rglob("*.wav"))
         log = self.log_path.read_text(errors="replace").splitlines()
         warn = [ln for ln in log if " WARNING " in ln or ln.startswith("WARNING:")]
         err = [ln for ln in log if " ERROR " in ln or " CRITICAL " in ln or "Traceback" in ln
                or ln.startswith(("ERROR:", "CRITICAL:"))]
-        wall = w1 - w0
-        kefu_pct = (k1 - k0) / wall * 100
         cores = os.cpu_count() or 1
         return {
             "n": n, "ok": len(up), "failed": len(failed), "fail_reasons": failed[:5],
@@ -222,10 +122,10 @@ class Case:
             "setup_p50": setup[len(setup) // 2] if setup else float("nan"),
             "setup_max": setup[-1] if setup else float("nan"),
             "kefu_pct": kefu_pct, "per_call": kefu_pct / max(1, len(up)),
-            "agent_pct": (a1 - a0) / wall * 100,
+            "agent_pct": agent_pct,
             "loadavg": loadavg,
             "cores": cores,
-            "active_before": health.get("calls", {}).get("active"),
+            "active_before": before.get("calls", {}).get("active"),
             "active_during": active_during,
             "drops": len(hung["drops"]), "drop_detail": hung["drops"][:5],
             "idle_after": bool(idle), "teardown_s": teardown,
@@ -235,28 +135,9 @@ class Case:
             **res,
         }
 
-    def _stop_kefu(self) -> None:
-        if self.kefu is not None and self.kefu.poll() is None:
-            self.kefu.terminate()
-            try:
-                self.kefu.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kefu.kill()
-                self.kefu.wait()
-
     def close(self) -> None:
-        for p in self.procs:
-            if p.is_alive():
-                p.terminate()
-                p.join(3)
-            if p.is_alive():
-                p.kill()
-                p.join(3)
-        self._stop_kefu()
-
-
-def _pct(lost: int, tx: int) -> float:
-    return lost / tx * 100 if tx else float("nan")
+        _kefu.stop_children(self.procs)
+        _kefu.stop(self.kefu)
 
 
 def report(rows: list[dict], args: argparse.Namespace) -> None:
@@ -264,21 +145,19 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
             f"{'gen%':>5} {'loss a>b':>8} {'loss b>a':>8} {'lat p50':>7} {'p99':>6} "
             f"{'max':>6} {'drops':>5} {'warn/err':>8}")
     ts = "kernel" if rows and rows[0].get("kernel_ts") else "user-space"
-    print(f"\nkefu PBX bench: {args.seconds:g} s window per N, PCMU 20 ms both ways, bridged + "
-          f"recorded, {rows[0]['cores'] if rows else os.cpu_count()} CPUs, latency from {ts} "
-          f"receive timestamps")
-    print(head)
-    print("-" * len(head))
+    _kefu.table_head(f"kefu PBX bench: {args.seconds:g} s window per N, PCMU 20 ms both ways, "
+                     f"bridged + recorded, {rows[0]['cores'] if rows else os.cpu_count()} CPUs, "
+                     f"latency from {ts} receive timestamps", head)
     for r in rows:
         print(f"{r['n']:>4} {r['ok']:>4}/{r['failed']:<3} {r['setup_total']:>7.2f} "
               f"{r['setup_p50']:>5.0f}/{r['setup_max']:<5.0f} {r['kefu_pct']:>6.1f} "
               f"{r['per_call']:>6.2f} {r['gen_cpu']:>5.1f} "
-              f"{_pct(r['lost_ab'], r['tx_ab']):>8.3f} {_pct(r['lost_ba'], r['tx_ba']):>8.3f} "
+              f"{pct(r['lost_ab'], r['tx_ab']):>8.3f} {pct(r['lost_ba'], r['tx_ba']):>8.3f} "
               f"{r['lat_p50']:>7.1f} {r['lat_p99']:>6.1f} {r['lat_max']:>6.1f} {r['drops']:>5} "
               f"{r['warn']:>4}/{r['err']:<3}")
     print()
     for r in rows:
-        notes = [f"frames a>b {r['tx_ab']} (lost {r['lost_ab']}), b>a {r['tx_ba']} "
+        lines = [f"frames a>b {r['tx_ab']} (lost {r['lost_ab']}), b>a {r['tx_ba']} "
                  f"(lost {r['lost_ba']}); markers {r['markers_found']}/{r['markers']} found"
                  + (f", {r['by_order']} matched by order" if r["by_order"] else "")
                  + f"; losses fall in {r['loss_slots']} distinct 20 ms slots; "
@@ -290,61 +169,53 @@ def report(rows: list[dict], args: argparse.Namespace) -> None:
                  f"idle after hang-up {'yes' if r['idle_after'] else 'NO'} "
                  f"({r['teardown_s']:.1f} s; {r['after']})"]
         if r["failed"]:
-            notes.append(f"failures: {r['fail_reasons']}")
+            lines.append(f"failures: {r['fail_reasons']}")
         if r["drops"]:
-            notes.append(f"drops: {r['drop_detail']}")
-        notes += [f"log: {ln[:200]}" for ln in r["log_samples"]]
-        print(f"N={r['n']}: " + "\n       ".join(notes))
+            lines.append(f"drops: {r['drop_detail']}")
+        lines += [f"log: {ln[:200]}" for ln in r["log_samples"]]
+        _kefu.notes(f"N={r['n']}", lines)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--calls", default="25,50,100",
-                    help="comma-separated numbers of concurrent calls (default 25,50,100)")
+def add_case_arguments(ap: argparse.ArgumentParser, calls: str, cps_help: str) -> None:
+    """The options a ``Case`` reads (rtp_compare.py runs Cases too)."""
+    ap.add_argument("--calls", default=calls,
+                    help=f"comma-separated numbers of concurrent calls (default {calls})")
     ap.add_argument("--seconds", type=float, default=10.0, help="measuring window per N")
-    ap.add_argument("--cps", type=float, default=100.0, help="new calls per second at set-up")
+    ap.add_argument("--cps", type=float, default=100.0, help=cps_help)
     ap.add_argument("--rtp-base", type=int, default=40000, help="first RTP port of kefu")
-    ap.add_argument("--keep", action="store_true", help="keep the data directory (logs, WAVs)")
-    args = ap.parse_args()
+
+
+def call_counts(ap: argparse.ArgumentParser, args: argparse.Namespace) -> list[int]:
+    """The Ns of ``--calls``, after checking them and ``--seconds``."""
     ns = [int(x) for x in args.calls.split(",") if x.strip()]
     if not ns or min(ns) < 1 or max(ns) > 1000:
         ap.error("--calls: 1..1000 each")
     if not 1 <= args.seconds <= 120:
         ap.error("--seconds: 1..120")
+    return ns
 
-    def on_term(_sig, _frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with it ignored
 
-    root = Path(tempfile.mkdtemp(prefix="kefu-pbx-bench-"))
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_case_arguments(ap, "25,50,100", "new calls per second at set-up")
+    ap.add_argument("--keep", action="store_true", help="keep the data directory (logs, WAVs)")
+    args = ap.parse_args()
+    ns = call_counts(ap, args)
+
     rows: list[dict] = []
     status = 0
-    try:
-        for n in ns:
-            case = Case(n, args, root)
-            t = time.monotonic()
-            try:
-                rows.append(case.run())
-                print(f"  N={n}: done in {time.monotonic() - t:.0f} s", file=sys.stderr)
-            except RuntimeError as exc:
-                status = 1
-                print(f"  N={n}: FAILED: {exc}\n  kefu log tail:", file=sys.stderr)
-                if case.log_path.exists():
-                    print("\n".join(case.log_path.read_text(errors="replace").splitlines()[-15:]),
-                          file=sys.stderr)
-            finally:
-                case.close()
-    except KeyboardInterrupt:
-        status = 130
-        print("interrupted", file=sys.stderr)
-    finally:
-        if args.keep:
-            print(f"data kept in {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+    with _kefu.scratch("kefu-pbx-bench-", args.keep) as root:
+        try:
+            for n in ns:
+                row = _kefu.run_case(f"N={n}", Case(n, args, root), log_tail=True)
+                if row is None:
+                    status = 1
+                else:
+                    rows.append(row)
+        except KeyboardInterrupt:
+            status = 130
+            print("interrupted", file=sys.stderr)
     if rows:
-        sys.stderr.flush()
         report(rows, args)
     return status
 

@@ -30,22 +30,20 @@ Needs: apt-get install rtpengine-daemon   (Debian bookworm: 10.5)
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _kefu  # noqa: E402
 import _sipload  # noqa: E402
 import pbx_calls  # noqa: E402
-from pbx_calls import EDGE, _cpu_seconds, _recv  # noqa: E402
+from _kefu import pct  # noqa: E402
 
 HOST = "127.0.0.1"
 
@@ -130,14 +128,6 @@ class Ng:
 
 
 # ------------------------------------------------------------------------------ rtpengine
-def _free_udp_port() -> int:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((HOST, 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 class RtpengineCase:
     """One N through rtpengine; ``close()`` ends rtpengine and the generator."""
 
@@ -145,15 +135,15 @@ class RtpengineCase:
         self.n, self.args = n, args
         self.dir = root / f"rtpengine-n{n}"
         self.proc: subprocess.Popen | None = None
-        self.procs: list[mp.Process] = []
+        self.procs: list = []
         self.log_path = self.dir / "rtpengine.log"
         self.ng: Ng | None = None
 
     def run(self) -> dict:
         n, args = self.n, self.args
-        loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+        loadavg = _kefu.loadavg()
         self.dir.mkdir(parents=True)
-        ng_port = _free_udp_port()
+        ng_port = _sipload.free_udp_tcp_port()
         pmin = args.rtpengine_base
         pmax = pmin + 4 * n + 200
         cmd = [args.rtpengine, "--config-file=none", "--foreground", "--log-stderr",
@@ -177,13 +167,7 @@ class RtpengineCase:
                 if time.monotonic() > deadline:
                     raise RuntimeError("rtpengine does not answer ping") from None
 
-        ctx = mp.get_context("spawn")
-        gen_conn, child = ctx.Pipe()
-        gen = ctx.Process(target=_sipload.rtp_generator, args=(child, args.seconds, EDGE),
-                          name="rtp-generator", daemon=True)
-        gen.start()
-        self.procs.append(gen)
-        gen_port = _recv(gen_conn, "port", 20, [gen])
+        gen_conn, gen, gen_port = _kefu.start_generator(args.seconds, self.procs)
 
         streams: list[int] = []
         failed: list[str] = []
@@ -215,97 +199,36 @@ class RtpengineCase:
         setup_s = time.monotonic() - t0
         ok = len(streams) // 2
 
-        pid = self.proc.pid
-        gen_conn.send(("streams", streams))
-        gen_conn.send(("go", None))
-        t_go = _recv(gen_conn, "started", 10, [gen])
-        time.sleep(max(0.0, t_go + EDGE - time.monotonic()))
-        c0, w0 = _cpu_seconds(pid), time.monotonic()
-        time.sleep(max(0.0, t_go + EDGE + args.seconds - time.monotonic()))
-        c1, w1 = _cpu_seconds(pid), time.monotonic()
-        res = _recv(gen_conn, "result", 30, [gen])
+        (pct_cpu,), res = _kefu.measure(gen_conn, gen, streams, args.seconds, [self.proc.pid])
         for i in range(n):
             try:
                 self.ng("delete", timeout=0.5,
                         **{"call-id": f"bench-{os.getpid()}-{n}-{i}", "from-tag": f"a{i}"})
             except RuntimeError:
                 pass
-        pct = (c1 - c0) / (w1 - w0) * 100
         log = self.log_path.read_text(errors="replace").splitlines()
         bad = [ln for ln in log if "ERR" in ln or "WARN" in ln or "CRIT" in ln]
         return {"system": "rtpengine", "n": n, "ok": ok, "failed": len(failed),
-                "fail_reasons": failed[:3], "cpu_pct": pct, "per_call": pct / max(1, ok),
+                "fail_reasons": failed[:3], "cpu_pct": pct_cpu, "per_call": pct_cpu / max(1, ok),
                 "setup_total": setup_s, "loadavg": loadavg, "warn": len(bad),
                 "log_samples": bad[:3], **res}
 
     def close(self) -> None:
-        for p in self.procs:
-            if p.is_alive():
-                p.terminate()
-                p.join(3)
-            if p.is_alive():
-                p.kill()
-                p.join(3)
+        _kefu.stop_children(self.procs)
         if self.ng is not None:
             self.ng.close()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-# All load comes from 127.0.0.1: exempt it from kefu's per-address SIP rate guard
-# ([security], 20 REGISTERs / INVITEs per second by default), which would 503 the set-up.
-_pbx_config = pbx_calls._config
-
-
-def _config_trusted(*a, **kw) -> str:
-    text = _pbx_config(*a, **kw)
-    if "\n[security]" in text:                 # bench/pbx_calls.py already does it
-        return text
-    return text + '\n[security]\ntrusted = ["127.0.0.1"]\n'
-
-
-def _kefu_case(n: int, args: argparse.Namespace, root: Path) -> dict:
-    pbx_calls._config = _config_trusted
-    case = pbx_calls.Case(n, args, root)
-    try:
-        r = case.run()
-    finally:
-        case.close()
-    return {**r, "system": "kefu", "cpu_pct": r["kefu_pct"]}
+        _kefu.stop(self.proc, 10)
 
 
 # ------------------------------------------------------------------------------ report
-def _pct(lost: int, tx: int) -> float:
-    return lost / tx * 100 if tx else float("nan")
-
-
-def tree_state() -> str:
-    """The kefu source measured: commit, and whether src/ has uncommitted changes."""
-    repo = Path(__file__).resolve().parent.parent
-    try:
-        head = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--", "src"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{head or '?'}{' + uncommitted changes in src/' if dirty else ''}"
-
-
 def report(pairs: list[tuple[int, dict | None, dict | None]], args: argparse.Namespace) -> None:
     head = (f"{'N':>4} {'relay':<9} {'ok':>4} {'cpu%':>6} {'/call':>6} {'gen%':>5} "
             f"{'loss a>b':>8} {'loss b>a':>8} {'lat p50':>7} {'p99':>6} {'max':>6} "
             f"{'kefu/rtpe':>9}")
-    print(f"\nMedia relay, kefu vs rtpengine: {args.seconds:g} s window per N, PCMU 20 ms both "
-          f"ways; rtpengine userspace (--table=-1), plain relay; kefu bridged + recorded; "
-          f"{os.cpu_count()} CPUs; kefu {tree_state()}")
-    print(head)
-    print("-" * len(head))
+    _kefu.table_head(f"Media relay, kefu vs rtpengine: {args.seconds:g} s window per N, PCMU "
+                     f"20 ms both ways; rtpengine userspace (--table=-1), plain relay; kefu "
+                     f"bridged + recorded; {os.cpu_count()} CPUs; kefu {_kefu.tree_state()}",
+                     head)
     for n, re_, ke in pairs:
         ratio = (ke["per_call"] / re_["per_call"]
                  if re_ and ke and re_["per_call"] > 0 else float("nan"))
@@ -315,33 +238,29 @@ def report(pairs: list[tuple[int, dict | None, dict | None]], args: argparse.Nam
             last = f"{ratio:>9.2f}" if r is ke else ""
             print(f"{n:>4} {r['system']:<9} {r['ok']:>4} {r['cpu_pct']:>6.1f} "
                   f"{r['per_call']:>6.3f} {r['gen_cpu']:>5.1f} "
-                  f"{_pct(r['lost_ab'], r['tx_ab']):>8.3f} {_pct(r['lost_ba'], r['tx_ba']):>8.3f} "
+                  f"{pct(r['lost_ab'], r['tx_ab']):>8.3f} {pct(r['lost_ba'], r['tx_ba']):>8.3f} "
                   f"{r['lat_p50']:>7.2f} {r['lat_p99']:>6.2f} {r['lat_max']:>6.2f} {last}")
     print()
     for n, re_, ke in pairs:
         for r in (re_, ke):
             if r is None:
                 continue
-            notes = [f"frames a>b {r['tx_ab']} (lost {r['lost_ab']}), b>a {r['tx_ba']} "
+            lines = [f"frames a>b {r['tx_ab']} (lost {r['lost_ab']}), b>a {r['tx_ba']} "
                      f"(lost {r['lost_ba']}); markers {r['markers_found']}/{r['markers']}; "
                      f"generator max {r['send_late_max']:.1f} ms late, {r['sent_late']} "
                      f"packets > 10 ms late; load average before: {r['loadavg']}"]
             if r["failed"]:
-                notes.append(f"failures: {r['fail_reasons']}")
+                lines.append(f"failures: {r['fail_reasons']}")
             if r["system"] == "kefu":
-                notes.append(f"drops {r['drops']}, recordings {r['wavs']}, warn/err "
+                lines.append(f"drops {r['drops']}, recordings {r['wavs']}, warn/err "
                              f"{r['warn']}/{r['err']}, idle after {r['idle_after']}")
-            notes += [f"log: {ln[:200]}" for ln in r["log_samples"]]
-            print(f"N={n} {r['system']}: " + "\n       ".join(notes))
+            lines += [f"log: {ln[:200]}" for ln in r["log_samples"]]
+            _kefu.notes(f"N={n} {r['system']}", lines)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--calls", default="50,100,200",
-                    help="comma-separated numbers of concurrent calls (default 50,100,200)")
-    ap.add_argument("--seconds", type=float, default=10.0, help="measuring window per N")
-    ap.add_argument("--cps", type=float, default=100.0, help="kefu: new calls per second")
-    ap.add_argument("--rtp-base", type=int, default=40000, help="first RTP port of kefu")
+    pbx_calls.add_case_arguments(ap, "50,100,200", "kefu: new calls per second")
     ap.add_argument("--rtpengine-base", type=int, default=20000,
                     help="first RTP port of rtpengine")
     ap.add_argument("--rtpengine-threads", type=int, default=0,
@@ -349,11 +268,7 @@ def main() -> int:
     ap.add_argument("--only", choices=("kefu", "rtpengine"), help="run one relay only")
     ap.add_argument("--keep", action="store_true", help="keep logs and recordings")
     args = ap.parse_args()
-    ns = [int(x) for x in args.calls.split(",") if x.strip()]
-    if not ns or min(ns) < 1 or max(ns) > 1000:
-        ap.error("--calls: 1..1000 each")
-    if not 1 <= args.seconds <= 120:
-        ap.error("--seconds: 1..120")
+    ns = pbx_calls.call_counts(ap, args)
     args.rtpengine = shutil.which("rtpengine") or (
         "/usr/bin/rtpengine" if os.path.exists("/usr/bin/rtpengine") else None)
     if args.only != "kefu" and args.rtpengine is None:
@@ -362,48 +277,25 @@ def main() -> int:
               "rtpengine-daemon\nor run with --only kefu.", file=sys.stderr)
         return 2
 
-    def on_term(_sig, _frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    root = Path(tempfile.mkdtemp(prefix="kefu-rtp-compare-"))
     pairs: list[tuple[int, dict | None, dict | None]] = []
     status = 0
-    try:
-        for n in ns:
-            re_ = ke = None
-            if args.only != "kefu":
-                case = RtpengineCase(n, args, root)
-                t = time.monotonic()
-                try:
-                    re_ = case.run()
-                    print(f"  N={n} rtpengine: done in {time.monotonic() - t:.0f} s",
-                          file=sys.stderr)
-                except RuntimeError as exc:
-                    status = 1
-                    print(f"  N={n} rtpengine: FAILED: {exc}", file=sys.stderr)
-                finally:
-                    case.close()
-            if args.only != "rtpengine":
-                t = time.monotonic()
-                try:
-                    ke = _kefu_case(n, args, root)
-                    print(f"  N={n} kefu: done in {time.monotonic() - t:.0f} s", file=sys.stderr)
-                except RuntimeError as exc:
-                    status = 1
-                    print(f"  N={n} kefu: FAILED: {exc}", file=sys.stderr)
-            pairs.append((n, re_, ke))
-    except KeyboardInterrupt:
-        status = 130
-        print("interrupted", file=sys.stderr)
-    finally:
-        if args.keep:
-            print(f"data kept in {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+    with _kefu.scratch("kefu-rtp-compare-", args.keep) as root:
+        try:
+            for n in ns:
+                re_ = ke = None
+                if args.only != "kefu":
+                    re_ = _kefu.run_case(f"N={n} rtpengine", RtpengineCase(n, args, root))
+                    status = status or int(re_ is None)
+                if args.only != "rtpengine":
+                    ke = _kefu.run_case(f"N={n} kefu", pbx_calls.Case(n, args, root))
+                    status = status or int(ke is None)
+                    if ke is not None:
+                        ke = {**ke, "system": "kefu", "cpu_pct": ke["kefu_pct"]}
+                pairs.append((n, re_, ke))
+        except KeyboardInterrupt:
+            status = 130
+            print("interrupted", file=sys.stderr)
     if pairs:
-        sys.stderr.flush()
         report(pairs, args)
     return status
 

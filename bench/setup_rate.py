@@ -46,18 +46,17 @@ import re
 import os
 import resource
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 import wave
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _kefu  # noqa: E402
 import _sipload  # noqa: E402
-from pbx_calls import _cpu_seconds, _health, _wait  # noqa: E402
+from _kefu import cpu_seconds, health, wait  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 UAC = HERE / "sipp" / "uac_auth_call.xml"
@@ -68,17 +67,6 @@ HOST = "127.0.0.1"
 
 def _password(user: str) -> str:
     return f"bench-{user}-pw"          # kamailio.cfg checks the same pattern
-
-
-def _tree_state() -> str:
-    try:
-        head = subprocess.run(["git", "-C", str(HERE.parent), "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", str(HERE.parent), "status", "--porcelain", "--",
-                                "src"], capture_output=True, text=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    return f"{head or '?'}{' + uncommitted changes in src/' if dirty else ''}"
 
 
 def _write_prompt(path: Path, seconds: float) -> None:
@@ -94,37 +82,6 @@ def _write_prompt(path: Path, seconds: float) -> None:
         w.setsampwidth(2)
         w.setframerate(8000)
         w.writeframes(bytes(frames))
-
-
-def _kefu_config(sip_port: int, http_port: int, rtp: tuple[int, int], data: Path,
-                 users: list[str]) -> str:
-    exts = "\n".join(f'[[extensions]]\nnumber = "{u}"\npassword = "{_password(u)}"\n'
-                     for u in users)
-    return f"""data_dir = "{data}"
-log_level = "INFO"
-
-[sip]
-host = "127.0.0.1"
-port = {sip_port}
-ring_timeout = 60
-
-[rtp]
-host = "127.0.0.1"
-port_min = {rtp[0]}
-port_max = {rtp[1]}
-
-[http]
-host = "127.0.0.1"
-port = {http_port}
-
-[recording]
-enabled = true
-
-[security]
-trusted = ["127.0.0.1"]
-
-{exts}
-"""
 
 
 def _free_media_port() -> int:
@@ -172,7 +129,7 @@ def _tree_cpu(pids: list[int]) -> float:
     total = 0.0
     for p in pids:
         try:
-            total += _cpu_seconds(p)
+            total += cpu_seconds(p)
         except (OSError, ValueError, IndexError):
             pass
     return total
@@ -230,18 +187,11 @@ class Servers:
         self.http_port = _sipload.free_udp_tcp_port()
         data = d / "data"
         _write_prompt(data / "prompts" / "test.wav", self.args.prompt)
-        cfg = d / "kefu.toml"
         rtp0 = self.args.rtp_base
-        cfg.write_text(_kefu_config(self.kefu_port, self.http_port, (rtp0, rtp0 + 4000), data,
-                                    self.users))
+        config = _kefu.kefu_config(self.kefu_port, self.http_port, (rtp0, rtp0 + 4000), data,
+                                   {u: _password(u) for u in self.users})
         self.kefu_log = d / "kefu.log"
-        self.kefu = subprocess.Popen(
-            [sys.executable, "-m", "kefu.cli", "serve", "--config", str(cfg)],
-            stdout=self.kefu_log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-        if not _wait(lambda: self.kefu.poll() is not None or _health(self.http_port), 60):
-            raise RuntimeError("kefu did not come up")
-        if self.kefu.poll() is not None:
-            raise RuntimeError("kefu exited:\n" + self.kefu_log.read_text()[-3000:])
+        self.kefu = _kefu.start_kefu(d, config, self.http_port, timeout=60)
 
     def start_kamailio(self) -> None:
         d = self.root / "kamailio"
@@ -274,18 +224,12 @@ class Servers:
                 raise RuntimeError(f"{name} exited:\n" + log.read_text(errors="replace")[-2000:])
 
     def kefu_idle(self) -> bool:
-        h = _health(self.http_port)
+        h = health(self.http_port)
         return bool(h and h["calls"]["active"] == 0)
 
     def close(self) -> None:
         for p in (self.uas, self.kam, self.kefu):
-            if p is not None and p.poll() is None:
-                p.terminate()
-                try:
-                    p.wait(15)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait()
+            _kefu.stop(p)
 
 
 def run_sipp(args: argparse.Namespace, workdir: Path, target: int, service: str,
@@ -311,7 +255,7 @@ def run_sipp(args: argparse.Namespace, workdir: Path, target: int, service: str,
     if args.trace:
         cmd += ["-trace_msg", "-message_file", str(workdir / "messages.log")]
     pids = server_pids()
-    loadavg = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    loadavg = _kefu.loadavg()
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     c0, w0 = _tree_cpu(pids), time.monotonic()
     with (workdir / "sipp.out").open("wb") as out:
@@ -384,11 +328,10 @@ def report(rows: list[tuple[int, dict | None, dict | None]], args) -> None:
     head = (f"{'rate':>4} {'server':<8} {'attempt':>7} {'ok':>6} {'failed':>6} {'achvd/s':>7} "
             f"{'setup p50':>9} {'p99':>7} {'max':>7} {'bye p99':>7} {'cpu%':>6} {'ms/call':>7} "
             f"{'sipp%':>5} {'retr':>5} {'srvBYE':>6}")
-    print(f"\nCall set-up rate, kefu (*97 prompt, digest auth) vs Kamailio (stateful proxy, "
-          f"digest auth, t_relay to a sipp UAS): {args.seconds:g} s per rate, hold "
-          f"{args.hold} ms, {os.cpu_count()} CPUs; kefu {_tree_state()}")
-    print(head)
-    print("-" * len(head))
+    _kefu.table_head(f"Call set-up rate, kefu (*97 prompt, digest auth) vs Kamailio (stateful "
+                     f"proxy, digest auth, t_relay to a sipp UAS): {args.seconds:g} s per rate, "
+                     f"hold {args.hold} ms, {os.cpu_count()} CPUs; kefu {_kefu.tree_state()}",
+                     head)
     for rate, k, m in rows:
         for r, name in ((k, "kefu"), (m, "kamailio")):
             if r is None:
@@ -403,15 +346,15 @@ def report(rows: list[tuple[int, dict | None, dict | None]], args) -> None:
         for r, name in ((k, "kefu"), (m, "kamailio")):
             if r is None:
                 continue
-            notes = [f"sipp exit {r['rc']}, {r['wall']:.1f} s, load average before "
+            lines = [f"sipp exit {r['rc']}, {r['wall']:.1f} s, load average before "
                      f"{r['loadavg']}"]
             if r.get("fail_keys"):
-                notes.append(f"sipp failure counters: {r['fail_keys']}")
-            notes += [f"sipp: {ln[:200]}" for ln in r["err_samples"][:4]]
+                lines.append(f"sipp failure counters: {r['fail_keys']}")
+            lines += [f"sipp: {ln[:200]}" for ln in r["err_samples"][:4]]
             if "log_bad" in r:
-                notes.append(f"kefu log: {r['log_bad']} WARNING/ERROR lines")
-                notes += [f"kefu log: {ln[:200]}" for ln in r["log_samples"]]
-            print(f"rate {rate} {name}: " + "\n       ".join(notes))
+                lines.append(f"kefu log: {r['log_bad']} WARNING/ERROR lines")
+                lines += [f"kefu log: {ln[:200]}" for ln in r["log_samples"]]
+            _kefu.notes(f"rate {rate} {name}", lines)
 
 
 def main() -> int:
@@ -451,60 +394,50 @@ def main() -> int:
               file=sys.stderr)
         return 2
 
-    def on_term(_sig, _frame):
-        raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    root = Path(tempfile.mkdtemp(prefix="kefu-setup-rate-"))
-    srv = Servers(args, root)
-    inf = root / "users.csv"
-    inf.write_text("SEQUENTIAL\n" + "".join(
-        f"{u};[authentication username={u} password={_password(u)}]\n" for u in srv.users))
     rows: list[tuple[int, dict | None, dict | None]] = []
     status = 0
-    try:
-        if args.only != "kamailio":
-            srv.start_kefu()
-        if args.only != "kefu":
-            srv.start_kamailio()
-        log_pos = 0
-        for rate in args.rate_list:
-            k = m = None
-            if srv.kefu is not None:
-                if not _wait(srv.kefu_idle, 30):
-                    print(f"  rate {rate}: kefu still has calls from the last step",
-                          file=sys.stderr)
-                k = run_sipp(args, root / f"kefu-{rate}", srv.kefu_port, "*97", rate, inf,
-                             lambda: [srv.kefu.pid])
-                if not _wait(srv.kefu_idle, 30):
-                    k["log_samples"] = ["calls still active 30 s after sipp ended"]
-                n_bad, samples, log_pos = _log_issues(srv.kefu_log, log_pos)
-                k["log_bad"], k["log_samples"] = n_bad, k.get("log_samples", []) + samples
-                status |= int(k["failed"] != 0 or k["rc"] != 0)
-                print(f"  rate {rate} kefu: {k['ok']}/{k['attempted']} ok", file=sys.stderr)
-            if srv.kam is not None:
-                time.sleep(1.0)
-                m = run_sipp(args, root / f"kamailio-{rate}", srv.kam_port, "1000", rate, inf,
-                             lambda: _tree_pids(srv.kam.pid))
-                print(f"  rate {rate} kamailio: {m['ok']}/{m['attempted']} ok", file=sys.stderr)
-                if srv.uas.poll() is not None:
-                    raise RuntimeError("sipp UAS exited early")
-            rows.append((rate, k, m))
-    except KeyboardInterrupt:
-        status = 130
-        print("interrupted", file=sys.stderr)
-    except (RuntimeError, subprocess.TimeoutExpired) as exc:
-        status = 1
-        print(f"FAILED: {exc}", file=sys.stderr)
-    finally:
-        srv.close()
-        if args.keep:
-            print(f"data kept in {root}", file=sys.stderr)
-        else:
-            shutil.rmtree(root, ignore_errors=True)
+    with _kefu.scratch("kefu-setup-rate-", args.keep) as root:
+        srv = Servers(args, root)
+        inf = root / "users.csv"
+        inf.write_text("SEQUENTIAL\n" + "".join(
+            f"{u};[authentication username={u} password={_password(u)}]\n" for u in srv.users))
+        try:
+            if args.only != "kamailio":
+                srv.start_kefu()
+            if args.only != "kefu":
+                srv.start_kamailio()
+            log_pos = 0
+            for rate in args.rate_list:
+                k = m = None
+                if srv.kefu is not None:
+                    if not wait(srv.kefu_idle, 30):
+                        print(f"  rate {rate}: kefu still has calls from the last step",
+                              file=sys.stderr)
+                    k = run_sipp(args, root / f"kefu-{rate}", srv.kefu_port, "*97", rate, inf,
+                                 lambda: [srv.kefu.pid])
+                    if not wait(srv.kefu_idle, 30):
+                        k["log_samples"] = ["calls still active 30 s after sipp ended"]
+                    n_bad, samples, log_pos = _log_issues(srv.kefu_log, log_pos)
+                    k["log_bad"], k["log_samples"] = n_bad, k.get("log_samples", []) + samples
+                    status |= int(k["failed"] != 0 or k["rc"] != 0)
+                    print(f"  rate {rate} kefu: {k['ok']}/{k['attempted']} ok", file=sys.stderr)
+                if srv.kam is not None:
+                    time.sleep(1.0)
+                    m = run_sipp(args, root / f"kamailio-{rate}", srv.kam_port, "1000", rate, inf,
+                                 lambda: _tree_pids(srv.kam.pid))
+                    print(f"  rate {rate} kamailio: {m['ok']}/{m['attempted']} ok", file=sys.stderr)
+                    if srv.uas.poll() is not None:
+                        raise RuntimeError("sipp UAS exited early")
+                rows.append((rate, k, m))
+        except KeyboardInterrupt:
+            status = 130
+            print("interrupted", file=sys.stderr)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            status = 1
+            print(f"FAILED: {exc}", file=sys.stderr)
+        finally:
+            srv.close()
     if rows:
-        sys.stderr.flush()
         report(rows, args)
     return status
 

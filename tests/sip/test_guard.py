@@ -5,22 +5,17 @@ clients on distinct loopback addresses (127.0.0.2, 127.0.0.3 are loopback too)."
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import re
-import socket
 import uuid
-from dataclasses import dataclass
 
 import pytest
 
-from kefu.config import SecuritySettings, SipSettings
+import sipkit
+from kefu.config import SecuritySettings
 from kefu.sip.guard import Guard, normalize
 from kefu.sip.server import SipServer
-from kefu.store.credentials import ha1
-
-REALM = "kefu"
-USER, PASSWORD = "1001", "secret-1001"
+from sipkit import PASSWORD, REALM, USER, UdpClient, authorization, code
 
 
 class Clock:
@@ -174,81 +169,29 @@ def test_ban_listeners_are_told():
 
 # --- hooks, against a real SipServer ---------------------------------------------------------
 
-@dataclass
-class Creds:
-    ha1_md5: str
-    ha1_sha256: str
-    enabled: bool = True
+@pytest.fixture
+def make_server(sip_server):
+    """``await make_server(**security)``: a SipServer with a Guard set up for the test."""
+    async def make(**security) -> SipServer:
+        s = SecuritySettings(**{"auth_fail_limit": 3, "auth_fail_window": 60, "ban_seconds": 1.5,
+                                "register_rate": 50, "invite_rate": 50, **security})
+        return await sip_server(security=s)
+    return make
 
 
-def lookup(user: str) -> Creds | None:
-    if user != USER:
-        return None
-    return Creds(ha1(USER, REALM, PASSWORD), ha1(USER, REALM, PASSWORD, "SHA-256"))
-
-
-class NoCalls:
-    def incoming(self, leg) -> None:
-        leg.reject(486, "Busy Here")
-
-
-def free_port() -> int:
-    while True:
-        with socket.socket() as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-        return port
-
-
-async def make_server(**security) -> SipServer:
-    s = SecuritySettings(**{"auth_fail_limit": 3, "auth_fail_window": 60, "ban_seconds": 1.5,
-                            "register_rate": 50, "invite_rate": 50, **security})
-    srv = SipServer(SipSettings(host="127.0.0.1", port=free_port(), realm=REALM), lookup,
-                    NoCalls(), security=s)
-    srv.start(asyncio.get_running_loop())
-    await asyncio.sleep(0.01)
-    return srv
-
-
-class Udp(asyncio.DatagramProtocol):
+class Udp(UdpClient):
     """A UDP SIP client bound to ``host`` (any 127.x address)."""
 
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-
-    def datagram_received(self, data, addr) -> None:
-        self.queue.put_nowait(data.decode())
-
-    @classmethod
-    async def open(cls, host: str, server: SipServer) -> "Udp":
-        transport, proto = await asyncio.get_running_loop().create_datagram_endpoint(
-            cls, local_addr=(host, 0))
-        proto.transport, proto.host = transport, host
-        proto.port = transport.get_extra_info("sockname")[1]
-        proto.server = ("127.0.0.1", server.settings.port)
-        return proto
-
     def request(self, method: str, call_id: str, cseq: int, extra: tuple[str, ...] = ()) -> bytes:
-        lines = [f"{method} sip:{USER if method == 'INVITE' else ''}{'@' if method == 'INVITE' else ''}127.0.0.1 SIP/2.0",
-                 f"Via: SIP/2.0/UDP {self.host}:{self.port};branch=z9hG4bK{uuid.uuid4().hex};rport",
-                 "Max-Forwards: 70", f"From: <sip:{USER}@127.0.0.1>;tag={call_id[:8]}",
-                 f"To: <sip:{USER}@127.0.0.1>", f"Call-ID: {call_id}", f"CSeq: {cseq} {method}",
-                 f"Contact: <sip:{USER}@{self.host}:{self.port}>", *extra, "Content-Length: 0"]
-        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+        ruri = f"sip:{USER}@127.0.0.1" if method == "INVITE" else "sip:127.0.0.1"
+        return sipkit.request(method, ruri, f"SIP/2.0/UDP {self.host}:{self.port}",
+                              call_id=call_id, cseq=cseq,
+                              extra=(f"Contact: <sip:{USER}@{self.host}:{self.port}>", *extra))
 
     async def exchange(self, data: bytes, timeout: float = 3.0) -> str | None:
         """The final response, or None when nothing comes back within ``timeout``."""
-        self.transport.sendto(data, self.server)
         try:
-            while True:
-                msg = await asyncio.wait_for(self.queue.get(), timeout)
-                if not msg.startswith("SIP/2.0 1"):
-                    return msg
+            return await self.final(data, timeout)
         except asyncio.TimeoutError:
             return None
 
@@ -258,26 +201,16 @@ class Udp(asyncio.DatagramProtocol):
         first = await self.exchange(self.request(method, call_id, 1), timeout)
         if first is None or not first.startswith("SIP/2.0 401"):
             return first
-        nonce = re.search(r'nonce="([^"]+)"', first).group(1)
         uri = f"sip:{USER}@127.0.0.1" if method == "INVITE" else "sip:127.0.0.1"
-        md5 = lambda s: hashlib.md5(s.encode()).hexdigest()          # noqa: E731
-        resp = md5(f"{md5(f'{USER}:{REALM}:{password}')}:{nonce}:{md5(f'{method}:{uri}')}")
-        auth = (f'Authorization: Digest username="{USER}", realm="{REALM}", nonce="{nonce}", '
-                f'uri="{uri}", response="{resp}", algorithm=MD5')
+        auth = authorization(first, method, uri, password=password)
         return await self.exchange(self.request(method, call_id, 2, (auth,)), timeout)
 
-    def close(self) -> None:
-        self.transport.close()
 
-
-def code(msg: str | None) -> int | None:
-    return None if msg is None else int(msg.split()[1])
-
-
-async def test_wrong_passwords_ban_the_address_only(caplog):
+async def test_wrong_passwords_ban_the_address_only(caplog, make_server):
     caplog.set_level(logging.WARNING, "kefu.sip.guard")
     srv = await make_server()
-    bad, good = await Udp.open("127.0.0.2", srv), await Udp.open("127.0.0.1", srv)
+    port = srv.settings.port
+    bad, good = await Udp.open(port, "127.0.0.2"), await Udp.open(port, "127.0.0.1")
     try:
         # challenges alone never count
         for _ in range(5):
@@ -302,12 +235,11 @@ async def test_wrong_passwords_ban_the_address_only(caplog):
         assert "unbanned 127.0.0.2 (ban expired)" in caplog.text
     finally:
         bad.close(), good.close()
-        srv.stop()
 
 
-async def test_invite_failures_count_and_unknown_users_too():
+async def test_invite_failures_count_and_unknown_users_too(make_server):
     srv = await make_server(auth_fail_limit=2)
-    bad = await Udp.open("127.0.0.3", srv)
+    bad = await Udp.open(srv.settings.port, "127.0.0.3")
     try:
         assert code(await bad.register("wrong", method="INVITE")) == 403
         assert not srv.guard.is_banned("127.0.0.3")
@@ -323,16 +255,16 @@ async def test_invite_failures_count_and_unknown_users_too():
         assert code(await bad.register(PASSWORD)) == 200
     finally:
         bad.close()
-        srv.stop()
 
 
-async def test_register_flood_gets_503_while_others_are_served():
+async def test_register_flood_gets_503_while_others_are_served(make_server):
     srv = await make_server(register_rate=5)
-    flood, other = await Udp.open("127.0.0.2", srv), await Udp.open("127.0.0.3", srv)
+    port = srv.settings.port
+    flood, other = await Udp.open(port, "127.0.0.2"), await Udp.open(port, "127.0.0.3")
     try:
         codes = []
         for i in range(20):       # distinct transactions, sent back to back
-            flood.transport.sendto(flood.request("REGISTER", uuid.uuid4().hex, 1), flood.server)
+            flood.send(flood.request("REGISTER", uuid.uuid4().hex, 1))
         for _ in range(20):
             msg = await asyncio.wait_for(flood.queue.get(), 3)
             codes.append(code(msg))
@@ -343,24 +275,22 @@ async def test_register_flood_gets_503_while_others_are_served():
         assert srv.guard.status()["throttled"]["register"] >= 13
     finally:
         flood.close(), other.close()
-        srv.stop()
 
 
-async def test_invite_flood_gets_503():
+async def test_invite_flood_gets_503(make_server):
     srv = await make_server(invite_rate=2)
-    c = await Udp.open("127.0.0.2", srv)
+    c = await Udp.open(srv.settings.port, "127.0.0.2")
     try:
         codes = [code(await c.exchange(c.request("INVITE", uuid.uuid4().hex, 1)))
                  for _ in range(4)]
         assert codes[:2] == [401, 401] and 503 in codes[2:], codes
     finally:
         c.close()
-        srv.stop()
 
 
-async def test_trusted_address_is_never_banned():
+async def test_trusted_address_is_never_banned(make_server):
     srv = await make_server(trusted=["127.0.0.2/32"], register_rate=1)
-    c = await Udp.open("127.0.0.2", srv)
+    c = await Udp.open(srv.settings.port, "127.0.0.2")
     try:
         for _ in range(4):
             assert code(await c.register("wrong")) == 403
@@ -368,4 +298,3 @@ async def test_trusted_address_is_never_banned():
         assert code(await c.register(PASSWORD)) == 200
     finally:
         c.close()
-        srv.stop()

@@ -4,119 +4,60 @@ several contacts, removal.  The client is a minimal independent SIP UA in the te
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
-import socket
 import uuid
 
 import pytest
 
-from kefu.config import SipSettings
-from kefu.sip.server import SipServer
-from kefu.store.credentials import ha1
-
-REALM = "kefu"
-USERS = {"1001": "secret-1001", "1002": "secret-1002"}
-
-
-class Creds:
-    def __init__(self, user: str, password: str) -> None:
-        self.ha1_md5 = ha1(user, REALM, password)
-        self.ha1_sha256 = ha1(user, REALM, password, "SHA-256")
-        self.enabled = True
-
-
-def lookup(user: str) -> Creds | None:
-    return Creds(user, USERS[user]) if user in USERS else None
-
-
-class NoCalls:
-    def incoming(self, leg) -> None:
-        leg.reject(486, "Busy Here")
-
-
-def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+import sipkit
+from sipkit import USERS, UdpClient, authorization, code
 
 
 @pytest.fixture
-async def server():
-    settings = SipSettings(host="127.0.0.1", port=free_udp_port(), realm=REALM,
-                           min_expires=2, max_expires=120, default_expires=60)
-    srv = SipServer(settings, lookup, NoCalls())
-    srv.start(asyncio.get_running_loop())
-    yield srv
-    srv.stop()
+async def server(sip_server):
+    return await sip_server(settings=dict(min_expires=2, max_expires=120, default_expires=60))
 
 
-class Phone(asyncio.DatagramProtocol):
+class Phone(UdpClient):
     """Just enough of a SIP UA to REGISTER with digest auth."""
-
-    def __init__(self, server_port: int, user: str, password: str) -> None:
-        self.server = ("127.0.0.1", server_port)
-        self.user, self.password = user, password
-        self.call_id = uuid.uuid4().hex
-        self.cseq = 0
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-
-    def datagram_received(self, data: bytes, addr) -> None:
-        self.queue.put_nowait(data.decode())
 
     @classmethod
     async def open(cls, server_port: int, user: str, password: str) -> "Phone":
-        loop = asyncio.get_running_loop()
-        transport, phone = await loop.create_datagram_endpoint(
-            lambda: cls(server_port, user, password), local_addr=("127.0.0.1", 0))
-        phone.transport = transport
-        phone.port = transport.get_extra_info("sockname")[1]
+        phone = await super().open(server_port)
+        phone.user, phone.password = user, password
+        phone.call_id = uuid.uuid4().hex
+        phone.cseq = 0
         return phone
 
     def request(self, contacts: list[str], expires: int | None, auth: str | None,
                 user: str | None = None) -> bytes:
         self.cseq += 1
-        uri = f"sip:127.0.0.1:{self.server[1]}"
-        lines = [f"REGISTER {uri} SIP/2.0",
-                 f"Via: SIP/2.0/UDP 127.0.0.1:{self.port};branch=z9hG4bK{uuid.uuid4().hex};rport",
-                 "Max-Forwards: 70",
-                 f"From: <sip:{user or self.user}@127.0.0.1>;tag={self.call_id[:8]}",
-                 f"To: <sip:{user or self.user}@127.0.0.1>",
-                 f"Call-ID: {self.call_id}", f"CSeq: {self.cseq} REGISTER"]
-        lines += [f"Contact: {c}" for c in contacts]
+        aor = f"sip:{user or self.user}@127.0.0.1"
+        extra = [f"Contact: {c}" for c in contacts]
         if expires is not None:
-            lines.append(f"Expires: {expires}")
+            extra.append(f"Expires: {expires}")
         if auth:
-            lines.append(auth)
-        return ("\r\n".join(lines + ["Content-Length: 0", "", ""])).encode()
+            extra.append(auth)
+        return sipkit.request("REGISTER", f"sip:127.0.0.1:{self.server[1]}",
+                              f"SIP/2.0/UDP 127.0.0.1:{self.port}", call_id=self.call_id,
+                              cseq=self.cseq, from_uri=aor, to_uri=aor, extra=extra)
 
-    async def send(self, data: bytes) -> tuple[int, str]:
-        self.transport.sendto(data, self.server)
-        while True:
-            msg = await asyncio.wait_for(self.queue.get(), 5)
-            code = int(msg.split(" ", 2)[1])
-            if code >= 200:
-                return code, msg
+    async def exchange(self, data: bytes) -> tuple[int, str]:
+        """(status code, message) of the final response to ``data``."""
+        msg = await self.final(data)
+        return code(msg), msg
 
     def authorization(self, challenge: str) -> str:
-        nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
-        uri = f"sip:127.0.0.1:{self.server[1]}"
-        h1 = hashlib.md5(f"{self.user}:{REALM}:{self.password}".encode()).hexdigest()
-        h2 = hashlib.md5(f"REGISTER:{uri}".encode()).hexdigest()
-        resp = hashlib.md5(f"{h1}:{nonce}:{h2}".encode()).hexdigest()
-        return (f'Authorization: Digest username="{self.user}", realm="{REALM}", '
-                f'nonce="{nonce}", uri="{uri}", response="{resp}", algorithm=MD5')
+        return authorization(challenge, "REGISTER", f"sip:127.0.0.1:{self.server[1]}",
+                             self.user, self.password)
 
     async def register(self, contacts: list[str], expires: int | None = 60,
                        user: str | None = None) -> tuple[int, str]:
-        code, msg = await self.send(self.request(contacts, expires, None, user))
+        code, msg = await self.exchange(self.request(contacts, expires, None, user))
         if code != 401:
             return code, msg
         assert 'realm="kefu"' in msg
-        return await self.send(self.request(contacts, expires, self.authorization(msg), user))
-
-    def close(self) -> None:
-        self.transport.close()
+        return await self.exchange(self.request(contacts, expires, self.authorization(msg), user))
 
 
 def contacts_in(msg: str) -> dict[str, int]:
@@ -180,9 +121,9 @@ async def test_wrong_password_unknown_user_and_foreign_aor_are_refused(server):
 async def test_options_and_unknown_method(server):
     phone = await Phone.open(server.settings.port, "1001", USERS["1001"])
     data = phone.request([], None, None).replace(b"REGISTER", b"OPTIONS")
-    code, msg = await phone.send(data)
+    code, msg = await phone.exchange(data)
     assert code == 200 and "INVITE" in msg and "Allow:" in msg
     data = phone.request([], None, None).replace(b"REGISTER", b"SUBSCRIBE")
-    code, _ = await phone.send(data)
+    code, _ = await phone.exchange(data)
     assert code == 405
     phone.close()

@@ -11,78 +11,30 @@ import asyncio
 import hashlib
 import os
 import re
-import socket
 import ssl
 import stat
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import sipkit
 from kefu.config import SipSettings, TlsSettings
 from kefu.sip.leg import SipLeg
 from kefu.sip.server import SipServer
 from kefu.sip.tls import TlsError, ensure_certificate, fingerprint, generate_self_signed
-from kefu.store.credentials import ha1
-
-REALM = "kefu"
-USER, PASSWORD = "1001", "secret-1001"
-SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-       "m=audio 20000 RTP/AVP 0\r\n")
+from sipkit import (PASSWORD, REALM, SDP, USER, NoCalls, StreamClient, authorization,
+                    free_port, lookup)
 
 
-@dataclass
-class Creds:
-    ha1_md5: str
-    ha1_sha256: str
-    enabled: bool = True
-
-
-def lookup(user: str) -> Creds | None:
-    if user != USER:
-        return None
-    return Creds(ha1(USER, REALM, PASSWORD), ha1(USER, REALM, PASSWORD, "SHA-256"))
-
-
-class NoCalls:
-    def incoming(self, leg) -> None:
-        leg.reject(486, "Busy Here")
-
-
-def free_port() -> int:
-    """A port free for both TCP and UDP on 127.0.0.1."""
-    while True:
-        with socket.socket() as t:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                try:
-                    u.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-        return port
-
-
-async def start_server(data_dir: Path, **tls) -> SipServer:
-    settings = SipSettings(host="127.0.0.1", port=free_port(), realm=REALM)
-    srv = SipServer(settings, lookup, NoCalls(),
-                    tls=TlsSettings(enabled=True, port=free_port(), **tls), data_dir=data_dir)
-    srv.start(asyncio.get_running_loop())
-    await asyncio.sleep(0.01)        # let the loop start serving the listeners
-    return srv
-
-
-async def stop_server(srv: SipServer) -> None:
-    srv.stop()
-    await asyncio.sleep(0.05)
+async def start_server(sip_server, data_dir: Path, **tls) -> SipServer:
+    return await sip_server(tls=TlsSettings(enabled=True, port=free_port(), **tls),
+                            data_dir=data_dir)
 
 
 @pytest.fixture
-async def server(tmp_path):
-    srv = await start_server(tmp_path / "data")
-    yield srv
-    await stop_server(srv)
+async def server(sip_server, tmp_path):
+    return await start_server(sip_server, tmp_path / "data")
 
 
 def client_context(cert: Path) -> ssl.SSLContext:
@@ -90,62 +42,19 @@ def client_context(cert: Path) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=str(cert))
 
 
-class Client:
+class Client(StreamClient):
     """A minimal SIP-over-TLS UA."""
-
-    def __init__(self, reader, writer) -> None:
-        self.reader, self.writer = reader, writer
-        self.port = writer.get_extra_info("sockname")[1]
 
     @classmethod
     async def connect(cls, srv: SipServer) -> "Client":
-        return cls(*await asyncio.open_connection(
-            "127.0.0.1", srv.tls_settings.port, ssl=client_context(srv.tls_certificate),
-            server_hostname="127.0.0.1"))
-
-    async def send(self, data: bytes) -> None:
-        self.writer.write(data)
-        await self.writer.drain()
-
-    async def recv(self, timeout: float = 5.0) -> tuple[str, dict[str, list[str]], str]:
-        head = await asyncio.wait_for(self.reader.readuntil(b"\r\n\r\n"), timeout)
-        lines = head.decode().lstrip("\r\n").split("\r\n")
-        headers: dict[str, list[str]] = {}
-        for line in lines[1:]:
-            if line:
-                name, _, value = line.partition(":")
-                headers.setdefault(name.strip().lower(), []).append(value.strip())
-        n = int(headers.get("content-length", headers.get("l", ["0"]))[0])
-        body = await asyncio.wait_for(self.reader.readexactly(n), timeout) if n else b""
-        return lines[0], headers, body.decode()
-
-    async def recv_final(self, timeout: float = 5.0):
-        while True:
-            msg = await self.recv(timeout)
-            if not msg[0].startswith("SIP/2.0 1"):
-                return msg
-
-    def close(self) -> None:
-        self.writer.close()
+        return await super().connect(srv.tls_settings.port, server_hostname="127.0.0.1",
+                                     ssl=client_context(srv.tls_certificate))
 
 
 def request(method: str, client_port: int, *, call_id: str, cseq: int, extra: list[str],
             ruri: str = "sip:127.0.0.1;transport=tls") -> bytes:
-    lines = [f"{method} {ruri} SIP/2.0",
-             f"Via: SIP/2.0/TLS 127.0.0.1:{client_port};branch=z9hG4bK{uuid.uuid4().hex};rport",
-             "Max-Forwards: 70",
-             f"From: <sip:{USER}@127.0.0.1>;tag={call_id[:8]}",
-             f"To: <sip:{USER}@127.0.0.1>",
-             f"Call-ID: {call_id}", f"CSeq: {cseq} {method}", *extra, "Content-Length: 0"]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-
-def digest(challenge: str, method: str, uri: str, password: str = PASSWORD) -> str:
-    nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
-    md5 = lambda s: hashlib.md5(s.encode()).hexdigest()          # noqa: E731
-    h1, h2 = md5(f"{USER}:{REALM}:{password}"), md5(f"{method}:{uri}")
-    return (f'Authorization: Digest username="{USER}", realm="{REALM}", nonce="{nonce}", '
-            f'uri="{uri}", response="{md5(f"{h1}:{nonce}:{h2}")}", algorithm=MD5')
+    return sipkit.request(method, ruri, f"SIP/2.0/TLS 127.0.0.1:{client_port}",
+                          call_id=call_id, cseq=cseq, extra=extra)
 
 
 async def register(c: Client, password: str = PASSWORD) -> int:
@@ -154,8 +63,8 @@ async def register(c: Client, password: str = PASSWORD) -> int:
     await c.send(request("REGISTER", c.port, call_id=call_id, cseq=1, extra=contact))
     line, headers, _ = await c.recv_final()
     assert line.startswith("SIP/2.0 401"), line
-    auth = digest(headers["www-authenticate"][0], "REGISTER", "sip:127.0.0.1;transport=tls",
-                  password)
+    auth = authorization(headers["www-authenticate"][0], "REGISTER",
+                         "sip:127.0.0.1;transport=tls", password=password)
     await c.send(request("REGISTER", c.port, call_id=call_id, cseq=2, extra=contact + [auth]))
     line, headers, _ = await c.recv_final()
     assert f"rport={c.port}" in headers["via"][0]           # answered on this connection
@@ -188,19 +97,8 @@ async def test_invite_to_a_tls_binding_reuses_its_connection(server):
     assert await register(c) == 200
     (binding,) = server.locations.lookup(USER)
     server.dial(binding, SipLeg(server.thread, "out", caller="2000", callee=USER), SDP)
-    line, headers, _ = await c.recv()
+    line = await c.refuse_invite("TLS", server.tls_settings.port)
     assert line.startswith(f"INVITE sip:{USER}@127.0.0.1:{c.port}")
-    assert headers["via"][0].startswith(f"SIP/2.0/TLS 127.0.0.1:{server.tls_settings.port};")
-    assert "transport=tls" in headers["contact"][0]
-    with pytest.raises(asyncio.TimeoutError):                   # timer A is off on TLS
-        await c.recv(timeout=0.8)
-    reply = "\r\n".join(["SIP/2.0 486 Busy Here", *(f"Via: {v}" for v in headers["via"]),
-                         f"From: {headers['from'][0]}", f"To: {headers['to'][0]};tag=p1",
-                         f"Call-ID: {headers['call-id'][0]}", f"CSeq: {headers['cseq'][0]}",
-                         "Content-Length: 0", "", ""])
-    await c.send(reply.encode())
-    line, ack, _ = await c.recv()
-    assert line.startswith("ACK ") and ack["call-id"] == headers["call-id"]
     c.close()
 
 
@@ -239,11 +137,12 @@ async def test_plain_tcp_on_the_tls_port_is_dropped(server):
     c.close()
 
 
-async def test_certificate_is_made_once_and_reused(tmp_path):
+async def test_certificate_is_made_once_and_reused(sip_server, tmp_path):
     data = tmp_path / "data"
-    srv = await start_server(data)
+    srv = await start_server(sip_server, data)
     cert, fp = srv.tls_certificate, srv.tls_fingerprint
-    await stop_server(srv)
+    srv.stop()
+    await asyncio.sleep(0.05)
     key = data / "tls" / "key.pem"
     assert cert == data / "tls" / "cert.pem" and key.is_file()
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
@@ -251,12 +150,11 @@ async def test_certificate_is_made_once_and_reused(tmp_path):
     der = ssl.PEM_cert_to_DER_cert(cert.read_text())
     assert fp.replace(":", "").lower() == hashlib.sha256(der).hexdigest()
     mtime = cert.stat().st_mtime_ns
-    srv = await start_server(data)
+    srv = await start_server(sip_server, data)
     assert srv.tls_fingerprint == fp and cert.stat().st_mtime_ns == mtime
     c = await Client.connect(srv)            # verified against the same file
     assert await register(c) == 200
     c.close()
-    await stop_server(srv)
 
 
 async def test_certificate_names_the_sip_host(tmp_path):
@@ -273,18 +171,16 @@ async def test_certificate_names_the_sip_host(tmp_path):
     assert san2.get_values_for_type(x509.DNSName) == ["pbx.example.org"]
 
 
-async def test_configured_certificate_files_are_used(tmp_path):
+async def test_configured_certificate_files_are_used(sip_server, tmp_path):
     cert, key = tmp_path / "mine.crt", tmp_path / "mine.key"
     generate_self_signed(cert, key, "127.0.0.1")
-    srv = await start_server(tmp_path / "data", cert_file=str(cert), key_file=str(key))
-    try:
-        assert srv.tls_certificate == cert and srv.tls_fingerprint == fingerprint(cert)
-        assert not (tmp_path / "data" / "tls").exists()
-        c = await Client.connect(srv)
-        assert await register(c) == 200
-        c.close()
-    finally:
-        await stop_server(srv)
+    srv = await start_server(sip_server, tmp_path / "data", cert_file=str(cert),
+                             key_file=str(key))
+    assert srv.tls_certificate == cert and srv.tls_fingerprint == fingerprint(cert)
+    assert not (tmp_path / "data" / "tls").exists()
+    c = await Client.connect(srv)
+    assert await register(c) == 200
+    c.close()
 
 
 @pytest.mark.parametrize("case", ["missing", "unreadable", "garbage", "half"])
@@ -316,16 +212,9 @@ async def test_unusable_certificate_stops_startup_naming_the_file(tmp_path, case
     assert srv.thread is None                    # nothing was started
 
 
-async def test_tls_disabled_opens_no_port(tmp_path):
+async def test_tls_disabled_opens_no_port(sip_server, tmp_path):
     port = free_port()
-    settings = SipSettings(host="127.0.0.1", port=free_port(), realm=REALM)
-    srv = SipServer(settings, lookup, NoCalls(), tls=TlsSettings(enabled=False, port=port),
-                    data_dir=tmp_path)
-    srv.start(asyncio.get_running_loop())
-    try:
-        await asyncio.sleep(0.01)
-        with pytest.raises(OSError):
-            await asyncio.open_connection("127.0.0.1", port)
-        assert srv.tls_fingerprint is None and not (tmp_path / "tls").exists()
-    finally:
-        await stop_server(srv)
+    srv = await sip_server(tls=TlsSettings(enabled=False, port=port), data_dir=tmp_path)
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", port)
+    assert srv.tls_fingerprint is None and not (tmp_path / "tls").exists()

@@ -14,23 +14,22 @@ import shutil
 import socket
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-from kefu.config import SipSettings, TrunkConfig
+import sipkit
+from kefu.config import TrunkConfig
 from kefu.sip.leg import SipLeg
 from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks, refresh_after
-from kefu.store.credentials import ha1
+from sipkit import UdpClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))       # tests/, for e2e.sipp
 from e2e.sipp.carrier import (CARRIER_503, CARRIER_REGISTRAR, CARRIER_UAC,  # noqa: E402
                               CARRIER_UAS, CARRIER_UAS_AUTH, Carrier, digest_valid, header,
                               received)
 
-REALM = "kefu"
 CARRIER_IP = "127.0.0.2"
 STRANGER_IP = "127.0.0.3"
 TRUNK_USER, TRUNK_PASS = "kefu-acct", "carrier-secret-1"
@@ -41,17 +40,6 @@ needs_sipp = pytest.mark.skipif(shutil.which("sipp") is None, reason="sipp not i
 SDP = ("v=0\r\no=kefu 1 1 IN IP4 127.0.0.1\r\ns=kefu\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
        "m=audio 40000 RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\n"
        "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\n")
-
-
-class Creds:
-    def __init__(self, user: str, password: str) -> None:
-        self.ha1_md5 = ha1(user, REALM, password)
-        self.ha1_sha256 = ha1(user, REALM, password, "SHA-256")
-        self.enabled = True
-
-
-def lookup(user: str) -> Creds | None:
-    return Creds(user, "secret-1001") if user == "1001" else None
 
 
 def free_port(host: str) -> int:
@@ -113,23 +101,11 @@ class Recorder:
 
 
 @pytest.fixture
-async def kefu():
+def kefu(sip_server):
     """Start a SipServer with the given trunks: ``await kefu(trunks, handler)``."""
-    servers: list[SipServer] = []
-
     async def start(trunks: list[TrunkConfig], handler=None, retry: float = 60.0) -> SipServer:
-        settings = SipSettings(host="127.0.0.1", port=free_port("127.0.0.1"), realm=REALM)
-        srv = SipServer(settings, lookup, handler or Recorder(),
-                        trunks=Trunks(trunks, retry=retry))
-        srv.start(asyncio.get_running_loop())
-        servers.append(srv)
-        await asyncio.sleep(0)
-        return srv
-
-    yield start
-    for srv in servers:
-        srv.stop()
-    await asyncio.sleep(0.05)
+        return await sip_server(handler or Recorder(), trunks=Trunks(trunks, retry=retry))
+    return start
 
 
 @pytest.fixture
@@ -287,38 +263,19 @@ async def test_invite_from_unknown_source_is_challenged(kefu, carriers, tmp_path
 
 async def _udp_request(host: str, port: int, source: str, text: str) -> str:
     """Send one request from ``source`` and return the first final response."""
-    loop = asyncio.get_running_loop()
-    answers: asyncio.Queue[str] = asyncio.Queue()
-
-    class Proto(asyncio.DatagramProtocol):
-        def datagram_received(self, data, addr):
-            answers.put_nowait(data.decode())
-
-    transport, _ = await loop.create_datagram_endpoint(Proto, local_addr=(source, 0))
+    client = await UdpClient.open(port, source, server_host=host)
     try:
-        local = transport.get_extra_info("sockname")[1]
-        transport.sendto(text.replace("LOCALPORT", str(local)).encode(), (host, port))
-        while True:
-            answer = await asyncio.wait_for(answers.get(), 5)
-            if not re.match(r"SIP/2.0 1\d\d", answer):
-                return answer
+        return await client.final(text.replace("LOCALPORT", str(client.port)).encode())
     finally:
-        transport.close()
+        client.close()
 
 
 def _invite(ruri_user: str, to_user: str, source: str, port: int, auth: str = "") -> str:
-    body = SDP
-    lines = [f"INVITE sip:{ruri_user}@127.0.0.1:{port} SIP/2.0",
-             f"Via: SIP/2.0/UDP {source}:LOCALPORT;branch=z9hG4bK{uuid.uuid4().hex};rport",
-             "Max-Forwards: 70",
-             f"From: <sip:13900000000@{source}>;tag={uuid.uuid4().hex[:8]}",
-             f"To: <sip:{to_user}@127.0.0.1>",
-             f"Call-ID: {uuid.uuid4().hex}", "CSeq: 1 INVITE",
-             f"Contact: <sip:13900000000@{source}:LOCALPORT>"]
-    if auth:
-        lines.append(auth)
-    lines += ["Content-Type: application/sdp", f"Content-Length: {len(body)}", "", body]
-    return "\r\n".join(lines)
+    extra = [f"Contact: <sip:13900000000@{source}:LOCALPORT>", *([auth] if auth else []),
+             "Content-Type: application/sdp"]
+    return sipkit.request("INVITE", f"sip:{ruri_user}@127.0.0.1:{port}",
+                          f"SIP/2.0/UDP {source}:LOCALPORT", from_uri=f"sip:13900000000@{source}",
+                          to_uri=f"sip:{to_user}@127.0.0.1", extra=extra, body=SDP).decode()
 
 
 async def test_invite_to_registered_contact_takes_the_did_from_to(kefu) -> None:
