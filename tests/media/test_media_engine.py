@@ -289,6 +289,7 @@ async def test_shared_player_as_music_on_hold(engine, peers, tmp_path) -> None:
 
 
 async def test_prompts_are_decoded_once_until_the_file_changes(engine, peers, tmp_path) -> None:
+    engine.PROMPT_RECHECK = 0  # stat the file on every play (by default, once a second at most)
     wav = tmp_path / "prompt.wav"
     _write_wav(wav, 600, 0.4)
     a, b, pa, pb = await _pair(engine, peers)

@@ -2,10 +2,12 @@
 
 A single asyncio task ticks every 20 ms against a monotonic deadline (no drift: the
 next deadline is the previous one plus 20 ms, never "now + 20 ms").  What a tick
-does is precomputed in a :class:`~.tick.TickPlan`, rebuilt only when the routing
-changes; see :mod:`.tick`.  Two-party bridges between legs of the same codec skip
-the tick altogether: their packets are relayed as they arrive (:mod:`.leg`), which
-is what keeps the added latency of 200 recorded calls under a few milliseconds.
+does is precomputed in a :class:`~.tick.TickPlan`, patched when the routing changes
+(only the listeners that changed are looked at again); see :mod:`.tick`.  Two-party
+bridges between legs of the same codec skip the tick altogether: their packets are
+relayed as they arrive (:mod:`.leg`), which is what keeps the added latency of 200
+recorded calls under a few milliseconds.  A leg that hears only a prompt is sent the
+prompt's pre-encoded payloads, without mixing or encoding.
 
 Measured on the project machine (``bench/media_mixer.py``), the kernel's sendto and
 uvloop's per-datagram receive cost dominate; the Python per packet is a few µs.
@@ -22,6 +24,7 @@ import itertools
 import logging
 import math
 import os
+import socket
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -50,6 +53,10 @@ _COUNTERS = ("packets_in", "packets_out", "packets_lost", "late", "concealed", "
 class MediaEngine:
     MAX_CATCH_UP = 0.1
     """Seconds of missed ticks that are caught up; beyond that they are skipped."""
+    PROMPT_RECHECK = 1.0
+    """Seconds a prompt file's cached decode is trusted without a stat: :meth:`play` of a
+    prompt is a call set-up's business, hundreds a second; a replaced file plays at most
+    this much later."""
 
     def __init__(self, host: str, port_min: int, port_max: int, latch: bool = True,
                  fast_path: bool = True) -> None:
@@ -66,6 +73,7 @@ class MediaEngine:
         if not ports:
             raise MediaError(f"no even port in {port_min}-{port_max}")
         self.host = host
+        self._family = socket.AF_INET6 if ipaddress.ip_address(host).version == 6 else socket.AF_INET
         self.latch = latch
         self.fast_path = fast_path
         self.port_min = port_min
@@ -73,16 +81,20 @@ class MediaEngine:
         self._free: deque[int] = deque(ports)  # freed ports go to the back: late reuse
         self._legs: dict[str, RtpLeg] = {}
         self._routes: dict[RtpLeg, tuple[Source, ...]] = {}
-        self._players: list[Player] = []
-        self._recorders: list[Recorder] = []
+        self._players: dict[Player, None] = {}
+        self._recorders: dict[Recorder, None] = {}
+        # reverse tables, so that a leg or player going away costs what it touches
+        self._own: dict[RtpLeg, list[Player]] = {}  # players started on a leg (play(leg, ...))
+        self._heard_by: dict[Source, dict[RtpLeg, None]] = {}  # source -> listeners routed to it
+        self._recorded: dict[Source, dict[Recorder, None]] = {}  # source -> recorders of it
         self._ids = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
         self._io: ThreadPoolExecutor | None = None
-        # the plan, rebuilt only when routing changes
-        self._dirty = True
-        self._next_rebuild = 0  # tick number before which a dirty plan waits
-        self._plan = TickPlan([], {}, [], [], fast_path)
-        self._prompts: dict[Path, tuple[int, int, np.ndarray]] = {}  # path -> mtime, size, pcm
+        # the plan, patched when routing changes
+        self._next_rebuild = 0  # tick number before which a changed plan waits
+        self._plan = TickPlan(self._routes, self._own, self._recorders, fast_path)
+        # path -> mtime_ns, size, pcm, its payloads by codec (see Player._payloads), when last stat'ed
+        self._prompts: dict[str, tuple[int, int, np.ndarray, dict[str, list[bytes]], float]] = {}
         # stats
         self.ticks = 0
         self.late_ticks = 0
@@ -149,18 +161,22 @@ class MediaEngine:
         last: Exception | None = None
         for _ in range(len(self._free)):
             port = self._free.popleft()
+            # bound here rather than with local_addr=: no address resolution (uvloop runs
+            # it in its thread pool), a fraction of the cost per call set-up
+            sock = socket.socket(self._family, socket.SOCK_DGRAM)
             try:
-                transport, protocol = await loop.create_datagram_endpoint(
-                    _LegProtocol, local_addr=(self.host, port)
-                )
+                sock.setblocking(False)
+                sock.bind((self.host, port))
+                transport, protocol = await loop.create_datagram_endpoint(_LegProtocol, sock=sock)
             except OSError as exc:  # taken by another process: try the next one
+                sock.close()
                 self._free.append(port)
                 last = exc
                 continue
             leg_id = f"{name or 'leg'}-{next(self._ids)}"
             leg = RtpLeg(self, leg_id, name, self.host, port, protocol)
             self._legs[leg_id] = leg
-            self._dirty = True
+            self._plan.add_leg(leg)
             log.debug("opened %r", leg)
             return leg
         raise MediaError(
@@ -173,18 +189,14 @@ class MediaEngine:
         if self._legs.get(leg.id) is not leg:
             return
         del self._legs[leg.id]
-        self._routes.pop(leg, None)
-        for listener, srcs in list(self._routes.items()):
-            if leg in srcs:
-                self._routes[listener] = tuple(s for s in srcs if s is not leg)
-        for rec in self._recorders:
-            rec._forget(leg)
-        for player in list(self._players):
-            if player.listener is leg:
-                player.stop()
+        self._route(leg, ())
+        self._forget_source(leg)
+        for player in list(self._own.get(leg, ())):
+            player.stop()
+        self._own.pop(leg, None)
         for key in _COUNTERS:
             self._gone[key] += self._leg_counter(leg, key)
-        self._dirty = True
+        self._plan.remove_leg(leg)
         lost = leg._close()
         try:
             await asyncio.wait_for(asyncio.shield(lost), 2.0)
@@ -197,6 +209,51 @@ class MediaEngine:
     def _check_leg(self, leg: Any) -> None:
         if not isinstance(leg, RtpLeg) or self._legs.get(leg.id) is not leg:
             raise MediaError(f"{leg!r} is not an open leg of this engine")
+
+    def _route(self, listener: RtpLeg, srcs: tuple[Source, ...]) -> None:
+        """Set what ``listener`` hears, keeping the reverse table; the plan re-decides it."""
+        old = self._routes.get(listener, ())
+        for s in old:
+            if s not in srcs:
+                ls = self._heard_by.get(s)
+                if ls is not None:
+                    ls.pop(listener, None)
+                    if not ls:
+                        del self._heard_by[s]
+        for s in srcs:
+            ls = self._heard_by.get(s)
+            if ls is None:
+                self._heard_by[s] = ls = {}
+            ls[listener] = None
+        if srcs:
+            self._routes[listener] = srcs
+        else:
+            self._routes.pop(listener, None)
+        self._plan.touch(listener)
+
+    def _forget_source(self, src: Source) -> None:
+        """``src`` went away: out of every listener's sources and every recorder."""
+        for listener in self._heard_by.pop(src, ()):
+            srcs = self._routes.get(listener, ())
+            if srcs:
+                self._routes[listener] = tuple(s for s in srcs if s is not src)
+            self._plan.touch(listener)
+        recs = self._recorded.pop(src, None)
+        if recs:
+            for rec in recs:
+                rec._forget(src)
+            self._plan.recorders_changed()
+
+    def _record_sources(self, rec: Recorder, on: bool) -> None:
+        for s in (*rec.left, *rec.right):
+            if on:
+                self._recorded.setdefault(s, {})[rec] = None
+            else:
+                recs = self._recorded.get(s)
+                if recs is not None:
+                    recs.pop(rec, None)
+                    if not recs:
+                        del self._recorded[s]
 
     def _check_sources(self, sources: Iterable[Source]) -> tuple[Source, ...]:
         srcs = tuple(dict.fromkeys(sources))  # dedupe, keep order
@@ -219,16 +276,20 @@ class MediaEngine:
         packet of the old matrix through; the next tick puts it on its new path.
         """
         self._check_leg(listener)
-        self._routes[listener] = self._check_sources(sources)
+        srcs = self._check_sources(sources)
         listener._leave_fast()
-        self._dirty = True
+        self._route(listener, srcs)
 
     def _leg_changed(self, leg: RtpLeg) -> None:
         """Codec, payload types or remote changed: re-decide its and its listeners' paths."""
+        relayed = leg._fast
         leg._leave_fast()
-        for listener in leg._fast:
+        for listener in relayed:
             listener._leave_fast()
-        self._dirty = True
+            self._plan.touch(listener)
+        self._plan.touch(leg)
+        for listener in self._heard_by.get(leg, ()):
+            self._plan.touch(listener)  # same codec now, or not any more
 
     def sources_of(self, listener: RtpLeg) -> tuple[Source, ...]:
         return self._routes.get(listener, ())
@@ -256,57 +317,72 @@ class MediaEngine:
         lsrc = list(self._check_sources(left))
         rsrc = list(self._check_sources(right))
         rec = Recorder(Path(path), lsrc, rsrc, self._executor(), self._recorder_closed)
-        self._recorders.append(rec)
-        self._dirty = True
+        self._recorders[rec] = None
+        self._record_sources(rec, True)
+        self._plan.recorders_changed()
         return rec
 
     def set_recording_sources(self, rec: Recorder, left: Iterable[Source], right: Iterable[Source]) -> None:
         """Point a running recorder at other parties (a transfer, a conference), same file."""
         if rec not in self._recorders:
             raise MediaError(f"{rec!r} is not a live recorder of this engine")
-        rec.left = list(self._check_sources(left))
-        rec.right = list(self._check_sources(right))
-        self._dirty = True
+        lsrc = list(self._check_sources(left))
+        rsrc = list(self._check_sources(right))
+        self._record_sources(rec, False)
+        rec.left, rec.right, rec._rows = lsrc, rsrc, None
+        self._record_sources(rec, True)
+        self._plan.recorders_changed()
 
     def _recorder_closed(self, rec: Recorder) -> None:
         if rec in self._recorders:
-            self._recorders.remove(rec)
-            self._dirty = True
+            del self._recorders[rec]
+            self._record_sources(rec, False)
+            self._plan.recorders_changed()
 
     def play(self, leg: RtpLeg | None, wav_path: str | Path, loop: bool = False) -> Player:
         """Add a prompt to what ``leg`` hears (``leg=None``: a free source to route yourself).
 
         The file is decoded and resampled off the loop; ``Player.done`` is set at its end.
+        Decoded prompts are kept (and their encoded payloads, see :mod:`.tick`) while
+        the file's mtime and size stay the same, looked at once per
+        :attr:`PROMPT_RECHECK` at most.
         """
         if leg is not None:
             self._check_leg(leg)
+        key = wav_path if isinstance(wav_path, str) else os.fspath(wav_path)
+        cached = self._prompts.get(key)
+        if cached is not None:
+            now = time.monotonic()
+            if now - cached[4] < self.PROMPT_RECHECK:
+                return self._start(leg, cached[2], loop, False, cached[3])
+            try:
+                st = os.stat(key)
+            except OSError as exc:
+                raise MediaError(f"cannot play {key}: {exc}") from exc
+            if cached[:2] == (st.st_mtime_ns, st.st_size):
+                self._prompts[key] = (*cached[:4], now)
+                return self._start(leg, cached[2], loop, False, cached[3])  # played again and again
         path = Path(wav_path)
         try:
             st = path.stat()
         except OSError as exc:
             raise MediaError(f"cannot play {path}: {exc}") from exc
-        cached = self._prompts.get(path)
-        if cached is not None and cached[:2] == (st.st_mtime_ns, st.st_size):
-            return self.play_samples(leg, cached[2], loop)  # prompts are played again and again
         try:
             sf.info(str(path))
         except Exception as exc:
             raise MediaError(f"cannot play {path}: {exc}") from exc
-        player = Player(path, loop, leg, self._player_ended)
-        self._players.append(player)
-        if leg is not None:
-            leg._leave_fast()
-        self._dirty = True
+        player = self._add_player(Player(path, loop, leg, self._player_ended))
         fut = asyncio.get_running_loop().run_in_executor(None, load_prompt, path)
         fut.add_done_callback(player._loaded)
-        fut.add_done_callback(lambda f: self._remember_prompt(path, st, f))
+        fut.add_done_callback(lambda f: self._remember_prompt(key, st, f, player._enc))
         return player
 
-    def _remember_prompt(self, path: Path, st: os.stat_result, fut: asyncio.Future) -> None:
+    def _remember_prompt(self, key: str, st: os.stat_result, fut: asyncio.Future,
+                         encoded: dict[str, list[bytes]]) -> None:
         if not fut.cancelled() and fut.exception() is None:
-            if len(self._prompts) >= _PROMPT_CACHE:
+            if key not in self._prompts and len(self._prompts) >= _PROMPT_CACHE:
                 self._prompts.pop(next(iter(self._prompts)))
-            self._prompts[path] = (st.st_mtime_ns, st.st_size, fut.result())
+            self._prompts[key] = (st.st_mtime_ns, st.st_size, fut.result(), encoded, time.monotonic())
 
     def play_samples(self, leg: RtpLeg | None, samples: np.ndarray, loop: bool = False, *,
                      exclusive: bool = False) -> Player:
@@ -319,24 +395,41 @@ class MediaEngine:
         if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
             raise MediaError("samples must be a 1-D int16 array at 8 kHz")
         pcm = as_frames(np.clip(arr, -32768, 32767)) if arr.dtype != np.int16 else as_frames(arr)
-        player = Player(None, loop, leg, self._player_ended, pcm=pcm, exclusive=exclusive)
-        self._players.append(player)
-        if leg is not None:
-            leg._leave_fast()
-        self._dirty = True
+        return self._start(leg, pcm, loop, exclusive, None)
+
+    def _start(self, leg: RtpLeg | None, pcm: np.ndarray, loop: bool, exclusive: bool,
+               encoded: dict[str, list[bytes]] | None) -> Player:
+        player = self._add_player(Player(None, loop, leg, self._player_ended, pcm=pcm, exclusive=exclusive,
+                                         encoded=encoded))
         if pcm.size == 0:
             player._end()
         return player
 
+    def _add_player(self, player: Player) -> Player:
+        self._players[player] = None
+        self._plan.add_player(player)
+        leg = player.listener
+        if leg is not None:
+            own = self._own.get(leg)
+            if own is None:
+                self._own[leg] = own = []
+            own.append(player)
+            leg._leave_fast()
+            self._plan.touch(leg)
+        return player
+
     def _player_ended(self, player: Player) -> None:
         if player in self._players:
-            self._players.remove(player)
-            for listener, srcs in list(self._routes.items()):
-                if player in srcs:
-                    self._routes[listener] = tuple(s for s in srcs if s is not player)
-            for rec in self._recorders:
-                rec._forget(player)
-            self._dirty = True
+            del self._players[player]
+            leg = player.listener
+            own = self._own.get(leg) if leg is not None else None  # type: ignore[arg-type]
+            if own is not None and player in own:
+                own.remove(player)
+                if not own:
+                    del self._own[leg]  # type: ignore[arg-type]
+                self._plan.touch(leg)  # type: ignore[arg-type]
+            self._forget_source(player)
+            self._plan.remove_player(player)
 
     # ------------------------------------------------------------------- stats
     @staticmethod
@@ -356,7 +449,7 @@ class MediaEngine:
             ports_in_use=len(self._legs),
             players=len(self._players),
             recorders=len(self._recorders),
-            fast_legs=len(self._plan.fast_legs),
+            fast_legs=len(self._plan.fast),
             ticks=self.ticks,
             late_ticks=self.late_ticks,
             skipped_ticks=self.skipped_ticks,
@@ -399,18 +492,14 @@ class MediaEngine:
             if deadline - time.monotonic() <= 0.001:
                 await asyncio.sleep(0)  # behind: catch up, but let queued packets in first
 
-    def _rebuild(self) -> None:
-        self._plan = TickPlan(list(self._legs.values()), self._routes, list(self._players),
-                              list(self._recorders), self.fast_path)
-        self._dirty = False
-
     def _tick(self) -> None:
-        if self._dirty and self.ticks >= self._next_rebuild:
+        plan = self._plan
+        if plan.dirty and self.ticks >= self._next_rebuild:
             t0 = time.perf_counter()
-            self._rebuild()
-            # A plan costs O(legs) to build; under a burst of call set-ups (hundreds of
-            # legs, a change every tick) rebuilding every tick ate half a core.  Changes
-            # are coalesced so rebuilding stays under a tenth of the clock.
+            plan.update()
+            # An update costs what changed (plus a re-plan of the mix rows, if one of them
+            # changed); should bursts ever make that heavy, changes are coalesced so that
+            # applying them stays under a tenth of the clock.
             cost = time.perf_counter() - t0
             self._next_rebuild = self.ticks + max(1, math.ceil(cost * 10 / FRAME_SECONDS))
-        self._plan.run()
+        plan.run()

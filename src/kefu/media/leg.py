@@ -71,6 +71,10 @@ def _dropped(data: bytes, addr: Any) -> None:
     """sendto of a closed leg: nothing goes out."""
 
 
+def _ignored(data: bytes, addr: Any) -> None:
+    """datagram_received of a closed leg."""
+
+
 class _DtmfStep:
     """One outgoing event (``event`` >= 0) or a muted gap (``event`` == -1)."""
 
@@ -99,6 +103,7 @@ class _LegProtocol(asyncio.DatagramProtocol):
         log.debug("rtp socket error: %s", exc)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self.transport = None  # transport <-> protocol: no cycle left behind
         if not self.lost.done():
             self.lost.set_result(None)
 
@@ -154,6 +159,12 @@ class RtpLeg(Source):
         self._fwd_off = 0
         self._fwd_last: int | None = None  # timestamp after the last relayed packet
         self._tick_need = True  # the tick decodes this leg's audio (jitter buffer fed)
+        # the tick plan's bookkeeping (see :mod:`.tick`)
+        self._slot = -1  # row in the tick's frame array
+        self._path = 0  # what feeds the leg: none, relay, prompt, mix
+        self._heard: Any = None  # the prompt path's player, the mix path's sources
+        self._pull_group: Any = None  # the pull group it is in while the tick needs its audio
+        self._detected = False  # checked for in-band DTMF
         self._keys: KeyTracker | None = None  # in-band DTMF state
         self._inband_lock: asyncio.Lock | None = None  # in-band digits go out one call at a time
         self._engine = engine
@@ -401,9 +412,14 @@ class RtpLeg(Source):
         self.packets_out += 1
 
     def _enter_fast(self, source: RtpLeg) -> None:
+        """Be relayed ``source``'s packets (``_leave_fast`` first if fed by another)."""
+        if self._fast_src is not None and self._fast_src is not source:
+            self._leave_fast()
         self._fast_src = source
         self._fwd_ssrc = None  # the first relayed packet fixes the timestamp offset
         self._fwd_last = None
+        if self not in source._fast:
+            source._fast = (*source._fast, self)
 
     def _leave_fast(self) -> None:
         """Back to the mixed path: keep the later of the clock's and the relay's timestamp."""
@@ -556,6 +572,10 @@ class RtpLeg(Source):
         self._dtmf_steps.clear()
         transport, self._transport = self._transport, None
         self._sendto = _dropped
+        # no reference cycle left through the protocol: a closed leg is freed at once by
+        # reference counting, not by a full garbage collection (which stalls every thread
+        # for as long as it takes to walk the heap)
+        self._protocol.datagram_received = _ignored  # type: ignore[method-assign]
         if transport is not None:
             transport.close()
         return self._protocol.lost

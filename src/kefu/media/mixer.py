@@ -3,8 +3,9 @@
 A bridge, a conference, hold, listen, whisper and barge are all just matrices, so
 this is the one mixing mechanism.  Each tick the engine stacks one frame per source
 into an ``(S, 160)`` int16 array; a :class:`MixPlan` (rebuilt only when the routing
-changes) turns that into one frame per listener with a single gather and a single
-``np.add.reduceat`` in int32, clipped back to int16 — no per-listener Python loop.
+changes) turns that into one frame per listener with a gather (listeners hearing one
+source) and a single ``np.add.reduceat`` in int32, clipped back to int16 (the others)
+— no per-listener Python loop.
 
 Conferences get their own shortcut.  In an N-way conference each member hears the
 other N-1, so summing per listener costs N·(N-1) frame additions; instead the plan
@@ -37,98 +38,137 @@ class Source:
 class MixPlan:
     n_out: int
     n_src: int
-    targets: np.ndarray  # listener rows that hear at least one source (outside groups)
+    one_t: np.ndarray  # listener rows that hear exactly one source (outside groups) ...
+    one_i: np.ndarray  # ... and that source's row: a plain gather
+    targets: np.ndarray  # listener rows that hear two or more sources (outside groups)
     starts: np.ndarray  # segment start of each target inside ``index``
     index: np.ndarray  # source rows, grouped by target
-    single: bool  # every target hears exactly one source: a plain gather
+    single: bool  # no listener outside the groups hears more than one source
+    identity: bool  # every listener row is in ``one_t``, in order: the mix is one gather
     g_index: np.ndarray  # source rows of every group, concatenated
     g_starts: np.ndarray  # segment start of each group inside ``g_index``
     g_members: np.ndarray  # listener rows served by a group total ...
     g_of: np.ndarray  # ... the group each of them belongs to
+    g_self: np.ndarray  # ... and each one's own source row (taken out of the total)
 
     @property
     def used(self) -> np.ndarray:
         """Source rows some listener hears (the others need not be decoded)."""
-        return np.union1d(self.index, self.g_index)
+        return np.union1d(np.union1d(self.one_i, self.index), self.g_index)
+
+
+_EMPTY = np.zeros(0, dtype=np.intp)
 
 
 def _ints(values: list[int]) -> np.ndarray:
-    return np.array(values, dtype=np.intp)
+    return np.array(values, dtype=np.intp) if values else _EMPTY
 
 
-def build_plan(listener_sources: Sequence[Sequence[int]], n_src: int, n_self: int = 0) -> MixPlan:
+def build_plan(listener_sources: Sequence[Sequence[int]], n_src: int, n_self: int = 0,
+               self_rows: Sequence[int] | None = None) -> MixPlan:
     """``listener_sources[i]`` = source rows listener row ``i`` hears.
 
-    Listener row ``i < n_self`` is also source row ``i`` (a leg both sends and
-    listens); only those can form conference groups.
-    """
-    sets: list[frozenset[int]] = []
-    for row, srcs in enumerate(listener_sources):
-        uniq = frozenset(srcs)
-        if any(not 0 <= s < n_src for s in uniq):
-            raise IndexError(f"source row out of range for listener {row}")
-        sets.append(uniq)
+    ``self_rows[i]``: the source row of listener ``i``'s own voice (a leg both sends
+    and listens), -1 for none; by default listener row ``i < n_self`` is source row
+    ``i``.  Only listeners with a voice of their own can form conference groups.
 
-    # conference groups: listeners i whose sources are exactly K - {i}, with i in K
+    Listeners hearing one source (the common case: recorder channels, a transcoded
+    bridge) cost one list append each to plan; only the others are inspected for
+    conference groups.
+    """
+    n_out = len(listener_sources)
+    if self_rows is None:
+        self_rows = range(min(n_self, n_out))
+    n_me = len(self_rows)
+    one_t: list[int] = []
+    one_i: list[int] = []
+    multi: list[tuple[int, frozenset[int]]] = []
     candidates: dict[frozenset[int], list[int]] = {}
-    for row in range(min(n_self, len(sets))):
-        if sets[row] and row not in sets[row]:
-            candidates.setdefault(sets[row] | {row}, []).append(row)
-    grouped: set[int] = set()
+    for row, srcs in enumerate(listener_sources):
+        n = len(srcs)
+        if n == 0:
+            continue
+        if n == 1:
+            one_t.append(row)
+            one_i.append(srcs[0])
+            continue
+        uniq = frozenset(srcs)
+        if len(uniq) == 1:
+            one_t.append(row)
+            one_i.append(next(iter(uniq)))
+            continue
+        me = self_rows[row] if row < n_me else -1
+        if me >= 0 and me not in uniq:
+            candidates.setdefault(uniq | {me}, []).append(row)
+        else:
+            multi.append((row, uniq))
+    if one_i and not (0 <= min(one_i) and max(one_i) < n_src):
+        raise IndexError("source row out of range")
+
+    # conference groups: listeners i whose sources are exactly K - {self(i)}, with self(i) in K
     g_index: list[int] = []
     g_starts: list[int] = []
     g_members: list[int] = []
     g_of: list[int] = []
+    g_self: list[int] = []
     for key, members in candidates.items():
         if len(members) < _MIN_GROUP:
+            for row in members:
+                multi.append((row, key - {self_rows[row]}))
             continue
+        if not all(0 <= s < n_src for s in key):
+            raise IndexError("source row out of range")
         g = len(g_starts)
         g_starts.append(len(g_index))
         g_index.extend(sorted(key))
         for row in members:
             g_members.append(row)
             g_of.append(g)
-            grouped.add(row)
+            g_self.append(self_rows[row])
 
     targets: list[int] = []
     starts: list[int] = []
     index: list[int] = []
-    single = True
-    for row, uniq in enumerate(sets):
-        if not uniq or row in grouped:
-            continue
+    multi.sort()
+    for row, uniq in multi:
+        if any(not 0 <= s < n_src for s in uniq):
+            raise IndexError(f"source row out of range for listener {row}")
         targets.append(row)
         starts.append(len(index))
         index.extend(sorted(uniq))
-        single = single and len(uniq) == 1
     return MixPlan(
-        n_out=len(listener_sources),
+        n_out=n_out,
         n_src=n_src,
+        one_t=_ints(one_t),
+        one_i=_ints(one_i),
         targets=_ints(targets),
         starts=_ints(starts),
         index=_ints(index),
-        single=single,
+        single=not targets,
+        identity=len(one_t) == n_out and (n_out == 0 or one_t[-1] == n_out - 1),
         g_index=_ints(g_index),
         g_starts=_ints(g_starts),
         g_members=_ints(g_members),
         g_of=_ints(g_of),
+        g_self=_ints(g_self),
     )
 
 
 def mix(frames: np.ndarray, plan: MixPlan) -> np.ndarray:
     """``frames``: (n_src, 160) int16 -> (n_out, 160) int16, silence where nothing is routed."""
+    if plan.identity:  # every listener hears exactly one source: one gather
+        return frames[plan.one_i]
     out = np.zeros((plan.n_out, frames.shape[1] if frames.ndim == 2 else FRAME_SAMPLES), dtype=np.int16)
+    if plan.one_t.size:
+        out[plan.one_t] = frames[plan.one_i]
     if plan.targets.size:
-        if plan.single:
-            out[plan.targets] = frames[plan.index]
-        else:
-            summed = np.add.reduceat(frames[plan.index], plan.starts, axis=0, dtype=np.int32)
-            np.clip(summed, -32768, 32767, out=summed)
-            out[plan.targets] = summed
+        summed = np.add.reduceat(frames[plan.index], plan.starts, axis=0, dtype=np.int32)
+        np.clip(summed, -32768, 32767, out=summed)
+        out[plan.targets] = summed
     if plan.g_members.size:
         totals = np.add.reduceat(frames[plan.g_index], plan.g_starts, axis=0, dtype=np.int32)
         heard = totals[plan.g_of]
-        heard -= frames[plan.g_members]
+        heard -= frames[plan.g_self]
         np.clip(heard, -32768, 32767, out=heard)
         out[plan.g_members] = heard
     return out

@@ -8,6 +8,11 @@ one leg by ``MediaEngine.play`` it can be routed to any number of listeners: one
 looping music-on-hold player serves every caller on hold, and costs one frame slice
 per tick however many hear it.
 
+A leg that hears nothing but one player (a prompt, hold) is fed without the mixer
+(see :mod:`.tick`): for the stateless G.711 codecs the samples are encoded once per
+codec, cut into 20 ms payloads (:meth:`Player._payloads`, shared by every player of
+the same decoded prompt file), and each tick sends the next payload as it is.
+
 An *exclusive* player replaces, while it plays, everything else its leg hears: a
 phone mutes its microphone while a key is pressed, and in-band DTMF must reach the
 far end's detector without speech on top.
@@ -34,6 +39,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Player", "load_prompt", "as_frames"]
 
+_SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.int16)
+_SILENCE.setflags(write=False)
+
 
 def load_prompt(path: str | Path) -> np.ndarray:
     """The file as 8 kHz mono int16, zero-padded to whole 20 ms frames (blocking)."""
@@ -57,11 +65,12 @@ class Player(Source):
     """Plays one file or sample array; ``done`` is set when it ends or is stopped."""
 
     __slots__ = ("path", "name", "loop", "listener", "exclusive", "done", "error", "_pcm", "_pos",
-                 "_finished", "_on_end")
+                 "_finished", "_on_end", "_enc", "_slot", "_tick_need", "_k")
 
     def __init__(
         self, path: Path | None, loop: bool, listener: RtpLeg | None, on_end: Callable[[Player], None],
         pcm: np.ndarray | None = None, name: str = "", exclusive: bool = False,
+        encoded: dict[str, list[bytes]] | None = None,
     ) -> None:
         self.path = path
         """The file played, None for a sample array."""
@@ -77,6 +86,13 @@ class Player(Source):
         self._pos = 0
         self._finished = False
         self._on_end = on_end
+        self._enc: dict[str, list[bytes]] = {} if encoded is None else encoded
+        """Codec name -> the audio as that codec's 20 ms payloads, plus one of silence at
+        the end (see :meth:`_payloads`); shared by every player of the same samples."""
+        # set by the engine's tick plan
+        self._slot = -1  # row in the tick's frame array
+        self._tick_need = False  # a mix row or recorder hears it: its frame goes in the array
+        self._k = -1  # the frame this tick played (index into the payloads), -1: silence
 
     @property
     def position(self) -> float:
@@ -110,21 +126,48 @@ class Player(Source):
             return
         self._pcm = pcm
 
-    def _pull(self) -> np.ndarray | None:
-        """Next frame, called once per tick by the engine."""
+    def _payloads(self, name: str, table: np.ndarray) -> list[bytes]:
+        """The whole sample array encoded once with a stateless (table) codec, cut into
+        20 ms payloads; the last entry is a frame of silence, so index -1 plays silence."""
+        enc = self._enc.get(name)
+        if enc is None:
+            pcm = self._pcm
+            silence = table[np.zeros(FRAME_SAMPLES, dtype=np.uint16)].tobytes()
+            if pcm is None:  # not loaded yet: silence (and nothing cached)
+                return [silence]
+            data = table[pcm.view(np.uint16)].tobytes()
+            enc = [data[i : i + FRAME_SAMPLES] for i in range(0, len(data), FRAME_SAMPLES)]
+            enc.append(silence)
+            self._enc[name] = enc
+        return enc
+
+    def _frame_at(self, k: int) -> np.ndarray:
+        """Frame ``k`` of the samples (as ``_k`` counts them), silence for -1."""
+        pcm = self._pcm
+        if k < 0 or pcm is None:
+            return _SILENCE
+        return pcm[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES]
+
+    def _step(self) -> int:
+        """Advance by one frame (once per tick): the index of the frame to play, -1 for
+        silence (not loaded yet, or over)."""
         pcm = self._pcm
         if pcm is None or self._finished:
-            return None
+            return -1
         pos = self._pos
-        frame = pcm[pos : pos + FRAME_SAMPLES]
-        pos += FRAME_SAMPLES
-        if pos >= pcm.shape[0]:
+        nxt = pos + FRAME_SAMPLES
+        if nxt >= pcm.shape[0]:
             if self.loop:
-                pos = 0
+                nxt = 0
             else:
                 self._finished = True  # the engine ends it after this frame went out
-        self._pos = pos
-        return frame
+        self._pos = nxt
+        return pos // FRAME_SAMPLES
+
+    def _pull(self) -> np.ndarray | None:
+        """Next frame (None: silence), called once per tick."""
+        k = self._step()
+        return None if k < 0 else self._pcm[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES]  # type: ignore[index]
 
     def __repr__(self) -> str:
         return f"<Player {self.name} loop={self.loop} done={self.done.is_set()}>"

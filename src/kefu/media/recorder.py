@@ -64,6 +64,7 @@ class Recorder:
         self._start = self._n  # the first block begins here
         self._frames = 0  # frames fed in total
         self._closed = False
+        self._rows: tuple[list[int], list[int]] | None = None  # the tick plan's rows of left, right
         self._last_write: asyncio.Future[None] | None = None
         self.error: BaseException | None = None
 
@@ -80,6 +81,7 @@ class Recorder:
         """A source went away: its channel carries on with whatever is left."""
         self.left = [s for s in self.left if s is not source]
         self.right = [s for s in self.right if s is not source]
+        self._rows = None
 
     def _feed(self, stereo: np.ndarray) -> None:
         """One tick: ``stereo`` is (160, 2), left and right."""
