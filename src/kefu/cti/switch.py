@@ -23,8 +23,8 @@ from kefu.config import Settings
 from kefu.cti.attempt import Attempt, Dialing, Fork, Stage
 from kefu.cti.call import Call, CallState, Disposition
 from kefu.cti.room import Member, Room
-from kefu.media import (DTMF_PT, MediaEngine, Negotiated, RtpLeg, SdpError, build_sdp,
-                        negotiate, offer_formats, parse_sdp)
+from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, RtpLeg, SdpError,
+                        build_sdp, negotiate, offer_formats, parse_sdp)
 from kefu.sip.leg import SipLeg
 from kefu.sip.server import SipServer
 
@@ -417,7 +417,11 @@ class Switch:
         if not wav.exists():
             return await self.fail(call, 404, "Not Found (no test prompt)", Disposition.NOT_FOUND)
         await self._answer_hosted(call)
-        player = self.media.play(call.a_rtp, wav)
+        try:
+            player = self.media.play(call.a_rtp, wav)
+        except MediaError as exc:
+            log.warning("call %s: %s", call.id, exc)
+            return await self.end(call, Disposition.FAILED, "system", 500)
         await player.done.wait()
         await asyncio.sleep(0.2)
         await self.end(call, Disposition.ANSWERED, "system", 200)
