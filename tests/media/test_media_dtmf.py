@@ -7,12 +7,11 @@ import asyncio
 import numpy as np
 import pytest
 
-from kefu.media import MediaEngine
 from kefu.media.codecs import ulaw_decode, ulaw_encode
 from kefu.media.dtmf import KeyTracker, detect_keys
 from kefu.media.moh import builtin_moh
 
-from .audio import RtpPeer, frames_of, tone
+from .audio import frames_of, tone
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -123,26 +122,7 @@ def test_vowels_across_pitches_give_nothing() -> None:
 
 
 # --------------------------------------------------------------- end to end
-@pytest.fixture
-async def engine():
-    eng = MediaEngine("127.0.0.1", 27400, 27499)
-    await eng.start()
-    yield eng
-    await eng.stop()
-
-
-@pytest.fixture
-async def peers():
-    made: list[RtpPeer] = []
-
-    async def make() -> RtpPeer:
-        p = await RtpPeer.create()
-        made.append(p)
-        return p
-
-    yield make
-    for p in made:
-        p.close()
+ENGINE_PORTS = (27400, 27499)
 
 
 @pytest.mark.parametrize("bridged", [False, True])

@@ -15,17 +15,12 @@ import soundfile as sf
 from kefu.media import MediaEngine, MediaError
 from kefu.media.codecs import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 
-from .audio import RtpPeer, band_energy, dominant_frequency, frames_of, rms, rtp, tone
+from .audio import band_energy, dominant_frequency, frames_of, rms, rtp, tone
 
 pytestmark = pytest.mark.timeout(30)
 
 
-@pytest.fixture
-async def engine():
-    eng = MediaEngine("127.0.0.1", 24000, 25999)
-    await eng.start()
-    yield eng
-    await eng.stop()
+ENGINE_PORTS = (24000, 25999)
 
 
 @pytest.fixture
@@ -35,20 +30,6 @@ async def mixed_engine():
     await eng.start()
     yield eng
     await eng.stop()
-
-
-@pytest.fixture
-async def peers():
-    made: list[RtpPeer] = []
-
-    async def make() -> RtpPeer:
-        p = await RtpPeer.create()
-        made.append(p)
-        return p
-
-    yield make
-    for p in made:
-        p.close()
 
 
 async def _pair(engine, peers, codec_a="PCMU", pt_a=0, codec_b="PCMU", pt_b=0):

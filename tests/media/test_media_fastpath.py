@@ -18,26 +18,7 @@ from .audio import RtpPeer, band_energy, dominant_frequency, frames_of, rms, ton
 pytestmark = pytest.mark.timeout(30)
 
 
-@pytest.fixture
-async def engine():
-    eng = MediaEngine("127.0.0.1", 27000, 27199)
-    await eng.start()
-    yield eng
-    await eng.stop()
-
-
-@pytest.fixture
-async def peers():
-    made: list[RtpPeer] = []
-
-    async def make() -> RtpPeer:
-        p = await RtpPeer.create()
-        made.append(p)
-        return p
-
-    yield make
-    for p in made:
-        p.close()
+ENGINE_PORTS = (27000, 27199)
 
 
 async def _pair(engine, peers, codec_a="PCMU", pt_a=0, codec_b="PCMU", pt_b=0, dtmf=101):

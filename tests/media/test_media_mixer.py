@@ -8,11 +8,11 @@ import G722
 import numpy as np
 import pytest
 
-from kefu.media import MediaEngine, MediaError
+from kefu.media import MediaError
 from kefu.media.codecs import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from kefu.media.mixer import build_plan, mix
 
-from .audio import RtpPeer, band_energy, dominant_frequency, frames_of, tone
+from .audio import band_energy, dominant_frequency, frames_of, tone
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -47,26 +47,7 @@ def test_two_members_are_not_a_group() -> None:
     assert plan.g_members.size == 0 and plan.single
 
 
-@pytest.fixture
-async def engine():
-    eng = MediaEngine("127.0.0.1", 27800, 27899)
-    await eng.start()
-    yield eng
-    await eng.stop()
-
-
-@pytest.fixture
-async def peers():
-    made: list[RtpPeer] = []
-
-    async def make() -> RtpPeer:
-        p = await RtpPeer.create()
-        made.append(p)
-        return p
-
-    yield make
-    for p in made:
-        p.close()
+ENGINE_PORTS = (27800, 27899)
 
 
 async def test_four_way_conference(engine, peers) -> None:

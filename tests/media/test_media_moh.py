@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from kefu.media import MediaEngine, MediaError
+from kefu.media import MediaError
 from kefu.media.codecs import ulaw_decode
 from kefu.media.moh import MOH_NOTES, MOH_SECONDS, builtin_moh, load_moh
 
@@ -56,12 +56,7 @@ def test_load_moh(tmp_path, caplog) -> None:
     assert "missing.wav" in caplog.text
 
 
-@pytest.fixture
-async def engine():
-    eng = MediaEngine("127.0.0.1", 27600, 27699)
-    await eng.start()
-    yield eng
-    await eng.stop()
+ENGINE_PORTS = (27600, 27699)
 
 
 async def test_one_moh_player_for_many_listeners(engine) -> None:

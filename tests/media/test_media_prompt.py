@@ -12,38 +12,18 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from kefu.media import MediaEngine
 from kefu.media.codecs import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from kefu.media.dtmf import detect_keys
 from kefu.media.tick import MIX, PROMPT, RELAY
 
-from .audio import RtpPeer, band_energy, dominant_frequency, frames_of, rms, tone
+from .audio import band_energy, dominant_frequency, frames_of, rms, tone
 
 pytestmark = pytest.mark.timeout(30)
 
 ENCODE = {"PCMU": (0, ulaw_encode, ulaw_decode), "PCMA": (8, alaw_encode, alaw_decode)}
 
 
-@pytest.fixture
-async def engine():
-    eng = MediaEngine("127.0.0.1", 28000, 28099)
-    await eng.start()
-    yield eng
-    await eng.stop()
-
-
-@pytest.fixture
-async def peers():
-    made: list[RtpPeer] = []
-
-    async def make() -> RtpPeer:
-        p = await RtpPeer.create()
-        made.append(p)
-        return p
-
-    yield make
-    for p in made:
-        p.close()
+ENGINE_PORTS = (28000, 28099)
 
 
 async def _ticks(engine, n: int = 2) -> None:

@@ -35,6 +35,7 @@ from sippy.SipConf import SipConf
 from sippy.SipRequest import SipRequest
 from sippy.SipTransactionManager import SipTransactionManager
 from sippy.Time.MonoTime import MonoTime
+from sippy.Udp_server import Udp_server, Udp_server_opts
 
 from kefu.sip.locations import behind_nat
 
@@ -533,6 +534,15 @@ class TcpTransport(Network_server):
 MAX_DATAGRAM = 8191
 
 
+class _OrderedUdpOpts(Udp_server_opts):
+    """One UDP sender and one receiver thread.  sippy's default three of each may send an
+    ACK and the BYE queued right behind it in the wrong order (seen: a carrier aborting the
+    call on "unexpected BYE"); SIP over UDP needs its messages in order more than it needs
+    parallel send calls."""
+
+    nworkers = 1
+
+
 class KefuTransactionManager(SipTransactionManager):
     """sippy's transaction manager with TCP and TLS: ``tcp`` targets use :class:`TcpTransport`,
     ``tls`` targets ``self.tls`` (a :class:`kefu.sip.tls.TlsTransport`, set by the server).
@@ -542,6 +552,7 @@ class KefuTransactionManager(SipTransactionManager):
     get their Contact pointed at the address they really came from (see ``_fix_nated``).
     """
 
+    model_udp_server = (Udp_server, _OrderedUdpOpts)
     tcp: TcpTransport | None = None
     tls: TcpTransport | None = None
     on_malformed: Callable[[], None] = staticmethod(lambda: None)  # counts for /health
