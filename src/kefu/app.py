@@ -99,8 +99,7 @@ async def start(settings: Settings) -> Kefu:
                     trunks=trunks)
     # carriers send many calls from one address: never throttle or ban them
     sip.guard.trust([src for trunk in settings.trunks for src in trunk.inbound_sources])
-    switch = Switch(settings, sip, media, bus, directory,
-                    dialplan=DialPlan.from_settings(settings, directory))
+    switch = Switch(settings, sip, media, bus, DialPlan.from_settings(settings, directory))
     sip.handler = switch
     await switch.start()
     sip.start(loop)

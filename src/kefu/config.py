@@ -383,9 +383,7 @@ class _Loader:
         lo, hi = EXTENSION_NUMBER_LEN
         for i, item in enumerate(raw):
             p = f"extensions[{i}]"
-            for key in item:
-                if key not in ("number", "password", "display_name"):
-                    self.bad(f"{p}.{key}", "unknown key")
+            self.unknown_keys(p, item, ExtensionConfig)
             number = item.get("number")
             if isinstance(number, int) and not isinstance(number, bool):
                 number = str(number)
@@ -404,10 +402,8 @@ class _Loader:
             elif not isinstance(password, str) or len(password) < MIN_EXTENSION_PASSWORD:
                 self.bad(f"{p}.password",
                          f"must be a string of at least {MIN_EXTENSION_PASSWORD} characters")
-            display = item.get("display_name", "")
-            if not isinstance(display, str):
-                self.bad(f"{p}.display_name", f"must be a string, got {display!r}")
-            if isinstance(number, str) and isinstance(password, str) and isinstance(display, str):
+            display = self.text(f"{p}.display_name", item.get("display_name", ""))
+            if isinstance(number, str) and isinstance(password, str) and display is not None:
                 result.append(ExtensionConfig(number, password, display))
         return result
 

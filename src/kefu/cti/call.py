@@ -74,6 +74,7 @@ class Call:
     attempts: list["Attempt"] = field(default_factory=list)   # destinations being reached
     recorder: "Recorder | None" = None
     ringing_sent: bool = False
+    conference: str | None = None            # the shared room a HOSTED call joined
 
     def transition(self, new: CallState) -> None:
         if new not in TRANSITIONS[self.state]:

@@ -96,9 +96,9 @@ async def transfer_attended(switch: "Switch", call: Call, member: Member, other:
         m.role = "callee"
         m.holding = False
         switch.join(call, m)
-    for leg in (member.sip, mine.sip):
-        if not sip_done or leg is mine.sip:
-            leg.hangup()
+    if not sip_done:           # after a REFER sippy has already hung this dialog up
+        member.sip.hangup()
+    mine.sip.hangup()
     switch.leave(call, member)
     other.room.remove(mine)
     switch.spawn(switch.end(other, Disposition.ANSWERED, "system", 200))

@@ -21,8 +21,11 @@ from typing import Any, Callable
 from kefu.bus import Bus, Event
 from kefu.config import Settings
 from kefu.cti.attempt import Attempt, Dialing, Fork, Stage
+from kefu.cti import control
 from kefu.cti.call import Call, CallState, Disposition
+from kefu.cti.dialplan import DialPlan, Route
 from kefu.cti.room import Member, Room
+from kefu.media.moh import load_moh
 from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, RtpLeg, SdpError,
                         build_sdp, negotiate, offer_formats, parse_sdp)
 from kefu.sip.leg import SipLeg
@@ -61,12 +64,11 @@ class Refused(Exception):
 
 class Switch:
     def __init__(self, settings: Settings, sip: SipServer, media: MediaEngine, bus: Bus,
-                 directory: Callable[[str], object | None], dialplan: Any = None) -> None:
+                 dialplan: DialPlan) -> None:
         self.settings = settings
         self.sip = sip
         self.media = media
         self.bus = bus
-        self.directory = directory
         self.dialplan = dialplan
         self.calls: dict[str, Call] = {}
         self.conferences: dict[str, Room] = {}
@@ -78,13 +80,8 @@ class Switch:
 
     async def start(self) -> None:
         """Start the shared music-on-hold player."""
-        moh_file = self.settings.media.moh_file or None
-        play_samples = getattr(self.media, "play_samples", None)
-        if play_samples is not None:
-            from kefu.media.moh import load_moh
-            self.moh = play_samples(None, load_moh(moh_file), loop=True)
-        elif moh_file:
-            self.moh = self.media.play(None, moh_file, loop=True)
+        self.moh = self.media.play_samples(None, load_moh(self.settings.media.moh_file or None),
+                                           loop=True)
 
     # --- status -----------------------------------------------------------------------------
     def active_calls(self) -> int:
@@ -156,14 +153,10 @@ class Switch:
             return dialed, stages, self.settings.sip.ring_timeout
         raise Refused(404, "Not Found")
 
-    def _route_for(self, caller: str, dialed: str, trunk: str | None) -> Any:
-        if self.dialplan is not None:
-            if trunk:
-                return self.dialplan.inbound(trunk, dialed)
-            return self.dialplan.outbound(caller, dialed)
-        if self.directory(dialed) is not None:
-            return _SimpleRoute("extension", extension=dialed)
-        return _SimpleRoute("refuse", code=404, reason="Not Found")
+    def _route_for(self, caller: str, dialed: str, trunk: str | None) -> Route:
+        if trunk:
+            return self.dialplan.inbound(trunk, dialed)
+        return self.dialplan.outbound(caller, dialed)
 
     def _contact_dialer(self, binding) -> Callable[[SipLeg, str], None]:
         return lambda leg, sdp: self.sip.dial(binding, leg, sdp)
@@ -270,7 +263,7 @@ class Switch:
     def remix(self, call: Call) -> None:
         """Re-apply the room's matrix and point the recorder at who is there now."""
         call.room.apply(self.media, self.moh)
-        if call.recorder is not None and hasattr(self.media, "set_recording_sources"):
+        if call.recorder is not None:
             parties = call.room.parties
             left = [m.rtp for m in parties if m.sip is call.a]
             right = [m.rtp for m in parties if m.sip is not call.a]
@@ -334,7 +327,6 @@ class Switch:
         leg.answer(self.answer_sdp(member.rtp, offer))
         holding = offer.direction in ("sendonly", "inactive")
         if holding != member.holding:
-            from kefu.cti import control
             control.set_hold(self, call, member, holding)
 
     def leg_referred(self, leg: SipLeg, target: str, replaces: str | None) -> None:
@@ -343,7 +335,6 @@ class Switch:
         member = call.room.member_of(leg) if call else None
         if call is None or member is None:
             return
-        from kefu.cti import control
         if replaces:
             other = self.call_by_dialog(replaces)
             if other is not None:
@@ -375,7 +366,7 @@ class Switch:
             self.dialing.cancel(attempt)
         if self._by_leg.get(call.a, call) is call:    # not taken over by another call
             call.a.hangup()
-        if call.room is not self.conferences.get(_room_key(call)):
+        if call.conference is None:
             for member in list(call.room.members):
                 member.sip.hangup()
         if call.recorder is not None:
@@ -390,7 +381,7 @@ class Switch:
             self._by_leg.pop(leg, None)
 
     async def _release_media(self, call: Call) -> None:
-        shared = self.conferences.get(_room_key(call))
+        shared = self.conferences.get(call.conference) if call.conference else None
         moved = self._by_leg.get(call.a, call) is not call   # the caller joined another call
         legs = {None if moved else call.a_rtp} | {m.rtp for m in call.room.members
                                                   if shared is None or m.sip is call.a}
@@ -399,7 +390,7 @@ class Switch:
                 shared.remove(m)
             shared.apply(self.media, self.moh)
             if not shared.members:
-                self.conferences.pop(_room_key(call), None)
+                self.conferences.pop(call.conference, None)
         call.a_rtp = None
         for rtp in legs:
             if rtp is not None:
@@ -429,7 +420,7 @@ class Switch:
     async def _host_conference(self, call: Call, room: str) -> None:
         await self._answer_hosted(call)
         call.room = self.conferences.setdefault(room, Room())
-        call.conference = room  # type: ignore[attr-defined]
+        call.conference = room
         self.join(call, Member(call.caller, "conference", call.a, call.a_rtp))
 
     # --- helpers ----------------------------------------------------------------------------
@@ -468,14 +459,3 @@ class Switch:
             await self.end(call, Disposition.ANSWERED if call.state is CallState.CONNECTED
                            else Disposition.FAILED, "system", 503)
 
-
-def _room_key(call: Call) -> str | None:
-    return getattr(call, "conference", None)
-
-
-class _SimpleRoute:
-    """Routing without a dial plan: extensions only."""
-
-    def __init__(self, kind: str, extension: str | None = None, code: int = 0,
-                 reason: str = "") -> None:
-        self.kind, self.extension, self.code, self.reason = kind, extension, code, reason

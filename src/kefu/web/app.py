@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
 from kefu import __version__
+from kefu.cti.control import ControlError
 from kefu.store import Conflict, Invalid, NotFound
 
 from .context import AppContext
@@ -35,6 +36,11 @@ def _store_error(status_code: int):  # type: ignore[no-untyped-def]
     return handler
 
 
+def _control_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ControlError)
+    return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+
 def create_app(ctx: AppContext) -> FastAPI:
     """The HTTP API over ``ctx``'s services; OpenAPI UI at ``/docs``."""
     app = FastAPI(title="kefu", version=__version__, docs_url=None, redoc_url=None,
@@ -46,6 +52,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(Conflict, _store_error(409))
     app.add_exception_handler(NotFound, _store_error(404))
     app.add_exception_handler(Invalid, _store_error(422))
+    app.add_exception_handler(ControlError, _control_error)
     for module in (health, auth, calls, live, extensions, users):
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_docs(app)

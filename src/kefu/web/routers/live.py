@@ -1,7 +1,8 @@
 """Live calls and call control: hold, transfer, three-way, supervision, force release.
 
 Thin HTTP over :class:`kefu.cti.control.CallControl`; it runs on the event loop where
-the switch lives (async routes), and control errors become 404/409/422 with a reason.
+the switch lives (async routes); ``ControlError`` becomes 404/409/422 with its reason in
+:mod:`kefu.web.app`, like the store's errors.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field
 
-from kefu.cti.control import CallControl, ControlError
+from kefu.cti.control import CallControl
 from kefu.cti.room import Mode
 from kefu.store import User
 
@@ -47,20 +48,6 @@ class MonitorIn(BaseModel):
     target: Number | None = Field(None, description="whisper: the member who hears the supervisor")
 
 
-def _run(action: Any) -> Any:
-    try:
-        return action()
-    except ControlError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-
-
-async def _run_async(coro_factory: Any) -> None:
-    try:
-        await coro_factory()
-    except ControlError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
-
-
 @router.get("", summary="Calls in progress with their members")
 async def list_live(control: Control, _: Supervisor) -> list[dict[str, Any]]:
     return control.list()
@@ -68,42 +55,41 @@ async def list_live(control: Control, _: Supervisor) -> list[dict[str, Any]]:
 
 @router.get("/{call_id}", summary="One call in progress")
 async def get_live(call_id: str, control: Control, _: Supervisor) -> dict[str, Any]:
-    return _run(lambda: control.get(call_id).describe())
+    return control.get(call_id).describe()
 
 
 @router.post("/{call_id}/hold", status_code=204, summary="A party puts the others on hold")
 async def hold(call_id: str, body: PartyIn, control: Control, _: Supervisor) -> None:
-    _run(lambda: control.hold(call_id, body.number, True))
+    control.hold(call_id, body.number, True)
 
 
 @router.post("/{call_id}/resume", status_code=204, summary="A party takes the others off hold")
 async def resume(call_id: str, body: PartyIn, control: Control, _: Supervisor) -> None:
-    _run(lambda: control.hold(call_id, body.number, False))
+    control.hold(call_id, body.number, False)
 
 
 @router.post("/{call_id}/transfer", status_code=204, summary="Blind or attended transfer")
 async def transfer(call_id: str, body: TransferIn, control: Control, _: Supervisor) -> None:
-    await _run_async(lambda: control.transfer(call_id, body.number, body.target,
-                                              body.consult_call_id))
+    await control.transfer(call_id, body.number, body.target, body.consult_call_id)
 
 
 @router.post("/{call_id}/parties", status_code=202, summary="Dial a third party into the call")
 async def add_party(call_id: str, body: PartyIn, control: Control, _: Supervisor) -> None:
-    _run(lambda: control.add_party(call_id, body.number))
+    control.add_party(call_id, body.number)
 
 
 @router.post("/{call_id}/monitor", status_code=202,
              summary="Supervisor listens (监听), whispers (密语) or barges in (强插)")
 async def monitor(call_id: str, body: MonitorIn, control: Control, _: Supervisor) -> None:
-    _run(lambda: control.monitor(call_id, body.supervisor, Mode(body.mode if body.mode != "barge"
-                                                                else "talk"), body.target))
+    mode = Mode.TALK if body.mode == "barge" else Mode(body.mode)
+    control.monitor(call_id, body.supervisor, mode, body.target)
 
 
 @router.delete("/{call_id}", status_code=204, summary="Force release (强拆) the whole call")
 async def release(call_id: str, control: Control, _: Supervisor) -> None:
-    await _run_async(lambda: control.hangup(call_id))
+    await control.hangup(call_id)
 
 
 @router.delete("/{call_id}/parties/{number}", status_code=204, summary="Release one party")
 async def release_party(call_id: str, number: str, control: Control, _: Supervisor) -> None:
-    await _run_async(lambda: control.hangup(call_id, number))
+    await control.hangup(call_id, number)
