@@ -12,18 +12,10 @@ from kefu.media import MediaError
 from kefu.media.codecs import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from kefu.media.mixer import build_plan, mix
 
-from .audio import band_energy, dominant_frequency, frames_of, tone
+from .audio import band_energy, brute, dominant_frequency, frames_of, tone
 
 pytestmark = pytest.mark.timeout(30)
 
-
-def brute(frames: np.ndarray, lists) -> np.ndarray:
-    out = np.zeros((len(lists), frames.shape[1]), dtype=np.int16)
-    for i, srcs in enumerate(lists):
-        if srcs:
-            s = frames[sorted(set(srcs))].astype(np.int32).sum(axis=0)
-            out[i] = np.clip(s, -32768, 32767)
-    return out
 
 
 def test_plan_groups_conferences_and_matches_brute_force() -> None:

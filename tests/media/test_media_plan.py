@@ -15,20 +15,12 @@ from kefu.media.codecs import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from kefu.media.mixer import build_plan, mix
 from kefu.media.tick import MIX, NONE, PROMPT, RELAY
 
-from .audio import RtpPeer, tone
+from .audio import RtpPeer, brute, tone
 
 pytestmark = pytest.mark.timeout(60)
 
 CODECS = {"PCMU": (0, ulaw_encode, ulaw_decode), "PCMA": (8, alaw_encode, alaw_decode)}
 
-
-def brute(frames: np.ndarray, lists) -> np.ndarray:
-    out = np.zeros((len(lists), frames.shape[1]), dtype=np.int16)
-    for i, srcs in enumerate(lists):
-        if srcs:
-            s = frames[sorted(set(srcs))].astype(np.int32).sum(axis=0)
-            out[i] = np.clip(s, -32768, 32767)
-    return out
 
 
 def test_build_plan_with_own_rows_elsewhere() -> None:
