@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import re
 import signal
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from kefu import __version__
 from kefu.bus import Event, LocalBus
 from kefu.config import Settings
+from kefu.cti.acd import Acd
 from kefu.cti.control import CallControl
 from kefu.cti.dialplan import DialPlan
 from kefu.cti.switch import Switch
@@ -60,6 +62,7 @@ class Kefu:
     sip: SipServer
     switch: Switch
     directory: Directory
+    acd: Acd
 
     def status(self) -> dict:
         return {
@@ -68,6 +71,8 @@ class Kefu:
                     "trunks": self.sip.trunks.status() if self.sip.trunks else {},
                     "guard": self.sip.guard.status()},
             "calls": {"active": self.switch.active_calls()},
+            "acd": {"waiting": len(self.acd.waiting),
+                    "agents_logged_in": sum(a.logged_in for a in self.acd.agents.values())},
             "media": {"ports_in_use": self.media.ports_in_use},
             "tasks": len(asyncio.all_tasks()),
         }
@@ -102,8 +107,10 @@ async def start(settings: Settings) -> Kefu:
     switch = Switch(settings, sip, media, bus, DialPlan.from_settings(settings, directory))
     sip.handler = switch
     await switch.start()
+    switch.acd = acd = Acd(settings, switch, bus)
+    await acd.start()
     sip.start(loop)
-    return Kefu(settings, store, bus, eventlog, media, sip, switch, directory)
+    return Kefu(settings, store, bus, eventlog, media, sip, switch, directory, acd)
 
 
 async def stop(k: Kefu) -> None:
@@ -126,11 +133,14 @@ async def serve(settings: Settings) -> None:
     # collection time halved under a burst of call set-ups).
     gc.freeze()
     app = create_app(AppContext(settings=settings, store=k.store, bus=k.bus, status=k.status,
-                                control=CallControl(k.switch)))
+                                control=CallControl(k.switch), acd=k.acd,
+                                visible=lambda user, event: k.acd.visible_to(user.username,
+                                                                             event)))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False)
     server = uvicorn.Server(config)
+    logging.getLogger("uvicorn.error").addFilter(_RedactTokens())
     server.install_signal_handlers = lambda: None  # we own the signals
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -145,6 +155,21 @@ async def serve(settings: Settings) -> None:
     server.should_exit = True
     await web
     await stop(k)
+
+
+class _RedactTokens(logging.Filter):
+    """uvicorn logs WebSocket requests with their query (``/api/v1/events?token=…``) even
+    without an access log; the token must never reach a log."""
+
+    _TOKEN = re.compile(r"(token=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._TOKEN.sub(r"\1***", a) if isinstance(a, str) else a
+                                for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = self._TOKEN.sub(r"\1***", record.msg)
+        return True
 
 
 def run(settings: Settings) -> None:

@@ -77,6 +77,42 @@ class MediaSettings:
 
 
 @dataclass
+class AcdSettings:
+    priority_seconds: float = 60.0    # a call's priority 1 counts as this much waiting
+    no_answer_limit: int = 3          # offers in a row an agent leaves unanswered, then NOT_READY
+    busy_backoff: float = 10.0        # an agent who was busy or rejected is offered again after
+    pause_reasons: list[str] = field(
+        default_factory=lambda: ["break", "lunch", "meeting", "training", "after_call"])
+    max_data_bytes: int = 1024 * 1024  # call-attached data, as JSON
+    prompts_dir: str = ""             # queue announcements; empty: <data_dir>/prompts/queue
+
+
+@dataclass
+class QueueConfig:
+    """``[[queues]]``: a queue, the number that reaches it, how it routes and its members."""
+
+    name: str
+    number: str                       # dialled (or a DID's destination) to join the queue
+    strategy: str = "longest_idle"
+    priority: int = 0                 # added to every call's priority (VIP queues)
+    members: dict[str, int] = field(default_factory=dict)   # agent username → skill level
+    tiers: dict[str, int] = field(default_factory=dict)     # customer tier → priority
+    ring_timeout: float = 15.0        # one offer, then the next agent
+    retry: float = 2.0                # an agent who let an offer ring out waits this long
+    wrap_up: float = 10.0             # after-call work, seconds (0: none)
+    max_wait: float = 0.0             # seconds, then overflow (0: no limit)
+    max_length: int = 0               # waiting calls, then overflow (0: no limit)
+    overflow: str = ""                # number calls overflow to; "" = hang up (busy)
+    join_empty: bool = True           # join while no agent is logged in
+    leave_empty: bool = False         # leave (overflow) when the last agent logs out
+    leave_key: str = ""               # DTMF to leave the queue (to overflow)
+    callback_key: str = ""            # DTMF to hang up and be called back, keeping the place
+    announce_interval: float = 0.0    # position / wait announcements every N s (0: none)
+    moh_file: str = ""                # this queue's music on hold; empty: the default
+    prefer_timeout: float = 0.0       # customer-based: wait this long for the caller's agent
+
+
+@dataclass
 class ExtensionConfig:
     number: str
     password: str
@@ -167,6 +203,8 @@ class Settings:
     extensions: list[ExtensionConfig] = field(default_factory=list)
     trunks: list[TrunkConfig] = field(default_factory=list)
     dialplan: DialPlanSettings = field(default_factory=DialPlanSettings)
+    acd: AcdSettings = field(default_factory=AcdSettings)
+    queues: list[QueueConfig] = field(default_factory=list)
 
     @property
     def db_url(self) -> str:
@@ -197,6 +235,7 @@ _SECTIONS: dict[str, type] = {
     "tls": TlsSettings,
     "security": SecuritySettings,
     "media": MediaSettings,
+    "acd": AcdSettings,
 }
 _TOP_SCALARS = ("data_dir", "log_level", "database_url")
 
@@ -539,6 +578,49 @@ class _Loader:
                                           expires, inbound, caller_id, from_domain))
         return result, set(names)
 
+    def queues(self, raw: Any, strategies: Any = None) -> list[QueueConfig]:
+        """The ACD queues; member usernames and tiers map to integer levels/priorities."""
+        result: list[QueueConfig] = []
+        seen: dict[str, str] = {}
+        for i, item in enumerate(self.tables("queues", raw)):
+            p = f"queues[{i}]"
+            before = len(self.problems)
+            values = self.fill(QueueConfig, f"{p}.", item, skip=("members", "tiers"))
+            for key in ("name", "number"):
+                if key not in item:
+                    self.bad(f"{p}.{key}", "required")
+            name = values.get("name", "")
+            if name and not _TRUNK_NAME.fullmatch(name):
+                self.bad(f"{p}.name", f"must be letters, digits, _ . - (up to 32), got {name!r}")
+            number = self.extension_number(f"{p}.number", item["number"]) if "number" in item \
+                else None
+            for key, value in (("name", name), ("number", number)):
+                if value and f"{key}:{value}" in seen:
+                    self.bad(f"{p}.{key}", f"duplicate of {seen[f'{key}:{value}']} ({value!r})")
+                elif value:
+                    seen[f"{key}:{value}"] = p
+            for key in ("leave_key", "callback_key"):
+                if values.get(key, "") not in ("",) + tuple("0123456789*#"):
+                    self.bad(f"{p}.{key}", f"must be one DTMF key (0-9, * or #), got "
+                                           f"{values[key]!r}")
+            maps: dict[str, dict[str, int]] = {}
+            for key in ("members", "tiers"):
+                table = item.get(key, {})
+                if not isinstance(table, dict) or not all(
+                        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+                        for k, v in table.items()):
+                    self.bad(f"{p}.{key}", "must be a table of names to integers "
+                                           f"(e.g. {{ alice = 5 }}), got {table!r}")
+                    table = {}
+                maps[key] = dict(table)
+            for username, level in maps["members"].items():
+                if not 0 <= level <= 100:
+                    self.bad(f"{p}.members.{username}", f"skill level must be 0-100, got {level}")
+            if len(self.problems) == before:
+                values.update(number=number, **maps)
+                result.append(QueueConfig(**values))
+        return result
+
     def dialplan(self, raw: Any, trunk_names: set[str]) -> DialPlanSettings:
         if not isinstance(raw, dict):
             self.bad("dialplan", "must be a table ([dialplan])")
@@ -670,6 +752,12 @@ def _cross_checks(s: Settings, bad: Any) -> None:
         bad("sip.default_expires", f"must lie between sip.min_expires and sip.max_expires "
             f"({s.sip.min_expires}-{s.sip.max_expires}), got {s.sip.default_expires}")
     emergency = set(s.dialplan.emergency)
+    extensions = {e.number for e in s.extensions}
+    for i, q in enumerate(s.queues):
+        if q.number in emergency or q.number in extensions:
+            bad(f"queues[{i}].number", f"{q.number!r} is already an extension or emergency number")
+        if q.overflow == q.number:
+            bad(f"queues[{i}].overflow", "must not be the queue's own number")
     for i, ext in enumerate(s.extensions):
         if ext.number in emergency:
             bad(f"extensions[{i}].number", f"{ext.number!r} is an emergency number "
@@ -700,7 +788,7 @@ def load_settings(path: Path | None, env: Mapping[str, str] = os.environ) -> Set
     doc: dict[str, Any] = _read_toml(Path(path)) if path is not None else {}
     loader = _Loader(env, Path(path).resolve().parent if path is not None else None)
 
-    known = set(_TOP_SCALARS) | set(_SECTIONS) | {"extensions", "trunks", "dialplan"}
+    known = set(_TOP_SCALARS) | set(_SECTIONS) | {"extensions", "trunks", "dialplan", "queues"}
     for key in doc:
         if key not in known:
             loader.bad(key, "unknown key")
@@ -717,9 +805,11 @@ def load_settings(path: Path | None, env: Mapping[str, str] = os.environ) -> Set
     exts = loader.extensions(doc["extensions"]) if "extensions" in doc else []
     trunks, trunk_names = loader.trunks(doc.get("trunks", []))
     dialplan = loader.dialplan(doc.get("dialplan", {}), trunk_names)
+    queues = loader.queues(doc.get("queues", []))
     if loader.problems:
         raise ConfigError("; ".join(loader.problems))
-    settings = Settings(**top, **sections, extensions=exts, trunks=trunks, dialplan=dialplan)
+    settings = Settings(**top, **sections, extensions=exts, trunks=trunks, dialplan=dialplan,
+                        queues=queues)
     _cross_checks(settings, loader.bad)
     if loader.problems:
         raise ConfigError("; ".join(loader.problems))

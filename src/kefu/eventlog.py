@@ -1,4 +1,5 @@
-"""The event log writer: every ``call.*`` event on the bus goes to ``call_events``.
+"""The event log writer: every ``call.*``, ``queue.*`` and ``agent.*`` event on the bus goes
+to ``call_events`` (the ACD's history, like Asterisk's queue_log, beside the calls').
 
 Writes happen in order on one worker thread so the asyncio loop (and with it the
 20 ms media clock) never waits for the database.  Whatever queued up while a write
@@ -17,6 +18,18 @@ from kefu.bus import Bus, Event
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+LOGGED_PREFIXES = ("call.", "queue.", "agent.")   # calls, the ACD's queues, agents' states
+
+
+def _stored(event: Event) -> Event:
+    """What goes to the database: call-attached data (up to 1 MiB) travels with offers on
+    the bus, but the log keeps only its keys; ``call.data`` records its size once."""
+    if "attached" not in event.data:
+        return event
+    data = dict(event.data)
+    attached = data.pop("attached") or {}
+    data["attached_keys"] = sorted(attached) if isinstance(attached, dict) else []
+    return Event(type=event.type, call_id=event.call_id, data=data, ts=event.ts)
 
 
 class EventLog:
@@ -24,7 +37,8 @@ class EventLog:
         self.store = store
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self._task: asyncio.Task | None = None
-        self._unsubscribe = bus.subscribe(self._queue.put_nowait, prefix="call.")
+        self._unsubscribes = [bus.subscribe(self._queue.put_nowait, prefix=p)
+                              for p in LOGGED_PREFIXES]
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="eventlog")
@@ -48,6 +62,7 @@ class EventLog:
                     self._queue.task_done()
 
     def _write(self, events: list[Event]) -> None:
+        events = [_stored(e) for e in events]
         try:
             self.store.append_events(events)
         except Exception:
@@ -71,7 +86,8 @@ class EventLog:
         await self._queue.join()
 
     async def stop(self) -> None:
-        self._unsubscribe()
+        for unsubscribe in self._unsubscribes:
+            unsubscribe()
         if self._task is not None:
             self._queue.put_nowait(None)
             await self._task

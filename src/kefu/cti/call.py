@@ -4,7 +4,9 @@ A call is born when an INVITE arrives and dies once, with one disposition.  Ever
 state change is published as an event; the CDR is derived from those events alone.
 
     ROUTING ──► RINGING ──► CONNECTED ──► ENDED
-       │           │                        ▲
+       │           │           ▲   │        ▲
+       │           │           │   ▼        │
+       ├──► QUEUED ┼───────────┴─ QUEUED ───┤   (QUEUED: answered, waiting for an agent)
        ├──► HOSTED ┼────────────────────────┤   (HOSTED: kefu answers: prompt, conference)
        └───────────┴────────────────────────┘
 
@@ -32,21 +34,25 @@ class CallState(enum.Enum):
     ROUTING = "routing"
     RINGING = "ringing"
     HOSTED = "hosted"
+    QUEUED = "queued"
     CONNECTED = "connected"
     ENDED = "ended"
 
 
 TRANSITIONS: dict[CallState, set[CallState]] = {
-    CallState.ROUTING: {CallState.RINGING, CallState.HOSTED, CallState.ENDED},
+    CallState.ROUTING: {CallState.RINGING, CallState.HOSTED, CallState.QUEUED, CallState.ENDED},
     CallState.RINGING: {CallState.CONNECTED, CallState.ENDED},
     CallState.HOSTED: {CallState.ENDED},
-    CallState.CONNECTED: {CallState.ENDED},
+    CallState.QUEUED: {CallState.CONNECTED, CallState.ENDED},
+    CallState.CONNECTED: {CallState.QUEUED, CallState.ENDED},
     CallState.ENDED: set(),
 }
 
 
 class Disposition(str, enum.Enum):
     ANSWERED = "answered"
+    ABANDONED = "abandoned"           # the caller hung up while waiting in a queue
+    CALLBACK = "callback"             # the caller left a queue to be called back
     BUSY = "busy"
     NO_ANSWER = "no_answer"
     CANCELLED = "cancelled"
@@ -75,6 +81,9 @@ class Call:
     recorder: "Recorder | None" = None
     ringing_sent: bool = False
     conference: str | None = None            # the shared room a HOSTED call joined
+    data: dict = field(default_factory=dict)  # call-attached data (IVR, API); ≤ 1 MiB JSON
+    queue: str | None = None                 # the ACD queue the call waits in or came from
+    agent: str | None = None                 # the agent (username) it is connected to
 
     def transition(self, new: CallState) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -96,5 +105,6 @@ class Call:
     def describe(self) -> dict:
         return {"call_id": self.id, "caller": self.caller, "callee": self.callee,
                 "state": self.state.value, "started": self.started,
+                "queue": self.queue, "agent": self.agent,
                 "members": [m.describe() for m in self.room.members],
                 "dialing": [a.number for a in self.attempts if not a.done]}

@@ -53,6 +53,9 @@ async def transfer_blind(switch: "Switch", call: Call, member: Member, target: s
         member.sip.hangup()
     call.room.waiting = True          # the others hear music while the target rings
     switch.leave(call, member)
+    route = switch.route(caller_id, target)
+    if route.kind == "queue" and switch.acd is not None:
+        return await switch.acd.enqueue(call, route.queue)
     try:
         number, stages, timeout = switch.destination(caller_id, target, exclude=call)
     except Exception as exc:
@@ -179,6 +182,24 @@ class CallControl:
             await transfer_blind(self.switch, call, member, target)
         else:
             raise ControlError("transfer needs a target or a consultation call", 422)
+
+    def originate(self, first: str, to: str, data: dict | None = None) -> Call:
+        """Click-to-call: ring ``first``, then dial ``to``."""
+        from kefu.cti.switch import Refused
+        try:
+            return self.switch.originate(first, to, data=data)
+        except Refused as exc:
+            raise ControlError(f"cannot ring {first}: {exc}", 409) from None
+
+    async def send_dtmf(self, call_id: str, number: str, digits: str) -> None:
+        """Digits as if ``number`` had pressed them: the other parties receive them."""
+        call = self._connected(call_id)
+        member = self.member(call, number)
+        self.switch.publish(call, "call.dtmf_sent", number=number, digits=digits)
+        for digit in digits:
+            for other in call.room.parties:
+                if other is not member:
+                    await other.rtp.send_dtmf(digit)
 
     def add_party(self, call_id: str, number: str) -> None:
         add_party(self.switch, self._connected(call_id), number)

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from kefu.config import DialPlanSettings, OutboundRule, Settings, TrunkConfig
+from kefu.config import DialPlanSettings, OutboundRule, QueueConfig, Settings, TrunkConfig
 
 EMERGENCY, INTERNAL, LOCAL, NATIONAL, INTERNATIONAL = (
     "emergency", "internal", "local", "national", "international")
@@ -39,12 +39,13 @@ class TrunkTarget:
 class Route:
     """Where a call goes.
 
-    ``kind`` is ``extension`` (ring ``extension``), ``trunk`` (try ``targets`` in order) or
-    ``refuse`` (answer ``code`` with ``reason``).
+    ``kind`` is ``extension`` (ring ``extension``), ``queue`` (join ACD queue ``queue``),
+    ``trunk`` (try ``targets`` in order) or ``refuse`` (answer ``code`` with ``reason``).
     """
 
     kind: str
     extension: str = ""
+    queue: str = ""
     targets: tuple[TrunkTarget, ...] = ()
     call_class: str = ""
     code: int = 0
@@ -59,8 +60,10 @@ class DialPlan:
     """``is_extension(number)`` is truthy for an existing extension (the directory will do)."""
 
     def __init__(self, plan: DialPlanSettings, trunks: Iterable[TrunkConfig] = (),
-                 is_extension: Callable[[str], object] = lambda number: False) -> None:
+                 is_extension: Callable[[str], object] = lambda number: False,
+                 queues: Iterable[QueueConfig] = ()) -> None:
         self.plan = plan
+        self.queues = {q.number: q.name for q in queues}
         self.trunks = {t.name: t for t in trunks}
         self.is_extension = is_extension
         self._emergency = frozenset(plan.emergency)
@@ -77,7 +80,7 @@ class DialPlan:
     @classmethod
     def from_settings(cls, settings: Settings,
                       is_extension: Callable[[str], object]) -> "DialPlan":
-        return cls(settings.dialplan, settings.trunks, is_extension)
+        return cls(settings.dialplan, settings.trunks, is_extension, settings.queues)
 
     # --- classes ------------------------------------------------------------------------------
     def classify(self, dialed: str) -> str | None:
@@ -108,6 +111,8 @@ class DialPlan:
     # --- routing ------------------------------------------------------------------------------
     def outbound(self, caller_extension: str | None, dialed: str) -> Route:
         """Route a number dialed by ``caller_extension``."""
+        if dialed in self.queues:
+            return Route(kind="queue", queue=self.queues[dialed], call_class=INTERNAL)
         call_class = self.classify(dialed)
         if call_class is None:
             return Route.refuse(404, f"Not Found (no such number: {dialed!r})")
@@ -145,6 +150,8 @@ class DialPlan:
             if not destination:
                 return Route.refuse(404, f"Not Found (DID {did!r} on trunk {trunk_name!r} "
                                          "is not assigned)")
+        if destination in self.queues:
+            return Route(kind="queue", queue=self.queues[destination])
         if not self.is_extension(destination):
             return Route.refuse(404, f"Not Found (DID {did!r} goes to extension "
                                      f"{destination}, which does not exist)")

@@ -49,7 +49,8 @@ class Member:
 @dataclass(eq=False)
 class Room:
     members: list[Member] = field(default_factory=list)
-    waiting: bool = False          # someone is being reached for this room (transfer)
+    waiting: bool = False          # someone is being reached for this room (transfer, queue)
+    moh: Any = None                # this room's music on hold (a queue's), else the switch's
 
     def add(self, member: Member) -> None:
         self.members.append(member)

@@ -77,6 +77,7 @@ class Switch:
         self._sdp_session = random.randint(1, 2**31)
         self._tasks: set[asyncio.Task] = set()
         self.dialing = Dialing(media, self._offer_sdp, self._new_out_leg)
+        self.acd: Any = None                       # kefu.cti.acd.Acd, when queues exist
 
     async def start(self) -> None:
         """Start the shared music-on-hold player."""
@@ -117,10 +118,13 @@ class Switch:
             return await self._host_prompt(call)
         if callee.startswith(CONFERENCE_PREFIX) and callee[2:].isdigit():
             return await self._host_conference(call, callee[2:])
+        trunk = getattr(call.a, "trunk", None)
+        route = self._route_for(call.caller, callee, trunk)
+        if route.kind == "queue" and self.acd is not None:
+            return await self.acd.enqueue(call, route.queue)
         try:
-            number, stages, ring_timeout = self.destination(call.caller, callee,
-                                                            trunk=getattr(call.a, "trunk", None),
-                                                            exclude=call)
+            number, stages, ring_timeout = self.destination(call.caller, callee, trunk=trunk,
+                                                            exclude=call, route=route)
         except Refused as exc:
             code, reason, disposition = failure(exc.code, exc.reason)
             return await self.fail(call, code, reason, disposition)
@@ -131,11 +135,73 @@ class Switch:
         self.reach(call, number, stages, ring_timeout, caller_id=call.caller,
                    on_answer=self._callee_answered, on_fail=self._callee_failed)
 
+    def originate(self, first: str, second: str, caller_id: str | None = None,
+                  data: dict | None = None,
+                  on_first: Callable[[Call], None] | None = None,
+                  on_first_failed: Callable[[Call, int, str], None] | None = None) -> Call:
+        """A call kefu places itself: ring ``first`` (an agent's phone: click-to-call, a
+        queue callback), showing ``second``; once it answers, reach ``second``, showing
+        ``caller_id`` (default ``first``).
+
+        ``first`` becomes the call's caller (``call.a``) and hears music while ``second``
+        rings.  Raises :class:`Refused` when ``first`` cannot be reached at all.
+        """
+        number, stages, timeout = self.destination(first, first)
+        call = Call(caller=first, callee=second, data=dict(data or {}))
+        self.calls[call.id] = call
+        self.publish(call, "call.started", caller=first, callee=second, caller_name="",
+                     trunk=None, originated=True)
+
+        def first_answered(call: Call, attempt: Attempt, fork: Fork, answer: Negotiated) -> None:
+            if call.ended:
+                fork.sip.hangup()
+                self.spawn(self.media.close_leg(fork.rtp))
+                return
+            call.a, call.a_rtp, call.a_offer = fork.sip, fork.rtp, answer
+            call.transition(CallState.RINGING)
+            call.room.waiting = True
+            self.join(call, Member(first, "caller", fork.sip, fork.rtp), quiet=True)
+            if on_first is not None:
+                on_first(call)
+            try:
+                dest, stages2, timeout2 = self.destination(first, second, exclude=call)
+            except Refused as exc:
+                code, _, disposition = failure(exc.code, exc.reason)
+                self.spawn(self.end(call, disposition, "system", code))
+                return
+            self.reach(call, dest, stages2, timeout2, caller_id or first,
+                       on_answer=second_answered, on_fail=second_failed)
+
+        def first_failed(call: Call, attempt: Attempt, code: int, reason: str) -> None:
+            if on_first_failed is not None:
+                on_first_failed(call, code, reason)
+            self.spawn(self.end(call, failure(code, reason)[2], "caller", code))
+
+        def second_answered(call: Call, attempt: Attempt, fork: Fork,
+                            answer: Negotiated) -> None:
+            if call.state is not CallState.RINGING:
+                fork.sip.hangup()
+                self.spawn(self.media.close_leg(fork.rtp))
+                return
+            call.transition(CallState.CONNECTED)
+            call.room.waiting = False
+            self.join(call, Member(attempt.number, "callee", fork.sip, fork.rtp), quiet=True)
+            self.start_recording(call)
+            self.publish(call, "call.answered", callee=attempt.number)
+
+        def second_failed(call: Call, attempt: Attempt, code: int, reason: str) -> None:
+            self.spawn(self.end(call, failure(code, reason)[2], "callee", code))
+
+        self.reach(call, number, stages, timeout, caller_id=second, on_answer=first_answered,
+                   on_fail=first_failed)
+        return call
+
     def destination(self, caller: str, dialed: str, trunk: str | None = None,
-                    exclude: Call | None = None) -> tuple[str, list[Stage], float]:
+                    exclude: Call | None = None, route: Route | None = None
+                    ) -> tuple[str, list[Stage], float]:
         """Where ``dialed`` leads: (number, stages of dialers, ring timeout), or Refused."""
-        route = self._route_for(caller, dialed, trunk)
-        kind = getattr(route, "kind", "refuse")
+        route = route or self._route_for(caller, dialed, trunk)
+        kind = route.kind
         if kind == "refuse":
             raise Refused(route.code, route.reason)
         if kind == "extension":
@@ -151,7 +217,11 @@ class Switch:
             stages = [Stage([self._trunk_dialer(t)], no_response_timeout=TRUNK_NO_RESPONSE)
                       for t in route.targets]
             return dialed, stages, self.settings.sip.ring_timeout
-        raise Refused(404, "Not Found")
+        raise Refused(404, f"Not Found ({dialed} is a {kind})")
+
+    def route(self, caller: str, dialed: str) -> Route:
+        """The dial plan's answer for ``dialed`` (queues included)."""
+        return self._route_for(caller, dialed, None)
 
     def _route_for(self, caller: str, dialed: str, trunk: str | None) -> Route:
         if trunk:
@@ -232,10 +302,14 @@ class Switch:
         call.a.answer(self.answer_sdp(call.a_rtp, call.a_offer))
         self.join(call, Member(call.caller, "caller", call.a, call.a_rtp))
         self.join(call, Member(attempt.number, "callee", fork.sip, fork.rtp), quiet=True)
-        if self.settings.recording.enabled:
-            call.recorder = self.media.record(self._recording_path(call), left=[call.a_rtp],
-                                              right=[fork.rtp])
+        self.start_recording(call)
         self.publish(call, "call.answered", callee=attempt.number)
+
+    def start_recording(self, call: Call) -> None:
+        """Record the call (once, by policy): the caller left, everyone else right."""
+        if self.settings.recording.enabled and call.recorder is None:
+            call.recorder = self.media.record(self._recording_path(call), left=[], right=[])
+            self.remix(call)
 
     def _callee_failed(self, call: Call, attempt: Attempt, code: int, reason: str) -> None:
         if call.ended or call.state is not CallState.RINGING:
@@ -262,7 +336,7 @@ class Switch:
 
     def remix(self, call: Call) -> None:
         """Re-apply the room's matrix and point the recorder at who is there now."""
-        call.room.apply(self.media, self.moh)
+        call.room.apply(self.media, call.room.moh or self.moh)
         if call.recorder is not None:
             parties = call.room.parties
             left = [m.rtp for m in parties if m.sip is call.a]
@@ -298,9 +372,15 @@ class Switch:
     def party_left(self, call: Call, member: Member, by: str) -> None:
         """A member is gone; the call ends when it no longer holds a conversation."""
         self.leave(call, member)
+        if member.sip is call.a and call.state in (CallState.HOSTED, CallState.QUEUED,
+                                                   CallState.RINGING):
+            # the caller left a prompt, a queue, or a call still reaching its callee
+            disposition = {CallState.QUEUED: Disposition.ABANDONED,
+                           CallState.RINGING: Disposition.CANCELLED}.get(call.state,
+                                                                         Disposition.ANSWERED)
+            self.spawn(self.end(call, disposition, by, 200))
+            return
         if call.state is CallState.HOSTED:
-            if member.sip is call.a:
-                self.spawn(self.end(call, Disposition.ANSWERED, by, 200))
             return
         dialing = any(not a.done for a in call.attempts)
         if len(call.room.parties) < 2 and not dialing:
@@ -354,7 +434,8 @@ class Switch:
                    hangup_by: str = "system") -> None:
         if call.ended:
             return
-        call.a.reject(code, reason)
+        if call.a is not None:
+            call.a.reject(code, reason)
         await self.end(call, disposition, hangup_by, code)
 
     async def end(self, call: Call, disposition: Disposition, hangup_by: str,
@@ -364,7 +445,7 @@ class Switch:
         call.transition(CallState.ENDED)
         for attempt in call.attempts:
             self.dialing.cancel(attempt)
-        if self._by_leg.get(call.a, call) is call:    # not taken over by another call
+        if call.a is not None and self._by_leg.get(call.a, call) is call:   # not taken over
             call.a.hangup()
         if call.conference is None:
             for member in list(call.room.members):
@@ -397,9 +478,10 @@ class Switch:
                 await self.media.close_leg(rtp)
 
     # --- calls kefu answers itself ------------------------------------------------------------
-    async def _answer_hosted(self, call: Call) -> None:
+    async def answer_hosted(self, call: Call, state: CallState = CallState.HOSTED) -> None:
+        """kefu answers the caller itself (a prompt, a conference room, a queue)."""
         call.a_rtp = await self._open_rtp(call, call.a_offer)
-        call.transition(CallState.HOSTED)
+        call.transition(state)
         call.a.answer(self.answer_sdp(call.a_rtp, call.a_offer))
         self.publish(call, "call.answered")
 
@@ -407,7 +489,7 @@ class Switch:
         wav = Path(self.settings.data_dir) / "prompts" / "test.wav"
         if not wav.exists():
             return await self.fail(call, 404, "Not Found (no test prompt)", Disposition.NOT_FOUND)
-        await self._answer_hosted(call)
+        await self.answer_hosted(call)
         try:
             player = self.media.play(call.a_rtp, wav)
         except MediaError as exc:
@@ -418,7 +500,7 @@ class Switch:
         await self.end(call, Disposition.ANSWERED, "system", 200)
 
     async def _host_conference(self, call: Call, room: str) -> None:
-        await self._answer_hosted(call)
+        await self.answer_hosted(call)
         call.room = self.conferences.setdefault(room, Room())
         call.conference = room
         self.join(call, Member(call.caller, "conference", call.a, call.a_rtp))

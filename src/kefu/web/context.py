@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from kefu.bus import Bus
+from kefu.bus import Bus, Event
 from kefu.config import Settings
-from kefu.store import Store
+from kefu.store import Store, User
 
 
 @dataclass
@@ -23,3 +23,5 @@ class AppContext:
     bus: Bus
     status: Callable[[], dict[str, Any]] | None = None
     control: Any = None               # kefu.cti.control.CallControl of the running switch
+    acd: Any = None                   # kefu.cti.acd.Acd: agents, queues, call-attached data
+    visible: Callable[[User, Event], bool] | None = None  # which events an agent sees on /events

@@ -1,0 +1,786 @@
+"""The ACD: queues of callers, agents and their states, offers, wrap-up and callbacks.
+
+The routing engine (:mod:`kefu.cti.routing`) decides who gets which call; this module
+does what the decisions mean on the switch: answers callers into a queue (music,
+announcements), rings agents' devices, connects the one who answers, follows every
+agent through its state machine (:mod:`kefu.cti.agents`), and enforces queue rules
+(maximum wait and length with overflow, leave and callback keys, join/leave when empty,
+no-answer pause, back-off).  Every change is an ``agent.*`` or ``queue.*`` event on the
+bus, beside the switch's ``call.*`` events; the event log stores them all.
+
+It learns what happens to calls from the bus (``call.ended``, ``call.member_left``,
+``call.dtmf``, ``call.hold``), the same events everyone else sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from kefu.bus import Bus, Event
+from kefu.config import ConfigError, QueueConfig, Settings
+from kefu.cti.agents import IDLE, Agent, AgentState
+from kefu.cti.call import Call, CallState, Disposition
+from kefu.cti.control import ControlError
+from kefu.cti.room import Member
+from kefu.cti.routing import Offer, Router, RoutingError, Waiting
+from kefu.media.moh import load_moh
+
+if TYPE_CHECKING:
+    from kefu.cti.attempt import Attempt, Fork
+    from kefu.cti.switch import Switch
+    from kefu.media import Negotiated
+
+log = logging.getLogger(__name__)
+
+BUSY_CODES = frozenset({486, 600, 603})
+SERVICE_LEVEL_SECONDS = 20.0          # answered within this counts for the service level
+DEFAULT_HANDLE_TIME = 120.0           # for wait estimates until a queue has history
+
+
+class AcdError(ControlError):
+    """A request the ACD refuses; ``status`` is the HTTP code."""
+
+
+@dataclass
+class QueueStats:
+    entered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    overflowed: int = 0
+    callbacks: int = 0
+    answered_in_sl: int = 0
+    handle_times: list[float] = field(default_factory=list)   # the last 50
+
+    def handle_time(self) -> float:
+        return sum(self.handle_times) / len(self.handle_times) if self.handle_times \
+            else DEFAULT_HANDLE_TIME
+
+
+@dataclass(eq=False)
+class Queued:
+    """A call (or a callback request) in a queue, with what the ACD needs about it."""
+
+    call: Call
+    queue: str
+    entered: float
+    position: int = 0                 # on entry
+    offers: dict[str, "Attempt | None"] = field(default_factory=dict)   # agent → attempt
+    callback: str = ""                # the number to call back (the caller hung up)
+    connected: float = 0.0            # when an agent answered
+    timers: list[asyncio.TimerHandle] = field(default_factory=list)
+    announcer: asyncio.Task | None = None
+    entry: Waiting | None = None
+
+
+class Acd:
+    def __init__(self, settings: Settings, switch: "Switch", bus: Bus,
+                 router: Router | None = None, clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
+        self.switch = switch
+        self.bus = bus
+        self.clock = clock
+        self.router = router or Router(settings.acd.priority_seconds)
+        self.queues: dict[str, QueueConfig] = {}
+        self.stats: dict[str, QueueStats] = {}
+        self.agents: dict[str, Agent] = {}
+        self.waiting: dict[str, Queued] = {}       # call id (or callback id) → Queued
+        self.talking: dict[str, Queued] = {}       # call id → Queued, once an agent answered
+        self.last_agent: dict[str, str] = {}       # caller number → agent who served it
+        self._moh: dict[str, Any] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}   # agent → back-off / wrap-up
+        self._due: asyncio.TimerHandle | None = None
+        for i, q in enumerate(settings.queues):
+            try:
+                self.router.add_queue(q.name, q.strategy, q.priority)
+            except RoutingError as exc:
+                raise ConfigError(f"queues[{i}].strategy: {exc}") from None
+            self.queues[q.name] = q
+            self.stats[q.name] = QueueStats()
+        memberships: dict[str, dict[str, int]] = {}
+        for q in settings.queues:
+            for username, level in q.members.items():
+                memberships.setdefault(username, {})[q.name] = level
+        for username, skills in memberships.items():
+            self._add_agent(username, skills)
+        bus.subscribe(self._on_call_event, prefix="call.")
+
+    def _add_agent(self, username: str, skills: dict[str, int]) -> Agent:
+        self.router.add_agent(username, skills)
+        agent = self.agents[username] = Agent(username, skills)
+        return agent
+
+    async def start(self) -> None:
+        for q in self.queues.values():
+            if q.moh_file:
+                self._moh[q.name] = self.switch.media.play_samples(None, load_moh(q.moh_file),
+                                                                   loop=True)
+
+    # --- events -------------------------------------------------------------------------------
+    def _publish(self, type_: str, call_id: str | None = None, **data: Any) -> None:
+        self.bus.publish(Event(type=type_, call_id=call_id, data=data, ts=self.clock()))
+
+    def _move(self, agent: Agent, state: AgentState, reason: str = "", by: str = "") -> None:
+        old = agent.move(state, reason, self.clock())
+        self._publish("agent.state", agent.call_id, agent=agent.username, state=state.value,
+                      previous=old.value, reason=agent.reason, extension=agent.extension,
+                      **({"by": by} if by else {}))
+
+    # --- agents: API ------------------------------------------------------------------------------
+    def agent(self, username: str) -> Agent:
+        agent = self.agents.get(username)
+        if agent is None:
+            raise AcdError(f"no agent {username!r} (not a member of any queue)", 404)
+        return agent
+
+    def login(self, username: str, extension: str, queues: list[str] | None = None,
+              ready: bool = False, by: str = "") -> Agent:
+        """Log an agent in on ``extension`` (its device), to ``queues`` (None: all)."""
+        agent = self.agent(username)
+        if agent.logged_in:
+            raise AcdError(f"agent {username} is already logged in on {agent.extension}")
+        other = self.agent_on(extension)
+        if other is not None:
+            raise AcdError(f"extension {extension} is in use by agent {other.username}")
+        if not self.switch.dialplan.is_extension(extension):
+            raise AcdError(f"no extension {extension}", 422)
+        try:
+            self.router.login(username, queues)
+        except RoutingError as exc:
+            raise AcdError(str(exc), 422) from None
+        agent.extension = extension
+        agent.queues = sorted(self.router.agents[username].queues)
+        agent.no_answers = 0
+        self._publish("agent.login", agent=username, extension=extension, queues=agent.queues,
+                      **({"by": by} if by else {}))
+        self._move(agent, AgentState.NOT_READY, "login")
+        if ready:
+            self.set_state(username, AgentState.READY)
+        return agent
+
+    def logout(self, username: str, by: str = "") -> None:
+        agent = self.agent(username)
+        if not agent.logged_in:
+            raise AcdError(f"agent {username} is not logged in")
+        self._cancel_timer(username)
+        released = self.router.logout(username)
+        self._move(agent, AgentState.LOGGED_OUT, by=by)
+        self._publish("agent.logout", agent=username, extension=agent.extension,
+                      **({"by": by} if by else {}))
+        agent.extension, agent.queues = "", []
+        for entry in released:
+            self._dispatch(self.router.requeue(entry, self.clock()))
+        for q in self.queues.values():
+            if q.leave_empty and not self.logged_in(q.name):
+                for queued in [w for w in self.waiting.values() if w.queue == q.name]:
+                    self._overflow(queued, "empty")
+
+    def set_state(self, username: str, state: AgentState, reason: str = "", by: str = "") -> Agent:
+        """READY, NOT_READY (with a configured reason) or AWAY, while not in a call."""
+        agent = self.agent(username)
+        if not agent.logged_in:
+            raise AcdError(f"agent {username} is not logged in")
+        if state not in IDLE:
+            raise AcdError(f"an agent cannot choose {state.value}", 422)
+        if agent.state not in IDLE and agent.state is not AgentState.WRAP_UP:
+            raise AcdError(f"agent {username} is {agent.state.value}; finish the call first")
+        if state is AgentState.NOT_READY:
+            if reason not in self.settings.acd.pause_reasons and reason != "no_answer":
+                raise AcdError(f"unknown not-ready reason {reason!r} (reasons: "
+                               f"{', '.join(self.settings.acd.pause_reasons)})", 422)
+        self._cancel_timer(username)
+        if agent.state is AgentState.WRAP_UP:
+            self._publish("agent.wrap_up_end", agent.call_id, agent=username,
+                          **({"by": by} if by else {}))
+            agent.call_id = agent.queue = None
+        was_ready = agent.state is AgentState.READY
+        if state is AgentState.READY:
+            agent.no_answers = 0
+        self._move(agent, state, reason, by)
+        if state is AgentState.READY and not was_ready:
+            self._available(agent)
+        elif state is not AgentState.READY:
+            self.router.set_busy(username)
+            self._publish("agent.pause", agent=username, state=state.value, reason=reason)
+        return agent
+
+    def end_wrap_up(self, username: str, by: str = "") -> Agent:
+        agent = self.agent(username)
+        if agent.state is not AgentState.WRAP_UP:
+            raise AcdError(f"agent {username} is not in wrap-up")
+        return self.set_state(username, AgentState.READY, by=by)
+
+    def extend_wrap_up(self, username: str, seconds: float) -> Agent:
+        agent = self.agent(username)
+        if agent.state is not AgentState.WRAP_UP:
+            raise AcdError(f"agent {username} is not in wrap-up")
+        agent.wrap_up_until = max(agent.wrap_up_until, self.clock()) + seconds
+        self._schedule(username, agent.wrap_up_until - self.clock(), self._wrap_up_over, agent)
+        self._publish("agent.wrap_up_extended", agent.call_id, agent=username,
+                      until=agent.wrap_up_until)
+        return agent
+
+    def agent_on(self, extension: str) -> Agent | None:
+        return next((a for a in self.agents.values()
+                     if a.logged_in and a.extension == extension), None)
+
+    def logged_in(self, queue: str) -> int:
+        return sum(1 for a in self.agents.values() if a.logged_in and queue in a.queues)
+
+    # --- agents: internals ------------------------------------------------------------------------
+    def _available(self, agent: Agent) -> None:
+        """The agent is READY: the engine may offer it a call."""
+        if agent.state is AgentState.READY:
+            self._dispatch(self.router.set_ready(agent.username, self.clock()))
+
+    def _schedule(self, username: str, delay: float, fn: Callable[..., None], *args: Any) -> None:
+        self._cancel_timer(username)
+        self._timers[username] = asyncio.get_running_loop().call_later(max(delay, 0), fn, *args)
+
+    def _cancel_timer(self, username: str) -> None:
+        timer = self._timers.pop(username, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _wrap_up_over(self, agent: Agent) -> None:
+        self._timers.pop(agent.username, None)
+        if agent.state is AgentState.WRAP_UP:
+            self.set_state(agent.username, AgentState.READY, by="timer")
+
+    def _back_off_over(self, agent: Agent) -> None:
+        self._timers.pop(agent.username, None)
+        self._available(agent)
+
+    # --- calls into queues --------------------------------------------------------------------------
+    async def enqueue(self, call: Call, queue_name: str, priority: int = 0) -> None:
+        """A call reaches a queue (dialled, a DID, an overflow or a transfer)."""
+        q = self.queues[queue_name]
+        waiting = sum(1 for w in self.waiting.values() if w.queue == queue_name)
+        full = q.max_length and waiting >= q.max_length
+        empty = not q.join_empty and not self.logged_in(queue_name)
+        if (full or empty) and not q.overflow:
+            self._publish("queue.refused", call.id, queue=queue_name,
+                          reason="full" if full else "empty", caller=call.caller)
+            if call.state is CallState.ROUTING:
+                return await self.switch.fail(call, 486 if full else 480,
+                                              "Busy Here (queue full)" if full else
+                                              "Temporarily Unavailable (no agents)",
+                                              Disposition.BUSY if full else
+                                              Disposition.UNAVAILABLE)
+            return await self.switch.end(call, Disposition.BUSY, "system", 486)
+        if call.state is CallState.ROUTING:
+            await self.switch.answer_hosted(call, CallState.QUEUED)
+            if call.ended:
+                return
+            self.switch.join(call, Member(call.caller, "caller", call.a, call.a_rtp), quiet=True)
+        elif call.state is CallState.CONNECTED:       # transferred to the queue
+            call.transition(CallState.QUEUED)
+            call.agent = None
+        call.queue = queue_name
+        call.room.moh = self._moh.get(queue_name)
+        call.room.waiting = True
+        self.switch.remix(call)
+        if full or empty:
+            self._publish("queue.overflow", call.id, queue=queue_name,
+                          reason="full" if full else "empty", wait=0.0, position=waiting + 1)
+            self.stats[queue_name].overflowed += 1
+            return self._send_on(call, q.overflow)
+        now = self.clock()
+        queued = Queued(call, queue_name, now)
+        self.waiting[call.id] = queued
+        entry = Waiting(call.id, queue_name, now, priority + self._tier_priority(call, q),
+                        data=queued)
+        if q.strategy == "customer" or q.prefer_timeout:
+            preferred = call.data.get("owner") or self.last_agent.get(call.caller)
+            if preferred in self.agents:
+                entry.preferred, entry.prefer_until = preferred, now + q.prefer_timeout
+        queued.entry = entry
+        self.stats[queue_name].entered += 1
+        offer = self.router.enqueue(entry, now)
+        queued.position = 1 if offer else self.router.position(call.id)
+        self._publish("queue.entered", call.id, queue=queue_name, caller=call.caller,
+                      position=queued.position, priority=entry.priority,
+                      preferred=entry.preferred)
+        if q.max_wait:
+            queued.timers.append(asyncio.get_running_loop().call_later(
+                q.max_wait, self._max_wait, queued))
+        if q.announce_interval:
+            queued.announcer = asyncio.ensure_future(self._announce_loop(queued))
+        self._watch_due()
+        self._dispatch(offer)
+
+    def _tier_priority(self, call: Call, q: QueueConfig) -> int:
+        tier = call.data.get("tier")
+        return q.tiers.get(tier, 0) if isinstance(tier, str) else 0
+
+    def _watch_due(self) -> None:
+        """Wake up when a call's wait for its preferred agent is over."""
+        due = self.router.next_due()
+        if due is None or (self._due is not None and not self._due.cancelled()
+                           and self._due.when() <= due):
+            return
+        if self._due is not None:
+            self._due.cancel()
+        loop = asyncio.get_running_loop()
+        self._due = loop.call_at(loop.time() + max(due - self.clock(), 0), self._run_due)
+
+    def _run_due(self) -> None:
+        self._due = None
+        for offer in self.router.due(self.clock()):
+            self._dispatch(offer)
+        self._watch_due()
+
+    def position(self, call_id: str) -> int:
+        return self.router.position(call_id)
+
+    # --- offers -----------------------------------------------------------------------------------
+    def _dispatch(self, offer: Offer | None) -> None:
+        if offer is None:
+            return
+        queued: Queued = offer.entry.data
+        for slot in offer.agents:
+            agent = self.agents[slot.id]
+            agent.call_id, agent.queue = queued.call.id, queued.queue
+            self._move(agent, AgentState.RESERVED)
+            queued.offers[agent.username] = None
+        self._publish("queue.offer", queued.call.id, queue=queued.queue,
+                      agents=[a.id for a in offer.agents], caller=queued.call.caller,
+                      wait=round(self.clock() - queued.entered, 3),
+                      callback=queued.callback or None, attached=queued.call.data)
+        for slot in offer.agents:
+            self._ring(queued, self.agents[slot.id])
+
+    def _ring(self, queued: Queued, agent: Agent) -> None:
+        if queued.callback:
+            return self._ring_callback(queued, agent)
+        call, q = queued.call, self.queues[queued.queue]
+        from kefu.cti.switch import Refused
+        try:
+            number, stages, _ = self.switch.destination(call.caller, agent.extension,
+                                                        exclude=call)
+        except Refused as exc:
+            return self._offer_failed(queued, agent, exc.code, exc.reason)
+        queued.offers[agent.username] = self.switch.reach(
+            call, number, stages, q.ring_timeout, call.caller,
+            on_answer=lambda c, attempt, fork, answer: self._agent_answered(
+                queued, agent, fork, answer),
+            on_fail=lambda c, attempt, code, reason: self._offer_failed(
+                queued, agent, code, reason))
+
+    def _agent_answered(self, queued: Queued, agent: Agent, fork: "Fork",
+                        answer: "Negotiated") -> None:
+        call = queued.call
+        queued.offers.pop(agent.username, None)
+        if call.ended or call.state is not CallState.QUEUED:
+            fork.sip.hangup()
+            self.switch.spawn(self.switch.media.close_leg(fork.rtp))
+            self._release(agent)
+            return
+        self._release_offers(queued)
+        self._leave_waiting(queued)
+        now = self.clock()
+        call.transition(CallState.CONNECTED)
+        call.agent = agent.username
+        call.room.waiting = False
+        self.switch.join(call, Member(agent.extension, "agent", fork.sip, fork.rtp), quiet=True)
+        self.switch.start_recording(call)
+        self.talking[call.id] = queued
+        agent.no_answers = 0
+        agent.answered += 1
+        self.router.answered(agent.username)
+        self.last_agent[call.caller] = agent.username
+        self._move(agent, AgentState.TALKING)
+        wait = now - queued.entered
+        stats = self.stats[queued.queue]
+        stats.answered += 1
+        stats.answered_in_sl += wait <= SERVICE_LEVEL_SECONDS
+        queued.connected = now
+        self._publish("queue.connect", call.id, queue=queued.queue, agent=agent.username,
+                      extension=agent.extension, caller=call.caller, wait=round(wait, 3),
+                      position=queued.position)
+
+    def _offer_failed(self, queued: Queued, agent: Agent, code: int, reason: str) -> None:
+        if agent.username not in queued.offers:
+            return
+        del queued.offers[agent.username]
+        if agent.state is not AgentState.RESERVED:
+            return
+        self._publish("queue.ring_no_answer", queued.call.id, queue=queued.queue,
+                      agent=agent.username, code=code, reason=reason)
+        agent.no_answers += 1
+        agent.call_id = agent.queue = None
+        if agent.no_answers >= self.settings.acd.no_answer_limit:
+            self._move(agent, AgentState.NOT_READY, "no_answer", by="acd")
+            self._publish("agent.pause", agent=agent.username, state="not_ready",
+                          reason="no_answer", by="acd")
+        else:
+            self._move(agent, AgentState.READY)
+            q = self.queues[queued.queue]
+            delay = self.settings.acd.busy_backoff if code in BUSY_CODES else q.retry
+            self._schedule(agent.username, delay, self._back_off_over, agent)
+        if queued.offers or queued.entry is None or not self._still_waiting(queued):
+            return
+        q = self.queues[queued.queue]
+        if q.max_wait and not queued.callback and self.clock() - queued.entered >= q.max_wait:
+            self._overflow(queued, "max_wait")
+        else:
+            self._dispatch(self.router.requeue(queued.entry, self.clock()))
+
+    def _still_waiting(self, queued: Queued) -> bool:
+        if queued.callback:
+            return self.waiting.get(queued.call.id) is queued
+        return not queued.call.ended and queued.call.state is CallState.QUEUED
+
+    def _release(self, agent: Agent) -> None:
+        """An offer to ``agent`` ended without a call and without the agent's fault."""
+        if agent.state is AgentState.RESERVED:
+            agent.call_id = agent.queue = None
+            self._move(agent, AgentState.READY)
+            self._available(agent)
+
+    def _release_offers(self, queued: Queued) -> None:
+        """Stop ringing the other agents (ring-all, or the caller left)."""
+        for username, attempt in list(queued.offers.items()):
+            if attempt is not None:
+                self.switch.dialing.cancel(attempt)
+            queued.offers.pop(username, None)
+            agent = self.agents[username]
+            if agent.call_id == queued.call.id:
+                self._release(agent)
+
+    def _leave_waiting(self, queued: Queued) -> None:
+        self.waiting.pop(queued.call.id, None)
+        self.router.withdraw(queued.call.id)
+        for timer in queued.timers:
+            timer.cancel()
+        queued.timers.clear()
+        if queued.announcer is not None:
+            queued.announcer.cancel()
+            queued.announcer = None
+
+    # --- queue rules ---------------------------------------------------------------------------
+    def _max_wait(self, queued: Queued) -> None:
+        if self.waiting.get(queued.call.id) is queued and not queued.offers:
+            self._overflow(queued, "max_wait")
+        elif self.waiting.get(queued.call.id) is queued:    # ringing an agent: let it ring
+            queued.timers.append(asyncio.get_running_loop().call_later(
+                1.0, self._max_wait, queued))
+
+    def _overflow(self, queued: Queued, reason: str) -> None:
+        q = self.queues[queued.queue]
+        self._release_offers(queued)
+        position = self.router.position(queued.call.id)
+        self._leave_waiting(queued)
+        self.stats[queued.queue].overflowed += 1
+        self._publish("queue.overflow", queued.call.id, queue=queued.queue, reason=reason,
+                      wait=round(self.clock() - queued.entered, 3), position=position,
+                      destination=q.overflow or None)
+        if queued.callback:
+            return
+        self._send_on(queued.call, q.overflow)
+
+    def _send_on(self, call: Call, number: str) -> None:
+        """An answered call leaves its queue for ``number`` (another queue, an extension…)."""
+        if not number:
+            self.switch.spawn(self.switch.end(call, Disposition.BUSY, "system", 486))
+            return
+        route = self.switch.route(call.caller, number)
+        if route.kind == "queue":
+            self.switch.spawn(self.enqueue(call, route.queue))
+            return
+        from kefu.cti.switch import Refused
+        try:
+            dest, stages, timeout = self.switch.destination(call.caller, number, exclude=call,
+                                                            route=route)
+        except Refused as exc:
+            log.info("call %s: overflow to %s refused: %s", call.id, number, exc)
+            self.switch.spawn(self.switch.end(call, Disposition.FAILED, "system", exc.code))
+            return
+
+        def answered(c: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
+            if c.ended or c.state is not CallState.QUEUED:
+                fork.sip.hangup()
+                self.switch.spawn(self.switch.media.close_leg(fork.rtp))
+                return
+            c.transition(CallState.CONNECTED)
+            c.room.waiting = False
+            self.switch.join(c, Member(attempt.number, "callee", fork.sip, fork.rtp))
+            self.switch.start_recording(c)
+
+        def failed(c: Call, attempt: "Attempt", code: int, reason: str) -> None:
+            self.switch.spawn(self.switch.end(c, Disposition.FAILED, "callee", code))
+
+        call.queue = None
+        self.switch.reach(call, dest, stages, timeout, call.caller, answered, failed)
+
+    def _callback(self, queued: Queued) -> None:
+        """The caller pressed the callback key: hang up, keep the place, call back later."""
+        call = queued.call
+        queued.callback = call.caller
+        if queued.announcer is not None:
+            queued.announcer.cancel()
+            queued.announcer = None
+        for timer in queued.timers:
+            timer.cancel()
+        queued.timers.clear()
+        self.stats[queued.queue].callbacks += 1
+        self._publish("queue.callback", call.id, queue=queued.queue, number=call.caller,
+                      position=self.router.position(call.id),
+                      wait=round(self.clock() - queued.entered, 3))
+        self.switch.spawn(self.switch.end(call, Disposition.CALLBACK, "caller", 200))
+
+    def _ring_callback(self, queued: Queued, agent: Agent) -> None:
+        """The callback's turn: ring the agent, then dial the customer."""
+        from kefu.cti.switch import Refused
+        original = queued.call
+
+        def agent_answered(call: Call) -> None:
+            queued.offers.pop(agent.username, None)
+            self._leave_waiting(queued)
+            call.queue, call.agent = queued.queue, agent.username
+            self.talking[call.id] = Queued(call, queued.queue, queued.entered, queued.position,
+                                           callback=queued.callback, connected=self.clock())
+            agent.no_answers = 0
+            agent.call_id = call.id
+            self._move(agent, AgentState.TALKING)
+            self._publish("queue.callback_connect", call.id, queue=queued.queue,
+                          agent=agent.username, number=queued.callback,
+                          original_call=original.id,
+                          wait=round(self.clock() - queued.entered, 3))
+
+        def agent_failed(call: Call, code: int, reason: str) -> None:
+            self._offer_failed(queued, agent, code, reason)
+
+        try:
+            call = self.switch.originate(agent.extension, queued.callback,
+                                         caller_id=self.queues[queued.queue].number,
+                                         data=original.data,
+                                         on_first=agent_answered, on_first_failed=agent_failed)
+        except Refused as exc:
+            return self._offer_failed(queued, agent, exc.code, exc.reason)
+        agent.call_id = call.id
+        queued.offers[agent.username] = None
+
+    # --- announcements ------------------------------------------------------------------------------
+    def _prompts_dir(self) -> Path:
+        d = self.settings.acd.prompts_dir
+        return Path(d) if d else Path(self.settings.data_dir) / "prompts" / "queue"
+
+    def announcement(self, position: int, wait_minutes: int) -> list[Path]:
+        """The prompt files that say a position and an estimated wait (missing: none)."""
+        d = self._prompts_dir()
+        files = [d / "position.wav", *(d / "digits" / f"{c}.wav" for c in str(position))]
+        if wait_minutes > 0:
+            files += [d / "wait.wav", *(d / "digits" / f"{c}.wav" for c in str(wait_minutes)),
+                      d / "minutes.wav"]
+        return [f for f in files if f.exists()]
+
+    def estimated_wait(self, queued: Queued) -> float:
+        q = queued.queue
+        agents = max(self.logged_in(q), 1)
+        return self.router.position(queued.call.id) * self.stats[q].handle_time() / agents
+
+    async def _announce_loop(self, queued: Queued) -> None:
+        q = self.queues[queued.queue]
+        call = queued.call
+        while True:
+            await asyncio.sleep(q.announce_interval)
+            if call.ended or call.state is not CallState.QUEUED or queued.offers:
+                continue
+            position = self.router.position(call.id)
+            minutes = math.ceil(self.estimated_wait(queued) / 60)
+            files = self.announcement(position, minutes)
+            self._publish("queue.announce", call.id, queue=queued.queue, position=position,
+                          wait_minutes=minutes)
+            if not files or call.a_rtp is None:
+                continue
+            call.room.waiting = False        # the caller hears the prompts, not the music
+            self.switch.remix(call)
+            try:
+                for f in files:
+                    if call.ended or call.state is not CallState.QUEUED:
+                        break
+                    player = self.switch.media.play(call.a_rtp, f)
+                    await player.done.wait()
+            finally:
+                if not call.ended and call.state is CallState.QUEUED:
+                    call.room.waiting = True
+                    self.switch.remix(call)
+
+    # --- what happens to calls (from the bus) --------------------------------------------------------
+    def _on_call_event(self, event: Event) -> None:
+        handler = self._handlers.get(event.type)
+        if handler is not None and event.call_id is not None:
+            handler(self, event)
+
+    def _call_ended(self, event: Event) -> None:
+        queued = self.waiting.get(event.call_id)  # type: ignore[arg-type]
+        if queued is not None and not queued.callback:
+            self._release_offers(queued)
+            position = self.router.position(queued.call.id)
+            self._leave_waiting(queued)
+            self.stats[queued.queue].abandoned += 1
+            self._publish("queue.abandon", queued.call.id, queue=queued.queue,
+                          caller=queued.call.caller, position=position,
+                          entry_position=queued.position,
+                          wait=round(self.clock() - queued.entered, 3))
+        talking = self.talking.pop(event.call_id, None)  # type: ignore[arg-type]
+        if talking is not None:
+            for agent in self.agents.values():
+                if agent.call_id == event.call_id and agent.state in (
+                        AgentState.TALKING, AgentState.ON_HOLD):
+                    by = "agent" if event.data.get("hangup_by") == "callee" else \
+                        event.data.get("hangup_by", "")
+                    if talking.callback:
+                        by = "caller" if event.data.get("hangup_by") == "callee" else "agent"
+                    self._after_call(agent, talking, by)
+
+    def _member_left(self, event: Event) -> None:
+        agent = self.agent_on(str(event.data.get("number", "")))
+        if agent is None or agent.call_id != event.call_id or agent.state not in (
+                AgentState.TALKING, AgentState.ON_HOLD):
+            return
+        talking = self.talking.get(event.call_id)  # type: ignore[arg-type]
+        call = self.switch.calls.get(event.call_id)  # type: ignore[arg-type]
+        if talking is None or call is None or call.ended:
+            return
+        goes_on = (len(call.room.parties) >= 2 or call.room.waiting
+                   or any(not a.done for a in call.attempts))
+        if goes_on:                  # the agent transferred the caller or left a conference
+            self._after_call(agent, talking, "transfer")
+
+    def _dtmf(self, event: Event) -> None:
+        queued = self.waiting.get(event.call_id)  # type: ignore[arg-type]
+        if queued is None or queued.callback or event.data.get("leg") != "caller":
+            return
+        q = self.queues[queued.queue]
+        digit = event.data.get("digit")
+        if q.leave_key and digit == q.leave_key:
+            self._overflow(queued, "leave_key")
+        elif q.callback_key and digit == q.callback_key:
+            self._release_offers(queued)
+            self._callback(queued)
+
+    def _hold(self, event: Event) -> None:
+        agent = self.agent_on(str(event.data.get("number", "")))
+        if agent is None or agent.call_id != event.call_id:
+            return
+        if event.type == "call.hold" and agent.state is AgentState.TALKING:
+            self._move(agent, AgentState.ON_HOLD)
+        elif event.type == "call.resume" and agent.state is AgentState.ON_HOLD:
+            self._move(agent, AgentState.TALKING)
+
+    _handlers: dict[str, Callable[["Acd", Event], None]] = {
+        "call.ended": _call_ended,
+        "call.member_left": _member_left,
+        "call.dtmf": _dtmf,
+        "call.hold": _hold,
+        "call.resume": _hold,
+    }
+
+    def _after_call(self, agent: Agent, talking: Queued, by: str) -> None:
+        now = self.clock()
+        started = talking.connected or agent.since
+        talk = now - started
+        agent.talk_time += talk
+        self.router.talked(agent.username, talk)
+        stats = self.stats[talking.queue]
+        stats.handle_times = (stats.handle_times + [talk])[-50:]
+        self._publish("queue.complete", talking.call.id, queue=talking.queue,
+                      agent=agent.username, by=by, talk=round(talk, 3),
+                      wait=round(started - talking.entered, 3))
+        self.talking.pop(talking.call.id, None)
+        wrap_up = self.queues[talking.queue].wrap_up
+        if wrap_up > 0:
+            agent.wrap_up_until = now + wrap_up
+            self._move(agent, AgentState.WRAP_UP)
+            self._publish("agent.wrap_up_start", talking.call.id, agent=agent.username,
+                          until=agent.wrap_up_until)
+            self._schedule(agent.username, wrap_up, self._wrap_up_over, agent)
+        else:
+            agent.call_id = agent.queue = None
+            self._move(agent, AgentState.READY)
+            self._available(agent)
+
+    # --- call-attached data ---------------------------------------------------------------------------
+    def check_data(self, data: dict) -> int:
+        """The JSON size of ``data``; 413 over ``acd.max_data_bytes``."""
+        size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+        limit = self.settings.acd.max_data_bytes
+        if size > limit:
+            raise AcdError(f"call-attached data would be {size} bytes; the limit is {limit}", 413)
+        return size
+
+    def set_data(self, call: Call, data: dict, merge: bool = True) -> dict:
+        """Attach ``data`` to a live call (merged into what is there, or replacing it)."""
+        new = {**call.data, **data} if merge else dict(data)
+        size = self.check_data(new)
+        call.data = new
+        self.bus.publish(Event(type="call.data", call_id=call.id,
+                               data={"bytes": size, "keys": sorted(new)}, ts=self.clock()))
+        return new
+
+    def resolve_target(self, target: str | None, agent: str | None = None,
+                       queue: str | None = None) -> str | None:
+        """A transfer target as a number: an agent's device or a queue's number."""
+        if agent:
+            a = self.agent(agent)
+            if not a.logged_in:
+                raise AcdError(f"agent {agent} is not logged in")
+            return a.extension
+        if queue:
+            if queue not in self.queues:
+                raise AcdError(f"no queue {queue!r}", 404)
+            return self.queues[queue].number
+        return target
+
+    def visible_to(self, username: str, event: Event) -> bool:
+        """Which live events an agent's desktop receives: its own state and offers, the
+        calls it is in, and queue figures (never another agent's offer or its data)."""
+        named = event.data.get("agent") == username or username in (
+            event.data.get("agents") or ())
+        if named:
+            return True
+        if event.type.startswith("queue."):
+            return "agent" not in event.data and "agents" not in event.data
+        if event.type.startswith("call."):
+            agent = self.agents.get(username)
+            return agent is not None and agent.call_id is not None and \
+                agent.call_id == event.call_id
+        return False
+
+    # --- status --------------------------------------------------------------------------------------
+    def queue_status(self, name: str) -> dict:
+        if name not in self.queues:
+            raise AcdError(f"no queue {name!r}", 404)
+        q, stats, now = self.queues[name], self.stats[name], self.clock()
+        waiting = [w for w in self.waiting.values() if w.queue == name]
+        agents = [a for a in self.agents.values() if a.logged_in and name in a.queues]
+        handled = stats.answered + stats.abandoned
+        return {
+            "name": name, "number": q.number, "strategy": q.strategy,
+            "waiting": len(waiting),
+            "callbacks_waiting": sum(1 for w in waiting if w.callback),
+            "longest_wait": round(max((now - w.entered for w in waiting), default=0.0), 3),
+            "agents_logged_in": len(agents),
+            "agents_ready": sum(1 for a in agents if a.state is AgentState.READY),
+            "agents_talking": sum(1 for a in agents if a.state in (AgentState.TALKING,
+                                                                 AgentState.ON_HOLD)),
+            "entered": stats.entered, "answered": stats.answered, "abandoned": stats.abandoned,
+            "overflowed": stats.overflowed, "callbacks": stats.callbacks,
+            "service_level": round(stats.answered_in_sl / handled, 4) if handled else None,
+            "calls": [{"call_id": w.call.id, "caller": w.call.caller,
+                       "position": self.router.position(w.call.id),
+                       "wait": round(now - w.entered, 3), "callback": bool(w.callback),
+                       "ringing": sorted(w.offers)} for w in waiting],
+        }
+
+    def status(self) -> dict:
+        return {"queues": [self.queue_status(n) for n in self.queues],
+                "agents": [a.describe(self.clock()) for a in self.agents.values()]}

@@ -1,0 +1,109 @@
+"""Agents and queues: log in and out, state changes with reasons, wrap-up, queue status.
+
+An agent acts on itself only; supervisors and admins act on any agent (the event then
+records ``by``).  ``AcdError`` becomes 404/409/422 with its reason in :mod:`kefu.web.app`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel, Field
+
+from kefu.cti.acd import Acd
+from kefu.cti.agents import AgentState
+from kefu.store import User
+
+from ..deps import CtxDep, require_roles
+
+router = APIRouter(tags=["agents and queues"])
+Staff = Annotated[User, Depends(require_roles("admin", "supervisor", "agent"))]
+SUPERVISORS = ("admin", "supervisor")
+
+
+def get_acd(ctx: CtxDep) -> Acd:
+    if ctx.acd is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the ACD is not running")
+    return ctx.acd
+
+
+AcdDep = Annotated[Acd, Depends(get_acd)]
+
+
+def acting_on(user: User, username: str) -> str:
+    """'' when ``user`` acts on itself, else its name for the event's ``by`` (403 for an
+    agent acting on someone else)."""
+    if user.username == username:
+        return ""
+    if user.role not in SUPERVISORS:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent may act on itself only")
+    return user.username
+
+
+class LoginIn(BaseModel):
+    extension: str = Field(pattern=r"^[0-9]{2,10}$", description="the agent's device")
+    queues: list[str] | None = Field(None, description="queues to log into; omitted: all")
+    ready: bool = False
+
+
+class StateIn(BaseModel):
+    state: Literal["ready", "not_ready", "away"]
+    reason: str = Field("", max_length=64, description="not_ready: one of acd.pause_reasons")
+
+
+class ExtendIn(BaseModel):
+    seconds: float = Field(gt=0, le=3600)
+
+
+@router.get("/agents", summary="Agents and their states (an agent sees itself)")
+async def list_agents(acd: AcdDep, user: Staff) -> list[dict[str, Any]]:
+    now = acd.clock()
+    return [a.describe(now) for a in acd.agents.values()
+            if user.role in SUPERVISORS or a.username == user.username]
+
+
+@router.get("/agents/{username}", summary="One agent")
+async def get_agent(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
+    acting_on(user, username)
+    return acd.agent(username).describe(acd.clock())
+
+
+@router.post("/agents/{username}/login", summary="Log in on a device, to some queues or all")
+async def login(username: str, body: LoginIn, acd: AcdDep, user: Staff) -> dict[str, Any]:
+    by = acting_on(user, username)
+    return acd.login(username, body.extension, body.queues, body.ready, by).describe()
+
+
+@router.post("/agents/{username}/logout", status_code=204, summary="Log out of every queue")
+async def logout(username: str, acd: AcdDep, user: Staff) -> None:
+    acd.logout(username, acting_on(user, username))
+
+
+@router.post("/agents/{username}/state",
+             summary="Ready (示闲), not ready with a reason (示忙) or away")
+async def set_state(username: str, body: StateIn, acd: AcdDep, user: Staff) -> dict[str, Any]:
+    by = acting_on(user, username)
+    return acd.set_state(username, AgentState(body.state), body.reason, by).describe()
+
+
+@router.post("/agents/{username}/wrap-up/end", summary="End after-call work now")
+async def end_wrap_up(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
+    return acd.end_wrap_up(username, acting_on(user, username)).describe()
+
+
+@router.post("/agents/{username}/wrap-up/extend", summary="More time for after-call work")
+async def extend_wrap_up(username: str, body: ExtendIn, acd: AcdDep,
+                         user: Staff) -> dict[str, Any]:
+    acting_on(user, username)
+    return acd.extend_wrap_up(username, body.seconds).describe()
+
+
+@router.get("/queues", summary="Every queue: waiting calls, agents, today's figures")
+async def list_queues(acd: AcdDep, _: Staff) -> list[dict[str, Any]]:
+    return [acd.queue_status(name) for name in acd.queues]
+
+
+@router.get("/queues/{name}", summary="One queue, with its waiting calls")
+async def get_queue(name: str, acd: AcdDep, _: Staff) -> dict[str, Any]:
+    return acd.queue_status(name)

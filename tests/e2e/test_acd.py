@@ -1,0 +1,340 @@
+"""The ACD end to end: real baresip agents and callers, a real ``kefu serve``.
+
+Agents log in and change state through the HTTP API; callers dial queue numbers.  The
+order of offers, abandons, overflow, callbacks and the no-answer pause are read back
+from the event log (``call_events``, the table reports are built on), audio by FFT.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import time
+
+import pytest
+
+from . import audio
+from .conftest import PASSWORDS, start_kefu, stop_kefu
+from .phones import Baresip, find_free_ports
+
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
+                                 reason="baresip not installed")]
+
+AGENTS = {"alice": "1001", "bob": "1002", "carol": "1003"}
+CALLERS = [str(n) for n in range(2001, 2011)]
+AGENT_PW = "agent-password-1"
+
+QUEUES = """
+[acd]
+no_answer_limit = 2
+busy_backoff = 1
+
+[[queues]]
+name = "sales"
+number = "8001"
+strategy = "longest_idle"
+members = { alice = 5, bob = 5, carol = 5 }
+ring_timeout = 4
+retry = 0.5
+wrap_up = 0
+
+[[queues]]
+name = "support"
+number = "8002"
+strategy = "top_down"
+members = { alice = 1, bob = 1 }
+ring_timeout = 2
+retry = 0.2
+wrap_up = 1
+max_wait = 2
+overflow = "1005"
+
+[[queues]]
+name = "callback"
+number = "8003"
+strategy = "longest_idle"
+members = { carol = 1 }
+callback_key = "9"
+leave_key = "0"
+ring_timeout = 5
+wrap_up = 0
+overflow = "1004"
+"""
+
+
+@pytest.fixture(scope="module")
+def kefu(tmp_path_factory):
+    server = start_kefu(tmp_path_factory.mktemp("kefu-acd"), extra=QUEUES)
+    for username in AGENTS:
+        status, body = server.api("POST", "/users", {"username": username, "password": AGENT_PW,
+                                                     "role": "agent"})
+        assert status == 201, body
+    for number in CALLERS:
+        status, body = server.api("POST", "/extensions", {"number": number,
+                                                          "password": f"pw-{number}-secret"})
+        assert status == 201, body
+    yield server
+    log = stop_kefu(server)
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture
+def agent_token(kefu):
+    def token(username: str) -> str:
+        status, body = kefu.api("POST", "/auth/login", {"username": username,
+                                                        "password": AGENT_PW})
+        assert status == 200, body
+        return body["token"]
+    return token
+
+
+@pytest.fixture
+def phones(kefu, tones, tmp_path):
+    made: list[Baresip] = []
+    kefu.mark = time.time()
+
+    def make(number: str, tone: int = 440, answermode: str = "manual") -> Baresip:
+        sip_port, ctrl_port = find_free_ports(2, step=2, span=2)
+        p = Baresip(f"p{number}-{len(made)}", tmp_path, sip_port, ctrl_port, user=number,
+                    password=PASSWORDS.get(number, f"pw-{number}-secret"),
+                    registrar=kefu.registrar, audio_wav=tones[tone],
+                    record_dir=tmp_path / f"rec{number}-{len(made)}", answermode=answermode)
+        made.append(p)
+        p.start()
+        p.wait_registered()
+        return p
+
+    yield make
+    for p in made:
+        p.stop()
+    for username in AGENTS:                 # every test starts with everyone logged out
+        kefu.api("POST", f"/agents/{username}/logout")
+
+
+def events(kefu, since: float, prefix: str = "") -> list[tuple[str, str | None, dict]]:
+    """(type, call_id, data) of the events logged since ``since``, in order."""
+    import json
+    db = sqlite3.connect(kefu.data_dir / "kefu.db")
+    try:
+        rows = db.execute("SELECT type, call_id, data FROM call_events WHERE ts >= ? "
+                          "AND type LIKE ? ORDER BY id", (since, prefix + "%")).fetchall()
+    finally:
+        db.close()
+    return [(t, c, json.loads(d)) for t, c, d in rows]
+
+
+def wait_for(fn, timeout: float = 10.0, what: str = ""):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or fn}")
+        time.sleep(0.1)
+
+
+def login(kefu, username: str, ready: bool = True, queues=None) -> dict:
+    body = {"extension": AGENTS[username], "ready": ready}
+    if queues is not None:
+        body["queues"] = queues
+    status, out = kefu.api("POST", f"/agents/{username}/login", body)
+    assert status == 200, out
+    return out
+
+
+def queue(kefu, name: str) -> dict:
+    status, body = kefu.api("GET", f"/queues/{name}")
+    assert status == 200, body
+    return body
+
+
+def test_longest_idle_offers_fifo_abandon_and_audio(kefu, phones):
+    agents = {u: phones(n, tone=1000, answermode="auto") for u, n in AGENTS.items()}
+    callers = [phones(n, tone=440) for n in CALLERS]
+    since = time.time()
+    for username in ("alice", "bob", "carol"):      # idle order: alice, bob, carol
+        login(kefu, username, queues=["sales"])
+        time.sleep(0.3)
+
+    for c in callers[:9]:
+        c.dial(kefu.uri("8001"))
+        c.wait_established()
+        time.sleep(0.25)
+    wait_for(lambda: queue(kefu, "sales")["waiting"] == 6, what="six waiting")
+    status = queue(kefu, "sales")
+    assert [w["position"] for w in status["calls"]] == [1, 2, 3, 4, 5, 6]
+    assert status["agents_talking"] == 3
+
+    # the first three callers went to the agents, longest idle first
+    connects = wait_for(lambda: [e for e in events(kefu, since, "queue.connect")], what="connects")
+    assert [e[2]["agent"] for e in connects] == ["alice", "bob", "carol"]
+    assert [e[2]["caller"] for e in connects] == CALLERS[:3]
+
+    # the agent hears the caller's tone and the caller the agent's
+    time.sleep(2.0)
+    callers[0].hangup()
+    callers[0].wait_closed()
+    agents["alice"].wait_closed()
+    samples, rate, _ = audio.read_wav(callers[0].received_wav_paths()[0])
+    assert audio.has_tone(samples[-12000:], rate, 1000), audio.dominant_frequency(samples, rate)
+    samples, rate, _ = audio.read_wav(agents["alice"].received_wav_paths()[0])
+    assert audio.has_tone(samples[-12000:], rate, 440), audio.dominant_frequency(samples, rate)
+
+    # alice is free again (wrap-up 0) and takes the oldest waiting caller
+    wait_for(lambda: len(events(kefu, since, "queue.connect")) == 4, what="4th connect")
+    # the sixth waiting caller gives up
+    callers[8].hangup()
+    callers[8].wait_closed()
+    abandon = wait_for(lambda: events(kefu, since, "queue.abandon"), what="abandon")
+    assert abandon[0][2]["caller"] == CALLERS[8]
+    assert abandon[0][2]["position"] == 5 and abandon[0][2]["wait"] > 1.0
+    # bob and carol hang up in turn: callers are served in the order they came
+    for username in ("carol", "bob"):
+        agents[username].hangup()
+        time.sleep(0.6)
+    connects = wait_for(lambda: (lambda c: c if len(c) == 6 else None)(
+        events(kefu, since, "queue.connect")), what="6 connects")
+    assert [e[2]["caller"] for e in connects] == CALLERS[:6]
+    assert [e[2]["agent"] for e in connects] == ["alice", "bob", "carol", "alice", "carol", "bob"]
+    completes = events(kefu, since, "queue.complete")
+    assert completes[0][2]["by"] == "caller" and completes[0][2]["agent"] == "alice"
+    assert {e[2]["by"] for e in completes[1:]} == {"agent"}
+    status = queue(kefu, "sales")
+    assert status["abandoned"] >= 1 and status["answered"] >= 6
+
+
+def test_no_answer_pauses_agent_and_overflow_after_max_wait(kefu, phones):
+    phones("1001", answermode="manual")               # alice: rings, nobody answers
+    overflow = phones("1005", tone=1000)
+    caller = phones("2001", tone=440)
+    since = time.time()
+    login(kefu, "alice", queues=["support"])
+    caller.dial(kefu.uri("8002"))
+    caller.wait_established()
+    # support's max_wait (2 s) is shorter than two offers to alice (2 × 2 s ring): the
+    # caller leaves for 1005 once alice's ringing ends
+    overflow.wait_incoming(timeout=15)
+    overflow.accept()
+    overflow.wait_established()
+    time.sleep(1.5)
+    caller.hangup()
+    overflow.wait_closed()
+    samples, rate, _ = audio.read_wav(overflow.received_wav_paths()[0])
+    assert audio.has_tone(samples[-8000:], rate, 440)
+    ev = events(kefu, since)
+    types = [t for t, _, _ in ev]
+    assert "queue.ring_no_answer" in types
+    over = next(d for t, _, d in ev if t == "queue.overflow")
+    assert over["reason"] == "max_wait" and over["destination"] == "1005" and over["wait"] >= 2
+
+    # a second call: alice's second unanswered offer pauses her with reason no_answer
+    caller2 = phones("2002")
+    caller2.dial(kefu.uri("8002"))
+    caller2.wait_established()
+    paused = wait_for(lambda: [d for t, _, d in events(kefu, since, "agent.pause")
+                               if d.get("reason") == "no_answer"], timeout=15, what="pause")
+    assert paused[0]["agent"] == "alice" and paused[0]["by"] == "acd"
+    status, agent = kefu.api("GET", "/agents/alice")
+    assert agent["state"] == "not_ready" and agent["reason"] == "no_answer"
+    caller2.hangup()
+
+
+def test_callback_keeps_the_callers_place(kefu, phones):
+    phones("1003", tone=1000, answermode="auto")          # carol
+    first = phones("2003", tone=440, answermode="auto")     # answers the callback itself
+    second = phones("2004", tone=440)
+    since = time.time()
+    login(kefu, "carol", ready=False, queues=["callback"])   # logged in, not ready yet
+    first.dial(kefu.uri("8003"))
+    first.wait_established()
+    time.sleep(0.3)
+    second.dial(kefu.uri("8003"))
+    second.wait_established()
+    wait_for(lambda: queue(kefu, "callback")["waiting"] == 2, what="two waiting")
+    time.sleep(1.0)                     # DTMF needs media flowing
+    first.send_dtmf("9")
+    first.wait_closed()                 # kefu hangs up: the place is kept
+    cb = wait_for(lambda: events(kefu, since, "queue.callback"), what="callback event")
+    assert cb[0][2]["number"] == "2003" and cb[0][2]["position"] == 1
+    status = queue(kefu, "callback")
+    assert status["waiting"] == 2 and status["callbacks_waiting"] == 1
+    assert [c["callback"] for c in status["calls"]] == [True, False]
+
+    # carol gets ready: first the callback (carol's phone, then 2003), not the live caller
+    status, _ = kefu.api("POST", "/agents/carol/state", {"state": "ready"})
+    assert status == 200
+    first.wait_event("CALL_ESTABLISHED", timeout=15)
+    connected = wait_for(lambda: events(kefu, since, "queue.callback_connect"), what="cb connect")
+    assert connected[0][2]["agent"] == "carol" and connected[0][2]["number"] == "2003"
+    time.sleep(1.5)
+    first.hangup()
+    wait_for(lambda: events(kefu, since, "queue.connect"), timeout=15, what="second connected")
+    second.hangup()
+
+
+def test_agent_api_roles_and_call_data(kefu, phones, agent_token):
+    alice = phones("1001", tone=1000, answermode="auto")
+    caller = phones("2005", tone=440)
+    alice_token, bob_token = agent_token("alice"), agent_token("bob")
+    # an agent acts on itself only
+    status, body = kefu.api("POST", "/agents/bob/login", {"extension": "1002"}, token=alice_token)
+    assert status == 403, body
+    status, body = kefu.api("POST", "/agents/alice/login",
+                            {"extension": "1001", "queues": ["sales"]}, token=alice_token)
+    assert status == 200 and body["state"] == "not_ready", body
+    status, body = kefu.api("POST", "/agents/alice/state", {"state": "not_ready",
+                                                            "reason": "nap"}, token=alice_token)
+    assert status == 422 and "reason" in body["detail"], body
+    status, body = kefu.api("POST", "/agents/alice/state", {"state": "ready"}, token=alice_token)
+    assert status == 200 and body["state"] == "ready"
+    caller.dial(kefu.uri("8001"))
+    caller.wait_established()
+    alice.wait_established()
+    live = wait_for(lambda: kefu.api("GET", "/live-calls", token=alice_token)[1], what="live")
+    call_id = live[0]["call_id"]
+    # call-attached data: set, merged, refused when over 1 MiB, hidden from other agents
+    status, data = kefu.api("PATCH", f"/live-calls/{call_id}/data", {"order": "A-17"},
+                            token=alice_token)
+    assert status == 200 and data == {"order": "A-17"}
+    status, body = kefu.api("PATCH", f"/live-calls/{call_id}/data", {"blob": "x" * (1 << 20)},
+                            token=alice_token)
+    assert status == 413 and "limit" in body["detail"], body
+    status, data = kefu.api("GET", f"/live-calls/{call_id}/data", token=alice_token)
+    assert data == {"order": "A-17"}
+    status, _ = kefu.api("GET", f"/live-calls/{call_id}", token=bob_token)
+    assert status == 403
+    # supervisor-only actions are refused to agents
+    status, _ = kefu.api("DELETE", f"/live-calls/{call_id}", token=alice_token)
+    assert status == 403
+    status, _ = kefu.api("POST", f"/live-calls/{call_id}/monitor", {"supervisor": "1004"},
+                         token=alice_token)
+    assert status == 403
+    # an agent may not act as another party of its own call
+    status, _ = kefu.api("POST", f"/live-calls/{call_id}/hold", {"number": "2005"},
+                         token=alice_token)
+    assert status == 403
+    status, _ = kefu.api("POST", f"/live-calls/{call_id}/hold", {}, token=alice_token)
+    assert status == 204
+    status, body = kefu.api("GET", "/agents/alice", token=alice_token)
+    assert body["state"] == "on_hold"
+    status, _ = kefu.api("POST", f"/live-calls/{call_id}/resume", {}, token=alice_token)
+    assert status == 204
+    status, _ = kefu.api("POST", f"/live-calls/{call_id}/dtmf", {"digits": "42"},
+                         token=alice_token)
+    assert status == 202
+    wait_for(lambda: caller.dtmf_received() == "42", what="dtmf at the caller")
+    # the agent hangs up its own party; the call ends and wrap-up (0 s) makes it ready
+    status, _ = kefu.api("DELETE", f"/live-calls/{call_id}/parties/1001", token=alice_token)
+    assert status == 204
+    caller.wait_closed()
+    wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["state"] == "ready", what="ready")
+    # a supervisor (admin here) logs the agent out
+    status, _ = kefu.api("POST", "/agents/alice/logout")
+    assert status == 204
+    status, body = kefu.api("GET", "/agents/alice", token=alice_token)
+    assert body["state"] == "logged_out"
+    logged = [d for t, _, d in events(kefu, kefu.mark, "agent.logout")]
+    assert logged and logged[-1].get("by") == "admin"
