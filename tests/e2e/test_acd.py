@@ -61,7 +61,18 @@ leave_key = "0"
 ring_timeout = 5
 wrap_up = 0
 overflow = "1004"
+
+[[queues]]
+name = "info"
+number = "8004"
+members = { bob = 1 }
+announce_interval = 2
+leave_key = "0"
+overflow = "1005"
+wrap_up = 0
 """
+# the announcement prompts are tones, so what the caller hears can be told apart by FFT
+PROMPT_TONES = {"position": 600, "1": 1500, "2": 1700}
 
 
 @pytest.fixture(scope="module")
@@ -159,13 +170,14 @@ def test_longest_idle_offers_fifo_abandon_and_audio(kefu, phones):
         login(kefu, username, queues=["sales"])
         time.sleep(0.3)
 
-    for c in callers[:9]:
+    for c in callers:
         c.dial(kefu.uri("8001"))
         c.wait_established()
         time.sleep(0.25)
-    wait_for(lambda: queue(kefu, "sales")["waiting"] == 6, what="six waiting")
+    wait_for(lambda: queue(kefu, "sales")["waiting"] == 7, what="seven waiting")
     status = queue(kefu, "sales")
-    assert [w["position"] for w in status["calls"]] == [1, 2, 3, 4, 5, 6]
+    assert [w["position"] for w in status["calls"]] == [1, 2, 3, 4, 5, 6, 7]
+    assert [w["caller"] for w in status["calls"]] == CALLERS[3:]
     assert status["agents_talking"] == 3
 
     # the first three callers went to the agents, longest idle first
@@ -185,12 +197,13 @@ def test_longest_idle_offers_fifo_abandon_and_audio(kefu, phones):
 
     # alice is free again (wrap-up 0) and takes the oldest waiting caller
     wait_for(lambda: len(events(kefu, since, "queue.connect")) == 4, what="4th connect")
-    # the sixth waiting caller gives up
-    callers[8].hangup()
-    callers[8].wait_closed()
+    # the last caller, now sixth in line, gives up
+    callers[9].hangup()
+    callers[9].wait_closed()
     abandon = wait_for(lambda: events(kefu, since, "queue.abandon"), what="abandon")
-    assert abandon[0][2]["caller"] == CALLERS[8]
-    assert abandon[0][2]["position"] == 5 and abandon[0][2]["wait"] > 1.0
+    assert abandon[0][2]["caller"] == CALLERS[9]
+    assert abandon[0][2]["position"] == 6 and abandon[0][2]["entry_position"] == 7
+    assert abandon[0][2]["wait"] > 1.0
     # bob and carol hang up in turn: callers are served in the order they came
     for username in ("carol", "bob"):
         agents[username].hangup()
@@ -338,3 +351,151 @@ def test_agent_api_roles_and_call_data(kefu, phones, agent_token):
     assert body["state"] == "logged_out"
     logged = [d for t, _, d in events(kefu, kefu.mark, "agent.logout")]
     assert logged and logged[-1].get("by") == "admin"
+
+
+ROLE_MATRIX = [
+    # (method, path, body, allowed role, refused role)
+    ("GET", "/agents/alice", None, "sue", "bob"),
+    ("POST", "/agents/alice/login", {"extension": "1001"}, "sue", "bob"),
+    ("POST", "/agents/alice/state", {"state": "ready"}, "sue", "bob"),
+    ("POST", "/agents/alice/state", {"state": "not_ready", "reason": "lunch"}, "sue", "quinn"),
+    ("POST", "/agents/alice/wrap-up/end", None, "sue", "bob"),
+    ("POST", "/agents/alice/wrap-up/extend", {"seconds": 10}, "sue", "bob"),
+    ("POST", "/agents/alice/logout", None, "sue", "bob"),
+    ("GET", "/agents", None, "bob", "quinn"),
+    ("GET", "/queues", None, "bob", "quinn"),
+    ("GET", "/queues/sales", None, "bob", "quinn"),
+    ("GET", "/live-calls", None, "sue", "quinn"),
+    ("POST", "/live-calls", {"from": "1004", "to": "1005"}, "sue", "quinn"),
+    ("POST", "/live-calls", {"from": "1004", "to": "1005"}, "sue", "bob"),   # not its phone
+    ("GET", "/live-calls/nope", None, "sue", "quinn"),
+    ("POST", "/live-calls/nope/hold", {"number": "1004"}, "sue", "quinn"),
+    ("POST", "/live-calls/nope/resume", {"number": "1004"}, "sue", "quinn"),
+    ("POST", "/live-calls/nope/transfer", {"number": "1004", "target": "1005"}, "sue", "quinn"),
+    ("POST", "/live-calls/nope/parties", {"number": "1005"}, "sue", "quinn"),
+    ("POST", "/live-calls/nope/dtmf", {"number": "1004", "digits": "1"}, "sue", "quinn"),
+    ("GET", "/live-calls/nope/data", None, "sue", "quinn"),
+    ("PATCH", "/live-calls/nope/data", {"a": 1}, "sue", "quinn"),
+    ("PUT", "/live-calls/nope/data", {"a": 1}, "sue", "quinn"),
+    ("POST", "/live-calls/nope/monitor", {"supervisor": "1004"}, "sue", "bob"),
+    ("DELETE", "/live-calls/nope", None, "sue", "bob"),
+    ("DELETE", "/live-calls/nope/parties/1004", None, "sue", "quinn"),
+]
+
+
+def test_every_action_checks_the_callers_role(kefu):
+    """Each ACD and call-control route: the allowed role gets past the role check (its
+    answer is about the request: 200, 204, 404, 409…), the refused role gets 403."""
+    tokens = {}
+    for username, role in (("sue", "supervisor"), ("quinn", "qa")):
+        kefu.api("POST", "/users", {"username": username, "password": AGENT_PW, "role": role})
+    for username in ("sue", "quinn", "bob"):
+        status, body = kefu.api("POST", "/auth/login", {"username": username,
+                                                        "password": AGENT_PW})
+        assert status == 200, body
+        tokens[username] = body["token"]
+    status, body = kefu.api("POST", "/agents/bob/login", {"extension": "1002"},
+                            token=tokens["bob"])
+    assert status == 200, body
+    try:
+        for method, path, body, allowed, refused in ROLE_MATRIX:
+            status, out = kefu.api(method, path, body, token=tokens[refused])
+            assert status == 403, (method, path, refused, status, out)
+            status, out = kefu.api(method, path, body, token=tokens[allowed])
+            assert status not in (401, 403, 422, 500), (method, path, allowed, status, out)
+        status, _ = kefu.api("GET", "/agents/alice", token="not-a-token")
+        assert status == 401
+    finally:
+        kefu.api("POST", "/agents/bob/logout")
+
+
+def _heard(path, freq: float) -> bool:
+    """Some quarter second of the recording is dominated by ``freq``."""
+    samples, rate, _ = audio.read_wav(path)
+    step = rate // 4
+    return any(audio.has_tone(samples[i:i + step], rate, freq)
+               for i in range(0, len(samples) - step, step // 2))
+
+
+def test_announcements_leave_key_and_overflow(kefu, phones):
+    prompts = kefu.data_dir / "prompts" / "queue"
+    (prompts / "digits").mkdir(parents=True, exist_ok=True)
+    audio.write_tone_wav(prompts / "position.wav", PROMPT_TONES["position"], 0.6)
+    for digit in ("1", "2"):
+        audio.write_tone_wav(prompts / "digits" / f"{digit}.wav", PROMPT_TONES[digit], 0.6)
+    first = phones("2006", tone=440)
+    second = phones("2007", tone=440)
+    overflow = phones("1005", tone=1000)
+    since = time.time()
+    first.dial(kefu.uri("8004"))            # nobody logged in: join_empty lets them wait
+    first.wait_established()
+    time.sleep(0.3)
+    second.dial(kefu.uri("8004"))
+    second.wait_established()
+    said = wait_for(lambda: [d for t, c, d in events(kefu, since, "queue.announce")
+                             if d["position"] == 2], timeout=8, what="announcement")
+    assert said[0]["queue"] == "info"
+    time.sleep(2.0)                          # the prompts play out
+    second.send_dtmf("0")                    # leave the queue: to overflow (1005)
+    overflow.wait_incoming(timeout=10)
+    overflow.accept()
+    overflow.wait_established()
+    time.sleep(2.0)
+    second.hangup()
+    second.wait_closed()
+    first.hangup()
+    first.wait_closed()
+    rx = second.received_wav_paths()[0]
+    assert _heard(rx, PROMPT_TONES["position"]) and _heard(rx, PROMPT_TONES["2"])
+    assert _heard(rx, 1000)                  # then the overflow destination's voice
+    assert _heard(first.received_wav_paths()[0], PROMPT_TONES["1"])
+    over = [d for t, _, d in events(kefu, since, "queue.overflow")]
+    assert over[0]["reason"] == "leave_key" and over[0]["position"] == 2
+
+
+def test_transfer_to_queue_carries_data_and_click_to_call(kefu, phones, agent_token):
+    alice = phones("1001", tone=1000, answermode="auto")
+    bob = phones("1002", tone=700, answermode="auto")
+    caller = phones("2008", tone=440)
+    since = time.time()
+    login(kefu, "alice", queues=["sales"])
+    login(kefu, "bob", queues=["info"])
+    caller.dial(kefu.uri("8001"))
+    caller.wait_established()
+    alice.wait_established()
+    token = agent_token("alice")
+    (call,) = wait_for(lambda: kefu.api("GET", "/live-calls", token=token)[1], what="call")
+    status, _ = kefu.api("PATCH", f"/live-calls/{call['call_id']}/data",
+                         {"verified": True, "order": "A-1"}, token=token)
+    assert status == 200
+    status, body = kefu.api("POST", f"/live-calls/{call['call_id']}/transfer", {"queue": "info"},
+                            token=token)
+    assert status == 204, body
+    alice.wait_closed()
+    bob.wait_established(timeout=10)
+    offer = wait_for(lambda: [d for t, c, d in events(kefu, since, "queue.offer")
+                              if d["queue"] == "info"], what="offer to bob")
+    assert offer[0]["agents"] == ["bob"] and offer[0]["attached_keys"] == ["order", "verified"]
+    status, data = kefu.api("GET", f"/live-calls/{call['call_id']}/data",
+                            token=agent_token("bob"))
+    assert status == 200 and data == {"verified": True, "order": "A-1"}
+    time.sleep(1.5)
+    caller.hangup()
+    caller.wait_closed()
+    assert _heard(caller.received_wav_paths()[0], 700)          # bob, after the transfer
+    done = wait_for(lambda: (lambda d: d if len(d) == 2 else None)(
+        [d for t, _, d in events(kefu, since, "queue.complete")]), what="two completions")
+    assert [(d["agent"], d["by"]) for d in done] == [("alice", "transfer"), ("bob", "caller")]
+
+    # click-to-call: the agent's own phone rings first, then the customer
+    customer = phones("2009", tone=440)
+    status, body = kefu.api("POST", "/live-calls", {"to": "2009"}, token=token)
+    assert status == 201, body
+    alice.wait_established(timeout=10)
+    customer.wait_incoming()
+    customer.accept()
+    customer.wait_established()
+    time.sleep(2.0)
+    customer.hangup()
+    customer.wait_closed()
+    assert _heard(customer.received_wav_paths()[0], 1000)

@@ -53,8 +53,8 @@ def own_extension(user: User, acd: Any) -> str | None:
 
 def allowed_call(call_id: str, user: User, control: CallControl, acd: Any) -> tuple[Call, str | None]:
     """The call, if ``user`` may act on it, and the agent's own extension."""
-    call = control.get(call_id)
     ext = own_extension(user, acd)
+    call = control.get(call_id)
     if ext is not None and not call.involves(ext):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent acts on its own calls only")
     return call, ext
