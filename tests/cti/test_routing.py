@@ -303,3 +303,18 @@ def test_every_builtin_strategy_can_be_configured() -> None:
     assert set(strategies) == {"ring_all", "longest_idle", "fewest_calls", "least_talk",
                                "round_robin", "top_down", "random", "weighted_random",
                                "skills", "customer", "vip"}
+
+
+def test_set_order_changes_member_order_for_top_down():
+    router = Router(strategies=builtin_strategies())
+    router.add_queue("q", "top_down")
+    for agent in ("a", "b", "c"):
+        router.add_agent(agent, {"q": 1})
+    router.set_order("q", ["c", "a"])
+    assert router.queues["q"].order == {"c": 0, "a": 1, "b": 2}
+    for agent in ("a", "b", "c"):
+        router.login(agent)
+        router.set_ready(agent, 1.0)
+    picked = [router.enqueue(Waiting(str(i), "q", 2.0 + i), 2.0 + i).agents[0].id
+              for i in range(3)]
+    assert picked == ["c", "a", "b"]

@@ -70,6 +70,27 @@ announce_interval = 2
 leave_key = "0"
 overflow = "1005"
 wrap_up = 0
+
+[[queues]]
+name = "order_top"
+number = "8011"
+strategy = "top_down"
+members = { carol = 1, alice = 1, bob = 1 }
+wrap_up = 0
+
+[[queues]]
+name = "order_skills"
+number = "8012"
+strategy = "skills"
+members = { alice = 1, bob = 9, carol = 5 }
+wrap_up = 0
+
+[[queues]]
+name = "order_rr"
+number = "8013"
+strategy = "round_robin"
+members = { bob = 1, carol = 1, alice = 1 }
+wrap_up = 0
 """
 # the announcement prompts are tones, so what the caller hears can be told apart by FFT
 PROMPT_TONES = {"position": 600, "1": 1500, "2": 1700}
@@ -217,6 +238,36 @@ def test_longest_idle_offers_fifo_abandon_and_audio(kefu, phones):
     assert {e[2]["by"] for e in completes[1:]} == {"agent"}
     status = queue(kefu, "sales")
     assert status["abandoned"] >= 1 and status["answered"] >= 6
+
+
+@pytest.mark.parametrize("queue_name,number,first_three", [
+    ("order_top", "8011", ["carol", "alice", "bob"]),       # member order
+    ("order_skills", "8012", ["bob", "carol", "alice"]),    # best level first
+    ("order_rr", "8013", ["bob", "carol", "alice"]),        # member order from the last one
+])
+def test_strategy_orders_offers(kefu, phones, queue_name, number, first_three):
+    """Three agents ready (alice longest idle), ten callers: the strategy picks among the
+    ready agents; later callers go, first come first served, to whoever frees up."""
+    agents = {u: phones(n, tone=1000, answermode="auto") for u, n in AGENTS.items()}
+    callers = [phones(n, tone=440) for n in CALLERS]
+    since = time.time()
+    for username in ("alice", "bob", "carol"):
+        login(kefu, username, queues=[queue_name])
+        time.sleep(0.2)
+    for c in callers:
+        c.dial(kefu.uri(number))
+        c.wait_established()
+        time.sleep(0.2)
+    freeing = ["alice", "bob", "carol", "alice", "bob", "carol", "alice"]
+    for i, username in enumerate(freeing):
+        wait_for(lambda: len(events(kefu, since, "queue.connect")) == 3 + i, what=f"{3 + i}")
+        agents[username].hangup()
+        agents[username].wait_closed()
+    connects = wait_for(lambda: (lambda c: c if len(c) == 10 else None)(
+        events(kefu, since, "queue.connect")), what="10 connects")
+    assert [e[2]["agent"] for e in connects] == first_three + freeing
+    assert [e[2]["caller"] for e in connects] == CALLERS
+    assert [e[2]["queue"] for e in connects] == [queue_name] * 10
 
 
 def test_no_answer_pauses_agent_and_overflow_after_max_wait(kefu, phones):

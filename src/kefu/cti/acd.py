@@ -109,6 +109,8 @@ class Acd:
                 memberships.setdefault(username, {})[q.name] = level
         for username, skills in memberships.items():
             self._add_agent(username, skills)
+        for q in settings.queues:                 # member order as the config lists them
+            self.router.set_order(q.name, q.members)
         bus.subscribe(self._on_call_event, prefix="call.")
 
     def _add_agent(self, username: str, skills: dict[str, int]) -> Agent:

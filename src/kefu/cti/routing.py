@@ -125,6 +125,15 @@ class Router:
             queue.order[agent_id] = len(queue.order)
         return agent
 
+    def set_order(self, queue: str, agent_ids: Iterable[str]) -> None:
+        """The queue's member order (top-down, round robin, ring-all), by agent id;
+        members not named keep their place after those named.  Agents must be ready-free
+        (set before anyone logs in)."""
+        q = self.queues[queue]
+        named = [a for a in agent_ids if a in q.members]
+        rest = sorted((a for a in q.members if a not in named), key=q.order.__getitem__)
+        q.order = {a: i for i, a in enumerate(named + rest)}
+
     # --- agents ------------------------------------------------------------------------------
     def login(self, agent_id: str, queues: Iterable[str] | None = None) -> None:
         """Log into ``queues`` (None: all the agent's queues); the agent is not ready yet."""
