@@ -358,3 +358,45 @@ def test_starter_config_examples_load_when_uncommented(tmp_path: Path) -> None:
     assert s.dialplan.dids == [DidConfig("8008001234", "1001")]
     assert [r.prefix for r in s.dialplan.outbound] == ["00", ""]
     assert s.dialplan.local_pattern == "[1-9][0-9]{6,7}"
+
+
+def test_acd_and_queues(tmp_path: Path) -> None:
+    s = load_settings(write(tmp_path, """
+[acd]
+no_answer_limit = 2
+pause_reasons = ["break"]
+
+[[queues]]
+name = "sales"
+number = "8001"
+strategy = "skills"
+members = { bob = 3, alice = 9 }
+tiers = { gold = 5 }
+max_wait = 30
+overflow = "1001"
+callback_key = "9"
+"""))
+    assert s.acd.no_answer_limit == 2 and s.acd.pause_reasons == ["break"]
+    (q,) = s.queues
+    assert (q.name, q.number, q.strategy, q.max_wait, q.overflow) == ("sales", "8001", "skills",
+                                                                       30.0, "1001")
+    assert list(q.members) == ["bob", "alice"]          # member order is kept
+    assert q.tiers == {"gold": 5} and q.callback_key == "9" and q.join_empty
+
+
+@pytest.mark.parametrize("text,expected", [
+    ('[[queues]]\nnumber = "8001"', "queues[0].name: required"),
+    ('[[queues]]\nname = "q"', "queues[0].number: required"),
+    ('[[queues]]\nname = "q"\nnumber = "80x"', "queues[0].number: must be an extension number"),
+    ('[[queues]]\nname = "q"\nnumber = "8001"\nleave_key = "12"', "queues[0].leave_key"),
+    ('[[queues]]\nname = "q"\nnumber = "8001"\nmembers = { a = "x" }', "queues[0].members"),
+    ('[[queues]]\nname = "q"\nnumber = "8001"\nmembers = { a = 500 }', "skill level must be"),
+    ('[[queues]]\nname = "q"\nnumber = "8001"\nwrap = 3', "queues[0].wrap: unknown key"),
+    ('[[queues]]\nname = "q"\nnumber = "8001"\n[[queues]]\nname = "q"\nnumber = "8002"',
+     "queues[1].name: duplicate"),
+    ('[[queues]]\nname = "q"\nnumber = "110"', "emergency"),
+    ('[[queues]]\nname = "q"\nnumber = "8001"\noverflow = "8001"', "queue's own number"),
+    ('[acd]\nno_answer_limit = "x"', "acd.no_answer_limit"),
+])
+def test_bad_queues(tmp_path: Path, text: str, expected: str) -> None:
+    assert expected in error_of(write(tmp_path, text))

@@ -212,3 +212,14 @@ def test_routes_are_frozen() -> None:
     route = plan().outbound("1001", "1002")
     with pytest.raises(dataclasses.FrozenInstanceError):
         route.kind = "trunk"  # type: ignore[misc]
+
+
+def test_queue_numbers_route_to_queues_inside_and_from_trunks() -> None:
+    from kefu.config import QueueConfig
+
+    settings = Settings(dialplan=DialPlanSettings(dids=[DidConfig("8008001234", "8001")]),
+                        queues=[QueueConfig(name="sales", number="8001")])
+    dp = DialPlan.from_settings(settings, lambda n: n in EXTENSIONS)
+    assert dp.outbound("1001", "8001") == Route(kind="queue", queue="sales", call_class="internal")
+    assert dp.inbound("carrier-a", "+8008001234") == Route(kind="queue", queue="sales")
+    assert dp.outbound("1001", "8002").kind != "queue"
