@@ -550,3 +550,81 @@ def test_transfer_to_queue_carries_data_and_click_to_call(kefu, phones, agent_to
     customer.hangup()
     customer.wait_closed()
     assert _heard(customer.received_wav_paths()[0], 1000)
+
+
+def test_persistent_line_answer_reject_and_click_to_call(kefu, phones, agent_token):
+    """An agent on a persistent line (常连接): its phone is called once at log-in; offers
+    do not ring it, the agent answers or rejects through the API and is connected at once;
+    calls end, the line stays."""
+    alice = phones("1001", tone=1000, answermode="auto")
+    token = agent_token("alice")
+    since = time.time()
+    status, body = kefu.api("POST", "/agents/alice/login", {"extension": "1001", "ready": True,
+                                                            "persistent": True,
+                                                            "queues": ["sales"]}, token=token)
+    assert status == 200 and body["state"] == "not_ready", body
+    alice.wait_established()                       # kefu called the phone: the line is up
+    wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["state"] == "ready", what="ready")
+
+    def offered(n: int):
+        return wait_for(lambda: (lambda o: o if len(o) >= n else None)(
+            [d for t, _, d in events(kefu, since, "queue.offer")]), what=f"offer {n}")
+
+    # 1: answer through the API; the caller hears the agent at once
+    caller = phones("2001", tone=440)
+    caller.dial(kefu.uri("8001"))
+    caller.wait_established()
+    offered(1)
+    assert "CALL_INCOMING" not in alice.event_types()[1:]     # nothing rang the phone
+    status, body = kefu.api("POST", "/agents/alice/answer", token=token)
+    assert status == 200 and body["state"] == "talking", body
+    time.sleep(2.0)
+    caller.hangup()
+    caller.wait_closed()
+    assert _heard(caller.received_wav_paths()[0], 1000)
+    wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["state"] == "ready", what="ready again")
+    assert "CALL_CLOSED" not in alice.event_types()              # the line stays up
+
+    # 2: reject, then (after the back-off) answer, then hang up from the API
+    caller2 = phones("2002", tone=440)
+    caller2.dial(kefu.uri("8001"))
+    caller2.wait_established()
+    offered(2)
+    status, body = kefu.api("POST", "/agents/alice/reject", token=token)
+    assert status == 200, body
+    offered(3)                                                    # offered again after 1 s
+    status, _ = kefu.api("POST", "/agents/alice/answer", token=token)
+    assert status == 200
+    (call,) = wait_for(lambda: kefu.api("GET", "/live-calls", token=token)[1] and [
+        c for c in kefu.api("GET", "/live-calls", token=token)[1] if c["caller"] == "2002"],
+        what="live call")
+    time.sleep(1.0)
+    status, _ = kefu.api("DELETE", f"/live-calls/{call['call_id']}/parties/1001", token=token)
+    assert status == 204
+    caller2.wait_closed()
+    rejected = [d for t, _, d in events(kefu, since, "queue.ring_no_answer")]
+    assert rejected[0]["code"] == 603 and rejected[0]["agent"] == "alice"
+
+    # 3: click-to-call from the line: nothing rings the agent, the customer rings
+    customer = phones("2003", tone=440)
+    wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["state"] == "ready", what="ready")
+    status, body = kefu.api("POST", "/live-calls", {"to": "2003"}, token=token)
+    assert status == 201, body
+    customer.wait_incoming()
+    assert kefu.api("GET", "/agents/alice")[1]["state"] == "talking"
+    customer.accept()
+    customer.wait_established()
+    time.sleep(2.0)
+    customer.hangup()
+    customer.wait_closed()
+    assert _heard(customer.received_wav_paths()[0], 1000)
+    wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["state"] == "ready", what="ready")
+    assert "CALL_CLOSED" not in alice.event_types()
+
+    # logging out closes the line
+    status, _ = kefu.api("POST", "/agents/alice/logout", token=token)
+    assert status == 204
+    alice.wait_closed()
+    assert _heard(alice.received_wav_paths()[0], 440)            # the callers, over the line
+    lines = [d["state"] for t, _, d in events(kefu, since, "agent.line")]
+    assert lines[0] == "open"

@@ -94,6 +94,7 @@ class Acd:
         self.talking: dict[str, Queued] = {}       # call id → Queued, once an agent answered
         self.last_agent: dict[str, str] = {}       # caller number → agent who served it
         self._moh: dict[str, Any] = {}
+        self._outbound: dict[str, tuple[Agent, AgentState, str]] = {}   # click-to-call
         self._timers: dict[str, asyncio.TimerHandle] = {}   # agent → back-off / wrap-up
         self._due: asyncio.TimerHandle | None = None
         for i, q in enumerate(settings.queues):
@@ -142,8 +143,12 @@ class Acd:
         return agent
 
     def login(self, username: str, extension: str, queues: list[str] | None = None,
-              ready: bool = False, by: str = "") -> Agent:
-        """Log an agent in on ``extension`` (its device), to ``queues`` (None: all)."""
+              ready: bool = False, by: str = "", persistent: bool = False) -> Agent:
+        """Log an agent in on ``extension`` (its device), to ``queues`` (None: all).
+
+        ``persistent``: kefu calls the phone now and keeps that line open (常连接); offers
+        then do not ring, the agent answers (or rejects) through the API and is connected
+        at once.  The agent becomes ready once the line is up."""
         agent = self.agent(username)
         if agent.logged_in:
             raise AcdError(f"agent {username} is already logged in on {agent.extension}")
@@ -161,16 +166,51 @@ class Acd:
         agent.no_answers = 0
         self._publish("agent.login", agent=username, extension=extension, queues=agent.queues,
                       **({"by": by} if by else {}))
+        if persistent:
+            self._open_line(agent, ready)
+            return agent
         self._move(agent, AgentState.NOT_READY, "login")
         if ready:
             self.set_state(username, AgentState.READY)
         return agent
+
+    def _open_line(self, agent: Agent, ready: bool) -> None:
+        from kefu.cti.switch import Refused
+
+        def opened(session: Call, member: Member) -> None:
+            if agent.session is not session:
+                return
+            agent.line = member
+            self._publish("agent.line", session.id, agent=agent.username, state="open",
+                          extension=agent.extension)
+            if ready and agent.state is AgentState.NOT_READY:
+                self.set_state(agent.username, AgentState.READY)
+
+        def failed(code: int, reason: str) -> None:
+            if agent.session is None or not agent.logged_in:
+                return
+            agent.session = None
+            self._publish("agent.line", agent=agent.username, state="failed", code=code,
+                          reason=reason)
+            self.logout(agent.username, by="acd")
+
+        self._move(agent, AgentState.NOT_READY, "connecting")
+        try:
+            agent.session = self.switch.open_session(agent.extension, opened, failed)
+        except Refused as exc:
+            self.router.logout(agent.username)
+            self._move(agent, AgentState.LOGGED_OUT, by="acd")
+            agent.extension, agent.queues = "", []
+            raise AcdError(f"cannot open a line to the phone: {exc}", 409) from None
 
     def logout(self, username: str, by: str = "") -> None:
         agent = self.agent(username)
         if not agent.logged_in:
             raise AcdError(f"agent {username} is not logged in")
         self._cancel_timer(username)
+        session, agent.session, agent.line = agent.session, None, None
+        if session is not None and not session.ended:
+            self.switch.spawn(self.switch.end(session, Disposition.ANSWERED, "system", 200))
         released = self.router.logout(username)
         self._move(agent, AgentState.LOGGED_OUT, by=by)
         self._publish("agent.logout", agent=username, extension=agent.extension,
@@ -227,6 +267,55 @@ class Acd:
         self._publish("agent.wrap_up_extended", agent.call_id, agent=username,
                       until=agent.wrap_up_until)
         return agent
+
+    def answer(self, username: str) -> Agent:
+        """The agent takes the call offered to it, on its persistent line."""
+        agent, queued = self._offered(username)
+        if agent.line is None:
+            raise AcdError(f"agent {username} has no persistent line: answer on the phone")
+        self._cancel_timer(username)
+        if queued.callback:
+            self._call_back(queued, agent, agent.line)
+        else:
+            queued.offers.pop(username, None)
+            self._connect(queued, agent, agent.line)
+        return agent
+
+    def reject(self, username: str) -> Agent:
+        """The agent declines the offer: the call goes to the next agent, the agent backs
+        off (``acd.busy_backoff``) and counts a refusal toward the no-answer pause."""
+        agent, queued = self._offered(username)
+        attempt = queued.offers.get(username)
+        if attempt is not None:
+            self.switch.dialing.cancel(attempt)
+        self._offer_failed(queued, agent, 603, "Declined")
+        return agent
+
+    def _offered(self, username: str) -> tuple[Agent, Queued]:
+        agent = self.agent(username)
+        queued = self.waiting.get(agent.call_id or "") if agent.state is AgentState.RESERVED \
+            else None
+        if queued is None or username not in queued.offers:
+            raise AcdError(f"agent {username} has no call offered")
+        return agent, queued
+
+    def line_of(self, extension: str) -> Member | None:
+        """The idle persistent line of the agent on ``extension`` (click-to-call uses it)."""
+        agent = self.agent_on(extension)
+        line = agent.line if agent is not None else None
+        return line if line is not None and line.home is not None and \
+            line in line.home.room.members else None
+
+    def outbound(self, extension: str, call: Call) -> None:
+        """An agent placed a call itself (click-to-call): busy for the queues until it
+        ends, then back in the state it left."""
+        agent = self.agent_on(extension)
+        if agent is None or agent.state not in IDLE:
+            return
+        self._outbound[call.id] = (agent, agent.state, agent.reason)
+        agent.call_id = call.id
+        self.router.set_busy(agent.username)
+        self._move(agent, AgentState.TALKING)
 
     def agent_on(self, extension: str) -> Agent | None:
         return next((a for a in self.agents.values()
@@ -359,8 +448,13 @@ class Acd:
             self._ring(queued, self.agents[slot.id])
 
     def _ring(self, queued: Queued, agent: Agent) -> None:
+        if agent.line is not None:       # nothing rings: the desktop shows the offer
+            q = self.queues[queued.queue]
+            self._schedule(agent.username, q.ring_timeout, self._offer_failed, queued, agent,
+                           408, "No Answer")
+            return
         if queued.callback:
-            return self._ring_callback(queued, agent)
+            return self._call_back(queued, agent)
         call, q = queued.call, self.queues[queued.queue]
         from kefu.cti.switch import Refused
         try:
@@ -377,6 +471,7 @@ class Acd:
 
     def _agent_answered(self, queued: Queued, agent: Agent, fork: "Fork",
                         answer: "Negotiated") -> None:
+        """The agent's phone answered the offer."""
         call = queued.call
         queued.offers.pop(agent.username, None)
         if call.ended or call.state is not CallState.QUEUED:
@@ -384,13 +479,19 @@ class Acd:
             self.switch.spawn(self.switch.media.close_leg(fork.rtp))
             self._release(agent)
             return
+        self._connect(queued, agent, Member(agent.extension, "agent", fork.sip, fork.rtp))
+
+    def _connect(self, queued: Queued, agent: Agent, member: Member) -> None:
+        """Put the agent's member (a new leg, or its persistent line) into the call."""
+        call = queued.call
         self._release_offers(queued)
         self._leave_waiting(queued)
         now = self.clock()
         call.transition(CallState.CONNECTED)
         call.agent = agent.username
         call.room.waiting = False
-        self.switch.join(call, Member(agent.extension, "agent", fork.sip, fork.rtp), quiet=True)
+        self.switch.detach_from_home(member)
+        self.switch.join(call, member, quiet=True)
         self.switch.start_recording(call)
         self.talking[call.id] = queued
         agent.no_answers = 0
@@ -411,6 +512,8 @@ class Acd:
         if agent.username not in queued.offers:
             return
         del queued.offers[agent.username]
+        if agent.line is not None:
+            self._cancel_timer(agent.username)
         if agent.state is not AgentState.RESERVED:
             return
         self._publish("queue.ring_no_answer", queued.call.id, queue=queued.queue,
@@ -451,6 +554,8 @@ class Acd:
         for username, attempt in list(queued.offers.items()):
             if attempt is not None:
                 self.switch.dialing.cancel(attempt)
+            elif self.agents[username].line is not None:
+                self._cancel_timer(username)
             queued.offers.pop(username, None)
             agent = self.agents[username]
             if agent.call_id == queued.call.id:
@@ -537,8 +642,9 @@ class Acd:
                       wait=round(self.clock() - queued.entered, 3))
         self.switch.spawn(self.switch.end(call, Disposition.CALLBACK, "caller", 200))
 
-    def _ring_callback(self, queued: Queued, agent: Agent) -> None:
-        """The callback's turn: ring the agent, then dial the customer."""
+    def _call_back(self, queued: Queued, agent: Agent, line: Member | None = None) -> None:
+        """The callback's turn: ring the agent (or take its persistent ``line``), then dial
+        the customer."""
         from kefu.cti.switch import Refused
         original = queued.call
 
@@ -562,12 +668,11 @@ class Acd:
         try:
             call = self.switch.originate(agent.extension, queued.callback,
                                          caller_id=self.queues[queued.queue].number,
-                                         data=original.data,
+                                         data=original.data, member=line,
                                          on_first=agent_answered, on_first_failed=agent_failed)
         except Refused as exc:
             return self._offer_failed(queued, agent, exc.code, exc.reason)
         agent.call_id = call.id
-        queued.offers[agent.username] = None
 
     # --- announcements ------------------------------------------------------------------------------
     def _prompts_dir(self) -> Path:
@@ -622,6 +727,20 @@ class Acd:
             handler(self, event)
 
     def _call_ended(self, event: Event) -> None:
+        for agent in self.agents.values():
+            if agent.session is not None and agent.session.id == event.call_id:
+                agent.session = agent.line = None     # the phone hung up its line
+                self._publish("agent.line", event.call_id, agent=agent.username,
+                              state="closed")
+                if agent.logged_in:
+                    self.logout(agent.username, by="acd")
+        outbound = self._outbound.pop(event.call_id, None)  # type: ignore[arg-type]
+        if outbound is not None:
+            agent, state, reason = outbound
+            if agent.state is AgentState.TALKING and agent.call_id == event.call_id:
+                agent.call_id = None
+                self._move(agent, state, reason)
+                self._available(agent)
         queued = self.waiting.get(event.call_id)  # type: ignore[arg-type]
         if queued is not None and not queued.callback:
             self._release_offers(queued)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import enum
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from kefu.cti.control import ControlError
 
@@ -75,6 +76,8 @@ class Agent:
     queue: str | None = None                        # the queue of that call
     no_answers: int = 0                             # offers in a row not answered
     wrap_up_until: float = 0.0
+    session: Any = None                             # the persistent line's call (常连接)
+    line: Any = None                                # its member, while the line is open
     answered: int = 0                               # today
     talk_time: float = 0.0
 
@@ -101,4 +104,5 @@ class Agent:
                 "queues": list(self.queues), "skills": dict(self.skills),
                 "call_id": self.call_id, "queue": self.queue,
                 "wrap_up_until": self.wrap_up_until or None,
+                "persistent_line": self.line is not None,
                 "answered": self.answered, "talk_time": round(self.talk_time, 3)}

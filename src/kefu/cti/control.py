@@ -49,10 +49,8 @@ async def transfer_blind(switch: "Switch", call: Call, member: Member, target: s
         raise ControlError("nobody left to transfer")
     caller_id = remaining[0].number
     switch.publish(call, "call.transferred", by=member.number, target=target, mode="blind")
-    if not sip_done:
-        member.sip.hangup()
     call.room.waiting = True          # the others hear music while the target rings
-    switch.leave(call, member)
+    switch.dismiss(call, member, sip_done)
     route = switch.route(caller_id, target)
     if route.kind == "queue" and switch.acd is not None:
         return await switch.acd.enqueue(call, route.queue)
@@ -99,11 +97,8 @@ async def transfer_attended(switch: "Switch", call: Call, member: Member, other:
         m.role = "callee"
         m.holding = False
         switch.join(call, m)
-    if not sip_done:           # after a REFER sippy has already hung this dialog up
-        member.sip.hangup()
-    mine.sip.hangup()
-    switch.leave(call, member)
-    other.room.remove(mine)
+    switch.dismiss(call, member, sip_done)   # after a REFER sippy already hung it up
+    switch.dismiss(other, mine)
     switch.spawn(switch.end(other, Disposition.ANSWERED, "system", 200))
 
 
@@ -183,11 +178,12 @@ class CallControl:
         else:
             raise ControlError("transfer needs a target or a consultation call", 422)
 
-    def originate(self, first: str, to: str, data: dict | None = None) -> Call:
-        """Click-to-call: ring ``first``, then dial ``to``."""
+    def originate(self, first: str, to: str, data: dict | None = None,
+                  line: Member | None = None) -> Call:
+        """Click-to-call: ring ``first`` (or take its persistent ``line``), then dial ``to``."""
         from kefu.cti.switch import Refused
         try:
-            return self.switch.originate(first, to, data=data)
+            return self.switch.originate(first, to, data=data, member=line)
         except Refused as exc:
             raise ControlError(f"cannot ring {first}: {exc}", 409) from None
 
@@ -225,5 +221,5 @@ class CallControl:
                                   else Disposition.FAILED, "system", 200)
             return
         member = self.member(call, number)
-        member.sip.hangup()
-        self.switch.party_left(call, member, by="system")
+        self.switch.dismiss(call, member)
+        self.switch.settle(call, member, by="system")

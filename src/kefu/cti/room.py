@@ -39,6 +39,7 @@ class Member:
     mode: Mode = Mode.TALK
     whisper_to: "Member | None" = None
     holding: bool = False          # this member put the others on hold
+    home: Any = None               # an agent's session call it returns to (persistent line)
 
     def describe(self) -> dict[str, Any]:
         return {"number": self.number, "role": self.role, "mode": self.mode.value,

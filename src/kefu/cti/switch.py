@@ -24,7 +24,7 @@ from kefu.cti.attempt import Attempt, Dialing, Fork, Stage
 from kefu.cti import control
 from kefu.cti.call import Call, CallState, Disposition
 from kefu.cti.dialplan import DialPlan, Route
-from kefu.cti.room import Member, Room
+from kefu.cti.room import Member, Mode, Room
 from kefu.media.moh import load_moh
 from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, RtpLeg, SdpError,
                         build_sdp, negotiate, offer_formats, parse_sdp)
@@ -138,29 +138,42 @@ class Switch:
     def originate(self, first: str, second: str, caller_id: str | None = None,
                   data: dict | None = None,
                   on_first: Callable[[Call], None] | None = None,
-                  on_first_failed: Callable[[Call, int, str], None] | None = None) -> Call:
+                  on_first_failed: Callable[[Call, int, str], None] | None = None,
+                  member: Member | None = None) -> Call:
         """A call kefu places itself: ring ``first`` (an agent's phone: click-to-call, a
         queue callback), showing ``second``; once it answers, reach ``second``, showing
         ``caller_id`` (default ``first``).
 
         ``first`` becomes the call's caller (``call.a``) and hears music while ``second``
-        rings.  Raises :class:`Refused` when ``first`` cannot be reached at all.
+        rings.  ``member``: ``first`` is an agent already on a persistent line (its
+        session's member), so nothing rings it.  Raises :class:`Refused` when ``first``
+        cannot be reached at all.
         """
-        number, stages, timeout = self.destination(first, first)
+        if member is None:
+            number, stages, timeout = self.destination(first, first)
         call = Call(caller=first, callee=second, data=dict(data or {}))
         self.calls[call.id] = call
         self.publish(call, "call.started", caller=first, callee=second, caller_name="",
                      trunk=None, originated=True)
 
-        def first_answered(call: Call, attempt: Attempt, fork: Fork, answer: Negotiated) -> None:
+        def first_answered(call: Call, attempt: Attempt | None, fork: Fork | None,
+                           answer: Negotiated | None) -> None:
             if call.ended:
-                fork.sip.hangup()
-                self.spawn(self.media.close_leg(fork.rtp))
+                if fork is not None:
+                    fork.sip.hangup()
+                    self.spawn(self.media.close_leg(fork.rtp))
                 return
-            call.a, call.a_rtp, call.a_offer = fork.sip, fork.rtp, answer
+            if fork is not None:
+                first_member = Member(first, "caller", fork.sip, fork.rtp)
+                call.a_offer = answer
+            else:
+                assert member is not None
+                self.detach_from_home(member)
+                first_member = member
+            call.a, call.a_rtp = first_member.sip, first_member.rtp
             call.transition(CallState.RINGING)
             call.room.waiting = True
-            self.join(call, Member(first, "caller", fork.sip, fork.rtp), quiet=True)
+            self.join(call, first_member, quiet=True)
             if on_first is not None:
                 on_first(call)
             try:
@@ -192,9 +205,50 @@ class Switch:
         def second_failed(call: Call, attempt: Attempt, code: int, reason: str) -> None:
             self.spawn(self.end(call, failure(code, reason)[2], "callee", code))
 
-        self.reach(call, number, stages, timeout, caller_id=second, on_answer=first_answered,
-                   on_fail=first_failed)
+        if member is not None:
+            first_answered(call, None, None, None)
+        else:
+            self.reach(call, number, stages, timeout, caller_id=second,
+                       on_answer=first_answered, on_fail=first_failed)
         return call
+
+    def open_session(self, number: str, on_open: Callable[[Call, Member], None],
+                     on_fail: Callable[[int, str], None]) -> Call:
+        """A persistent line (常连接) to ``number``, an agent's phone: rung once at log-in,
+        then kept open; calls take the agent's member and give it back when they end
+        (``Member.home``), so an answered call is connected at once."""
+        dest, stages, timeout = self.destination(number, number)
+        session = Call(caller="kefu", callee=number)
+        self.calls[session.id] = session
+        self.publish(session, "call.started", caller="kefu", callee=number, caller_name="",
+                     trunk=None, session=True)
+
+        def answered(call: Call, attempt: Attempt, fork: Fork, answer: Negotiated) -> None:
+            if call.ended:
+                fork.sip.hangup()
+                self.spawn(self.media.close_leg(fork.rtp))
+                return
+            call.a, call.a_rtp, call.a_offer = fork.sip, fork.rtp, answer
+            call.transition(CallState.HOSTED)
+            member = Member(number, "agent", fork.sip, fork.rtp, home=call)
+            self.join(call, member, quiet=True)
+            self.publish(call, "call.answered", callee=number)
+            on_open(call, member)
+
+        def failed(call: Call, attempt: Attempt, code: int, reason: str) -> None:
+            on_fail(code, reason)
+            self.spawn(self.end(call, failure(code, reason)[2], "callee", code))
+
+        self.reach(session, dest, stages, timeout, caller_id="kefu", on_answer=answered,
+                   on_fail=failed)
+        return session
+
+    def detach_from_home(self, member: Member) -> None:
+        """Take a persistent-line member out of its idle session (to join a call)."""
+        home = member.home
+        if home is not None and member in home.room.members:
+            home.room.remove(member)
+            self.remix(home)
 
     def destination(self, caller: str, dialed: str, trunk: str | None = None,
                     exclude: Call | None = None, route: Route | None = None
@@ -370,8 +424,35 @@ class Switch:
             self.party_left(call, member, by="caller" if leg is call.a else "callee")
 
     def party_left(self, call: Call, member: Member, by: str) -> None:
-        """A member is gone; the call ends when it no longer holds a conversation."""
+        """A member's dialog is gone; the call ends when it no longer holds a conversation."""
         self.leave(call, member)
+        if member.home is not None and member.home is not call:   # its session is gone too
+            self.spawn(self.end(member.home, Disposition.ANSWERED, by, 200))
+        self.settle(call, member, by)
+
+    def dismiss(self, call: Call, member: Member, sip_done: bool = False) -> None:
+        """Take ``member`` out of ``call``: an agent on a persistent line goes back to its
+        session, anyone else is hung up (unless its dialog is already gone)."""
+        if member.home is not None and member.home is not call:
+            self.detach(call, member)
+            return
+        if not sip_done:
+            member.sip.hangup()
+        self.leave(call, member)
+
+    def detach(self, call: Call, member: Member) -> None:
+        """Move a persistent-line member back to its session call, dialog and media intact."""
+        call.room.remove(member)
+        self.publish(call, "call.member_left", number=member.number, role=member.role)
+        self.remix(call)
+        home = member.home
+        member.holding, member.mode, member.whisper_to = False, Mode.TALK, None
+        self._by_leg[member.sip] = home
+        home.room.add(member)
+        self.remix(home)
+
+    def settle(self, call: Call, member: Member, by: str) -> None:
+        """After ``member`` left: end the call if it no longer holds a conversation."""
         if member.sip is call.a and call.state in (CallState.HOSTED, CallState.QUEUED,
                                                    CallState.RINGING):
             # the caller left a prompt, a queue, or a call still reaching its callee
@@ -445,6 +526,8 @@ class Switch:
         call.transition(CallState.ENDED)
         for attempt in call.attempts:
             self.dialing.cancel(attempt)
+        for member in [m for m in call.room.members if m.home is not None and m.home is not call]:
+            self.detach(call, member)          # agents on persistent lines go back home
         if call.a is not None and self._by_leg.get(call.a, call) is call:   # not taken over
             call.a.hangup()
         if call.conference is None:

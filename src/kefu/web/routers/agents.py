@@ -45,6 +45,8 @@ class LoginIn(BaseModel):
     extension: str = Field(pattern=r"^[0-9]{2,10}$", description="the agent's device")
     queues: list[str] | None = Field(None, description="queues to log into; omitted: all")
     ready: bool = False
+    persistent: bool = Field(False, description="keep a line open to the phone (常连接): "
+                                                "offers are answered through the API")
 
 
 class StateIn(BaseModel):
@@ -72,7 +74,20 @@ async def get_agent(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
 @router.post("/agents/{username}/login", summary="Log in on a device, to some queues or all")
 async def login(username: str, body: LoginIn, acd: AcdDep, user: Staff) -> dict[str, Any]:
     by = acting_on(user, username)
-    return acd.login(username, body.extension, body.queues, body.ready, by).describe()
+    return acd.login(username, body.extension, body.queues, body.ready, by,
+                     body.persistent).describe()
+
+
+@router.post("/agents/{username}/answer", summary="Take the offered call (persistent line)")
+async def answer(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
+    acting_on(user, username)
+    return acd.answer(username).describe()
+
+
+@router.post("/agents/{username}/reject", summary="Decline the offered call")
+async def reject(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
+    acting_on(user, username)
+    return acd.reject(username).describe()
 
 
 @router.post("/agents/{username}/logout", status_code=204, summary="Log out of every queue")

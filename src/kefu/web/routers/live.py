@@ -115,7 +115,9 @@ async def originate(body: OriginateIn, control: Control, acd: AcdDep,
                     user: Staff) -> dict[str, Any]:
     first = as_party(body.from_, own_extension(user, acd))
     acd.check_data(body.data)
-    return control.originate(first, body.to, body.data).describe()
+    call = control.originate(first, body.to, body.data, acd.line_of(first))
+    acd.outbound(first, call)
+    return call.describe()
 
 
 @router.get("/{call_id}", summary="One call in progress")
