@@ -96,9 +96,32 @@ wrap_up = 0
 PROMPT_TONES = {"position": 600, "1": 1500, "2": 1700}
 
 
+MORE_QUEUES = """
+[[queues]]
+name = "personal"
+number = "8005"
+strategy = "customer"
+prefer_timeout = 3
+members = {{ alice = 1, bob = 1 }}
+wrap_up = 0
+
+[[queues]]
+name = "tiny"
+number = "8006"
+members = {{ carol = 1 }}
+max_length = 1
+join_empty = false
+wrap_up = 1
+moh_file = "{moh}"
+"""
+MOH_TONE = 1300
+
+
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-acd"), extra=QUEUES)
+    tmp = tmp_path_factory.mktemp("kefu-acd")
+    moh = audio.write_tone_wav(tmp / "moh.wav", MOH_TONE, 5)
+    server = start_kefu(tmp, extra=QUEUES + MORE_QUEUES.format(moh=moh))
     for username in AGENTS:
         status, body = server.api("POST", "/users", {"username": username, "password": AGENT_PW,
                                                      "role": "agent"})
@@ -628,3 +651,88 @@ def test_persistent_line_answer_reject_and_click_to_call(kefu, phones, agent_tok
     assert _heard(alice.received_wav_paths()[0], 440)            # the callers, over the line
     lines = [d["state"] for t, _, d in events(kefu, since, "agent.line")]
     assert lines[0] == "open"
+
+
+def test_customer_based_routing_prefers_the_last_agent(kefu, phones):
+    for u in ("alice", "bob"):
+        phones(AGENTS[u], tone=1000, answermode="auto")
+    caller = phones("2001", tone=440)
+    other = phones("2002", tone=440)
+    since = time.time()
+    login(kefu, "bob", queues=["personal"])
+    time.sleep(0.3)
+    login(kefu, "alice", queues=["personal"])
+
+    def connects(n: int):
+        return wait_for(lambda: (lambda c: c if len(c) >= n else None)(
+            [d for t, _, d in events(kefu, since, "queue.connect")]), what=f"connect {n}")
+
+    caller.dial(kefu.uri("8005"))             # bob is longest idle: he serves 2001
+    caller.wait_established()
+    assert connects(1)[0]["agent"] == "bob"
+    caller.hangup()
+    caller.wait_closed()
+    time.sleep(0.5)
+    caller.dial(kefu.uri("8005"))             # alice is longest idle now, but 2001 is bob's
+    caller.wait_established()
+    assert connects(2)[1]["agent"] == "bob"
+    other.dial(kefu.uri("8005"))              # a new caller gets alice
+    other.wait_established()
+    assert connects(3)[2]["agent"] == "alice"
+    other.hangup()
+    other.wait_closed()
+    caller.hangup()
+    caller.wait_closed()
+    # bob takes a break: 2001 waits for bob (prefer_timeout 3 s), then alice answers
+    wait_for(lambda: kefu.api("GET", "/agents/bob")[1]["state"] == "ready", what="bob ready")
+    status, _ = kefu.api("POST", "/agents/bob/state", {"state": "not_ready", "reason": "break"})
+    assert status == 200
+    caller.dial(kefu.uri("8005"))
+    caller.wait_established()
+    entered = [d for t, _, d in events(kefu, since, "queue.entered")]
+    c = connects(4)[3]
+    assert entered[-1]["preferred"] == "bob"
+    assert c["agent"] == "alice" and c["caller"] == "2001" and c["wait"] >= 2.9
+    caller.hangup()
+    caller.wait_closed()
+
+
+def test_queue_limits_music_and_wrap_up(kefu, phones):
+    """join_empty = false refuses callers while nobody is logged in; max_length refuses
+    the second caller; the queue plays its own music; wrap-up can be extended and ended."""
+    carol = phones("1003", tone=1000)
+    first = phones("2004", tone=440)
+    second = phones("2005", tone=440)
+    since = time.time()
+    first.dial(kefu.uri("8006"))
+    closed = first.wait_closed()
+    assert "480" in closed.get("param", ""), closed
+    login(kefu, "carol", ready=False, queues=["tiny"])
+    first.dial(kefu.uri("8006"))
+    first.wait_established()
+    second.dial(kefu.uri("8006"))
+    closed = second.wait_closed()
+    assert "486" in closed.get("param", ""), closed
+    refused = [d["reason"] for t, _, d in events(kefu, since, "queue.refused")]
+    assert refused == ["empty", "full"]
+    time.sleep(2.0)                                   # the queue's music (a 1300 Hz tone)
+    status, _ = kefu.api("POST", "/agents/carol/state", {"state": "ready"})
+    carol.wait_incoming()
+    carol.accept()
+    carol.wait_established()
+    time.sleep(1.0)
+    first.hangup()
+    first.wait_closed()
+    assert _heard(first.received_wav_paths()[0], MOH_TONE)
+    wait_for(lambda: kefu.api("GET", "/agents/carol")[1]["state"] == "wrap_up", what="wrap-up")
+    status, body = kefu.api("POST", "/agents/carol/wrap-up/extend", {"seconds": 5})
+    assert status == 200 and body["wrap_up_until"] > time.time() + 4
+    time.sleep(1.5)                                   # past the queue's 1 s: still wrapping up
+    assert kefu.api("GET", "/agents/carol")[1]["state"] == "wrap_up"
+    status, body = kefu.api("POST", "/agents/carol/wrap-up/end")
+    assert status == 200 and body["state"] == "ready"
+    status, body = kefu.api("POST", "/agents/carol/wrap-up/end")
+    assert status == 409
+    kinds = [t for t, _, _ in events(kefu, since, "agent.")]
+    assert "agent.wrap_up_start" in kinds and "agent.wrap_up_extended" in kinds
+    assert "agent.wrap_up_end" in kinds
