@@ -24,6 +24,7 @@ pytestmark = [pytest.mark.e2e,
 
 AGENTS = {"alice": "1001", "bob": "1002", "carol": "1003"}
 CALLERS = [str(n) for n in range(2001, 2011)]
+FRESH_CALLERS = ["2011", "2012"]         # callers no agent has served before (customer test)
 AGENT_PW = "agent-password-1"
 
 QUEUES = """
@@ -126,7 +127,7 @@ def kefu(tmp_path_factory):
         status, body = server.api("POST", "/users", {"username": username, "password": AGENT_PW,
                                                      "role": "agent"})
         assert status == 201, body
-    for number in CALLERS:
+    for number in CALLERS + FRESH_CALLERS:
         status, body = server.api("POST", "/extensions", {"number": number,
                                                           "password": f"pw-{number}-secret"})
         assert status == 201, body
@@ -423,8 +424,9 @@ def test_agent_api_roles_and_call_data(kefu, phones, agent_token):
     assert status == 204
     status, body = kefu.api("GET", "/agents/alice", token=alice_token)
     assert body["state"] == "logged_out"
-    logged = [d for t, _, d in events(kefu, kefu.mark, "agent.logout")]
-    assert logged and logged[-1].get("by") == "admin"
+    logged = wait_for(lambda: [d for t, _, d in events(kefu, kefu.mark, "agent.logout")],
+                      what="logout event")
+    assert logged[-1].get("by") == "admin"
 
 
 ROLE_MATRIX = [
@@ -656,8 +658,8 @@ def test_persistent_line_answer_reject_and_click_to_call(kefu, phones, agent_tok
 def test_customer_based_routing_prefers_the_last_agent(kefu, phones):
     for u in ("alice", "bob"):
         phones(AGENTS[u], tone=1000, answermode="auto")
-    caller = phones("2001", tone=440)
-    other = phones("2002", tone=440)
+    caller = phones("2011", tone=440)
+    other = phones("2012", tone=440)
     since = time.time()
     login(kefu, "bob", queues=["personal"])
     time.sleep(0.3)
@@ -692,7 +694,7 @@ def test_customer_based_routing_prefers_the_last_agent(kefu, phones):
     entered = [d for t, _, d in events(kefu, since, "queue.entered")]
     c = connects(4)[3]
     assert entered[-1]["preferred"] == "bob"
-    assert c["agent"] == "alice" and c["caller"] == "2001" and c["wait"] >= 2.9
+    assert c["agent"] == "alice" and c["caller"] == "2011" and c["wait"] >= 2.9
     caller.hangup()
     caller.wait_closed()
 
@@ -713,7 +715,8 @@ def test_queue_limits_music_and_wrap_up(kefu, phones):
     second.dial(kefu.uri("8006"))
     closed = second.wait_closed()
     assert "486" in closed.get("param", ""), closed
-    refused = [d["reason"] for t, _, d in events(kefu, since, "queue.refused")]
+    refused = wait_for(lambda: (lambda r: r if len(r) >= 2 else None)(
+        [d["reason"] for t, _, d in events(kefu, since, "queue.refused")]), what="refusals")
     assert refused == ["empty", "full"]
     time.sleep(2.0)                                   # the queue's music (a 1300 Hz tone)
     status, _ = kefu.api("POST", "/agents/carol/state", {"state": "ready"})
@@ -733,6 +736,6 @@ def test_queue_limits_music_and_wrap_up(kefu, phones):
     assert status == 200 and body["state"] == "ready"
     status, body = kefu.api("POST", "/agents/carol/wrap-up/end")
     assert status == 409
-    kinds = [t for t, _, _ in events(kefu, since, "agent.")]
+    kinds = wait_for(lambda: (lambda k: k if "agent.wrap_up_end" in k else None)(
+        [t for t, _, _ in events(kefu, since, "agent.")]), what="wrap-up events")
     assert "agent.wrap_up_start" in kinds and "agent.wrap_up_extended" in kinds
-    assert "agent.wrap_up_end" in kinds
