@@ -475,8 +475,7 @@ class Acd:
         call = queued.call
         queued.offers.pop(agent.username, None)
         if call.ended or call.state is not CallState.QUEUED:
-            fork.sip.hangup()
-            self.switch.spawn(self.switch.media.close_leg(fork.rtp))
+            self.switch.drop_fork(fork)
             self._release(agent)
             return
         self._connect(queued, agent, Member(agent.extension, "agent", fork.sip, fork.rtp))
@@ -612,8 +611,7 @@ class Acd:
 
         def answered(c: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
             if c.ended or c.state is not CallState.QUEUED:
-                fork.sip.hangup()
-                self.switch.spawn(self.switch.media.close_leg(fork.rtp))
+                self.switch.drop_fork(fork)
                 return
             c.transition(CallState.CONNECTED)
             c.room.waiting = False

@@ -112,8 +112,7 @@ def add_party(switch: "Switch", call: Call, number: str, role: str = "third",
 
     def answered(call: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
         if call.ended:
-            fork.sip.hangup()
-            switch.spawn(switch.media.close_leg(fork.rtp))
+            switch.drop_fork(fork)
             return
         switch.join(call, Member(attempt.number, role, fork.sip, fork.rtp, mode=mode,
                                  whisper_to=whisper_to))

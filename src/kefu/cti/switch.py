@@ -160,8 +160,7 @@ class Switch:
                            answer: Negotiated | None) -> None:
             if call.ended:
                 if fork is not None:
-                    fork.sip.hangup()
-                    self.spawn(self.media.close_leg(fork.rtp))
+                    self.drop_fork(fork)
                 return
             if fork is not None:
                 first_member = Member(first, "caller", fork.sip, fork.rtp)
@@ -193,14 +192,9 @@ class Switch:
         def second_answered(call: Call, attempt: Attempt, fork: Fork,
                             answer: Negotiated) -> None:
             if call.state is not CallState.RINGING:
-                fork.sip.hangup()
-                self.spawn(self.media.close_leg(fork.rtp))
+                self.drop_fork(fork)
                 return
-            call.transition(CallState.CONNECTED)
-            call.room.waiting = False
-            self.join(call, Member(attempt.number, "callee", fork.sip, fork.rtp), quiet=True)
-            self.start_recording(call)
-            self.publish(call, "call.answered", callee=attempt.number)
+            self.connect_callee(call, attempt, fork)
 
         def second_failed(call: Call, attempt: Attempt, code: int, reason: str) -> None:
             self.spawn(self.end(call, failure(code, reason)[2], "callee", code))
@@ -225,8 +219,7 @@ class Switch:
 
         def answered(call: Call, attempt: Attempt, fork: Fork, answer: Negotiated) -> None:
             if call.ended:
-                fork.sip.hangup()
-                self.spawn(self.media.close_leg(fork.rtp))
+                self.drop_fork(fork)
                 return
             call.a, call.a_rtp, call.a_offer = fork.sip, fork.rtp, answer
             call.transition(CallState.HOSTED)
@@ -304,8 +297,7 @@ class Switch:
                                    answer.payload_type, answer.dtmf_pt)
             except Exception as exc:
                 log.warning("call %s: %s answered with unusable SDP: %s", call.id, number, exc)
-                fork.sip.hangup()
-                self.spawn(self.media.close_leg(fork.rtp))
+                self.drop_fork(fork)
                 return on_fail(call, attempt, 488, "Not Acceptable Here")
             on_answer(call, attempt, fork, answer)
 
@@ -349,15 +341,24 @@ class Switch:
     def _callee_answered(self, call: Call, attempt: Attempt, fork: Fork,
                          answer: Negotiated) -> None:
         if call.state is not CallState.RINGING:
-            fork.sip.hangup()
-            self.spawn(self.media.close_leg(fork.rtp))
+            self.drop_fork(fork)
             return
-        call.transition(CallState.CONNECTED)
         call.a.answer(self.answer_sdp(call.a_rtp, call.a_offer))
         self.join(call, Member(call.caller, "caller", call.a, call.a_rtp))
+        self.connect_callee(call, attempt, fork)
+
+    def connect_callee(self, call: Call, attempt: Attempt, fork: Fork) -> None:
+        """The destination of a ringing call answered: it joins, the call is connected."""
+        call.transition(CallState.CONNECTED)
+        call.room.waiting = False
         self.join(call, Member(attempt.number, "callee", fork.sip, fork.rtp), quiet=True)
         self.start_recording(call)
         self.publish(call, "call.answered", callee=attempt.number)
+
+    def drop_fork(self, fork: Fork) -> None:
+        """An answered leg nobody wants any more (the call ended, another fork won)."""
+        fork.sip.hangup()
+        self.spawn(self.media.close_leg(fork.rtp))
 
     def start_recording(self, call: Call) -> None:
         """Record the call (once, by policy): the caller left, everyone else right."""
