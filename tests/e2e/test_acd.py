@@ -114,6 +114,13 @@ max_length = 1
 join_empty = false
 wrap_up = 1
 moh_file = "{moh}"
+
+[[queues]]
+name = "vip"
+number = "8007"
+members = {{ carol = 1 }}
+tiers = {{ gold = 5 }}
+wrap_up = 0
 """
 MOH_TONE = 1300
 
@@ -739,3 +746,37 @@ def test_queue_limits_music_and_wrap_up(kefu, phones):
     kinds = wait_for(lambda: (lambda k: k if "agent.wrap_up_end" in k else None)(
         [t for t, _, _ in events(kefu, since, "agent.")]), what="wrap-up events")
     assert "agent.wrap_up_start" in kinds and "agent.wrap_up_extended" in kinds
+
+
+def test_vip_tier_moves_a_waiting_caller_ahead(kefu, phones):
+    """Call-attached data naming a customer tier raises the priority of a call that is
+    already waiting (priority 5 = five minutes of waiting): it is served first."""
+    carol = phones("1003", tone=1000, answermode="auto")
+    first = phones("2011", tone=440)
+    vip = phones("2012", tone=440)
+    since = time.time()
+    login(kefu, "carol", ready=False, queues=["vip"])
+    first.dial(kefu.uri("8007"))
+    first.wait_established()
+    time.sleep(0.3)
+    vip.dial(kefu.uri("8007"))
+    vip.wait_established()
+    status = wait_for(lambda: (lambda q: q if q["waiting"] == 2 else None)(queue(kefu, "vip")),
+                      what="two waiting")
+    assert [c["caller"] for c in status["calls"]] == ["2011", "2012"]
+    vip_call = status["calls"][1]["call_id"]
+    status, data = kefu.api("PATCH", f"/live-calls/{vip_call}/data", {"tier": "gold"})
+    assert status == 200 and data == {"tier": "gold"}
+    assert [c["caller"] for c in queue(kefu, "vip")["calls"]] == ["2012", "2011"]
+    status, _ = kefu.api("POST", "/agents/carol/state", {"state": "ready"})
+    connect = wait_for(lambda: events(kefu, since, "queue.connect"), what="connect")
+    assert connect[0][2]["caller"] == "2012" and connect[0][2]["agent"] == "carol"
+    moved = [d for t, _, d in events(kefu, since, "queue.priority")]
+    assert moved == [{"queue": "vip", "priority": 5, "position": 1}]
+    # carol's not-ready spell ended with an unpause carrying how long it lasted
+    unpause = wait_for(lambda: [d for t, _, d in events(kefu, since, "agent.unpause")],
+                       what="unpause")
+    assert unpause[0]["agent"] == "carol" and unpause[0]["paused"] > 0.3
+    vip.hangup()
+    first.hangup()
+    carol.wait_closed()

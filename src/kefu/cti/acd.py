@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUSY_CODES = frozenset({486, 600, 603})
+PAUSED = frozenset({AgentState.NOT_READY, AgentState.AWAY})
 SERVICE_LEVEL_SECONDS = 20.0          # answered within this counts for the service level
 DEFAULT_HANDLE_TIME = 120.0           # for wait estimates until a queue has history
 
@@ -130,10 +131,21 @@ class Acd:
         self.bus.publish(Event(type=type_, call_id=call_id, data=data, ts=self.clock()))
 
     def _move(self, agent: Agent, state: AgentState, reason: str = "", by: str = "") -> None:
+        """Change an agent's state and say so: ``agent.state`` always, ``agent.pause`` when
+        it stops being available (not ready, away) and ``agent.unpause`` (with the time
+        paused) when it comes back."""
+        old_reason, since = agent.reason, agent.since
         old = agent.move(state, reason, self.clock())
+        extra = {"by": by} if by else {}
         self._publish("agent.state", agent.call_id, agent=agent.username, state=state.value,
                       previous=old.value, reason=agent.reason, extension=agent.extension,
-                      **({"by": by} if by else {}))
+                      **extra)
+        if state in PAUSED and old not in PAUSED:
+            self._publish("agent.pause", agent=agent.username, state=state.value,
+                          reason=agent.reason, **extra)
+        elif old in PAUSED and state not in PAUSED:
+            self._publish("agent.unpause", agent=agent.username, state=state.value,
+                          reason=old_reason, paused=round(agent.since - since, 3), **extra)
 
     # --- agents: API ------------------------------------------------------------------------------
     def agent(self, username: str) -> Agent:
@@ -249,7 +261,6 @@ class Acd:
             self._available(agent)
         elif state is not AgentState.READY:
             self.router.set_busy(username)
-            self._publish("agent.pause", agent=username, state=state.value, reason=reason)
         return agent
 
     def end_wrap_up(self, username: str, by: str = "") -> Agent:
@@ -386,7 +397,7 @@ class Acd:
         queued = Queued(call, queue_name, now)
         self.waiting[call.id] = queued
         entry = Waiting(call.id, queue_name, now, priority + self._tier_priority(call, q),
-                        data=queued)
+                        data=queued, base_priority=priority)
         if q.strategy == "customer" or q.prefer_timeout:
             preferred = call.data.get("owner") or self.last_agent.get(call.caller)
             if preferred in self.agents:
@@ -521,8 +532,6 @@ class Acd:
         agent.call_id = agent.queue = None
         if agent.no_answers >= self.settings.acd.no_answer_limit:
             self._move(agent, AgentState.NOT_READY, "no_answer", by="acd")
-            self._publish("agent.pause", agent=agent.username, state="not_ready",
-                          reason="no_answer", by="acd")
         else:
             self._move(agent, AgentState.READY)
             q = self.queues[queued.queue]
@@ -843,7 +852,26 @@ class Acd:
         call.data = new
         self.bus.publish(Event(type="call.data", call_id=call.id,
                                data={"bytes": size, "keys": sorted(new)}, ts=self.clock()))
+        queued = self.waiting.get(call.id)
+        if queued is not None and queued.entry is not None and not queued.offers:
+            self._reprioritise(queued)
         return new
+
+    def _reprioritise(self, queued: Queued) -> None:
+        """The call's data changed (a VIP tier learned while it waits): its priority is
+        worked out again from when it joined, so it moves up (or down) the queue."""
+        entry = queued.entry
+        assert entry is not None
+        priority = entry.base_priority + self._tier_priority(queued.call,
+                                                             self.queues[queued.queue])
+        if priority == entry.priority or entry.parked:
+            return
+        self.router.withdraw(entry.id)
+        entry.priority = priority
+        offer = self.router.enqueue(entry, self.clock())
+        self._publish("queue.priority", entry.id, queue=queued.queue, priority=priority,
+                      position=self.router.position(entry.id))
+        self._dispatch(offer)
 
     def resolve_target(self, target: str | None, agent: str | None = None,
                        queue: str | None = None) -> str | None:
@@ -894,10 +922,11 @@ class Acd:
             "entered": stats.entered, "answered": stats.answered, "abandoned": stats.abandoned,
             "overflowed": stats.overflowed, "callbacks": stats.callbacks,
             "service_level": round(stats.answered_in_sl / handled, 4) if handled else None,
-            "calls": [{"call_id": w.call.id, "caller": w.call.caller,
-                       "position": self.router.position(w.call.id),
-                       "wait": round(now - w.entered, 3), "callback": bool(w.callback),
-                       "ringing": sorted(w.offers)} for w in waiting],
+            "calls": sorted(({"call_id": w.call.id, "caller": w.call.caller,
+                              "position": self.router.position(w.call.id),
+                              "wait": round(now - w.entered, 3), "callback": bool(w.callback),
+                              "ringing": sorted(w.offers)} for w in waiting),
+                            key=lambda c: (c["position"] == 0, c["position"])),
         }
 
     def status(self) -> dict:

@@ -63,6 +63,7 @@ class Waiting:
     queue: str
     enqueued: float
     priority: int = 0
+    base_priority: int = 0                   # the ACD's priority before customer tiers
     preferred: str | None = None             # agent id (customer-based routing)
     prefer_until: float = 0.0
     data: Any = None                         # the ACD's own (the call)
