@@ -116,6 +116,13 @@ wrap_up = 1
 moh_file = "{moh}"
 
 [[queues]]
+name = "all"
+number = "8008"
+strategy = "ring_all"
+members = {{ alice = 1, bob = 1, carol = 1 }}
+wrap_up = 0
+
+[[queues]]
 name = "vip"
 number = "8007"
 members = {{ carol = 1 }}
@@ -780,3 +787,74 @@ def test_vip_tier_moves_a_waiting_caller_ahead(kefu, phones):
     vip.hangup()
     first.hangup()
     carol.wait_closed()
+
+
+def test_offer_reaches_the_agents_websocket_with_its_data(kefu, phones, agent_token):
+    """The desktop's feed: the agent's own state and offer (with the call-attached data)
+    arrive on /api/v1/events; another agent sees neither; the token never reaches the log."""
+    import json
+
+    from websockets.sync.client import connect
+
+    phones("1001", tone=1000)                     # alice's phone rings; nobody answers
+    caller = phones("2005", tone=440)
+    alice, bob = agent_token("alice"), agent_token("bob")
+    base = f"ws://127.0.0.1:{kefu.http_port}/api/v1/events"
+    with connect(f"{base}?token={alice}&types=agent.,queue.", open_timeout=5) as ws_a, \
+            connect(f"{base}?token={bob}", open_timeout=5) as ws_b:
+        assert json.loads(ws_a.recv(timeout=5))["type"] == "hello"
+        assert json.loads(ws_b.recv(timeout=5))["type"] == "hello"
+        login(kefu, "alice", queues=["sales"])
+        caller.dial(kefu.uri("8001"))
+        caller.wait_established()
+
+        skipped: list[dict] = []
+
+        def next_of(ws, kind: str) -> dict:
+            while True:
+                msg = json.loads(ws.recv(timeout=10))
+                if msg["type"] == kind:
+                    return msg
+                skipped.append(msg)
+
+        offer = next_of(ws_a, "queue.offer")
+        assert offer["data"]["agents"] == ["alice"] and offer["data"]["caller"] == "2005"
+        assert offer["data"]["attached"] == {}
+        state = next_of(ws_a, "agent.state")
+        assert state["data"]["agent"] == "alice"
+        caller.hangup()
+        caller.wait_closed()
+        kefu.api("POST", "/agents/bob/login", {"extension": "1002"})
+        skipped.clear()
+        seen_by_bob = next_of(ws_b, "agent.state")      # bob's own state, not alice's
+        assert seen_by_bob["data"]["agent"] == "bob"
+        assert not [m for m in skipped if m["type"] in ("queue.offer", "agent.state")
+                    or m.get("data", {}).get("agent") == "alice"], skipped
+    assert alice not in kefu.log_path.read_text(errors="replace")
+
+
+def test_ring_all_rings_every_ready_agent_and_the_first_answer_wins(kefu, phones):
+    agents = {u: phones(n, tone=1000) for u, n in AGENTS.items()}
+    caller = phones("2006", tone=440)
+    since = time.time()
+    for username in AGENTS:
+        login(kefu, username, queues=["all"])
+    caller.dial(kefu.uri("8008"))
+    caller.wait_established()
+    for phone in agents.values():
+        phone.wait_incoming()
+    agents["bob"].accept()
+    agents["bob"].wait_established()
+    for username in ("alice", "carol"):                 # the others stop ringing
+        agents[username].wait_closed()
+    offer = wait_for(lambda: events(kefu, since, "queue.offer"), what="offer")
+    assert sorted(offer[0][2]["agents"]) == ["alice", "bob", "carol"]
+    connect = wait_for(lambda: events(kefu, since, "queue.connect"), what="connect")
+    assert connect[0][2]["agent"] == "bob"
+    for username in ("alice", "carol"):                 # released without a penalty
+        wait_for(lambda: kefu.api("GET", f"/agents/{username}")[1]["state"] == "ready",
+                 what=f"{username} ready")
+    assert not events(kefu, since, "queue.ring_no_answer")
+    time.sleep(1.0)
+    caller.hangup()
+    agents["bob"].wait_closed()
