@@ -112,6 +112,7 @@ number = "8006"
 members = {{ carol = 1 }}
 max_length = 1
 join_empty = false
+leave_empty = true
 wrap_up = 1
 moh_file = "{moh}"
 
@@ -470,6 +471,11 @@ ROLE_MATRIX = [
     ("POST", "/live-calls/nope/monitor", {"supervisor": "1004"}, "sue", "bob"),
     ("DELETE", "/live-calls/nope", None, "sue", "bob"),
     ("DELETE", "/live-calls/nope/parties/1004", None, "sue", "quinn"),
+    ("POST", "/agents/alice/answer", None, "sue", "bob"),
+    ("POST", "/agents/alice/reject", None, "sue", "bob"),
+    ("POST", "/live-calls/nope/consult", {"number": "1004", "target": "1005"}, "sue", "quinn"),
+    ("POST", "/live-calls/nope/consult/transfer", {"number": "1004"}, "sue", "quinn"),
+    ("POST", "/live-calls/nope/consult/cancel", {"number": "1004"}, "sue", "quinn"),
 ]
 
 
@@ -753,6 +759,17 @@ def test_queue_limits_music_and_wrap_up(kefu, phones):
     kinds = wait_for(lambda: (lambda k: k if "agent.wrap_up_end" in k else None)(
         [t for t, _, _ in events(kefu, since, "agent.")]), what="wrap-up events")
     assert "agent.wrap_up_start" in kinds and "agent.wrap_up_extended" in kinds
+    # leave_empty: when the last agent logs out, waiting callers leave (no overflow: 486)
+    kefu.api("POST", "/agents/carol/state", {"state": "not_ready", "reason": "break"})
+    second.dial(kefu.uri("8006"))
+    second.wait_established()
+    wait_for(lambda: queue(kefu, "tiny")["waiting"] == 1, what="waiting")
+    status, _ = kefu.api("POST", "/agents/carol/logout")
+    assert status == 204
+    second.wait_closed()
+    over = wait_for(lambda: [d for t, _, d in events(kefu, since, "queue.overflow")],
+                    what="overflow")
+    assert over[0]["reason"] == "empty" and over[0]["destination"] is None
 
 
 def test_vip_tier_moves_a_waiting_caller_ahead(kefu, phones):
@@ -858,3 +875,86 @@ def test_ring_all_rings_every_ready_agent_and_the_first_answer_wins(kefu, phones
     time.sleep(1.0)
     caller.hangup()
     agents["bob"].wait_closed()
+
+
+def test_consult_then_cancel_then_transfer(kefu, phones, agent_token):
+    """Consultation (咨询) through the API: the caller waits with music while the agent
+    talks to the consulted party; cancel brings the caller back, transfer hands it over."""
+    alice = phones("1001", tone=1000, answermode="auto")
+    bob = phones("1002", tone=700)
+    caller = phones("2007", tone=440)
+    since = time.time()
+    token = agent_token("alice")
+    login(kefu, "alice", queues=["sales"])
+    caller.dial(kefu.uri("8001"))
+    caller.wait_established()
+    alice.wait_established()
+    (call,) = wait_for(lambda: kefu.api("GET", "/live-calls", token=token)[1], what="call")
+    cid = call["call_id"]
+    status, body = kefu.api("POST", f"/live-calls/{cid}/consult/transfer", {}, token=token)
+    assert status == 409, body                       # nothing to transfer yet
+
+    # 1: consult bob and cancel: bob hangs up, caller and alice talk again
+    status, body = kefu.api("POST", f"/live-calls/{cid}/consult", {"target": "1002"},
+                            token=token)
+    assert status == 202, body
+    bob.wait_incoming()
+    bob.accept()
+    bob.wait_established()
+    members = {m["number"]: m for m in kefu.api("GET", f"/live-calls/{cid}")[1]["members"]}
+    assert members["2007"]["held"] and members["1002"]["role"] == "consult"
+    status, body = kefu.api("POST", f"/live-calls/{cid}/consult", {"target": "1003"},
+                            token=token)
+    assert status == 409, body                       # one consultation at a time
+    time.sleep(1.5)
+    status, _ = kefu.api("POST", f"/live-calls/{cid}/consult/cancel", {}, token=token)
+    assert status == 204
+    bob.wait_closed()
+    (first_rx,) = bob.received_wav_paths()
+    samples, rate, _ = audio.read_wav(first_rx)
+    consulting = samples[int(0.3 * rate):int(1.3 * rate)]
+    assert audio.has_tone(consulting, rate, 1000) and not audio.has_tone(consulting, rate, 440)
+
+    # 2: consult again and transfer: alice leaves, the caller talks to bob
+    status, body = kefu.api("POST", f"/live-calls/{cid}/consult", {"target": "1002"},
+                            token=token)
+    assert status == 202, body
+    bob.wait_incoming()
+    bob.accept()
+    bob.wait_established()
+    time.sleep(1.0)
+    status, _ = kefu.api("POST", f"/live-calls/{cid}/consult/transfer", {}, token=token)
+    assert status == 204
+    alice.wait_closed()
+    time.sleep(2.0)
+    caller.hangup()
+    bob.wait_closed()
+    rx = [p for p in bob.received_wav_paths() if p != first_rx][0]
+    samples, rate, _ = audio.read_wav(rx)
+    assert audio.has_tone(samples[-int(1.5 * rate):], rate, 440)     # the caller, at last
+    done = wait_for(lambda: [d for t, _, d in events(kefu, since, "queue.complete")],
+                    what="completion")
+    assert done[0]["agent"] == "alice" and done[0]["by"] == "transfer"
+    ends = [d["how"] for t, _, d in events(kefu, since, "call.consult_end")]
+    assert ends == ["cancel", "transfer"]
+
+
+def test_ring_timeout_then_the_next_agent(kefu, phones):
+    phones("1001", tone=1000)                          # alice: rings, nobody answers
+    bob = phones("1002", tone=700, answermode="auto")
+    caller = phones("2008", tone=440)
+    since = time.time()
+    login(kefu, "alice", queues=["sales"])             # alice is longest idle
+    time.sleep(0.3)
+    login(kefu, "bob", queues=["sales"])
+    caller.dial(kefu.uri("8001"))
+    caller.wait_established()
+    bob.wait_established(timeout=15)                   # after sales' 4 s ring timeout
+    offers = [d["agents"] for t, _, d in events(kefu, since, "queue.offer")]
+    assert offers == [["alice"], ["bob"]]
+    missed = [d for t, _, d in events(kefu, since, "queue.ring_no_answer")]
+    assert missed[0]["agent"] == "alice" and missed[0]["code"] == 408
+    connect = wait_for(lambda: events(kefu, since, "queue.connect"), what="connect")
+    assert connect[0][2]["agent"] == "bob" and connect[0][2]["wait"] >= 3.5
+    caller.hangup()
+    bob.wait_closed()

@@ -84,6 +84,7 @@ class Call:
     data: dict = field(default_factory=dict)  # call-attached data (IVR, API); ≤ 1 MiB JSON
     queue: str | None = None                 # the ACD queue the call waits in or came from
     agent: str | None = None                 # the agent (username) it is connected to
+    consult: "Attempt | None" = None         # reaching a consultation party
 
     def transition(self, new: CallState) -> None:
         if new not in TRANSITIONS[self.state]:

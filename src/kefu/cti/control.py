@@ -102,6 +102,67 @@ async def transfer_attended(switch: "Switch", call: Call, member: Member, other:
     switch.spawn(switch.end(other, Disposition.ANSWERED, "system", 200))
 
 
+# --- consultation (咨询): ask someone while the caller waits, then transfer or conference ---
+
+def consult(switch: "Switch", call: Call, member: Member, target: str) -> None:
+    """``member`` calls ``target`` inside the call while everyone else is held (music);
+    then :func:`finish_consult` transfers, conferences or cancels."""
+    if call.consult is not None or call.room.find_role("consult") is not None:
+        raise ControlError(f"call {call.id} is already consulting")
+    dest, stages, timeout = switch.destination(member.number, target, exclude=call)
+    others = [m for m in call.room.parties if m is not member]
+    for m in others:
+        m.held = True
+    switch.remix(call)
+    switch.publish(call, "call.consult", by=member.number, target=target)
+
+    def answered(call: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
+        call.consult = None
+        if call.ended:
+            switch.drop_fork(fork)
+            return
+        switch.join(call, Member(attempt.number, "consult", fork.sip, fork.rtp))
+
+    def failed(call: Call, attempt: "Attempt", code: int, reason: str) -> None:
+        call.consult = None
+        _unhold(switch, call)
+        switch.publish(call, "call.party_failed", number=target, code=code, reason=reason)
+
+    call.consult = switch.reach(call, dest, stages, timeout, member.number, answered, failed)
+
+
+def finish_consult(switch: "Switch", call: Call, member: Member, how: str) -> None:
+    """``how``: ``transfer`` (``member`` leaves, the held parties talk to the consulted
+    one), ``conference`` (everyone talks) or ``cancel`` (the consulted one leaves)."""
+    consulted = call.room.find_role("consult")
+    if how == "cancel" and call.consult is not None:       # still ringing
+        switch.dialing.cancel(call.consult)
+        call.consult = None
+        _unhold(switch, call)
+        switch.publish(call, "call.consult_end", by=member.number, how=how)
+        return
+    if consulted is None:
+        raise ControlError(f"call {call.id} has no consultation to {how}")
+    switch.publish(call, "call.consult_end", by=member.number, how=how,
+                   target=consulted.number)
+    if how == "cancel":
+        switch.dismiss(call, consulted)
+        _unhold(switch, call)
+        return
+    consulted.role = "callee" if how == "transfer" else "third"
+    _unhold(switch, call)
+    if how == "transfer":
+        switch.publish(call, "call.transferred", by=member.number, target=consulted.number,
+                       mode="consult")
+        switch.dismiss(call, member)
+
+
+def _unhold(switch: "Switch", call: Call) -> None:
+    for m in call.room.members:
+        m.held = False
+    switch.remix(call)
+
+
 # --- more parties -----------------------------------------------------------------------------
 
 def add_party(switch: "Switch", call: Call, number: str, role: str = "third",
@@ -198,6 +259,14 @@ class CallControl:
 
     def add_party(self, call_id: str, number: str) -> None:
         add_party(self.switch, self._connected(call_id), number)
+
+    def consult(self, call_id: str, number: str, target: str) -> None:
+        call = self._connected(call_id)
+        consult(self.switch, call, self.member(call, number), target)
+
+    def finish_consult(self, call_id: str, number: str, how: str) -> None:
+        call = self._connected(call_id)
+        finish_consult(self.switch, call, self.member(call, number), how)
 
     def monitor(self, call_id: str, supervisor: str, mode: Mode = Mode.LISTEN,
                 target: str | None = None) -> None:

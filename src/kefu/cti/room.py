@@ -8,7 +8,9 @@ barge-in all come out of :meth:`Room.matrix`:
 - a listening supervisor hears all talkers and is heard by nobody;
 - a whispering supervisor hears all talkers and is heard only by its target;
 - a member who holds is neither heard nor hears; whoever is then left with no one
-  to hear (while someone holds, or while a transfer target rings) hears music on hold.
+  to hear (while someone holds, or while a transfer target rings) hears music on hold;
+- a member who is held (the caller while its agent consults someone) is not heard and
+  hears music on hold.
 """
 
 from __future__ import annotations
@@ -39,11 +41,12 @@ class Member:
     mode: Mode = Mode.TALK
     whisper_to: "Member | None" = None
     holding: bool = False          # this member put the others on hold
+    held: bool = False             # others put this member on hold (consultation)
     home: Any = None               # an agent's session call it returns to (persistent line)
 
     def describe(self) -> dict[str, Any]:
         return {"number": self.number, "role": self.role, "mode": self.mode.value,
-                "holding": self.holding,
+                "holding": self.holding, "held": self.held,
                 "whisper_to": self.whisper_to.number if self.whisper_to else None}
 
 
@@ -66,12 +69,15 @@ class Room:
     def find(self, number: str) -> Member | None:
         return next((m for m in self.members if m.number == number), None)
 
+    def find_role(self, role: str) -> Member | None:
+        return next((m for m in self.members if m.role == role), None)
+
     def member_of(self, leg: Any) -> Member | None:
         return next((m for m in self.members if m.sip is leg or m.rtp is leg), None)
 
     @property
     def talkers(self) -> list[Member]:
-        return [m for m in self.members if m.mode is Mode.TALK and not m.holding]
+        return [m for m in self.members if m.mode is Mode.TALK and not m.holding and not m.held]
 
     @property
     def parties(self) -> list[Member]:
@@ -84,8 +90,8 @@ class Room:
         anyone_holding = any(m.holding for m in self.members)
         out: dict[Member, list[Any]] = {}
         for listener in self.members:
-            if listener.holding:
-                out[listener] = []
+            if listener.holding or listener.held:
+                out[listener] = [moh] if listener.held and moh is not None else []
                 continue
             sources = [m.rtp for m in talkers if m is not listener]
             sources += [m.rtp for m in self.members

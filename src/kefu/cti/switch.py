@@ -54,11 +54,12 @@ def failure(code: int, reason: str) -> tuple[int, str, Disposition]:
     return FAILURES.get(code, (code if 400 <= code < 700 else 500, reason, Disposition.FAILED))
 
 
-class Refused(Exception):
-    """A destination cannot be reached at all (no attempt is made)."""
+class Refused(control.ControlError):
+    """A destination cannot be reached at all (no attempt is made); through the API a 409
+    that names the SIP answer."""
 
     def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"{code} {reason}")
+        super().__init__(f"{code} {reason}", 409)
         self.code, self.reason = code, reason
 
 

@@ -158,6 +158,35 @@ async def add_party(call_id: str, body: DialIn, control: Control, acd: AcdDep,
     control.add_party(call_id, body.number)
 
 
+class ConsultIn(BaseModel):
+    number: Number | None = Field(None, description="who consults; agents: omitted (themselves)")
+    target: Number | None = Field(None, description="an extension or number to consult")
+    agent: str | None = Field(None, description="or an agent (by username)")
+
+
+class FinishIn(BaseModel):
+    number: Number | None = Field(None, description="who consulted; agents: omitted")
+
+
+@router.post("/{call_id}/consult", status_code=202,
+             summary="Consult (咨询): call someone while the others wait with music")
+async def consult(call_id: str, body: ConsultIn, control: Control, acd: AcdDep,
+                  user: Staff) -> None:
+    _, ext = allowed_call(call_id, user, control, acd)
+    target = acd.resolve_target(body.target, body.agent)
+    if not target:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "target or agent is required")
+    control.consult(call_id, as_party(body.number, ext), target)
+
+
+@router.post("/{call_id}/consult/{how}", status_code=204,
+             summary="End a consultation: transfer (转接), conference (三方) or cancel")
+async def finish_consult(call_id: str, how: Literal["transfer", "conference", "cancel"],
+                         body: FinishIn, control: Control, acd: AcdDep, user: Staff) -> None:
+    _, ext = allowed_call(call_id, user, control, acd)
+    control.finish_consult(call_id, as_party(body.number, ext), how)
+
+
 @router.post("/{call_id}/dtmf", status_code=202, summary="Send DTMF as one of the parties")
 async def dtmf(call_id: str, body: DtmfIn, control: Control, acd: AcdDep, user: Staff) -> None:
     _, ext = allowed_call(call_id, user, control, acd)
