@@ -958,3 +958,24 @@ def test_ring_timeout_then_the_next_agent(kefu, phones):
     assert connect[0][2]["agent"] == "bob" and connect[0][2]["wait"] >= 3.5
     caller.hangup()
     bob.wait_closed()
+
+
+def test_logging_out_while_offered_stops_the_ringing_and_keeps_the_call(kefu, phones):
+    alice = phones("1001", tone=1000)                  # rings, nobody answers
+    bob = phones("1002", tone=700, answermode="auto")
+    caller = phones("2009", tone=440)
+    since = time.time()
+    login(kefu, "alice", queues=["sales"])
+    caller.dial(kefu.uri("8001"))
+    caller.wait_established()
+    alice.wait_incoming()
+    status, _ = kefu.api("POST", "/agents/alice/logout")   # a supervisor logs her out
+    assert status == 204
+    alice.wait_closed()
+    assert wait_for(lambda: queue(kefu, "sales")["waiting"] == 1, what="still waiting")
+    login(kefu, "bob", queues=["sales"])
+    bob.wait_established()
+    connect = wait_for(lambda: events(kefu, since, "queue.connect"), what="connect")
+    assert connect[0][2]["agent"] == "bob" and connect[0][2]["caller"] == "2009"
+    caller.hangup()
+    bob.wait_closed()

@@ -220,11 +220,20 @@ class Acd:
         if not agent.logged_in:
             raise AcdError(f"agent {username} is not logged in")
         self._cancel_timer(username)
+        offered = self.waiting.get(agent.call_id or "") \
+            if agent.state is AgentState.RESERVED else None
         session, agent.session, agent.line = agent.session, None, None
         if session is not None and not session.ended:
             self.switch.spawn(self.switch.end(session, Disposition.ANSWERED, "system", 200))
         released = self.router.logout(username)
         self._move(agent, AgentState.LOGGED_OUT, by=by)
+        if offered is not None and username in offered.offers:   # stop ringing it
+            attempt = offered.offers.pop(username)
+            if attempt is not None:
+                self.switch.dialing.cancel(attempt)
+            if not offered.offers and offered.entry is not None and \
+                    self._still_waiting(offered):
+                released.append(offered.entry)
         self._publish("agent.logout", agent=username, extension=agent.extension,
                       **({"by": by} if by else {}))
         agent.extension, agent.queues = "", []
