@@ -71,28 +71,21 @@ announce_interval = 2
 leave_key = "0"
 overflow = "1005"
 wrap_up = 0
-
-[[queues]]
-name = "order_top"
-number = "8011"
-strategy = "top_down"
-members = { carol = 1, alice = 1, bob = 1 }
-wrap_up = 0
-
-[[queues]]
-name = "order_skills"
-number = "8012"
-strategy = "skills"
-members = { alice = 1, bob = 9, carol = 5 }
-wrap_up = 0
-
-[[queues]]
-name = "order_rr"
-number = "8013"
-strategy = "round_robin"
-members = { bob = 1, carol = 1, alice = 1 }
-wrap_up = 0
 """
+# (queue, number, strategy, members in order with levels, the first three offers when
+# alice, bob and carol go ready in that order)
+ORDER_QUEUES = [
+    ("order_top", "8011", "top_down", {"carol": 1, "alice": 1, "bob": 1},
+     ["carol", "alice", "bob"]),                                   # member order
+    ("order_skills", "8012", "skills", {"alice": 1, "bob": 9, "carol": 5},
+     ["bob", "carol", "alice"]),                                   # best level first
+    ("order_rr", "8013", "round_robin", {"bob": 1, "carol": 1, "alice": 1},
+     ["bob", "carol", "alice"]),                                   # from the last one on
+]
+QUEUES += "".join(
+    f'\n[[queues]]\nname = "{name}"\nnumber = "{number}"\nstrategy = "{strategy}"\n'
+    f'members = {{ {", ".join(f"{u} = {lvl}" for u, lvl in members.items())} }}\nwrap_up = 0\n'
+    for name, number, strategy, members, _ in ORDER_QUEUES)
 # the announcement prompts are tones, so what the caller hears can be told apart by FFT
 PROMPT_TONES = {"position": 600, "1": 1500, "2": 1700}
 
@@ -279,11 +272,8 @@ def test_longest_idle_offers_fifo_abandon_and_audio(kefu, phones):
     assert status["abandoned"] >= 1 and status["answered"] >= 6
 
 
-@pytest.mark.parametrize("queue_name,number,first_three", [
-    ("order_top", "8011", ["carol", "alice", "bob"]),       # member order
-    ("order_skills", "8012", ["bob", "carol", "alice"]),    # best level first
-    ("order_rr", "8013", ["bob", "carol", "alice"]),        # member order from the last one
-])
+@pytest.mark.parametrize("queue_name,number,first_three",
+                         [(q[0], q[1], q[4]) for q in ORDER_QUEUES])
 def test_strategy_orders_offers(kefu, phones, queue_name, number, first_three):
     """Three agents ready (alice longest idle), ten callers: the strategy picks among the
     ready agents; later callers go, first come first served, to whoever frees up."""
