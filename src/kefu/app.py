@@ -24,6 +24,7 @@ from kefu.cti.dialplan import DialPlan
 from kefu.cti.switch import Switch
 from kefu.eventlog import EventLog
 from kefu.media import MediaEngine
+from kefu.media.webrtc import restrict_ice
 from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.store import Store
@@ -107,6 +108,8 @@ async def start(settings: Settings) -> Kefu:
     switch = Switch(settings, sip, media, bus, DialPlan.from_settings(settings, directory))
     sip.handler = switch
     await switch.start()
+    # browsers' softphones offer ICE candidates on kefu's own address only
+    restrict_ice([settings.webrtc.host or settings.rtp.host])
     switch.acd = acd = Acd(settings, switch, bus)
     await acd.start()
     sip.start(loop)

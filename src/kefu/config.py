@@ -78,6 +78,11 @@ class MediaSettings:
 
 
 @dataclass
+class WebRtcSettings:
+    host: str = ""                    # ICE candidate and bridge address; empty: rtp.host
+
+
+@dataclass
 class AcdSettings:
     priority_seconds: float = 60.0    # a call's priority 1 counts as this much waiting
     no_answer_limit: int = 3          # offers in a row an agent leaves unanswered, then NOT_READY
@@ -205,6 +210,7 @@ class Settings:
     trunks: list[TrunkConfig] = field(default_factory=list)
     dialplan: DialPlanSettings = field(default_factory=DialPlanSettings)
     acd: AcdSettings = field(default_factory=AcdSettings)
+    webrtc: WebRtcSettings = field(default_factory=WebRtcSettings)
     queues: list[QueueConfig] = field(default_factory=list)
 
     @property
@@ -237,6 +243,7 @@ _SECTIONS: dict[str, type] = {
     "security": SecuritySettings,
     "media": MediaSettings,
     "acd": AcdSettings,
+    "webrtc": WebRtcSettings,
 }
 _TOP_SCALARS = ("data_dir", "log_level", "database_url")
 

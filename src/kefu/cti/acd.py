@@ -155,12 +155,18 @@ class Acd:
         return agent
 
     def login(self, username: str, extension: str, queues: list[str] | None = None,
-              ready: bool = False, by: str = "", persistent: bool = False) -> Agent:
+              ready: bool = False, by: str = "", persistent: bool = False,
+              device: str = "phone") -> Agent:
         """Log an agent in on ``extension`` (its device), to ``queues`` (None: all).
 
         ``persistent``: kefu calls the phone now and keeps that line open (常连接); offers
         then do not ring, the agent answers (or rejects) through the API and is connected
-        at once.  The agent becomes ready once the line is up."""
+        at once.  The agent becomes ready once the line is up.
+
+        ``device="webrtc"``: the agent's browser is its phone; the line comes up when the
+        desktop posts its WebRTC offer (``/api/v1/lines``, :meth:`attach_line`)."""
+        if device not in ("phone", "webrtc"):
+            raise AcdError(f"unknown device {device!r} (phone or webrtc)", 422)
         agent = self.agent(username)
         if agent.logged_in:
             raise AcdError(f"agent {username} is already logged in on {agent.extension}")
@@ -178,6 +184,13 @@ class Acd:
         agent.no_answers = 0
         self._publish("agent.login", agent=username, extension=extension, queues=agent.queues,
                       **({"by": by} if by else {}))
+        agent.device, agent.want_ready = device, ready
+        if device == "webrtc":
+            self._move(agent, AgentState.NOT_READY, "connecting")
+            line = self.switch.idle_line(extension)
+            if line is not None:                     # the browser's line is already up
+                self.attach_line(extension, line.home, line)
+            return agent
         if persistent:
             self._open_line(agent, ready)
             return agent
@@ -190,13 +203,8 @@ class Acd:
         from kefu.cti.switch import Refused
 
         def opened(session: Call, member: Member) -> None:
-            if agent.session is not session:
-                return
-            agent.line = member
-            self._publish("agent.line", session.id, agent=agent.username, state="open",
-                          extension=agent.extension)
-            if ready and agent.state is AgentState.NOT_READY:
-                self.set_state(agent.username, AgentState.READY)
+            if agent.session is session:
+                self._line_opened(agent, member, ready)
 
         def failed(code: int, reason: str) -> None:
             if agent.session is None or not agent.logged_in:
@@ -214,6 +222,22 @@ class Acd:
             self._move(agent, AgentState.LOGGED_OUT, by="acd")
             agent.extension, agent.queues = "", []
             raise AcdError(f"cannot open a line to the phone: {exc}", 409) from None
+
+    def _line_opened(self, agent: Agent, member: Member, ready: bool) -> None:
+        agent.line = member
+        self._publish("agent.line", member.home.id, agent=agent.username, state="open",
+                      extension=agent.extension, device=agent.device)
+        if ready and agent.state is AgentState.NOT_READY:
+            self.set_state(agent.username, AgentState.READY)
+
+    def attach_line(self, extension: str, session: Call, member: Member) -> None:
+        """A browser's WebRTC line came up on ``extension``: if an agent logged in there
+        with ``device="webrtc"`` waits for it, it becomes that agent's line."""
+        agent = self.agent_on(extension)
+        if agent is None or agent.device != "webrtc" or agent.line is not None:
+            return
+        agent.session = session
+        self._line_opened(agent, member, agent.want_ready)
 
     def logout(self, username: str, by: str = "") -> None:
         agent = self.agent(username)
@@ -318,13 +342,6 @@ class Acd:
         if queued is None or username not in queued.offers:
             raise AcdError(f"agent {username} has no call offered")
         return agent, queued
-
-    def line_of(self, extension: str) -> Member | None:
-        """The idle persistent line of the agent on ``extension`` (click-to-call uses it)."""
-        agent = self.agent_on(extension)
-        line = agent.line if agent is not None else None
-        return line if line is not None and line.home is not None and \
-            line in line.home.room.members else None
 
     def outbound(self, extension: str, call: Call) -> None:
         """An agent placed a call itself (click-to-call): busy for the queues until it
@@ -510,6 +527,7 @@ class Acd:
         call.agent = agent.username
         call.room.waiting = False
         self.switch.detach_from_home(member)
+        member.role = "agent"
         self.switch.join(call, member, quiet=True)
         self.switch.start_recording(call)
         self.talking[call.id] = queued

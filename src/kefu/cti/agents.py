@@ -76,6 +76,8 @@ class Agent:
     queue: str | None = None                        # the queue of that call
     no_answers: int = 0                             # offers in a row not answered
     wrap_up_until: float = 0.0
+    device: str = "phone"                           # phone (SIP) or webrtc (the browser)
+    want_ready: bool = False                        # go ready once the line is up
     session: Any = None                             # the persistent line's call (常连接)
     line: Any = None                                # its member, while the line is open
     answered: int = 0                               # today
@@ -104,5 +106,5 @@ class Agent:
                 "queues": list(self.queues), "skills": dict(self.skills),
                 "call_id": self.call_id, "queue": self.queue,
                 "wrap_up_until": self.wrap_up_until or None,
-                "persistent_line": self.line is not None,
+                "persistent_line": self.line is not None, "device": self.device,
                 "answered": self.answered, "talk_time": round(self.talk_time, 3)}

@@ -8,6 +8,7 @@ call id for the HTTP API.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from kefu.cti.attempt import Attempt, Fork
     from kefu.cti.switch import Switch
     from kefu.media import Negotiated
+    from kefu.media.webrtc import WebRtcLine
 
 log = logging.getLogger(__name__)
 
@@ -166,9 +168,15 @@ def _unhold(switch: "Switch", call: Call) -> None:
 # --- more parties -----------------------------------------------------------------------------
 
 def add_party(switch: "Switch", call: Call, number: str, role: str = "third",
-              mode: Mode = Mode.TALK, whisper_to: Member | None = None) -> "Attempt":
+              mode: Mode = Mode.TALK, whisper_to: Member | None = None) -> "Attempt | None":
     """Dial ``number`` and let it join the call's room (three-way call, supervisor)."""
     caller_id = call.caller if role != "supervisor" else "kefu"
+    line = switch.idle_line(number)
+    if line is not None:                 # a persistent line (a supervisor's browser) joins
+        switch.detach_from_home(line)
+        line.role, line.mode, line.whisper_to = role, mode, whisper_to
+        switch.join(call, line)
+        return None
     dest, stages, timeout = switch.destination(caller_id, number, exclude=call)
 
     def answered(call: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
@@ -192,6 +200,24 @@ def set_mode(switch: "Switch", call: Call, member: Member, mode: Mode,
     member.mode, member.whisper_to = mode, whisper_to if mode is Mode.WHISPER else None
     switch.remix(call)
     switch.publish(call, "call.monitor", **member.describe())
+
+
+# --- browsers' softphones ----------------------------------------------------------------------
+
+class BrowserParty:
+    """The dialog side of a browser's WebRTC line: what the switch hangs up."""
+
+    def __init__(self, line: "WebRtcLine") -> None:
+        self.line = line
+
+    def hangup(self) -> None:
+        asyncio.ensure_future(self.line.close())
+
+    def dialog_id(self) -> None:
+        return None
+
+    def __repr__(self) -> str:
+        return f"<BrowserParty {self.line.rtp}>"
 
 
 # --- by call id, for the API -----------------------------------------------------------------
@@ -259,6 +285,25 @@ class CallControl:
 
     def add_party(self, call_id: str, number: str) -> None:
         add_party(self.switch, self._connected(call_id), number)
+
+    async def open_webrtc_line(self, number: str, offer_sdp: str,
+                               host: str) -> tuple[str, Call, Member]:
+        """A browser's softphone becomes ``number``'s persistent line; returns the SDP
+        answer, the line's session call and its member.  ``WebRtcError`` (422) for an
+        offer kefu cannot use, 409 when ``number`` already has a line or is in a call."""
+        from kefu.media.webrtc import WebRtcError, WebRtcLine
+
+        if number in self.switch.lines or self.switch.busy(number):
+            raise ControlError(f"{number} already has a line or is in a call")
+        line = WebRtcLine(self.switch.media, host)
+        try:
+            answer = await line.open(offer_sdp)
+        except WebRtcError as exc:
+            raise ControlError(str(exc), 422) from None
+        party = BrowserParty(line)
+        session, member = self.switch.open_line(number, party, line.rtp)
+        line.on_closed = lambda: self.switch.leg_ended(party)   # type: ignore[arg-type]
+        return answer, session, member
 
     def consult(self, call_id: str, number: str, target: str) -> None:
         call = self._connected(call_id)

@@ -79,6 +79,7 @@ class Switch:
         self._tasks: set[asyncio.Task] = set()
         self.dialing = Dialing(media, self._offer_sdp, self._new_out_leg)
         self.acd: Any = None                       # kefu.cti.acd.Acd, when queues exist
+        self.lines: dict[str, Member] = {}         # number → its persistent line's member
 
     async def start(self) -> None:
         """Start the shared music-on-hold player."""
@@ -169,6 +170,7 @@ class Switch:
             else:
                 assert member is not None
                 self.detach_from_home(member)
+                member.role = "caller"
                 first_member = member
             call.a, call.a_rtp = first_member.sip, first_member.rtp
             call.transition(CallState.RINGING)
@@ -222,12 +224,8 @@ class Switch:
             if call.ended:
                 self.drop_fork(fork)
                 return
-            call.a, call.a_rtp, call.a_offer = fork.sip, fork.rtp, answer
-            call.transition(CallState.HOSTED)
-            member = Member(number, "agent", fork.sip, fork.rtp, home=call)
-            self.join(call, member, quiet=True)
-            self.publish(call, "call.answered", callee=number)
-            on_open(call, member)
+            call.a_offer = answer
+            on_open(call, self._line_up(call, number, fork.sip, fork.rtp))
 
         def failed(call: Call, attempt: Attempt, code: int, reason: str) -> None:
             on_fail(code, reason)
@@ -236,6 +234,32 @@ class Switch:
         self.reach(session, dest, stages, timeout, caller_id="kefu", on_answer=answered,
                    on_fail=failed)
         return session
+
+    def open_line(self, number: str, party: Any, rtp: RtpLeg) -> tuple[Call, Member]:
+        """A persistent line whose media already exists: a browser's WebRTC session
+        (``party`` hangs it up; its ``rtp`` is the engine leg standing for the browser)."""
+        session = Call(caller="kefu", callee=number)
+        self.calls[session.id] = session
+        self.publish(session, "call.started", caller="kefu", callee=number, caller_name="",
+                     trunk=None, session=True, webrtc=True)
+        return session, self._line_up(session, number, party, rtp)
+
+    def _line_up(self, session: Call, number: str, party: Any, rtp: RtpLeg) -> Member:
+        session.a, session.a_rtp = party, rtp
+        session.transition(CallState.HOSTED)
+        member = Member(number, "line", party, rtp, home=session)
+        self.join(session, member, quiet=True)
+        self.lines[number] = member
+        self.publish(session, "call.answered", callee=number)
+        return member
+
+    def idle_line(self, number: str) -> Member | None:
+        """``number``'s persistent line, when it is open and not in a call."""
+        member = self.lines.get(number)
+        home = member.home if member is not None else None
+        if home is None or home.ended or member not in home.room.members:
+            return None
+        return member
 
     def detach_from_home(self, member: Member) -> None:
         """Take a persistent-line member out of its idle session (to join a call)."""
@@ -449,6 +473,7 @@ class Switch:
         self.remix(call)
         home = member.home
         member.holding, member.mode, member.whisper_to = False, Mode.TALK, None
+        member.held, member.role = False, "line"
         self._by_leg[member.sip] = home
         home.room.add(member)
         self.remix(home)
@@ -540,6 +565,9 @@ class Switch:
             duration = await recorder.close()
             self.publish(call, "call.recording", path=str(recorder.path), duration=duration)
         await self._release_media(call)
+        for number, line in list(self.lines.items()):
+            if line.home is call:
+                del self.lines[number]
         self.publish(call, "call.ended", disposition=disposition.value, hangup_by=hangup_by,
                      sip_code=sip_code)
         self.calls.pop(call.id, None)

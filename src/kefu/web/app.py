@@ -18,7 +18,7 @@ from kefu.cti.control import ControlError
 from kefu.store import Conflict, Invalid, NotFound
 
 from .context import AppContext
-from .routers import agents, auth, calls, events, extensions, health, live, users
+from .routers import agents, auth, calls, events, extensions, health, lines, live, users
 
 API_PREFIX = "/api/v1"
 
@@ -53,7 +53,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(NotFound, _store_error(404))
     app.add_exception_handler(Invalid, _store_error(422))
     app.add_exception_handler(ControlError, _control_error)
-    for module in (health, auth, calls, live, agents, events, extensions, users):
+    for module in (health, auth, calls, live, agents, lines, events, extensions, users):
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_docs(app)
     return app

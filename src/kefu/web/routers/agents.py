@@ -47,6 +47,8 @@ class LoginIn(BaseModel):
     ready: bool = False
     persistent: bool = Field(False, description="keep a line open to the phone (常连接): "
                                                 "offers are answered through the API")
+    device: Literal["phone", "webrtc"] = Field(
+        "phone", description="webrtc: the desktop's softphone (POST /lines with its offer)")
 
 
 class StateIn(BaseModel):
@@ -75,7 +77,7 @@ async def get_agent(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
 async def login(username: str, body: LoginIn, acd: AcdDep, user: Staff) -> dict[str, Any]:
     by = acting_on(user, username)
     return acd.login(username, body.extension, body.queues, body.ready, by,
-                     body.persistent).describe()
+                     body.persistent, body.device).describe()
 
 
 @router.post("/agents/{username}/answer", summary="Take the offered call (persistent line)")

@@ -115,7 +115,7 @@ async def originate(body: OriginateIn, control: Control, acd: AcdDep,
                     user: Staff) -> dict[str, Any]:
     first = as_party(body.from_, own_extension(user, acd))
     acd.check_data(body.data)
-    call = control.originate(first, body.to, body.data, acd.line_of(first))
+    call = control.originate(first, body.to, body.data, control.switch.idle_line(first))
     acd.outbound(first, call)
     return call.describe()
 

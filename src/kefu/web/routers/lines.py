@@ -1,0 +1,67 @@
+"""Softphone lines: a browser posts its WebRTC offer and gets kefu's answer.
+
+The line stays up while the desktop is open (one persistent media session per agent, so
+an answered call is connected at once); calls borrow it and give it back.  An agent's
+line is on the extension it logged in with (``device: webrtc``); a supervisor names the
+extension its browser stands for (listen, whisper and barge then use that line).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from kefu.store import User
+
+from ..deps import CtxDep, require_roles
+from .agents import SUPERVISORS, AcdDep
+from .live import Control
+
+router = APIRouter(prefix="/lines", tags=["softphone"])
+Staff = Annotated[User, Depends(require_roles("admin", "supervisor", "agent"))]
+
+
+class LineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["offer"]
+    sdp: str = Field(min_length=10, max_length=20000)
+    extension: str | None = Field(None, pattern=r"^[0-9]{2,10}$",
+                                  description="supervisors: the extension this browser is")
+
+
+def line_number(user: User, acd: Any, extension: str | None, is_extension: Any) -> str:
+    if user.role not in SUPERVISORS:
+        agent = acd.agents.get(user.username)
+        if agent is None or not agent.logged_in or agent.device != "webrtc":
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                "log in as an agent with device webrtc first")
+        return agent.extension
+    if not extension:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "extension is required")
+    if not is_extension(extension):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no extension {extension}")
+    return extension
+
+
+@router.post("", summary="Open the browser's softphone line (WebRTC offer → answer, PCMU)")
+async def open_line(body: LineIn, ctx: CtxDep, control: Control, acd: AcdDep,
+                    user: Staff) -> dict[str, Any]:
+    number = line_number(user, acd, body.extension, control.switch.dialplan.is_extension)
+    host = ctx.settings.webrtc.host or ctx.settings.rtp.host
+    answer, session, member = await control.open_webrtc_line(number, body.sdp, host)
+    acd.attach_line(number, session, member)
+    return {"type": "answer", "sdp": answer, "call_id": session.id, "extension": number}
+
+
+@router.delete("/{number}", status_code=204, summary="Close a softphone line")
+async def close_line(number: str, control: Control, acd: AcdDep, user: Staff) -> None:
+    if user.role not in SUPERVISORS:
+        agent = acd.agents.get(user.username)
+        if agent is None or agent.extension != number:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent closes its own line only")
+    member = control.switch.lines.get(number)
+    if member is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no line on {number}")
+    member.sip.hangup()
