@@ -199,3 +199,68 @@ def test_agent_answers_on_its_browser_line(kefu, browser, phone):
     b.close()
     wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["state"] == "logged_out",
              timeout=40, what="logged out after the browser left")
+
+
+def _share(b: Browser, freq: float, seconds: float = 1.0) -> float:
+    return audio.tone_power_ratio(b.recent(seconds), 8000, freq)
+
+
+def test_supervisor_listens_whispers_barges_and_releases_from_the_browser(kefu, browser,
+                                                                           phone):
+    """The supervisor's own browser line: listen hears both sides, whisper reaches only
+    the agent, barge reaches the caller too, force release ends the call."""
+    alice_token, sue_token = token_of(kefu, "alice"), token_of(kefu, "sue")
+    kefu.api("POST", "/agents/alice/login", {"extension": "1001", "queues": ["sales"],
+                                             "ready": True, "device": "webrtc"},
+             token=alice_token)
+    agent = browser(1000)
+    status, body = kefu.api("POST", "/lines", {"type": "offer", "sdp": agent.offer()},
+                            token=alice_token)
+    assert status == 200, body
+    agent.answer(body["sdp"])
+    sup = browser(700)
+    status, body = kefu.api("POST", "/lines", {"type": "offer", "sdp": sup.offer()},
+                            token=sue_token)
+    assert status == 422, body                     # a supervisor names its extension
+    status, body = kefu.api("POST", "/lines", {"type": "offer", "sdp": sup.offer(),
+                                               "extension": "1004"}, token=sue_token)
+    assert status == 200, body
+    sup.answer(body["sdp"])
+    wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["state"] == "ready", what="ready")
+
+    caller = phone(CALLERS[1], 440)
+    caller.dial(kefu.uri("8001"))
+    caller.wait_established()
+    wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["state"] == "reserved", what="offer")
+    assert kefu.api("POST", "/agents/alice/answer", token=alice_token)[0] == 200
+    (call,) = [c for c in kefu.api("GET", "/live-calls")[1] if c["caller"] == CALLERS[1]]
+    cid = call["call_id"]
+
+    def monitor(mode: str, target: str | None = None) -> None:
+        status, body = kefu.api("POST", f"/live-calls/{cid}/monitor",
+                                {"supervisor": "1004", "mode": mode, "target": target},
+                                token=sue_token)
+        assert status == 202, body
+        time.sleep(1.5)
+
+    monitor("listen")
+    assert _share(sup, 440) > 0.2 and _share(sup, 1000) > 0.2       # hears both sides
+    assert _share(agent, 700) < 0.05                                 # nobody hears it
+    monitor("whisper", "1001")
+    assert _share(agent, 700) > 0.2 and _share(agent, 440) > 0.2     # the agent hears it
+    monitor("barge")
+    barged_at = time.monotonic()
+    time.sleep(0.5)
+    status, _ = kefu.api("DELETE", f"/live-calls/{cid}", token=sue_token)    # 强拆
+    assert status == 204
+    caller.wait_closed()
+    samples, rate, _ = audio.read_wav(caller.received_wav_paths()[0])
+    tail = samples[-int(1.5 * rate):]
+    assert audio.tone_power_ratio(tail, rate, 700) > 0.15, time.monotonic() - barged_at
+    # both browser lines are back home, still up
+    assert kefu.api("GET", "/agents/alice")[1]["persistent_line"]
+    status, body = kefu.api("POST", "/lines", {"type": "offer", "sdp": "v=0 not an offer",
+                                               "extension": "1004"}, token=sue_token)
+    assert status == 409, body                     # 1004 still has its line
+    assert kefu.api("DELETE", "/lines/1004", token=alice_token)[0] == 403
+    assert kefu.api("DELETE", "/lines/1004", token=sue_token)[0] == 204

@@ -923,6 +923,8 @@ class Acd:
             return True
         if event.type.startswith("queue."):
             return "agent" not in event.data and "agents" not in event.data
+        if event.type.startswith("announcement."):     # posted to every agent
+            return event.type == "announcement.posted" and not event.data.get("agents")
         if event.type.startswith("call."):
             agent = self.agents.get(username)
             return agent is not None and agent.call_id is not None and \

@@ -11,11 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Double, ForeignKey,
-                        Index, Integer, MetaData, String, Text)
+                        Index, Integer, MetaData, String, Text, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from .records import ROLES
+from .records import CONTACT_RESULTS, CONTACT_TYPES, ROLES
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -28,6 +28,12 @@ NAMING = {
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 EventId = BigInteger().with_variant(Integer(), "sqlite")
 JsonData = JSON().with_variant(JSONB(), "postgresql")
+
+
+def one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    """``column IN (...)`` named after the column (``ck_<table>_<column>``)."""
+    return CheckConstraint(f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")",
+                           name=column)
 
 
 class Base(DeclarativeBase):
@@ -51,7 +57,7 @@ class ExtensionRow(Base):
 class UserRow(Base):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint("role IN (" + ", ".join(f"'{r}'" for r in ROLES) + ")", name="role"),
+        one_of("role", ROLES),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -105,3 +111,66 @@ class CallRow(Base):
     sip_code: Mapped[int | None] = mapped_column(Integer)
     recording_path: Mapped[str | None] = mapped_column(Text)
     recording_duration: Mapped[float | None] = mapped_column(Double)
+
+
+class CustomerRow(Base):
+    """A customer, found by phone number when it calls (the screen pop).
+
+    The unique constraint on ``number`` is also its index: both backends build one.
+    """
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(128))
+    company: Mapped[str] = mapped_column(String(128))
+    tier: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(64))
+    notes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class ContactNoteRow(Base):
+    """Append-only contact history: rows are inserted, never updated or deleted.
+
+    No ``ON DELETE CASCADE``: deleting a customer who has history must be a decision.
+    """
+
+    __tablename__ = "contact_notes"
+    __table_args__ = (one_of("type", CONTACT_TYPES), one_of("result", CONTACT_RESULTS))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"), index=True)
+    call_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    agent: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(String(16))
+    notes: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class AnnouncementRow(Base):
+    """A notice from staff; ``audience`` is a JSON list of usernames, empty for everyone."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    audience: Mapped[list[str]] = mapped_column(JsonData)
+    created_at: Mapped[float] = mapped_column(Double)
+
+
+class AnnouncementAckRow(Base):
+    """Who acknowledged which announcement; the key makes a second ack a no-op."""
+
+    __tablename__ = "announcement_acks"
+
+    announcement_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    acked_at: Mapped[float] = mapped_column(Double)

@@ -52,3 +52,55 @@ class Cdr:
     sip_code: int | None
     recording_path: str | None
     recording_duration: float | None
+
+# The wrap-up form's choices.  Both are CHECK constraints too: reports group by them, so a
+# typo from some other client must not become a category of its own.
+CONTACT_TYPES = ("inquiry", "complaint", "suggestion", "other")
+CONTACT_RESULTS = ("resolved", "follow_up", "escalated", "other")
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A caller the contact centre knows, keyed by phone number (the screen pop's key)."""
+
+    id: int
+    number: str
+    name: str
+    company: str
+    tier: str                     # "" or a tier the queues' ``tiers`` map to priority
+    owner: str                    # the agent who owns the customer, or ""
+    notes: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class ContactNote:
+    """One entry of a customer's contact history; never changed once written."""
+
+    id: int
+    customer_id: int
+    call_id: str | None           # the call it was written after, if any
+    agent: str                    # username of the writer
+    type: str                     # one of CONTACT_TYPES
+    result: str                   # one of CONTACT_RESULTS
+    notes: str
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A notice (公告) from staff to agents, as seen by one reader.
+
+    ``acked`` is whether that reader acknowledged it; ``acks`` how many users did, given
+    to staff only (None for agents, who need not know who else has read it).
+    """
+
+    id: int
+    title: str
+    body: str
+    author: str
+    audience: tuple[str, ...]     # usernames; empty = every agent
+    created_at: float
+    acked: bool = False
+    acks: int | None = None

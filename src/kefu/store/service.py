@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -18,8 +19,9 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select, text
+from sqlalchemy import ColumnElement, delete, exists, func, or_, select, text, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,8 +32,10 @@ from .cdr import cdr_from_events
 from .credentials import default_hasher, ha1, new_token, token_digest
 from .engine import WRITE_OPTION, make_engine
 from .errors import Conflict, Invalid, NotFound
-from .models import ApiTokenRow, CallEventRow, CallRow, ExtensionRow, UserRow
-from .records import ROLES, Cdr, Extension, User
+from .models import (AnnouncementAckRow, AnnouncementRow, ApiTokenRow, CallEventRow, CallRow,
+                     ContactNoteRow, CustomerRow, ExtensionRow, UserRow)
+from .records import (CONTACT_RESULTS, CONTACT_TYPES, ROLES, Announcement, Cdr, ContactNote,
+                      Customer, Extension, User)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,14 @@ DEFAULT_TOKEN_TTL = 12 * 3600.0
 MIN_USER_PASSWORD = 8
 MAX_USERNAME = 64
 MAX_DISPLAY_NAME = 128
+MAX_NOTES = 4000             # customer notes and contact notes, in characters
+MAX_TITLE = 200
+MAX_BODY = 20_000
+MAX_AUDIENCE = 1000
+MAX_CALL_ID = 128
+# Stored exactly as the caller ID arrives (no normalisation yet): E.164 with or without
+# "+", national numbers, extensions.
+PHONE_NUMBER = re.compile(r"\+?[0-9]{2,31}")
 _MIGRATE_LOCK = 0x6B656675  # "kefu": pg advisory lock key serialising migrations
 
 
@@ -60,6 +72,64 @@ def _check_display_name(name: str) -> None:
         raise Invalid(f"display name must be a string of at most {MAX_DISPLAY_NAME} characters")
 
 
+def _check_text(field: str, value: object, max_len: int, *, required: bool = False) -> None:
+    if not isinstance(value, str) or len(value) > max_len or (required and not value.strip()):
+        raise Invalid(f"{field} must be a {'non-blank ' if required else ''}string of at "
+                      f"most {max_len} characters")
+
+
+def _check_phone(number: object) -> None:
+    if not (isinstance(number, str) and number.isascii() and PHONE_NUMBER.fullmatch(number)):
+        raise Invalid(f"phone number must be 2-31 digits with an optional leading +, "
+                      f"got {number!r}")
+
+
+def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise Invalid(f"{field} must be one of {', '.join(choices)}, got {value!r}")
+
+
+_CUSTOMER_TEXT = {"name": MAX_DISPLAY_NAME, "company": MAX_DISPLAY_NAME, "tier": 32,
+                  "owner": MAX_USERNAME, "notes": MAX_NOTES}
+
+
+def _check_customer_fields(fields: dict[str, object]) -> None:
+    """A customer's given fields: ``number`` and the free-text ones."""
+    for field, value in fields.items():
+        if field == "number":
+            _check_phone(value)
+        else:
+            _check_text(field, value, _CUSTOMER_TEXT[field])
+    tier = fields.get("tier")
+    if isinstance(tier, str) and tier.strip() != tier:
+        raise Invalid("tier must not have outer spaces")
+
+
+def _check_note_fields(agent: str, type: str, result: str, notes: str,
+                       call_id: str | None) -> None:
+    _check_text("agent", agent, MAX_USERNAME, required=True)
+    _check_choice("type", type, CONTACT_TYPES)
+    _check_choice("result", result, CONTACT_RESULTS)
+    _check_text("notes", notes, MAX_NOTES)
+    if call_id is not None:
+        _check_text("call_id", call_id, MAX_CALL_ID, required=True)
+
+
+def _missing_users(s: Session, usernames: Iterable[str]) -> list[str]:
+    """Those of ``usernames`` that are no user: a typo in an owner or an audience would
+    otherwise route to, or address, nobody without anyone noticing."""
+    wanted = set(usernames)
+    if not wanted:
+        return []
+    found = set(s.scalars(select(UserRow.username).where(UserRow.username.in_(wanted))))
+    return sorted(wanted - found)
+
+
+def _addressed(audience: Sequence[str], username: str) -> bool:
+    """The rule :meth:`Store._addressed_clause` applies in SQL."""
+    return not audience or username in audience
+
+
 def _extension(row: ExtensionRow) -> Extension:
     return Extension(number=row.number, display_name=row.display_name, ha1_md5=row.ha1_md5,
                      ha1_sha256=row.ha1_sha256, enabled=row.enabled, realm=row.realm,
@@ -75,8 +145,24 @@ def _cdr(row: CallRow) -> Cdr:
     return Cdr(**{name: getattr(row, name) for name in Cdr.__dataclass_fields__})
 
 
+def _customer(row: CustomerRow) -> Customer:
+    return Customer(**{name: getattr(row, name) for name in Customer.__dataclass_fields__})
+
+
+def _note(row: ContactNoteRow) -> ContactNote:
+    return ContactNote(**{name: getattr(row, name) for name in ContactNote.__dataclass_fields__})
+
+
+def _announcement(row: AnnouncementRow, acked: bool = False,
+                  acks: int | None = None) -> Announcement:
+    return Announcement(id=row.id, title=row.title, body=row.body, author=row.author,
+                        audience=tuple(row.audience or ()), created_at=row.created_at,
+                        acked=acked, acks=acks)
+
+
 class Store:
-    """Extensions, users and tokens, the call event log and CDRs, on SQLite or PostgreSQL.
+    """Extensions, users and tokens, the call event log and CDRs, customers and their
+    contact history, announcements; on SQLite or PostgreSQL.
 
     ``hasher`` exists for tests (cheap argon2 parameters); production uses the default.
     """
@@ -391,3 +477,200 @@ class Store:
                              .order_by(CallRow.start_ts.desc(), CallRow.call_id.desc())
                              .limit(limit).offset(offset))
             return [_cdr(r) for r in rows], int(total)
+
+    # ------------------------------------------------------------------ customers (CRM)
+
+    def create_customer(self, number: str, *, name: str = "", company: str = "",
+                        tier: str = "", owner: str = "", notes: str = "") -> Customer:
+        """Add a customer; raises :class:`Conflict` when the number is already someone's."""
+        _check_customer_fields({"number": number, "name": name, "company": company,
+                                "tier": tier, "owner": owner, "notes": notes})
+        now = time.time()
+        try:
+            with self._tx() as s:
+                if missing := _missing_users(s, [owner] if owner else []):
+                    raise Invalid(f"owner {missing[0]} is not a user")
+                row = CustomerRow(number=number, name=name, company=company, tier=tier,
+                                  owner=owner, notes=notes, created_at=now, updated_at=now)
+                s.add(row)
+                s.flush()
+                return _customer(row)
+        except IntegrityError:
+            raise Conflict(f"customer with number {number} already exists") from None
+
+    def get_customer(self, customer_id: int) -> Customer | None:
+        with self._tx(write=False) as s:
+            row = s.get(CustomerRow, customer_id)
+            return _customer(row) if row else None
+
+    def find_customer_by_number(self, number: str) -> Customer | None:
+        """The customer with exactly this number (the screen pop); anything that is not a
+        valid number simply matches nobody, since caller IDs can be "anonymous"."""
+        with self._tx(write=False) as s:
+            row = s.scalar(select(CustomerRow).where(CustomerRow.number == number))
+            return _customer(row) if row else None
+
+    def update_customer(self, customer_id: int, *, number: str | None = None,
+                        name: str | None = None, company: str | None = None,
+                        tier: str | None = None, owner: str | None = None,
+                        notes: str | None = None) -> Customer:
+        """Change the given fields (None leaves one as it is)."""
+        fields = {k: v for k, v in (("number", number), ("name", name), ("company", company),
+                                    ("tier", tier), ("owner", owner), ("notes", notes))
+                  if v is not None}
+        _check_customer_fields(fields)
+        try:
+            with self._tx() as s:
+                row = s.get(CustomerRow, customer_id)
+                if row is None:
+                    raise NotFound(f"customer {customer_id} does not exist")
+                if missing := _missing_users(s, [owner] if owner else []):
+                    raise Invalid(f"owner {missing[0]} is not a user")
+                for key, value in fields.items():
+                    setattr(row, key, value)
+                row.updated_at = time.time()
+                s.flush()
+                return _customer(row)
+        except IntegrityError:
+            raise Conflict(f"customer with number {number} already exists") from None
+
+    def add_contact_note(self, customer_id: int, *, agent: str, type: str, result: str,
+                         notes: str = "", call_id: str | None = None) -> ContactNote:
+        """Append a note to the customer's history; NotFound for an unknown customer."""
+        _check_note_fields(agent, type, result, notes, call_id)
+        with self._tx() as s:
+            if s.get(CustomerRow, customer_id) is None:
+                raise NotFound(f"customer {customer_id} does not exist")
+            return self._append_note(s, customer_id, agent, type, result, notes, call_id)
+
+    def add_call_note(self, call_id: str, number: str, *, agent: str, type: str,
+                      result: str, notes: str = "",
+                      name: str = "") -> tuple[ContactNote, Customer, bool]:
+        """The wrap-up form in one transaction: the customer with ``number`` (created with
+        ``name`` when unknown) gets a note on the call.  Returns the note, the customer and
+        whether the customer was created.
+
+        All or nothing: an invalid note leaves no new customer behind, and two agents
+        noting the same new number at once both end up on one customer.
+        """
+        _check_customer_fields({"number": number, "name": name})
+        _check_note_fields(agent, type, result, notes, call_id)
+        now = time.time()
+        with self._tx() as s:
+            inserted = s.execute(
+                self._insert(CustomerRow.__table__).values(
+                    number=number, name=name, company="", tier="", owner="", notes="",
+                    created_at=now, updated_at=now,
+                ).on_conflict_do_nothing(index_elements=["number"])
+                .returning(CustomerRow.__table__.c.id)).first()
+            row = s.scalar(select(CustomerRow).where(CustomerRow.number == number))
+            assert row is not None  # inserted now or already there
+            note = self._append_note(s, row.id, agent, type, result, notes, call_id)
+            return note, _customer(row), inserted is not None
+
+    def _append_note(self, s: Session, customer_id: int, agent: str, type: str, result: str,
+                     notes: str, call_id: str | None) -> ContactNote:
+        row = ContactNoteRow(customer_id=customer_id, call_id=call_id, agent=agent, type=type,
+                             result=result, notes=notes, created_at=time.time())
+        s.add(row)
+        s.flush()
+        return _note(row)
+
+    def contact_history(self, customer_id: int, limit: int = 50) -> list[ContactNote]:
+        """The customer's notes, newest first; NotFound for an unknown customer (an empty
+        list would not tell "no history" from "wrong id")."""
+        if limit < 1:
+            raise Invalid("limit must be >= 1")
+        with self._tx(write=False) as s:
+            if s.get(CustomerRow, customer_id) is None:
+                raise NotFound(f"customer {customer_id} does not exist")
+            rows = s.scalars(select(ContactNoteRow)
+                             .where(ContactNoteRow.customer_id == customer_id)
+                             .order_by(ContactNoteRow.created_at.desc(),
+                                       ContactNoteRow.id.desc())
+                             .limit(limit))
+            return [_note(r) for r in rows]
+
+    # ------------------------------------------------------------------ announcements
+
+    def post_announcement(self, title: str, body: str, author: str,
+                          audience: Sequence[str] = ()) -> Announcement:
+        """Publish a notice to ``audience`` (usernames; empty for every agent).
+
+        Names in the audience must be users; duplicates are dropped, order is kept.
+        """
+        _check_text("title", title, MAX_TITLE, required=True)
+        _check_text("body", body, MAX_BODY)
+        _check_text("author", author, MAX_USERNAME, required=True)
+        if isinstance(audience, str) or len(audience) > MAX_AUDIENCE:
+            raise Invalid(f"audience must be a list of at most {MAX_AUDIENCE} usernames")
+        for username in audience:
+            _check_text("audience entry", username, MAX_USERNAME, required=True)
+        names = list(dict.fromkeys(audience))
+        with self._tx() as s:
+            if missing := _missing_users(s, names):
+                raise Invalid(f"audience names unknown users: {', '.join(missing)}")
+            row = AnnouncementRow(title=title, body=body, author=author, audience=names,
+                                  created_at=time.time())
+            s.add(row)
+            s.flush()
+            return _announcement(row, acks=0)
+
+    def _addressed_clause(self, username: str) -> ColumnElement[bool]:
+        """SQL for "the announcement is for every agent or names ``username``".
+
+        JSON membership has no portable SQL: jsonb containment on PostgreSQL, json_each
+        on SQLite.  :func:`_addressed` is the same rule in Python.
+        """
+        audience = AnnouncementRow.audience
+        if self.dialect == "postgresql":
+            doc = type_coerce(audience, JSONB)
+            return or_(func.jsonb_array_length(doc) == 0, doc.contains([username]))
+        members = func.json_each(audience).table_valued("value")
+        return or_(func.json_array_length(audience) == 0,
+                   exists(select(members.c.value).where(members.c.value == username)))
+
+    def announcements_for(self, username: str, is_staff: bool,
+                          limit: int = 50) -> list[Announcement]:
+        """Announcements newest first, each with whether ``username`` acknowledged it.
+
+        An agent gets those addressed to it; staff (admins, supervisors) get all, with how
+        many users acknowledged each.
+        """
+        if limit < 1:
+            raise Invalid("limit must be >= 1")
+        mine = (select(AnnouncementAckRow.announcement_id)
+                .where(AnnouncementAckRow.username == username))
+        stmt = (select(AnnouncementRow, AnnouncementRow.id.in_(mine).label("acked"))
+                .order_by(AnnouncementRow.created_at.desc(), AnnouncementRow.id.desc())
+                .limit(limit))
+        if not is_staff:
+            stmt = stmt.where(self._addressed_clause(username))
+        with self._tx(write=False) as s:
+            rows = s.execute(stmt).all()
+            if not is_staff:
+                return [_announcement(row, acked=bool(acked)) for row, acked in rows]
+            counts = dict(s.execute(
+                select(AnnouncementAckRow.announcement_id, func.count())
+                .where(AnnouncementAckRow.announcement_id.in_([row.id for row, _ in rows]))
+                .group_by(AnnouncementAckRow.announcement_id)).all())
+            return [_announcement(row, acked=bool(acked), acks=counts.get(row.id, 0))
+                    for row, acked in rows]
+
+    def ack_announcement(self, announcement_id: int, username: str,
+                         is_staff: bool = False) -> bool:
+        """Record that ``username`` read the announcement; True the first time, False when
+        it had already (idempotent).  NotFound when it does not exist or, for an agent, is
+        not addressed to it: an agent must not learn what was sent to others.
+        """
+        _check_text("username", username, MAX_USERNAME, required=True)
+        with self._tx() as s:
+            row = s.get(AnnouncementRow, announcement_id)
+            if row is None or not (is_staff or _addressed(row.audience or (), username)):
+                raise NotFound(f"announcement {announcement_id} does not exist")
+            stmt = (self._insert(AnnouncementAckRow.__table__)
+                    .values(announcement_id=announcement_id, username=username,
+                            acked_at=time.time())
+                    .on_conflict_do_nothing()
+                    .returning(AnnouncementAckRow.__table__.c.username))
+            return s.execute(stmt).first() is not None
