@@ -195,6 +195,11 @@ def tones(tmp_path_factory) -> dict[int, Path]:
     return {f: Path(audio.write_tone_wav(d / f"tone{f}.wav", f, 60)) for f in (440, 1000, 700, 1300)}
 
 
+def extension_password(number: str) -> str:
+    """The config's extensions have PASSWORDS; tests create others as ``pw-<n>-secret``."""
+    return PASSWORDS.get(number, f"pw-{number}-secret")
+
+
 @pytest.fixture
 def phone(kefu, tones, tmp_path):
     """Factory: ``phone("1001", tone=440)`` -> a started, registered baresip."""
@@ -202,12 +207,13 @@ def phone(kefu, tones, tmp_path):
     kefu.mark = time.time()
 
     def make(number: str, tone: int = 440, password: str | None = None, register: bool = True,
-             wait: bool = True, codecs: str | None = None) -> Baresip:
+             wait: bool = True, codecs: str | None = None,
+             answermode: str = "manual") -> Baresip:
         sip_port, ctrl_port = find_free_ports(2, step=2, span=2)
         p = Baresip(f"p{number}-{len(made)}", tmp_path, sip_port, ctrl_port, user=number,
-                    password=password or PASSWORDS[number], registrar=kefu.registrar,
+                    password=password or extension_password(number), registrar=kefu.registrar,
                     audio_wav=tones[tone], record_dir=tmp_path / f"rec{number}-{len(made)}",
-                    register=register, codecs=codecs)
+                    register=register, codecs=codecs, answermode=answermode)
         made.append(p)
         p.start()
         if register and wait:

@@ -15,8 +15,7 @@ import time
 import pytest
 
 from . import audio
-from .conftest import PASSWORDS, start_kefu, stop_kefu
-from .phones import Baresip, find_free_ports
+from .conftest import start_kefu, stop_kefu
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -155,25 +154,11 @@ def agent_token(kefu):
 
 
 @pytest.fixture
-def phones(kefu, tones, tmp_path):
-    made: list[Baresip] = []
-    kefu.mark = time.time()
-
-    def make(number: str, tone: int = 440, answermode: str = "manual") -> Baresip:
-        sip_port, ctrl_port = find_free_ports(2, step=2, span=2)
-        p = Baresip(f"p{number}-{len(made)}", tmp_path, sip_port, ctrl_port, user=number,
-                    password=PASSWORDS.get(number, f"pw-{number}-secret"),
-                    registrar=kefu.registrar, audio_wav=tones[tone],
-                    record_dir=tmp_path / f"rec{number}-{len(made)}", answermode=answermode)
-        made.append(p)
-        p.start()
-        p.wait_registered()
-        return p
-
-    yield make
-    for p in made:
-        p.stop()
-    for username in AGENTS:                 # every test starts with everyone logged out
+def phones(kefu, phone):
+    """The conftest's baresip factory; afterwards every agent is logged out, so each test
+    starts from the same floor."""
+    yield phone
+    for username in AGENTS:
         kefu.api("POST", f"/agents/{username}/logout")
 
 

@@ -14,7 +14,6 @@ import pytest
 from kefu.store import Store
 
 from . import audio, malformed
-from .conftest import PASSWORDS
 from .phones import EventFailure
 
 pytestmark = [pytest.mark.e2e,

@@ -16,7 +16,6 @@ import pytest
 from . import audio
 from .test_acd import AGENT_PW, AGENTS, CALLERS, QUEUES, events, wait_for
 from .conftest import start_kefu, stop_kefu
-from .phones import Baresip, find_free_ports
 
 aiortc = pytest.importorskip("aiortc")
 pytestmark = [pytest.mark.e2e,
@@ -128,25 +127,6 @@ def browser():
     yield make
     for b in made:
         b.close()
-
-
-@pytest.fixture
-def phone(kefu, tones, tmp_path):
-    made: list[Baresip] = []
-
-    def make(number: str, tone: int) -> Baresip:
-        sip_port, ctrl_port = find_free_ports(2, step=2, span=2)
-        p = Baresip(f"p{number}", tmp_path, sip_port, ctrl_port, user=number,
-                    password=f"pw-{number}-secret", registrar=kefu.registrar,
-                    audio_wav=tones[tone], record_dir=tmp_path / f"rec{number}")
-        made.append(p)
-        p.start()
-        p.wait_registered()
-        return p
-
-    yield make
-    for p in made:
-        p.stop()
 
 
 def token_of(kefu, username: str) -> str:
