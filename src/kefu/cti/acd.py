@@ -768,13 +768,7 @@ class Acd:
                               state="closed")
                 if agent.logged_in:
                     self.logout(agent.username, by="acd")
-        outbound = self._outbound.pop(event.call_id, None)  # type: ignore[arg-type]
-        if outbound is not None:
-            agent, state, reason = outbound
-            if agent.state is AgentState.TALKING and agent.call_id == event.call_id:
-                agent.call_id = None
-                self._move(agent, state, reason)
-                self._available(agent)
+        self._outbound_over(event.call_id)  # type: ignore[arg-type]
         queued = self.waiting.get(event.call_id)  # type: ignore[arg-type]
         if queued is not None and not queued.callback:
             self._release_offers(queued)
@@ -796,6 +790,17 @@ class Acd:
                         by = "caller" if event.data.get("hangup_by") == "callee" else "agent"
                     self._after_call(agent, talking, by)
 
+    def _outbound_over(self, call_id: str) -> None:
+        """An agent's own call ended (or it left it): back to the state it had before."""
+        outbound = self._outbound.pop(call_id, None)
+        if outbound is None:
+            return
+        agent, state, reason = outbound
+        if agent.state in (AgentState.TALKING, AgentState.ON_HOLD) and agent.call_id == call_id:
+            agent.call_id = None
+            self._move(agent, state, reason)
+            self._available(agent)
+
     def _member_left(self, event: Event) -> None:
         agent = self.agent_on(str(event.data.get("number", "")))
         if agent is None or agent.call_id != event.call_id or agent.state not in (
@@ -803,12 +808,16 @@ class Acd:
             return
         talking = self.talking.get(event.call_id)  # type: ignore[arg-type]
         call = self.switch.calls.get(event.call_id)  # type: ignore[arg-type]
-        if talking is None or call is None or call.ended:
+        if call is None or call.ended:
             return
         goes_on = (len(call.room.parties) >= 2 or call.room.waiting
                    or any(not a.done for a in call.attempts))
-        if goes_on:                  # the agent transferred the caller or left a conference
+        if not goes_on:               # the call ends too: call.ended finishes the agent
+            return
+        if talking is not None:      # the agent transferred the caller or left a conference
             self._after_call(agent, talking, "transfer")
+        elif event.call_id in self._outbound:   # it handed on a call it placed itself
+            self._outbound_over(event.call_id)  # type: ignore[arg-type]
 
     def _dtmf(self, event: Event) -> None:
         queued = self.waiting.get(event.call_id)  # type: ignore[arg-type]

@@ -85,6 +85,7 @@ class Call:
     queue: str | None = None                 # the ACD queue the call waits in or came from
     agent: str | None = None                 # the agent (username) it is connected to
     consult: "Attempt | None" = None         # reaching a consultation party
+    line: bool = False                       # a persistent line's session, not a conversation
 
     def transition(self, new: CallState) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -106,6 +107,6 @@ class Call:
     def describe(self) -> dict:
         return {"call_id": self.id, "caller": self.caller, "callee": self.callee,
                 "state": self.state.value, "started": self.started,
-                "queue": self.queue, "agent": self.agent,
+                "queue": self.queue, "agent": self.agent, "line": self.line,
                 "members": [m.describe() for m in self.room.members],
                 "dialing": [a.number for a in self.attempts if not a.done]}

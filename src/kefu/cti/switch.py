@@ -215,7 +215,7 @@ class Switch:
         then kept open; calls take the agent's member and give it back when they end
         (``Member.home``), so an answered call is connected at once."""
         dest, stages, timeout = self.destination(number, number)
-        session = Call(caller="kefu", callee=number)
+        session = Call(caller="kefu", callee=number, line=True)
         self.calls[session.id] = session
         self.publish(session, "call.started", caller="kefu", callee=number, caller_name="",
                      trunk=None, session=True)
@@ -238,7 +238,7 @@ class Switch:
     def open_line(self, number: str, party: Any, rtp: RtpLeg) -> tuple[Call, Member]:
         """A persistent line whose media already exists: a browser's WebRTC session
         (``party`` hangs it up; its ``rtp`` is the engine leg standing for the browser)."""
-        session = Call(caller="kefu", callee=number)
+        session = Call(caller="kefu", callee=number, line=True)
         self.calls[session.id] = session
         self.publish(session, "call.started", caller="kefu", callee=number, caller_name="",
                      trunk=None, session=True, webrtc=True)

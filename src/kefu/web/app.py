@@ -19,7 +19,7 @@ from kefu.store import Conflict, Invalid, NotFound
 
 from .context import AppContext
 from .routers import (agents, announcements, auth, calls, customers, events, extensions,
-                      health, lines, live, users)
+                      health, lines, live, pages, users)
 
 API_PREFIX = "/api/v1"
 
@@ -58,6 +58,7 @@ def create_app(ctx: AppContext) -> FastAPI:
                    customers, announcements):
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_docs(app)
+    pages.install(app)          # /desk, /wall and their static files (not under /api/v1)
     return app
 
 

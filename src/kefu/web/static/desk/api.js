@@ -1,0 +1,85 @@
+// kefu HTTP API client: the bearer token lives in sessionStorage (one tab, one login).
+
+const TOKEN = "kefu.token";
+const USER = "kefu.user";
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(typeof detail === "string" ? detail : JSON.stringify(detail));
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+export function session() {
+  const token = sessionStorage.getItem(TOKEN);
+  if (!token) return null;
+  try {
+    return { token, ...JSON.parse(sessionStorage.getItem(USER) || "{}") };
+  } catch {
+    return { token };
+  }
+}
+
+export function saveSession({ token, username, role }) {
+  sessionStorage.setItem(TOKEN, token);
+  sessionStorage.setItem(USER, JSON.stringify({ username, role }));
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(TOKEN);
+  sessionStorage.removeItem(USER);
+}
+
+let onUnauthorized = () => {};
+/** Called when the API answers 401 (token expired or revoked). */
+export function setUnauthorizedHandler(fn) { onUnauthorized = fn; }
+
+/** `api("POST", "/agents/alice/login", {...})` → parsed JSON (or null on 204). */
+export async function api(method, path, body, { token } = {}) {
+  const headers = { "Accept": "application/json" };
+  const bearer = token ?? sessionStorage.getItem(TOKEN);
+  if (bearer) headers["Authorization"] = `Bearer ${bearer}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(`/api/v1${path}`, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = text; }
+  }
+  if (!res.ok) {
+    const detail = data && typeof data === "object" && "detail" in data ? data.detail : data;
+    if (res.status === 401 && path !== "/auth/login") onUnauthorized();
+    throw new ApiError(res.status, detail ?? res.statusText);
+  }
+  return data;
+}
+
+export const get = (path) => api("GET", path);
+export const post = (path, body = {}) => api("POST", path, body);
+export const del = (path) => api("DELETE", path);
+
+/** Username/password → token, kept in sessionStorage. */
+export async function login(username, password) {
+  const out = await api("POST", "/auth/login", { username, password }, { token: "" });
+  saveSession(out);
+  return out;
+}
+
+export async function logout() {
+  try { await api("POST", "/auth/logout"); } catch { /* already gone */ }
+  clearSession();
+}
+
+/** A readable one-line message for an error from `api` (or anything else). */
+export function errorText(err) {
+  if (err instanceof ApiError) {
+    const d = err.detail;
+    const msg = Array.isArray(d) ? d.map((e) => `${(e.loc || []).slice(1).join(".")}: ${e.msg}`).join("; ")
+      : typeof d === "string" ? d : JSON.stringify(d);
+    return `${err.status}: ${msg}`;
+  }
+  return String(err && err.message ? err.message : err);
+}

@@ -1,0 +1,128 @@
+// The browser softphone: one WebRTC line from this page to kefu (POST /api/v1/lines,
+// SDP offer/answer without trickle ICE). kefu bridges it into the agent's calls like a
+// persistent phone line, so offers are answered with POST /agents/{u}/answer.
+//
+// window.kefuDesk.pc / .lineState / .muted are exposed for tests and debugging.
+
+export class LineError extends Error {
+  /** kind: "media" (no microphone), "unavailable" (404), "conflict" (409), "http", "sdp" */
+  constructor(kind, status, detail) {
+    super(`${kind}${status ? ` ${status}` : ""}: ${detail}`);
+    Object.assign(this, { kind, status, detail });
+  }
+}
+
+export const line = { pc: null, stream: null, track: null, state: "idle", muted: false, audio: null };
+const listeners = new Set();
+
+const hook = (window.kefuDesk ??= {});
+Object.defineProperties(hook, {
+  pc: { get: () => line.pc, enumerable: true, configurable: true },
+  lineState: { get: () => line.state, enumerable: true, configurable: true },
+  muted: { get: () => line.muted, enumerable: true, configurable: true },
+  startLine: { value: (...a) => startLine(...a), configurable: true },
+});
+
+function setState(state) {
+  if (line.state === state) return;
+  line.state = state;
+  for (const fn of listeners) fn(state);
+}
+
+/** Call `fn(state)` on every line state change: idle, connecting, connected, failed, closed. */
+export function onLineState(fn) { listeners.add(fn); return () => listeners.delete(fn); }
+
+function iceGathered(pc, timeout) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState !== "complete") return;
+      pc.removeEventListener("icegatheringstatechange", done);
+      resolve();
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, timeout);      // send what we have rather than wait forever
+  });
+}
+
+/**
+ * Open the line: microphone → RTCPeerConnection (no STUN/TURN: kefu is reached directly)
+ * → offer with every candidate → POST /api/v1/lines → answer. The remote track plays in
+ * `audio` (an <audio autoplay>). Throws LineError; the page shows it.
+ */
+export async function startLine(token, { audio = document.querySelector("#remote-audio"),
+                                         iceTimeout = 5000 } = {}) {
+  stopLine();
+  setState("connecting");
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch (err) {
+    setState("failed");
+    throw new LineError("media", 0, err.message || String(err));
+  }
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  const [track] = stream.getAudioTracks();
+  Object.assign(line, { pc, stream, track, audio, muted: false });
+  track.enabled = true;
+  pc.addTrack(track, stream);
+  pc.addEventListener("track", (e) => {
+    if (!audio) return;
+    audio.srcObject = e.streams[0] || new MediaStream([e.track]);
+    audio.play().catch(() => { /* autoplay refused: plays after the next click */ });
+  });
+  pc.addEventListener("connectionstatechange", () => {
+    if (line.pc !== pc) return;
+    const s = pc.connectionState;
+    if (s === "connected") setState("connected");
+    else if (s === "failed") setState("failed");
+    else if (s === "closed" || s === "disconnected") setState("closed");
+  });
+
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGathered(pc, iceTimeout);
+  let res;
+  try {
+    res = await fetch("/api/v1/lines", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "Accept": "application/json",
+                 "Authorization": `Bearer ${token}` },
+      body: JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }),
+    });
+  } catch (err) {
+    stopLine("failed");
+    throw new LineError("http", 0, err.message || String(err));
+  }
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    stopLine("failed");
+    const kind = res.status === 404 ? "unavailable" : res.status === 409 ? "conflict" : "http";
+    throw new LineError(kind, res.status, body.detail ?? res.statusText);
+  }
+  try {
+    await pc.setRemoteDescription({ type: body.type || "answer", sdp: body.sdp });
+  } catch (err) {
+    stopLine("failed");
+    throw new LineError("sdp", 0, err.message || String(err));
+  }
+  if (pc.connectionState === "connected") setState("connected");
+  return line;
+}
+
+/** Close the line (agent logout, page leave). */
+export function stopLine(state = "idle") {
+  const { pc, stream } = line;
+  Object.assign(line, { pc: null, stream: null, track: null, muted: false });
+  if (pc) pc.close();
+  if (stream) stream.getTracks().forEach((tr) => tr.stop());
+  if (line.audio) line.audio.srcObject = null;
+  setState(state);
+}
+
+/** Mute is local: the microphone track stops sending sound (silence goes out). */
+export function setMuted(muted) {
+  if (!line.track) return false;
+  line.track.enabled = !muted;
+  line.muted = Boolean(muted);
+  return true;
+}
