@@ -448,3 +448,26 @@ async def test_stop_closes_everything(tmp_path) -> None:
     assert not eng.running and eng.ports_in_use == 0
     assert rec.closed and sf.info(tmp_path / "x.wav").duration == pytest.approx(rec.duration, abs=0.001)
     assert _socket_fds() == before
+
+
+async def test_a_leg_that_hears_nothing_sends_silence_unless_told_not_to(engine, peers):
+    """Phones get a steady stream of silence; a browser's idle line gets nothing."""
+    phone, browser = await peers(), await peers()
+    a = await engine.open_leg("phone")
+    b = await engine.open_leg("browser")
+    b.send_silence = False
+    a.configure("127.0.0.1", phone.port, "PCMU", 0, None)
+    b.configure("127.0.0.1", browser.port, "PCMU", 0, None)
+    engine.set_sources(a, [])
+    engine.set_sources(b, [])
+    await asyncio.sleep(0.5)
+    assert len(phone.received) > 15 and rms(phone.audio(0, ulaw_decode, skip=0)) < 0.001
+    assert browser.received == []
+    source = await peers()
+    c = await engine.open_leg("source")
+    c.configure("127.0.0.1", source.port, "PCMU", 0, None)
+    engine.set_sources(b, [c, a])                      # hears something: it is sent
+    await source.stream(c.local_port, 0, frames_of(tone(700, 0.6), ulaw_encode))
+    await asyncio.sleep(0.1)
+    assert len(browser.received) > 15
+    assert abs(dominant_frequency(browser.audio(0, ulaw_decode)) - 700) < 20

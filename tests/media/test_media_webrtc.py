@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from kefu.media.codecs import ulaw_decode, ulaw_encode
-from kefu.media.webrtc import WebRtcError, WebRtcLine, restrict_ice
+from kefu.media.webrtc import Payload, WebRtcError, WebRtcLine, passthrough_pcmu, restrict_ice
 
 from .audio import dominant_frequency, frames_of, tone
 
@@ -50,14 +50,28 @@ async def _browser(freq: float):
         async def read() -> None:
             while True:
                 frame = await track.recv()
-                heard.append(frame.to_ndarray().reshape(-1)[:: max(1, frame.sample_rate // 8000)])
+                if isinstance(frame, Payload):        # this process passes PCMU through
+                    heard.append(ulaw_decode(frame.data))
+                else:
+                    heard.append(frame.to_ndarray().reshape(-1)[:: max(1, frame.sample_rate // 8000)])
         asyncio.ensure_future(read())
 
     await pc.setLocalDescription(await pc.createOffer())
     return pc, heard
 
 
-async def test_browser_and_phone_hear_each_other(engine, peers):
+@pytest.fixture(params=["passthrough", "decoded"])
+def pcmu_path(request, monkeypatch):
+    """kefu passes PCMU through aiortc undecoded; the decoding path must work as well."""
+    import aiortc.rtcrtpreceiver as receiver
+
+    monkeypatch.setattr(receiver, "get_decoder", receiver.get_decoder)   # restored after
+    if request.param == "passthrough":
+        passthrough_pcmu()
+    return request.param
+
+
+async def test_browser_and_phone_hear_each_other(engine, peers, pcmu_path):
     restrict_ice(["127.0.0.1"])
     pc, heard = await _browser(440)
     line = WebRtcLine(engine, "127.0.0.1")

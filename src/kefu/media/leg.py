@@ -119,6 +119,9 @@ class RtpLeg(Source):
         self.local_port = port
         self.on_dtmf: Callable[[str], None] | None = None
         self.closed = False
+        # a leg that hears nothing sends silence (phones and NATs expect a stream); a
+        # browser's line does not need it, and idle lines are most of a desktop's day
+        self.send_silence = True
         # counters
         self.packets_in = 0
         self.packets_out = 0

@@ -277,6 +277,8 @@ class TickPlan:
             self._set_path(leg, RELAY, src)
         elif leg._remote is None or leg.closed:
             self._set_path(leg, NONE, None)
+        elif not srcs and not leg.send_silence:
+            self._set_path(leg, NONE, None)
         elif not srcs:
             self._set_path(leg, PROMPT, self._quiet)
         elif len(srcs) == 1 and isinstance(srcs[0], Player) and srcs[0]._slot >= 0:

@@ -7,6 +7,11 @@ sends back into the track the browser hears.  The engine, the mixer, recordings 
 call feature therefore treat a browser exactly like a SIP phone; the price is one PCMU
 encode/decode per direction on the bridge.
 
+Audio crosses the bridge as PCMU payloads, never decoded or re-encoded there: kefu hands
+aiortc ready-made packets to send (aiortc only packs them), and :func:`passthrough_pcmu`
+replaces aiortc's PCMU decoder with one that returns the payload itself.  The engine
+decodes once, as for any phone.
+
 aiortc's ICE (aioice) offers every interface's address except 127.0.0.1.  kefu must not
 listen beyond its configured addresses, so :func:`restrict_ice` makes aioice offer exactly
 the configured ones (a process-wide setting: aioice has no per-connection option).
@@ -22,7 +27,7 @@ from typing import Callable
 
 import numpy as np
 
-from .codecs import ulaw_decode, ulaw_encode
+from .codecs import ulaw_encode
 from .engine import MediaEngine
 from .leg import RtpLeg
 from .rtp import build_rtp, parse_rtp
@@ -30,8 +35,40 @@ from .rtp import build_rtp, parse_rtp
 log = logging.getLogger(__name__)
 
 RATE = 8000
-FRAME = 160                      # samples per 20 ms at 8 kHz
 PCMU_PT = 0
+TIME_BASE = fractions.Fraction(1, RATE)
+
+
+class Payload:
+    """What the pass-through decoder yields instead of an ``AudioFrame``: PCMU bytes."""
+
+    __slots__ = ("data", "timestamp")
+
+    def __init__(self, data: bytes, timestamp: int) -> None:
+        self.data, self.timestamp = data, timestamp
+
+
+class _PassthroughDecoder:
+    def decode(self, encoded_frame) -> list[Payload]:  # type: ignore[no-untyped-def]
+        return [Payload(bytes(encoded_frame.data), encoded_frame.timestamp)]
+
+
+def passthrough_pcmu() -> None:
+    """Make aiortc hand over received PCMU payloads undecoded (process-wide: aiortc has no
+    per-connection decoder option; kefu's only use of aiortc is these lines)."""
+    import aiortc.rtcrtpreceiver as receiver
+
+    if getattr(receiver.get_decoder, "kefu_passthrough", False):
+        return
+    original = receiver.get_decoder
+
+    def get_decoder(codec):  # type: ignore[no-untyped-def]
+        if codec.mimeType.lower() == "audio/pcmu":
+            return _PassthroughDecoder()
+        return original(codec)
+
+    get_decoder.kefu_passthrough = True  # type: ignore[attr-defined]
+    receiver.get_decoder = get_decoder
 
 
 def restrict_ice(addresses: list[str]) -> None:
@@ -50,26 +87,26 @@ def _track_class():
     from aiortc import MediaStreamTrack
 
     class EngineTrack(MediaStreamTrack):
-        """What the engine sends to the browser: frames from the bridge socket, paced by
-        the engine's own 20 ms clock (``recv`` waits for the next packet)."""
+        """What the engine sends to the browser: its PCMU payloads as packets aiortc only
+        packs (no encoding), paced by the engine's own 20 ms clock (``recv`` waits for
+        the next one)."""
 
         kind = "audio"
 
         def __init__(self) -> None:
             super().__init__()
-            self.queue: asyncio.Queue[np.ndarray] = asyncio.Queue(maxsize=50)
+            self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=50)
             self._pts = 0
 
         async def recv(self):  # type: ignore[override]
             import av
 
-            pcm = await self.queue.get()
-            frame = av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="s16", layout="mono")
-            frame.sample_rate = RATE
-            frame.pts = self._pts
-            frame.time_base = fractions.Fraction(1, RATE)
-            self._pts += pcm.shape[0]
-            return frame
+            payload = await self.queue.get()
+            packet = av.Packet(payload)
+            packet.pts = self._pts
+            packet.time_base = TIME_BASE
+            self._pts += len(payload)            # PCMU: one byte a sample
+            return packet
 
     return EngineTrack
 
@@ -84,7 +121,7 @@ class _Bridge(asyncio.DatagramProtocol):
         packet = parse_rtp(data)
         if packet is None or packet.payload_type != PCMU_PT:
             return
-        self.line._to_browser(ulaw_decode(packet.payload))
+        self.line._to_browser(packet.payload)
 
 
 class WebRtcLine:
@@ -117,6 +154,7 @@ class WebRtcLine:
 
         loop = asyncio.get_running_loop()
         self.rtp = await self.engine.open_leg("webrtc")
+        self.rtp.send_silence = False        # an idle line sends the browser nothing
         self._transport, _ = await loop.create_datagram_endpoint(
             lambda: _Bridge(self), local_addr=(self.host, 0))
         port = self._transport.get_extra_info("sockname")[1]
@@ -157,20 +195,17 @@ class WebRtcLine:
         return answer
 
     async def _from_browser(self, track) -> None:  # type: ignore[no-untyped-def]
-        """Browser frames → PCMU RTP to the engine leg, 160 samples a packet."""
+        """The browser's PCMU payloads → RTP to the engine leg, as they came (20 ms each
+        from browsers); decoded audio (without the pass-through) is encoded first."""
         from aiortc.mediastreams import MediaStreamError
 
-        pending = np.zeros(0, dtype=np.int16)
         try:
             while True:
-                frame = await track.recv()
-                pcm = frame.to_ndarray().reshape(-1).astype(np.int16)
-                if frame.sample_rate != RATE:        # PCMU is negotiated: not expected
-                    continue
-                pending = np.concatenate([pending, pcm])
-                while pending.shape[0] >= FRAME:
-                    chunk, pending = pending[:FRAME], pending[FRAME:]
-                    self._send(ulaw_encode(chunk))
+                item = await track.recv()
+                if isinstance(item, Payload):
+                    self._send(item.data)
+                elif item.sample_rate == RATE:       # aiortc decoded it after all
+                    self._send(ulaw_encode(item.to_ndarray().reshape(-1).astype(np.int16)))
         except (MediaStreamError, asyncio.CancelledError):
             pass
 
@@ -179,17 +214,17 @@ class WebRtcLine:
             return
         packet = build_rtp(PCMU_PT, self._seq, self._ts, self._ssrc, payload)
         self._seq = (self._seq + 1) & 0xFFFF
-        self._ts = (self._ts + FRAME) & 0xFFFFFFFF
+        self._ts = (self._ts + len(payload)) & 0xFFFFFFFF
         self._transport.sendto(packet, (self.host, self.rtp.local_port))
         self.frames_in += 1
 
-    def _to_browser(self, pcm: np.ndarray) -> None:
+    def _to_browser(self, payload: bytes) -> None:
         if self._track is None:
             return
         queue = self._track.queue
         if queue.full():                    # the browser side is not reading: drop the oldest
             queue.get_nowait()
-        queue.put_nowait(pcm)
+        queue.put_nowait(payload)
         self.frames_out += 1
 
     async def close(self) -> None:
