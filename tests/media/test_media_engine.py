@@ -331,7 +331,7 @@ async def test_open_close_50_legs_frees_everything(engine) -> None:
 async def test_port_range_exhaustion() -> None:
     eng = MediaEngine("127.0.0.1", 26100, 26103)  # two even ports
     try:
-        l1, l2 = await eng.open_leg(), await eng.open_leg()
+        l1, _ = await eng.open_leg(), await eng.open_leg()
         with pytest.raises(MediaError, match="no free RTP port"):
             await eng.open_leg()
         await eng.close_leg(l1)

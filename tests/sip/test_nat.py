@@ -126,7 +126,7 @@ async def test_call_from_behind_nat_keeps_its_dialog_on_the_real_socket(server):
         assert ok.startswith("SIP/2.0 200"), ok
         to = header(ok, "to")[0]
         ack = phone.request("ACK", call_id, 2, ruri=header(ok, "contact")[0].strip("<>"))
-        phone.send(ack.replace(f"To: <sip:2000@127.0.0.1>".encode(), f"To: {to}".encode()))
+        phone.send(ack.replace(b"To: <sip:2000@127.0.0.1>", f"To: {to}".encode()))
         (leg,) = server.handler.legs
         await asyncio.sleep(0.1)
         leg.hangup()

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 import sippy.Network_server
 import sippy.SipTransactionManager
