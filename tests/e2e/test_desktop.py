@@ -21,8 +21,7 @@ import pytest
 
 from . import audio
 from .browser import BrowserSession, have_browser, screenshot
-from .conftest import PASSWORDS, start_kefu, stop_kefu
-from .phones import Baresip, find_free_ports
+from .conftest import start_kefu, stop_kefu
 
 pytestmark = [
     pytest.mark.e2e,
@@ -98,22 +97,9 @@ def pages(browser, kefu):
 
 
 @pytest.fixture
-def phones(kefu, tones, tmp_path):
-    made: list[Baresip] = []
-
-    def make(number: str, tone: int = 440, answermode: str = "manual") -> Baresip:
-        sip_port, ctrl_port = find_free_ports(2, step=2, span=2)
-        p = Baresip(f"p{number}-{len(made)}", tmp_path, sip_port, ctrl_port, user=number,
-                    password=PASSWORDS[number], registrar=kefu.registrar, audio_wav=tones[tone],
-                    answermode=answermode, record_dir=tmp_path / f"rec{number}-{len(made)}")
-        made.append(p)
-        p.start()
-        p.wait_registered()
-        return p
-
-    yield make
-    for p in made:
-        p.stop()
+def phones(phone):
+    """The conftest's baresip factory (``phones(number, tone, answermode=…)``)."""
+    return phone
 
 
 def expect():
@@ -525,3 +511,69 @@ def test_english_switch(kefu, pages):
     expect()(page.locator("#state-badge")).to_have_text("示忙")
     expect()(page.locator("#lang-switch")).to_have_text("English")
     assert re.fullmatch(r"\d\d:\d\d", page.locator("#state-time").inner_text())
+
+
+SPECTRUM = """async (freqs) => {
+    const ctx = new AudioContext();
+    const an = ctx.createAnalyser();
+    an.fftSize = 8192;
+    ctx.createMediaStreamSource(document.querySelector("#remote-audio").srcObject).connect(an);
+    await new Promise((r) => setTimeout(r, 1200));
+    const db = new Float32Array(an.frequencyBinCount);
+    an.getFloatFrequencyData(db);
+    const near = (hz) => {
+        const i = Math.round(hz * an.fftSize / ctx.sampleRate);
+        return Math.max(db[i - 1], db[i], db[i + 1]);
+    };
+    const out = { max: Math.max(...db.slice(2)) };
+    for (const f of freqs) out[f] = near(f);
+    await ctx.close();
+    return out; }"""
+
+
+def test_supervisor_listens_and_barges_with_its_own_browser_audio(kefu, pages, phones):
+    """The wallboard connects the supervisor's own WebRTC audio on its extension; listen
+    brings that line into the call (both voices heard in the page, by FFT), barge lets the
+    caller hear the supervisor's microphone, force release ends the call."""
+    agent = phones(AGENTS["alice"], tone=1000, answermode="auto")
+    caller = phones(CALLER, tone=440)
+    status, body = kefu.api("POST", "/agents/alice/login",
+                            {"extension": AGENTS["alice"], "queues": ["support"], "ready": True})
+    assert status == 200, body
+    wall = pages()
+    sign_in(wall, "/wall", *SUPERVISOR)
+    wall.fill("#sup-ext", SECOND_CALLER)
+    wall.locator("#sup-ext").dispatch_event("change")
+    wall.click("#sup-line")
+    expect()(wall.locator("#sup-line")).to_have_attribute("data-line", "connected",
+                                                          timeout=15000)
+    caller.dial(kefu.uri("8002"))
+    caller.wait_established()
+    agent.wait_established()
+    (call,) = wait_for(lambda: [c for c in kefu.api("GET", "/live-calls")[1]
+                                if c["caller"] == CALLER], what="the call")
+    row = f"#call-table tr[data-call='{call['call_id']}']"
+    wall.locator(f"{row} button[data-act=listen]").click()
+    wait_for(lambda: any(m["number"] == SECOND_CALLER and m["mode"] == "listen"
+                         for m in kefu.api("GET", f"/live-calls/{call['call_id']}")[1]["members"]),
+             what="the supervisor's line listening")
+    time.sleep(1.0)
+    heard = wall.evaluate(SPECTRUM, [440, 1000, MIC_TONE])
+    assert heard["440"] > heard["max"] - 15 and heard["1000"] > heard["max"] - 15, heard
+    assert heard["440"] > -70, heard
+    wall.locator(f"{row} button[data-act=barge]").click()
+    wait_for(lambda: any(m["number"] == SECOND_CALLER and m["mode"] == "talk"
+                         for m in kefu.api("GET", f"/live-calls/{call['call_id']}")[1]["members"]),
+             what="the supervisor barged in")
+    time.sleep(2.0)
+    wall.locator(f"{row} button[data-act=release]").click()
+    caller.wait_closed()
+    agent.wait_closed()
+    samples, rate, _ = audio.read_wav(caller.received_wav_paths()[0])
+    tail = samples[-int(1.5 * rate):]
+    assert audio.tone_power_ratio(tail, rate, MIC_TONE) > 0.15, \
+        audio.dominant_frequency(tail, rate)
+    # the line went back home: still connected, ready for the next call
+    assert wall.evaluate("window.kefuWall.line.state") == "connected"
+    wall.click("#sup-line")                       # disconnect
+    expect()(wall.locator("#sup-line")).to_have_attribute("data-line", "idle")

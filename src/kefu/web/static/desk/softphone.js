@@ -51,12 +51,15 @@ function iceGathered(pc, timeout) {
  * `audio` (an <audio autoplay>). Throws LineError; the page shows it.
  */
 export async function startLine(token, { audio = document.querySelector("#remote-audio"),
-                                         iceTimeout = 5000 } = {}) {
+                                         iceTimeout = 5000, extension = null } = {}) {
   stopLine();
   setState("connecting");
   let stream;
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    // echo cancellation yes (the agent may use speakers); noise suppression no: it
+    // treats steady sounds as noise and fades them, and a headset needs none
+    stream = await navigator.mediaDevices.getUserMedia({
+      audio: { echoCancellation: true, noiseSuppression: false, autoGainControl: true } });
   } catch (err) {
     setState("failed");
     throw new LineError("media", 0, err.message || String(err));
@@ -87,7 +90,10 @@ export async function startLine(token, { audio = document.querySelector("#remote
       method: "POST",
       headers: { "Content-Type": "application/json", "Accept": "application/json",
                  "Authorization": `Bearer ${token}` },
-      body: JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp }),
+      // supervisors name the extension their browser stands for; an agent's line is the
+      // extension it logged in on
+      body: JSON.stringify({ type: "offer", sdp: pc.localDescription.sdp,
+                             ...(extension ? { extension } : {}) }),
     });
   } catch (err) {
     stopLine("failed");

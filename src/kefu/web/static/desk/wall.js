@@ -7,6 +7,7 @@ import { EventStream } from "./events.js";
 import { applyI18n, bindSwitch, label, onLangChange, t } from "./i18n.js";
 import { bindLogout, ensureLogin, expired } from "./login.js";
 import { renderAnnouncements } from "./announcements.js";
+import { line, onLineState, startLine, stopLine } from "./softphone.js";
 import { $, $$, debounce, el, fill, fmtDuration, toast } from "./util.js";
 
 const REASONS = ["break", "lunch", "meeting", "training", "after_call"];
@@ -253,6 +254,27 @@ function tick() {
 
 // --- wiring ----------------------------------------------------------------------------
 
+// --- the supervisor's own audio: a browser line on "my extension" ----------------------------
+// With it up, listen / whisper / barge take this line into the call instead of ringing a
+// phone on that extension.
+async function toggleLine() {
+  if (line.pc) { stopLine(); return; }
+  if (!supExt()) { toast(t("act.need_ext"), "error"); $("#sup-ext").focus(); return; }
+  try {
+    await startLine(W.user.token, { extension: supExt() });
+  } catch (err) {
+    toast(`${t("wall.line_failed")}: ${err.detail || err.message}`, "error");
+  }
+}
+
+function showLine(state) {
+  const button = $("#sup-line");
+  button.dataset.line = state;
+  const on = state === "connected" || state === "connecting";
+  button.dataset.i18n = on ? "wall.line_on" : "wall.line_connect";
+  button.textContent = t(button.dataset.i18n);
+}
+
 async function main() {
   applyI18n();
   bindSwitch($("#lang-switch"));
@@ -269,6 +291,9 @@ async function main() {
   ext.value = localStorage.getItem("kefu.supExt") || "";
   ext.addEventListener("change", () => localStorage.setItem("kefu.supExt", ext.value.trim()));
   $("#announce-form").addEventListener("submit", (e) => { e.preventDefault(); announce(e.target); });
+  $("#sup-line").addEventListener("click", toggleLine);
+  onLineState(showLine);
+  window.kefuWall = { line };
   onLangChange(() => { render(); renderAnnouncements($("#announcements"), W.announcements); });
   applyI18n();
   await Promise.all([refresh(), refreshAnnouncements()]);
