@@ -195,6 +195,18 @@ def tones(tmp_path_factory) -> dict[int, Path]:
     return {f: Path(audio.write_tone_wav(d / f"tone{f}.wav", f, 60)) for f in (440, 1000, 700, 1300)}
 
 
+def wait_for(fn, timeout: float = 10.0, what: str = ""):
+    """Poll ``fn`` until it returns something truthy (that value), else fail naming ``what``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = fn()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or fn}")
+        time.sleep(0.1)
+
+
 def extension_password(number: str) -> str:
     """The config's extensions have PASSWORDS; tests create others as ``pw-<n>-secret``."""
     return PASSWORDS.get(number, f"pw-{number}-secret")

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from . import audio
-from .conftest import start_kefu, stop_kefu
+from .conftest import start_kefu, stop_kefu, wait_for
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -172,17 +172,6 @@ def events(kefu, since: float, prefix: str = "") -> list[tuple[str, str | None, 
     finally:
         db.close()
     return [(t, c, json.loads(d)) for t, c, d in rows]
-
-
-def wait_for(fn, timeout: float = 10.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or fn}")
-        time.sleep(0.1)
 
 
 def login(kefu, username: str, ready: bool = True, queues=None) -> dict:

@@ -21,7 +21,7 @@ import pytest
 
 from . import audio
 from .browser import BrowserSession, have_browser, screenshot
-from .conftest import start_kefu, stop_kefu
+from .conftest import start_kefu, stop_kefu, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -135,17 +135,6 @@ def agent_state(kefu, username: str) -> dict:
     status, body = kefu.api("GET", f"/agents/{username}")
     assert status == 200, body
     return body
-
-
-def wait_for(fn, timeout: float = 10.0, what: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or fn}")
-        time.sleep(0.1)
 
 
 # --- tests -------------------------------------------------------------------------------

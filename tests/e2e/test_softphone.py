@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from . import audio
-from .test_acd import AGENT_PW, AGENTS, CALLERS, QUEUES, events, wait_for
-from .conftest import start_kefu, stop_kefu
+from .conftest import start_kefu, stop_kefu, wait_for
+from .test_acd import AGENT_PW, AGENTS, CALLERS, QUEUES, events
 
 aiortc = pytest.importorskip("aiortc")
 pytestmark = [pytest.mark.e2e,
