@@ -675,8 +675,8 @@ def test_customer_based_routing_prefers_the_last_agent(kefu, phones):
     assert status == 200
     caller.dial(kefu.uri("8005"))
     caller.wait_established()
+    c = connects(4)[3]                        # (the log is written asynchronously)
     entered = [d for t, _, d in events(kefu, since, "queue.entered")]
-    c = connects(4)[3]
     assert entered[-1]["preferred"] == "bob"
     assert c["agent"] == "alice" and c["caller"] == "2011" and c["wait"] >= 2.9
     caller.hangup()

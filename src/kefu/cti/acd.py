@@ -156,7 +156,7 @@ class Acd:
 
     def login(self, username: str, extension: str, queues: list[str] | None = None,
               ready: bool = False, by: str = "", persistent: bool = False,
-              device: str = "phone") -> Agent:
+              device: str = "phone", auto_answer: bool = False) -> Agent:
         """Log an agent in on ``extension`` (its device), to ``queues`` (None: all).
 
         ``persistent``: kefu calls the phone now and keeps that line open (常连接); offers
@@ -164,7 +164,11 @@ class Acd:
         at once.  The agent becomes ready once the line is up.
 
         ``device="webrtc"``: the agent's browser is its phone; the line comes up when the
-        desktop posts its WebRTC offer (``/api/v1/lines``, :meth:`attach_line`)."""
+        desktop posts its WebRTC offer (``/api/v1/lines``, :meth:`attach_line`).
+
+        ``auto_answer``: offers ring the phone with ``Call-Info: …;answer-after=0`` and
+        ``Alert-Info: …;info=alert-autoanswer``, which desk phones that support them
+        answer by themselves (the agent works from the desktop, hands free)."""
         if device not in ("phone", "webrtc"):
             raise AcdError(f"unknown device {device!r} (phone or webrtc)", 422)
         agent = self.agent(username)
@@ -184,7 +188,7 @@ class Acd:
         agent.no_answers = 0
         self._publish("agent.login", agent=username, extension=extension, queues=agent.queues,
                       **({"by": by} if by else {}))
-        agent.device, agent.want_ready = device, ready
+        agent.device, agent.want_ready, agent.auto_answer = device, ready, auto_answer
         if device == "webrtc":
             self._move(agent, AgentState.NOT_READY, "connecting")
             line = self.switch.idle_line(extension)
@@ -504,7 +508,15 @@ class Acd:
             on_answer=lambda c, attempt, fork, answer: self._agent_answered(
                 queued, agent, fork, answer),
             on_fail=lambda c, attempt, code, reason: self._offer_failed(
-                queued, agent, code, reason))
+                queued, agent, code, reason),
+            headers=self._auto_answer_headers() if agent.auto_answer else ())
+
+    def _auto_answer_headers(self) -> tuple[tuple[str, str], ...]:
+        """The two ways desk phones are told to pick up by themselves (BroadSoft/Polycom
+        ``answer-after`` and Cisco/Yealink ``alert-autoanswer``)."""
+        host = self.settings.sip.host
+        return (("Call-Info", f"<sip:{host}>;answer-after=0"),
+                ("Alert-Info", f"<http://{host}/>;info=alert-autoanswer"))
 
     def _agent_answered(self, queued: Queued, agent: Agent, fork: "Fork",
                         answer: "Negotiated") -> None:

@@ -77,6 +77,7 @@ class Agent:
     no_answers: int = 0                             # offers in a row not answered
     wrap_up_until: float = 0.0
     device: str = "phone"                           # phone (SIP) or webrtc (the browser)
+    auto_answer: bool = False                       # offers tell the phone to pick up itself
     want_ready: bool = False                        # go ready once the line is up
     session: Any = None                             # the persistent line's call (常连接)
     line: Any = None                                # its member, while the line is open
@@ -107,4 +108,5 @@ class Agent:
                 "call_id": self.call_id, "queue": self.queue,
                 "wrap_up_until": self.wrap_up_until or None,
                 "persistent_line": self.line is not None, "device": self.device,
+                "auto_answer": self.auto_answer,
                 "answered": self.answered, "talk_time": round(self.talk_time, 3)}

@@ -49,6 +49,7 @@ class Attempt:
     on_fail: Callable[["Attempt", int, str], None]
     caller_id: str = ""                          # who the destination sees calling
     caller_name: str = ""
+    headers: tuple[tuple[str, str], ...] = ()   # extra INVITE headers (auto-answer)
     forks: list[Fork] = field(default_factory=list)
     done: bool = False
     _stage: int = -1

@@ -312,7 +312,8 @@ class Switch:
 
     def reach(self, call: Call, number: str, stages: list[Stage], ring_timeout: float,
               caller_id: str, on_answer: Callable[[Call, Attempt, Fork, Negotiated], None],
-              on_fail: Callable[[Call, Attempt, int, str], None]) -> Attempt:
+              on_fail: Callable[[Call, Attempt, int, str], None],
+              headers: tuple[tuple[str, str], ...] = ()) -> Attempt:
         """Start reaching ``number`` for ``call``; the callbacks get the outcome."""
         def answered(attempt: Attempt, fork: Fork, sdp: str | None) -> None:
             self._by_leg[fork.sip] = call
@@ -331,14 +332,15 @@ class Switch:
                           on_answer=answered,
                           on_fail=lambda a, code, reason: on_fail(call, a, code, reason),
                           caller_id=caller_id,
-                          caller_name=call.caller_name if caller_id == call.caller else "")
+                          caller_name=call.caller_name if caller_id == call.caller else "",
+                          headers=headers)
         call.attempts.append(attempt)
         self.spawn(self.dialing.start(attempt))
         return attempt
 
     def _new_out_leg(self, attempt: Attempt) -> SipLeg:
         leg = SipLeg(self.sip.thread, "out", caller=attempt.caller_id, callee=attempt.number,
-                     caller_name=attempt.caller_name)
+                     caller_name=attempt.caller_name, headers=attempt.headers)
         leg.listener = self
         return leg
 

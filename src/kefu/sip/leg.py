@@ -38,13 +38,14 @@ class SipLeg:
     """One dialog.  ``direction`` is ``in`` for the caller's leg, ``out`` for a callee's."""
 
     def __init__(self, thread: SipThread, direction: str, *, caller: str = "", callee: str = "",
-                 caller_name: str = "") -> None:
+                 caller_name: str = "", headers: tuple[tuple[str, str], ...] = ()) -> None:
         self.id = f"leg{next(_ids)}"
         self.thread = thread
         self.direction = direction
         self.caller = caller
         self.callee = callee
         self.caller_name = caller_name
+        self.headers = headers         # extra headers of an outgoing INVITE (name, value)
         self.remote_sdp: str | None = None
         self.local_sdp: str | None = None
         self.listener: LegListener | None = None

@@ -279,8 +279,12 @@ class SipServer:
                     nh_address=(binding.host, binding.port), nh_transport=binding.transport)
             ua.lContact = _contact()
             leg.ua = ua
-            ua.recvEvent(CCEventTry((None, leg.caller, user, MsgBody(sdp), None,
-                                     leg.caller_name or leg.caller), origin="kefu"))
+            event = CCEventTry((None, leg.caller, user, MsgBody(sdp), None,
+                                leg.caller_name or leg.caller), origin="kefu")
+            if leg.headers:         # on the INVITE only (and its authenticated retry)
+                event.extra_headers = tuple(SipHeader(name=name, bodys=value)
+                                            for name, value in leg.headers)
+            ua.recvEvent(event)
         self.thread.call(start)
 
     def dial_trunk(self, trunk: TrunkConfig | str, number: str, caller_id: str, leg: SipLeg,

@@ -49,6 +49,8 @@ class LoginIn(BaseModel):
                                                 "offers are answered through the API")
     device: Literal["phone", "webrtc"] = Field(
         "phone", description="webrtc: the desktop's softphone (POST /lines with its offer)")
+    auto_answer: bool = Field(False, description="phone: offers ask the phone to answer "
+                                                 "by itself (Call-Info answer-after=0)")
 
 
 class StateIn(BaseModel):
@@ -77,7 +79,7 @@ async def get_agent(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
 async def login(username: str, body: LoginIn, acd: AcdDep, user: Staff) -> dict[str, Any]:
     by = acting_on(user, username)
     return acd.login(username, body.extension, body.queues, body.ready, by,
-                     body.persistent, body.device).describe()
+                     body.persistent, body.device, body.auto_answer).describe()
 
 
 @router.post("/agents/{username}/answer", summary="Take the offered call (persistent line)")
