@@ -117,9 +117,10 @@ def sign_in(page, path: str, username: str, password: str) -> None:
 
 
 def agent_login(page, extension: str, *, ready: bool, device: str = "phone",
-                queues: list[str] | None = None) -> None:
+                queues: list[str] | None = None, auto_answer: bool = False) -> None:
     page.fill("#extension", extension)
     page.check(f"input[name=device][value={device}]")
+    page.locator("input[name=auto_answer]").set_checked(auto_answer)
     if ready:
         page.check("input[name=ready]")
     else:
@@ -566,3 +567,13 @@ def test_supervisor_listens_and_barges_with_its_own_browser_audio(kefu, pages, p
     assert wall.evaluate("window.kefuWall.line.state") == "connected"
     wall.click("#sup-line")                       # disconnect
     expect()(wall.locator("#sup-line")).to_have_attribute("data-line", "idle")
+
+
+def test_desk_phone_auto_answer_is_asked_for_at_login(kefu, pages):
+    desk = pages()
+    sign_in(desk, "/desk", "bob", AGENT_PW)
+    agent_login(desk, AGENTS["bob"], ready=False, device="phone", auto_answer=True)
+    body = agent_state(kefu, "bob")
+    assert body["device"] == "phone" and body["auto_answer"] is True, body
+    desk.click("#agent-logout")
+    wait_for(lambda: agent_state(kefu, "bob")["state"] == "logged_out", what="logged out")

@@ -86,7 +86,9 @@ async function agentLogin(form) {
   const data = new FormData(form);
   const queues = data.getAll("queue");
   const body = { extension: String(data.get("extension")).trim(), ready: data.get("ready") === "on",
-                 device: String(data.get("device") || "webrtc") };
+                 device: String(data.get("device") || "webrtc"),
+                 // desk phones that honour Call-Info answer-after pick up by themselves
+                 auto_answer: data.get("auto_answer") === "on" };
   if (queues.length) body.queues = queues;
   S.device = body.device;
   localStorage.setItem("kefu.device", S.device);
