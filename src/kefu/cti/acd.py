@@ -27,7 +27,7 @@ from kefu.bus import Bus, Event
 from kefu.config import ConfigError, QueueConfig, Settings
 from kefu.cti.agents import IDLE, Agent, AgentState
 from kefu.cti.call import Call, CallState, Disposition
-from kefu.cti.control import ControlError
+from kefu.cti.control import ControlError, Refused
 from kefu.cti.room import Member
 from kefu.cti.routing import Offer, Router, RoutingError, Waiting
 from kefu.media.moh import load_moh
@@ -110,15 +110,11 @@ class Acd:
             for username, level in q.members.items():
                 memberships.setdefault(username, {})[q.name] = level
         for username, skills in memberships.items():
-            self._add_agent(username, skills)
+            self.router.add_agent(username, skills)
+            self.agents[username] = Agent(username, skills)
         for q in settings.queues:                 # member order as the config lists them
             self.router.set_order(q.name, q.members)
         bus.subscribe(self._on_call_event, prefix="call.")
-
-    def _add_agent(self, username: str, skills: dict[str, int]) -> Agent:
-        self.router.add_agent(username, skills)
-        agent = self.agents[username] = Agent(username, skills)
-        return agent
 
     async def start(self) -> None:
         for q in self.queues.values():
@@ -204,8 +200,6 @@ class Acd:
         return agent
 
     def _open_line(self, agent: Agent, ready: bool) -> None:
-        from kefu.cti.switch import Refused
-
         def opened(session: Call, member: Member) -> None:
             if agent.session is session:
                 self._line_opened(agent, member, ready)
@@ -269,7 +263,7 @@ class Acd:
             self._dispatch(self.router.requeue(entry, self.clock()))
         for q in self.queues.values():
             if q.leave_empty and not self.logged_in(q.name):
-                for queued in [w for w in self.waiting.values() if w.queue == q.name]:
+                for queued in self._waiting_in(q.name):
                     self._overflow(queued, "empty")
 
     def set_state(self, username: str, state: AgentState, reason: str = "", by: str = "") -> Agent:
@@ -362,6 +356,9 @@ class Acd:
         return next((a for a in self.agents.values()
                      if a.logged_in and a.extension == extension), None)
 
+    def _waiting_in(self, queue: str) -> list[Queued]:
+        return [w for w in self.waiting.values() if w.queue == queue]
+
     def logged_in(self, queue: str) -> int:
         return sum(1 for a in self.agents.values() if a.logged_in and queue in a.queues)
 
@@ -393,7 +390,7 @@ class Acd:
     async def enqueue(self, call: Call, queue_name: str, priority: int = 0) -> None:
         """A call reaches a queue (dialled, a DID, an overflow or a transfer)."""
         q = self.queues[queue_name]
-        waiting = sum(1 for w in self.waiting.values() if w.queue == queue_name)
+        waiting = len(self._waiting_in(queue_name))
         full = q.max_length and waiting >= q.max_length
         empty = not q.join_empty and not self.logged_in(queue_name)
         if (full or empty) and not q.overflow:
@@ -468,9 +465,6 @@ class Acd:
             self._dispatch(offer)
         self._watch_due()
 
-    def position(self, call_id: str) -> int:
-        return self.router.position(call_id)
-
     # --- offers -----------------------------------------------------------------------------------
     def _dispatch(self, offer: Offer | None) -> None:
         if offer is None:
@@ -497,7 +491,6 @@ class Acd:
         if queued.callback:
             return self._call_back(queued, agent)
         call, q = queued.call, self.queues[queued.queue]
-        from kefu.cti.switch import Refused
         try:
             number, stages, _ = self.switch.destination(call.caller, agent.extension,
                                                         exclude=call)
@@ -648,7 +641,6 @@ class Acd:
         if route.kind == "queue":
             self.switch.spawn(self.enqueue(call, route.queue))
             return
-        from kefu.cti.switch import Refused
         try:
             dest, stages, timeout = self.switch.destination(call.caller, number, exclude=call,
                                                             route=route)
@@ -691,7 +683,6 @@ class Acd:
     def _call_back(self, queued: Queued, agent: Agent, line: Member | None = None) -> None:
         """The callback's turn: ring the agent (or take its persistent ``line``), then dial
         the customer."""
-        from kefu.cti.switch import Refused
         original = queued.call
 
         def agent_answered(call: Call) -> None:
@@ -822,9 +813,7 @@ class Acd:
         call = self.switch.calls.get(event.call_id)  # type: ignore[arg-type]
         if call is None or call.ended:
             return
-        goes_on = (len(call.room.parties) >= 2 or call.room.waiting
-                   or any(not a.done for a in call.attempts))
-        if not goes_on:               # the call ends too: call.ended finishes the agent
+        if not call.goes_on():        # the call ends too: call.ended finishes the agent
             return
         if talking is not None:      # the agent transferred the caller or left a conference
             self._after_call(agent, talking, "transfer")
@@ -957,7 +946,7 @@ class Acd:
         if name not in self.queues:
             raise AcdError(f"no queue {name!r}", 404)
         q, stats, now = self.queues[name], self.stats[name], self.clock()
-        waiting = [w for w in self.waiting.values() if w.queue == name]
+        waiting = self._waiting_in(name)
         agents = [a for a in self.agents.values() if a.logged_in and name in a.queues]
         handled = stats.answered + stats.abandoned
         return {
@@ -978,7 +967,3 @@ class Acd:
                               "ringing": sorted(w.offers)} for w in waiting),
                             key=lambda c: (c["position"] == 0, c["position"])),
         }
-
-    def status(self) -> dict:
-        return {"queues": [self.queue_status(n) for n in self.queues],
-                "agents": [a.describe(self.clock()) for a in self.agents.values()]}

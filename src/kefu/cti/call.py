@@ -104,6 +104,12 @@ class Call:
                 or any(m.number == number for m in self.room.members)
                 or any(a.number == number and not a.done for a in self.attempts))
 
+    def goes_on(self) -> bool:
+        """Whether the call still holds (or is about to hold) a conversation after someone
+        left: two parties, or someone being reached, or others waiting for a target."""
+        return (len(self.room.parties) >= 2 or self.room.waiting
+                or any(not a.done for a in self.attempts))
+
     def describe(self) -> dict:
         return {"call_id": self.id, "caller": self.caller, "callee": self.callee,
                 "state": self.state.value, "started": self.started,

@@ -32,6 +32,15 @@ class ControlError(Exception):
         self.status = status
 
 
+class Refused(ControlError):
+    """A destination cannot be reached at all (no attempt is made); through the API a 409
+    that names the SIP answer."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"{code} {reason}", 409)
+        self.code, self.reason = code, reason
+
+
 # --- hold -------------------------------------------------------------------------------------
 
 def set_hold(switch: "Switch", call: Call, member: Member, holding: bool) -> None:
@@ -266,12 +275,9 @@ class CallControl:
 
     def originate(self, first: str, to: str, data: dict | None = None,
                   line: Member | None = None) -> Call:
-        """Click-to-call: ring ``first`` (or take its persistent ``line``), then dial ``to``."""
-        from kefu.cti.switch import Refused
-        try:
-            return self.switch.originate(first, to, data=data, member=line)
-        except Refused as exc:
-            raise ControlError(f"cannot ring {first}: {exc}", 409) from None
+        """Click-to-call: ring ``first`` (or take its persistent ``line``), then dial ``to``;
+        ``Refused`` (409) when ``first`` cannot be rung."""
+        return self.switch.originate(first, to, data=data, member=line)
 
     async def send_dtmf(self, call_id: str, number: str, digits: str) -> None:
         """Digits as if ``number`` had pressed them: the other parties receive them."""

@@ -22,6 +22,7 @@ from kefu.bus import Bus, Event
 from kefu.config import Settings
 from kefu.cti.attempt import Attempt, Dialing, Fork, Stage
 from kefu.cti import control
+from kefu.cti.control import Refused
 from kefu.cti.call import Call, CallState, Disposition
 from kefu.cti.dialplan import DialPlan, Route
 from kefu.cti.room import Member, Mode, Room
@@ -52,15 +53,6 @@ FAILURES: dict[int, tuple[int, str, Disposition]] = {
 
 def failure(code: int, reason: str) -> tuple[int, str, Disposition]:
     return FAILURES.get(code, (code if 400 <= code < 700 else 500, reason, Disposition.FAILED))
-
-
-class Refused(control.ControlError):
-    """A destination cannot be reached at all (no attempt is made); through the API a 409
-    that names the SIP answer."""
-
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"{code} {reason}", 409)
-        self.code, self.reason = code, reason
 
 
 class Switch:
@@ -492,8 +484,7 @@ class Switch:
             return
         if call.state is CallState.HOSTED:
             return
-        dialing = any(not a.done for a in call.attempts)
-        if len(call.room.parties) < 2 and not dialing:
+        if not call.goes_on():
             self.spawn(self.end(call, Disposition.ANSWERED, by, 200))
 
     def leg_updated(self, leg: SipLeg, sdp: str | None) -> None:
