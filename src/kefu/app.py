@@ -24,7 +24,7 @@ from kefu.cti.dialplan import DialPlan
 from kefu.cti.switch import Switch
 from kefu.eventlog import EventLog
 from kefu.media import MediaEngine
-from kefu.media.webrtc import passthrough_pcmu, restrict_ice
+from kefu.media.webrtc import restrict_ice
 from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.store import Store
@@ -110,7 +110,6 @@ async def start(settings: Settings) -> Kefu:
     await switch.start()
     # browsers' softphones offer ICE candidates on kefu's own address only
     restrict_ice([settings.webrtc.host or settings.rtp.host])
-    passthrough_pcmu()
     switch.acd = acd = Acd(settings, switch, bus)
     await acd.start()
     sip.start(loop)

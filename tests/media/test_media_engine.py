@@ -471,3 +471,31 @@ async def test_a_leg_that_hears_nothing_sends_silence_unless_told_not_to(engine,
     await asyncio.sleep(0.1)
     assert len(browser.received) > 15
     assert abs(dominant_frequency(browser.audio(0, ulaw_decode)) - 700) < 20
+
+
+async def test_a_coupled_leg_talks_to_its_peer_without_a_socket(engine, peers):
+    """A peer in this process (a WebRTC line) exchanges packets with its leg directly,
+    with no socket in between."""
+    with pytest.raises(MediaError, match="configure"):
+        (await engine.open_leg("early")).couple(lambda data: None)
+    phone = await peers()
+    a = await engine.open_leg("phone")
+    a.configure("127.0.0.1", phone.port, "PCMU", 0, None)
+    b = await engine.open_leg("coupled")
+    b.configure("127.0.0.1", b.local_port, "PCMU", 0, None)
+    got: list[bytes] = []
+    feed = b.couple(got.append)
+    engine.bridge(a, b)
+    stream = asyncio.create_task(phone.stream(a.local_port, 0, frames_of(tone(1000, 0.6), ulaw_encode)))
+    for k, frame in enumerate(frames_of(tone(440, 0.6), ulaw_encode)):
+        feed(rtp(0, 100 + k, 160 * k, 0x1234, frame))
+        await asyncio.sleep(0.02)
+    await stream
+    await asyncio.sleep(0.1)
+    assert b.stats["packets_in"] == 30 and b.stats["packets_lost"] == 0
+    assert abs(dominant_frequency(phone.audio(0, ulaw_decode)) - 440) < 20
+    heard = np.concatenate([ulaw_decode(p[12:]) for p in got])
+    assert abs(dominant_frequency(heard) - 1000) < 20
+    await engine.close_leg(b)
+    feed(rtp(0, 200, 0, 0x1234, b"\xff" * 160))          # after close: ignored
+    assert b.stats["packets_in"] == 30

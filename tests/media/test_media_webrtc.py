@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from kefu.media.codecs import ulaw_decode, ulaw_encode
-from kefu.media.webrtc import Payload, WebRtcError, WebRtcLine, passthrough_pcmu, restrict_ice
+from kefu.media.webrtc import WebRtcError, WebRtcLine, restrict_ice
 
 from .audio import dominant_frequency, frames_of, tone
 
@@ -50,28 +50,14 @@ async def _browser(freq: float):
         async def read() -> None:
             while True:
                 frame = await track.recv()
-                if isinstance(frame, Payload):        # this process passes PCMU through
-                    heard.append(ulaw_decode(frame.data))
-                else:
-                    heard.append(frame.to_ndarray().reshape(-1)[:: max(1, frame.sample_rate // 8000)])
+                heard.append(frame.to_ndarray().reshape(-1)[:: max(1, frame.sample_rate // 8000)])
         asyncio.ensure_future(read())
 
     await pc.setLocalDescription(await pc.createOffer())
     return pc, heard
 
 
-@pytest.fixture(params=["passthrough", "decoded"])
-def pcmu_path(request, monkeypatch):
-    """kefu passes PCMU through aiortc undecoded; the decoding path must work as well."""
-    import aiortc.rtcrtpreceiver as receiver
-
-    monkeypatch.setattr(receiver, "get_decoder", receiver.get_decoder)   # restored after
-    if request.param == "passthrough":
-        passthrough_pcmu()
-    return request.param
-
-
-async def test_browser_and_phone_hear_each_other(engine, peers, pcmu_path):
+async def test_browser_and_phone_hear_each_other(engine, peers):
     restrict_ice(["127.0.0.1"])
     pc, heard = await _browser(440)
     line = WebRtcLine(engine, "127.0.0.1")
@@ -93,6 +79,12 @@ async def test_browser_and_phone_hear_each_other(engine, peers, pcmu_path):
     phone_heard = phone.audio(0, ulaw_decode)
     assert abs(dominant_frequency(phone_heard) - 440) < 30
     assert line.frames_in > 50 and line.frames_out > 50
+    # the browser's packets reach the leg as sent: its jitter buffer sees no gap
+    assert line.rtp.stats["packets_in"] == line.frames_in
+    assert line.rtp.stats["packets_lost"] == 0
+    # aiortc's receiver statistics are kept: kefu's RTCP receiver reports reach the browser
+    reports = await _wait_for_receiver_report(pc)
+    assert reports and reports[0].packetsLost == 0
 
     closed = asyncio.Event()
     line.on_closed = closed.set
@@ -100,6 +92,18 @@ async def test_browser_and_phone_hear_each_other(engine, peers, pcmu_path):
     await asyncio.wait_for(closed.wait(), 10)
     assert line.rtp.closed
     await engine.close_leg(leg)
+
+
+async def _wait_for_receiver_report(pc, timeout: float = 5.0) -> list:
+    """The browser's view of kefu's RTCP receiver reports (sent every 0.5-1.5 s)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while True:
+        stats = await pc.getStats()
+        found = [s for s in stats.values() if s.type == "remote-inbound-rtp"]
+        if found or loop.time() > end:
+            return found
+        await asyncio.sleep(0.2)
 
 
 async def test_an_offer_without_audio_is_refused(engine):

@@ -261,6 +261,25 @@ class RtpLeg(Source):
         self._remote = (remote_host, remote_port)
         self._engine._leg_changed(self)  # codec or telephone-event may change its path
 
+    def couple(self, deliver: Callable[[bytes], None]) -> Callable[[bytes], None]:
+        """Make the far end a peer in this process: what the leg sends goes to
+        ``deliver(packet)``, and the peer hands its packets to the function returned.
+
+        A browser's WebRTC line lives in kefu's own process; a socket pair between it and
+        its leg would cost two system calls and two event-loop wake-ups a packet each way.
+        Call after :meth:`configure`; the leg's socket stays bound but carries nothing.
+        """
+        remote = self._remote
+        if remote is None:
+            raise MediaError(f"leg {self.id}: configure before coupling")
+        self._sendto = lambda data, addr: deliver(data)
+
+        def feed(data: bytes) -> None:
+            if not self.closed:
+                self._receive(data, remote)
+
+        return feed
+
     async def send_dtmf(self, digits: str, duration_ms: int = 100) -> None:
         """Send digits, paced by the clock; returns when all went out.
 

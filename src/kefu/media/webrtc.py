@@ -1,16 +1,18 @@
 """A browser's softphone as an ordinary RTP peer of the media engine.
 
-aiortc terminates the browser's WebRTC session (ICE, DTLS-SRTP) and decodes its PCMU
-audio.  :class:`WebRtcLine` repacks those frames as plain RTP and sends them over
-loopback to an :class:`~kefu.media.leg.RtpLeg` of the engine, and turns what the engine
-sends back into the track the browser hears.  The engine, the mixer, recordings and every
-call feature therefore treat a browser exactly like a SIP phone; the price is one PCMU
-encode/decode per direction on the bridge.
+aiortc terminates the browser's WebRTC session (ICE, DTLS-SRTP).  :class:`WebRtcLine`
+couples it to an :class:`~kefu.media.leg.RtpLeg` of the engine in the same process
+(:meth:`~kefu.media.leg.RtpLeg.couple`: no socket in between), so the engine, the mixer,
+recordings and every call feature treat a browser exactly like a SIP phone.
 
-Audio crosses the bridge as PCMU payloads, never decoded or re-encoded there: kefu hands
-aiortc ready-made packets to send (aiortc only packs them), and :func:`passthrough_pcmu`
-replaces aiortc's PCMU decoder with one that returns the payload itself.  The engine
-decodes once, as for any phone.
+Audio crosses as PCMU payloads, never decoded or re-encoded on the way:
+
+* browser -> engine: the line taps aiortc's RTP receiver (:func:`_tap`) and hands each
+  packet, SRTP removed, straight to the leg, whose jitter buffer is the one that counts.
+  aiortc's own jitter buffer, decoder thread and track (a thread hand-off and back for
+  every 20 ms packet) are skipped; they cost more than everything else a line does.
+* engine -> browser: the leg's packets become ready-made ``av.Packet``s that aiortc only
+  packs and encrypts.
 
 aiortc's ICE (aioice) offers every interface's address except 127.0.0.1.  kefu must not
 listen beyond its configured addresses, so :func:`restrict_ice` makes aioice offer exactly
@@ -22,53 +24,17 @@ from __future__ import annotations
 import asyncio
 import fractions
 import logging
-import random
 from typing import Callable
 
-import numpy as np
-
-from .codecs import ulaw_encode
 from .engine import MediaEngine
 from .leg import RtpLeg
-from .rtp import build_rtp, parse_rtp
+from .rtp import build_rtp
 
 log = logging.getLogger(__name__)
 
 RATE = 8000
 PCMU_PT = 0
 TIME_BASE = fractions.Fraction(1, RATE)
-
-
-class Payload:
-    """What the pass-through decoder yields instead of an ``AudioFrame``: PCMU bytes."""
-
-    __slots__ = ("data", "timestamp")
-
-    def __init__(self, data: bytes, timestamp: int) -> None:
-        self.data, self.timestamp = data, timestamp
-
-
-class _PassthroughDecoder:
-    def decode(self, encoded_frame) -> list[Payload]:  # type: ignore[no-untyped-def]
-        return [Payload(bytes(encoded_frame.data), encoded_frame.timestamp)]
-
-
-def passthrough_pcmu() -> None:
-    """Make aiortc hand over received PCMU payloads undecoded (process-wide: aiortc has no
-    per-connection decoder option; kefu's only use of aiortc is these lines)."""
-    import aiortc.rtcrtpreceiver as receiver
-
-    if getattr(receiver.get_decoder, "kefu_passthrough", False):
-        return
-    original = receiver.get_decoder
-
-    def get_decoder(codec):  # type: ignore[no-untyped-def]
-        if codec.mimeType.lower() == "audio/pcmu":
-            return _PassthroughDecoder()
-        return original(codec)
-
-    get_decoder.kefu_passthrough = True  # type: ignore[attr-defined]
-    receiver.get_decoder = get_decoder
 
 
 def restrict_ice(addresses: list[str]) -> None:
@@ -111,17 +77,28 @@ def _track_class():
     return EngineTrack
 
 
-class _Bridge(asyncio.DatagramProtocol):
-    """The loopback socket that plays the browser's side of the engine leg."""
+def _tap(receiver, deliver: Callable[[object], None]) -> None:  # type: ignore[no-untyped-def]
+    """Hand ``receiver``'s RTP packets to ``deliver`` as they arrive (SRTP removed).
 
-    def __init__(self, line: "WebRtcLine") -> None:
-        self.line = line
+    Replaces the receiver's packet handler on this instance only.  aiortc's per-stream
+    statistics are still kept when its receiver has them (its RTCP receiver reports to
+    the browser come from them); they are a private table, so without it there are none.
+    """
+    from aiortc.rtcrtpreceiver import StreamStatistics
 
-    def datagram_received(self, data: bytes, addr) -> None:  # type: ignore[no-untyped-def]
-        packet = parse_rtp(data)
-        if packet is None or packet.payload_type != PCMU_PT:
+    streams = getattr(receiver, "_RTCRtpReceiver__remote_streams", None)
+
+    async def handle(packet, arrival_time_ms: int) -> None:  # type: ignore[no-untyped-def]
+        if not receiver._enabled:
             return
-        self.line._to_browser(packet.payload)
+        if streams is not None:
+            stats = streams.get(packet.ssrc)
+            if stats is None:
+                stats = streams[packet.ssrc] = StreamStatistics(RATE)
+            stats.add(packet)
+        deliver(packet)
+
+    receiver._handle_rtp_packet = handle
 
 
 class WebRtcLine:
@@ -137,13 +114,9 @@ class WebRtcLine:
         self.rtp: RtpLeg | None = None
         self.pc = None
         self.on_closed: Callable[[], None] | None = None
-        self._transport: asyncio.DatagramTransport | None = None
+        self._feed: Callable[[bytes], None] | None = None
         self._track = None
-        self._reader: asyncio.Task | None = None
         self._closed = False
-        self._seq = random.randint(0, 0xFFFF)
-        self._ts = random.randint(0, 0xFFFFFFFF)
-        self._ssrc = random.randint(1, 0xFFFFFFFF)
         self.frames_in = 0
         self.frames_out = 0
 
@@ -152,20 +125,13 @@ class WebRtcLine:
         from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
         from aiortc.rtcrtpsender import RTCRtpSender
 
-        loop = asyncio.get_running_loop()
-        self.rtp = await self.engine.open_leg("webrtc")
-        self.rtp.send_silence = False        # an idle line sends the browser nothing
-        self._transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Bridge(self), local_addr=(self.host, 0))
-        port = self._transport.get_extra_info("sockname")[1]
-        self.rtp.configure(self.host, port, "PCMU", PCMU_PT, None)
+        self.rtp = rtp = await self.engine.open_leg("webrtc")
+        rtp.send_silence = False             # an idle line sends the browser nothing
+        # the leg's remote is never written to: coupled, its packets go to _to_browser
+        rtp.configure(self.host, rtp.local_port, "PCMU", PCMU_PT, None)
+        self._feed = rtp.couple(self._to_browser)
         self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         self._track = _track_class()()
-
-        @pc.on("track")
-        def on_track(track) -> None:  # type: ignore[no-untyped-def]
-            if track.kind == "audio" and self._reader is None:
-                self._reader = asyncio.ensure_future(self._from_browser(track))
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
@@ -180,6 +146,7 @@ class WebRtcLine:
             audio = pc.addTransceiver(self._track, direction="sendrecv")
             audio.setCodecPreferences([c for c in RTCRtpSender.getCapabilities("audio").codecs
                                        if c.mimeType.lower() == "audio/pcmu"])
+            _tap(audio.receiver, self._from_browser)
             await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             await pc.setLocalDescription(await pc.createAnswer())
         except WebRtcError:
@@ -194,49 +161,32 @@ class WebRtcLine:
             raise WebRtcError("the browser does not offer PCMU")
         return answer
 
-    async def _from_browser(self, track) -> None:  # type: ignore[no-untyped-def]
-        """The browser's PCMU payloads → RTP to the engine leg, as they came (20 ms each
-        from browsers); decoded audio (without the pass-through) is encoded first."""
-        from aiortc.mediastreams import MediaStreamError
-
-        try:
-            while True:
-                item = await track.recv()
-                if isinstance(item, Payload):
-                    self._send(item.data)
-                elif item.sample_rate == RATE:       # aiortc decoded it after all
-                    self._send(ulaw_encode(item.to_ndarray().reshape(-1).astype(np.int16)))
-        except (MediaStreamError, asyncio.CancelledError):
-            pass
-
-    def _send(self, payload: bytes) -> None:
-        if self._transport is None or self.rtp is None:
+    def _from_browser(self, packet) -> None:  # type: ignore[no-untyped-def]
+        """One of the browser's RTP packets -> the engine leg, sequence numbers and
+        timestamps as sent, so the leg's jitter buffer sees the real stream."""
+        if packet.payload_type != PCMU_PT or self._feed is None:
             return
-        packet = build_rtp(PCMU_PT, self._seq, self._ts, self._ssrc, payload)
-        self._seq = (self._seq + 1) & 0xFFFF
-        self._ts = (self._ts + len(payload)) & 0xFFFFFFFF
-        self._transport.sendto(packet, (self.host, self.rtp.local_port))
+        self._feed(build_rtp(PCMU_PT, packet.sequence_number, packet.timestamp, packet.ssrc,
+                             packet.payload, packet.marker))
         self.frames_in += 1
 
-    def _to_browser(self, payload: bytes) -> None:
+    def _to_browser(self, packet: bytes) -> None:
+        """A packet of the engine leg (always a plain 12-byte header) -> the browser."""
         if self._track is None:
             return
         queue = self._track.queue
         if queue.full():                    # the browser side is not reading: drop the oldest
             queue.get_nowait()
-        queue.put_nowait(payload)
+        queue.put_nowait(packet[12:])
         self.frames_out += 1
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        if self._reader is not None:
-            self._reader.cancel()
+        self._feed = None
         if self.pc is not None:
             await self.pc.close()
-        if self._transport is not None:
-            self._transport.close()
         if self.rtp is not None:
             await self.engine.close_leg(self.rtp)
         if self.on_closed is not None:
