@@ -393,10 +393,25 @@ def test_click_to_call_consult_and_blind_transfer(kefu, pages, phones):
     colleague.wait_closed()
 
 
+PACKETS_SENT = """async () => {
+    let n = 0;
+    (await window.kefuDesk.pc.getStats()).forEach(r => {
+        if (r.type === "outbound-rtp" && r.kind === "audio") n += r.packetsSent; });
+    return n; }"""
+
+
+def packets_sent_in(page, seconds: float) -> int:
+    """RTP packets the page's softphone sent over ``seconds`` (its own getStats)."""
+    before = page.evaluate(PACKETS_SENT)
+    time.sleep(seconds)
+    return page.evaluate(PACKETS_SENT) - before
+
+
 def test_webrtc_softphone_answers_with_f2(kefu, pages, phones):
     """device webrtc: the page opens its line (POST /lines), an offer is answered with F2
     through the API, the caller hears the browser's microphone and the browser hears the
-    caller; mute is local."""
+    caller; mute is local.  The idle line sends nothing; the microphone goes out from the
+    offer until the call ends."""
     status, body = kefu.api("POST", "/lines", {"type": "offer", "sdp": "v=0 not an offer"})
     if status == 404 and body == {"detail": "Not Found"}:
         pytest.skip("this kefu has no /api/v1/lines yet")
@@ -409,6 +424,8 @@ def test_webrtc_softphone_answers_with_f2(kefu, pages, phones):
     assert desk.evaluate("window.kefuDesk.pc.connectionState") == "connected"
     wait_for(lambda: agent_state(kefu, "alice")["state"] == "ready", what="alice ready")
     expect()(desk.locator("#state-badge")).to_have_text("空闲")
+    assert desk.evaluate("window.kefuDesk.sending") is False
+    assert packets_sent_in(desk, 1.0) == 0                  # idle: nothing goes out
 
     caller.dial(kefu.uri("8002"))
     caller.wait_established()
@@ -418,7 +435,9 @@ def test_webrtc_softphone_answers_with_f2(kefu, pages, phones):
     desk.keyboard.press("F2")
     expect()(desk.locator("#state-badge")).to_have_text("通话中", timeout=5000)
     expect()(desk.locator("#call-other")).to_have_text(CALLER, timeout=5000)
-    time.sleep(2.5)
+    assert desk.evaluate("window.kefuDesk.sending") is True
+    assert packets_sent_in(desk, 1.0) > 40                  # 50 a second in a call
+    time.sleep(1.5)
     received = desk.evaluate("""async () => {
         let n = 0;
         (await window.kefuDesk.pc.getStats()).forEach(r => {
@@ -451,6 +470,8 @@ def test_webrtc_softphone_answers_with_f2(kefu, pages, phones):
     assert audio.has_tone(samples[-16000:], rate, MIC_TONE), audio.dominant_frequency(samples, rate)
     expect()(desk.locator("#state-badge")).to_have_text("空闲", timeout=5000)   # no wrap-up
     assert desk.evaluate("window.kefuDesk.lineState") == "connected"       # the line stays
+    wait_for(lambda: desk.evaluate("window.kefuDesk.sending") is False, what="idle again")
+    assert packets_sent_in(desk, 1.0) <= 1
     desk.click("#agent-logout")
     expect()(desk.locator("#line-state")).to_have_attribute("data-line", "idle")
 

@@ -6,7 +6,7 @@ import { del, errorText, get, post } from "./api.js";
 import { EventStream } from "./events.js";
 import { applyI18n, bindSwitch, label, onLangChange, t } from "./i18n.js";
 import { bindLogout, ensureLogin, expired } from "./login.js";
-import { LineError, line, onLineState, setMuted, startLine, stopLine } from "./softphone.js";
+import { LineError, line, onLineState, setMuted, setSending, startLine, stopLine } from "./softphone.js";
 import { renderAnnouncements } from "./announcements.js";
 import { $, $$, debounce, el, fill, fmtDuration, toast } from "./util.js";
 
@@ -470,6 +470,7 @@ function renderAgentPanel() {
 }
 
 function renderState() {
+  syncSending();
   for (const id of ["#state-badge", "#state-label"]) {
     const node = $(id);
     node.textContent = label("st", S.state);
@@ -493,7 +494,13 @@ function renderStats() {
   $("#stat-talk").textContent = fmtDuration(S.agent?.talk_time || 0);
 }
 
+/** The softphone sends the microphone only while an offer or a call needs it. */
+function syncSending() {
+  setSending(Boolean(S.offer || S.call || ["reserved", "talking", "on_hold"].includes(S.state)));
+}
+
 function renderLine() {
+  syncSending();
   const state = S.device === "webrtc" ? line.state : "phone";
   const node = $("#line-state");
   node.textContent = label("line", state);
@@ -514,6 +521,7 @@ function kvRows(obj) {
 
 function renderOffer() {
   const o = S.offer;
+  syncSending();
   $("#offer-panel").hidden = !o;
   document.body.classList.toggle("ringing", Boolean(o));
   if (!o) return;
@@ -554,6 +562,7 @@ function renderCustomer() {
 
 function renderCall() {
   const c = S.call;
+  syncSending();
   const info = $("#call-info");
   if (!c) {
     fill(info, [el("span", { class: "muted", "data-i18n": "call.none" }, t("call.none"))]);

@@ -2,7 +2,10 @@
 // SDP offer/answer without trickle ICE). kefu bridges it into the agent's calls like a
 // persistent phone line, so offers are answered with POST /agents/{u}/answer.
 //
-// window.kefuDesk.pc / .lineState / .muted are exposed for tests and debugging.
+// While no call needs it, the line sends nothing (setSending): kefu then spends no work
+// on an idle line, and nobody's room is streamed to the server between calls.
+//
+// window.kefuDesk.pc / .lineState / .muted / .sending are exposed for tests and debugging.
 
 export class LineError extends Error {
   /** kind: "media" (no microphone), "unavailable" (404), "conflict" (409), "http", "sdp" */
@@ -12,7 +15,8 @@ export class LineError extends Error {
   }
 }
 
-export const line = { pc: null, stream: null, track: null, state: "idle", muted: false, audio: null };
+export const line = { pc: null, stream: null, track: null, sender: null, state: "idle",
+                      muted: false, sending: true, audio: null };
 const listeners = new Set();
 
 const hook = (window.kefuDesk ??= {});
@@ -20,6 +24,7 @@ Object.defineProperties(hook, {
   pc: { get: () => line.pc, enumerable: true, configurable: true },
   lineState: { get: () => line.state, enumerable: true, configurable: true },
   muted: { get: () => line.muted, enumerable: true, configurable: true },
+  sending: { get: () => line.sending, enumerable: true, configurable: true },
   startLine: { value: (...a) => startLine(...a), configurable: true },
 });
 
@@ -66,9 +71,9 @@ export async function startLine(token, { audio = document.querySelector("#remote
   }
   const pc = new RTCPeerConnection({ iceServers: [] });
   const [track] = stream.getAudioTracks();
-  Object.assign(line, { pc, stream, track, audio, muted: false });
   track.enabled = true;
-  pc.addTrack(track, stream);
+  const sender = pc.addTrack(track, stream);
+  Object.assign(line, { pc, stream, track, sender, audio, muted: false, sending: true });
   pc.addEventListener("track", (e) => {
     if (!audio) return;
     audio.srcObject = e.streams[0] || new MediaStream([e.track]);
@@ -118,7 +123,8 @@ export async function startLine(token, { audio = document.querySelector("#remote
 /** Close the line (agent logout, page leave). */
 export function stopLine(state = "idle") {
   const { pc, stream } = line;
-  Object.assign(line, { pc: null, stream: null, track: null, muted: false });
+  Object.assign(line, { pc: null, stream: null, track: null, sender: null, muted: false,
+                        sending: true });
   if (pc) pc.close();
   if (stream) stream.getTracks().forEach((tr) => tr.stop());
   if (line.audio) line.audio.srcObject = null;
@@ -131,4 +137,14 @@ export function setMuted(muted) {
   line.track.enabled = !muted;
   line.muted = Boolean(muted);
   return true;
+}
+
+/** Send the microphone (on) or nothing at all (off: unlike mute, which sends silence).
+ *  replaceTrack needs no renegotiation, so sound flows again at once. */
+export function setSending(on) {
+  const { sender, track } = line;
+  on = Boolean(on);
+  if (!sender || line.sending === on) return;
+  line.sending = on;
+  sender.replaceTrack(on ? track : null).catch(() => { /* the line is closing */ });
 }
