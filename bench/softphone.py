@@ -9,8 +9,10 @@ are the agents a01..aNN; the agents' users and every extension (agents 1001.., c
 ``browsers``  one process of NN aiortc peers standing in for the agents' browsers, ICE on
               127.0.0.1 only.  Each agent logs in (``POST /agents/{u}/login {device:
               "webrtc"}``, its own token), its peer's offer goes to ``POST /api/v1/lines``
-              and kefu's answer back to the peer, which then plays a 1000 Hz tone for as
-              long as the line is up (handed to aiortc as PCMU packets, as a browser's
+              and kefu's answer back to the peer.  Like the desktop, a peer sends nothing
+              while its line is idle; from its call's offer until the call ends it plays
+              a 1000 Hz tone (``--idle-send``: for as long as the line is up, as the
+              desktop did before 2026-11-27), handed to aiortc as PCMU packets, as a browser's
               native encoder would: aiortc's Python encoder path would cost the generator
               more than kefu).  A hook on aiortc's RTP receiver sees every packet kefu sends
               (SRTP removed): arrival time, sequence number, µ-law payload.  a01's peer
@@ -55,7 +57,7 @@ processes, so each counts only what arrives inside it):
   b>k lost%     of the packets the browsers sent in the window, those kefu's aiortc
                 reported lost in its RTCP receiver reports (delta over the window)
 Below the table: frames checked for the other side's tone, what the idle lines received
-(kefu streams to idle lines too), set-up times, problems, kefu's log, load average.
+(kefu sends idle lines nothing), set-up times, problems, kefu's log, load average.
 Then the callers hang up, the browsers close their lines, every process is stopped.
 
 Usage:
@@ -162,19 +164,19 @@ class SeqSpan:
 
 # --- the browsers (child process) -----------------------------------------------------------
 
-def browsers_child(conn, host: str) -> None:
+def browsers_child(conn, host: str, idle_send: bool) -> None:
     """Child process: aiortc peers, one per agent.  Messages from the driver:
     ("offer", i, full) -> ("offer", i, sdp); ("answer", i, sdp) -> ("state", i, s) as the
     connection moves; ("arm", i) -> ("armed", i), later ("heard", i, t_rtp, t_rule,
     t_play or None); ("window", ta, tb); ("report",) -> ("report", [...]);
     ("close",) -> ("closed", None)."""
     try:
-        asyncio.run(_browsers(conn, host))
+        asyncio.run(_browsers(conn, host, idle_send))
     except KeyboardInterrupt:
         pass
 
 
-async def _browsers(conn, host: str) -> None:
+async def _browsers(conn, host: str, idle_send: bool) -> None:
     import aioice.ice
     import av
     from aiortc import (MediaStreamTrack, RTCConfiguration, RTCPeerConnection,
@@ -211,16 +213,22 @@ async def _browsers(conn, host: str) -> None:
 
         kind = "audio"
 
-        def __init__(self) -> None:
+        def __init__(self, on: bool) -> None:
             super().__init__()
             self.n = 0
             self.t0: float | None = None
             self.late = 0
+            self.on = asyncio.Event()         # off: nothing is sent (the desktop's idle line)
+            if on:
+                self.on.set()
 
         async def recv(self):  # type: ignore[override]
+            if not self.on.is_set():
+                await self.on.wait()
+                self.t0 = None                # pacing starts over from now
             now = time.monotonic()
             if self.t0 is None:
-                self.t0 = now
+                self.t0 = now - self.n * PTIME
             wait = self.t0 + self.n * PTIME - now
             if wait > 0:
                 await asyncio.sleep(wait)
@@ -236,7 +244,7 @@ async def _browsers(conn, host: str) -> None:
         def __init__(self, i: int, full: bool) -> None:
             self.i, self.full = i, full
             self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-            self.tone = Tone()
+            self.tone = Tone(idle_send)
             self.pc.addTrack(self.tone)
             for tr in self.pc.getTransceivers():
                 tr.receiver.bench_peer = self
@@ -357,10 +365,14 @@ async def _browsers(conn, host: str) -> None:
         elif kind == "answer":
             p = peers[msg[1]]
             await p.pc.setRemoteDescription(RTCSessionDescription(sdp=msg[2], type="answer"))
-        elif kind == "arm":
+        elif kind == "arm":                       # the offer is there: the mic goes live
             p = peers[msg[1]]
             p.armed, p.heard_rtp, p.heard_emu, p.heard_play = True, None, None, None
+            p.tone.on.set()
             send("armed", p.i)
+        elif kind == "quiet":                     # the call is over: the line goes idle
+            if not idle_send:
+                peers[msg[1]].tone.on.clear()
         elif kind == "window":
             window[:] = [msg[1], msg[2]]
             for label, at in (("a", msg[1]), ("b", msg[2])):
@@ -783,7 +795,7 @@ wrap_up = 0
         self.setup_s = time.monotonic() - t
         print(f"  kefu up, {len(passwords)} extensions and {len(self.agents)} agents made "
               f"in {self.setup_s:.1f} s", file=sys.stderr)
-        self.browsers = Child("browsers", browsers_child, (HOST,))
+        self.browsers = Child("browsers", browsers_child, (HOST, self.args.idle_send))
         self.callers = Child("callers", callers_child, (sip_port, passwords))
 
     def open_lines(self, idx: list[int], timeout: float) -> tuple[float, list[int], list[str]]:
@@ -907,6 +919,7 @@ wrap_up = 0
             quiet.append(self.call(k, self.caller_exts[k % len(self.caller_exts)], [0]))
             time.sleep(0.3)
             cl.send("hangup", k)
+            br.send("quiet", 0)
             if not _kefu.wait(lambda: self.api("GET", "/agents/a01")[1]["state"] == "ready",
                               10, 0.02):
                 raise RuntimeError("a01 not ready again after its call")
@@ -1108,7 +1121,7 @@ def report(r: dict, args: argparse.Namespace, bench: Bench) -> None:
         + (f"; {sum(b['play_win'] for b in full)} frames out of the jitter buffer of "
            f"{len(full)} full peers" if full else ""),
         f"idle browsers: {i_rx} packets in the window ({i_rx / max(1, len(idle)) / win:.1f}/s "
-        f"a line: kefu streams to idle lines too); callers: {c_rx} frames, kefu sent {c_span} "
+        f"a line: kefu sends idle lines nothing); callers: {c_rx} frames, kefu sent {c_span} "
         f"by sequence numbers, {c_ok}/{c_chk} checked frames 1000 Hz-dominated; caller "
         f"pacing max {r['callers']['late_max'] * 1000:.1f} ms late",
         f"browser->kefu: {sent} packets sent by the browsers in the window "
@@ -1145,6 +1158,10 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=20.0, help="phase 2 window (default 20)")
     ap.add_argument("--idle-seconds", type=float, default=3.0,
                     help="kefu's CPU with every line up and no call (default 3)")
+    ap.add_argument("--idle-send", action="store_true",
+                    help="browsers send their microphone on idle lines too (the desktop before "
+                         "2026-11-27; default: only from the offer until the call ends, as "
+                         "the desktop does now)")
     ap.add_argument("--full-browsers", action="store_true",
                     help="every browser runs aiortc's jitter buffer and decoder (default: "
                          "only a01's; the others count and check RTP packets only)")
