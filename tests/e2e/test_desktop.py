@@ -542,10 +542,35 @@ SPECTRUM = """async (freqs) => {
     return out; }"""
 
 
-def test_supervisor_listens_and_barges_with_its_own_browser_audio(kefu, pages, phones):
-    """The wallboard connects the supervisor's own WebRTC audio on its extension; listen
-    brings that line into the call (both voices heard in the page, by FFT), barge lets the
-    caller hear the supervisor's microphone, force release ends the call."""
+def _supervised_call(kefu, wall, caller, agent) -> tuple[dict, str]:
+    """The caller rings the queue and the agent's phone answers: the call and its row on
+    the wallboard."""
+    caller.dial(kefu.uri("8002"))
+    caller.wait_established()
+    agent.wait_established()
+    (call,) = wait_for(lambda: [c for c in kefu.api("GET", "/live-calls")[1]
+                                if c["caller"] == CALLER], what="the call")
+    return call, f"#call-table tr[data-call='{call['call_id']}']"
+
+
+def _supervisor_mode(kefu, call: dict, mode: str) -> None:
+    wait_for(lambda: any(m["number"] == SECOND_CALLER and m["mode"] == mode
+                         for m in kefu.api("GET", f"/live-calls/{call['call_id']}")[1]["members"]),
+             what=f"the supervisor's line in {mode} mode")
+
+
+def _release(wall, row: str, *phones) -> None:
+    wall.locator(f"{row} button[data-act=release]").click()
+    for p in phones:
+        p.wait_closed()
+
+
+def test_supervisor_listens_whispers_and_barges_with_its_own_browser_audio(kefu, pages,
+                                                                           phones):
+    """The wallboard connects the supervisor's own WebRTC audio on its extension.  First
+    call: listen brings that line into the call (both voices heard in the page, by FFT),
+    whisper reaches the agent and not the caller, force release ends the call.  Second
+    call: barge lets the caller hear the supervisor's microphone."""
     agent = phones(AGENTS["alice"], tone=1000, answermode="auto")
     caller = phones(CALLER, tone=440)
     status, body = kefu.api("POST", "/agents/alice/login",
@@ -558,29 +583,34 @@ def test_supervisor_listens_and_barges_with_its_own_browser_audio(kefu, pages, p
     wall.click("#sup-line")
     expect()(wall.locator("#sup-line")).to_have_attribute("data-line", "connected",
                                                           timeout=15000)
-    caller.dial(kefu.uri("8002"))
-    caller.wait_established()
-    agent.wait_established()
-    (call,) = wait_for(lambda: [c for c in kefu.api("GET", "/live-calls")[1]
-                                if c["caller"] == CALLER], what="the call")
-    row = f"#call-table tr[data-call='{call['call_id']}']"
+    call, row = _supervised_call(kefu, wall, caller, agent)
     wall.locator(f"{row} button[data-act=listen]").click()
-    wait_for(lambda: any(m["number"] == SECOND_CALLER and m["mode"] == "listen"
-                         for m in kefu.api("GET", f"/live-calls/{call['call_id']}")[1]["members"]),
-             what="the supervisor's line listening")
+    _supervisor_mode(kefu, call, "listen")
     time.sleep(1.0)
     heard = wall.evaluate(SPECTRUM, [440, 1000, MIC_TONE])
     assert heard["440"] > heard["max"] - 15 and heard["1000"] > heard["max"] - 15, heard
     assert heard["440"] > -70, heard
-    wall.locator(f"{row} button[data-act=barge]").click()
-    wait_for(lambda: any(m["number"] == SECOND_CALLER and m["mode"] == "talk"
-                         for m in kefu.api("GET", f"/live-calls/{call['call_id']}")[1]["members"]),
-             what="the supervisor barged in")
+    wall.locator(f"{row} button[data-act=whisper]").click()
+    _supervisor_mode(kefu, call, "whisper")
     time.sleep(2.0)
-    wall.locator(f"{row} button[data-act=release]").click()
-    caller.wait_closed()
-    agent.wait_closed()
-    samples, rate, _ = audio.read_wav(caller.received_wav_paths()[0])
+    _release(wall, row, caller, agent)
+    samples, rate, _ = audio.read_wav(agent.received_wav_paths()[-1])
+    tail = samples[-int(1.5 * rate):]
+    assert audio.tone_power_ratio(tail, rate, MIC_TONE) > 0.15, \
+        audio.dominant_frequency(tail, rate)                      # the agent heard it
+    assert audio.tone_power_ratio(tail, rate, 440) > 0.15         # ... over the caller
+    samples, rate, _ = audio.read_wav(caller.received_wav_paths()[-1])
+    assert audio.tone_power_ratio(samples, rate, 1000) > 0.3      # the caller heard the agent
+    assert audio.tone_power_ratio(samples, rate, MIC_TONE) < 0.02  # ... and never the whisper
+    wait_for(lambda: agent_state(kefu, "alice")["state"] == "ready", what="alice ready again")
+
+    time.sleep(1.0)                 # baresip names its recordings by the second
+    call, row = _supervised_call(kefu, wall, caller, agent)
+    wall.locator(f"{row} button[data-act=barge]").click()
+    _supervisor_mode(kefu, call, "talk")
+    time.sleep(2.0)
+    _release(wall, row, caller, agent)
+    samples, rate, _ = audio.read_wav(caller.received_wav_paths()[-1])
     tail = samples[-int(1.5 * rate):]
     assert audio.tone_power_ratio(tail, rate, MIC_TONE) > 0.15, \
         audio.dominant_frequency(tail, rate)
