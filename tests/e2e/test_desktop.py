@@ -370,8 +370,17 @@ def test_click_to_call_consult_and_blind_transfer(kefu, pages, phones):
         return {m["number"] for m in body["members"]} if status == 200 else set()
 
     wait_for(lambda: members() >= {AGENTS["alice"], CALLER}, what="both in the call")
+    # the transfer box suggests from the directory: agents by name, then extensions
+    box = desk.locator("#transfer-form input[name=value]")
+    desk.select_option("#transfer-form select[name=kind]", "agent")
+    box.fill("bo")
+    expect()(desk.locator("#transfer-options option[value=bob]")).to_have_count(1)
+    assert desk.locator("#transfer-options option").count() == 1
+    desk.select_option("#transfer-form select[name=kind]", "target")
+    box.fill(SECOND_CALLER[:3])
+    expect()(desk.locator(f"#transfer-options option[value='{SECOND_CALLER}']")).to_have_count(1)
     # consult (咨询) a colleague, then cancel: the colleague leaves, the customer stays
-    desk.fill("#transfer-form input[name=value]", SECOND_CALLER)
+    box.fill(SECOND_CALLER)
     desk.click("#btn-consult")
     expect()(desk.locator("#consult-controls")).to_be_visible()
     colleague.wait_established()
@@ -391,6 +400,35 @@ def test_click_to_call_consult_and_blind_transfer(kefu, pages, phones):
     expect()(desk.locator("#state-badge")).to_have_text("示忙", timeout=5000)
     customer.hangup()
     colleague.wait_closed()
+
+
+def test_transfer_directory(kefu):
+    """GET /directory: what a transfer needs of agents, queues and extensions, for anyone
+    who handles calls; an agent learns no more of a colleague than name, extension, state."""
+    status, body = kefu.api("POST", "/auth/login", {"username": "alice", "password": AGENT_PW})
+    assert status == 200, body
+    alice = body["token"]
+    status, everything = kefu.api("GET", "/directory?limit=200", token=alice)
+    assert status == 200, everything
+    kinds = {(e["kind"], e["value"]) for e in everything}
+    assert {("agent", "alice"), ("agent", "bob"), ("queue", "sales"), ("queue", "support"),
+            ("extension", "1001"), ("extension", "1004")} <= kinds, kinds
+    bob = next(e for e in everything if e["value"] == "bob")
+    assert set(bob) == {"kind", "value", "label", "number", "state", "waiting"}, bob
+    status, found = kefu.api("GET", "/directory?kind=queue&q=800", token=alice)
+    assert status == 200 and {e["value"] for e in found} == {"sales", "support"}, found
+    status, found = kefu.api("GET", "/directory?q=SAL", token=alice)
+    assert [e["value"] for e in found] == ["sales"], found
+    status, found = kefu.api("GET", "/directory?kind=agent&limit=1", token=alice)
+    assert status == 200 and len(found) == 1
+    assert kefu.api("GET", "/directory?kind=phone", token=alice)[0] == 422
+    assert kefu.api("GET", "/directory?limit=0", token=alice)[0] == 422
+    assert kefu.api("GET", "/directory", token="not-a-token")[0] == 401
+    status, body = kefu.api("POST", "/users", {"username": "quinn", "password": AGENT_PW,
+                                               "role": "qa"})
+    assert status == 201, body
+    qa = kefu.api("POST", "/auth/login", {"username": "quinn", "password": AGENT_PW})[1]["token"]
+    assert kefu.api("GET", "/directory", token=qa)[0] == 403       # QA handles no calls
 
 
 PACKETS_SENT = """async () => {

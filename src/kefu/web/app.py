@@ -18,8 +18,8 @@ from kefu.cti.control import ControlError
 from kefu.store import Conflict, Invalid, NotFound
 
 from .context import AppContext
-from .routers import (agents, announcements, auth, calls, customers, events, extensions,
-                      health, lines, live, pages, users)
+from .routers import (agents, announcements, auth, calls, customers, directory, events,
+                      extensions, health, lines, live, pages, users)
 
 API_PREFIX = "/api/v1"
 
@@ -54,8 +54,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(NotFound, _store_error(404))
     app.add_exception_handler(Invalid, _store_error(422))
     app.add_exception_handler(ControlError, _control_error)
-    for module in (health, auth, calls, live, agents, lines, events, extensions, users,
-                   customers, announcements):
+    for module in (health, auth, calls, live, agents, directory, lines, events, extensions,
+                   users, customers, announcements):
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_docs(app)
     pages.install(app)          # /desk, /wall and their static files (not under /api/v1)

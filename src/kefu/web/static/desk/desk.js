@@ -184,6 +184,21 @@ async function transfer(kind, value, consult) {
   refreshCall();
 }
 
+/** Suggestions for the transfer box from the directory (agents, queues, extensions). */
+const DIRECTORY_KIND = { agent: "agent", queue: "queue", target: "extension" };
+async function suggestTargets() {
+  const form = $("#transfer-form");
+  const kind = DIRECTORY_KIND[form.elements.kind.value];
+  const q = form.elements.value.value.trim();
+  let entries = [];
+  try {
+    entries = await get(`/directory?kind=${kind}&q=${encodeURIComponent(q)}&limit=20`);
+  } catch { /* no suggestions: the box still takes any value */ }
+  fill($("#transfer-options"), entries.map((e) => el("option", { value: e.value },
+    [e.label, e.number, e.state ? label("st", e.state) : "",
+     e.waiting ? `${t("queues.waiting")} ${e.waiting}` : ""].filter(Boolean).join(" · "))));
+}
+
 async function finishConsult(how) {
   if (!S.call) return;
   const ok = await run(() => post(callPath(`/consult/${how}`), { number: ext() }));
@@ -659,6 +674,10 @@ function bind() {
   $("#btn-mute").addEventListener("click", toggleMute);
   $("#keypad").addEventListener("click", (e) => { const d = e.target.dataset?.digit; if (d) sendDtmf(d); });
   const tf = $("#transfer-form");
+  const suggest = debounce(suggestTargets, 200);
+  tf.elements.value.addEventListener("input", suggest);
+  tf.elements.value.addEventListener("focus", suggest);
+  tf.elements.kind.addEventListener("change", suggest);
   tf.addEventListener("submit", (e) => {
     e.preventDefault();
     transfer(tf.elements.kind.value, tf.elements.value.value.trim(), false);
