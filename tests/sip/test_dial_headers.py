@@ -22,6 +22,8 @@ async def test_invite_carries_the_auto_answer_headers(server):
         assert invite.startswith("INVITE sip:"), invite
         assert header(invite, "call-info") == ["<sip:127.0.0.1>;answer-after=0"]
         assert header(invite, "alert-info") == ["<http://127.0.0.1/>;info=alert-autoanswer"]
+        # written as named (sippy alone would write "Call-info"): some phones match literally
+        assert "\r\nCall-Info: " in invite and "\r\nAlert-Info: " in invite, invite
         phone.send(reply(invite, "200 OK", f"Contact: <sip:{USER}@127.0.0.1:{phone.port}>",
                          body=SDP))
         ack = await phone.recv()

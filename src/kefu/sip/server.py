@@ -51,11 +51,24 @@ class CallHandler(Protocol):
     def incoming(self, leg: SipLeg) -> None: ...
 
 
-class _RetryAfter(SipGenericHF):
-    hf_names = ("retry-after",)
+class _Written(SipGenericHF):
+    """A header sippy has no class for, sent under its name as written: sippy's generic
+    one capitalises the first letter only ("Call-info", "Retry-after"), and some phones
+    match header names literally."""
+
+    def __init__(self, name: str, body: str) -> None:
+        super().__init__(body, name)
+        self.written = name
+
+    def getCopy(self) -> _Written:
+        return _Written(self.written, self.body)
 
     def getCanName(self, name, compact=False) -> str:
-        return "Retry-After"          # sippy would write "Retry-after"
+        return self.written
+
+
+def _header(name: str, value: str) -> SipHeader:
+    return SipHeader(name=name, body=_Written(name, value))
 
 
 class _QuietLogger(SipLogger):
@@ -212,7 +225,7 @@ class SipServer:
             retry = self.guard.throttle(req.getSource()[0], method.lower())
             if retry is not None:
                 resp = req.genResponse(503, "Service Unavailable")
-                resp.appendHeader(SipHeader(name="retry-after", body=_RetryAfter(str(retry))))
+                resp.appendHeader(_header("Retry-After", str(retry)))
                 return (resp, None, None)
         if method == "REGISTER":
             return (self.registrar.handle(req), None, None)
@@ -282,8 +295,7 @@ class SipServer:
             event = CCEventTry((None, leg.caller, user, MsgBody(sdp), None,
                                 leg.caller_name or leg.caller), origin="kefu")
             if leg.headers:         # on the INVITE only (and its authenticated retry)
-                event.extra_headers = tuple(SipHeader(name=name, bodys=value)
-                                            for name, value in leg.headers)
+                event.extra_headers = tuple(_header(name, value) for name, value in leg.headers)
             ua.recvEvent(event)
         self.thread.call(start)
 
