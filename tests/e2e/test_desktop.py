@@ -445,10 +445,10 @@ def packets_sent_in(page, seconds: float) -> int:
     return page.evaluate(PACKETS_SENT) - before
 
 
-def test_webrtc_softphone_answers_with_f2(kefu, pages, phones):
-    """device webrtc: the page opens its line (POST /lines), an offer is answered with F2
-    through the API, the caller hears the browser's microphone and the browser hears the
-    caller; mute is local.  The idle line sends nothing; the microphone goes out from the
+def test_webrtc_softphone_answers_by_click_and_f2(kefu, pages, phones):
+    """device webrtc: the page opens its line (POST /lines), an offer is answered with a
+    click (and the next one with F2) through the API, the caller hears the browser's
+    microphone and the browser hears the caller; mute is local.  The idle line sends nothing; the microphone goes out from the
     offer until the call ends."""
     status, body = kefu.api("POST", "/lines", {"type": "offer", "sdp": "v=0 not an offer"})
     if status == 404 and body == {"detail": "Not Found"}:
@@ -470,7 +470,7 @@ def test_webrtc_softphone_answers_with_f2(kefu, pages, phones):
     expect()(desk.locator("#offer-panel")).to_be_visible(timeout=5000)
     expect()(desk.locator("#btn-answer")).to_be_enabled()
     expect()(desk.locator("#offer-hint")).to_be_hidden()
-    desk.keyboard.press("F2")
+    desk.click("#btn-answer")
     expect()(desk.locator("#state-badge")).to_have_text("通话中", timeout=5000)
     expect()(desk.locator("#call-other")).to_have_text(CALLER, timeout=5000)
     assert desk.evaluate("window.kefuDesk.sending") is True
@@ -510,6 +510,16 @@ def test_webrtc_softphone_answers_with_f2(kefu, pages, phones):
     assert desk.evaluate("window.kefuDesk.lineState") == "connected"       # the line stays
     wait_for(lambda: desk.evaluate("window.kefuDesk.sending") is False, what="idle again")
     assert packets_sent_in(desk, 1.0) <= 1
+    # the next offer is answered from the keyboard
+    time.sleep(1.0)                 # baresip names its recordings by the second
+    caller.dial(kefu.uri("8002"))
+    caller.wait_established()
+    expect()(desk.locator("#offer-panel")).to_be_visible(timeout=5000)
+    desk.keyboard.press("F2")
+    expect()(desk.locator("#state-badge")).to_have_text("通话中", timeout=5000)
+    desk.keyboard.press("F4")
+    caller.wait_closed()
+    expect()(desk.locator("#state-badge")).to_have_text("空闲", timeout=5000)
     desk.click("#agent-logout")
     expect()(desk.locator("#line-state")).to_have_attribute("data-line", "idle")
 
