@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Double, ForeignKey,
-                        Index, Integer, MetaData, String, Text, UniqueConstraint)
+                        Index, Integer, MetaData, String, Text, UniqueConstraint, text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -153,7 +153,10 @@ class ContactNoteRow(Base):
 
 
 class AnnouncementRow(Base):
-    """A notice from staff; ``audience`` is a JSON list of usernames, empty for everyone."""
+    """A notice from staff.  ``audience`` (usernames) and ``groups`` (queue names) are what
+    was posted; ``recipients`` are the usernames it reaches, the groups resolved to their
+    members when posted (later membership changes do not move it); all JSON lists, and
+    empty ``recipients`` means every agent."""
 
     __tablename__ = "announcements"
 
@@ -163,6 +166,8 @@ class AnnouncementRow(Base):
     author: Mapped[str] = mapped_column(String(64))
     audience: Mapped[list[str]] = mapped_column(JsonData)
     created_at: Mapped[float] = mapped_column(Double)
+    groups: Mapped[list[str]] = mapped_column(JsonData, server_default=text("'[]'"))
+    recipients: Mapped[list[str]] = mapped_column(JsonData, server_default=text("'[]'"))
 
 
 class AnnouncementAckRow(Base):

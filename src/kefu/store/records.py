@@ -100,7 +100,10 @@ class Announcement:
     title: str
     body: str
     author: str
-    audience: tuple[str, ...]     # usernames; empty = every agent
+    audience: tuple[str, ...]     # usernames named when posting
     created_at: float
     acked: bool = False
     acks: int | None = None
+    groups: tuple[str, ...] = ()  # queue names (技能组) named when posting
+    # who it reaches: the audience plus the groups' members when posted; empty = every agent
+    recipients: tuple[str, ...] = ()

@@ -13,7 +13,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -48,6 +48,9 @@ MAX_NOTES = 4000             # customer notes and contact notes, in characters
 MAX_TITLE = 200
 MAX_BODY = 20_000
 MAX_AUDIENCE = 1000
+MAX_GROUPS = 100             # queue names (技能组) one announcement may name
+MAX_GROUP_NAME = 64
+MAX_RECIPIENTS = 10_000      # usernames an announcement reaches, groups resolved
 MAX_CALL_ID = 128
 # Stored exactly as the caller ID arrives (no normalisation yet): E.164 with or without
 # "+", national numbers, extensions.
@@ -125,9 +128,38 @@ def _missing_users(s: Session, usernames: Iterable[str]) -> list[str]:
     return sorted(wanted - found)
 
 
-def _addressed(audience: Sequence[str], username: str) -> bool:
+def _addressed(recipients: Sequence[str], username: str) -> bool:
     """The rule :meth:`Store._addressed_clause` applies in SQL."""
-    return not audience or username in audience
+    return not recipients or username in recipients
+
+
+def _check_names(field: str, names: object, limit: int, max_len: int) -> list[str]:
+    """``names`` as a list without duplicates (order kept), or Invalid: a string would
+    otherwise be taken one character at a time."""
+    if isinstance(names, str) or not isinstance(names, Sequence) or len(names) > limit:
+        raise Invalid(f"{field} must be a list of at most {limit} names")
+    for name in names:
+        _check_text(f"{field} entry", name, max_len, required=True)
+    return list(dict.fromkeys(names))
+
+
+def _recipients(audience: list[str], groups: list[str],
+                group_members: Mapping[str, Iterable[str]]) -> list[str]:
+    """The usernames an announcement reaches: the audience, then each group's members.
+
+    Invalid for a group that is no queue, and when groups are named but nobody is left:
+    an empty list means every agent, the opposite of what was asked.
+    """
+    if unknown := [g for g in groups if g not in group_members]:
+        raise Invalid(f"groups name unknown queues: {', '.join(unknown)}")
+    names = list(dict.fromkeys([*audience, *(m for g in groups for m in group_members[g])]))
+    if groups and not names:
+        raise Invalid(f"groups {', '.join(groups)} have no members and no agent is named: "
+                      "the announcement would reach nobody")
+    if len(names) > MAX_RECIPIENTS:
+        raise Invalid(f"the announcement would reach {len(names)} users; at most "
+                      f"{MAX_RECIPIENTS}")
+    return names
 
 
 def _extension(row: ExtensionRow) -> Extension:
@@ -157,7 +189,8 @@ def _announcement(row: AnnouncementRow, acked: bool = False,
                   acks: int | None = None) -> Announcement:
     return Announcement(id=row.id, title=row.title, body=row.body, author=row.author,
                         audience=tuple(row.audience or ()), created_at=row.created_at,
-                        acked=acked, acks=acks)
+                        acked=acked, acks=acks, groups=tuple(row.groups or ()),
+                        recipients=tuple(row.recipients or ()))
 
 
 class Store:
@@ -594,40 +627,45 @@ class Store:
     # ------------------------------------------------------------------ announcements
 
     def post_announcement(self, title: str, body: str, author: str,
-                          audience: Sequence[str] = ()) -> Announcement:
-        """Publish a notice to ``audience`` (usernames; empty for every agent).
+                          audience: Sequence[str] = (), groups: Sequence[str] = (),
+                          group_members: Mapping[str, Iterable[str]] | None = None
+                          ) -> Announcement:
+        """Publish a notice to ``audience`` (usernames) and ``groups`` (queue names, 技能组);
+        both empty: every agent.
 
-        Names in the audience must be users; duplicates are dropped, order is kept.
+        The store does not know the queues: ``group_members`` maps every queue the caller
+        knows to its members, and a group not in it is Invalid.  Groups are resolved to
+        their members now, so an agent who joins a queue later does not get older notices.
+        Audience names must be users; duplicates are dropped, order is kept.
         """
         _check_text("title", title, MAX_TITLE, required=True)
         _check_text("body", body, MAX_BODY)
         _check_text("author", author, MAX_USERNAME, required=True)
-        if isinstance(audience, str) or len(audience) > MAX_AUDIENCE:
-            raise Invalid(f"audience must be a list of at most {MAX_AUDIENCE} usernames")
-        for username in audience:
-            _check_text("audience entry", username, MAX_USERNAME, required=True)
-        names = list(dict.fromkeys(audience))
+        names = _check_names("audience", audience, MAX_AUDIENCE, MAX_USERNAME)
+        group_names = _check_names("groups", groups, MAX_GROUPS, MAX_GROUP_NAME)
+        recipients = _recipients(names, group_names, group_members or {})
         with self._tx() as s:
             if missing := _missing_users(s, names):
                 raise Invalid(f"audience names unknown users: {', '.join(missing)}")
             row = AnnouncementRow(title=title, body=body, author=author, audience=names,
+                                  groups=group_names, recipients=recipients,
                                   created_at=time.time())
             s.add(row)
             s.flush()
             return _announcement(row, acks=0)
 
     def _addressed_clause(self, username: str) -> ColumnElement[bool]:
-        """SQL for "the announcement is for every agent or names ``username``".
+        """SQL for "the announcement is for every agent or reaches ``username``".
 
         JSON membership has no portable SQL: jsonb containment on PostgreSQL, json_each
         on SQLite.  :func:`_addressed` is the same rule in Python.
         """
-        audience = AnnouncementRow.audience
+        recipients = AnnouncementRow.recipients
         if self.dialect == "postgresql":
-            doc = type_coerce(audience, JSONB)
+            doc = type_coerce(recipients, JSONB)
             return or_(func.jsonb_array_length(doc) == 0, doc.contains([username]))
-        members = func.json_each(audience).table_valued("value")
-        return or_(func.json_array_length(audience) == 0,
+        members = func.json_each(recipients).table_valued("value")
+        return or_(func.json_array_length(recipients) == 0,
                    exists(select(members.c.value).where(members.c.value == username)))
 
     def announcements_for(self, username: str, is_staff: bool,
@@ -666,7 +704,7 @@ class Store:
         _check_text("username", username, MAX_USERNAME, required=True)
         with self._tx() as s:
             row = s.get(AnnouncementRow, announcement_id)
-            if row is None or not (is_staff or _addressed(row.audience or (), username)):
+            if row is None or not (is_staff or _addressed(row.recipients or (), username)):
                 raise NotFound(f"announcement {announcement_id} does not exist")
             stmt = (self._insert(AnnouncementAckRow.__table__)
                     .values(announcement_id=announcement_id, username=username,

@@ -116,10 +116,12 @@ function release(callId) {
 }
 
 async function announce(form) {
-  const data = Object.fromEntries(new FormData(form));
+  const fields = new FormData(form);
+  const data = Object.fromEntries(fields);
   const audience = String(data.audience || "").split(/[,,\s]+/).filter(Boolean);
+  const groups = fields.getAll("groups");     // checked queues (技能组)
   try {
-    await post("/announcements", { title: data.title, body: data.body, audience });
+    await post("/announcements", { title: data.title, body: data.body, audience, groups });
     toast(t("ann.posted"));
     form.reset();
     refreshAnnouncements();
@@ -129,6 +131,20 @@ async function announce(form) {
 }
 
 // --- rendering -------------------------------------------------------------------------
+
+/** One checkbox per queue for the announcement form, rebuilt only when the queue names
+ *  change (the 5 s refresh must not undo what the supervisor is ticking). */
+function renderGroupChoices() {
+  const box = $("#announce-groups-list");
+  const names = W.queues.map((q) => q.name);
+  if (box.dataset.names === names.join("\n") && box.childElementCount) return;
+  const checked = new Set(new FormData($("#announce-form")).getAll("groups"));
+  box.dataset.names = names.join("\n");
+  fill(box, names.length
+    ? names.map((name) => el("label", { class: "inline", dataset: { group: name } },
+        el("input", { type: "checkbox", name: "groups", value: name, checked: checked.has(name) }), name))
+    : [el("span", { class: "muted", "data-i18n": "ann.groups_none" }, t("ann.groups_none"))]);
+}
 
 function callButtons(callId, whisperTo) {
   return [
@@ -232,7 +248,7 @@ function renderCalls() {
 }
 
 function render() {
-  renderTiles(); renderQueues(); renderAgents(); renderCalls();
+  renderTiles(); renderQueues(); renderAgents(); renderCalls(); renderGroupChoices();
   tick();
 }
 
