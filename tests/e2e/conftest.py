@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -82,6 +83,17 @@ class KefuServer:
             if len(items) >= expect or time.monotonic() > deadline:
                 return items
             time.sleep(0.2)
+
+    def events(self, since: float, prefix: str = "") -> list[tuple[str, str | None, dict]]:
+        """(type, call_id, data) of the events logged since ``since`` whose type starts
+        with ``prefix``, in order (read from the server's SQLite ``call_events``)."""
+        db = sqlite3.connect(self.data_dir / "kefu.db")
+        try:
+            rows = db.execute("SELECT type, call_id, data FROM call_events WHERE ts >= ? "
+                              "AND type LIKE ? ORDER BY id", (since, prefix + "%")).fetchall()
+        finally:
+            db.close()
+        return [(t, c, json.loads(d)) for t, c, d in rows]
 
     def log_tail(self, n: int = 80) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import time
 
 import pytest
@@ -162,18 +161,6 @@ def phones(kefu, phone):
         kefu.api("POST", f"/agents/{username}/logout")
 
 
-def events(kefu, since: float, prefix: str = "") -> list[tuple[str, str | None, dict]]:
-    """(type, call_id, data) of the events logged since ``since``, in order."""
-    import json
-    db = sqlite3.connect(kefu.data_dir / "kefu.db")
-    try:
-        rows = db.execute("SELECT type, call_id, data FROM call_events WHERE ts >= ? "
-                          "AND type LIKE ? ORDER BY id", (since, prefix + "%")).fetchall()
-    finally:
-        db.close()
-    return [(t, c, json.loads(d)) for t, c, d in rows]
-
-
 def login(kefu, username: str, ready: bool = True, queues=None) -> dict:
     body = {"extension": AGENTS[username], "ready": ready}
     if queues is not None:
@@ -208,7 +195,7 @@ def test_longest_idle_offers_fifo_abandon_and_audio(kefu, phones):
     assert status["agents_talking"] == 3
 
     # the first three callers went to the agents, longest idle first
-    connects = wait_for(lambda: [e for e in events(kefu, since, "queue.connect")], what="connects")
+    connects = wait_for(lambda: [e for e in kefu.events(since, "queue.connect")], what="connects")
     assert [e[2]["agent"] for e in connects] == ["alice", "bob", "carol"]
     assert [e[2]["caller"] for e in connects] == CALLERS[:3]
 
@@ -223,11 +210,11 @@ def test_longest_idle_offers_fifo_abandon_and_audio(kefu, phones):
     assert audio.has_tone(samples[-12000:], rate, 440), audio.dominant_frequency(samples, rate)
 
     # alice is free again (wrap-up 0) and takes the oldest waiting caller
-    wait_for(lambda: len(events(kefu, since, "queue.connect")) == 4, what="4th connect")
+    wait_for(lambda: len(kefu.events(since, "queue.connect")) == 4, what="4th connect")
     # the last caller, now sixth in line, gives up
     callers[9].hangup()
     callers[9].wait_closed()
-    abandon = wait_for(lambda: events(kefu, since, "queue.abandon"), what="abandon")
+    abandon = wait_for(lambda: kefu.events(since, "queue.abandon"), what="abandon")
     assert abandon[0][2]["caller"] == CALLERS[9]
     assert abandon[0][2]["position"] == 6 and abandon[0][2]["entry_position"] == 7
     assert abandon[0][2]["wait"] > 1.0
@@ -236,10 +223,10 @@ def test_longest_idle_offers_fifo_abandon_and_audio(kefu, phones):
         agents[username].hangup()
         time.sleep(0.6)
     connects = wait_for(lambda: (lambda c: c if len(c) == 6 else None)(
-        events(kefu, since, "queue.connect")), what="6 connects")
+        kefu.events(since, "queue.connect")), what="6 connects")
     assert [e[2]["caller"] for e in connects] == CALLERS[:6]
     assert [e[2]["agent"] for e in connects] == ["alice", "bob", "carol", "alice", "carol", "bob"]
-    completes = events(kefu, since, "queue.complete")
+    completes = kefu.events(since, "queue.complete")
     assert completes[0][2]["by"] == "caller" and completes[0][2]["agent"] == "alice"
     assert {e[2]["by"] for e in completes[1:]} == {"agent"}
     status = queue(kefu, "sales")
@@ -263,11 +250,11 @@ def test_strategy_orders_offers(kefu, phones, queue_name, number, first_three):
         time.sleep(0.2)
     freeing = ["alice", "bob", "carol", "alice", "bob", "carol", "alice"]
     for i, username in enumerate(freeing):
-        wait_for(lambda: len(events(kefu, since, "queue.connect")) == 3 + i, what=f"{3 + i}")
+        wait_for(lambda: len(kefu.events(since, "queue.connect")) == 3 + i, what=f"{3 + i}")
         agents[username].hangup()
         agents[username].wait_closed()
     connects = wait_for(lambda: (lambda c: c if len(c) == 10 else None)(
-        events(kefu, since, "queue.connect")), what="10 connects")
+        kefu.events(since, "queue.connect")), what="10 connects")
     assert [e[2]["agent"] for e in connects] == first_three + freeing
     assert [e[2]["caller"] for e in connects] == CALLERS
     assert [e[2]["queue"] for e in connects] == [queue_name] * 10
@@ -291,7 +278,7 @@ def test_no_answer_pauses_agent_and_overflow_after_max_wait(kefu, phones):
     overflow.wait_closed()
     samples, rate, _ = audio.read_wav(overflow.received_wav_paths()[0])
     assert audio.has_tone(samples[-8000:], rate, 440)
-    ev = events(kefu, since)
+    ev = kefu.events(since)
     types = [t for t, _, _ in ev]
     assert "queue.ring_no_answer" in types
     over = next(d for t, _, d in ev if t == "queue.overflow")
@@ -301,7 +288,7 @@ def test_no_answer_pauses_agent_and_overflow_after_max_wait(kefu, phones):
     caller2 = phones("2002")
     caller2.dial(kefu.uri("8002"))
     caller2.wait_established()
-    paused = wait_for(lambda: [d for t, _, d in events(kefu, since, "agent.pause")
+    paused = wait_for(lambda: [d for t, _, d in kefu.events(since, "agent.pause")
                                if d.get("reason") == "no_answer"], timeout=15, what="pause")
     assert paused[0]["agent"] == "alice" and paused[0]["by"] == "acd"
     status, agent = kefu.api("GET", "/agents/alice")
@@ -324,7 +311,7 @@ def test_callback_keeps_the_callers_place(kefu, phones):
     time.sleep(1.0)                     # DTMF needs media flowing
     first.send_dtmf("9")
     first.wait_closed()                 # kefu hangs up: the place is kept
-    cb = wait_for(lambda: events(kefu, since, "queue.callback"), what="callback event")
+    cb = wait_for(lambda: kefu.events(since, "queue.callback"), what="callback event")
     assert cb[0][2]["number"] == "2003" and cb[0][2]["position"] == 1
     status = queue(kefu, "callback")
     assert status["waiting"] == 2 and status["callbacks_waiting"] == 1
@@ -334,11 +321,11 @@ def test_callback_keeps_the_callers_place(kefu, phones):
     status, _ = kefu.api("POST", "/agents/carol/state", {"state": "ready"})
     assert status == 200
     first.wait_event("CALL_ESTABLISHED", timeout=15)
-    connected = wait_for(lambda: events(kefu, since, "queue.callback_connect"), what="cb connect")
+    connected = wait_for(lambda: kefu.events(since, "queue.callback_connect"), what="cb connect")
     assert connected[0][2]["agent"] == "carol" and connected[0][2]["number"] == "2003"
     time.sleep(1.5)
     first.hangup()
-    wait_for(lambda: events(kefu, since, "queue.connect"), timeout=15, what="second connected")
+    wait_for(lambda: kefu.events(since, "queue.connect"), timeout=15, what="second connected")
     second.hangup()
 
 
@@ -403,7 +390,7 @@ def test_agent_api_roles_and_call_data(kefu, phones, agent_token):
     assert status == 204
     status, body = kefu.api("GET", "/agents/alice", token=alice_token)
     assert body["state"] == "logged_out"
-    logged = wait_for(lambda: [d for t, _, d in events(kefu, kefu.mark, "agent.logout")],
+    logged = wait_for(lambda: [d for t, _, d in kefu.events(kefu.mark, "agent.logout")],
                       what="logout event")
     assert logged[-1].get("by") == "admin"
 
@@ -492,7 +479,7 @@ def test_announcements_leave_key_and_overflow(kefu, phones):
     time.sleep(0.3)
     second.dial(kefu.uri("8004"))
     second.wait_established()
-    said = wait_for(lambda: [d for t, c, d in events(kefu, since, "queue.announce")
+    said = wait_for(lambda: [d for t, c, d in kefu.events(since, "queue.announce")
                              if d["position"] == 2], timeout=8, what="announcement")
     assert said[0]["queue"] == "info"
     time.sleep(2.0)                          # the prompts play out
@@ -509,7 +496,7 @@ def test_announcements_leave_key_and_overflow(kefu, phones):
     assert _heard(rx, PROMPT_TONES["position"]) and _heard(rx, PROMPT_TONES["2"])
     assert _heard(rx, 1000)                  # then the overflow destination's voice
     assert _heard(first.received_wav_paths()[0], PROMPT_TONES["1"])
-    over = [d for t, _, d in events(kefu, since, "queue.overflow")]
+    over = [d for t, _, d in kefu.events(since, "queue.overflow")]
     assert over[0]["reason"] == "leave_key" and over[0]["position"] == 2
 
 
@@ -533,7 +520,7 @@ def test_transfer_to_queue_carries_data_and_click_to_call(kefu, phones, agent_to
     assert status == 204, body
     alice.wait_closed()
     bob.wait_established(timeout=10)
-    offer = wait_for(lambda: [d for t, c, d in events(kefu, since, "queue.offer")
+    offer = wait_for(lambda: [d for t, c, d in kefu.events(since, "queue.offer")
                               if d["queue"] == "info"], what="offer to bob")
     assert offer[0]["agents"] == ["bob"] and offer[0]["attached_keys"] == ["order", "verified"]
     status, data = kefu.api("GET", f"/live-calls/{call['call_id']}/data",
@@ -544,7 +531,7 @@ def test_transfer_to_queue_carries_data_and_click_to_call(kefu, phones, agent_to
     caller.wait_closed()
     assert _heard(caller.received_wav_paths()[0], 700)          # bob, after the transfer
     done = wait_for(lambda: (lambda d: d if len(d) == 2 else None)(
-        [d for t, _, d in events(kefu, since, "queue.complete")]), what="two completions")
+        [d for t, _, d in kefu.events(since, "queue.complete")]), what="two completions")
     assert [(d["agent"], d["by"]) for d in done] == [("alice", "transfer"), ("bob", "caller")]
 
     # click-to-call: the agent's own phone rings first, then the customer
@@ -577,7 +564,7 @@ def test_persistent_line_answer_reject_and_click_to_call(kefu, phones, agent_tok
 
     def offered(n: int):
         return wait_for(lambda: (lambda o: o if len(o) >= n else None)(
-            [d for t, _, d in events(kefu, since, "queue.offer")]), what=f"offer {n}")
+            [d for t, _, d in kefu.events(since, "queue.offer")]), what=f"offer {n}")
 
     # 1: answer through the API; the caller hears the agent at once
     caller = phones("2001", tone=440)
@@ -611,7 +598,7 @@ def test_persistent_line_answer_reject_and_click_to_call(kefu, phones, agent_tok
     status, _ = kefu.api("DELETE", f"/live-calls/{call['call_id']}/parties/1001", token=token)
     assert status == 204
     caller2.wait_closed()
-    rejected = [d for t, _, d in events(kefu, since, "queue.ring_no_answer")]
+    rejected = [d for t, _, d in kefu.events(since, "queue.ring_no_answer")]
     assert rejected[0]["code"] == 603 and rejected[0]["agent"] == "alice"
 
     # 3: click-to-call from the line: nothing rings the agent, the customer rings
@@ -635,7 +622,7 @@ def test_persistent_line_answer_reject_and_click_to_call(kefu, phones, agent_tok
     assert status == 204
     alice.wait_closed()
     assert _heard(alice.received_wav_paths()[0], 440)            # the callers, over the line
-    lines = [d["state"] for t, _, d in events(kefu, since, "agent.line")]
+    lines = [d["state"] for t, _, d in kefu.events(since, "agent.line")]
     assert lines[0] == "open"
 
 
@@ -651,7 +638,7 @@ def test_customer_based_routing_prefers_the_last_agent(kefu, phones):
 
     def connects(n: int):
         return wait_for(lambda: (lambda c: c if len(c) >= n else None)(
-            [d for t, _, d in events(kefu, since, "queue.connect")]), what=f"connect {n}")
+            [d for t, _, d in kefu.events(since, "queue.connect")]), what=f"connect {n}")
 
     caller.dial(kefu.uri("8005"))             # bob is longest idle: he serves 2001
     caller.wait_established()
@@ -676,7 +663,7 @@ def test_customer_based_routing_prefers_the_last_agent(kefu, phones):
     caller.dial(kefu.uri("8005"))
     caller.wait_established()
     c = connects(4)[3]                        # (the log is written asynchronously)
-    entered = [d for t, _, d in events(kefu, since, "queue.entered")]
+    entered = [d for t, _, d in kefu.events(since, "queue.entered")]
     assert entered[-1]["preferred"] == "bob"
     assert c["agent"] == "alice" and c["caller"] == "2011" and c["wait"] >= 2.9
     caller.hangup()
@@ -700,7 +687,7 @@ def test_queue_limits_music_and_wrap_up(kefu, phones):
     closed = second.wait_closed()
     assert "486" in closed.get("param", ""), closed
     refused = wait_for(lambda: (lambda r: r if len(r) >= 2 else None)(
-        [d["reason"] for t, _, d in events(kefu, since, "queue.refused")]), what="refusals")
+        [d["reason"] for t, _, d in kefu.events(since, "queue.refused")]), what="refusals")
     assert refused == ["empty", "full"]
     time.sleep(2.0)                                   # the queue's music (a 1300 Hz tone)
     status, _ = kefu.api("POST", "/agents/carol/state", {"state": "ready"})
@@ -721,7 +708,7 @@ def test_queue_limits_music_and_wrap_up(kefu, phones):
     status, body = kefu.api("POST", "/agents/carol/wrap-up/end")
     assert status == 409
     kinds = wait_for(lambda: (lambda k: k if "agent.wrap_up_end" in k else None)(
-        [t for t, _, _ in events(kefu, since, "agent.")]), what="wrap-up events")
+        [t for t, _, _ in kefu.events(since, "agent.")]), what="wrap-up events")
     assert "agent.wrap_up_start" in kinds and "agent.wrap_up_extended" in kinds
     # leave_empty: when the last agent logs out, waiting callers leave (no overflow: 486)
     kefu.api("POST", "/agents/carol/state", {"state": "not_ready", "reason": "break"})
@@ -731,7 +718,7 @@ def test_queue_limits_music_and_wrap_up(kefu, phones):
     status, _ = kefu.api("POST", "/agents/carol/logout")
     assert status == 204
     second.wait_closed()
-    over = wait_for(lambda: [d for t, _, d in events(kefu, since, "queue.overflow")],
+    over = wait_for(lambda: [d for t, _, d in kefu.events(since, "queue.overflow")],
                     what="overflow")
     assert over[0]["reason"] == "empty" and over[0]["destination"] is None
 
@@ -757,12 +744,12 @@ def test_vip_tier_moves_a_waiting_caller_ahead(kefu, phones):
     assert status == 200 and data == {"tier": "gold"}
     assert [c["caller"] for c in queue(kefu, "vip")["calls"]] == ["2012", "2011"]
     status, _ = kefu.api("POST", "/agents/carol/state", {"state": "ready"})
-    connect = wait_for(lambda: events(kefu, since, "queue.connect"), what="connect")
+    connect = wait_for(lambda: kefu.events(since, "queue.connect"), what="connect")
     assert connect[0][2]["caller"] == "2012" and connect[0][2]["agent"] == "carol"
-    moved = [d for t, _, d in events(kefu, since, "queue.priority")]
+    moved = [d for t, _, d in kefu.events(since, "queue.priority")]
     assert moved == [{"queue": "vip", "priority": 5, "position": 1}]
     # carol's not-ready spell ended with an unpause carrying how long it lasted
-    unpause = wait_for(lambda: [d for t, _, d in events(kefu, since, "agent.unpause")],
+    unpause = wait_for(lambda: [d for t, _, d in kefu.events(since, "agent.unpause")],
                        what="unpause")
     assert unpause[0]["agent"] == "carol" and unpause[0]["paused"] > 0.3
     vip.hangup()
@@ -828,14 +815,14 @@ def test_ring_all_rings_every_ready_agent_and_the_first_answer_wins(kefu, phones
     agents["bob"].wait_established()
     for username in ("alice", "carol"):                 # the others stop ringing
         agents[username].wait_closed()
-    offer = wait_for(lambda: events(kefu, since, "queue.offer"), what="offer")
+    offer = wait_for(lambda: kefu.events(since, "queue.offer"), what="offer")
     assert sorted(offer[0][2]["agents"]) == ["alice", "bob", "carol"]
-    connect = wait_for(lambda: events(kefu, since, "queue.connect"), what="connect")
+    connect = wait_for(lambda: kefu.events(since, "queue.connect"), what="connect")
     assert connect[0][2]["agent"] == "bob"
     for username in ("alice", "carol"):                 # released without a penalty
         wait_for(lambda: kefu.api("GET", f"/agents/{username}")[1]["state"] == "ready",
                  what=f"{username} ready")
-    assert not events(kefu, since, "queue.ring_no_answer")
+    assert not kefu.events(since, "queue.ring_no_answer")
     time.sleep(1.0)
     caller.hangup()
     agents["bob"].wait_closed()
@@ -896,10 +883,10 @@ def test_consult_then_cancel_then_transfer(kefu, phones, agent_token):
     rx = [p for p in bob.received_wav_paths() if p != first_rx][0]
     samples, rate, _ = audio.read_wav(rx)
     assert audio.has_tone(samples[-int(1.5 * rate):], rate, 440)     # the caller, at last
-    done = wait_for(lambda: [d for t, _, d in events(kefu, since, "queue.complete")],
+    done = wait_for(lambda: [d for t, _, d in kefu.events(since, "queue.complete")],
                     what="completion")
     assert done[0]["agent"] == "alice" and done[0]["by"] == "transfer"
-    ends = [d["how"] for t, _, d in events(kefu, since, "call.consult_end")]
+    ends = [d["how"] for t, _, d in kefu.events(since, "call.consult_end")]
     assert ends == ["cancel", "transfer"]
 
 
@@ -914,11 +901,11 @@ def test_ring_timeout_then_the_next_agent(kefu, phones):
     caller.dial(kefu.uri("8001"))
     caller.wait_established()
     bob.wait_established(timeout=15)                   # after sales' 4 s ring timeout
-    offers = [d["agents"] for t, _, d in events(kefu, since, "queue.offer")]
+    offers = [d["agents"] for t, _, d in kefu.events(since, "queue.offer")]
     assert offers == [["alice"], ["bob"]]
-    missed = [d for t, _, d in events(kefu, since, "queue.ring_no_answer")]
+    missed = [d for t, _, d in kefu.events(since, "queue.ring_no_answer")]
     assert missed[0]["agent"] == "alice" and missed[0]["code"] == 408
-    connect = wait_for(lambda: events(kefu, since, "queue.connect"), what="connect")
+    connect = wait_for(lambda: kefu.events(since, "queue.connect"), what="connect")
     assert connect[0][2]["agent"] == "bob" and connect[0][2]["wait"] >= 3.5
     caller.hangup()
     bob.wait_closed()
@@ -939,7 +926,7 @@ def test_logging_out_while_offered_stops_the_ringing_and_keeps_the_call(kefu, ph
     assert wait_for(lambda: queue(kefu, "sales")["waiting"] == 1, what="still waiting")
     login(kefu, "bob", queues=["sales"])
     bob.wait_established()
-    connect = wait_for(lambda: events(kefu, since, "queue.connect"), what="connect")
+    connect = wait_for(lambda: kefu.events(since, "queue.connect"), what="connect")
     assert connect[0][2]["agent"] == "bob" and connect[0][2]["caller"] == "2009"
     caller.hangup()
     bob.wait_closed()

@@ -10,11 +10,8 @@ times out and the caller never hears the phone.
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 
@@ -149,17 +146,6 @@ def desk_phone(kefu, tmp_path):
 
 # --- helpers ----------------------------------------------------------------------------------
 
-def events(kefu, since: float, prefix: str = "") -> list[tuple[str, str | None, dict]]:
-    """(type, call_id, data) of the events logged since ``since``, in order."""
-    db = sqlite3.connect(kefu.data_dir / "kefu.db")
-    try:
-        rows = db.execute("SELECT type, call_id, data FROM call_events WHERE ts >= ? "
-                          "AND type LIKE ? ORDER BY id", (since, prefix + "%")).fetchall()
-    finally:
-        db.close()
-    return [(t, c, json.loads(d)) for t, c, d in rows]
-
-
 def login(kefu, auto_answer: bool) -> dict:
     status, body = kefu.api("POST", f"/agents/{AGENT}/login",
                             {"extension": EXTENSION, "auto_answer": auto_answer,
@@ -173,19 +159,6 @@ def agent(kefu) -> dict:
     status, body = kefu.api("GET", f"/agents/{AGENT}")
     assert status == 200, body
     return body
-
-
-def sent(message_log: str, start: str) -> list[str]:
-    """Messages sipp sent whose start line begins with ``start`` (from a -trace_msg log)."""
-    out = []
-    for block in re.split(r"^-{10,}[^\n]*\n", message_log.replace("\r\n", "\n"), flags=re.M):
-        head, _, rest = block.partition("\n")
-        if "message sent" not in head:
-            continue
-        message = rest.strip("\n")
-        if message.startswith(start):
-            out.append(message)
-    return out
 
 
 def tone_windows(path, freq: float) -> list[bool]:
@@ -208,9 +181,9 @@ def test_desk_phone_answers_the_offer_by_itself(kefu, phone, desk_phone):
 
     # nobody presses anything: the phone picks up and the agent talks to the caller
     wait_for(lambda: agent(kefu)["state"] == "talking", what="the agent talking")
-    connect = wait_for(lambda: events(kefu, since, "queue.connect"), what="queue.connect")
+    connect = wait_for(lambda: kefu.events(since, "queue.connect"), what="queue.connect")
     assert connect[0][2]["agent"] == AGENT and connect[0][2]["caller"] == CALLER, connect
-    assert not events(kefu, since, "queue.ring_no_answer")
+    assert not kefu.events(since, "queue.ring_no_answer")
     assert desk.logged("auto-answered") and not desk.logged("ringing only"), desk.sipp.logs
 
     # the phone's tone reaches the caller: let two seconds of it flow (nothing to poll)
@@ -236,7 +209,7 @@ def test_desk_phone_answers_the_offer_by_itself(kefu, phone, desk_phone):
     tail = samples[-int(1.25 * rate):-int(0.25 * rate)]
     assert audio.has_tone(tail, rate, PHONE_TONE), audio.dominant_frequency(tail, rate)
 
-    complete = wait_for(lambda: events(kefu, since, "queue.complete"), what="queue.complete")
+    complete = wait_for(lambda: kefu.events(since, "queue.complete"), what="queue.complete")
     assert complete[0][2]["agent"] == AGENT and complete[0][2]["by"] == "caller", complete
     wait_for(lambda: agent(kefu)["state"] == "ready", what="the agent ready again (wrap-up 0)")
 
@@ -250,7 +223,7 @@ def test_without_auto_answer_the_desk_phone_only_rings(kefu, phone, desk_phone):
     caller.wait_established()
 
     wait_for(lambda: desk.logged("ringing only"), what="the desk phone ringing")
-    missed = wait_for(lambda: events(kefu, since, "queue.ring_no_answer"), timeout=15,
+    missed = wait_for(lambda: kefu.events(since, "queue.ring_no_answer"), timeout=15,
                       what="queue.ring_no_answer")
     assert missed[0][2]["agent"] == AGENT, missed
     # no_answer_limit = 1: one unanswered offer pauses the agent
@@ -263,16 +236,16 @@ def test_without_auto_answer_the_desk_phone_only_rings(kefu, phone, desk_phone):
 
     (invite,) = received(result.message_log, "INVITE")
     assert header(invite, "Call-Info") is None and header(invite, "Alert-Info") is None, invite
-    sent_codes = [m.split(" ", 2)[1] for m in sent(result.message_log, "SIP/2.0")]
+    sent_codes = [m.split(" ", 2)[1] for m in received(result.message_log, "SIP/2.0", way="sent")]
     assert "180" in sent_codes and "487" in sent_codes, sent_codes
-    assert not [m for m in sent(result.message_log, "SIP/2.0 200")
+    assert not [m for m in received(result.message_log, "SIP/2.0 200", way="sent")
                 if header(m, "CSeq").endswith("INVITE")], "the phone answered"
 
-    assert not events(kefu, since, "queue.connect")
+    assert not kefu.events(since, "queue.connect")
     assert agent(kefu)["state"] == "not_ready"
     caller.hangup()
     caller.wait_closed()
-    abandon = wait_for(lambda: events(kefu, since, "queue.abandon"), what="queue.abandon")
+    abandon = wait_for(lambda: kefu.events(since, "queue.abandon"), what="queue.abandon")
     assert abandon[0][2]["caller"] == CALLER, abandon
     (rx,) = caller.received_wav_paths()
     samples, rate, _ = audio.read_wav(rx)

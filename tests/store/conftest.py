@@ -71,3 +71,12 @@ def store(db_url: str, fast_hasher) -> Iterator[Store]:  # type: ignore[no-untyp
     s.migrate()
     yield s
     s.close()
+
+
+@pytest.fixture
+def people(store: Store) -> Store:
+    """A store with agents ann, bob and cat and supervisor sue (announcements' audiences)."""
+    for name, role in (("ann", "agent"), ("bob", "agent"), ("cat", "agent"),
+                       ("sue", "supervisor")):
+        store.create_user(name, "password1", role)
+    return store

@@ -12,14 +12,6 @@ from kefu.store import Invalid, NotFound, Store
 QUEUES = {"sales": ["ann", "bob"], "support": ["cat", "dan"], "empty": []}   # dan: no user
 
 
-@pytest.fixture
-def people(store: Store) -> Store:
-    for name, role in (("ann", "agent"), ("bob", "agent"), ("cat", "agent"),
-                       ("sue", "supervisor")):
-        store.create_user(name, "password1", role)
-    return store
-
-
 def _count(store: Store) -> int:
     with store._engine.connect() as conn:
         return conn.execute(sa.text("SELECT count(*) FROM announcements")).scalar_one()

@@ -163,14 +163,6 @@ def test_add_call_note_writes_nothing_when_invalid(store: Store, number: str,
 
 # ---------------------------------------------------------------------- announcements
 
-@pytest.fixture
-def people(store: Store) -> Store:
-    for name, role in (("ann", "agent"), ("bob", "agent"), ("cat", "agent"),
-                       ("sue", "supervisor")):
-        store.create_user(name, "password1", role)
-    return store
-
-
 def test_audience_filtering_and_acks(people: Store) -> None:
     store = people
     everyone = store.post_announcement("系统维护", "今晚 22:00", "sue")

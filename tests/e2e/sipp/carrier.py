@@ -119,15 +119,16 @@ def _read(path: Path) -> str:
         return ""
 
 
-def received(message_log: str, start: str) -> list[str]:
-    """Messages sipp received whose start line begins with ``start`` ("INVITE", "SIP/2.0 2").
+def received(message_log: str, start: str, way: str = "received") -> list[str]:
+    """Messages sipp received (``way="sent"``: sent) whose start line begins with
+    ``start`` ("INVITE", "SIP/2.0 2").
 
     Parsed from a ``-trace_msg`` log; line ends are normalised to ``\\n``.
     """
     out = []
     for block in re.split(r"^-{10,}[^\n]*\n", message_log.replace("\r\n", "\n"), flags=re.M):
         head, _, rest = block.partition("\n")
-        if "message received" not in head:
+        if f"message {way}" not in head:
             continue
         message = rest.strip("\n")
         if message.startswith(start):
