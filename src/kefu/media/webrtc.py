@@ -26,6 +26,15 @@ import fractions
 import logging
 from typing import Callable
 
+# imported with kefu, not at the first line: the import takes ~0.25 s, and on the event
+# loop that would stall the media clock of every call in progress
+import aioice.ice
+import av
+from aiortc import (MediaStreamTrack, RTCConfiguration, RTCPeerConnection,
+                    RTCSessionDescription)
+from aiortc.rtcrtpreceiver import StreamStatistics
+from aiortc.rtcrtpsender import RTCRtpSender
+
 from .engine import MediaEngine
 from .leg import RtpLeg
 from .rtp import build_rtp
@@ -39,8 +48,6 @@ TIME_BASE = fractions.Fraction(1, RATE)
 
 def restrict_ice(addresses: list[str]) -> None:
     """Make aiortc's ICE offer host candidates on ``addresses`` only."""
-    import aioice.ice
-
     chosen = list(addresses)
     aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=True: list(chosen)
 
@@ -49,32 +56,25 @@ class WebRtcError(Exception):
     """The browser's offer cannot be used (HTTP 422)."""
 
 
-def _track_class():
-    from aiortc import MediaStreamTrack
+class EngineTrack(MediaStreamTrack):
+    """What the engine sends to the browser: its PCMU payloads as packets aiortc only
+    packs (no encoding), paced by the engine's own 20 ms clock (``recv`` waits for the
+    next one)."""
 
-    class EngineTrack(MediaStreamTrack):
-        """What the engine sends to the browser: its PCMU payloads as packets aiortc only
-        packs (no encoding), paced by the engine's own 20 ms clock (``recv`` waits for
-        the next one)."""
+    kind = "audio"
 
-        kind = "audio"
+    def __init__(self) -> None:
+        super().__init__()
+        self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=50)
+        self._pts = 0
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=50)
-            self._pts = 0
-
-        async def recv(self):  # type: ignore[override]
-            import av
-
-            payload = await self.queue.get()
-            packet = av.Packet(payload)
-            packet.pts = self._pts
-            packet.time_base = TIME_BASE
-            self._pts += len(payload)            # PCMU: one byte a sample
-            return packet
-
-    return EngineTrack
+    async def recv(self) -> av.Packet:  # type: ignore[override]
+        payload = await self.queue.get()
+        packet = av.Packet(payload)
+        packet.pts = self._pts
+        packet.time_base = TIME_BASE
+        self._pts += len(payload)            # PCMU: one byte a sample
+        return packet
 
 
 def _tap(receiver, deliver: Callable[[object], None]) -> None:  # type: ignore[no-untyped-def]
@@ -84,8 +84,6 @@ def _tap(receiver, deliver: Callable[[object], None]) -> None:  # type: ignore[n
     statistics are still kept when its receiver has them (its RTCP receiver reports to
     the browser come from them); they are a private table, so without it there are none.
     """
-    from aiortc.rtcrtpreceiver import StreamStatistics
-
     streams = getattr(receiver, "_RTCRtpReceiver__remote_streams", None)
 
     async def handle(packet, arrival_time_ms: int) -> None:  # type: ignore[no-untyped-def]
@@ -112,26 +110,23 @@ class WebRtcLine:
         self.engine = engine
         self.host = host
         self.rtp: RtpLeg | None = None
-        self.pc = None
+        self.pc: RTCPeerConnection | None = None
         self.on_closed: Callable[[], None] | None = None
         self._feed: Callable[[bytes], None] | None = None
-        self._track = None
+        self._track: EngineTrack | None = None
         self._closed = False
         self.frames_in = 0
         self.frames_out = 0
 
     async def open(self, offer_sdp: str) -> str:
         """Answer the browser's offer (PCMU only); returns the answer SDP."""
-        from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-        from aiortc.rtcrtpsender import RTCRtpSender
-
         self.rtp = rtp = await self.engine.open_leg("webrtc")
         rtp.send_silence = False             # an idle line sends the browser nothing
         # the leg's remote is never written to: coupled, its packets go to _to_browser
         rtp.configure(self.host, rtp.local_port, "PCMU", PCMU_PT, None)
         self._feed = rtp.couple(self._to_browser)
         self.pc = pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-        self._track = _track_class()()
+        self._track = EngineTrack()
 
         @pc.on("connectionstatechange")
         async def on_state() -> None:
