@@ -15,7 +15,7 @@ import pytest
 
 from . import audio
 from .conftest import start_kefu, stop_kefu, wait_for
-from .test_acd import AGENT_PW, AGENTS, CALLERS, QUEUES, events
+from .test_acd import AGENT_PW, AGENTS, CALLERS, QUEUES
 
 aiortc = pytest.importorskip("aiortc")
 pytestmark = [pytest.mark.e2e,
@@ -157,7 +157,7 @@ def test_agent_answers_on_its_browser_line(kefu, browser, phone):
     caller = phone(CALLERS[0], 440)
     caller.dial(kefu.uri("8001"))
     caller.wait_established()
-    wait_for(lambda: events(kefu, since, "queue.offer"), what="offer")
+    wait_for(lambda: kefu.events(since, "queue.offer"), what="offer")
     t0 = time.monotonic()
     status, body = kefu.api("POST", "/agents/alice/answer", token=token)
     assert status == 200 and body["state"] == "talking", body
