@@ -12,6 +12,7 @@ import gc
 import logging
 import re
 import signal
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ from kefu.config import Settings
 from kefu.cti.acd import Acd
 from kefu.cti.control import CallControl
 from kefu.cti.dialplan import DialPlan
+from kefu.cti.figures import day_start
 from kefu.cti.switch import Switch
 from kefu.eventlog import EventLog
 from kefu.media import MediaEngine
@@ -111,6 +113,9 @@ async def start(settings: Settings) -> Kefu:
     # browsers' softphones offer ICE candidates on kefu's own address only
     restrict_ice([settings.webrtc.host or settings.rtp.host])
     switch.acd = acd = Acd(settings, switch, bus)
+    # today's queue and agent figures survive a restart: replay today's queue events
+    restored = acd.restore(store.events_since(day_start(time.time()), "queue."))
+    log.info("acd: today's figures from %d logged queue events", restored)
     await acd.start()
     sip.start(loop)
     return Kefu(settings, store, bus, eventlog, media, sip, switch, directory, acd)

@@ -116,6 +116,7 @@ class QueueConfig:
     announce_interval: float = 0.0    # position / wait announcements every N s (0: none)
     moh_file: str = ""                # this queue's music on hold; empty: the default
     prefer_timeout: float = 0.0       # customer-based: wait this long for the caller's agent
+    service_level: float = 20.0       # answered within this many seconds counts as served
 
 
 @dataclass
@@ -611,6 +612,9 @@ class _Loader:
                 if values.get(key, "") not in ("",) + tuple("0123456789*#"):
                     self.bad(f"{p}.{key}", f"must be one DTMF key (0-9, * or #), got "
                                            f"{values[key]!r}")
+            if not values.get("service_level", 20.0) > 0:
+                self.bad(f"{p}.service_level", "must be seconds > 0, got "
+                                               f"{values['service_level']!r}")
             maps: dict[str, dict[str, int]] = {}
             for key in ("members", "tiers"):
                 table = item.get(key, {})
@@ -839,6 +843,7 @@ DEMO_QUEUE = [
     'leave_key = "0"                 # the caller leaves the queue (to overflow)',
     'callback_key = "9"              # the caller hangs up and is called back in turn',
     "announce_interval = 30          # position / estimated wait, seconds (0: never)",
+    "service_level = 20              # answered within 20 s counts for the service level",
     '# tiers = { gold = 5 }          # call-attached data "tier" raises the priority',
 ]
 

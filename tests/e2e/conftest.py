@@ -143,6 +143,7 @@ port = {tls_port}
 
 
 _servers = itertools.count()
+KEFU = [sys.executable, "-m", "kefu.cli"]
 
 
 def start_kefu(tmp: Path, *, security: dict | None = None, extra: str = "",
@@ -156,14 +157,19 @@ def start_kefu(tmp: Path, *, security: dict | None = None, extra: str = "",
     cfg = tmp / "kefu.toml"
     cfg.write_text(_config(sip_port, http_port, rtp, tmp / "data", tls_port,
                            E2E_SECURITY if security is None else security, extra))
-    kefu = [sys.executable, "-m", "kefu.cli"]
-    subprocess.run([*kefu, "user", "add", ADMIN[0], "--role", "admin", "--password", ADMIN[1],
+    subprocess.run([*KEFU, "user", "add", ADMIN[0], "--role", "admin", "--password", ADMIN[1],
                     "--config", str(cfg)], check=True, capture_output=True)
-    log_path = tmp / "kefu.log"
-    proc = subprocess.Popen([*kefu, "serve", "--config", str(cfg)],
-                            stdout=log_path.open("wb"), stderr=subprocess.STDOUT,
+    server = KefuServer(tmp, sip_port, http_port, rtp, proc=None,  # type: ignore[arg-type]
+                        log_path=tmp / "kefu.log", tls_port=tls_port)
+    return _serve(server, env)
+
+
+def _serve(server: KefuServer, env: dict) -> KefuServer:
+    """``kefu serve`` from the server's config; returns once the API answers, logged in."""
+    proc = subprocess.Popen([*KEFU, "serve", "--config", str(server.dir / "kefu.toml")],
+                            stdout=server.log_path.open("ab"), stderr=subprocess.STDOUT,
                             env={**os.environ, **env})
-    server = KefuServer(tmp, sip_port, http_port, rtp, proc, log_path, tls_port=tls_port)
+    server.proc = proc
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -181,6 +187,12 @@ def start_kefu(tmp: Path, *, security: dict | None = None, extra: str = "",
     assert status == 200, body
     server.token = body["token"]
     return server
+
+
+def restart_kefu(server: KefuServer, **env) -> KefuServer:
+    """Stop the server and serve again from the same config, data and ports."""
+    stop_kefu(server)
+    return _serve(server, env)
 
 
 def stop_kefu(server: KefuServer) -> str:

@@ -23,6 +23,21 @@ def _call(store: Store, call_id: str, caller: str, callee: str, start: float,
     store.derive_cdr(call_id)
 
 
+def test_events_since_a_time_by_type(store: Store) -> None:
+    """What the ACD replays at start: today's queue events, in order."""
+    t = 1_700_000_000.0
+    store.append_events([Event("queue.entered", "c1", {"queue": "q"}, ts=t - 10),
+                         Event("queue.entered", "c2", {"queue": "q"}, ts=t),
+                         Event("call.started", "c2", {}, ts=t + 1),
+                         Event("queue.connect", "c2", {"queue": "q", "wait": 3}, ts=t + 3),
+                         Event("queue_x.odd", "c3", {}, ts=t + 4)])
+    got = store.events_since(t, "queue.")
+    assert [(e.type, e.call_id, e.ts) for e in got] == [("queue.entered", "c2", t),
+                                                        ("queue.connect", "c2", t + 3)]
+    assert got[1].data == {"queue": "q", "wait": 3}
+    assert len(store.events_since(t)) == 4 and store.events_since(t + 5) == []
+
+
 def test_append_and_read_back_in_order(store: Store) -> None:
     ts = 1_700_000_000.123456
     ids = [store.append_event(Event("call.started", "c1", {"caller": "1001", "callee": "1002",

@@ -21,13 +21,14 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from kefu.bus import Bus, Event
 from kefu.config import ConfigError, QueueConfig, Settings
 from kefu.cti.agents import IDLE, Agent, AgentState
 from kefu.cti.call import Call, CallState, Disposition
 from kefu.cti.control import ControlError, Refused
+from kefu.cti.figures import DayFigures
 from kefu.cti.room import Member
 from kefu.cti.routing import Offer, Router, RoutingError, Waiting
 from kefu.media.moh import load_moh
@@ -41,27 +42,10 @@ log = logging.getLogger(__name__)
 
 BUSY_CODES = frozenset({486, 600, 603})
 PAUSED = frozenset({AgentState.NOT_READY, AgentState.AWAY})
-SERVICE_LEVEL_SECONDS = 20.0          # answered within this counts for the service level
-DEFAULT_HANDLE_TIME = 120.0           # for wait estimates until a queue has history
 
 
 class AcdError(ControlError):
     """A request the ACD refuses; ``status`` is the HTTP code."""
-
-
-@dataclass
-class QueueStats:
-    entered: int = 0
-    answered: int = 0
-    abandoned: int = 0
-    overflowed: int = 0
-    callbacks: int = 0
-    answered_in_sl: int = 0
-    handle_times: list[float] = field(default_factory=list)   # the last 50
-
-    def handle_time(self) -> float:
-        return sum(self.handle_times) / len(self.handle_times) if self.handle_times \
-            else DEFAULT_HANDLE_TIME
 
 
 @dataclass(eq=False)
@@ -89,7 +73,10 @@ class Acd:
         self.clock = clock
         self.router = router or Router(settings.acd.priority_seconds)
         self.queues: dict[str, QueueConfig] = {}
-        self.stats: dict[str, QueueStats] = {}
+        # today's figures, folded from the events this ACD publishes (and, after a
+        # restart, from today's logged ones: see restore)
+        self.figures = DayFigures(lambda name: self.queues[name].service_level
+                                  if name in self.queues else 20.0, clock)
         self.agents: dict[str, Agent] = {}
         self.waiting: dict[str, Queued] = {}       # call id (or callback id) → Queued
         self.talking: dict[str, Queued] = {}       # call id → Queued, once an agent answered
@@ -104,7 +91,6 @@ class Acd:
             except RoutingError as exc:
                 raise ConfigError(f"queues[{i}].strategy: {exc}") from None
             self.queues[q.name] = q
-            self.stats[q.name] = QueueStats()
         memberships: dict[str, dict[str, int]] = {}
         for q in settings.queues:
             for username, level in q.members.items():
@@ -123,8 +109,25 @@ class Acd:
                                                                    loop=True)
 
     # --- events -------------------------------------------------------------------------------
+    def restore(self, events: Iterable[Event]) -> int:
+        """Today's figures from today's logged ``queue.*`` events (at start, before any
+        agent logs in); fewest-calls and least-talk routing continue from them too."""
+        n = self.figures.replay(events)
+        for username, f in self.figures.agents.items():
+            if username in self.agents:
+                self.router.restore(username, f.answered, f.talk_time)
+        return n
+
     def _publish(self, type_: str, call_id: str | None = None, **data: Any) -> None:
-        self.bus.publish(Event(type=type_, call_id=call_id, data=data, ts=self.clock()))
+        ts = self.clock()
+        self.figures.apply(type_, data, ts)
+        self.bus.publish(Event(type=type_, call_id=call_id, data=data, ts=ts))
+
+    def describe(self, agent: Agent) -> dict[str, Any]:
+        """The agent's state and today's figures (what ``/agents`` shows)."""
+        figures = self.figures.agent(agent.username)
+        return {**agent.describe(self.clock()), "answered": figures.answered,
+                "talk_time": round(figures.talk_time, 3)}
 
     def _move(self, agent: Agent, state: AgentState, reason: str = "", by: str = "") -> None:
         """Change an agent's state and say so: ``agent.state`` always, ``agent.pause`` when
@@ -418,7 +421,6 @@ class Acd:
         if full or empty:
             self._publish("queue.overflow", call.id, queue=queue_name,
                           reason="full" if full else "empty", wait=0.0, position=waiting + 1)
-            self.stats[queue_name].overflowed += 1
             return self._send_on(call, q.overflow)
         now = self.clock()
         queued = Queued(call, queue_name, now)
@@ -430,7 +432,6 @@ class Acd:
             if preferred in self.agents:
                 entry.preferred, entry.prefer_until = preferred, now + q.prefer_timeout
         queued.entry = entry
-        self.stats[queue_name].entered += 1
         offer = self.router.enqueue(entry, now)
         queued.position = 1 if offer else self.router.position(call.id)
         self._publish("queue.entered", call.id, queue=queue_name, caller=call.caller,
@@ -537,14 +538,10 @@ class Acd:
         self.switch.start_recording(call)
         self.talking[call.id] = queued
         agent.no_answers = 0
-        agent.answered += 1
         self.router.answered(agent.username)
         self.last_agent[call.caller] = agent.username
         self._move(agent, AgentState.TALKING)
         wait = now - queued.entered
-        stats = self.stats[queued.queue]
-        stats.answered += 1
-        stats.answered_in_sl += wait <= SERVICE_LEVEL_SECONDS
         queued.connected = now
         self._publish("queue.connect", call.id, queue=queued.queue, agent=agent.username,
                       extension=agent.extension, caller=call.caller, wait=round(wait, 3),
@@ -624,7 +621,6 @@ class Acd:
         self._release_offers(queued)
         position = self.router.position(queued.call.id)
         self._leave_waiting(queued)
-        self.stats[queued.queue].overflowed += 1
         self._publish("queue.overflow", queued.call.id, queue=queued.queue, reason=reason,
                       wait=round(self.clock() - queued.entered, 3), position=position,
                       destination=q.overflow or None)
@@ -674,7 +670,6 @@ class Acd:
         for timer in queued.timers:
             timer.cancel()
         queued.timers.clear()
-        self.stats[queued.queue].callbacks += 1
         self._publish("queue.callback", call.id, queue=queued.queue, number=call.caller,
                       position=self.router.position(call.id),
                       wait=round(self.clock() - queued.entered, 3))
@@ -728,7 +723,7 @@ class Acd:
     def estimated_wait(self, queued: Queued) -> float:
         q = queued.queue
         agents = max(self.logged_in(q), 1)
-        return self.router.position(queued.call.id) * self.stats[q].handle_time() / agents
+        return self.router.position(queued.call.id) * self.figures.queue(q).handle_time() / agents
 
     async def _announce_loop(self, queued: Queued) -> None:
         q = self.queues[queued.queue]
@@ -777,7 +772,6 @@ class Acd:
             self._release_offers(queued)
             position = self.router.position(queued.call.id)
             self._leave_waiting(queued)
-            self.stats[queued.queue].abandoned += 1
             self._publish("queue.abandon", queued.call.id, queue=queued.queue,
                           caller=queued.call.caller, position=position,
                           entry_position=queued.position,
@@ -853,10 +847,7 @@ class Acd:
         now = self.clock()
         started = talking.connected or agent.since
         talk = now - started
-        agent.talk_time += talk
         self.router.talked(agent.username, talk)
-        stats = self.stats[talking.queue]
-        stats.handle_times = (stats.handle_times + [talk])[-50:]
         self._publish("queue.complete", talking.call.id, queue=talking.queue,
                       agent=agent.username, by=by, talk=round(talk, 3),
                       wait=round(started - talking.entered, 3))
@@ -945,10 +936,9 @@ class Acd:
     def queue_status(self, name: str) -> dict:
         if name not in self.queues:
             raise AcdError(f"no queue {name!r}", 404)
-        q, stats, now = self.queues[name], self.stats[name], self.clock()
+        q, figures, now = self.queues[name], self.figures.queue(name), self.clock()
         waiting = self._waiting_in(name)
         agents = [a for a in self.agents.values() if a.logged_in and name in a.queues]
-        handled = stats.answered + stats.abandoned
         return {
             "name": name, "number": q.number, "strategy": q.strategy,
             "waiting": len(waiting),
@@ -958,9 +948,10 @@ class Acd:
             "agents_ready": sum(1 for a in agents if a.state is AgentState.READY),
             "agents_talking": sum(1 for a in agents if a.state in (AgentState.TALKING,
                                                                  AgentState.ON_HOLD)),
-            "entered": stats.entered, "answered": stats.answered, "abandoned": stats.abandoned,
-            "overflowed": stats.overflowed, "callbacks": stats.callbacks,
-            "service_level": round(stats.answered_in_sl / handled, 4) if handled else None,
+            "entered": figures.entered, "answered": figures.answered,
+            "abandoned": figures.abandoned, "overflowed": figures.overflowed,
+            "callbacks": figures.callbacks, "service_level": figures.service_level,
+            "service_level_seconds": q.service_level,
             "calls": sorted(({"call_id": w.call.id, "caller": w.call.caller,
                               "position": self.router.position(w.call.id),
                               "wait": round(now - w.entered, 3), "callback": bool(w.callback),

@@ -81,8 +81,6 @@ class Agent:
     want_ready: bool = False                        # go ready once the line is up
     session: Any = None                             # the persistent line's call (常连接)
     line: Any = None                                # its member, while the line is open
-    answered: int = 0                               # today
-    talk_time: float = 0.0
 
     def move(self, new: AgentState, reason: str = "", now: float | None = None) -> AgentState:
         """Change state (``IllegalTransition`` if not allowed); returns the old state."""
@@ -108,5 +106,4 @@ class Agent:
                 "call_id": self.call_id, "queue": self.queue,
                 "wrap_up_until": self.wrap_up_until or None,
                 "persistent_line": self.line is not None, "device": self.device,
-                "auto_answer": self.auto_answer,
-                "answered": self.answered, "talk_time": round(self.talk_time, 3)}
+                "auto_answer": self.auto_answer}

@@ -201,6 +201,12 @@ class Router:
     def talked(self, agent_id: str, seconds: float) -> None:
         self.agents[agent_id].talk_time += seconds
 
+    def restore(self, agent_id: str, calls: int, talk_time: float) -> None:
+        """Counts carried over a restart (today's, from the event log), before the agent
+        is ready: the keyed indexes read them when it becomes ready."""
+        slot = self.agents[agent_id]
+        slot.calls, slot.talk_time = calls, talk_time
+
     # --- calls -------------------------------------------------------------------------------
     def enqueue(self, entry: Waiting, now: float) -> Offer | None:
         """A call joins ``entry.queue``: offer it to the strategy's choice, or let it wait."""

@@ -84,7 +84,7 @@ class CallEventRow(Base):
     __tablename__ = "call_events"
 
     id: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=True)
-    ts: Mapped[float] = mapped_column(Double)
+    ts: Mapped[float] = mapped_column(Double, index=True)
     call_id: Mapped[str | None] = mapped_column(String(128), index=True)
     type: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JsonData)

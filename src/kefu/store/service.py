@@ -463,6 +463,17 @@ class Store:
             return [Event(type=r.type, call_id=r.call_id, data=dict(r.data or {}), ts=r.ts)
                     for r in rows]
 
+    def events_since(self, since: float, prefix: str = "") -> list[Event]:
+        """Events logged at or after ``since`` whose type starts with ``prefix``, in the
+        order they were appended (the ACD replays today's ``queue.`` events at start)."""
+        with self._tx(write=False) as s:
+            query = select(CallEventRow).where(CallEventRow.ts >= since)
+            if prefix:
+                query = query.where(CallEventRow.type.startswith(prefix, autoescape=True))
+            rows = s.scalars(query.order_by(CallEventRow.id))
+            return [Event(type=r.type, call_id=r.call_id, data=dict(r.data or {}), ts=r.ts)
+                    for r in rows]
+
     # ------------------------------------------------------------------ CDRs
 
     def derive_cdr(self, call_id: str) -> Cdr | None:

@@ -64,34 +64,33 @@ class ExtendIn(BaseModel):
 
 @router.get("/agents", summary="Agents and their states (an agent sees itself)")
 async def list_agents(acd: AcdDep, user: Staff) -> list[dict[str, Any]]:
-    now = acd.clock()
-    return [a.describe(now) for a in acd.agents.values()
+    return [acd.describe(a) for a in acd.agents.values()
             if user.role in SUPERVISORS or a.username == user.username]
 
 
 @router.get("/agents/{username}", summary="One agent")
 async def get_agent(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
     acting_on(user, username)
-    return acd.agent(username).describe(acd.clock())
+    return acd.describe(acd.agent(username))
 
 
 @router.post("/agents/{username}/login", summary="Log in on a device, to some queues or all")
 async def login(username: str, body: LoginIn, acd: AcdDep, user: Staff) -> dict[str, Any]:
     by = acting_on(user, username)
-    return acd.login(username, body.extension, body.queues, body.ready, by,
-                     body.persistent, body.device, body.auto_answer).describe()
+    return acd.describe(acd.login(username, body.extension, body.queues, body.ready, by,
+                                  body.persistent, body.device, body.auto_answer))
 
 
 @router.post("/agents/{username}/answer", summary="Take the offered call (persistent line)")
 async def answer(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
     acting_on(user, username)
-    return acd.answer(username).describe()
+    return acd.describe(acd.answer(username))
 
 
 @router.post("/agents/{username}/reject", summary="Decline the offered call")
 async def reject(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
     acting_on(user, username)
-    return acd.reject(username).describe()
+    return acd.describe(acd.reject(username))
 
 
 @router.post("/agents/{username}/logout", status_code=204, summary="Log out of every queue")
@@ -103,19 +102,19 @@ async def logout(username: str, acd: AcdDep, user: Staff) -> None:
              summary="Ready (示闲), not ready with a reason (示忙) or away")
 async def set_state(username: str, body: StateIn, acd: AcdDep, user: Staff) -> dict[str, Any]:
     by = acting_on(user, username)
-    return acd.set_state(username, AgentState(body.state), body.reason, by).describe()
+    return acd.describe(acd.set_state(username, AgentState(body.state), body.reason, by))
 
 
 @router.post("/agents/{username}/wrap-up/end", summary="End after-call work now")
 async def end_wrap_up(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
-    return acd.end_wrap_up(username, acting_on(user, username)).describe()
+    return acd.describe(acd.end_wrap_up(username, acting_on(user, username)))
 
 
 @router.post("/agents/{username}/wrap-up/extend", summary="More time for after-call work")
 async def extend_wrap_up(username: str, body: ExtendIn, acd: AcdDep,
                          user: Staff) -> dict[str, Any]:
     acting_on(user, username)
-    return acd.extend_wrap_up(username, body.seconds).describe()
+    return acd.describe(acd.extend_wrap_up(username, body.seconds))
 
 
 @router.get("/queues", summary="Every queue: waiting calls, agents, today's figures")

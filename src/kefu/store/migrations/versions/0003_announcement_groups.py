@@ -6,7 +6,7 @@ so ``recipients`` starts as a copy of it (an empty audience stays "every agent")
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-12-11
+Create Date: 2026-11-27
 """
 
 from __future__ import annotations

@@ -1,0 +1,79 @@
+"""Today's queue and agent figures survive a restart of ``kefu serve``.
+
+A baresip agent answers one queue call, another caller gives up while waiting; the
+wallboard's figures (answered, abandoned, service level, the agent's answered calls and
+talk time) are then the same after kefu restarts, rebuilt from ``call_events``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import pytest
+
+from .conftest import restart_kefu, start_kefu, stop_kefu, wait_for
+
+pytestmark = [pytest.mark.e2e,
+              pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
+                                 reason="baresip not installed")]
+
+QUEUE = """
+[[queues]]
+name = "sales"
+number = "8001"
+members = { alice = 1 }
+ring_timeout = 10
+wrap_up = 0
+service_level = 30
+"""
+
+
+@pytest.fixture(scope="module")
+def kefu(tmp_path_factory):
+    server = start_kefu(tmp_path_factory.mktemp("kefu-figures"), extra=QUEUE)
+    status, body = server.api("POST", "/users", {"username": "alice", "role": "agent",
+                                                 "password": "agent-password-1"})
+    assert status == 201, body
+    yield server
+    log = stop_kefu(server)
+    assert "Traceback" not in log, log
+
+
+def _figures(kefu) -> tuple[dict, dict]:
+    status, queue = kefu.api("GET", "/queues/sales")
+    assert status == 200, queue
+    status, agent = kefu.api("GET", "/agents/alice")
+    assert status == 200, agent
+    return ({k: queue[k] for k in ("entered", "answered", "abandoned", "service_level",
+                                   "service_level_seconds")},
+            {k: agent[k] for k in ("answered", "talk_time")})
+
+
+def test_todays_figures_survive_a_restart(kefu, phone):
+    agent = phone("1001", tone=1000, answermode="auto")
+    caller, quitter = phone("1002", tone=440), phone("1003", tone=440)
+    status, body = kefu.api("POST", "/agents/alice/login", {"extension": "1001",
+                                                            "ready": True})
+    assert status == 200, body
+    caller.dial(kefu.uri("8001"))
+    agent.wait_established()
+    wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["state"] == "talking", what="talking")
+    quitter.dial(kefu.uri("8001"))                   # waits: alice is busy
+    wait_for(lambda: kefu.api("GET", "/queues/sales")[1]["waiting"] == 1, what="waiting")
+    quitter.hangup()                                   # ... and gives up
+    time.sleep(1.0)
+    caller.hangup()
+    agent.wait_closed()
+    before = wait_for(lambda: (lambda f: f if f[0]["abandoned"] == 1 and f[1]["talk_time"] > 0
+                               else None)(_figures(kefu)), what="the figures")
+    queue, alice = before
+    assert (queue["entered"], queue["answered"], queue["abandoned"]) == (2, 1, 1), queue
+    assert queue["service_level"] == 0.5 and queue["service_level_seconds"] == 30, queue
+    assert alice["answered"] == 1 and alice["talk_time"] >= 1.0, alice
+    time.sleep(0.5)                                    # the event log writes in batches
+
+    restart_kefu(kefu)
+    assert _figures(kefu) == before
+    assert "acd: today's figures from" in kefu.log_tail(400)
