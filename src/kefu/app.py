@@ -113,9 +113,10 @@ async def start(settings: Settings) -> Kefu:
     # browsers' softphones offer ICE candidates on kefu's own address only
     restrict_ice([settings.webrtc.host or settings.rtp.host])
     switch.acd = acd = Acd(settings, switch, bus)
-    # today's queue and agent figures survive a restart: replay today's queue events
-    restored = acd.restore(store.events_since(day_start(time.time()), "queue."))
-    log.info("acd: today's figures from %d logged queue events", restored)
+    # memberships changed through the API and today's figures survive a restart
+    restored = acd.restore(store.events_since(0.0, "agent.skills"),
+                           store.events_since(day_start(time.time()), "queue."))
+    log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
     sip.start(loop)
     return Kefu(settings, store, bus, eventlog, media, sip, switch, directory, acd)

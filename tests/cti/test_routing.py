@@ -318,3 +318,47 @@ def test_set_order_changes_member_order_for_top_down():
     picked = [router.enqueue(Waiting(str(i), "q", 2.0 + i), 2.0 + i).agents[0].id
               for i in range(3)]
     assert picked == ["c", "a", "b"]
+
+
+# --- memberships changed while running -----------------------------------------------------
+
+def test_a_ready_agent_moved_to_a_queue_with_a_waiting_call_gets_it() -> None:
+    r = make_router({"q1": 0, "q2": 0}, {"a": {"q1": 1}, "b": {"q1": 1}})
+    assert taken(r, "a", 10.0) is None and taken(r, "b", 20.0) is None
+    assert call(r, "x", "q2", 30.0) is None               # nobody serves q2 yet
+    offer = r.set_skills("b", {"q1": 1, "q2": 5}, join=True)
+    assert offer is not None and offer.entry.id == "x" and [a.id for a in offer.agents] == ["b"]
+    assert r.queues["q2"].members == {"b": 5} and r.agents["b"].queues == {"q1", "q2"}
+
+
+def test_a_ready_agent_keeps_its_idle_time_when_its_levels_change() -> None:
+    r = make_router({"q": 0}, {"a": {"q": 1}, "b": {"q": 1}})
+    taken(r, "a", 10.0)                                   # a idle longest
+    taken(r, "b", 20.0)
+    assert r.set_skills("b", {"q": 9}) is None
+    assert r.agents["b"].ready and r.agents["b"].idle_since == 20.0
+    assert call(r, "x", "q", 30.0).agents[0].id == "a"    # still longest idle first
+    assert call(r, "y", "q", 31.0).agents[0].id == "b"
+
+
+def test_dropping_a_queue_takes_the_agent_out_of_it_at_once() -> None:
+    r = make_router({"q1": 0, "q2": 0}, {"a": {"q1": 1, "q2": 1}})
+    taken(r, "a", 10.0)
+    assert r.set_skills("a", {"q1": 1}) is None
+    assert r.ready_agents("q2") == 0 and r.ready_agents("q1") == 1
+    assert call(r, "x", "q2", 20.0) is None               # waits: nobody left in q2
+    assert "a" not in r.queues["q2"].members and "a" not in r.queues["q2"].order
+    assert call(r, "y", "q1", 21.0).agents[0].id == "a"
+
+
+def test_new_members_go_last_in_member_order_and_unknown_queues_are_refused() -> None:
+    r = make_router({"q": 0}, {"a": {"q": 1}, "b": {"q": 1}}, strategy="top_down")
+    r.set_skills("c", {"q": 1})                           # an agent kefu did not know
+    assert r.queues["q"].order == {"a": 0, "b": 1, "c": 2}
+    r.login("c")
+    for agent, t in (("c", 1.0), ("b", 2.0), ("a", 3.0)):
+        taken(r, agent, t)
+    assert [call(r, f"x{i}", "q", 10.0 + i).agents[0].id for i in range(3)] == ["a", "b", "c"]
+    with pytest.raises(RoutingError, match="no queue"):
+        r.set_skills("a", {"nope": 1})
+    assert r.agents["a"].skills == {"q": 1}

@@ -693,3 +693,32 @@ def test_desk_phone_auto_answer_is_asked_for_at_login(kefu, pages):
     assert body["device"] == "phone" and body["auto_answer"] is True, body
     desk.click("#agent-logout")
     wait_for(lambda: agent_state(kefu, "bob")["state"] == "logged_out", what="logged out")
+
+
+def test_supervisor_sets_an_agents_skills_on_the_wallboard(kefu, pages):
+    wall = pages()
+    sign_in(wall, "/wall", *SUPERVISOR)
+    wall.locator("#agent-table tr[data-agent=bob] button[data-act=skills]").click()
+    form = wall.locator("#skills-form")
+    expect()(form).to_be_visible()
+    expect()(wall.locator("#skills-agent")).to_have_text("bob")
+    assert form.locator("input[name=sales]").input_value() == "3"
+    assert form.locator("input[name=support]").input_value() == ""      # not a member
+    form.locator("input[name=support]").fill("4")
+    form.locator("button[type=submit]").click()
+    expect()(form).to_be_hidden(timeout=3000)
+    try:
+        assert agent_state(kefu, "bob")["skills"] == {"sales": 3, "support": 4}
+        members = kefu.api("GET", "/directory?kind=agent&q=bob")[1]
+        assert members and members[0]["value"] == "bob"
+        # a level out of range is not sent (the form checks 0-100; the API refuses it too)
+        wall.locator("#agent-table tr[data-agent=bob] button[data-act=skills]").click()
+        form.locator("input[name=sales]").fill("101")
+        form.locator("button[type=submit]").click()
+        expect()(form.locator("input[name=sales]:invalid")).to_have_count(1)
+        expect()(form).to_be_visible()
+        wall.click("#skills-cancel")
+        expect()(form).to_be_hidden()
+        assert agent_state(kefu, "bob")["skills"] == {"sales": 3, "support": 4}
+    finally:
+        kefu.api("PUT", "/agents/bob/skills", {"skills": {"sales": 3}})

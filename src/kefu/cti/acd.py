@@ -109,14 +109,56 @@ class Acd:
                                                                    loop=True)
 
     # --- events -------------------------------------------------------------------------------
-    def restore(self, events: Iterable[Event]) -> int:
-        """Today's figures from today's logged ``queue.*`` events (at start, before any
-        agent logs in); fewest-calls and least-talk routing continue from them too."""
-        n = self.figures.replay(events)
+    def restore(self, skills: Iterable[Event], today: Iterable[Event]) -> int:
+        """At start, before any agent logs in: memberships changed through the API
+        (``agent.skills`` events, every one ever logged, the last per agent wins), then
+        today's figures from today's ``queue.*`` events; fewest-calls and least-talk
+        routing continue from those counts.  Returns how many events were replayed."""
+        n = 0
+        for event in skills:
+            known = {q: int(level) for q, level in event.data.get("skills", {}).items()
+                     if q in self.queues}
+            if username := event.data.get("agent"):
+                self._apply_skills(username, known)
+                n += 1
+        n += self.figures.replay(today)
         for username, f in self.figures.agents.items():
             if username in self.agents:
                 self.router.restore(username, f.answered, f.talk_time)
         return n
+
+    def set_skills(self, username: str, skills: dict[str, int], by: str = "") -> Agent:
+        """A supervisor changes an agent's queues and skill levels while kefu runs.
+
+        It takes effect at once: a logged-in agent joins new queues (and may be offered a
+        call waiting there) and leaves dropped ones.  It is logged as ``agent.skills``,
+        which a restart replays (:meth:`restore`): from then on it overrides the config
+        file's ``members`` for this agent.
+        """
+        if unknown := sorted(set(skills) - set(self.queues)):
+            raise AcdError(f"no queue {', '.join(map(repr, unknown))}", 422)
+        if bad := [q for q, level in skills.items() if not 0 <= level <= 100]:
+            raise AcdError(f"skill level must be 0-100 ({', '.join(bad)})", 422)
+        agent = self._apply_skills(username, skills)
+        self._publish("agent.skills", agent.call_id, agent=username, skills=dict(skills),
+                      **({"by": by} if by else {}))
+        return agent
+
+    def _apply_skills(self, username: str, skills: dict[str, int]) -> Agent:
+        agent = self.agents.get(username)
+        if agent is None:
+            agent = self.agents[username] = Agent(username, dict(skills))
+        offer = self.router.set_skills(username, skills, join=agent.logged_in)
+        agent.skills = dict(skills)
+        if agent.logged_in:
+            agent.queues = sorted(self.router.agents[username].queues)
+        for name, q in self.queues.items():      # the queues' member lists say the same
+            if name in skills:
+                q.members[username] = skills[name]
+            else:
+                q.members.pop(username, None)
+        self._dispatch(offer)
+        return agent
 
     def _publish(self, type_: str, call_id: str | None = None, **data: Any) -> None:
         ts = self.clock()

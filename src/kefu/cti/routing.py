@@ -126,6 +126,48 @@ class Router:
             queue.order[agent_id] = len(queue.order)
         return agent
 
+    def set_skills(self, agent_id: str, skills: dict[str, int], join: bool = False
+                   ) -> Offer | None:
+        """Change an agent's memberships (queue → level) while kefu runs: a supervisor
+        moves it between queues or changes its levels.
+
+        Dropped queues are left at once; with ``join`` (the agent is logged in) it is
+        logged into new ones too.  A ready agent stays ready and keeps its idle time in
+        every index; if a queue it now serves has a call waiting, that call is offered
+        to it (returned) as when it becomes ready.  New members go last in member order.
+        """
+        for q in skills:
+            if q not in self.queues:
+                raise RoutingError(f"agent {agent_id}: no queue {q!r}")
+        agent = self.agents.get(agent_id)
+        if agent is None:
+            self.add_agent(agent_id, skills)
+            return None
+        was_ready = agent.ready
+        self.set_busy(agent_id)
+        for q in set(agent.skills) - set(skills):
+            queue = self.queues[q]
+            queue.members.pop(agent_id, None)
+            queue.order.pop(agent_id, None)
+            agent.queues.discard(q)
+        for q, level in skills.items():
+            queue = self.queues[q]
+            queue.members[agent_id] = level
+            if agent_id not in queue.order:
+                queue.order[agent_id] = max(queue.order.values(), default=-1) + 1
+                if join:
+                    agent.queues.add(q)
+        agent.skills = dict(skills)
+        if not was_ready:
+            return None
+        if (best := self.best_for(agent)) is not None:
+            self._take(best)
+            return Offer(best, [agent])
+        agent.ready = True                          # idle_since as it was
+        for q in agent.queues:
+            self.queues[q].index.add(agent)
+        return None
+
     def set_order(self, queue: str, agent_ids: Iterable[str]) -> None:
         """The queue's member order (top-down, round robin, ring-all), by agent id;
         members not named keep their place after those named.  Agents must be ready-free

@@ -9,17 +9,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
+from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from kefu.cti.acd import Acd
 from kefu.cti.agents import AgentState
 from kefu.store import User
 
-from ..deps import CtxDep, require_roles
+from ..deps import CtxDep, StoreDep, require_roles
 
 router = APIRouter(tags=["agents and queues"])
 Staff = Annotated[User, Depends(require_roles("admin", "supervisor", "agent"))]
 SUPERVISORS = ("admin", "supervisor")
+Supervisor = Annotated[User, Depends(require_roles(*SUPERVISORS))]
 
 
 def get_acd(ctx: CtxDep) -> Acd:
@@ -115,6 +117,22 @@ async def extend_wrap_up(username: str, body: ExtendIn, acd: AcdDep,
                          user: Staff) -> dict[str, Any]:
     acting_on(user, username)
     return acd.describe(acd.extend_wrap_up(username, body.seconds))
+
+
+class SkillsIn(BaseModel):
+    skills: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0, le=100)]] = \
+        Field(max_length=200, description="queue → skill level (0-100); the queues not "
+                                          "named are left")
+
+
+@router.put("/agents/{username}/skills",
+            summary="Set an agent's queues and skill levels (supervisors; takes effect at once)")
+async def set_skills(username: str, body: SkillsIn, acd: AcdDep, store: StoreDep,
+                     user: Supervisor) -> dict[str, Any]:
+    users = await run_in_threadpool(store.list_users)
+    if not any(u.username == username and u.role == "agent" for u in users):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent user {username!r}")
+    return acd.describe(acd.set_skills(username, body.skills, user.username))
 
 
 @router.get("/queues", summary="Every queue: waiting calls, agents, today's figures")

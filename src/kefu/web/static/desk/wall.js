@@ -2,7 +2,7 @@
 // (force ready / not ready / logout), per-call supervision (listen, whisper, barge,
 // force release) and announcements.
 
-import { del, errorText, get, post } from "./api.js";
+import { del, errorText, get, post, put } from "./api.js";
 import { EventStream } from "./events.js";
 import { applyI18n, bindSwitch, label, onLangChange, t } from "./i18n.js";
 import { bindLogout, ensureLogin, expired } from "./login.js";
@@ -96,6 +96,29 @@ const agentPath = (u, suffix) => `/agents/${encodeURIComponent(u)}${suffix}`;
 function forceState(agent, state) {
   const body = state === "not_ready" ? { state, reason: $("#force-reason").value } : { state };
   return run(() => post(agentPath(agent.username, "/state"), body)).then(refresh);
+}
+
+/** The skills form: one level per queue (empty: not a member), built when opened so the
+ *  5 s refresh does not undo what the supervisor is typing. */
+function editSkills(agent) {
+  const form = $("#skills-form");
+  form.dataset.agent = agent.username;
+  $("#skills-agent").textContent = agent.username;
+  fill($("#skills-fields"), W.queues.map((q) => el("label", { class: "inline", dataset: { queue: q.name } },
+    `${q.name} `, el("input", { type: "number", name: q.name, min: 0, max: 100, step: 1,
+                                value: agent.skills?.[q.name] ?? "" }))));
+  form.hidden = false;
+  form.querySelector("input")?.focus();
+}
+
+async function saveSkills(form) {
+  const skills = {};
+  for (const input of form.querySelectorAll("#skills-fields input"))
+    if (input.value.trim() !== "") skills[input.name] = Number(input.value);
+  if (await run(() => put(agentPath(form.dataset.agent, "/skills"), { skills }), t("skills.saved"))) {
+    form.hidden = true;
+    refresh();
+  }
 }
 
 function forceLogout(agent) {
@@ -192,15 +215,17 @@ function renderQueues() {
 }
 
 function agentActions(a) {
-  if (a.state === "logged_out") return [];
   const button = (act, cls, enabled, onclick) =>
     el("button", { type: "button", class: `small ${cls}`, dataset: { act }, disabled: !enabled, onclick },
        t(`act.${act}`));
+  const skills = button("skills", "", true, () => editSkills(a));
+  if (a.state === "logged_out") return [skills];
   const idle = ["ready", "not_ready", "away", "wrap_up"].includes(a.state);
   return [
     button("ready", "ok", idle && a.state !== "ready", () => forceState(a, "ready")),
     button("not_ready", "warn", idle, () => forceState(a, "not_ready")),
     button("logout", "", true, () => forceLogout(a)),
+    skills,
     a.call_id && TALKING.has(a.state) ? callButtons(a.call_id, a.extension) : [],
   ];
 }
@@ -307,6 +332,8 @@ async function main() {
   ext.value = localStorage.getItem("kefu.supExt") || "";
   ext.addEventListener("change", () => localStorage.setItem("kefu.supExt", ext.value.trim()));
   $("#announce-form").addEventListener("submit", (e) => { e.preventDefault(); announce(e.target); });
+  $("#skills-form").addEventListener("submit", (e) => { e.preventDefault(); saveSkills(e.target); });
+  $("#skills-cancel").addEventListener("click", () => { $("#skills-form").hidden = true; });
   $("#sup-line").addEventListener("click", toggleLine);
   onLineState(showLine);
   window.kefuWall = { line };

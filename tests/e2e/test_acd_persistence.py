@@ -1,8 +1,11 @@
-"""Today's queue and agent figures survive a restart of ``kefu serve``.
+"""What the ACD keeps across a restart of ``kefu serve``, rebuilt from ``call_events``:
+today's queue and agent figures, and agents' queues and skill levels set through the API.
 
 A baresip agent answers one queue call, another caller gives up while waiting; the
 wallboard's figures (answered, abandoned, service level, the agent's answered calls and
-talk time) are then the same after kefu restarts, rebuilt from ``call_events``.
+talk time) are the same after kefu restarts.  A supervisor adds the agent to a second
+queue while a call waits there: the call is offered at once, and the membership is still
+there after the restart.
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ members = { alice = 1 }
 ring_timeout = 10
 wrap_up = 0
 service_level = 30
+
+[[queues]]
+name = "support"
+number = "8002"
+wrap_up = 0
 """
 
 
@@ -76,4 +84,38 @@ def test_todays_figures_survive_a_restart(kefu, phone):
 
     restart_kefu(kefu)
     assert _figures(kefu) == before
-    assert "acd: today's figures from" in kefu.log_tail(400)
+    assert "logged events replayed" in kefu.log_tail(400)
+
+
+def test_skills_set_by_a_supervisor_act_at_once_and_survive_a_restart(kefu, phone):
+    agent = phone("1001", tone=1000, answermode="auto")
+    caller = phone("1004", tone=440)
+    status, body = kefu.api("POST", "/agents/alice/login", {"extension": "1001",
+                                                            "ready": True})
+    assert status == 200 and body["queues"] == ["sales"], body
+    caller.dial(kefu.uri("8002"))                    # support: nobody serves it yet
+    wait_for(lambda: kefu.api("GET", "/queues/support")[1]["waiting"] == 1, what="waiting")
+    time.sleep(0.5)
+    assert kefu.api("GET", "/agents/alice")[1]["state"] == "ready"
+    status, body = kefu.api("PUT", "/agents/alice/skills", {"skills": {"sales": 1,
+                                                                       "support": 7}})
+    assert status == 200 and body["skills"] == {"sales": 1, "support": 7}, body
+    agent.wait_established()                          # offered at once, auto-answered
+    wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["queue"] == "support", what="support")
+    assert kefu.api("GET", "/queues/support")[1]["answered"] == 1
+    caller.hangup()
+    agent.wait_closed()
+    # bad requests change nothing
+    assert kefu.api("PUT", "/agents/alice/skills", {"skills": {"nope": 1}})[0] == 422
+    assert kefu.api("PUT", "/agents/alice/skills", {"skills": {"sales": 101}})[0] == 422
+    assert kefu.api("PUT", "/agents/nobody/skills", {"skills": {"sales": 1}})[0] == 404
+    assert kefu.api("GET", "/agents/alice")[1]["skills"] == {"sales": 1, "support": 7}
+    kefu.api("POST", "/agents/alice/logout")
+    time.sleep(0.5)                                    # the event log writes in batches
+
+    restart_kefu(kefu)
+    status, body = kefu.api("GET", "/agents/alice")
+    assert status == 200 and body["skills"] == {"sales": 1, "support": 7}, body
+    status, body = kefu.api("POST", "/agents/alice/login", {"extension": "1001"})
+    assert status == 200 and body["queues"] == ["sales", "support"], body
+    kefu.api("POST", "/agents/alice/logout")
