@@ -404,7 +404,7 @@ ROLE_MATRIX = [
     ("POST", "/agents/alice/wrap-up/end", None, "sue", "bob"),
     ("POST", "/agents/alice/wrap-up/extend", {"seconds": 10}, "sue", "bob"),
     ("POST", "/agents/alice/logout", None, "sue", "bob"),
-    ("PUT", "/agents/alice/skills", {"skills": {"nope": 1}}, "sue", "bob"),  # 422: no queue
+    ("PUT", "/agents/nobody/skills", {"skills": {"sales": 1}}, "sue", "bob"),  # 404: no user
     ("GET", "/agents", None, "bob", "quinn"),
     ("GET", "/queues", None, "bob", "quinn"),
     ("GET", "/queues/sales", None, "bob", "quinn"),

@@ -517,6 +517,7 @@ def test_webrtc_softphone_answers_by_click_and_f2(kefu, pages, phones):
     expect()(desk.locator("#offer-panel")).to_be_visible(timeout=5000)
     desk.keyboard.press("F2")
     expect()(desk.locator("#state-badge")).to_have_text("通话中", timeout=5000)
+    expect()(desk.locator("#call-other")).to_have_text(CALLER, timeout=5000)   # F4 needs it
     desk.keyboard.press("F4")
     caller.wait_closed()
     expect()(desk.locator("#state-badge")).to_have_text("空闲", timeout=5000)
