@@ -398,6 +398,7 @@ callback_key = "9"
     ('[[queues]]\nname = "q"\nnumber = "8001"\noverflow = "8001"', "queue's own number"),
     ('[acd]\nno_answer_limit = "x"', "acd.no_answer_limit"),
     ('[[queues]]\nname = "q"\nnumber = "8001"\nservice_level = 0', "queues[0].service_level"),
+    ('[[queues]]\nname = "q"\nnumber = "8001"\ncallback_attempts = 0', "callback_attempts"),
 ])
 def test_bad_queues(tmp_path: Path, text: str, expected: str) -> None:
     assert expected in error_of(write(tmp_path, text))

@@ -117,6 +117,8 @@ class QueueConfig:
     moh_file: str = ""                # this queue's music on hold; empty: the default
     prefer_timeout: float = 0.0       # customer-based: wait this long for the caller's agent
     service_level: float = 20.0       # answered within this many seconds counts as served
+    callback_attempts: int = 3        # tries to reach a customer who asked for a callback
+    callback_retry: float = 300.0     # seconds between them
 
 
 @dataclass
@@ -612,6 +614,9 @@ class _Loader:
                 if values.get(key, "") not in ("",) + tuple("0123456789*#"):
                     self.bad(f"{p}.{key}", f"must be one DTMF key (0-9, * or #), got "
                                            f"{values[key]!r}")
+            if values.get("callback_attempts", 3) < 1 or values.get("callback_retry", 0) < 0:
+                self.bad(f"{p}.callback_attempts", "callback_attempts must be >= 1 and "
+                                                   "callback_retry seconds >= 0")
             if not values.get("service_level", 20.0) > 0:
                 self.bad(f"{p}.service_level", "must be seconds > 0, got "
                                                f"{values['service_level']!r}")
@@ -844,6 +849,8 @@ DEMO_QUEUE = [
     'callback_key = "9"              # the caller hangs up and is called back in turn',
     "announce_interval = 30          # position / estimated wait, seconds (0: never)",
     "service_level = 20              # answered within 20 s counts for the service level",
+    "callback_attempts = 3           # tries to reach a customer who asked for a callback",
+    "callback_retry = 300            # seconds between them",
     '# tiers = { gold = 5 }          # call-attached data "tier" raises the priority',
 ]
 

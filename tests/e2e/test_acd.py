@@ -60,6 +60,8 @@ leave_key = "0"
 ring_timeout = 5
 wrap_up = 0
 overflow = "1004"
+callback_attempts = 2
+callback_retry = 1
 
 [[queues]]
 name = "info"
@@ -327,6 +329,55 @@ def test_callback_keeps_the_callers_place(kefu, phones):
     first.hangup()
     wait_for(lambda: kefu.events(since, "queue.connect"), timeout=15, what="second connected")
     second.hangup()
+
+
+def _ask_for_callback(kefu, customer) -> None:
+    customer.dial(kefu.uri("8003"))
+    customer.wait_established()
+    time.sleep(1.0)                     # DTMF needs media flowing
+    customer.send_dtmf("9")
+    customer.wait_closed()
+
+
+def test_a_missed_callback_is_tried_again_then_given_up(kefu, phones):
+    """callback_attempts = 2, callback_retry = 1 s: a customer who is busy the first time
+    is called again and answers; one busy both times is given up (queue.callback_failed)."""
+    phones("1003", tone=1000, answermode="auto")          # carol
+    customer = phones("2007", tone=440)                     # answers by hand
+    since = time.time()
+    login(kefu, "carol", ready=False, queues=["callback"])
+    _ask_for_callback(kefu, customer)
+    kefu.api("POST", "/agents/carol/state", {"state": "ready"})
+    customer.wait_incoming(timeout=15)
+    customer.hangup()                                       # busy (486)
+    customer.wait_closed()
+    retry = wait_for(lambda: kefu.events(since, "queue.callback_retry"), what="a retry")
+    assert retry[0][2]["number"] == "2007" and retry[0][2]["attempt"] == 1, retry
+    assert retry[0][2]["code"] == 486 and retry[0][2]["retry_in"] == 1, retry
+    customer.wait_incoming(timeout=15)                      # 1 s later, carol first again
+    customer.accept()
+    customer.wait_established()
+    connects = wait_for(lambda: (lambda c: c if len(c) == 2 else None)(
+        kefu.events(since, "queue.callback_connect")), what="two callback connects")
+    assert {c[2]["number"] for c in connects} == {"2007"}
+    assert not kefu.events(since, "queue.callback_failed")
+    customer.hangup()
+
+    stubborn = phones("2008", tone=440)
+    wait_for(lambda: kefu.api("GET", "/agents/carol")[1]["state"] == "ready", what="carol free")
+    kefu.api("POST", "/agents/carol/state", {"state": "not_ready", "reason": "break"})
+    _ask_for_callback(kefu, stubborn)
+    kefu.api("POST", "/agents/carol/state", {"state": "ready"})
+    for _ in range(2):
+        stubborn.wait_incoming(timeout=15)
+        stubborn.hangup()
+        stubborn.wait_closed()
+    failed = wait_for(lambda: kefu.events(since, "queue.callback_failed"), what="given up")
+    assert failed[0][2]["number"] == "2008" and failed[0][2]["attempt"] == 2, failed
+    time.sleep(1.5)                                         # no third try
+    assert queue(kefu, "callback")["callbacks_waiting"] == 0
+    assert len([e for e in kefu.events(since, "queue.callback_retry")
+                if e[2]["number"] == "2008"]) == 1
 
 
 def test_agent_api_roles_and_call_data(kefu, phones, agent_token):

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BUSY_CODES = frozenset({486, 600, 603})
+PERMANENT_CODES = frozenset({403, 404, 410, 484, 485, 604})   # no callback retry: no such number
 PAUSED = frozenset({AgentState.NOT_READY, AgentState.AWAY})
 
 
@@ -58,6 +59,7 @@ class Queued:
     position: int = 0                 # on entry
     offers: dict[str, "Attempt | None"] = field(default_factory=dict)   # agent → attempt
     callback: str = ""                # the number to call back (the caller hung up)
+    attempts: int = 0                 # callbacks: tries so far to reach the customer
     connected: float = 0.0            # when an agent answered
     timers: list[asyncio.TimerHandle] = field(default_factory=list)
     announcer: asyncio.Task | None = None
@@ -739,14 +741,42 @@ class Acd:
         def agent_failed(call: Call, code: int, reason: str) -> None:
             self._offer_failed(queued, agent, code, reason)
 
+        def customer_missed(call: Call, code: int, reason: str) -> None:
+            self._callback_missed(queued, call, code, reason)
+
         try:
             call = self.switch.originate(agent.extension, queued.callback,
                                          caller_id=self.queues[queued.queue].number,
                                          data=original.data, member=line,
-                                         on_first=agent_answered, on_first_failed=agent_failed)
+                                         on_first=agent_answered, on_first_failed=agent_failed,
+                                         on_second_failed=customer_missed)
         except Refused as exc:
             return self._offer_failed(queued, agent, exc.code, exc.reason)
         agent.call_id = call.id
+
+    def _callback_missed(self, queued: Queued, call: Call, code: int, reason: str) -> None:
+        """The customer did not answer the callback (busy, no answer, unreachable): it
+        goes back to its queue after ``callback_retry`` seconds, keeping its place, until
+        ``callback_attempts`` tries are used up.  A number that cannot exist (404, 484…)
+        is not tried again."""
+        q = self.queues[queued.queue]
+        queued.attempts += 1
+        data = {"queue": queued.queue, "number": queued.callback, "attempt": queued.attempts,
+                "code": code, "reason": reason}
+        if queued.attempts >= q.callback_attempts or code in PERMANENT_CODES:
+            self._publish("queue.callback_failed", call.id, **data)
+            return
+        self._publish("queue.callback_retry", call.id, **data, retry_in=q.callback_retry)
+        queued.offers.clear()
+        queued.timers.append(asyncio.get_running_loop().call_later(
+            q.callback_retry, self._callback_again, queued))
+
+    def _callback_again(self, queued: Queued) -> None:
+        queued.timers.clear()
+        if queued.entry is None or queued.queue not in self.queues:
+            return
+        self.waiting[queued.call.id] = queued
+        self._dispatch(self.router.requeue(queued.entry, self.clock()))
 
     # --- announcements ------------------------------------------------------------------------------
     def _prompts_dir(self) -> Path:

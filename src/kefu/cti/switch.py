@@ -133,7 +133,8 @@ class Switch:
                   data: dict | None = None,
                   on_first: Callable[[Call], None] | None = None,
                   on_first_failed: Callable[[Call, int, str], None] | None = None,
-                  member: Member | None = None) -> Call:
+                  member: Member | None = None,
+                  on_second_failed: Callable[[Call, int, str], None] | None = None) -> Call:
         """A call kefu places itself: ring ``first`` (an agent's phone: click-to-call, a
         queue callback), showing ``second``; once it answers, reach ``second``, showing
         ``caller_id`` (default ``first``).
@@ -141,7 +142,8 @@ class Switch:
         ``first`` becomes the call's caller (``call.a``) and hears music while ``second``
         rings.  ``member``: ``first`` is an agent already on a persistent line (its
         session's member), so nothing rings it.  Raises :class:`Refused` when ``first``
-        cannot be reached at all.
+        cannot be reached at all.  ``on_second_failed(call, code, reason)``: ``second`` was
+        not reached (the call then ends).
         """
         if member is None:
             number, stages, timeout = self.destination(first, first)
@@ -174,6 +176,8 @@ class Switch:
                 dest, stages2, timeout2 = self.destination(first, second, exclude=call)
             except Refused as exc:
                 code, _, disposition = failure(exc.code, exc.reason)
+                if on_second_failed is not None:
+                    on_second_failed(call, code, exc.reason)
                 self.spawn(self.end(call, disposition, "system", code))
                 return
             self.reach(call, dest, stages2, timeout2, caller_id or first,
@@ -192,6 +196,8 @@ class Switch:
             self.connect_callee(call, attempt, fork)
 
         def second_failed(call: Call, attempt: Attempt, code: int, reason: str) -> None:
+            if on_second_failed is not None:
+                on_second_failed(call, code, reason)
             self.spawn(self.end(call, failure(code, reason)[2], "callee", code))
 
         if member is not None:
