@@ -80,3 +80,23 @@ def people(store: Store) -> Store:
                        ("sue", "supervisor")):
         store.create_user(name, "password1", role)
     return store
+
+
+@pytest.fixture
+def downgrade(store: Store):  # type: ignore[no-untyped-def]
+    """``downgrade("0002")``: take the store's database down to that revision
+    (``store.migrate()`` brings it back up)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from kefu.store.service import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+
+    def to(revision: str) -> None:
+        with store._engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+
+    return to

@@ -70,18 +70,9 @@ def test_empty_group_with_agents_is_fine(people: Store) -> None:
     assert _titles(people, "cat") == ["t"] and _titles(people, "ann") == []
 
 
-def test_migration_0003_keeps_old_audiences(store: Store) -> None:
+def test_migration_0003_keeps_old_audiences(store: Store, downgrade) -> None:
     """Rows posted before 0003 reach exactly their audience; downgrade drops the columns."""
-    from alembic import command
-    from alembic.config import Config
-
-    from kefu.store.service import MIGRATIONS_DIR
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with store._engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0002")
+    downgrade("0002")
     with store._engine.begin() as conn:
         columns = {c["name"] for c in sa.inspect(conn).get_columns("announcements")}
         assert not ({"groups", "recipients"} & columns)

@@ -26,17 +26,8 @@ def test_models_match_migrations(store: Store) -> None:
         assert compare_metadata(ctx, Base.metadata) == []
 
 
-def test_downgrade_then_upgrade(store: Store) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    from kefu.store.service import MIGRATIONS_DIR
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with store._engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "base")
+def test_downgrade_then_upgrade(store: Store, downgrade) -> None:
+    downgrade("base")
     with store._engine.connect() as conn:
         assert not ({"extensions", "calls"} & set(sa.inspect(conn).get_table_names()))
     store.migrate()
