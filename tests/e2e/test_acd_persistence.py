@@ -5,7 +5,8 @@ A baresip agent answers one queue call, another caller gives up while waiting; t
 wallboard's figures (answered, abandoned, service level, the agent's answered calls and
 talk time) are the same after kefu restarts.  A supervisor adds the agent to a second
 queue while a call waits there: the call is offered at once, and the membership is still
-there after the restart.
+there after the restart.  A caller who asked to be called back before the restart is
+called back after it.
 """
 
 from __future__ import annotations
@@ -34,6 +35,13 @@ service_level = 30
 [[queues]]
 name = "support"
 number = "8002"
+wrap_up = 0
+
+[[queues]]
+name = "later"
+number = "8003"
+members = { alice = 1 }
+callback_key = "9"
 wrap_up = 0
 """
 
@@ -91,15 +99,16 @@ def test_skills_set_by_a_supervisor_act_at_once_and_survive_a_restart(kefu, phon
     agent = phone("1001", tone=1000, answermode="auto")
     caller = phone("1004", tone=440)
     status, body = kefu.api("POST", "/agents/alice/login", {"extension": "1001",
+                                                            "queues": ["sales"],
                                                             "ready": True})
     assert status == 200 and body["queues"] == ["sales"], body
     caller.dial(kefu.uri("8002"))                    # support: nobody serves it yet
     wait_for(lambda: kefu.api("GET", "/queues/support")[1]["waiting"] == 1, what="waiting")
     time.sleep(0.5)
     assert kefu.api("GET", "/agents/alice")[1]["state"] == "ready"
-    status, body = kefu.api("PUT", "/agents/alice/skills", {"skills": {"sales": 1,
-                                                                       "support": 7}})
-    assert status == 200 and body["skills"] == {"sales": 1, "support": 7}, body
+    skills = {"sales": 1, "support": 7, "later": 1}
+    status, body = kefu.api("PUT", "/agents/alice/skills", {"skills": skills})
+    assert status == 200 and body["skills"] == skills, body
     agent.wait_established()                          # offered at once, auto-answered
     wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["queue"] == "support", what="support")
     assert kefu.api("GET", "/queues/support")[1]["answered"] == 1
@@ -109,13 +118,45 @@ def test_skills_set_by_a_supervisor_act_at_once_and_survive_a_restart(kefu, phon
     assert kefu.api("PUT", "/agents/alice/skills", {"skills": {"nope": 1}})[0] == 422
     assert kefu.api("PUT", "/agents/alice/skills", {"skills": {"sales": 101}})[0] == 422
     assert kefu.api("PUT", "/agents/nobody/skills", {"skills": {"sales": 1}})[0] == 404
-    assert kefu.api("GET", "/agents/alice")[1]["skills"] == {"sales": 1, "support": 7}
+    assert kefu.api("GET", "/agents/alice")[1]["skills"] == skills
     kefu.api("POST", "/agents/alice/logout")
     time.sleep(0.5)                                    # the event log writes in batches
 
     restart_kefu(kefu)
     status, body = kefu.api("GET", "/agents/alice")
-    assert status == 200 and body["skills"] == {"sales": 1, "support": 7}, body
+    assert status == 200 and body["skills"] == skills, body
     status, body = kefu.api("POST", "/agents/alice/login", {"extension": "1001"})
-    assert status == 200 and body["queues"] == ["sales", "support"], body
+    assert status == 200 and body["queues"] == ["later", "sales", "support"], body
+    kefu.api("POST", "/agents/alice/logout")
+
+
+def test_a_callback_asked_for_before_a_restart_is_made_after_it(kefu, phone):
+    customer = phone("1005", tone=440)
+    customer.dial(kefu.uri("8003"))                   # nobody logged in: it waits
+    customer.wait_established()
+    time.sleep(1.0)                                    # DTMF needs media flowing
+    customer.send_dtmf("9")
+    customer.wait_closed()
+    wait_for(lambda: kefu.api("GET", "/queues/later")[1]["callbacks_waiting"] == 1,
+             what="the callback waiting")
+    original = kefu.events(0, "queue.callback")[-1][1]
+    customer.stop()
+    time.sleep(0.5)                                    # the event log writes in batches
+
+    restart_kefu(kefu)
+    assert kefu.api("GET", "/queues/later")[1]["callbacks_waiting"] == 1
+    agent = phone("1001", tone=1000, answermode="auto")
+    customer = phone("1005", tone=440, answermode="auto")
+    since = time.time()
+    status, body = kefu.api("POST", "/agents/alice/login", {"extension": "1001",
+                                                            "queues": ["later"],
+                                                            "ready": True})
+    assert status == 200, body
+    agent.wait_established(timeout=15)
+    customer.wait_established(timeout=15)             # called back
+    connect = wait_for(lambda: kefu.events(since, "queue.callback_connect"), what="connect")
+    assert connect[0][2]["original_call"] == original and connect[0][2]["number"] == "1005"
+    assert kefu.api("GET", "/queues/later")[1]["callbacks_waiting"] == 0
+    customer.hangup()
+    agent.wait_closed()
     kefu.api("POST", "/agents/alice/logout")

@@ -21,7 +21,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from kefu.bus import Bus, Event
 from kefu.config import ConfigError, QueueConfig, Settings
@@ -111,11 +111,12 @@ class Acd:
                                                                    loop=True)
 
     # --- events -------------------------------------------------------------------------------
-    def restore(self, skills: Iterable[Event], today: Iterable[Event]) -> int:
+    def restore(self, skills: Iterable[Event], today: Sequence[Event]) -> int:
         """At start, before any agent logs in: memberships changed through the API
         (``agent.skills`` events, every one ever logged, the last per agent wins), then
         today's figures from today's ``queue.*`` events; fewest-calls and least-talk
-        routing continue from those counts.  Returns how many events were replayed."""
+        routing continue from those counts; callbacks still owed today wait again.
+        Returns how many events were replayed."""
         n = 0
         for event in skills:
             known = {q: int(level) for q, level in event.data.get("skills", {}).items()
@@ -127,7 +128,47 @@ class Acd:
         for username, f in self.figures.agents.items():
             if username in self.agents:
                 self.router.restore(username, f.answered, f.talk_time)
+        self._restore_callbacks(today)
         return n
+
+    def _restore_callbacks(self, today: Sequence[Event]) -> None:
+        """Callbacks asked for today and not yet done wait again, in their old places.
+
+        Per original call: ``queue.callback`` (or ``queue.callback_retry``) last means it
+        still waits; ``queue.callback_connect`` last means the agent was calling the
+        customer (done, or cut off by the restart: not called twice); ``callback_failed``
+        means given up.
+        """
+        entered: dict[str, Event] = {}
+        last: dict[str, Event] = {}
+        for event in today:
+            if event.type == "queue.entered" and event.call_id:
+                entered[event.call_id] = event
+            elif event.type == "queue.callback" and event.call_id:
+                last[event.call_id] = event
+            elif event.type in ("queue.callback_connect", "queue.callback_retry",
+                                "queue.callback_failed"):
+                if original := event.data.get("original_call"):
+                    last[original] = event
+        now = self.clock()
+        for call_id, event in last.items():
+            queue = event.data.get("queue")
+            if event.type not in ("queue.callback", "queue.callback_retry") or \
+                    queue not in self.queues or call_id in self.waiting:
+                continue
+            first = entered.get(call_id)
+            since = first.ts if first is not None else event.ts
+            priority = int(first.data.get("priority") or 0) if first is not None else 0
+            call = Call(caller=event.data["number"], callee=self.queues[queue].number,
+                        id=call_id)
+            queued = Queued(call, queue, since, callback=event.data["number"],
+                            attempts=int(event.data.get("attempt") or 0))
+            queued.entry = Waiting(call_id, queue, since, priority, data=queued,
+                                   base_priority=priority)
+            self.waiting[call_id] = queued
+            self._dispatch(self.router.enqueue(queued.entry, now))
+            log.info("acd: the callback to %s (queue %s) waits again after a restart",
+                     queued.callback, queue)
 
     def set_skills(self, username: str, skills: dict[str, int], by: str = "") -> Agent:
         """A supervisor changes an agent's queues and skill levels while kefu runs.
@@ -762,7 +803,7 @@ class Acd:
         q = self.queues[queued.queue]
         queued.attempts += 1
         data = {"queue": queued.queue, "number": queued.callback, "attempt": queued.attempts,
-                "code": code, "reason": reason}
+                "code": code, "reason": reason, "original_call": queued.call.id}
         if queued.attempts >= q.callback_attempts or code in PERMANENT_CODES:
             self._publish("queue.callback_failed", call.id, **data)
             return
