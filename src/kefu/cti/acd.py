@@ -183,7 +183,7 @@ class Acd:
         if bad := [q for q, level in skills.items() if not 0 <= level <= 100]:
             raise AcdError(f"skill level must be 0-100 ({', '.join(bad)})", 422)
         agent = self._apply_skills(username, skills)
-        self._publish("agent.skills", agent.call_id, agent=username, skills=dict(skills),
+        self._publish("agent.skills", None, agent=username, skills=dict(skills),
                       **({"by": by} if by else {}))
         return agent
 
