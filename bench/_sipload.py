@@ -106,6 +106,24 @@ def free_udp_tcp_port() -> int:
 
 
 # ---------------------------------------------------------------------------- SIP agent
+def quiet_logger():  # type: ignore[no-untyped-def]
+    """A sippy message logger that writes nothing (sippy is imported here, in the child
+    process that runs it)."""
+    from sippy.SipLogger import SipLogger
+
+    class Quiet(SipLogger):
+        def __init__(self) -> None:
+            pass
+
+        def write(self, *args, **kwargs) -> None:
+            pass
+
+        def shutdown(self) -> None:
+            pass
+
+    return Quiet()
+
+
 def sip_agent(conn, kefu_port: int, callers: list[str], callees: list[str],
               passwords: dict[str, str], rtp_port: int) -> None:
     """Child process: the 2N SIP phones.  Messages: see ``bench/pbx_calls.py``."""
@@ -120,28 +138,17 @@ def _sip_agent(conn, kefu_port, callers, callees, passwords, rtp_port) -> None:
     from sippy.Core.EventDispatcher import ED2
     from sippy.MsgBody import MsgBody
     from sippy.SipConf import SipConf
-    from sippy.SipLogger import SipLogger
     from sippy.SipRegistrationAgent import SipRegistrationAgent
     from sippy.SipTransactionManager import SipTransactionManager
     from sippy.SipURL import SipURL
     from sippy.Time.Timeout import Timeout
     from sippy.UA import UA
 
-    class Quiet(SipLogger):
-        def __init__(self) -> None:
-            pass
-
-        def write(self, *args, **kwargs) -> None:
-            pass
-
-        def shutdown(self) -> None:
-            pass
-
     my_port = free_udp_tcp_port()
     SipConf.my_address = HOST
     SipConf.my_port = my_port
     SipConf.my_uaname = "kefu-bench"
-    gc: dict = {"_sip_address": HOST, "_sip_port": my_port, "_sip_logger": Quiet()}
+    gc: dict = {"_sip_address": HOST, "_sip_port": my_port, "_sip_logger": quiet_logger()}
     n = len(callers)
     callee_idx = {c: i for i, c in enumerate(callees)}
     st = {

@@ -422,19 +422,8 @@ def _callers(conn, kefu_port: int, passwords: dict[str, str]) -> None:
     from sippy.Core.EventDispatcher import ED2
     from sippy.MsgBody import MsgBody
     from sippy.SipConf import SipConf
-    from sippy.SipLogger import SipLogger
     from sippy.SipTransactionManager import SipTransactionManager
     from sippy.UA import UA
-
-    class Quiet(SipLogger):
-        def __init__(self) -> None:
-            pass
-
-        def write(self, *args, **kwargs) -> None:
-            pass
-
-        def shutdown(self) -> None:
-            pass
 
     send_lock = threading.Lock()
 
@@ -509,7 +498,7 @@ def _callers(conn, kefu_port: int, passwords: dict[str, str]) -> None:
     SipConf.my_address = HOST
     SipConf.my_port = my_port
     SipConf.my_uaname = "kefu-softphone-bench"
-    gc: dict = {"_sip_address": HOST, "_sip_port": my_port, "_sip_logger": Quiet()}
+    gc: dict = {"_sip_address": HOST, "_sip_port": my_port, "_sip_logger": _sipload.quiet_logger()}
     uas: dict[int, object] = {}
     setup_t0: dict[int, float] = {}
     hanging: set[int] = set()
