@@ -213,10 +213,7 @@ class Switch:
         then kept open; calls take the agent's member and give it back when they end
         (``Member.home``), so an answered call is connected at once."""
         dest, stages, timeout = self.destination(number, number)
-        session = Call(caller="kefu", callee=number, line=True)
-        self.calls[session.id] = session
-        self.publish(session, "call.started", caller="kefu", callee=number, caller_name="",
-                     trunk=None, session=True)
+        session = self._session(number)
 
         def answered(call: Call, attempt: Attempt, fork: Fork, answer: Negotiated) -> None:
             if call.ended:
@@ -236,11 +233,16 @@ class Switch:
     def open_line(self, number: str, party: Any, rtp: RtpLeg) -> tuple[Call, Member]:
         """A persistent line whose media already exists: a browser's WebRTC session
         (``party`` hangs it up; its ``rtp`` is the engine leg standing for the browser)."""
+        session = self._session(number, webrtc=True)
+        return session, self._line_up(session, number, party, rtp)
+
+    def _session(self, number: str, **extra: Any) -> Call:
+        """The call a persistent line lives in, from kefu to ``number``."""
         session = Call(caller="kefu", callee=number, line=True)
         self.calls[session.id] = session
         self.publish(session, "call.started", caller="kefu", callee=number, caller_name="",
-                     trunk=None, session=True, webrtc=True)
-        return session, self._line_up(session, number, party, rtp)
+                     trunk=None, session=True, **extra)
+        return session
 
     def _line_up(self, session: Call, number: str, party: Any, rtp: RtpLeg) -> Member:
         session.a, session.a_rtp = party, rtp
