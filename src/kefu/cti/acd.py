@@ -77,8 +77,8 @@ class Acd:
         self.queues: dict[str, QueueConfig] = {}
         # today's figures, folded from the events this ACD publishes (and, after a
         # restart, from today's logged ones: see restore)
-        self.figures = DayFigures(lambda name: self.queues[name].service_level
-                                  if name in self.queues else 20.0, clock)
+        self.figures = DayFigures(lambda name: getattr(self.queues.get(name), "service_level",
+                                                       QueueConfig.service_level), clock)
         self.agents: dict[str, Agent] = {}
         self.waiting: dict[str, Queued] = {}       # call id (or callback id) → Queued
         self.talking: dict[str, Queued] = {}       # call id → Queued, once an agent answered
@@ -98,8 +98,7 @@ class Acd:
             for username, level in q.members.items():
                 memberships.setdefault(username, {})[q.name] = level
         for username, skills in memberships.items():
-            self.router.add_agent(username, skills)
-            self.agents[username] = Agent(username, skills)
+            self._apply_skills(username, skills)
         for q in settings.queues:                 # member order as the config lists them
             self.router.set_order(q.name, q.members)
         bus.subscribe(self._on_call_event, prefix="call.")
