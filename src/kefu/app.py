@@ -111,7 +111,7 @@ async def start(settings: Settings) -> Kefu:
     sip.handler = switch
     await switch.start()
     # browsers' softphones offer ICE candidates on kefu's own address only
-    restrict_ice([settings.webrtc.host or settings.rtp.host])
+    restrict_ice([settings.webrtc_host])
     switch.acd = acd = Acd(settings, switch, bus)
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),

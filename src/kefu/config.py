@@ -224,6 +224,12 @@ class Settings:
     def recordings_dir(self) -> Path:
         return Path(self.data_dir) / "recordings"
 
+    @property
+    def webrtc_host(self) -> str:
+        """Where browsers' softphones are offered ICE and bridged: ``webrtc.host``, else
+        ``rtp.host``."""
+        return self.webrtc.host or self.rtp.host
+
 
 # --------------------------------------------------------------------------- loading
 

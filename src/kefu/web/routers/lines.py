@@ -49,8 +49,8 @@ def line_number(user: User, acd: Any, extension: str | None, is_extension: Any) 
 async def open_line(body: LineIn, ctx: CtxDep, control: Control, acd: AcdDep,
                     user: Staff) -> dict[str, Any]:
     number = line_number(user, acd, body.extension, control.switch.dialplan.is_extension)
-    host = ctx.settings.webrtc.host or ctx.settings.rtp.host
-    answer, session, member = await control.open_webrtc_line(number, body.sdp, host)
+    answer, session, member = await control.open_webrtc_line(number, body.sdp,
+                                                             ctx.settings.webrtc_host)
     acd.attach_line(number, session, member)
     return {"type": "answer", "sdp": answer, "call_id": session.id, "extension": number}
 
