@@ -8,7 +8,7 @@ import { applyI18n, bindSwitch, label, onLangChange, t } from "./i18n.js";
 import { bindLogout, ensureLogin, expired } from "./login.js";
 import { LineError, line, onLineState, setMuted, setSending, startLine, stopLine } from "./softphone.js";
 import { renderAnnouncements } from "./announcements.js";
-import { $, $$, debounce, el, fill, fmtDuration, toast } from "./util.js";
+import { $, $$, debounce, el, fill, fmtDuration, run, toast } from "./util.js";
 
 const REASONS = ["break", "lunch", "meeting", "training", "after_call"];
 const IN_CALL = new Set(["talking", "on_hold"]);
@@ -45,17 +45,6 @@ Object.defineProperties(window.kefuDesk ??= {}, Object.fromEntries(
     (k) => [k, { get: () => S[k], enumerable: true, configurable: true }])));
 
 // --- actions ---------------------------------------------------------------------------
-
-async function run(fn, okMessage) {
-  try {
-    const out = await fn();
-    if (okMessage) toast(okMessage);
-    return out;
-  } catch (err) {
-    toast(t("msg.error", { detail: errorText(err) }), "error");
-    return undefined;
-  }
-}
 
 function applyAgent(agent) {
   const changed = !S.agent || agent.state !== S.state || agent.reason !== S.reason;

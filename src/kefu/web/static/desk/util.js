@@ -1,5 +1,8 @@
 // Small DOM and formatting helpers shared by the desktop and the wallboard.
 
+import { errorText } from "./api.js";
+import { t } from "./i18n.js";
+
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
@@ -62,4 +65,17 @@ export function toast(message, kind = "info") {
 /** Replace the rows of a <tbody> (or the children of any element). */
 export function fill(parent, rows) {
   parent.replaceChildren(...rows.flat().filter((r) => r !== null && r !== undefined && r !== false));
+}
+
+/** Run an API action: on success toast `okMessage` (if any) and return the result (true
+ *  for an empty one); on failure toast the reason and return undefined. */
+export async function run(fn, okMessage) {
+  try {
+    const out = await fn();
+    if (okMessage) toast(okMessage);
+    return out ?? true;
+  } catch (err) {
+    toast(t("msg.error", { detail: errorText(err) }), "error");
+    return undefined;
+  }
 }

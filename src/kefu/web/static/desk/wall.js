@@ -8,7 +8,7 @@ import { applyI18n, bindSwitch, label, onLangChange, t } from "./i18n.js";
 import { bindLogout, ensureLogin, expired } from "./login.js";
 import { renderAnnouncements } from "./announcements.js";
 import { line, onLineState, startLine, stopLine } from "./softphone.js";
-import { $, $$, debounce, el, fill, fmtDuration, toast } from "./util.js";
+import { $, $$, debounce, el, fill, fmtDuration, run, toast } from "./util.js";
 
 const REASONS = ["break", "lunch", "meeting", "training", "after_call"];
 const TALKING = new Set(["talking", "on_hold"]);
@@ -23,17 +23,6 @@ const W = {
   announcements: null,
 };
 window.kefuWall = W;
-
-async function run(fn, ok = t("act.done")) {
-  try {
-    const out = await fn();
-    if (ok) toast(ok);
-    return out ?? true;
-  } catch (err) {
-    toast(t("msg.error", { detail: errorText(err) }), "error");
-    return undefined;
-  }
-}
 
 // --- data ------------------------------------------------------------------------------
 
@@ -95,7 +84,7 @@ const agentPath = (u, suffix) => `/agents/${encodeURIComponent(u)}${suffix}`;
 
 function forceState(agent, state) {
   const body = state === "not_ready" ? { state, reason: $("#force-reason").value } : { state };
-  return run(() => post(agentPath(agent.username, "/state"), body)).then(refresh);
+  return run(() => post(agentPath(agent.username, "/state"), body), t("act.done")).then(refresh);
 }
 
 /** The skills form: one level per queue (empty: not a member), built when opened so the
@@ -123,19 +112,19 @@ async function saveSkills(form) {
 
 function forceLogout(agent) {
   if (!confirm(t("act.confirm_logout", { agent: agent.username }))) return;
-  return run(() => post(agentPath(agent.username, "/logout"))).then(refresh);
+  return run(() => post(agentPath(agent.username, "/logout")), t("act.done")).then(refresh);
 }
 
 function monitor(callId, mode, target) {
   if (!supExt()) { toast(t("act.need_ext"), "error"); $("#sup-ext").focus(); return; }
   const body = { supervisor: supExt(), mode };
   if (mode === "whisper" && target) body.target = target;
-  return run(() => post(`/live-calls/${encodeURIComponent(callId)}/monitor`, body));
+  return run(() => post(`/live-calls/${encodeURIComponent(callId)}/monitor`, body), t("act.done"));
 }
 
 function release(callId) {
   if (!confirm(t("act.confirm_release"))) return;
-  return run(() => del(`/live-calls/${encodeURIComponent(callId)}`)).then(refresh);
+  return run(() => del(`/live-calls/${encodeURIComponent(callId)}`), t("act.done")).then(refresh);
 }
 
 async function announce(form) {
