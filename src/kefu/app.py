@@ -26,10 +26,12 @@ from kefu.cti.figures import day_start
 from kefu.cti.switch import Switch
 from kefu.eventlog import EventLog
 from kefu.media import MediaEngine
+from kefu.media.recorder import repair_wav
 from kefu.media.webrtc import restrict_ice
 from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.store import Store
+from kefu.store.reconcile import reconcile
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +90,7 @@ async def start(settings: Settings) -> Kefu:
     store = Store(settings.db_url)
     store.migrate()
     store.seed_extensions(settings.extensions, settings.sip.realm)
+    reconcile(store, repair_wav)        # calls a crash cut off: closed before SIP takes more
     bus = LocalBus(loop)
     eventlog = EventLog(store, bus)
     eventlog.start()

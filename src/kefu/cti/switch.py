@@ -391,6 +391,8 @@ class Switch:
         """Record the call (once, by policy): the caller left, everyone else right."""
         if self.settings.recording.enabled and call.recorder is None:
             call.recorder = self.media.record(self._recording_path(call), left=[], right=[])
+            # where it goes, for a restart after a crash (call.recording comes at its end)
+            self.publish(call, "call.recording_started", path=str(call.recorder.path))
             self.remix(call)
 
     def _callee_failed(self, call: Call, attempt: Attempt, code: int, reason: str) -> None:

@@ -494,6 +494,17 @@ class Store:
             s.execute(stmt)
         return cdr
 
+    def calls_without_cdr(self) -> list[str]:
+        """Calls that started but have no finished CDR: in progress, or cut off by a crash
+        (no ``call.ended``, or killed between it and its CDR); oldest first."""
+        finished = exists().where(CallRow.call_id == CallEventRow.call_id,
+                                  CallRow.end_ts.is_not(None))
+        with self._tx(write=False) as s:
+            return list(s.scalars(select(CallEventRow.call_id)
+                                  .where(CallEventRow.type == "call.started",
+                                         CallEventRow.call_id.is_not(None), ~finished)
+                                  .order_by(CallEventRow.id)))
+
     def get_call(self, call_id: str) -> Cdr | None:
         with self._tx(write=False) as s:
             row = s.get(CallRow, call_id)
