@@ -189,9 +189,14 @@ def _serve(server: KefuServer, env: dict) -> KefuServer:
     return server
 
 
-def restart_kefu(server: KefuServer, **env) -> KefuServer:
-    """Stop the server and serve again from the same config, data and ports."""
-    stop_kefu(server)
+def restart_kefu(server: KefuServer, *, kill: bool = False, **env) -> KefuServer:
+    """Stop the server (``kill``: SIGKILL, as a crash would) and serve again from the same
+    config, data and ports."""
+    if kill:
+        server.proc.kill()
+        server.proc.wait()
+    else:
+        stop_kefu(server)
     return _serve(server, env)
 
 
