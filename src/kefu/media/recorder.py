@@ -87,7 +87,7 @@ def repair_wav(path: str | Path) -> float | None:
                 return None
             data_at = at + 8
             data_bytes = max(0, size - data_at) // align * align
-            (riff,), (data,) = struct.unpack_from("<I", head, 4), struct.unpack_from("<I", head, at + 4)
+            riff, data = (struct.unpack_from("<I", head, i)[0] for i in (4, at + 4))
             if (riff, data) != (data_at - 8 + data_bytes, data_bytes):
                 _patch_sizes(f.fileno(), data_at, data_bytes)
                 log.info("recording %s: header said %d bytes of audio, the file holds %d; "
