@@ -7,7 +7,7 @@ import pytest
 
 from kefu.bus import Event
 from kefu.cti.call import Disposition
-from kefu.store import Store, cdr_from_events
+from kefu.store import DISPOSITIONS, Store, cdr_from_events
 from kefu.store.reconcile import INTERRUPTED, reconcile, unfinished
 
 T = 1_700_000_000.0
@@ -28,6 +28,7 @@ def _talking(call_id: str = "c1", path: str | None = "r/c1.wav") -> list[Event]:
 
 def test_the_store_and_the_switch_name_the_disposition_alike() -> None:
     assert Disposition.INTERRUPTED.value == INTERRUPTED
+    assert {d.value for d in Disposition} == set(DISPOSITIONS)
 
 
 def test_a_call_recording_past_its_last_event_ends_when_the_recording_does() -> None:
