@@ -581,10 +581,11 @@ class TcpTransport(Network_server):
                          unbound_idle=self.unbound_idle)
             if why is None:
                 continue
+            half_open = not conn.outbound and conn.framer.heads == 0
             # half-open connections come by the hundred in an attack: not one INFO line each
-            level = logging.DEBUG if conn.framer.heads == 0 else logging.INFO
-            log.log(level, "%s %s:%d %s; closing", self.label, conn.peer[0], conn.peer[1], why)
-            if conn.framer.heads == 0 and self.cap is not None:
+            log.log(logging.DEBUG if half_open else logging.INFO, "%s %s:%d %s; closing",
+                    self.label, conn.peer[0], conn.peer[1], why)
+            if half_open and self.cap is not None:
                 self.cap.timed_out += 1
             self._discard(conn)
             closed += 1
