@@ -11,6 +11,7 @@ import asyncio
 import gc
 import logging
 import re
+import resource
 import signal
 import time
 from dataclasses import dataclass
@@ -107,7 +108,7 @@ async def start(settings: Settings) -> Kefu:
         Event(type=type_, data={"trunk": name, **data})))
     sip = SipServer(settings.sip, directory, handler=None, notify=notify,  # type: ignore[arg-type]
                     tls=settings.tls, security=settings.security, data_dir=settings.data_dir,
-                    trunks=trunks)
+                    trunks=trunks, limits=settings.limits)
     # carriers send many calls from one address: never throttle or ban them
     sip.guard.trust([src for trunk in settings.trunks for src in trunk.inbound_sources])
     switch = Switch(settings, sip, media, bus, DialPlan.from_settings(settings, directory))
@@ -138,7 +139,9 @@ async def serve(settings: Settings) -> None:
     import uvicorn
 
     from kefu.web import AppContext, create_app
+    from kefu.web.limits import protocol
 
+    raise_nofile()
     k = await start(settings)
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise stall the media clock (measured: total
@@ -150,7 +153,11 @@ async def serve(settings: Settings) -> None:
                                                                              event)))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
-                            access_log=False)
+                            access_log=False,
+                            # request-header deadline and per-address cap (kefu.web.limits)
+                            http=protocol(k.sip.guard.connection_cap(
+                                "http", settings.limits.http_per_address),
+                                settings.limits.header_timeout))
     server = uvicorn.Server(config)
     logging.getLogger("uvicorn.error").addFilter(_RedactTokens())
     server.install_signal_handlers = lambda: None  # we own the signals
@@ -167,6 +174,22 @@ async def serve(settings: Settings) -> None:
     server.should_exit = True
     await web
     await stop(k)
+
+
+def raise_nofile() -> int:
+    """Raise the soft descriptor limit to the hard one (every socket is a descriptor;
+    systemd's default soft limit is 1024) and log it; returns the soft limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # "unlimited" is not a valid soft limit for descriptors; Linux's usual fs.nr_open is
+    want = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+    if soft != want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            soft = want
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open files limit from %d to %d: %s", soft, want, exc)
+    log.info("open files limit: %d", soft)
+    return soft
 
 
 class _RedactTokens(logging.Filter):
