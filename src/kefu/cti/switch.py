@@ -404,7 +404,10 @@ class Switch:
     def join(self, call: Call, member: Member, quiet: bool = False) -> None:
         """Add a member to the call's room and route its media."""
         self._by_leg[member.sip] = call
-        member.rtp.on_dtmf = lambda digit, m=member: self._dtmf(call, m, digit)
+        # digits from the media leg are relayed when they came as RFC 4733 events; in-band
+        # ones already travel in the audio
+        member.rtp.on_dtmf = lambda digit, m=member: self._dtmf(
+            call, m, digit, relay=m.rtp.dtmf_pt is not None)
         call.room.add(member)
         self.remix(call)
         if not quiet:
@@ -539,7 +542,7 @@ class Switch:
         call = self._by_leg.get(leg)
         member = call.room.member_of(leg) if call else None
         if call is None or member is None or call.ended:
-            log.info("INFO DTMF %r on a leg in no call: ignored", digit)
+            log.info("INFO DTMF %r on %r, no party of a call: ignored", digit, leg)
             return
         low, high, default = INFO_DTMF_MS
         self._dtmf(call, member, digit, relay=True,
@@ -633,16 +636,13 @@ class Switch:
         self.join(call, Member(call.caller, "conference", call.a, call.a_rtp))
 
     # --- helpers ----------------------------------------------------------------------------
-    def _dtmf(self, call: Call, member: Member, digit: str, relay: bool | None = None,
+    def _dtmf(self, call: Call, member: Member, digit: str, relay: bool,
               duration_ms: int = 100) -> None:
-        """``member`` pressed ``digit``: publish it, and in a connected call relay it to
-        the other parties, each as RFC 4733 events if it negotiated them, else in-band.
-        ``relay`` None: the digit came from the media leg, relayed when it came as RFC 4733
-        events (in-band digits already travel in the audio)."""
+        """``member`` pressed ``digit``: publish it, and (``relay``) in a connected call
+        send it to the other parties, each as RFC 4733 events if it negotiated them, else
+        in-band."""
         side = "caller" if member.sip is call.a else "callee"
         self.publish(call, "call.dtmf", digit=digit, leg=side, number=member.number)
-        if relay is None:
-            relay = member.rtp.dtmf_pt is not None
         if call.state is not CallState.CONNECTED or not relay:
             return
         for other in call.room.parties:
