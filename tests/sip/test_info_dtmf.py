@@ -86,7 +86,8 @@ class Dialog:
     async def send(self, method: str, *extra: str, body: str = "") -> str:
         self.cseq += 1
         lines = [f"{method} {self.target} SIP/2.0",
-                 f"Via: SIP/2.0/UDP 127.0.0.1:{self.phone.port};branch=z9hG4bK{uuid.uuid4().hex};rport",
+                 f"Via: SIP/2.0/UDP 127.0.0.1:{self.phone.port};rport;"
+                 f"branch=z9hG4bK{uuid.uuid4().hex}",
                  "Max-Forwards: 70", f"From: {self.local}", f"To: {self.remote}",
                  f"Call-ID: {self.call_id}", f"CSeq: {self.cseq} {method}", *extra,
                  f"Content-Length: {len(body.encode())}"]
