@@ -1,8 +1,10 @@
 """The composition root: builds every service from the settings and runs them.
 
 Order matters: the store (migrated, seeded) first, then the bus and event log, the
-media engine, the switch and the SIP server, and the HTTP API last.  Shutdown runs
-the other way round so that no event is lost and every port is released.
+media engine, the switch and the SIP server, and the HTTP API last.  The media clock
+starts only when nothing heavy is left to run on the loop (:func:`go_live`): a lazy
+import or a certificate made after it would stall it.  Shutdown runs the other way
+round so that no event is lost and every port is released.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ class Kefu:
         }
 
 
-async def start(settings: Settings) -> Kefu:
+async def start(settings: Settings, *, live: bool = True) -> Kefu:
+    """Build every service; ``live``: then :func:`go_live` at once."""
     loop = asyncio.get_running_loop()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.recordings_dir.mkdir(parents=True, exist_ok=True)
@@ -99,7 +102,6 @@ async def start(settings: Settings) -> Kefu:
     bus.subscribe(directory.invalidate, prefix="extension.")
     media = MediaEngine(settings.rtp.host, settings.rtp.port_min, settings.rtp.port_max,
                         latch=settings.media.latch)
-    await media.start()
 
     def notify(type_: str, aor: str, data: dict) -> None:
         bus.publish(Event(type=type_, data={"extension": aor, **data}))
@@ -122,8 +124,17 @@ async def start(settings: Settings) -> Kefu:
                            store.events_since(day_start(time.time()), "queue."))
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
-    sip.start(loop)
-    return Kefu(settings, store, bus, eventlog, media, sip, switch, directory, acd)
+    k = Kefu(settings, store, bus, eventlog, media, sip, switch, directory, acd)
+    if live:
+        await go_live(k)
+    return k
+
+
+async def go_live(k: Kefu) -> None:
+    """Open SIP (its TLS certificate may be made here), then start the media clock: the
+    loop does not yield in between, so no call is handled before the clock runs."""
+    k.sip.start(asyncio.get_running_loop())
+    await k.media.start()
 
 
 async def stop(k: Kefu) -> None:
@@ -136,13 +147,14 @@ async def stop(k: Kefu) -> None:
 
 
 async def serve(settings: Settings) -> None:
+    import anyio.to_thread
     import uvicorn
 
     from kefu.web import AppContext, create_app
     from kefu.web.limits import protocol
 
     raise_nofile()
-    k = await start(settings)
+    k = await start(settings, live=False)
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise stall the media clock (measured: total
     # collection time halved under a burst of call set-ups).
@@ -158,6 +170,11 @@ async def serve(settings: Settings) -> None:
                             http=protocol(k.sip.guard.connection_cap(
                                 "http", settings.limits.http_per_address),
                                 settings.limits.header_timeout))
+    # uvicorn imports its protocol modules when it loads the config, anyio its event-loop
+    # backend on the first call to a worker thread: tens of ms on the loop, hundreds with
+    # a cold disk cache, so both happen now, before the media clock runs
+    config.load()
+    await anyio.to_thread.run_sync(int)
     server = uvicorn.Server(config)
     logging.getLogger("uvicorn.error").addFilter(_RedactTokens())
     server.install_signal_handlers = lambda: None  # we own the signals
@@ -165,6 +182,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
+    await go_live(k)
     web = asyncio.create_task(server.serve())
     log.info("kefu %s ready: SIP %s:%d, HTTP http://%s:%d", __version__, settings.sip.host,
              settings.sip.port, settings.http.host, settings.http.port)
