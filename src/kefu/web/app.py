@@ -38,7 +38,7 @@ class Error(BaseModel):
     detail: str
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Error, "description": text} for code, text in {
+_ERROR_STATUSES = {
     400: "The body could not be read",
     401: "No valid bearer token",
     403: "Not allowed for your role, or not your own call, agent or line",
@@ -47,7 +47,9 @@ ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Error, "description":
     413: "Too large (call-attached data)",
     429: "Too many attempts: wait as Retry-After says",
     503: "A service (database, call control, ACD) is not running",
-}.items()}
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Error, "description": text} for code, text in _ERROR_STATUSES.items()}
 """The error statuses of the API's routes, declared once (not /health's: its 503 is its
 own body)."""
 
