@@ -392,7 +392,7 @@ def test_agent_api_roles_and_call_data(kefu, phones, agent_token):
     assert status == 200 and body["state"] == "not_ready", body
     status, body = kefu.api("POST", "/agents/alice/state", {"state": "not_ready",
                                                             "reason": "nap"}, token=alice_token)
-    assert status == 422 and "reason" in body["detail"], body
+    assert status == 422 and "reason" in body["detail"][0]["msg"], body
     status, body = kefu.api("POST", "/agents/alice/state", {"state": "ready"}, token=alice_token)
     assert status == 200 and body["state"] == "ready"
     caller.dial(kefu.uri("8001"))

@@ -725,3 +725,23 @@ def test_supervisor_sets_an_agents_skills_on_the_wallboard(kefu, pages):
         assert agent_state(kefu, "bob")["skills"] == {"sales": 3, "support": 4}
     finally:
         kefu.api("PUT", "/agents/bob/skills", {"skills": {"sales": 3}})
+
+
+def test_error_toasts_show_the_reason_of_both_error_shapes(kefu, pages):
+    """A 422's validation list (from the schema or raised by a route) and any other
+    error's reason string read as one line: what the desk and wallboard toast."""
+    status, body = kefu.api("POST", "/auth/login", {"username": SUPERVISOR[0],
+                                                    "password": SUPERVISOR[1]}, token="")
+    assert status == 200, body
+    page = pages("/desk")
+    texts = page.evaluate("""async (token) => {
+        const m = await import("/static/desk/api.js");
+        const text = (method, path, body) => m.api(method, path, body, { token })
+            .then(() => "no error", (err) => m.errorText(err));
+        return [await text("GET", "/customers/0"),
+                await text("POST", "/announcements", { title: "t", groups: ["nope"] }),
+                await text("GET", "/customers/7")];
+    }""", body["token"])
+    assert texts[0].startswith("422: customer_id: ") and "greater than" in texts[0], texts
+    assert texts[1] == "422: groups name unknown queues: nope", texts
+    assert texts[2] == "404: customer 7 does not exist", texts
