@@ -439,6 +439,11 @@ class Store:
             row = s.get(UserRow, user_id)
             return _user(row) if row else None
 
+    def user_named(self, username: str) -> User | None:
+        with self._tx(write=False) as s:
+            row = s.scalar(select(UserRow).where(UserRow.username == username))
+            return _user(row) if row else None
+
     def authenticate(self, username: str, password: str) -> User | None:
         """The user when the password matches, else None; upgrades outdated hashes.
 
