@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from kefu.store import User
+from kefu.store import Store, User
 
 from ..deps import CtxDep, StoreDep, require_roles
 from .agents import SUPERVISORS, AcdDep, check_device
@@ -33,7 +33,7 @@ class LineIn(BaseModel):
 
 
 async def line_number(user: User, acd: Any, extension: str | None, is_extension: Any,
-                      store: Any) -> str:
+                      store: Store) -> str:
     """The number the browser's line is for: an agent's own (bound) extension, or the one a
     supervisor names."""
     if user.role not in SUPERVISORS:
