@@ -46,6 +46,9 @@ class HttpSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     token_ttl: float = 12 * 3600.0    # seconds an API login token stays valid
+    login_fail_limit: int = 10        # wrong passwords for one username, then a lockout
+    login_fail_limit_address: int = 100   # the same from one address (offices share one)
+    login_lockout: float = 900.0      # seconds a lockout lasts (and failures are remembered)
 
 
 @dataclass
@@ -371,6 +374,9 @@ _SPECS: dict[str, _Spec] = {
     "http.host": _Spec(str, nonempty=True),
     "http.port": _PORT,
     "http.token_ttl": _Spec(float, 60, 30 * 86400),
+    "http.login_fail_limit": _Spec(int, 1, 100000),
+    "http.login_fail_limit_address": _Spec(int, 1, 100000),
+    "http.login_lockout": _Spec(float, 1, 30 * 86400),
     "tls.port": _PORT,
     "security.auth_fail_limit": _Spec(int, 1, 1000),
     "security.auth_fail_window": _Spec(float, 1, 86400),
@@ -922,6 +928,9 @@ port_max = {rtp.port_max}
 host = "{http.host}"
 port = {http.port}
 token_ttl = {http.token_ttl:g}          # seconds a login token stays valid
+login_fail_limit = {http.login_fail_limit}         # wrong passwords for one username (more per address:
+login_fail_limit_address = {http.login_fail_limit_address}  # ...) lock it out for login_lockout seconds
+login_lockout = {http.login_lockout:g}
 
 [recording]
 enabled = true

@@ -191,6 +191,18 @@ def _serve(server: KefuServer, env: dict) -> KefuServer:
     return server
 
 
+def add_user(server: KefuServer, username: str, password: str, role: str = "agent",
+             extensions: tuple[str, ...] | list[str] = (), **fields) -> dict:
+    """Create a web user through the API (as admin).  An agent logs in only on the
+    extensions bound to it: name them here (``extensions=["1001"]``)."""
+    body = {"username": username, "password": password, "role": role, **fields}
+    if extensions:
+        body["extensions"] = list(extensions)
+    status, out = server.api("POST", "/users", body)
+    assert status == 201, out
+    return out
+
+
 def restart_kefu(server: KefuServer, *, kill: bool = False, **env) -> KefuServer:
     """Stop the server (``kill``: SIGKILL, as a crash would) and serve again from the same
     config, data and ports."""

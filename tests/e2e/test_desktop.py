@@ -21,7 +21,7 @@ import pytest
 
 from . import audio
 from .browser import BrowserSession, have_browser, screenshot
-from .conftest import start_kefu, stop_kefu, wait_for
+from .conftest import add_user, start_kefu, stop_kefu, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -55,11 +55,9 @@ wrap_up = 0
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
     server = start_kefu(tmp_path_factory.mktemp("kefu-desk"), extra=QUEUES)
-    for username in AGENTS:
-        status, body = server.api("POST", "/users", {"username": username, "password": AGENT_PW,
-                                                     "role": "agent",
-                                                     "display_name": username.title()})
-        assert status == 201, body
+    for username, extension in AGENTS.items():
+        add_user(server, username, AGENT_PW, extensions=[extension],
+                 display_name=username.title())
     status, body = server.api("POST", "/users", {"username": SUPERVISOR[0],
                                                  "password": SUPERVISOR[1], "role": "supervisor"})
     assert status == 201, body

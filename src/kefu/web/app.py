@@ -94,6 +94,7 @@ def create_app(ctx: AppContext) -> FastAPI:
                   description="kefu contact centre API. Log in at /api/v1/auth/login, then "
                               "send `Authorization: Bearer <token>`.")
     app.state.ctx = ctx
+    app.state.login_throttle = auth.throttle_for(ctx.settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Conflict, _store_error(409))
