@@ -3,9 +3,7 @@
 Store errors become HTTP answers here, once, so routes stay straight-line code; validation
 errors are stripped of the offending input so a rejected password is never echoed back.
 
-One error shape, declared in the OpenAPI schema: a 422 is always FastAPI's validation list
-(``{"detail": [{"loc", "msg", "type"}]}``), whoever raised it; every other error status is
-``{"detail": "<reason>"}`` (:class:`Error`), declared once for every route in ``ERRORS``.
+Every error leaves in the one shape of :mod:`kefu.web.errors`.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from swagger_ui_bundle import swagger_ui_path
 
@@ -26,40 +23,11 @@ from kefu.cti.control import ControlError
 from kefu.store import Conflict, Invalid, NotFound
 
 from .context import AppContext
+from .errors import ERRORS, error_response
 from .routers import (agents, announcements, auth, calls, customers, directory, events,
                       extensions, health, lines, live, pages, users)
 
 API_PREFIX = "/api/v1"
-
-
-class Error(BaseModel):
-    """Every error but 422: what went wrong, in words."""
-
-    detail: str
-
-
-_ERROR_STATUSES = {
-    400: "The body could not be read",
-    401: "No valid bearer token",
-    403: "Not allowed for your role, or not your own call, agent or line",
-    404: "No such call, agent, queue, extension, customer or number",
-    409: "Conflicts with the current state (of the call, the agent, the store)",
-    413: "Too large (call-attached data)",
-    429: "Too many attempts: wait as Retry-After says",
-    503: "A service (database, call control, ACD) is not running",
-}
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Error, "description": text} for code, text in _ERROR_STATUSES.items()}
-"""The error statuses of the API's routes, declared once (not /health's: its 503 is its
-own body)."""
-
-
-def error_response(status_code: int, reason: Any, headers: dict[str, str] | None = None
-                   ) -> JSONResponse:
-    """The one error shape: a 422 with a reason becomes a one-item validation list."""
-    if status_code == 422 and not isinstance(reason, list):
-        reason = [{"loc": ["body"], "msg": str(reason), "type": "value_error"}]
-    return JSONResponse({"detail": reason}, status_code=status_code, headers=headers)
 
 
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

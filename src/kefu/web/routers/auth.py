@@ -18,6 +18,7 @@ from kefu.config import Settings
 from kefu.store import User
 
 from ..deps import CtxDep, StoreDep, bearer_token, current_user, require_roles
+from ..errors import Error
 from ..throttle import LoginThrottle, retry_after
 
 log = logging.getLogger(__name__)
@@ -58,8 +59,8 @@ Admin = Annotated[User, Depends(require_roles("admin"))]
 
 
 @router.post("/login", response_model=LoginOut, responses={
-    401: {"description": "wrong username or password"},
-    429: {"description": "too many failures: wait `Retry-After` seconds"}})
+    401: {"model": Error, "description": "wrong username or password"},
+    429: {"model": Error, "description": "too many failures: wait `Retry-After` seconds"}})
 def login(body: LoginIn, request: Request, ctx: CtxDep, throttle: Throttle) -> LoginOut:
     client = request.client.host if request.client else "?"
     wait = throttle.begin(body.username, client)
