@@ -785,27 +785,46 @@ def _finals(data: bytes) -> list[int]:
     return [int(c) for c in re.findall(rb"(?:^|\r\n)SIP/2\.0 ([2-6]\d\d) ", data)]
 
 
-def exchange(port: int, data: bytes, transport: str, wait: float = 0.4) -> list[int]:
-    """Send ``data`` to 127.0.0.1:``port`` over ``transport`` (udp/tcp) from a new socket;
-    the final status codes received until ``wait`` seconds pass in silence (or the server
-    closes the connection)."""
+def exchange(port: int, items: dict[str, bytes], transport: str, wait: float = 0.4,
+             batch: int = 8) -> dict[str, list[int]]:
+    """Send each message to 127.0.0.1:``port`` over ``transport`` (udp/tcp) from a socket of
+    its own, ``batch`` at a time; the final status codes each socket received until ``wait``
+    seconds passed in silence (or the server closed the connection)."""
+    import selectors
     import socket
     kind = socket.SOCK_DGRAM if transport == "udp" else socket.SOCK_STREAM
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.settimeout(wait)
-        if transport == "udp":
-            s.bind(("127.0.0.1", 0))
-            s.sendto(data, ("127.0.0.1", port))
-        else:
-            s.connect(("127.0.0.1", port))
-            s.sendall(data)
-        got = b""
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except (TimeoutError, ConnectionError):
-                break
-            if not chunk:
-                break
-            got += chunk
-    return _finals(got)
+    names = list(items)
+    got: dict[str, bytes] = {}
+    for start in range(0, len(names), batch):
+        sel = selectors.DefaultSelector()
+        socks = []
+        try:
+            for name in names[start:start + batch]:
+                s = socket.socket(socket.AF_INET, kind)
+                socks.append(s)
+                if transport == "udp":
+                    s.bind(("127.0.0.1", 0))
+                    s.sendto(items[name], ("127.0.0.1", port))
+                else:
+                    s.connect(("127.0.0.1", port))
+                    s.sendall(items[name])
+                got[name] = b""
+                sel.register(s, selectors.EVENT_READ, name)
+            while sel.get_map():
+                events = sel.select(wait)
+                if not events:
+                    break
+                for key, _ in events:
+                    try:
+                        chunk = key.fileobj.recv(65536)
+                    except OSError:
+                        chunk = b""
+                    if chunk:
+                        got[key.data] += chunk
+                    else:
+                        sel.unregister(key.fileobj)
+        finally:
+            sel.close()
+            for s in socks:
+                s.close()
+    return {name: _finals(data) for name, data in got.items()}
