@@ -85,5 +85,5 @@ def authenticate(req, realm: str, lookup: Lookup) -> str | AuthResult:
 def _is_digest(req) -> bool:
     """Whether the Authorization header uses the Digest scheme (its raw text: sippy's parser
     reads any scheme as Digest)."""
-    raw = req.getHFs("authorization")[0].body.body
-    return str(raw).lstrip().lower().startswith("digest ")
+    raw = str(req.getHFs("authorization")[0].body.body)
+    return raw.lower().split(None, 1)[:1] == ["digest"]
