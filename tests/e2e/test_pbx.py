@@ -212,6 +212,9 @@ LENIENT = {
     "headers_not_terminated",
     # RFC 3261 §16.3: an OPTIONS with Max-Forwards 0 is a ping of this very server
     "max_forwards_zero",
+    # bytes that are not UTF-8 are read as ISO-8859-1 (kefu.sip.sippy_fixes): a phone's
+    # Latin-1 display name or User-Agent does not cost it its message
+    "invalid_utf8_in_headers",
 }
 
 
@@ -223,6 +226,9 @@ def test_malformed_sip_is_refused_and_calls_still_work(kefu, phone):
         if name in LENIENT:
             assert codes == [200], (name, codes)
             continue
+        if name == "bad_sip_version":                      # SIP/3.0
+            assert codes == [505], (name, codes)
+            continue
         assert all(c is None or 400 <= c < 500 for c in codes), (name, codes)
     _, after = kefu.api("GET", "/health")
     assert after["sip"]["bad_requests"] - before["sip"]["bad_requests"] >= len(results) // 2
@@ -230,7 +236,7 @@ def test_malformed_sip_is_refused_and_calls_still_work(kefu, phone):
     ok = malformed.send_datagrams("127.0.0.1", kefu.sip_port, [malformed.valid_options()])
     assert [malformed.status_code(r) for r in ok] == [200]
     log = kefu.log_path.read_text(errors="replace")
-    assert "can't parse SIP request" in log and "HF is missed" in log
+    assert "can't parse SIP request" in log and "(missing call-id)" in log
     a = phone("1001")
     b = phone("1002")
     _connect(kefu, a, b, "1002")

@@ -257,6 +257,22 @@ async def test_invite_failures_count_and_unknown_users_too(make_server):
         bad.close()
 
 
+async def test_unknown_auth_scheme_is_challenged_and_not_counted(make_server):
+    """RFC 4475 regaut01: an Authorization of a scheme kefu does not know is answered 401
+    with a Digest challenge, and is no failed guess (it was 403 and counted to a ban)."""
+    srv = await make_server(auth_fail_limit=1)
+    phone = await Udp.open(srv.settings.port, "127.0.0.4")
+    try:
+        for cseq in (1, 2, 3):
+            resp = await phone.exchange(phone.request(
+                "REGISTER", "regaut01", cseq, ("Authorization: NoOneKnowsThisScheme opaque-data=here",)))
+            assert code(resp) == 401 and 'Digest realm="kefu"' in resp
+        assert not srv.guard.is_banned("127.0.0.4")
+        assert code(await phone.register(PASSWORD)) == 200
+    finally:
+        phone.close()
+
+
 async def test_register_flood_gets_503_while_others_are_served(make_server):
     srv = await make_server(register_rate=5)
     port = srv.settings.port

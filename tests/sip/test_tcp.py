@@ -139,6 +139,22 @@ async def test_missing_content_length_gets_400_and_close(server):
     c2.close()
 
 
+async def test_response_before_a_framing_error_is_sent_before_the_close(server):
+    """RFC 4475 dblreq over TCP: a valid REGISTER, then bytes that break framing in the same
+    segment: the REGISTER's 401 comes first, then the 400, then the close."""
+    port = server.settings.port
+    c = await Client.connect(port)
+    await c.send(request("REGISTER", port, c.port, call_id="dbl-reg", ruri="sip:127.0.0.1",
+                         extra=f"Contact: <sip:{USER}@127.0.0.1:{c.port};transport=tcp>")
+                 + options(port, c.port, call_id="dbl-bad").replace(
+                     b"Content-Length: 0", b"Content-Length: -5"))
+    line, headers, _ = await c.recv_final()
+    assert (code(line), headers["call-id"]) == (401, ["dbl-reg"])
+    line, headers, _ = await c.recv_final()
+    assert (code(line), headers["call-id"]) == (400, ["dbl-bad"])
+    assert await c.closed()
+
+
 async def test_garbage_does_not_hurt(server):
     port = server.settings.port
     for junk in (b"\x00\xff\xfe garbage \x01\x02" * 50 + b"\r\n\r\n",

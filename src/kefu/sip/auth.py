@@ -48,6 +48,10 @@ def authenticate(req, realm: str, lookup: Lookup) -> str | AuthResult:
     if req.countHFs("authorization") == 0:
         return AuthResult.CHALLENGE
     source = "%s:%s" % req.getSource()
+    if not _is_digest(req):
+        # a scheme kefu does not know is no failed guess: offer Digest (RFC 4475 §3.3.7)
+        log.info("SIP auth: not a Digest Authorization header from %s; challenging", source)
+        return AuthResult.CHALLENGE
     auth: SipAuthorization = req.getHFBody("authorization")
     try:
         auth.parse()
@@ -76,3 +80,10 @@ def authenticate(req, realm: str, lookup: Lookup) -> str | AuthResult:
         log.warning("SIP auth failed: bad credentials for %r from %s", username, source)
         return AuthResult.FORBIDDEN
     return username
+
+
+def _is_digest(req) -> bool:
+    """Whether the Authorization header uses the Digest scheme (its raw text: sippy's parser
+    reads any scheme as Digest)."""
+    raw = str(req.getHFs("authorization")[0].body.body)
+    return raw.lower().split(None, 1)[:1] == ["digest"]

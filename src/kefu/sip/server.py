@@ -34,6 +34,7 @@ from kefu.sip.guard import Guard
 from kefu.sip.leg import SipLeg
 from kefu.sip.locations import Binding, Locations
 from kefu.sip.registrar import Notify, Registrar
+from kefu.sip import sippy_fixes  # noqa: F401  (patches sippy's parser at import)
 from kefu.sip.tcp import KefuTransactionManager, TcpTransport  # SIP over TCP
 from kefu.sip.thread import SipThread
 from kefu.sip.trunks import Trunks
@@ -42,6 +43,10 @@ from kefu.sip import tls as sip_tls
 log = logging.getLogger(__name__)
 
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, INFO"
+# methods kefu knows of but does not offer out of a dialog (405); any other is unknown (501)
+KNOWN_METHODS = ("SUBSCRIBE", "NOTIFY", "MESSAGE", "REFER", "PUBLISH")
+# SIP extensions kefu implements: a Require naming any other is answered 420 (RFC 3261 §8.2.2.3)
+SUPPORTED: frozenset[str] = frozenset()
 USER_AGENT = "kefu"
 
 
@@ -239,6 +244,12 @@ class SipServer:
             return (req.genResponse(400, "Bad Request (CSeq method)"), None, None)
         if req.getHFBody("to").getTag() is not None:
             return (req.genResponse(481, "Call Leg/Transaction Does Not Exist"), None, None)
+        unsupported = _unsupported(req)
+        if unsupported:
+            log.info("%s from %s requires %s: 420", method, _source(req), ", ".join(unsupported))
+            resp = req.genResponse(420, "Bad Extension")
+            resp.appendHeader(_header("Unsupported", ", ".join(unsupported)))
+            return (resp, None, None)
         if method in ("REGISTER", "INVITE"):      # per-address token buckets (guard)
             retry = self.guard.throttle(req.getSource()[0], method.lower())
             if retry is not None:
@@ -255,7 +266,10 @@ class SipServer:
             return self._invite(req, sip_t)
         if method in ("BYE", "INFO", "UPDATE", "PRACK"):
             return (req.genResponse(481, "Call Leg/Transaction Does Not Exist"), None, None)
-        resp = req.genResponse(405, "Method Not Allowed")
+        if method in KNOWN_METHODS:
+            resp = req.genResponse(405, "Method Not Allowed")
+        else:                                               # RFC 3261 §8.2.1
+            resp = req.genResponse(501, "Not Implemented")
         resp.appendHeader(SipHeader(name="allow", body=SipGenericHF(ALLOW)))
         return (resp, None, None)
 
@@ -376,6 +390,14 @@ def _contact() -> SipContact:
     (some peers, sipp among them, copy the whole header into a Request-URI)."""
     url = SipURL(host=SipConf.my_address, port=SipConf.my_port, transport=SipConf.my_transport)
     return SipContact(address=SipAddress(url=url, hadbrace=True))
+
+
+def _unsupported(req) -> list[str]:
+    """The option tags of the request's Require headers kefu does not implement."""
+    tags = []
+    for hf in req.getHFs("require"):
+        tags += [t.strip() for t in str(hf.getBody()).split(",") if t.strip()]
+    return [t for t in tags if t.lower() not in SUPPORTED]
 
 
 def _contact_user(uri: str) -> str | None:

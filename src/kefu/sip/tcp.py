@@ -39,13 +39,13 @@ from typing import Callable, Iterable, Union
 from sippy.Core.EventDispatcher import ED2
 from sippy.Network_server import Network_server, Network_server_opts, Remote_address
 from sippy.SipConf import SipConf
-from sippy.SipRequest import SipRequest
 from sippy.SipTransactionManager import SipTransactionManager
 from sippy.Time.MonoTime import MonoTime
 from sippy.Udp_server import Udp_server, Udp_server_opts
 
 from kefu.sip.guard import ConnectionCap
 from kefu.sip.locations import behind_nat
+from kefu.sip.sippy_fixes import decode, raw_response
 
 log = logging.getLogger(__name__)
 
@@ -355,14 +355,15 @@ class TcpTransport(Network_server):
     def _deliver(self, data: bytes, conn: _Conn) -> None:
         ED2.callFromThread(self.handle_read, data, conn.remote(), MonoTime())
 
-    def _reject(self, head: bytes, conn: _Conn, reason: str) -> None:
-        """Answer a request that broke framing with 400, then close (sippy thread)."""
+    def _reject(self, head: bytes | None, conn: _Conn, reason: str) -> None:
+        """Answer a request that broke framing with 400 (when its header section is
+        complete), then close (sippy thread)."""
         data: bytes | None = None
         try:
-            if not head.startswith(b"SIP/2.0 "):
-                req = SipRequest(head.decode("utf-8", errors="replace"))
-                resp = req.genResponse(400, f"Bad Request ({reason})")
-                data = resp.localStr(self.getSIPaddr()).encode("utf-8")
+            if head is not None and not head.startswith(b"SIP/"):
+                resp = raw_response(decode(head), 400, f"Bad Request ({reason})")
+                if resp is not None:
+                    data = resp.localStr(self.getSIPaddr()).encode("utf-8")
         except Exception as exc:
             log.info("%s %s:%d: unparsable message (%s)", self.label, *conn.peer, exc)
         finally:
@@ -466,9 +467,10 @@ class TcpTransport(Network_server):
                         conn.write(b"\r\n")
                     else:
                         log.warning("%s %s:%d: %s", self.label, conn.peer[0], conn.peer[1], frame)
-                        if frame.head is not None:
-                            rejecting = True
-                            ED2.callFromThread(self._reject, frame.head, conn, str(frame))
+                        # through the sippy thread, behind the messages delivered before:
+                        # their responses are sent before the connection closes (dblreq)
+                        rejecting = True
+                        ED2.callFromThread(self._reject, frame.head, conn, str(frame))
                         return
         except (ConnectionError, OSError) as exc:
             log.debug("%s %s:%d: %s", self.label, conn.peer[0], conn.peer[1], exc)
@@ -477,7 +479,6 @@ class TcpTransport(Network_server):
         except Exception:
             log.exception("%s %s:%d: unexpected error", self.label, *conn.peer)
         finally:
-            self._forget(conn)
             if not rejecting:
                 self._discard(conn)
 
