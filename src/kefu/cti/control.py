@@ -32,12 +32,18 @@ class ControlError(Exception):
         self.status = status
 
 
+NO_SUCH_NUMBER = frozenset({404, 410, 484, 604})    # SIP answers meaning "no such number"
+
+
 class Refused(ControlError):
-    """A destination cannot be reached at all (no attempt is made); through the API a 409
-    that names the SIP answer."""
+    """A destination cannot be reached at all (no attempt is made).  Through the API:
+    404 when the number does not exist, 403 when the caller may not call it, 409 when
+    it exists but cannot take a call now (busy, not registered); the text names the SIP
+    answer."""
 
     def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"{code} {reason}", 409)
+        status = 404 if code in NO_SUCH_NUMBER else 403 if code == 403 else 409
+        super().__init__(f"{code} {reason}", status)
         self.code, self.reason = code, reason
 
 
@@ -54,22 +60,33 @@ def set_hold(switch: "Switch", call: Call, member: Member, holding: bool) -> Non
 
 async def transfer_blind(switch: "Switch", call: Call, member: Member, target: str,
                          sip_done: bool = False) -> None:
-    """``member`` hands the rest of the call to ``target`` and leaves at once."""
+    """``member`` hands the rest of the call to ``target`` and leaves at once.
+
+    The target is routed first: one that cannot be reached at all raises
+    :class:`Refused` with nobody removed (through the API), or, after a phone's REFER
+    (whose dialog sippy already ended), leaves the others as they were."""
     remaining = [m for m in call.room.parties if m is not member]
     if not remaining:
         raise ControlError("nobody left to transfer")
     caller_id = remaining[0].number
+    route = switch.route(caller_id, target)
+    queue = route.queue if route.kind == "queue" and switch.acd is not None else None
+    try:
+        dest = None if queue else switch.destination(caller_id, target, exclude=call,
+                                                     route=route)
+    except Refused as exc:
+        log.info("call %s: transfer to %s refused: %s", call.id, target, exc)
+        if not sip_done:
+            raise
+        switch.dismiss(call, member, sip_done)
+        return await _transfer_failed(switch, call)
     switch.publish(call, "call.transferred", by=member.number, target=target, mode="blind")
     call.room.waiting = True          # the others hear music while the target rings
     switch.dismiss(call, member, sip_done)
-    route = switch.route(caller_id, target)
-    if route.kind == "queue" and switch.acd is not None:
-        return await switch.acd.enqueue(call, route.queue)
-    try:
-        number, stages, timeout = switch.destination(caller_id, target, exclude=call)
-    except Exception as exc:
-        log.info("call %s: transfer to %s refused: %s", call.id, target, exc)
-        return await _transfer_failed(switch, call)
+    if queue is not None:
+        return await switch.acd.enqueue(call, queue)
+    assert dest is not None
+    number, stages, timeout = dest
 
     def answered(call: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
         call.room.waiting = False
@@ -104,7 +121,7 @@ async def transfer_attended(switch: "Switch", call: Call, member: Member, other:
     switch.publish(other, "call.transferred", by=member.number, mode="attended",
                    into_call=call.id)
     for m in moving:                   # take them over without touching their dialogs
-        other.room.remove(m)
+        other.remove(m)
         m.role = "callee"
         m.holding = False
         switch.join(call, m)
@@ -259,8 +276,15 @@ class CallControl:
         return call
 
     def hold(self, call_id: str, number: str, holding: bool = True) -> None:
+        """``number`` holds, or resumes its own hold: only the holder ends a hold (409
+        naming who holds otherwise)."""
         call = self._connected(call_id)
-        set_hold(self.switch, call, self.member(call, number), holding)
+        member = self.member(call, number)
+        if not holding and not member.holding:
+            holders = [m.number for m in call.room.members if m.holding]
+            raise ControlError(f"{number} does not hold call {call_id}; " + (
+                f"held by {', '.join(holders)}" if holders else "nobody holds it"))
+        set_hold(self.switch, call, member, holding)
 
     async def transfer(self, call_id: str, number: str, target: str | None = None,
                        consult_call_id: str | None = None) -> None:

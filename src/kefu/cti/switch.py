@@ -134,7 +134,8 @@ class Switch:
                   on_first: Callable[[Call], None] | None = None,
                   on_first_failed: Callable[[Call, int, str], None] | None = None,
                   member: Member | None = None,
-                  on_second_failed: Callable[[Call, int, str], None] | None = None) -> Call:
+                  on_second_failed: Callable[[Call, int, str], None] | None = None,
+                  on_second: Callable[[Call], None] | None = None) -> Call:
         """A call kefu places itself: ring ``first`` (an agent's phone: click-to-call, a
         queue callback), showing ``second``; once it answers, reach ``second``, showing
         ``caller_id`` (default ``first``).
@@ -143,7 +144,7 @@ class Switch:
         rings.  ``member``: ``first`` is an agent already on a persistent line (its
         session's member), so nothing rings it.  Raises :class:`Refused` when ``first``
         cannot be reached at all.  ``on_second_failed(call, code, reason)``: ``second`` was
-        not reached (the call then ends).
+        not reached (the call then ends); ``on_second(call)``: it answered.
         """
         if member is None:
             number, stages, timeout = self.destination(first, first)
@@ -194,6 +195,8 @@ class Switch:
                 self.drop_fork(fork)
                 return
             self.connect_callee(call, attempt, fork)
+            if on_second is not None:
+                on_second(call)
 
         def second_failed(call: Call, attempt: Attempt, code: int, reason: str) -> None:
             if on_second_failed is not None:
@@ -265,7 +268,7 @@ class Switch:
         """Take a persistent-line member out of its idle session (to join a call)."""
         home = member.home
         if home is not None and member in home.room.members:
-            home.room.remove(member)
+            home.remove(member)
             self.remix(home)
 
     def destination(self, caller: str, dialed: str, trunk: str | None = None,
@@ -410,7 +413,7 @@ class Switch:
             self.publish(call, "call.member_joined", **member.describe())
 
     def leave(self, call: Call, member: Member) -> None:
-        call.room.remove(member)
+        call.remove(member)
         self._by_leg.pop(member.sip, None)
         self.spawn(self.media.close_leg(member.rtp))
         self.publish(call, "call.member_left", number=member.number, role=member.role)
@@ -470,7 +473,7 @@ class Switch:
 
     def detach(self, call: Call, member: Member) -> None:
         """Move a persistent-line member back to its session call, dialog and media intact."""
-        call.room.remove(member)
+        call.remove(member)
         self.publish(call, "call.member_left", number=member.number, role=member.role)
         self.remix(call)
         home = member.home

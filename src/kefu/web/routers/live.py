@@ -215,7 +215,7 @@ async def put_data(call_id: str, body: dict[str, Any], control: Control, acd: Ac
 @router.post("/{call_id}/monitor", status_code=202,
              summary="Supervisor listens (监听), whispers (密语) or barges in (强插)")
 async def monitor(call_id: str, body: MonitorIn, control: Control, _: Supervisor) -> None:
-    mode = Mode.TALK if body.mode == "barge" else Mode(body.mode)
+    mode = Mode(body.mode)
     control.monitor(call_id, body.supervisor, mode, body.target)
 
 
