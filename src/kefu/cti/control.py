@@ -253,6 +253,12 @@ class CallControl:
 
     def __init__(self, switch: "Switch") -> None:
         self.switch = switch
+        self.line_owners: dict[str, str] = {}   # number → the user whose browser line it is
+
+    def line_of(self, username: str) -> str | None:
+        """The number of ``username``'s open browser line, if any."""
+        return next((n for n, u in self.line_owners.items()
+                     if u == username and n in self.switch.lines), None)
 
     def list(self) -> list[dict]:
         return [c.describe() for c in self.switch.calls.values() if not c.ended]
@@ -303,24 +309,25 @@ class CallControl:
         ``Refused`` (409) when ``first`` cannot be rung."""
         return self.switch.originate(first, to, data=data, member=line)
 
-    async def send_dtmf(self, call_id: str, number: str, digits: str) -> None:
-        """Digits as if ``number`` had pressed them: the other parties receive them."""
+    def send_dtmf(self, call_id: str, number: str, digits: str) -> None:
+        """Digits as if ``number`` had pressed them: the other parties receive them, paced
+        by the media clock after this returns."""
         call = self._connected(call_id)
         member = self.member(call, number)
         self.switch.publish(call, "call.dtmf_sent", number=number, digits=digits)
-        for digit in digits:
-            for other in call.room.parties:
-                if other is not member:
-                    await other.rtp.send_dtmf(digit)
+        for other in call.room.parties:
+            if other is not member:
+                self.switch.spawn(other.rtp.send_dtmf(digits))
 
     def add_party(self, call_id: str, number: str) -> None:
         add_party(self.switch, self._connected(call_id), number)
 
-    async def open_webrtc_line(self, number: str, offer_sdp: str,
-                               host: str) -> tuple[str, Call, Member]:
-        """A browser's softphone becomes ``number``'s persistent line; returns the SDP
-        answer, the line's session call and its member.  ``WebRtcError`` (422) for an
-        offer kefu cannot use, 409 when ``number`` already has a line or is in a call."""
+    async def open_webrtc_line(self, number: str, offer_sdp: str, host: str,
+                               owner: str | None = None) -> tuple[str, Call, Member]:
+        """A browser's softphone (``owner``'s, a username) becomes ``number``'s persistent
+        line; returns the SDP answer, the line's session call and its member.
+        ``WebRtcError`` (422) for an offer kefu cannot use, 409 when ``number`` already
+        has a line or is in a call."""
         from kefu.media.webrtc import WebRtcError, WebRtcLine
 
         if number in self.switch.lines or self.switch.busy(number):
@@ -333,7 +340,26 @@ class CallControl:
         party = BrowserParty(line)
         session, member = self.switch.open_line(number, party, line.rtp)
         line.on_closed = lambda: self.switch.leg_ended(party)   # type: ignore[arg-type]
+        if owner is not None:
+            self.line_owners[number] = owner
         return answer, session, member
+
+    def rooms(self) -> list[dict]:
+        """Every conference room (``*8<room>``) with its members."""
+        return [self.room(name) for name in sorted(self.switch.conferences)]
+
+    def room(self, name: str) -> dict:
+        """One conference room: how to dial it and who is in it (each member's call)."""
+        from kefu.cti.switch import CONFERENCE_PREFIX
+
+        room = self.switch.conferences.get(name)
+        if room is None:
+            raise ControlError(f"no conference room {name}", 404)
+        calls = {c.a: c.id for c in self.switch.calls.values()
+                 if c.conference == name and not c.ended}
+        return {"room": name, "dial": CONFERENCE_PREFIX + name,
+                "members": [{**m.describe(), "call_id": calls.get(m.sip)}
+                            for m in room.members]}
 
     def consult(self, call_id: str, number: str, target: str) -> None:
         call = self._connected(call_id)

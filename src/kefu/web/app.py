@@ -19,7 +19,7 @@ from kefu.store import Conflict, Invalid, NotFound
 
 from .context import AppContext
 from .routers import (agents, announcements, auth, calls, customers, directory, events,
-                      extensions, health, lines, live, pages, users)
+                      extensions, health, lines, live, pages, rooms, users)
 
 API_PREFIX = "/api/v1"
 
@@ -55,7 +55,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(Invalid, _store_error(422))
     app.add_exception_handler(ControlError, _control_error)
     for module in (health, auth, calls, live, agents, directory, lines, events, extensions,
-                   users, customers, announcements):
+                   users, customers, announcements, rooms):
         app.include_router(module.router, prefix=API_PREFIX)
     _mount_docs(app)
     pages.install(app)          # /desk, /wall and their static files (not under /api/v1)

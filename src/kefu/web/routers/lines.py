@@ -50,7 +50,7 @@ async def open_line(body: LineIn, ctx: CtxDep, control: Control, acd: AcdDep,
                     user: Staff) -> dict[str, Any]:
     number = line_number(user, acd, body.extension, control.switch.dialplan.is_extension)
     answer, session, member = await control.open_webrtc_line(number, body.sdp,
-                                                             ctx.settings.webrtc_host)
+                                                             ctx.settings.webrtc_host, user.username)
     acd.attach_line(number, session, member)
     return {"type": "answer", "sdp": answer, "call_id": session.id, "extension": number}
 
