@@ -41,9 +41,9 @@ class Refused(ControlError):
     it exists but cannot take a call now (busy, not registered); the text names the SIP
     answer."""
 
-    def __init__(self, code: int, reason: str) -> None:
+    def __init__(self, code: int, reason: str, number: str = "") -> None:
         status = 404 if code in NO_SUCH_NUMBER else 403 if code == 403 else 409
-        super().__init__(f"{code} {reason}", status)
+        super().__init__(f"{number + ': ' if number else ''}{code} {reason}", status)
         self.code, self.reason = code, reason
 
 

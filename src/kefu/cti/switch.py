@@ -278,21 +278,21 @@ class Switch:
         route = route or self._route_for(caller, dialed, trunk)
         kind = route.kind
         if kind == "refuse":
-            raise Refused(route.code, route.reason)
+            raise Refused(route.code, route.reason, dialed)
         if kind == "extension":
             number = route.extension
             bindings = self.sip.locations.lookup(number)
             if not bindings:
-                raise Refused(480, "Temporarily Unavailable")
+                raise Refused(480, "Temporarily Unavailable (not registered)", dialed)
             if self.busy(number, exclude):
-                raise Refused(486, "Busy Here")
+                raise Refused(486, "Busy Here", dialed)
             dialers = [self._contact_dialer(b) for b in bindings]
             return number, [Stage(dialers)], self.settings.sip.ring_timeout
         if kind == "trunk":
             stages = [Stage([self._trunk_dialer(t)], no_response_timeout=TRUNK_NO_RESPONSE)
                       for t in route.targets]
             return dialed, stages, self.settings.sip.ring_timeout
-        raise Refused(404, f"Not Found ({dialed} is a {kind})")
+        raise Refused(404, f"Not Found (a {kind})", dialed)
 
     def route(self, caller: str, dialed: str) -> Route:
         """The dial plan's answer for ``dialed`` (queues included)."""
