@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from kefu.cti.call import Call, CallState, Disposition
 from kefu.cti.room import Member, Mode
+from kefu.media import MediaError
 
 if TYPE_CHECKING:
     from kefu.cti.attempt import Attempt, Fork
@@ -246,6 +247,14 @@ class BrowserParty:
         return f"<BrowserParty {self.line.rtp}>"
 
 
+async def _play_dtmf(call: Call, member: Member, digits: str) -> None:
+    """Digits to one member; a member who leaves meanwhile just misses the rest."""
+    try:
+        await member.rtp.send_dtmf(digits)
+    except MediaError as exc:
+        log.info("call %s: DTMF to %s cut short: %s", call.id, member.number, exc)
+
+
 # --- by call id, for the API -----------------------------------------------------------------
 
 class CallControl:
@@ -317,7 +326,7 @@ class CallControl:
         self.switch.publish(call, "call.dtmf_sent", number=number, digits=digits)
         for other in call.room.parties:
             if other is not member:
-                self.switch.spawn(other.rtp.send_dtmf(digits))
+                self.switch.spawn(_play_dtmf(call, other, digits))
 
     def add_party(self, call_id: str, number: str) -> None:
         add_party(self.switch, self._connected(call_id), number)
