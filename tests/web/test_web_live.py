@@ -92,3 +92,15 @@ def test_openapi_marks_the_old_names_deprecated(api):
         props = schemas[model]["properties"]
         assert props["number"]["deprecated"] is True and f"`{new}`" in props["number"]["description"]
         assert "deprecated" not in props[new]
+
+
+def test_an_agent_that_transferred_the_call_away_no_longer_sees_or_acts_on_it(live):
+    api, switch, call = live
+    api.ctx.acd.agents["agent"] = SimpleNamespace(logged_in=True, extension="1002")
+    path = f"/api/v1/live-calls/{call.id}"
+    assert api.client.get(path, headers=api.as_("agent")).status_code == 200
+    r = api.client.post(f"{path}/transfer", json={"target": "1003"}, headers=api.as_("agent"))
+    assert r.status_code == 202, r.text                    # by: itself
+    assert api.client.get(path, headers=api.as_("agent")).status_code == 403
+    assert api.client.get("/api/v1/live-calls", headers=api.as_("agent")).json() == []
+    assert api.client.get("/api/v1/live-calls", headers=api.as_("supervisor")).json()
