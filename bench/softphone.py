@@ -773,7 +773,8 @@ wrap_up = 0
                        (201,), f"extension {arg}")
                 return None
             expect(api("POST", "/users", {"username": arg, "password": AGENT_PW,
-                                          "role": "agent"}), (201,), f"user {arg}")
+                                          "role": "agent", "extensions": [self.ext[arg]]}),
+                   (201,), f"user {arg}")
             return arg, expect(api("POST", "/auth/login", {"username": arg,
                                                            "password": AGENT_PW}),
                                (200,), f"login {arg}")["token"]

@@ -113,3 +113,23 @@ def test_console_script_reports_config_error(tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 2
     assert proc.stderr.startswith("kefu: config error: rtp.port_min: must be less than")
+
+
+def test_user_add_with_extensions_and_bind(config: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Before the first serve: the config's extensions are created to bind to them."""
+    assert main(["user", "add", "agent1", "--role", "agent", "--password", "long-enough",
+                 "--extension", "1001", "--config", str(config)]) == 0
+    assert "created user agent1 (agent), extensions 1001" in capsys.readouterr().out
+    assert main(["user", "bind", "agent1", "1002", "1001", "--config", str(config)]) == 0
+    assert "agent1 may use extensions 1001, 1002" in capsys.readouterr().out
+    store = Store(f"sqlite:///{config.parent / 'data' / 'kefu.db'}")
+    try:
+        assert store.user_extensions("agent1") == ["1001", "1002"]
+    finally:
+        store.close()
+    assert main(["user", "bind", "agent1", "1009", "--config", str(config)]) == 2
+    assert "no extension 1009" in capsys.readouterr().err
+    assert main(["user", "bind", "ghost", "1001", "--config", str(config)]) == 1
+    assert main(["user", "add", "sue", "--role", "supervisor", "--password", "long-enough",
+                 "--extension", "1001", "--config", str(config)]) == 2
+    assert "only agents" in capsys.readouterr().err

@@ -1,8 +1,10 @@
 """The composition root: builds every service from the settings and runs them.
 
 Order matters: the store (migrated, seeded) first, then the bus and event log, the
-media engine, the switch and the SIP server, and the HTTP API last.  Shutdown runs
-the other way round so that no event is lost and every port is released.
+media engine, the switch and the SIP server, and the HTTP API last.  The media clock
+starts only when nothing heavy is left to run on the loop (:func:`go_live`): a lazy
+import or a certificate made after it would stall it.  Shutdown runs the other way
+round so that no event is lost and every port is released.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import asyncio
 import gc
 import logging
 import re
+import resource
 import signal
 import time
 from dataclasses import dataclass
@@ -26,10 +29,12 @@ from kefu.cti.figures import day_start
 from kefu.cti.switch import Switch
 from kefu.eventlog import EventLog
 from kefu.media import MediaEngine
+from kefu.media.recorder import repair_wav
 from kefu.media.webrtc import restrict_ice
 from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.store import Store
+from kefu.store.reconcile import reconcile
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +86,15 @@ class Kefu:
         }
 
 
-async def start(settings: Settings) -> Kefu:
+async def start(settings: Settings, *, live: bool = True) -> Kefu:
+    """Build every service; ``live``: then :func:`go_live` at once."""
     loop = asyncio.get_running_loop()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     settings.recordings_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.db_url)
     store.migrate()
     store.seed_extensions(settings.extensions, settings.sip.realm)
+    reconcile(store, repair_wav)        # calls a crash cut off: closed before SIP takes more
     bus = LocalBus(loop)
     eventlog = EventLog(store, bus)
     eventlog.start()
@@ -95,7 +102,6 @@ async def start(settings: Settings) -> Kefu:
     bus.subscribe(directory.invalidate, prefix="extension.")
     media = MediaEngine(settings.rtp.host, settings.rtp.port_min, settings.rtp.port_max,
                         latch=settings.media.latch)
-    await media.start()
 
     def notify(type_: str, aor: str, data: dict) -> None:
         bus.publish(Event(type=type_, data={"extension": aor, **data}))
@@ -104,7 +110,7 @@ async def start(settings: Settings) -> Kefu:
         Event(type=type_, data={"trunk": name, **data})))
     sip = SipServer(settings.sip, directory, handler=None, notify=notify,  # type: ignore[arg-type]
                     tls=settings.tls, security=settings.security, data_dir=settings.data_dir,
-                    trunks=trunks)
+                    trunks=trunks, limits=settings.limits)
     # carriers send many calls from one address: never throttle or ban them
     sip.guard.trust([src for trunk in settings.trunks for src in trunk.inbound_sources])
     switch = Switch(settings, sip, media, bus, DialPlan.from_settings(settings, directory))
@@ -118,8 +124,17 @@ async def start(settings: Settings) -> Kefu:
                            store.events_since(day_start(time.time()), "queue."))
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
-    sip.start(loop)
-    return Kefu(settings, store, bus, eventlog, media, sip, switch, directory, acd)
+    k = Kefu(settings, store, bus, eventlog, media, sip, switch, directory, acd)
+    if live:
+        await go_live(k)
+    return k
+
+
+async def go_live(k: Kefu) -> None:
+    """Open SIP (its TLS certificate may be made here), then start the media clock: the
+    loop does not yield in between, so no call is handled before the clock runs."""
+    k.sip.start(asyncio.get_running_loop())
+    await k.media.start()
 
 
 async def stop(k: Kefu) -> None:
@@ -132,11 +147,14 @@ async def stop(k: Kefu) -> None:
 
 
 async def serve(settings: Settings) -> None:
+    import anyio.to_thread
     import uvicorn
 
     from kefu.web import AppContext, create_app
+    from kefu.web.limits import protocol
 
-    k = await start(settings)
+    raise_nofile()
+    k = await start(settings, live=False)
     # Everything built so far lives as long as the process: keep it out of the garbage
     # collector's full passes, which otherwise stall the media clock (measured: total
     # collection time halved under a burst of call set-ups).
@@ -147,7 +165,16 @@ async def serve(settings: Settings) -> None:
                                                                              event)))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
-                            access_log=False)
+                            access_log=False,
+                            # request-header deadline and per-address cap (kefu.web.limits)
+                            http=protocol(k.sip.guard.connection_cap(
+                                "http", settings.limits.http_per_address),
+                                settings.limits.header_timeout))
+    # uvicorn imports its protocol modules when it loads the config, anyio its event-loop
+    # backend on the first call to a worker thread: tens of ms on the loop, hundreds with
+    # a cold disk cache, so both happen now, before the media clock runs
+    config.load()
+    await anyio.to_thread.run_sync(int)
     server = uvicorn.Server(config)
     logging.getLogger("uvicorn.error").addFilter(_RedactTokens())
     server.install_signal_handlers = lambda: None  # we own the signals
@@ -155,6 +182,7 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stopping.set)
+    await go_live(k)
     web = asyncio.create_task(server.serve())
     log.info("kefu %s ready: SIP %s:%d, HTTP http://%s:%d", __version__, settings.sip.host,
              settings.sip.port, settings.http.host, settings.http.port)
@@ -164,6 +192,22 @@ async def serve(settings: Settings) -> None:
     server.should_exit = True
     await web
     await stop(k)
+
+
+def raise_nofile() -> int:
+    """Raise the soft descriptor limit to the hard one (every socket is a descriptor;
+    systemd's default soft limit is 1024) and log it; returns the soft limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    # "unlimited" is not a valid soft limit for descriptors; Linux's usual fs.nr_open is
+    want = 1 << 20 if hard == resource.RLIM_INFINITY else hard
+    if soft != want:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+            soft = want
+        except (ValueError, OSError) as exc:
+            log.warning("cannot raise the open files limit from %d to %d: %s", soft, want, exc)
+    log.info("open files limit: %d", soft)
+    return soft
 
 
 class _RedactTokens(logging.Filter):

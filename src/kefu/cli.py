@@ -1,4 +1,4 @@
-"""The ``kefu`` command: init, serve, migrate, user add.
+"""The ``kefu`` command: init, serve, migrate, user add, user bind.
 
 Exit codes: 0 done, 1 the operation failed (file exists, user exists, database down),
 2 bad usage or configuration — so scripts and service managers can tell them apart.
@@ -12,8 +12,9 @@ import importlib
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from kefu import __version__
 from kefu.config import ConfigError, Settings, load_settings, starter_config
@@ -113,22 +114,44 @@ def _ask_password() -> str:
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
-    from kefu.store import Conflict, Invalid
-
     settings = _settings(args)
     _setup_logging(settings.log_level)
     password = args.password if args.password is not None else _ask_password()
+    extensions = args.extension or []
+    with _user_store(settings, extensions) as store:
+        user = store.create_user(args.username, password, args.role, args.display_name,
+                                 extensions)
+    bound = f", extensions {', '.join(sorted(set(extensions)))}" if extensions else ""
+    print(f"kefu: created user {user.username} ({user.role}){bound}")
+    return 0
+
+
+def cmd_user_bind(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    _setup_logging(settings.log_level)
+    with _user_store(settings, args.extensions) as store:
+        numbers = store.set_user_extensions(args.username, args.extensions)
+    print(f"kefu: {args.username} may use extensions {', '.join(numbers) or '(none)'}")
+    return 0
+
+
+@contextmanager
+def _user_store(settings: Settings, extensions: Sequence[str]) -> Iterator[Any]:
+    """The store for a user command; the config's extensions are created first when some
+    are to be bound (as ``serve`` does), and store errors become exit codes."""
+    from kefu.store import Conflict, Invalid, NotFound
+
     store = _open_store(settings)
     try:
-        user = store.create_user(args.username, password, args.role, args.display_name)
-    except Conflict as exc:
+        if extensions:
+            store.seed_extensions(settings.extensions, settings.sip.realm)
+        yield store
+    except (Conflict, NotFound) as exc:
         raise _Fail(str(exc)) from None
     except Invalid as exc:
         raise _Fail(str(exc), 2) from None
     finally:
         store.close()
-    print(f"kefu: created user {user.username} ({user.role})")
-    return 0
 
 
 # ------------------------------------------------------------------ parser
@@ -163,7 +186,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--password", help="(default: prompt; a command line is visible to ps)")
     p.add_argument("--display-name", default="")
+    p.add_argument("--extension", action="append", metavar="NUMBER",
+                   help="agents: an extension it may log in on (repeat for more)")
     p.set_defaults(func=cmd_user_add)
+    p = users_sub.add_parser("bind", parents=[common],
+                             help="set the extensions an agent may log in on")
+    p.add_argument("username")
+    p.add_argument("extensions", nargs="*", metavar="NUMBER",
+                   help="all of them (replaces the old list; none: unbind)")
+    p.set_defaults(func=cmd_user_bind)
     users.set_defaults(func=lambda _a: _usage(users))
     return parser
 

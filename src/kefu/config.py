@@ -46,6 +46,9 @@ class HttpSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     token_ttl: float = 12 * 3600.0    # seconds an API login token stays valid
+    login_fail_limit: int = 10        # wrong passwords for one username, then a lockout
+    login_fail_limit_address: int = 100   # the same from one address (offices share one)
+    login_lockout: float = 900.0      # seconds a lockout lasts (and failures are remembered)
 
 
 @dataclass
@@ -69,6 +72,15 @@ class SecuritySettings:
     register_rate: float = 20.0       # REGISTERs per second from one address before 503
     invite_rate: float = 20.0         # new INVITEs per second from one address before 503
     trusted: list[str] = field(default_factory=list)   # addresses never banned or throttled
+
+
+@dataclass
+class LimitsSettings:
+    """Connection limits against one address exhausting kefu's descriptors (idle sockets)."""
+    http_per_address: int = 256       # open HTTP connections (WebSockets included) per address
+    sip_per_address: int = 256        # open SIP TCP+TLS connections per address
+    header_timeout: float = 10.0      # seconds a connection has for its request headers
+    sip_unbound_idle: float = 60.0    # idle seconds for SIP TCP/TLS with no registration on it
 
 
 @dataclass
@@ -208,6 +220,7 @@ class Settings:
     recording: RecordingSettings = field(default_factory=RecordingSettings)
     tls: TlsSettings = field(default_factory=TlsSettings)
     security: SecuritySettings = field(default_factory=SecuritySettings)
+    limits: LimitsSettings = field(default_factory=LimitsSettings)
     media: MediaSettings = field(default_factory=MediaSettings)
     extensions: list[ExtensionConfig] = field(default_factory=list)
     trunks: list[TrunkConfig] = field(default_factory=list)
@@ -250,6 +263,7 @@ _SECTIONS: dict[str, type] = {
     "recording": RecordingSettings,
     "tls": TlsSettings,
     "security": SecuritySettings,
+    "limits": LimitsSettings,
     "media": MediaSettings,
     "acd": AcdSettings,
     "webrtc": WebRtcSettings,
@@ -360,12 +374,19 @@ _SPECS: dict[str, _Spec] = {
     "http.host": _Spec(str, nonempty=True),
     "http.port": _PORT,
     "http.token_ttl": _Spec(float, 60, 30 * 86400),
+    "http.login_fail_limit": _Spec(int, 1, 100000),
+    "http.login_fail_limit_address": _Spec(int, 1, 100000),
+    "http.login_lockout": _Spec(float, 1, 30 * 86400),
     "tls.port": _PORT,
     "security.auth_fail_limit": _Spec(int, 1, 1000),
     "security.auth_fail_window": _Spec(float, 1, 86400),
     "security.ban_seconds": _Spec(float, 1, 30 * 86400),
     "security.register_rate": _Spec(float, 0.1, 100000),
     "security.invite_rate": _Spec(float, 0.1, 100000),
+    "limits.http_per_address": _Spec(int, 1, 1_000_000),
+    "limits.sip_per_address": _Spec(int, 1, 1_000_000),
+    "limits.header_timeout": _Spec(float, 0.1, 3600),
+    "limits.sip_unbound_idle": _Spec(float, 1, 86400),
     "dialplan.emergency": _Spec(list),
     "dialplan.default_classes": _Spec(list),
 }
@@ -877,7 +898,7 @@ def starter_config(demo: bool) -> str:
     sip, rtp, http = SipSettings(), RtpSettings(), HttpSettings()
     acd = AcdSettings()
     queue = "\n".join(("" if demo else "# ") + line if line else "" for line in DEMO_QUEUE)
-    tls, sec = TlsSettings(), SecuritySettings()
+    tls, sec, lim = TlsSettings(), SecuritySettings(), LimitsSettings()
     exts = "\n".join(
         f'[[extensions]]\nnumber = "{n}"\npassword = "{pw}"\ndisplay_name = "Extension {n}"\n'
         for n, pw in passwords.items())
@@ -907,6 +928,9 @@ port_max = {rtp.port_max}
 host = "{http.host}"
 port = {http.port}
 token_ttl = {http.token_ttl:g}          # seconds a login token stays valid
+login_fail_limit = {http.login_fail_limit}         # wrong passwords for one username (more per address:
+login_fail_limit_address = {http.login_fail_limit_address}  # ...) lock it out for login_lockout seconds
+login_lockout = {http.login_lockout:g}
 
 [recording]
 enabled = true
@@ -923,7 +947,13 @@ auth_fail_window = {sec.auth_fail_window:g}
 ban_seconds = {sec.ban_seconds:g}            # ... ban it (every ban is logged)
 register_rate = {sec.register_rate:g}         # per address per second, above: 503
 invite_rate = {sec.invite_rate:g}
-trusted = []               # addresses/CIDRs never banned or throttled
+trusted = []               # addresses/CIDRs never banned, throttled or capped
+
+[limits]
+http_per_address = {lim.http_per_address}     # open connections per address; more are refused
+sip_per_address = {lim.sip_per_address}      #   (SIP: TCP and TLS together)
+header_timeout = {lim.header_timeout:g}        # seconds a connection has to send its request headers
+sip_unbound_idle = {lim.sip_unbound_idle:g}      # idle seconds for SIP TCP/TLS without a registration
 
 [media]
 moh_file = ""              # music on hold WAV; empty: the built-in melody

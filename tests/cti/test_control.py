@@ -13,6 +13,11 @@ from kefu.cti.control import CallControl, ControlError, Refused, transfer_blind
 from kefu.cti.room import Member, Room
 
 
+def blind(switch: FakeSwitch, call: Call, by: str, target: str, **kw) -> None:
+    member = call.room.find(by)
+    asyncio.run(transfer_blind(switch, call, member, target, **kw))  # type: ignore[arg-type]
+
+
 def test_resume_by_a_party_that_does_not_hold_is_a_conflict_naming_the_holder():
     switch = FakeSwitch()
     control, call = CallControl(switch), a_call(switch)   # type: ignore[arg-type]
@@ -31,9 +36,8 @@ def test_resume_by_a_party_that_does_not_hold_is_a_conflict_naming_the_holder():
 def test_a_blind_transfer_to_an_unreachable_target_leaves_the_call_as_it_was(target, status):
     switch = FakeSwitch({"1003": "busy"})
     call = a_call(switch)
-    member = call.room.find("1002")
     with pytest.raises(Refused) as err:
-        asyncio.run(transfer_blind(switch, call, member, target))   # type: ignore[arg-type]
+        blind(switch, call, "1002", target)
     assert err.value.status == status
     assert [m.number for m in call.room.members] == ["1001", "1002"]
     assert switch.dismissed == [] and switch.events == [] and not call.room.waiting
@@ -44,8 +48,7 @@ def test_a_blind_transfer_after_a_refer_that_cannot_be_routed_keeps_the_others()
     switch = FakeSwitch()
     call = a_call(switch)
     call.room.add(Member("1005", "third", object(), object()))
-    asyncio.run(transfer_blind(switch, call, call.room.find("1002"), "9999",   # type: ignore[arg-type]
-                               sip_done=True))
+    blind(switch, call, "1002", "9999", sip_done=True)
     assert [m.number for m in call.room.members] == ["1001", "1005"]
     assert not call.involves("1002")
 
@@ -53,7 +56,7 @@ def test_a_blind_transfer_after_a_refer_that_cannot_be_routed_keeps_the_others()
 def test_a_blind_transfer_leaves_the_transferor_out_of_the_call():
     switch = FakeSwitch({"1003": "free"})
     call = a_call(switch)
-    asyncio.run(transfer_blind(switch, call, call.room.find("1002"), "1003"))  # type: ignore[arg-type]
+    blind(switch, call, "1002", "1003")
     assert switch.reached == ["1003"] and switch.dismissed == ["1002"]
     assert not call.involves("1002") and call.room.waiting
 
@@ -69,7 +72,8 @@ def test_conference_rooms_are_listed_with_their_members_and_calls():
     control = CallControl(switch)   # type: ignore[arg-type]
     shared = switch.conferences.setdefault("100", Room())
     for n in ("1001", "1002"):
-        call = Call(caller=n, callee="*8100", a=object(), conference="100")   # type: ignore[arg-type]
+        call = Call(caller=n, callee="*8100", conference="100")
+        call.a = object()                                  # type: ignore[assignment]
         call.room = shared
         shared.add(Member(n, "conference", call.a, object()))
         switch.calls[call.id] = call

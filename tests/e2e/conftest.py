@@ -44,6 +44,7 @@ class KefuServer:
     tls_port: int = 0
     token: str = ""
     mark: float = 0.0                 # when the current test started (for CDR queries)
+    wrap: tuple[str, ...] = ()        # command prefix for `kefu serve` (e.g. prlimit)
     phones: list[Baresip] = field(default_factory=list)
 
     @property
@@ -147,9 +148,10 @@ KEFU = [sys.executable, "-m", "kefu.cli"]
 
 
 def start_kefu(tmp: Path, *, security: dict | None = None, extra: str = "",
-               **env) -> KefuServer:
+               wrap: tuple[str, ...] = (), **env) -> KefuServer:
     """``security``: the [security] keys (default ``E2E_SECURITY``); ``extra``: more TOML
-    (trunks, dial plan); ``env``: extra environment."""
+    (trunks, dial plan); ``wrap``: a command prefix for ``kefu serve``; ``env``: extra
+    environment."""
     sip_port, http_port, tls_port = find_free_ports(3, step=2, span=2)
     base = 30000 + ((os.getpid() + 7 * next(_servers)) % 50) * 200
     rtp = (base, base + 198)
@@ -160,13 +162,13 @@ def start_kefu(tmp: Path, *, security: dict | None = None, extra: str = "",
     subprocess.run([*KEFU, "user", "add", ADMIN[0], "--role", "admin", "--password", ADMIN[1],
                     "--config", str(cfg)], check=True, capture_output=True)
     server = KefuServer(tmp, sip_port, http_port, rtp, proc=None,  # type: ignore[arg-type]
-                        log_path=tmp / "kefu.log", tls_port=tls_port)
+                        log_path=tmp / "kefu.log", tls_port=tls_port, wrap=tuple(wrap))
     return _serve(server, env)
 
 
 def _serve(server: KefuServer, env: dict) -> KefuServer:
     """``kefu serve`` from the server's config; returns once the API answers, logged in."""
-    proc = subprocess.Popen([*KEFU, "serve", "--config", str(server.dir / "kefu.toml")],
+    proc = subprocess.Popen([*server.wrap, *KEFU, "serve", "--config", str(server.dir / "kefu.toml")],
                             stdout=server.log_path.open("ab"), stderr=subprocess.STDOUT,
                             env={**os.environ, **env})
     server.proc = proc
@@ -189,9 +191,26 @@ def _serve(server: KefuServer, env: dict) -> KefuServer:
     return server
 
 
-def restart_kefu(server: KefuServer, **env) -> KefuServer:
-    """Stop the server and serve again from the same config, data and ports."""
-    stop_kefu(server)
+def add_user(server: KefuServer, username: str, password: str, role: str = "agent",
+             extensions: tuple[str, ...] | list[str] = (), **fields) -> dict:
+    """Create a web user through the API (as admin).  An agent logs in only on the
+    extensions bound to it: name them here (``extensions=["1001"]``)."""
+    body = {"username": username, "password": password, "role": role, **fields}
+    if extensions:
+        body["extensions"] = list(extensions)
+    status, out = server.api("POST", "/users", body)
+    assert status == 201, out
+    return out
+
+
+def restart_kefu(server: KefuServer, *, kill: bool = False, **env) -> KefuServer:
+    """Stop the server (``kill``: SIGKILL, as a crash would) and serve again from the same
+    config, data and ports."""
+    if kill:
+        server.proc.kill()
+        server.proc.wait()
+    else:
+        stop_kefu(server)
     return _serve(server, env)
 
 

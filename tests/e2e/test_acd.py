@@ -14,7 +14,7 @@ import time
 import pytest
 
 from . import audio
-from .conftest import start_kefu, stop_kefu, wait_for
+from .conftest import add_user, start_kefu, stop_kefu, wait_for
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -131,10 +131,8 @@ def kefu(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("kefu-acd")
     moh = audio.write_tone_wav(tmp / "moh.wav", MOH_TONE, 5)
     server = start_kefu(tmp, extra=QUEUES + MORE_QUEUES.format(moh=moh))
-    for username in AGENTS:
-        status, body = server.api("POST", "/users", {"username": username, "password": AGENT_PW,
-                                                     "role": "agent"})
-        assert status == 201, body
+    for username, extension in AGENTS.items():
+        add_user(server, username, AGENT_PW, extensions=[extension])
     for number in CALLERS + FRESH_CALLERS:
         status, body = server.api("POST", "/extensions", {"number": number,
                                                           "password": f"pw-{number}-secret"})
@@ -399,7 +397,7 @@ def test_agent_api_roles_and_call_data(kefu, phones, agent_token):
     assert status == 200 and body["state"] == "not_ready", body
     status, body = kefu.api("POST", "/agents/alice/state", {"state": "not_ready",
                                                             "reason": "nap"}, token=alice_token)
-    assert status == 422 and "reason" in body["detail"], body
+    assert status == 422 and "reason" in body["detail"][0]["msg"], body
     status, body = kefu.api("POST", "/agents/alice/state", {"state": "ready"}, token=alice_token)
     assert status == 200 and body["state"] == "ready"
     caller.dial(kefu.uri("8001"))
@@ -451,6 +449,32 @@ def test_agent_api_roles_and_call_data(kefu, phones, agent_token):
     logged = wait_for(lambda: [d for t, _, d in kefu.events(kefu.mark, "agent.logout")],
                       what="logout event")
     assert logged[-1].get("by") == "admin"
+
+
+def test_agent_cannot_take_over_another_extension(kefu, phones, agent_token):
+    """bob is bound to 1002: logging in on 1003 (in a call) is refused, so 1003's call
+    stays out of bob's sight and reach; on its own extension bob logs in."""
+    callee = phones("1003", tone=1000, answermode="auto")
+    caller = phones("2009", tone=440)
+    caller.dial(kefu.uri("1003"))
+    caller.wait_established()
+    callee.wait_established()
+    (call,) = wait_for(lambda: kefu.api("GET", "/live-calls")[1], what="the call, for admin")
+    bob = agent_token("bob")
+    status, body = kefu.api("POST", "/agents/bob/login", {"extension": "1003"}, token=bob)
+    assert status == 403 and "not bound to bob" in body["detail"], body
+    assert kefu.api("GET", "/live-calls", token=bob)[0] == 403
+    status, body = kefu.api("POST", "/agents/bob/login", {"extension": "1002"}, token=bob)
+    assert status == 200 and body["extension"] == "1002", body
+    assert kefu.api("GET", "/live-calls", token=bob) == (200, [])
+    for method, path, body in (("DELETE", f"/live-calls/{call['call_id']}/parties/1003", None),
+                               ("POST", f"/live-calls/{call['call_id']}/dtmf",
+                                {"number": "1003", "digits": "1"}),
+                               ("POST", "/live-calls", {"from": "1003", "to": "1005"})):
+        assert kefu.api(method, path, body, token=bob)[0] == 403, (method, path)
+    assert kefu.api("GET", f"/live-calls/{call['call_id']}")[0] == 200   # still up
+    caller.hangup()
+    callee.wait_closed()
 
 
 ROLE_MATRIX = [

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from .conftest import start_kefu, stop_kefu, wait_for
+from .conftest import add_user, start_kefu, stop_kefu, wait_for
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -42,10 +42,8 @@ wrap_up = 0
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
     server = start_kefu(tmp_path_factory.mktemp("kefu-counts"), extra=QUEUES)
-    for username in AGENTS:
-        status, body = server.api("POST", "/users", {"username": username, "role": "agent",
-                                                     "password": "agent-password-1"})
-        assert status == 201, body
+    for username, extension in AGENTS.items():
+        add_user(server, username, "agent-password-1", extensions=[extension])
     for number in CALLERS:
         status, body = server.api("POST", "/extensions", {"number": number,
                                                           "password": f"pw-{number}-secret"})

@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from .conftest import restart_kefu, start_kefu, stop_kefu, wait_for
+from .conftest import add_user, restart_kefu, start_kefu, stop_kefu, wait_for
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -49,9 +49,7 @@ wrap_up = 0
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
     server = start_kefu(tmp_path_factory.mktemp("kefu-figures"), extra=QUEUE)
-    status, body = server.api("POST", "/users", {"username": "alice", "role": "agent",
-                                                 "password": "agent-password-1"})
-    assert status == 201, body
+    add_user(server, "alice", "agent-password-1", extensions=["1001"])
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from . import audio
-from .conftest import extension_password, start_kefu, stop_kefu, wait_for
+from .conftest import add_user, extension_password, start_kefu, stop_kefu, wait_for
 from .phones import find_free_ports, port_is_free
 from .sipp import HERE, write_users_csv
 from .sipp.carrier import Carrier, header, received
@@ -56,9 +56,7 @@ wrap_up = 0
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
     server = start_kefu(tmp_path_factory.mktemp("kefu-auto-answer"), extra=QUEUE_TOML)
-    status, body = server.api("POST", "/users", {"username": AGENT, "password": AGENT_PW,
-                                                 "role": "agent"})
-    assert status == 201, body
+    add_user(server, AGENT, AGENT_PW, extensions=[EXTENSION])
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log

@@ -21,7 +21,7 @@ import pytest
 
 from . import audio
 from .browser import BrowserSession, have_browser, screenshot
-from .conftest import start_kefu, stop_kefu, wait_for
+from .conftest import add_user, start_kefu, stop_kefu, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -55,11 +55,9 @@ wrap_up = 0
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
     server = start_kefu(tmp_path_factory.mktemp("kefu-desk"), extra=QUEUES)
-    for username in AGENTS:
-        status, body = server.api("POST", "/users", {"username": username, "password": AGENT_PW,
-                                                     "role": "agent",
-                                                     "display_name": username.title()})
-        assert status == 201, body
+    for username, extension in AGENTS.items():
+        add_user(server, username, AGENT_PW, extensions=[extension],
+                 display_name=username.title())
     status, body = server.api("POST", "/users", {"username": SUPERVISOR[0],
                                                  "password": SUPERVISOR[1], "role": "supervisor"})
     assert status == 201, body
@@ -725,3 +723,23 @@ def test_supervisor_sets_an_agents_skills_on_the_wallboard(kefu, pages):
         assert agent_state(kefu, "bob")["skills"] == {"sales": 3, "support": 4}
     finally:
         kefu.api("PUT", "/agents/bob/skills", {"skills": {"sales": 3}})
+
+
+def test_error_toasts_show_the_reason_of_both_error_shapes(kefu, pages):
+    """A 422's validation list (from the schema or raised by a route) and any other
+    error's reason string read as one line: what the desk and wallboard toast."""
+    status, body = kefu.api("POST", "/auth/login", {"username": SUPERVISOR[0],
+                                                    "password": SUPERVISOR[1]}, token="")
+    assert status == 200, body
+    page = pages("/desk")
+    texts = page.evaluate("""async (token) => {
+        const m = await import("/static/desk/api.js");
+        const text = (method, path, body) => m.api(method, path, body, { token })
+            .then(() => "no error", (err) => m.errorText(err));
+        return [await text("GET", "/customers/0"),
+                await text("POST", "/announcements", { title: "t", groups: ["nope"] }),
+                await text("GET", "/customers/7")];
+    }""", body["token"])
+    assert texts[0].startswith("422: customer_id: ") and "greater than" in texts[0], texts
+    assert texts[1] == "422: groups name unknown queues: nope", texts
+    assert texts[2] == "404: customer 7 does not exist", texts

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from . import audio
-from .conftest import start_kefu, stop_kefu, wait_for
+from .conftest import add_user, start_kefu, stop_kefu, wait_for
 from .test_acd import AGENT_PW, AGENTS, CALLERS, QUEUES
 
 aiortc = pytest.importorskip("aiortc")
@@ -26,11 +26,9 @@ pytestmark = [pytest.mark.e2e,
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
     server = start_kefu(tmp_path_factory.mktemp("kefu-webrtc"), extra=QUEUES)
-    for username in list(AGENTS) + ["sue"]:
-        role = "supervisor" if username == "sue" else "agent"
-        status, body = server.api("POST", "/users", {"username": username, "password": AGENT_PW,
-                                                     "role": role})
-        assert status == 201, body
+    for username, extension in AGENTS.items():
+        add_user(server, username, AGENT_PW, extensions=[extension])
+    add_user(server, "sue", AGENT_PW, role="supervisor")
     for number in CALLERS[:2]:
         server.api("POST", "/extensions", {"number": number, "password": f"pw-{number}-secret"})
     yield server

@@ -237,7 +237,7 @@ async def test_idle_connections_are_closed():
     loop = asyncio.get_running_loop()
     received: list[bytes] = []
     tcp = TcpTransport(loop, ("127.0.0.1", 0), lambda data, *a: received.append(data),
-                       idle_timeout=0.3)
+                       idle_timeout=0.3, header_timeout=0.3)
     try:
         await asyncio.sleep(0.01)
         c = await Client.connect(tcp.uopts.laddress[1])

@@ -67,3 +67,13 @@ def test_needs_call_started_of_one_call() -> None:
         cdr_from_events([])
     with pytest.raises(Invalid):
         cdr_from_events([START, Event("call.ended", "c2", {}, ts=101.0)])
+
+
+def test_recording_started_names_the_file_until_the_recording_ends() -> None:
+    started = Event("call.recording_started", "c1", {"path": "r/c1.wav"}, ts=101.0)
+    live = cdr_from_events([START, Event("call.answered", "c1", ts=101.0), started])
+    assert (live.recording_path, live.recording_duration) == ("r/c1.wav", None)
+    done = cdr_from_events([START, started, Event("call.recording", "c1",
+                                                  {"path": "r/c1.wav", "duration": 4}, ts=105.0),
+                            ended(105.0, "answered")])
+    assert (done.recording_path, done.recording_duration) == ("r/c1.wav", 4.0)

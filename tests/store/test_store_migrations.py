@@ -10,14 +10,15 @@ from kefu.store import Store
 from kefu.store.models import Base
 
 TABLES = {"extensions", "users", "api_tokens", "call_events", "calls", "customers",
-          "contact_notes", "announcements", "announcement_acks", "alembic_version"}
+          "contact_notes", "announcements", "announcement_acks", "user_extensions",
+          "alembic_version"}
 
 
 def test_migrate_creates_tables_and_is_idempotent(store: Store) -> None:
     store.migrate()  # second run is a no-op
     with store._engine.connect() as conn:
         assert TABLES <= set(sa.inspect(conn).get_table_names())
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
 
 
 def test_models_match_migrations(store: Store) -> None:

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from kefu.web.routers.auth import throttle_for
+
 PASSWORD = "password-123"   # as in conftest.py
 
 
@@ -72,3 +74,52 @@ def test_require_roles_rejects_unknown_roles() -> None:
         require_roles("root")
     with pytest.raises(ValueError):
         require_roles()
+
+
+def test_brute_force_is_throttled_then_locked_out(api, caplog) -> None:  # type: ignore[no-untyped-def]
+    """50 wrong passwords, then the right one: 429 with Retry-After, not a token; the
+    refused tries never reach the password check."""
+    checked = []
+    authenticate = api.store.authenticate
+    api.store.authenticate = lambda u, p: checked.append(u) or authenticate(u, p)  # type: ignore[method-assign]
+    codes = []
+    with caplog.at_level(logging.INFO):
+        for i in range(50):
+            r = api.client.post("/api/v1/auth/login",
+                                json={"username": "admin", "password": f"guess-{i}"})
+            codes.append(r.status_code)
+        r = api.client.post("/api/v1/auth/login",
+                            json={"username": "admin", "password": PASSWORD})
+    assert r.status_code == 429, r.text
+    assert int(r.headers["retry-after"]) >= 1 and "token" not in r.json()
+    assert codes[:3] == [401] * 3 and set(codes) == {401, 429}
+    assert 3 <= len(checked) == codes.count(401) <= 10   # free tries .. http.login_fail_limit
+    assert all(f"guess-{i}" not in caplog.text for i in range(50))
+    # another user from the same client is not locked out by admin's failures
+    assert api.client.post("/api/v1/auth/login", json={"username": "agent",
+                                                      "password": PASSWORD}).status_code == 200
+
+
+def test_admin_sees_and_lifts_a_lockout(api) -> None:  # type: ignore[no-untyped-def]
+    api.ctx.settings.http.login_fail_limit = 3
+    api.client.app.state.login_throttle = throttle_for(api.ctx.settings)
+    for i in range(3):
+        api.client.post("/api/v1/auth/login", json={"username": "qa", "password": f"x-{i}"})
+    assert api.client.post("/api/v1/auth/login", json={"username": "qa",
+                                                       "password": PASSWORD}).status_code == 429
+    assert api.client.get("/api/v1/auth/lockouts", headers=api.as_("supervisor")).status_code == 403
+    r = api.client.get("/api/v1/auth/lockouts", headers=api.as_("admin"))
+    assert r.status_code == 200
+    entry = next(e for e in r.json()["entries"] if e["kind"] == "username")
+    assert entry["key"] == "qa" and entry["failures"] == 3 and entry["locked_until"]
+    assert entry["refused"] == 1 and entry["retry_after"] > 800
+    types = [e["type"] for e in r.json()["events"]]
+    assert types[0] == "lockout" and types.count("failed") == 3
+    assert api.client.delete("/api/v1/auth/lockouts/username/qa",
+                             headers=api.as_("agent")).status_code == 403
+    assert api.client.delete("/api/v1/auth/lockouts/username/qa",
+                             headers=api.as_("admin")).status_code == 204
+    assert api.client.delete("/api/v1/auth/lockouts/username/qa",
+                             headers=api.as_("admin")).status_code == 404
+    assert api.client.post("/api/v1/auth/login", json={"username": "qa",
+                                                       "password": PASSWORD}).status_code == 200

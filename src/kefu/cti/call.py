@@ -59,6 +59,7 @@ class Disposition(str, enum.Enum):
     NOT_FOUND = "not_found"
     UNAVAILABLE = "unavailable"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"       # kefu stopped without ending it (a crash); closed at start
 
 
 class IllegalTransition(RuntimeError):

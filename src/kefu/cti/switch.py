@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 PROMPT_TEST_CODE = "*97"           # answers and plays <data_dir>/prompts/test.wav
 CONFERENCE_PREFIX = "*8"           # *8<room>: join conference room <room>
 TRUNK_NO_RESPONSE = 5.0            # seconds without any answer before the next trunk
+INFO_DTMF_MS = (60, 1000, 100)     # a SIP INFO key's relayed length: min, max, default
 
 # What a destination's final failure means for the caller and the CDR.
 FAILURES: dict[int, tuple[int, str, Disposition]] = {
@@ -394,6 +395,8 @@ class Switch:
         """Record the call (once, by policy): the caller left, everyone else right."""
         if self.settings.recording.enabled and call.recorder is None:
             call.recorder = self.media.record(self._recording_path(call), left=[], right=[])
+            # where it goes, for a restart after a crash (call.recording comes at its end)
+            self.publish(call, "call.recording_started", path=str(call.recorder.path))
             self.remix(call)
 
     def _callee_failed(self, call: Call, attempt: Attempt, code: int, reason: str) -> None:
@@ -406,7 +409,10 @@ class Switch:
     def join(self, call: Call, member: Member, quiet: bool = False) -> None:
         """Add a member to the call's room and route its media."""
         self._by_leg[member.sip] = call
-        member.rtp.on_dtmf = lambda digit, m=member: self._dtmf(call, m, digit)
+        # digits from the media leg are relayed when they came as RFC 4733 events; in-band
+        # ones already travel in the audio
+        member.rtp.on_dtmf = lambda digit, m=member: self._dtmf(
+            call, m, digit, relay=m.rtp.dtmf_pt is not None)
         call.room.add(member)
         self.remix(call)
         if not quiet:
@@ -535,6 +541,18 @@ class Switch:
             log.warning("call %s: REFER with Replaces of an unknown dialog", call.id)
         self.spawn(control.transfer_blind(self, call, member, target, sip_done=True))
 
+    def leg_dtmf(self, leg: SipLeg, digit: str, duration_ms: int | None) -> None:
+        """A key pressed on a phone that sends DTMF as SIP INFO: the same digit event as
+        RFC 4733 or in-band DTMF, relayed to the others (the audio does not carry it)."""
+        call = self._by_leg.get(leg)
+        member = call.room.member_of(leg) if call else None
+        if call is None or member is None or call.ended:
+            log.info("INFO DTMF %r on %r, no party of a call: ignored", digit, leg)
+            return
+        low, high, default = INFO_DTMF_MS
+        self._dtmf(call, member, digit, relay=True,
+                   duration_ms=min(max(duration_ms or default, low), high))
+
     def call_by_dialog(self, call_id: str) -> Call | None:
         for leg, call in self._by_leg.items():
             if leg.dialog_id() == call_id and not call.ended:
@@ -623,16 +641,18 @@ class Switch:
         self.join(call, Member(call.caller, "conference", call.a, call.a_rtp))
 
     # --- helpers ----------------------------------------------------------------------------
-    def _dtmf(self, call: Call, member: Member, digit: str) -> None:
+    def _dtmf(self, call: Call, member: Member, digit: str, relay: bool,
+              duration_ms: int = 100) -> None:
+        """``member`` pressed ``digit``: publish it, and (``relay``) in a connected call
+        send it to the other parties, each as RFC 4733 events if it negotiated them, else
+        in-band."""
         side = "caller" if member.sip is call.a else "callee"
         self.publish(call, "call.dtmf", digit=digit, leg=side, number=member.number)
-        # relay digits that came as RFC 4733 events (to RFC 4733 or, failing that, in-band
-        # legs); in-band digits already travel in the audio
-        if call.state is not CallState.CONNECTED or member.rtp.dtmf_pt is None:
+        if call.state is not CallState.CONNECTED or not relay:
             return
         for other in call.room.parties:
             if other is not member:
-                self.spawn(other.rtp.send_dtmf(digit))
+                self.spawn(other.rtp.send_dtmf(digit, duration_ms))
 
     def _recording_path(self, call: Call) -> Path:
         day = datetime.now().strftime("%Y/%m/%d")

@@ -9,7 +9,9 @@ Pure logic with an injectable clock; the hooks live elsewhere:
   (``is_banned``); open connections are closed through ``on_ban`` listeners;
 * the registrar and the INVITE path report digest failures (``auth_failed``);
 * ``SipServer._dispatch`` asks ``throttle`` before a REGISTER or an out-of-dialog
-  INVITE and answers ``503`` with ``Retry-After`` when it says so.
+  INVITE and answers ``503`` with ``Retry-After`` when it says so;
+* the SIP TCP/TLS listeners and the HTTP server admit each connection through a
+  :class:`ConnectionCap` (open connections per address; ``connection_cap``).
 
 Called from the sippy thread, the asyncio loop and the HTTP API: every public method
 takes the one lock.  Memory is bounded: idle entries are swept, and each table is capped.
@@ -32,6 +34,7 @@ Clock = Callable[[], float]
 
 MAX_TRACKED = 100_000       # addresses per table (failures, buckets); the oldest go first
 LOG_EVERY = 10.0            # seconds between "throttled" log lines per address and kind
+REFUSED_LOG_EVERY = 60.0    # ... and between "connection refused" lines per address and service
 KINDS = ("register", "invite")
 
 
@@ -115,6 +118,7 @@ class Guard:
         self._throttled: dict[tuple[str, str], _Throttled] = {}
         self._on_ban: list[Callable[[str], None]] = []
         self._trust_cache: dict[str, bool] = {}
+        self._caps: dict[str, ConnectionCap] = {}
 
     @classmethod
     def from_settings(cls, s, clock: Clock = time.monotonic) -> "Guard":
@@ -285,19 +289,40 @@ class Guard:
                 return None
             self.stats.throttled[kind] = self.stats.throttled.get(kind, 0) + 1
             retry = max(1, math.ceil((1.0 - bucket.tokens) / rate))
-            note = self._throttled.get(key)
-            if note is None:
-                if len(self._throttled) >= MAX_TRACKED:
-                    self._throttled.clear()
-                note = self._throttled[key] = _Throttled()
-            if now - note.last_log >= LOG_EVERY:
-                more = f" (and {note.suppressed} more since the last report)" if note.suppressed else ""
+            more = self._note(key, now, LOG_EVERY)
+            if more is not None:
                 log.warning("SIP guard: throttled %s from %s: over %g/s; 503 Retry-After %d%s",
                             kind.upper(), addr, rate, retry, more)
-                note.last_log, note.suppressed = now, 0
-            else:
-                note.suppressed += 1
             return retry
+
+    def _note(self, key: tuple[str, str], now: float, every: float) -> str | None:
+        """(lock held) Whether to log an event of ``key`` now: None (suppressed, counted),
+        else the suffix to log ("" or how many were suppressed since the last line)."""
+        note = self._throttled.get(key)
+        if note is None:
+            if len(self._throttled) >= MAX_TRACKED:
+                self._throttled.clear()
+            note = self._throttled[key] = _Throttled()
+        if now - note.last_log < every:
+            note.suppressed += 1
+            return None
+        more = f" (and {note.suppressed} more since the last report)" if note.suppressed else ""
+        note.last_log, note.suppressed = now, 0
+        return more
+
+    # --- connections ------------------------------------------------------------------------
+    def connection_cap(self, service: str, limit: int) -> "ConnectionCap":
+        """The per-address cap of open connections of ``service`` (``sip``: TCP and TLS
+        together, ``http``), counted in :meth:`status`."""
+        cap = self._caps[service] = ConnectionCap(self, service, limit)
+        return cap
+
+    def _refused(self, addr: str, service: str, limit: int) -> None:
+        with self._lock:
+            more = self._note((addr, "conn:" + service), self.clock(), REFUSED_LOG_EVERY)
+        if more is not None:
+            log.warning("guard: refused %s connections from %s: %d already open (the cap)%s",
+                        service.upper(), addr, limit, more)
 
     # --- housekeeping -----------------------------------------------------------------------
     def sweep(self) -> None:
@@ -307,8 +332,10 @@ class Guard:
             self._expire(now)
             self._sweep_failures(now)
             self._sweep_buckets(now)
-            for key in [k for k, n in self._throttled.items() if now - n.last_log > 3 * LOG_EVERY]:
-                del self._throttled[key]
+            for key, n in list(self._throttled.items()):
+                every = REFUSED_LOG_EVERY if key[1].startswith("conn:") else LOG_EVERY
+                if now - n.last_log > 3 * every:
+                    del self._throttled[key]
 
     def _sweep_failures(self, now: float) -> None:
         for addr in [a for a, t in self._failures.items() if not t or t[-1] <= now - self.window]:
@@ -326,4 +353,51 @@ class Guard:
             self._expire(self.clock())
             return {"bans_active": len(self._bans), "bans_total": self.stats.bans_total,
                     "auth_failures": self.stats.auth_failures,
-                    "throttled": dict(self.stats.throttled), "dropped": self.stats.dropped}
+                    "throttled": dict(self.stats.throttled), "dropped": self.stats.dropped,
+                    "connections": {name: cap.status() for name, cap in self._caps.items()}}
+
+
+class ConnectionCap:
+    """Open connections per address for one service; beyond ``limit`` a new connection is
+    refused (the caller closes it at once), counted, and logged once per address (then at
+    most every ``REFUSED_LOG_EVERY`` seconds, with how many more).  Trusted addresses are
+    not capped.  Used on the asyncio loop only (both listeners and HTTP live there).
+    """
+
+    def __init__(self, guard: Guard, service: str, limit: int) -> None:
+        self.guard = guard
+        self.service = service
+        self.limit = int(limit)
+        self.refused = 0
+        self.timed_out = 0        # closed by the transports' deadlines (counted for status)
+        self._open: dict[str, int] = {}
+
+    def admit(self, host: str) -> str | None:
+        """Count a new connection from ``host``: the key to :meth:`release` it with, or
+        None when refused."""
+        addr = normalize(host)
+        n = self._open.get(addr, 0)
+        if n >= self.limit and not self.guard.is_trusted(addr):
+            self.refused += 1
+            self.guard._refused(addr, self.service, self.limit)
+            return None
+        self._open[addr] = n + 1
+        return addr
+
+    def release(self, addr: str) -> None:
+        """A connection admitted as ``addr`` has closed."""
+        n = self._open.get(addr, 0) - 1
+        if n > 0:
+            self._open[addr] = n
+        else:
+            self._open.pop(addr, None)
+
+    def open(self, host: str | None = None) -> int:
+        """Open connections from ``host``, or from everyone."""
+        if host is None:
+            return sum(self._open.values())
+        return self._open.get(normalize(host), 0)
+
+    def status(self) -> dict:
+        return {"open": self.open(), "addresses": len(self._open), "limit": self.limit,
+                "refused": self.refused, "timed_out": self.timed_out}

@@ -4,7 +4,7 @@ The caller's leg (inbound, UAS) and each callee's leg (outbound, UAC) are separa
 dialogs; media never flows through the peers' SDP, it is anchored on kefu.  Actions
 (ring, answer, reject, hang up) may be called from the asyncio loop; they are carried
 to the sippy thread.  What the peer does comes back to the :class:`LegListener`
-on the asyncio loop.
+on the asyncio loop, key presses sent as SIP INFO (:mod:`kefu.sip.info`) included.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from sippy.CCEvents import (CCEventConnect, CCEventDisconnect, CCEventFail, CCEv
                             CCEventTry, CCEventUpdate)
 from sippy.MsgBody import MsgBody
 
+from kefu.sip.info import DtmfInfo
 from kefu.sip.thread import SipThread
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,7 @@ class LegListener(Protocol):
     def leg_ended(self, leg: "SipLeg") -> None: ...
     def leg_updated(self, leg: "SipLeg", sdp: str | None) -> None: ...
     def leg_referred(self, leg: "SipLeg", target: str, replaces: str | None) -> None: ...
+    def leg_dtmf(self, leg: "SipLeg", digit: str, duration_ms: int | None) -> None: ...
 
 
 class SipLeg:
@@ -119,6 +121,9 @@ class SipLeg:
                         replaces.split(";", 1)[0] if replaces else None)
             else:
                 to_loop(listener.leg_ended, self)
+        elif isinstance(event, DtmfInfo):
+            press = event.getData()
+            to_loop(listener.leg_dtmf, self, press.digit, press.duration_ms)
         elif isinstance(event, CCEventUpdate):
             body = event.getData()
             self.remote_sdp = str(body) if body is not None else self.remote_sdp

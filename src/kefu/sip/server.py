@@ -28,13 +28,13 @@ from sippy.CCEvents import CCEventTry
 from sippy.MsgBody import MsgBody
 from sippy.Time.Timeout import Timeout
 
-from kefu.config import SecuritySettings, SipSettings, TlsSettings, TrunkConfig
+from kefu.config import LimitsSettings, SecuritySettings, SipSettings, TlsSettings, TrunkConfig
 from kefu.sip.auth import AuthResult, Lookup, authenticate, challenge_header
 from kefu.sip.guard import Guard
 from kefu.sip.leg import SipLeg
 from kefu.sip.locations import Binding, Locations
 from kefu.sip.registrar import Notify, Registrar
-from kefu.sip.tcp import KefuTransactionManager  # SIP over TCP
+from kefu.sip.tcp import KefuTransactionManager, TcpTransport  # SIP over TCP
 from kefu.sip.thread import SipThread
 from kefu.sip.trunks import Trunks
 from kefu.sip import tls as sip_tls
@@ -106,8 +106,9 @@ class SipServer:
     def __init__(self, settings: SipSettings, lookup: Lookup, handler: CallHandler,
                  notify: Notify | None = None, *, tls: TlsSettings | None = None,
                  security: SecuritySettings | None = None, data_dir: Path | None = None,
-                 trunks: Trunks | None = None) -> None:
+                 trunks: Trunks | None = None, limits: LimitsSettings | None = None) -> None:
         self.settings = settings
+        self.limits = limits or LimitsSettings()
         self.lookup = lookup
         self.handler = handler
         self.locations = Locations()
@@ -117,6 +118,8 @@ class SipServer:
         self.guard = Guard.from_settings(security or SecuritySettings())
         self.registrar.on_auth_failure = self.guard.auth_failed
         self.guard.on_ban(self._close_connections)
+        # open SIP TCP+TLS connections per address (refusals counted in guard.status())
+        self.connection_cap = self.guard.connection_cap("sip", self.limits.sip_per_address)
         # SIP over TLS (kefu.sip.tls) when tls.enabled; None: not offered
         self.tls_settings = tls if tls is not None and tls.enabled else None
         self.data_dir = Path(data_dir) if data_dir is not None else Path("./data")
@@ -158,15 +161,18 @@ class SipServer:
         # SIP over TCP (kefu.sip.tcp): same host/port as UDP, sockets on the asyncio loop
         self._tm = KefuTransactionManager(self._config, self._on_request)
         self._tm.on_malformed = self._count_malformed
-        self._tm.start_tcp(self.thread.loop, self.settings.host, self.settings.port)
+        lim = self.limits
+        self._tm.start_tcp(self.thread.loop, self.settings.host, self.settings.port,
+                           header_timeout=lim.header_timeout, unbound_idle=lim.sip_unbound_idle)
         # the guard sees every packet first, and refuses connections of banned addresses
         self._tm.banned = self.guard.is_banned
-        self._tm.tcp.refuse = self.guard.is_banned
+        self._guard_stream(self._tm.tcp)
         if self._tls_context is not None:
             self._tm.tls = sip_tls.TlsTransport(
                 self.thread.loop, (self.settings.host, self.tls_settings.port),
-                self._tm.handleIncoming, self._tls_context)
-            self._tm.tls.refuse = self.guard.is_banned
+                self._tm.handleIncoming, self._tls_context,
+                header_timeout=lim.header_timeout, unbound_idle=lim.sip_unbound_idle)
+            self._guard_stream(self._tm.tls)
         self._guard_timer = Timeout(self.guard.sweep, 1.0, -1)   # bans expire on time
         self._config["_sip_tm"] = self._tm
         self.trunks.start(self._config, self.settings.host, self.settings.port)
@@ -182,6 +188,18 @@ class SipServer:
                     self._tm.stop_tcp()  # SIP over TCP
                     self._tm.l4r.shutdown()
             self.thread.stop(shutdown)
+
+    def _guard_stream(self, transport: TcpTransport) -> None:
+        """Bans, the per-address cap and the registrations that keep connections open."""
+        transport.refuse = self.guard.is_banned
+        transport.cap = self.connection_cap
+        transport.trusted = self.guard.is_trusted
+        transport.bound = self._registered_peers
+
+    def _registered_peers(self) -> list[tuple[str, int]]:
+        """The TCP/TLS peers that registrations were made over (asyncio loop)."""
+        return [b.source for bindings in self.locations.snapshot().values()
+                for b in bindings if b.source_transport in ("tcp", "tls")]
 
     @staticmethod
     def _count_malformed() -> None:

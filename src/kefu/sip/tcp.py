@@ -18,7 +18,14 @@ Connection matching, in one place:
 
 SIP over TLS (:mod:`kefu.sip.tls`) is this transport with ssl contexts (handshake on
 accept and on connect).  The listeners accept connections themselves so that ``refuse``
-(banned addresses, :mod:`kefu.sip.guard`) closes them before any byte is read.
+(banned addresses, :mod:`kefu.sip.guard`) and ``cap`` (open connections per address)
+close them before any byte is read.
+
+How long a connection lives (:func:`expiry`, applied by the sweep): an accepted one must
+complete its first header section within ``header_timeout``; after that a connection a
+registration was made over stays as long as the binding, one kefu opened (or from a
+trusted address) is closed after ``idle_timeout`` without traffic, and any other after
+``unbound_idle``, so idle sockets cannot pile up until kefu runs out of descriptors.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ import asyncio
 import logging
 import socket
 import ssl
-from typing import Callable, Union
+from typing import Callable, Iterable, Union
 
 from sippy.Core.EventDispatcher import ED2
 from sippy.Network_server import Network_server, Network_server_opts, Remote_address
@@ -37,6 +44,7 @@ from sippy.SipTransactionManager import SipTransactionManager
 from sippy.Time.MonoTime import MonoTime
 from sippy.Udp_server import Udp_server, Udp_server_opts
 
+from kefu.sip.guard import ConnectionCap
 from kefu.sip.locations import behind_nat
 
 log = logging.getLogger(__name__)
@@ -47,6 +55,8 @@ MAX_HEADER = 64 * 1024          # bytes up to and including the blank line
 MAX_BODY = 1024 * 1024          # Content-Length limit
 MAX_WRITE_BUFFER = 4 * 1024 * 1024  # a peer that stops reading this far behind is dropped
 DEFAULT_IDLE_TIMEOUT = 600.0    # seconds without traffic before a connection is closed
+DEFAULT_HEADER_TIMEOUT = 10.0   # an accepted connection's first header section, from accept
+DEFAULT_UNBOUND_IDLE = 60.0     # idle seconds for a connection with no registration on it
 CONNECT_TIMEOUT = 10.0
 HANDSHAKE_TIMEOUT = 10.0        # TLS handshake, on accept and on connect
 READ_CHUNK = 65536
@@ -115,6 +125,7 @@ class SipStreamFramer:
         self._head: bytes | None = None
         self._need = 0
         self._failed = False
+        self.heads = 0                   # header sections completed (the deadline's "done")
 
     def feed(self, data: bytes) -> list[Frame]:
         """Add bytes; return the frames now complete.  A :class:`FramingError` is always last."""
@@ -156,6 +167,7 @@ class SipStreamFramer:
                 raise FramingError("body too large")
             del buf[:end + 4]
             self._head, self._need = head, need
+            self.heads += 1
         if len(buf) < self._need:
             return False
         out.append(self._head + bytes(buf[:self._need]))
@@ -187,6 +199,22 @@ def is_tls(transport: object) -> bool:
 
 # --- connections -----------------------------------------------------------------------------
 
+def expiry(now: float, opened: float, last: float, heads: int, *, outbound: bool,
+           bound: bool, trusted: bool, header_timeout: float, idle_timeout: float,
+           unbound_idle: float) -> str | None:
+    """Why a connection must be closed now, or None (pure: the sweep's one rule)."""
+    if not outbound and heads == 0:
+        if now - opened > header_timeout:
+            return f"no complete headers within {header_timeout:g} s"
+        return None
+    if bound:
+        return None                   # a registration lives on it: kept as long as that
+    unbound = not (outbound or trusted)
+    if now - last > (unbound_idle if unbound else idle_timeout):
+        return f"idle for {now - last:.0f} s" + (" with no registration" if unbound else "")
+    return None
+
+
 class _Conn:
     """One TCP (or TLS) connection, touched only on the asyncio loop."""
 
@@ -204,6 +232,9 @@ class _Conn:
         self.closed = False
         self.transport = transport
         self.label = label
+        self.opened = self.last           # accepted (or connected) at
+        self.outbound = False             # kefu opened it (to a phone or a trunk)
+        self.capped: str | None = None    # the address its ConnectionCap admitted it as
 
     def remote(self) -> Remote_address:
         return Remote_address((_sip_host(self.peer[0]), self.peer[1]), self.transport)
@@ -237,12 +268,22 @@ class TcpTransport(Network_server):
     # connections from addresses it says True for are closed at once (kefu.sip.guard)
     refuse: Callable[[str], bool] = staticmethod(lambda host: False)
     refused = 0
+    # open connections per address (kefu.sip.guard.ConnectionCap, shared by TCP and TLS)
+    cap: ConnectionCap | None = None
+    # the (host, port) sources registrations were made from: never idle-closed
+    bound: Callable[[], Iterable[tuple]] = staticmethod(lambda: ())
+    # addresses with the long idle timeout (carriers: kefu.sip.guard's trusted)
+    trusted: Callable[[str], bool] = staticmethod(lambda host: False)
 
     def __init__(self, loop: asyncio.AbstractEventLoop, laddress: Address,
-                 data_callback: Callable, idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> None:
+                 data_callback: Callable, idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+                 header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+                 unbound_idle: float = DEFAULT_UNBOUND_IDLE) -> None:
         super().__init__(Network_server_opts(laddress, data_callback))
         self.loop = loop
         self.idle_timeout = idle_timeout
+        self.header_timeout = header_timeout
+        self.unbound_idle = unbound_idle
         self._by_peer: dict[Address, _Conn] = {}
         self._by_alias: dict[Address, _Conn] = {}
         self._conns: set[_Conn] = set()
@@ -365,23 +406,40 @@ class TcpTransport(Network_server):
                 log.debug("%s: refused a connection from %s", self.label, host)
                 sock.close()
                 continue
-            self._spawn(self._accepted(sock, peer))
+            capped = None
+            if self.cap is not None:
+                capped = self.cap.admit(host)
+                if capped is None:          # counted and logged by the guard
+                    sock.close()
+                    continue
+            self._spawn(self._accepted(sock, peer, capped))
 
-    async def _accepted(self, sock: socket.socket, peer: tuple) -> None:
+    async def _accepted(self, sock: socket.socket, peer: tuple, capped: str | None = None) -> None:
+        opened = self.loop.time()
         try:
             reader, writer = await self._open_accepted(sock)
-        except (OSError, asyncio.TimeoutError, EOFError) as exc:   # ssl.SSLError is an OSError
+        except (OSError, asyncio.TimeoutError, EOFError, asyncio.CancelledError) as exc:
+            # (ssl.SSLError is an OSError)
+            if capped is not None and self.cap is not None:
+                self.cap.release(capped)
+            if isinstance(exc, asyncio.CancelledError):
+                sock.close()
+                raise
             log.info("%s: connection from %s:%s failed: %s%s", self.label, peer[0], peer[1],
                      type(exc).__name__, f" ({exc})" if str(exc) else "")
             return
-        await self._run(self._adopt(reader, writer))
+        conn = self._adopt(reader, writer)
+        conn.opened, conn.capped = opened, capped
+        await self._run(conn)
 
     async def _open_accepted(self, sock: socket.socket):
-        """Streams over an accepted socket (with the TLS handshake when ``server_ssl``)."""
+        """Streams over an accepted socket (with the TLS handshake when ``server_ssl``,
+        within the header deadline too)."""
         reader = asyncio.StreamReader(loop=self.loop)
         protocol = asyncio.StreamReaderProtocol(reader, loop=self.loop)
         extra = {} if self.server_ssl is None else {
-            "ssl": self.server_ssl, "ssl_handshake_timeout": HANDSHAKE_TIMEOUT}
+            "ssl": self.server_ssl,
+            "ssl_handshake_timeout": min(HANDSHAKE_TIMEOUT, self.header_timeout)}
         transport, _ = await self.loop.connect_accepted_socket(lambda: protocol, sock, **extra)
         return reader, asyncio.StreamWriter(transport, protocol, reader, self.loop)
 
@@ -436,6 +494,9 @@ class TcpTransport(Network_server):
         self._forget(conn)
         self._conns.discard(conn)
         conn.close()
+        if conn.capped is not None and self.cap is not None:
+            self.cap.release(conn.capped)
+            conn.capped = None
 
     def _write_and_close(self, conn: _Conn, data: bytes | None) -> None:
         if data:
@@ -495,21 +556,40 @@ class TcpTransport(Network_server):
                         self.label, key[0], key[1], exc or type(exc).__name__, len(dropped))
             return
         conn = self._adopt(reader, writer)
+        conn.outbound = True
         self._alias(key, conn.peer)
         for data in self._connecting.pop(key, []):
             conn.write(data)
         await self._run(conn)
 
     async def _sweep(self) -> None:
-        """Close connections idle for longer than ``idle_timeout``."""
-        period = max(0.05, min(self.idle_timeout / 4, 30.0))
+        """Close the connections :func:`expiry` says must go."""
+        shortest = min(self.idle_timeout, self.header_timeout, self.unbound_idle)
+        period = max(0.05, min(shortest / 4, 1.0))
         while True:
             await asyncio.sleep(period)
-            now = self.loop.time()
-            for conn in [c for c in self._conns if now - c.last > self.idle_timeout]:
-                log.info("%s %s:%d idle for %.0f s; closing",
-                         self.label, conn.peer[0], conn.peer[1], now - conn.last)
-                self._discard(conn)
+            self.sweep_once(self.loop.time())
+
+    def sweep_once(self, now: float) -> int:
+        """Close expired connections; how many were closed (on the loop)."""
+        bound = {_key(source) for source in self.bound()} if self._conns else set()
+        closed = 0
+        for conn in list(self._conns):
+            why = expiry(now, conn.opened, conn.last, conn.framer.heads, outbound=conn.outbound,
+                         bound=conn.peer in bound, trusted=self.trusted(conn.peer[0]),
+                         header_timeout=self.header_timeout, idle_timeout=self.idle_timeout,
+                         unbound_idle=self.unbound_idle)
+            if why is None:
+                continue
+            half_open = not conn.outbound and conn.framer.heads == 0
+            # half-open connections come by the hundred in an attack: not one INFO line each
+            log.log(logging.DEBUG if half_open else logging.INFO, "%s %s:%d %s; closing",
+                    self.label, conn.peer[0], conn.peer[1], why)
+            if half_open and self.cap is not None:
+                self.cap.timed_out += 1
+            self._discard(conn)
+            closed += 1
+        return closed
 
     def _close_all(self) -> None:
         if self._acceptor is not None and not self._acceptor.done():
@@ -559,9 +639,12 @@ class KefuTransactionManager(SipTransactionManager):
     banned: Callable[[str], bool] = staticmethod(lambda host: False)
 
     def start_tcp(self, loop: asyncio.AbstractEventLoop, host: str, port: int,
-                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> TcpTransport:
+                  idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+                  header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+                  unbound_idle: float = DEFAULT_UNBOUND_IDLE) -> TcpTransport:
         """Listen for SIP over TCP on ``host:port`` (call on the sippy thread)."""
-        self.tcp = TcpTransport(loop, (host, port), self.handleIncoming, idle_timeout)
+        self.tcp = TcpTransport(loop, (host, port), self.handleIncoming, idle_timeout,
+                                header_timeout, unbound_idle)
         return self.tcp
 
     def stop_tcp(self) -> None:

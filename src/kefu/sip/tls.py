@@ -2,8 +2,8 @@
 
 TLS is TCP plus an ssl context: :class:`TlsTransport` is :class:`~kefu.sip.tcp.TcpTransport`
 with the transport name ``tls`` (Via ``SIP/2.0/TLS``, contacts ``;transport=tls``) and
-sockets wrapped on accept and on connect.  The framing, connection matching, idle timeout
-and ban refusal are the TCP transport's.
+sockets wrapped on accept and on connect.  The framing, connection matching, deadlines,
+idle timeouts, ban refusal and per-address cap are the TCP transport's.
 
 Certificates: ``tls.cert_file``/``tls.key_file`` when configured, else a self-signed one
 (EC P-256, CN and subjectAltName = ``sip.host``, 10 years) made under ``<data_dir>/tls/``
@@ -23,7 +23,8 @@ import socket
 import ssl
 from pathlib import Path
 
-from kefu.sip.tcp import DEFAULT_IDLE_TIMEOUT, Address, TcpTransport
+from kefu.sip.tcp import (DEFAULT_HEADER_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_UNBOUND_IDLE,
+                          Address, TcpTransport)
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +183,10 @@ class TlsTransport(TcpTransport):
 
     def __init__(self, loop: asyncio.AbstractEventLoop, laddress: Address, data_callback,
                  server_ssl: ssl.SSLContext, client_ssl: ssl.SSLContext | None = None,
-                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT) -> None:
+                 idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+                 header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+                 unbound_idle: float = DEFAULT_UNBOUND_IDLE) -> None:
         self.server_ssl = server_ssl
         self.client_ssl = client_ssl or client_context()
-        super().__init__(loop, laddress, data_callback, idle_timeout)
+        super().__init__(loop, laddress, data_callback, idle_timeout, header_timeout,
+                         unbound_idle)

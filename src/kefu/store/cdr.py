@@ -39,11 +39,12 @@ def cdr_from_events(events: Iterable[Event]) -> Cdr:
     """Build the CDR of one call from its events, in log order.
 
     The first ``call.started``/``call.answered``/``call.ended`` count (a repeat is noise),
-    the last ``call.recording`` wins.  A call without ``call.ended`` is in progress:
-    ``end_ts`` and ``disposition`` are None.  Raises :class:`Invalid` without
-    ``call.started`` or when the events belong to several calls.
+    the last ``call.recording`` wins; before one, ``call.recording_started`` names the
+    file.  A call without ``call.ended`` is in progress: ``end_ts`` and ``disposition``
+    are None.  Raises :class:`Invalid` without ``call.started`` or when the events
+    belong to several calls.
     """
-    started = answered = ended = recording = None
+    started = answered = ended = recording = recording_started = None
     call_ids: set[str | None] = set()
     for ev in events:
         call_ids.add(ev.call_id)
@@ -55,6 +56,8 @@ def cdr_from_events(events: Iterable[Event]) -> Cdr:
             ended = ev
         elif ev.type == "call.recording":
             recording = ev
+        elif ev.type == "call.recording_started":
+            recording_started = ev
     if len(call_ids) > 1:
         raise Invalid(f"events of several calls: {sorted(map(str, call_ids))}")
     if started is None or not started.call_id:
@@ -66,7 +69,8 @@ def cdr_from_events(events: Iterable[Event]) -> Cdr:
     if answer_ts is not None and end_ts is not None:
         duration = round(max(0.0, end_ts - answer_ts), 6)
     end = ended.data if ended is not None else {}
-    rec = recording.data if recording is not None else {}
+    recorded = recording or recording_started
+    rec = recorded.data if recorded is not None else {}
     return Cdr(
         call_id=started.call_id,
         caller=_text(started.data.get("caller"), _MAX_PARTY),

@@ -68,6 +68,22 @@ class UserRow(Base):
     created_at: Mapped[float] = mapped_column(Double)
 
 
+class UserExtensionRow(Base):
+    """An extension an agent may log in on (and open a browser line for).
+
+    Deleting the user or the extension deletes the binding: neither may outlive the other.
+    """
+
+    __tablename__ = "user_extensions"
+
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    number: Mapped[str] = mapped_column(
+        String(10), ForeignKey("extensions.number", ondelete="CASCADE"), primary_key=True,
+        index=True)
+    created_at: Mapped[float] = mapped_column(Double)
+
+
 class ApiTokenRow(Base):
     __tablename__ = "api_tokens"
 

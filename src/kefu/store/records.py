@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("admin", "supervisor", "agent", "qa")
-DISPOSITIONS = ("answered", "busy", "no_answer", "cancelled", "not_found", "unavailable", "failed")
+# kefu.cti.call.Disposition's values (the store does not import cti; a test keeps them equal)
+DISPOSITIONS = ("answered", "abandoned", "callback", "busy", "no_answer", "cancelled", "not_found",
+                "unavailable", "failed", "interrupted")
 HANGUP_BY = ("caller", "callee", "system")
 
 

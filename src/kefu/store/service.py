@@ -33,7 +33,7 @@ from .credentials import default_hasher, ha1, new_token, token_digest
 from .engine import WRITE_OPTION, make_engine
 from .errors import Conflict, Invalid, NotFound
 from .models import (AnnouncementAckRow, AnnouncementRow, ApiTokenRow, CallEventRow, CallRow,
-                     ContactNoteRow, CustomerRow, ExtensionRow, UserRow)
+                     ContactNoteRow, CustomerRow, ExtensionRow, UserExtensionRow, UserRow)
 from .records import (CONTACT_RESULTS, CONTACT_TYPES, ROLES, Announcement, Cdr, ContactNote,
                       Customer, Extension, User)
 
@@ -52,6 +52,7 @@ MAX_GROUPS = 100             # queue names (技能组) one announcement may name
 MAX_GROUP_NAME = 64
 MAX_RECIPIENTS = 10_000      # usernames an announcement reaches, groups resolved
 MAX_CALL_ID = 128
+MAX_BINDINGS = 100          # extensions one agent may be bound to
 # Stored exactly as the caller ID arrives (no normalisation yet): E.164 with or without
 # "+", national numbers, extensions.
 PHONE_NUMBER = re.compile(r"\+?[0-9]{2,31}")
@@ -141,6 +142,17 @@ def _check_names(field: str, names: object, limit: int, max_len: int) -> list[st
     for name in names:
         _check_text(f"{field} entry", name, max_len, required=True)
     return list(dict.fromkeys(names))
+
+
+def _check_bindings(role: str, extensions: object) -> list[str]:
+    """The extensions to bind, without duplicates: only agents are bound (supervisors and
+    admins may use any extension)."""
+    numbers = _check_names("extensions", extensions, MAX_BINDINGS, EXTENSION_NUMBER_LEN[1])
+    for number in numbers:
+        _check_number(number)
+    if numbers and role != "agent":
+        raise Invalid(f"only agents are bound to extensions; a {role} may use any")
+    return numbers
 
 
 def _recipients(audience: list[str], groups: list[str],
@@ -346,8 +358,10 @@ class Store:
     # ------------------------------------------------------------------ users and tokens
 
     def create_user(self, username: str, password: str, role: str,
-                    display_name: str = "") -> User:
-        """Add a web user; raises :class:`Conflict` when the username is taken."""
+                    display_name: str = "", extensions: Sequence[str] = ()) -> User:
+        """Add a web user, bound to ``extensions`` (agents only) in the same transaction;
+        raises :class:`Conflict` when the username is taken, Invalid (and creates
+        nothing) when an extension does not exist."""
         if not (isinstance(username, str) and 0 < len(username) <= MAX_USERNAME
                 and username.strip() == username):
             raise Invalid(f"username must be 1-{MAX_USERNAME} characters without outer spaces")
@@ -356,9 +370,65 @@ class Store:
         if not isinstance(password, str) or len(password) < MIN_USER_PASSWORD:
             raise Invalid(f"password must be at least {MIN_USER_PASSWORD} characters")
         _check_display_name(display_name)
+        numbers = _check_bindings(role, extensions)
         row = UserRow(username=username, display_name=display_name, role=role,
                       password_hash=self._hasher.hash(password), created_at=time.time())
-        return self._add(row, _user, f"user {username} already exists")
+        try:
+            with self._tx() as s:
+                s.add(row)
+                s.flush()
+                self._bind(s, row.id, numbers)
+                return _user(row)
+        except IntegrityError:
+            raise Conflict(f"user {username} already exists") from None
+
+    def user_extensions(self, username: str) -> list[str]:
+        """The extensions bound to ``username``, sorted; NotFound for an unknown user."""
+        with self._tx(write=False) as s:
+            user_id = s.scalar(select(UserRow.id).where(UserRow.username == username))
+            if user_id is None:
+                raise NotFound(f"user {username} does not exist")
+            return list(s.scalars(select(UserExtensionRow.number)
+                                  .where(UserExtensionRow.user_id == user_id)
+                                  .order_by(UserExtensionRow.number)))
+
+    def set_user_extensions(self, username: str, extensions: Sequence[str]) -> list[str]:
+        """Bind ``username`` (an agent) to exactly ``extensions``, replacing its bindings;
+        returns them sorted.  NotFound for an unknown user, Invalid for another role or an
+        extension that does not exist (nothing changes then)."""
+        with self._tx() as s:
+            row = s.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                raise NotFound(f"user {username} does not exist")
+            numbers = _check_bindings(row.role, extensions)
+            s.execute(delete(UserExtensionRow).where(UserExtensionRow.user_id == row.id))
+            self._bind(s, row.id, numbers)
+            return sorted(numbers)
+
+    def extension_bindings(self) -> dict[str, list[str]]:
+        """username → its extensions (sorted), for the users that have any."""
+        with self._tx(write=False) as s:
+            rows = s.execute(select(UserRow.username, UserExtensionRow.number)
+                             .join(UserExtensionRow, UserExtensionRow.user_id == UserRow.id)
+                             .order_by(UserRow.username, UserExtensionRow.number))
+            out: dict[str, list[str]] = {}
+            for username, number in rows:
+                out.setdefault(username, []).append(number)
+            return out
+
+    @staticmethod
+    def _bind(s: Session, user_id: int, numbers: list[str]) -> None:
+        """Insert the bindings; Invalid naming the numbers that are no extension."""
+        if not numbers:
+            return
+        known = set(s.scalars(select(ExtensionRow.number)
+                              .where(ExtensionRow.number.in_(numbers))))
+        if missing := [n for n in numbers if n not in known]:
+            raise Invalid(f"no extension {', '.join(missing)}")
+        now = time.time()
+        s.add_all([UserExtensionRow(user_id=user_id, number=n, created_at=now)
+                   for n in numbers])
+        s.flush()
 
     def list_users(self) -> list[User]:
         with self._tx(write=False) as s:
@@ -367,6 +437,11 @@ class Store:
     def get_user(self, user_id: int) -> User | None:
         with self._tx(write=False) as s:
             row = s.get(UserRow, user_id)
+            return _user(row) if row else None
+
+    def user_named(self, username: str) -> User | None:
+        with self._tx(write=False) as s:
+            row = s.scalar(select(UserRow).where(UserRow.username == username))
             return _user(row) if row else None
 
     def authenticate(self, username: str, password: str) -> User | None:
@@ -493,6 +568,17 @@ class Store:
         with self._tx() as s:
             s.execute(stmt)
         return cdr
+
+    def calls_without_cdr(self) -> list[str]:
+        """Calls that started but have no finished CDR: in progress, or cut off by a crash
+        (no ``call.ended``, or killed between it and its CDR); oldest first."""
+        finished = exists().where(CallRow.call_id == CallEventRow.call_id,
+                                  CallRow.end_ts.is_not(None))
+        with self._tx(write=False) as s:
+            return list(s.scalars(select(CallEventRow.call_id)
+                                  .where(CallEventRow.type == "call.started",
+                                         CallEventRow.call_id.is_not(None), ~finished)
+                                  .order_by(CallEventRow.id)))
 
     def get_call(self, call_id: str) -> Cdr | None:
         with self._tx(write=False) as s:

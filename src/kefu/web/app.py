@@ -2,15 +2,23 @@
 
 Store errors become HTTP answers here, once, so routes stay straight-line code; validation
 errors are stripped of the offending input so a rejected password is never echoed back.
+
+One error shape, declared in the OpenAPI schema: a 422 is always FastAPI's validation list
+(``{"detail": [{"loc", "msg", "type"}]}``), whoever raised it; every other error status is
+``{"detail": "<reason>"}`` (:class:`Error`), declared once for every route in ``ERRORS``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from kefu import __version__
@@ -24,22 +32,59 @@ from .routers import (agents, announcements, auth, calls, customers, directory, 
 API_PREFIX = "/api/v1"
 
 
+class Error(BaseModel):
+    """Every error but 422: what went wrong, in words."""
+
+    detail: str
+
+
+_ERROR_STATUSES = {
+    400: "The body could not be read",
+    401: "No valid bearer token",
+    403: "Not allowed for your role, or not your own call, agent or line",
+    404: "No such call, agent, queue, extension, customer or number",
+    409: "Conflicts with the current state (of the call, the agent, the store)",
+    413: "Too large (call-attached data)",
+    429: "Too many attempts: wait as Retry-After says",
+    503: "A service (database, call control, ACD) is not running",
+}
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Error, "description": text} for code, text in _ERROR_STATUSES.items()}
+"""The error statuses of the API's routes, declared once (not /health's: its 503 is its
+own body)."""
+
+
+def error_response(status_code: int, reason: Any, headers: dict[str, str] | None = None
+                   ) -> JSONResponse:
+    """The one error shape: a 422 with a reason becomes a one-item validation list."""
+    if status_code == 422 and not isinstance(reason, list):
+        reason = [{"loc": ["body"], "msg": str(reason), "type": "value_error"}]
+    return JSONResponse({"detail": reason}, status_code=status_code, headers=headers)
+
+
 def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
               for e in exc.errors()]
-    return JSONResponse({"detail": detail}, status_code=422)
+    return error_response(422, detail)
+
+
+def _http_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (204, 304):           # no body allowed (as FastAPI's own handler)
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    return error_response(exc.status_code, exc.detail, exc.headers)
 
 
 def _store_error(status_code: int):  # type: ignore[no-untyped-def]
     def handler(_request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status_code)
+        return error_response(status_code, str(exc))
     return handler
 
 
 def _control_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ControlError)
-    return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+    return error_response(exc.status, str(exc))
 
 
 def create_app(ctx: AppContext) -> FastAPI:
@@ -49,14 +94,17 @@ def create_app(ctx: AppContext) -> FastAPI:
                   description="kefu contact centre API. Log in at /api/v1/auth/login, then "
                               "send `Authorization: Bearer <token>`.")
     app.state.ctx = ctx
+    app.state.login_throttle = auth.throttle_for(ctx.settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Conflict, _store_error(409))
     app.add_exception_handler(NotFound, _store_error(404))
     app.add_exception_handler(Invalid, _store_error(422))
     app.add_exception_handler(ControlError, _control_error)
-    for module in (health, auth, calls, live, agents, directory, lines, events, extensions,
+    app.include_router(health.router, prefix=API_PREFIX)        # its own 503 (no auth)
+    for module in (auth, calls, live, agents, directory, lines, events, extensions,
                    users, customers, announcements, rooms):
-        app.include_router(module.router, prefix=API_PREFIX)
+        app.include_router(module.router, prefix=API_PREFIX, responses=ERRORS)
     _mount_docs(app)
     pages.install(app)          # /desk, /wall and their static files (not under /api/v1)
     return app

@@ -16,6 +16,10 @@ from kefu.store import ROLES, Store, User
 
 from .context import AppContext
 
+MAX_INT = 2**31 - 1
+"""The largest value of any integer path or query parameter: larger is a 422, not a database
+error (SQLite's INTEGER overflows past 2**63, PostgreSQL's past 2**31)."""
+
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /api/v1/auth/login")
 
 

@@ -6,6 +6,7 @@ records ``by``).  ``AcdError`` becomes 404/409/422 with its reason in :mod:`kefu
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -14,10 +15,11 @@ from pydantic import BaseModel, Field
 
 from kefu.cti.acd import Acd
 from kefu.cti.agents import AgentState
-from kefu.store import User
+from kefu.store import NotFound, Store, User
 
 from ..deps import CtxDep, StoreDep, require_roles
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["agents and queues"])
 Staff = Annotated[User, Depends(require_roles("admin", "supervisor", "agent"))]
 SUPERVISORS = ("admin", "supervisor")
@@ -41,6 +43,34 @@ def acting_on(user: User, username: str) -> str:
     if user.role not in SUPERVISORS:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "an agent may act on itself only")
     return user.username
+
+
+async def check_device(store: Store, username: str, extension: str) -> None:
+    """403 unless ``username`` may use ``extension`` as its device: an admin bound it to
+    the agent (``PUT /users/{username}/extensions``), or the user is a supervisor or admin.
+
+    Logging in on an extension is what lets an agent see, hang up, transfer and dial as
+    it, so an agent named only in a queue's ``members`` config gets no extension either.
+    """
+    def lookup() -> tuple[str | None, list[str]]:
+        try:
+            user = store.user_named(username)
+            return (user.role, store.user_extensions(username)) if user else (None, [])
+        except NotFound:                # deleted between the two reads
+            return None, []
+
+    role, bound = await run_in_threadpool(lookup)
+    if role in SUPERVISORS or extension in bound:
+        return
+    if role is None:
+        reason = (f"{username} is not a user: an admin creates it with its extensions "
+                  f"(POST /api/v1/users with \"extensions\")")
+    else:
+        reason = (f"extension {extension} is not bound to {username} (bound: "
+                  f"{', '.join(bound) or 'none'}); an admin binds it with "
+                  f"PUT /api/v1/users/{username}/extensions")
+    log.warning("refused %s the extension %s: not bound to it", username, extension)
+    raise HTTPException(status.HTTP_403_FORBIDDEN, reason)
 
 
 class LoginIn(BaseModel):
@@ -77,8 +107,10 @@ async def get_agent(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
 
 
 @router.post("/agents/{username}/login", summary="Log in on a device, to some queues or all")
-async def login(username: str, body: LoginIn, acd: AcdDep, user: Staff) -> dict[str, Any]:
+async def login(username: str, body: LoginIn, acd: AcdDep, store: StoreDep,
+                user: Staff) -> dict[str, Any]:
     by = acting_on(user, username)
+    await check_device(store, username, body.extension)
     return acd.describe(acd.login(username, body.extension, body.queues, body.ready, by,
                                   body.persistent, body.device, body.auto_answer))
 
@@ -119,10 +151,12 @@ async def extend_wrap_up(username: str, body: ExtendIn, acd: AcdDep,
     return acd.describe(acd.extend_wrap_up(username, body.seconds))
 
 
+Skills = dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0, le=100)]]
+
+
 class SkillsIn(BaseModel):
-    skills: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0, le=100)]] = \
-        Field(max_length=200, description="queue → skill level (0-100); the queues not "
-                                          "named are left")
+    skills: Skills = Field(max_length=200, description="queue → skill level (0-100); the "
+                                                       "queues not named are left")
 
 
 @router.put("/agents/{username}/skills",

@@ -22,14 +22,13 @@ from kefu.bus import Event
 from kefu.store import Announcement, User
 from kefu.store.service import MAX_AUDIENCE, MAX_BODY, MAX_GROUP_NAME, MAX_GROUPS, MAX_TITLE
 
-from ..deps import BusDep, CtxDep, StoreDep, require_roles
+from ..deps import MAX_INT, BusDep, CtxDep, StoreDep, require_roles
 
 router = APIRouter(prefix="/announcements", tags=["announcements"])
 
 STAFF = ("admin", "supervisor")
 Staff = Annotated[User, Depends(require_roles(*STAFF))]
 Reader = Annotated[User, Depends(require_roles(*STAFF, "agent"))]
-MAX_ID = 2**31 - 1          # INTEGER keys: a larger id would be a database error, not a 404
 Username = Annotated[str, Field(min_length=1, max_length=64)]
 GroupName = Annotated[str, Field(min_length=1, max_length=MAX_GROUP_NAME)]
 
@@ -104,7 +103,7 @@ def list_announcements(store: StoreDep, user: Reader,
 
 @router.post("/{announcement_id}/ack", status_code=status.HTTP_204_NO_CONTENT,
              summary="Acknowledge (idempotent; the event goes out the first time only)")
-def ack_announcement(announcement_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+def ack_announcement(announcement_id: Annotated[int, Path(ge=1, le=MAX_INT)],
                      store: StoreDep, bus: BusDep, user: Reader) -> Response:
     if store.ack_announcement(announcement_id, user.username, user.role in STAFF):
         bus.publish(Event("announcement.acked",

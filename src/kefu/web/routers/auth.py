@@ -1,17 +1,24 @@
-"""Login and logout: username/password in, an expiring bearer token out."""
+"""Login and logout: username/password in, an expiring bearer token out.
+
+Logins are throttled per username and per address (:mod:`kefu.web.throttle`): a refused
+try is 429 with ``Retry-After`` and its password is never checked.  Admins see the
+failures and lockouts at ``GET /auth/lockouts`` and lift one with ``DELETE``.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
+from kefu.config import Settings
 from kefu.store import User
 
-from ..deps import CtxDep, StoreDep, bearer_token, current_user
+from ..deps import CtxDep, StoreDep, bearer_token, current_user, require_roles
+from ..throttle import LoginThrottle, retry_after
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -36,12 +43,41 @@ class Me(BaseModel):
     role: str
 
 
-@router.post("/login", response_model=LoginOut)
-def login(body: LoginIn, request: Request, ctx: CtxDep) -> LoginOut:
-    user = ctx.store.authenticate(body.username, body.password)
+def throttle_for(settings: Settings) -> LoginThrottle:
+    http = settings.http
+    return LoginThrottle(http.login_fail_limit, http.login_fail_limit_address,
+                         http.login_lockout)
+
+
+def get_throttle(request: Request) -> LoginThrottle:
+    return request.app.state.login_throttle
+
+
+Throttle = Annotated[LoginThrottle, Depends(get_throttle)]
+Admin = Annotated[User, Depends(require_roles("admin"))]
+
+
+@router.post("/login", response_model=LoginOut, responses={
+    401: {"description": "wrong username or password"},
+    429: {"description": "too many failures: wait `Retry-After` seconds"}})
+def login(body: LoginIn, request: Request, ctx: CtxDep, throttle: Throttle) -> LoginOut:
     client = request.client.host if request.client else "?"
+    wait = throttle.begin(body.username, client)
+    if wait is not None:
+        seconds = retry_after(wait)
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            f"too many failed logins; try again in {seconds} s",
+                            headers={"Retry-After": str(seconds)})
+    try:
+        user = ctx.store.authenticate(body.username, body.password)
+    except BaseException:
+        throttle.end(body.username, client, ok=None)
+        raise
+    events = throttle.end(body.username, client, ok=user is not None)
     if user is None:
-        log.warning("login failed for user %r from %s", body.username, client)
+        failures = next((e.failures for e in events if e.type == "failed"), 0)
+        log.warning("login failed for user %r from %s (%d in a row)", body.username, client,
+                    failures)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid username or password",
                             headers={"WWW-Authenticate": "Bearer"})
     now = time.time()
@@ -63,3 +99,21 @@ def logout(store: StoreDep, user: Annotated[User, Depends(current_user)],
 def me(user: Annotated[User, Depends(current_user)]) -> Me:
     return Me(id=user.id, username=user.username, display_name=user.display_name,
               role=user.role)
+
+
+@router.get("/lockouts", summary="Login failures and lockouts, by username and address")
+def lockouts(throttle: Throttle, _admin: Admin) -> dict[str, Any]:
+    """``entries``: every username and address with recent failures (a try now waits
+    ``retry_after`` seconds; ``locked_until`` while locked out); ``events``: the latest
+    ``failed``, ``lockout`` and ``unlock`` events, newest first.  Kept in memory: a
+    restart forgets them (the log keeps the lines)."""
+    return {"entries": throttle.status(), "events": throttle.events()}
+
+
+@router.delete("/lockouts/{kind}/{key}", status_code=status.HTTP_204_NO_CONTENT,
+               summary="Lift a lockout: forget a username's or an address's failures")
+def lift_lockout(kind: Literal["username", "address"], key: str, throttle: Throttle,
+                 admin: Admin) -> Response:
+    if not throttle.lift(kind, key, by=admin.username):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no failures recorded for {kind} {key!r}")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator
 
 from kefu.store import User
 
-from ..deps import StoreDep, require_roles
+from ..deps import MAX_INT, StoreDep, require_roles
 
 router = APIRouter(tags=["calls"])
 
@@ -74,7 +74,7 @@ def list_calls(
     since: Annotated[Epoch | None, Query(description="start at or after; ISO 8601 or epoch")] = None,
     until: Annotated[Epoch | None, Query(description="start before; ISO 8601 or epoch")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
 ) -> CallPage:
     items, total = store.list_calls(number=number or None, since=since, until=until,
                                     limit=limit, offset=offset)

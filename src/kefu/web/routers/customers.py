@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kefu.store import ContactNote, Customer, User
 from kefu.store.service import MAX_NOTES
 
-from ..deps import StoreDep, require_roles
+from ..deps import MAX_INT, StoreDep, require_roles
 
 router = APIRouter(tags=["customers"])
 
@@ -34,8 +34,7 @@ Notes = Annotated[str, Field(max_length=MAX_NOTES)]
 # spelt out so OpenAPI shows them as an enum.
 NoteType = Literal["inquiry", "complaint", "suggestion", "other"]
 NoteResult = Literal["resolved", "follow_up", "escalated", "other"]
-MAX_ID = 2**31 - 1          # INTEGER keys: a larger id would be a database error, not a 404
-CustomerId = Annotated[int, Path(ge=1, le=MAX_ID)]
+CustomerId = Annotated[int, Path(ge=1, le=MAX_INT)]
 
 
 class CustomerIn(BaseModel):

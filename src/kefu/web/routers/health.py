@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health", summary="Service health and live PBX figures")
+@router.get("/health", summary="Service health and live PBX figures",
+            responses={503: {"description": "The database does not answer (the same body, "
+                                            "with status and database error)"}})
 async def health(ctx: CtxDep) -> JSONResponse:
     """200 when the database answers, 503 otherwise; live figures from ``status()``.
 

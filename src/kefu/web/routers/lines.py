@@ -2,8 +2,9 @@
 
 The line stays up while the desktop is open (one persistent media session per agent, so
 an answered call is connected at once); calls borrow it and give it back.  An agent's
-line is on the extension it logged in with (``device: webrtc``); a supervisor names the
-extension its browser stands for (listen, whisper and barge then use that line).
+line is on the extension it logged in with (``device: webrtc``), which must be bound to
+it (403 otherwise, like the login); a supervisor names the extension its browser stands
+for (listen, whisper and barge then use that line).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from kefu.store import User
+from kefu.store import Store, User
 
-from ..deps import CtxDep, require_roles
-from .agents import SUPERVISORS, AcdDep
+from ..deps import CtxDep, StoreDep, require_roles
+from .agents import SUPERVISORS, AcdDep, check_device
 from .live import Control
 
 router = APIRouter(prefix="/lines", tags=["softphone"])
@@ -31,12 +32,19 @@ class LineIn(BaseModel):
                                   description="supervisors: the extension this browser is")
 
 
-def line_number(user: User, acd: Any, extension: str | None, is_extension: Any) -> str:
+async def line_number(user: User, acd: Any, extension: str | None, is_extension: Any,
+                      store: Store) -> str:
+    """The number the browser's line is for: an agent's own (bound) extension, or the one a
+    supervisor names."""
     if user.role not in SUPERVISORS:
         agent = acd.agents.get(user.username)
         if agent is None or not agent.logged_in or agent.device != "webrtc":
             raise HTTPException(status.HTTP_409_CONFLICT,
                                 "log in as an agent with device webrtc first")
+        if extension not in (None, agent.extension):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"an agent's line is on its own extension {agent.extension}")
+        await check_device(store, user.username, agent.extension)
         return agent.extension
     if not extension:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "extension is required")
@@ -47,10 +55,11 @@ def line_number(user: User, acd: Any, extension: str | None, is_extension: Any) 
 
 @router.post("", summary="Open the browser's softphone line (WebRTC offer → answer, PCMU)")
 async def open_line(body: LineIn, ctx: CtxDep, control: Control, acd: AcdDep,
-                    user: Staff) -> dict[str, Any]:
-    number = line_number(user, acd, body.extension, control.switch.dialplan.is_extension)
-    answer, session, member = await control.open_webrtc_line(number, body.sdp,
-                                                             ctx.settings.webrtc_host, user.username)
+                    store: StoreDep, user: Staff) -> dict[str, Any]:
+    number = await line_number(user, acd, body.extension,
+                               control.switch.dialplan.is_extension, store)
+    answer, session, member = await control.open_webrtc_line(
+        number, body.sdp, ctx.settings.webrtc_host, user.username)
     acd.attach_line(number, session, member)
     return {"type": "answer", "sdp": answer, "call_id": session.id, "extension": number}
 

@@ -5,7 +5,7 @@ const USER = "kefu.user";
 
 export class ApiError extends Error {
   constructor(status, detail) {
-    super(typeof detail === "string" ? detail : JSON.stringify(detail));
+    super(detailText(detail));
     this.status = status;
     this.detail = detail;
   }
@@ -74,13 +74,21 @@ export async function logout() {
   clearSession();
 }
 
+/** An error body's `detail` as text: a 422's validation list (`[{loc, msg, type}]`,
+ *  "field: msg; …", the field left out when it is the whole body) or any other error's
+ *  reason string. */
+export function detailText(d) {
+  if (Array.isArray(d)) {
+    return d.map((e) => {
+      const field = (e.loc || []).slice(1).join(".");
+      return field ? `${field}: ${e.msg}` : e.msg;
+    }).join("; ");
+  }
+  return typeof d === "string" ? d : JSON.stringify(d);
+}
+
 /** A readable one-line message for an error from `api` (or anything else). */
 export function errorText(err) {
-  if (err instanceof ApiError) {
-    const d = err.detail;
-    const msg = Array.isArray(d) ? d.map((e) => `${(e.loc || []).slice(1).join(".")}: ${e.msg}`).join("; ")
-      : typeof d === "string" ? d : JSON.stringify(d);
-    return `${err.status}: ${msg}`;
-  }
+  if (err instanceof ApiError) return `${err.status}: ${detailText(err.detail)}`;
   return String(err && err.message ? err.message : err);
 }

@@ -7,6 +7,8 @@
 //
 // window.kefuDesk.pc / .lineState / .muted / .sending are exposed for tests and debugging.
 
+import { detailText } from "./api.js";
+
 export class LineError extends Error {
   /** kind: "media" (no microphone), "unavailable" (404), "conflict" (409), "http", "sdp" */
   constructor(kind, status, detail) {
@@ -108,7 +110,8 @@ export async function startLine(token, { audio = document.querySelector("#remote
   if (!res.ok) {
     stopLine("failed");
     const kind = res.status === 404 ? "unavailable" : res.status === 409 ? "conflict" : "http";
-    throw new LineError(kind, res.status, body.detail ?? res.statusText);
+    throw new LineError(kind, res.status,
+                        body.detail === undefined ? res.statusText : detailText(body.detail));
   }
   try {
     await pc.setRemoteDescription({ type: body.type || "answer", sdp: body.sdp });
