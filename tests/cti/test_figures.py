@@ -91,3 +91,17 @@ def test_day_start_is_local_midnight():
     start = day_start(NOON)
     assert time.localtime(start)[:6] == (2026, 11, 27, 0, 0, 0)
     assert day_start(start) == start and day_start(start - 1) < start
+
+
+def test_a_connected_callback_is_an_answered_call_of_the_agent_and_counted_by_the_queue():
+    figures = _day(Clock(NOON + 100))
+    for type_, data, dt in [
+            ("queue.callback", {"queue": "sales", "number": "2003"}, 0),
+            ("queue.callback_connect", {"queue": "sales", "agent": "alice"}, 10),  # alice's phone
+            ("queue.callback_answered", {"queue": "sales", "agent": "alice"}, 14),  # the customer
+            ("queue.complete", {"queue": "sales", "agent": "alice", "talk": 20.0}, 30)]:
+        figures.apply(type_, data, NOON + dt)
+    sales, alice = figures.queue("sales"), figures.agent("alice")
+    assert (sales.callbacks, sales.callbacks_connected) == (1, 1)
+    assert sales.answered == 0 and sales.service_level is None   # not an inbound answer
+    assert (alice.answered, alice.talk_time) == (1, 20.0)

@@ -53,8 +53,10 @@ def test_listen_whisper_barge():
     m["sup"].mode, m["sup"].whisper_to = Mode.WHISPER, m["agent"]
     assert heard(r) == {"cust": {"rtpagent"}, "agent": {"rtpcust", "rtpsup"},
                         "sup": {"rtpcust", "rtpagent"}}
-    m["sup"].mode, m["sup"].whisper_to = Mode.TALK, None
+    m["sup"].mode, m["sup"].whisper_to = Mode.BARGE, None
     assert heard(r)["cust"] == {"rtpagent", "rtpsup"}
+    assert heard(r)["agent"] == {"rtpcust", "rtpsup"}
+    assert m["sup"].describe()["mode"] == "barge"      # named as the API names it
     assert [p.number for p in r.parties] == ["cust", "agent"]
 
 

@@ -323,9 +323,16 @@ def test_callback_keeps_the_callers_place(kefu, phones):
     first.wait_event("CALL_ESTABLISHED", timeout=15)
     connected = wait_for(lambda: kefu.events(since, "queue.callback_connect"), what="cb connect")
     assert connected[0][2]["agent"] == "carol" and connected[0][2]["number"] == "2003"
+    answered = wait_for(lambda: kefu.events(since, "queue.callback_answered"), what="cb answered")
+    assert answered[0][2]["agent"] == "carol"
+    # a connected callback is one of carol's answered calls (fewest-calls routing counts it)
+    assert kefu.api("GET", "/agents/carol")[1]["answered"] == 1
+    status = queue(kefu, "callback")
+    assert (status["callbacks"], status["callbacks_connected"], status["answered"]) == (1, 1, 0)
     time.sleep(1.5)
     first.hangup()
     wait_for(lambda: kefu.events(since, "queue.connect"), timeout=15, what="second connected")
+    assert kefu.api("GET", "/agents/carol")[1]["answered"] == 2
     second.hangup()
 
 
@@ -593,7 +600,7 @@ def test_transfer_to_queue_carries_data_and_click_to_call(kefu, phones, agent_to
     assert status == 200
     status, body = kefu.api("POST", f"/live-calls/{call['call_id']}/transfer", {"queue": "info"},
                             token=token)
-    assert status == 204, body
+    assert status == 202, body
     alice.wait_closed()
     bob.wait_established(timeout=10)
     offer = wait_for(lambda: [d for t, c, d in kefu.events(since, "queue.offer")

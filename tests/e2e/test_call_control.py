@@ -97,11 +97,13 @@ def test_api_hold_and_resume(kefu, phone):
     eb = b.events[[e["type"] for e in b.events].index("CALL_ESTABLISHED")]
     call = live_call(kefu, "1001")
     time.sleep(1.0)
-    status, body = kefu.api("POST", f"/live-calls/{call['call_id']}/hold", {"number": "1001"})
+    status, body = kefu.api("POST", f"/live-calls/{call['call_id']}/hold", {"by": "1001"})
     assert status == 204, body
     t_hold = time.monotonic()
+    status, body = kefu.api("POST", f"/live-calls/{call['call_id']}/resume", {"by": "1002"})
+    assert status == 409 and "held by 1001" in body["detail"], body   # not the holder
     time.sleep(2.0)
-    status, _ = kefu.api("POST", f"/live-calls/{call['call_id']}/resume", {"number": "1001"})
+    status, _ = kefu.api("POST", f"/live-calls/{call['call_id']}/resume", {"by": "1001"})
     assert status == 204
     t_resume = time.monotonic()
     time.sleep(1.8)
@@ -138,8 +140,8 @@ def test_blind_transfer_through_the_api_plays_music_while_ringing(kefu, phone):
     ea = a.events[[e["type"] for e in a.events].index("CALL_ESTABLISHED")]
     call = live_call(kefu, "1001")["call_id"]
     status, body = kefu.api("POST", f"/live-calls/{call}/transfer",
-                            {"number": "1002", "target": "1003"})
-    assert status == 204, body
+                            {"by": "1002", "target": "1003"})
+    assert status == 202, body
     t_transfer = time.monotonic()
     b.wait_closed()
     c.wait_incoming()
@@ -156,6 +158,45 @@ def test_blind_transfer_through_the_api_plays_music_while_ringing(kefu, phone):
     assert hears(heard_by_c, rate, 440) and hears(heard_by_a, rate, 700)
 
 
+def test_after_a_blind_transfer_the_transferor_takes_new_calls(kefu, phone):
+    """B transferred A to C and left: B is in no call any more, so a call to B rings
+    (it got 486 while A and C talked)."""
+    a, b, c, d = _phones(phone, "1001", "1002", "1003", "1005")
+    _connect(kefu, a, b, "1002")
+    call = live_call(kefu, "1001")["call_id"]
+    status, body = kefu.api("POST", f"/live-calls/{call}/transfer",
+                            {"by": "1002", "target": "1003"})
+    assert status == 202, body
+    b.wait_closed()
+    c.wait_incoming(); c.accept(); c.wait_established()
+    wait_member(kefu, call, "1003")
+    d.dial(kefu.uri("1002"))
+    b.wait_incoming()                              # rings: not 486 Busy Here
+    b.accept(); d.wait_established()
+    for p in (d, a):
+        p.hangup(); p.wait_closed()
+    b.wait_closed(); c.wait_closed()
+
+
+def test_a_transfer_to_no_such_number_is_404_and_the_call_goes_on(kefu, phone):
+    a, b = _phones(phone, "1001", "1002")
+    _connect(kefu, a, b, "1002")
+    ea = a.events[[e["type"] for e in a.events].index("CALL_ESTABLISHED")]
+    eb = b.events[[e["type"] for e in b.events].index("CALL_ESTABLISHED")]
+    call = live_call(kefu, "1001")["call_id"]
+    status, body = kefu.api("POST", f"/live-calls/{call}/transfer",
+                            {"by": "1002", "target": "9999"})
+    assert status == 404 and "9999" in body["detail"], body
+    t_refused = time.monotonic()
+    time.sleep(2.0)
+    status, live = kefu.api("GET", f"/live-calls/{call}")
+    assert status == 200 and [m["number"] for m in live["members"]] == ["1001", "1002"]
+    a.hangup(); a.wait_closed(); b.wait_closed()
+    heard_by_a, rate = Listening(a, ea).window(t_refused + 0.2, t_refused + 1.8)
+    heard_by_b, _ = Listening(b, eb).window(t_refused + 0.2, t_refused + 1.8)
+    assert hears(heard_by_a, rate, 1000) and hears(heard_by_b, rate, 440)
+
+
 def test_attended_transfer_through_the_api(kefu, phone):
     a, b, c = _phones(phone, "1001", "1002", "1003")
     _connect(kefu, a, b, "1002")
@@ -168,8 +209,8 @@ def test_attended_transfer_through_the_api(kefu, phone):
     ec = c.wait_established()
     consult = live_call(kefu, "1003")
     status, body = kefu.api("POST", f"/live-calls/{first['call_id']}/transfer",
-                            {"number": "1002", "consult_call_id": consult["call_id"]})
-    assert status == 204, body
+                            {"by": "1002", "consult_call_id": consult["call_id"]})
+    assert status == 202, body
     t_joined = time.monotonic()
     b.wait_closed(); b.wait_closed()
     time.sleep(2.5)
@@ -183,7 +224,7 @@ def test_three_way_call(kefu, phone):
     a, b, c = _phones(phone, "1001", "1002", "1003")
     _connect(kefu, a, b, "1002")
     call = live_call(kefu, "1001")
-    status, body = kefu.api("POST", f"/live-calls/{call['call_id']}/parties", {"number": "1003"})
+    status, body = kefu.api("POST", f"/live-calls/{call['call_id']}/parties", {"party": "1003"})
     assert status == 202, body
     c.wait_incoming(); c.accept()
     ec = c.wait_established()
@@ -207,6 +248,10 @@ def test_conference_room(kefu, phone):
         p.wait_established()
     t_all = time.monotonic()
     time.sleep(2.5)
+    status, rooms = kefu.api("GET", "/rooms")
+    assert status == 200, rooms
+    assert [(r["room"], sorted(m["number"] for m in r["members"])) for r in rooms] == [
+        ("100", ["1001", "1002", "1003"])]
     for p in (a, b, c):
         p.hangup(); p.wait_closed()
     for p, own, others in ((a, 440, (1000, 700)), (b, 1000, (440, 700)), (c, 700, (440, 1000))):
@@ -236,6 +281,9 @@ def test_listen_whisper_barge(kefu, phone):
         assert status == 202, body
         marks[mode] = time.monotonic()
         time.sleep(2.0)
+        (sup,) = [m for m in kefu.api("GET", f"/live-calls/{call}")[1]["members"]
+                  if m["number"] == "1005"]
+        assert sup["mode"] == mode, sup
     end = time.monotonic()
     a.hangup(); a.wait_closed(); b.wait_closed(); s.wait_closed()
     rx_a, rx_b, rx_s = Listening(a, ea), Listening(b, eb), Listening(s, es)

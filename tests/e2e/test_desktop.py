@@ -676,7 +676,7 @@ def test_supervisor_listens_whispers_and_barges_with_its_own_browser_audio(kefu,
     time.sleep(1.0)                 # baresip names its recordings by the second
     call, row = _supervised_call(kefu, wall, caller, agent)
     wall.locator(f"{row} button[data-act=barge]").click()
-    _supervisor_mode(kefu, call, "talk")
+    _supervisor_mode(kefu, call, "barge")
     time.sleep(2.0)
     _release(wall, row, caller, agent)
     assert _share(caller, MIC_TONE, 1.5) > 0.15                   # the caller heard it

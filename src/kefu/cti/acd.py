@@ -784,12 +784,20 @@ class Acd:
         def customer_missed(call: Call, code: int, reason: str) -> None:
             self._callback_missed(queued, call, code, reason)
 
+        def customer_answered(call: Call) -> None:
+            # the callback is connected: an answered call of the agent's, like a queue.connect
+            self.router.answered(agent.username)
+            self._publish("queue.callback_answered", call.id, queue=queued.queue,
+                          agent=agent.username, number=queued.callback,
+                          original_call=original.id)
+
         try:
             call = self.switch.originate(agent.extension, queued.callback,
                                          caller_id=self.queues[queued.queue].number,
                                          data=original.data, member=line,
                                          on_first=agent_answered, on_first_failed=agent_failed,
-                                         on_second_failed=customer_missed)
+                                         on_second_failed=customer_missed,
+                                         on_second=customer_answered)
         except Refused as exc:
             return self._offer_failed(queued, agent, exc.code, exc.reason)
         agent.call_id = call.id
@@ -1062,7 +1070,8 @@ class Acd:
                                                                  AgentState.ON_HOLD)),
             "entered": figures.entered, "answered": figures.answered,
             "abandoned": figures.abandoned, "overflowed": figures.overflowed,
-            "callbacks": figures.callbacks, "service_level": figures.service_level,
+            "callbacks": figures.callbacks, "callbacks_connected": figures.callbacks_connected,
+            "service_level": figures.service_level,
             "service_level_seconds": q.service_level,
             "calls": sorted(({"call_id": w.call.id, "caller": w.call.caller,
                               "position": self.router.position(w.call.id),

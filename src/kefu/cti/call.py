@@ -22,7 +22,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kefu.cti.room import Room
+from kefu.cti.room import Member, Room
 
 if TYPE_CHECKING:
     from kefu.cti.attempt import Attempt
@@ -87,6 +87,7 @@ class Call:
     agent: str | None = None                 # the agent (username) it is connected to
     consult: "Attempt | None" = None         # reaching a consultation party
     line: bool = False                       # a persistent line's session, not a conversation
+    caller_left: bool = False                # the caller's dialog left the room (transfer, hang-up)
 
     def transition(self, new: CallState) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -98,12 +99,21 @@ class Call:
         return self.state is CallState.ENDED
 
     def involves(self, number: str) -> bool:
-        """True while ``number`` takes part in (or is being reached by) this call."""
+        """True while ``number`` takes part in (or is being reached by) this call: a member
+        of its room, a destination being reached, the caller until its dialog leaves, the
+        dialled number until the call is routed.  Whoever left is no longer in it."""
         if self.ended:
             return False
-        return (number in (self.caller, self.callee)
-                or any(m.number == number for m in self.room.members)
-                or any(a.number == number and not a.done for a in self.attempts))
+        return (any(m.number == number for m in self.room.members)
+                or any(a.number == number and not a.done for a in self.attempts)
+                or (number == self.caller and not self.caller_left)
+                or (number == self.callee and self.state is CallState.ROUTING))
+
+    def remove(self, member: Member) -> None:
+        """``member`` leaves the room; the caller's dialog leaving means the caller left."""
+        self.room.remove(member)
+        if self.a is not None and member.sip is self.a:
+            self.caller_left = True
 
     def goes_on(self) -> bool:
         """Whether the call still holds (or is about to hold) a conversation after someone

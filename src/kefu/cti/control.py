@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from kefu.cti.call import Call, CallState, Disposition
 from kefu.cti.room import Member, Mode
+from kefu.media import MediaError
 
 if TYPE_CHECKING:
     from kefu.cti.attempt import Attempt, Fork
@@ -32,12 +33,18 @@ class ControlError(Exception):
         self.status = status
 
 
-class Refused(ControlError):
-    """A destination cannot be reached at all (no attempt is made); through the API a 409
-    that names the SIP answer."""
+NO_SUCH_NUMBER = frozenset({404, 410, 484, 604})    # SIP answers meaning "no such number"
 
-    def __init__(self, code: int, reason: str) -> None:
-        super().__init__(f"{code} {reason}", 409)
+
+class Refused(ControlError):
+    """A destination cannot be reached at all (no attempt is made).  Through the API:
+    404 when the number does not exist, 403 when the caller may not call it, 409 when
+    it exists but cannot take a call now (busy, not registered); the text names the SIP
+    answer."""
+
+    def __init__(self, code: int, reason: str, number: str = "") -> None:
+        status = 404 if code in NO_SUCH_NUMBER else 403 if code == 403 else 409
+        super().__init__(f"{number + ': ' if number else ''}{code} {reason}", status)
         self.code, self.reason = code, reason
 
 
@@ -54,22 +61,33 @@ def set_hold(switch: "Switch", call: Call, member: Member, holding: bool) -> Non
 
 async def transfer_blind(switch: "Switch", call: Call, member: Member, target: str,
                          sip_done: bool = False) -> None:
-    """``member`` hands the rest of the call to ``target`` and leaves at once."""
+    """``member`` hands the rest of the call to ``target`` and leaves at once.
+
+    The target is routed first: one that cannot be reached at all raises
+    :class:`Refused` with nobody removed (through the API), or, after a phone's REFER
+    (whose dialog sippy already ended), leaves the others as they were."""
     remaining = [m for m in call.room.parties if m is not member]
     if not remaining:
         raise ControlError("nobody left to transfer")
     caller_id = remaining[0].number
+    route = switch.route(caller_id, target)
+    queue = route.queue if route.kind == "queue" and switch.acd is not None else None
+    try:
+        dest = None if queue else switch.destination(caller_id, target, exclude=call,
+                                                     route=route)
+    except Refused as exc:
+        log.info("call %s: transfer to %s refused: %s", call.id, target, exc)
+        if not sip_done:
+            raise
+        switch.dismiss(call, member, sip_done)
+        return await _transfer_failed(switch, call)
     switch.publish(call, "call.transferred", by=member.number, target=target, mode="blind")
     call.room.waiting = True          # the others hear music while the target rings
     switch.dismiss(call, member, sip_done)
-    route = switch.route(caller_id, target)
-    if route.kind == "queue" and switch.acd is not None:
-        return await switch.acd.enqueue(call, route.queue)
-    try:
-        number, stages, timeout = switch.destination(caller_id, target, exclude=call)
-    except Exception as exc:
-        log.info("call %s: transfer to %s refused: %s", call.id, target, exc)
-        return await _transfer_failed(switch, call)
+    if queue is not None:
+        return await switch.acd.enqueue(call, queue)
+    assert dest is not None
+    number, stages, timeout = dest
 
     def answered(call: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
         call.room.waiting = False
@@ -104,7 +122,7 @@ async def transfer_attended(switch: "Switch", call: Call, member: Member, other:
     switch.publish(other, "call.transferred", by=member.number, mode="attended",
                    into_call=call.id)
     for m in moving:                   # take them over without touching their dialogs
-        other.room.remove(m)
+        other.remove(m)
         m.role = "callee"
         m.holding = False
         switch.join(call, m)
@@ -229,6 +247,14 @@ class BrowserParty:
         return f"<BrowserParty {self.line.rtp}>"
 
 
+async def _play_dtmf(call: Call, member: Member, digits: str) -> None:
+    """Digits to one member; a member who leaves meanwhile just misses the rest."""
+    try:
+        await member.rtp.send_dtmf(digits)
+    except MediaError as exc:
+        log.info("call %s: DTMF to %s cut short: %s", call.id, member.number, exc)
+
+
 # --- by call id, for the API -----------------------------------------------------------------
 
 class CallControl:
@@ -236,6 +262,12 @@ class CallControl:
 
     def __init__(self, switch: "Switch") -> None:
         self.switch = switch
+        self.line_owners: dict[str, str] = {}   # number → the user whose browser line it is
+
+    def line_of(self, username: str) -> str | None:
+        """The number of ``username``'s open browser line, if any."""
+        return next((n for n, u in self.line_owners.items()
+                     if u == username and n in self.switch.lines), None)
 
     def list(self) -> list[dict]:
         return [c.describe() for c in self.switch.calls.values() if not c.ended]
@@ -259,8 +291,15 @@ class CallControl:
         return call
 
     def hold(self, call_id: str, number: str, holding: bool = True) -> None:
+        """``number`` holds, or resumes its own hold: only the holder ends a hold (409
+        naming who holds otherwise)."""
         call = self._connected(call_id)
-        set_hold(self.switch, call, self.member(call, number), holding)
+        member = self.member(call, number)
+        if not holding and not member.holding:
+            holders = [m.number for m in call.room.members if m.holding]
+            raise ControlError(f"{number} does not hold call {call_id}; " + (
+                f"held by {', '.join(holders)}" if holders else "nobody holds it"))
+        set_hold(self.switch, call, member, holding)
 
     async def transfer(self, call_id: str, number: str, target: str | None = None,
                        consult_call_id: str | None = None) -> None:
@@ -279,24 +318,25 @@ class CallControl:
         ``Refused`` (409) when ``first`` cannot be rung."""
         return self.switch.originate(first, to, data=data, member=line)
 
-    async def send_dtmf(self, call_id: str, number: str, digits: str) -> None:
-        """Digits as if ``number`` had pressed them: the other parties receive them."""
+    def send_dtmf(self, call_id: str, number: str, digits: str) -> None:
+        """Digits as if ``number`` had pressed them: the other parties receive them, paced
+        by the media clock after this returns."""
         call = self._connected(call_id)
         member = self.member(call, number)
         self.switch.publish(call, "call.dtmf_sent", number=number, digits=digits)
-        for digit in digits:
-            for other in call.room.parties:
-                if other is not member:
-                    await other.rtp.send_dtmf(digit)
+        for other in call.room.parties:
+            if other is not member:
+                self.switch.spawn(_play_dtmf(call, other, digits))
 
     def add_party(self, call_id: str, number: str) -> None:
         add_party(self.switch, self._connected(call_id), number)
 
-    async def open_webrtc_line(self, number: str, offer_sdp: str,
-                               host: str) -> tuple[str, Call, Member]:
-        """A browser's softphone becomes ``number``'s persistent line; returns the SDP
-        answer, the line's session call and its member.  ``WebRtcError`` (422) for an
-        offer kefu cannot use, 409 when ``number`` already has a line or is in a call."""
+    async def open_webrtc_line(self, number: str, offer_sdp: str, host: str,
+                               owner: str | None = None) -> tuple[str, Call, Member]:
+        """A browser's softphone (``owner``'s, a username) becomes ``number``'s persistent
+        line; returns the SDP answer, the line's session call and its member.
+        ``WebRtcError`` (422) for an offer kefu cannot use, 409 when ``number`` already
+        has a line or is in a call."""
         from kefu.media.webrtc import WebRtcError, WebRtcLine
 
         if number in self.switch.lines or self.switch.busy(number):
@@ -309,7 +349,26 @@ class CallControl:
         party = BrowserParty(line)
         session, member = self.switch.open_line(number, party, line.rtp)
         line.on_closed = lambda: self.switch.leg_ended(party)   # type: ignore[arg-type]
+        if owner is not None:
+            self.line_owners[number] = owner
         return answer, session, member
+
+    def rooms(self) -> list[dict]:
+        """Every conference room (``*8<room>``) with its members."""
+        return [self.room(name) for name in sorted(self.switch.conferences)]
+
+    def room(self, name: str) -> dict:
+        """One conference room: how to dial it and who is in it (each member's call)."""
+        from kefu.cti.switch import CONFERENCE_PREFIX
+
+        room = self.switch.conferences.get(name)
+        if room is None:
+            raise ControlError(f"no conference room {name}", 404)
+        calls = {c.a: c.id for c in self.switch.calls.values()
+                 if c.conference == name and not c.ended}
+        return {"room": name, "dial": CONFERENCE_PREFIX + name,
+                "members": [{**m.describe(), "call_id": calls.get(m.sip)}
+                            for m in room.members]}
 
     def consult(self, call_id: str, number: str, target: str) -> None:
         call = self._connected(call_id)

@@ -1,7 +1,8 @@
 """Today's figures of every queue and agent, folded from the ACD's own events.
 
 The wallboard and the desktop show "today": calls entered, answered and abandoned, the
-service level, an agent's answered calls and talk time.  Counting them where things
+service level, callbacks requested and connected, an agent's answered calls (a connected
+callback is one) and talk time.  Counting them where things
 happen would lose them at every restart and never start a new day; folding them from
 the ``queue.*`` events instead means one piece of code serves both the live figures
 (:meth:`DayFigures.apply` on each event as the ACD publishes it) and a restart (the same
@@ -26,7 +27,8 @@ class QueueFigures:
     answered: int = 0
     abandoned: int = 0
     overflowed: int = 0
-    callbacks: int = 0
+    callbacks: int = 0                 # callbacks requested (the caller pressed the key)
+    callbacks_connected: int = 0       # callbacks the customer answered (agent connected)
     answered_in_sl: int = 0            # answered within the queue's service-level target
     handle_times: list[float] = field(default_factory=list)   # not reset at midnight
 
@@ -111,6 +113,10 @@ class DayFigures:
             q.overflowed += 1
         elif type_ == "queue.callback":
             q.callbacks += 1
+        elif type_ == "queue.callback_answered":
+            q.callbacks_connected += 1
+            if agent := data.get("agent"):   # an answered call of the agent's too
+                self.agents.setdefault(agent, AgentFigures()).answered += 1
         elif type_ == "queue.complete":
             talk = float(data.get("talk") or 0.0)
             q.handle_times = (q.handle_times + [talk])[-HANDLE_TIMES_KEPT:]

@@ -25,9 +25,18 @@ if TYPE_CHECKING:
 
 
 class Mode(enum.Enum):
+    """How a member takes part, named as the API names it: a party talks; a supervisor
+    listens, whispers or barges in (talks to all: heard like a party)."""
+
     TALK = "talk"
     LISTEN = "listen"
     WHISPER = "whisper"
+    BARGE = "barge"
+
+    @property
+    def talks(self) -> bool:
+        """Heard by every other member (when not holding or held)."""
+        return self in (Mode.TALK, Mode.BARGE)
 
 
 @dataclass(eq=False)
@@ -77,7 +86,7 @@ class Room:
 
     @property
     def talkers(self) -> list[Member]:
-        return [m for m in self.members if m.mode is Mode.TALK and not m.holding and not m.held]
+        return [m for m in self.members if m.mode.talks and not m.holding and not m.held]
 
     @property
     def parties(self) -> list[Member]:
@@ -96,7 +105,7 @@ class Room:
             sources = [m.rtp for m in talkers if m is not listener]
             sources += [m.rtp for m in self.members
                         if m.mode is Mode.WHISPER and m.whisper_to is listener]
-            if (not sources and (anyone_holding or self.waiting) and listener.mode is Mode.TALK
+            if (not sources and (anyone_holding or self.waiting) and listener.mode.talks
                     and moh is not None):
                 sources = [moh]
             out[listener] = sources

@@ -135,7 +135,8 @@ class Switch:
                   on_first: Callable[[Call], None] | None = None,
                   on_first_failed: Callable[[Call, int, str], None] | None = None,
                   member: Member | None = None,
-                  on_second_failed: Callable[[Call, int, str], None] | None = None) -> Call:
+                  on_second_failed: Callable[[Call, int, str], None] | None = None,
+                  on_second: Callable[[Call], None] | None = None) -> Call:
         """A call kefu places itself: ring ``first`` (an agent's phone: click-to-call, a
         queue callback), showing ``second``; once it answers, reach ``second``, showing
         ``caller_id`` (default ``first``).
@@ -144,7 +145,7 @@ class Switch:
         rings.  ``member``: ``first`` is an agent already on a persistent line (its
         session's member), so nothing rings it.  Raises :class:`Refused` when ``first``
         cannot be reached at all.  ``on_second_failed(call, code, reason)``: ``second`` was
-        not reached (the call then ends).
+        not reached (the call then ends); ``on_second(call)``: it answered.
         """
         if member is None:
             number, stages, timeout = self.destination(first, first)
@@ -195,6 +196,8 @@ class Switch:
                 self.drop_fork(fork)
                 return
             self.connect_callee(call, attempt, fork)
+            if on_second is not None:
+                on_second(call)
 
         def second_failed(call: Call, attempt: Attempt, code: int, reason: str) -> None:
             if on_second_failed is not None:
@@ -266,7 +269,7 @@ class Switch:
         """Take a persistent-line member out of its idle session (to join a call)."""
         home = member.home
         if home is not None and member in home.room.members:
-            home.room.remove(member)
+            home.remove(member)
             self.remix(home)
 
     def destination(self, caller: str, dialed: str, trunk: str | None = None,
@@ -276,21 +279,21 @@ class Switch:
         route = route or self._route_for(caller, dialed, trunk)
         kind = route.kind
         if kind == "refuse":
-            raise Refused(route.code, route.reason)
+            raise Refused(route.code, route.reason, dialed)
         if kind == "extension":
             number = route.extension
             bindings = self.sip.locations.lookup(number)
             if not bindings:
-                raise Refused(480, "Temporarily Unavailable")
+                raise Refused(480, "Temporarily Unavailable (not registered)", dialed)
             if self.busy(number, exclude):
-                raise Refused(486, "Busy Here")
+                raise Refused(486, "Busy Here", dialed)
             dialers = [self._contact_dialer(b) for b in bindings]
             return number, [Stage(dialers)], self.settings.sip.ring_timeout
         if kind == "trunk":
             stages = [Stage([self._trunk_dialer(t)], no_response_timeout=TRUNK_NO_RESPONSE)
                       for t in route.targets]
             return dialed, stages, self.settings.sip.ring_timeout
-        raise Refused(404, f"Not Found ({dialed} is a {kind})")
+        raise Refused(404, f"Not Found (a {kind})", dialed)
 
     def route(self, caller: str, dialed: str) -> Route:
         """The dial plan's answer for ``dialed`` (queues included)."""
@@ -416,7 +419,7 @@ class Switch:
             self.publish(call, "call.member_joined", **member.describe())
 
     def leave(self, call: Call, member: Member) -> None:
-        call.room.remove(member)
+        call.remove(member)
         self._by_leg.pop(member.sip, None)
         self.spawn(self.media.close_leg(member.rtp))
         self.publish(call, "call.member_left", number=member.number, role=member.role)
@@ -476,7 +479,7 @@ class Switch:
 
     def detach(self, call: Call, member: Member) -> None:
         """Move a persistent-line member back to its session call, dialog and media intact."""
-        call.room.remove(member)
+        call.remove(member)
         self.publish(call, "call.member_left", number=member.number, role=member.role)
         self.remix(call)
         home = member.home

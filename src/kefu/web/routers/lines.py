@@ -58,8 +58,8 @@ async def open_line(body: LineIn, ctx: CtxDep, control: Control, acd: AcdDep,
                     store: StoreDep, user: Staff) -> dict[str, Any]:
     number = await line_number(user, acd, body.extension,
                                control.switch.dialplan.is_extension, store)
-    answer, session, member = await control.open_webrtc_line(number, body.sdp,
-                                                             ctx.settings.webrtc_host)
+    answer, session, member = await control.open_webrtc_line(
+        number, body.sdp, ctx.settings.webrtc_host, user.username)
     acd.attach_line(number, session, member)
     return {"type": "answer", "sdp": answer, "call_id": session.id, "extension": number}
 

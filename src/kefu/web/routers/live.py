@@ -2,8 +2,17 @@
 data, supervision and force release.
 
 Thin HTTP over :class:`kefu.cti.control.CallControl`; it runs on the event loop where
-the switch lives (async routes); ``ControlError`` becomes 404/409/413/422 with its reason
-in :mod:`kefu.web.app`, like the store's errors.
+the switch lives (async routes); ``ControlError`` becomes 403/404/409/413/422 with its
+reason in :mod:`kefu.web.app`, like the store's errors.
+
+Names: ``by`` is the party acting (hold, resume, transfer, consult, DTMF), ``party`` the
+one added, ``target`` the one transferred or consulted to; the old ``number`` is accepted
+for one more release.  Status codes, one rule: **204** when the call already has its new
+shape as the answer leaves (hold, resume, ending a consultation, releases); **202** when
+the request starts something finished later and reported by events — a phone being rung
+or digits being played (transfer, parties, consult, monitor, DTMF).  404: no such call,
+party or number; 409: it conflicts with the call's state (not connected, busy,
+unregistered, not the holder); 403: not allowed.
 
 Who may do what: supervisors and admins act on any call and party; an agent acts only on
 calls its logged-in extension takes part in, and only as that extension.  Listening,
@@ -12,10 +21,11 @@ whispering, barging and releasing a whole call are for supervisors and admins.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from kefu.cti.call import Call
 from kefu.cti.control import CallControl
@@ -28,7 +38,8 @@ from .agents import SUPERVISORS, AcdDep
 router = APIRouter(prefix="/live-calls", tags=["call control"])
 Supervisor = Annotated[User, Depends(require_roles("admin", "supervisor"))]
 Staff = Annotated[User, Depends(require_roles("admin", "supervisor", "agent"))]
-Number = Annotated[str, Field(pattern=r"^[0-9*#+]{2,20}$")]
+NUMBER = r"^[0-9*#+]{2,20}$"
+Number = Annotated[str, Field(pattern=NUMBER)]
 
 
 def get_control(ctx: CtxDep) -> CallControl:
@@ -65,20 +76,57 @@ def as_party(number: str | None, ext: str | None) -> str:
     if ext is not None and number not in (None, ext):
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"an agent acts as {ext} only")
     if number is None and ext is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "number is required")
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "by is required")
     return number or ext  # type: ignore[return-value]
 
 
+def _old_name(new: str) -> Any:
+    return Field(None, description=f"**Deprecated**: the old name of `{new}`, accepted until "
+                 "the next release", json_schema_extra={"deprecated": True})
+
+
+def _renamed(data: Any, new: str) -> Any:
+    """Before validation: the deprecated ``number`` counts as ``new`` (both given: equal)."""
+    if isinstance(data, dict) and data.get("number") is not None:
+        if data.get(new) not in (None, data["number"]):
+            raise ValueError(f"`{new}` and the deprecated `number` disagree")
+        data = {**data, new: data["number"]}
+    return data
+
+
+class ByIn(BaseModel):
+    """A request made for one party of the call: ``by`` is the party acting."""
+
+    by: Number | None = Field(None, description="the party acting (its number); agents: "
+                                                "omitted (themselves)")
+    number: Number | None = _old_name("by")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _by(cls, data: Any) -> Any:
+        return _renamed(data, "by")
+
+
 class PartyIn(BaseModel):
-    number: Number | None = Field(None, description="the party; agents: omitted (themselves)")
+    party: Number | None = Field(None, description="who is added to the call (required; "
+                                                   "until the next release `number` will do)")
+    number: Number | None = _old_name("party")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _party(cls, data: Any) -> Any:
+        return _renamed(data, "party")
+
+    @model_validator(mode="after")
+    def _given(self) -> "PartyIn":
+        if self.party is None:
+            raise ValueError("party is required")
+        return self
 
 
-class DialIn(BaseModel):
-    number: Number = Field(description="who to add to the call")
-
-
-class TransferIn(BaseModel):
-    number: Number | None = Field(None, description="the transferring party; it leaves")
+class TransferIn(ByIn):
+    by: Number | None = Field(None, description="the transferring party, which leaves; "
+                                                "agents: omitted (themselves)")
     target: Number | None = Field(None, description="blind: an extension, queue or number")
     agent: str | None = Field(None, description="blind: an agent (by username)")
     queue: str | None = Field(None, description="blind: a queue (by name)")
@@ -86,7 +134,11 @@ class TransferIn(BaseModel):
 
 
 class MonitorIn(BaseModel):
-    supervisor: Number = Field(description="the supervisor's extension, dialled if not in the call")
+    supervisor: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.@+*#-]{1,64}$",
+        description="the user who supervises (default: you): their browser line, else the "
+                    "extension they are logged in on as an agent; an extension number is "
+                    "accepted too (its phone is dialled if it is not in the call)")
     mode: Literal["listen", "whisper", "barge"] = "listen"
     target: Number | None = Field(None, description="whisper: the member who hears the supervisor")
 
@@ -98,9 +150,30 @@ class OriginateIn(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict, description="call-attached data")
 
 
-class DtmfIn(BaseModel):
-    number: Number | None = Field(None, description="the party whose keys these are")
+class DtmfIn(ByIn):
+    by: Number | None = Field(None, description="the party whose keys these are; agents: "
+                                                "omitted (themselves)")
     digits: str = Field(pattern=r"^[0-9*#A-D]{1,32}$")
+
+
+def supervisor_number(name: str | None, user: User, control: CallControl, acd: Any) -> str:
+    """Whose phone supervises: a user's browser line, else the extension that user is
+    logged in on as an agent, else ``name`` itself when it is an extension number."""
+    username = name or user.username
+    number = control.line_of(username)
+    agent = acd.agents.get(username) if acd is not None else None
+    if number is None and agent is not None and agent.logged_in:
+        number = agent.extension
+    if number is None and name and re.match(NUMBER, name):
+        number = name
+    if number is None:
+        if name is None:
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"{username} has no softphone line and is not logged in on an "
+                                "extension: open the line or name an extension")
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"no user {name} with a line or an extension")
+    return number
 
 
 @router.get("", summary="Calls in progress with their members (an agent: its own)")
@@ -125,72 +198,71 @@ async def get_live(call_id: str, control: Control, acd: AcdDep, user: Staff) -> 
     return allowed_call(call_id, user, control, acd)[0].describe()
 
 
-@router.post("/{call_id}/hold", status_code=204, summary="A party puts the others on hold")
-async def hold(call_id: str, body: PartyIn, control: Control, acd: AcdDep, user: Staff) -> None:
+@router.post("/{call_id}/hold", status_code=204, summary="`by` puts the others on hold")
+async def hold(call_id: str, body: ByIn, control: Control, acd: AcdDep, user: Staff) -> None:
     _, ext = allowed_call(call_id, user, control, acd)
-    control.hold(call_id, as_party(body.number, ext), True)
+    control.hold(call_id, as_party(body.by, ext), True)
 
 
-@router.post("/{call_id}/resume", status_code=204, summary="A party takes the others off hold")
-async def resume(call_id: str, body: PartyIn, control: Control, acd: AcdDep,
+@router.post("/{call_id}/resume", status_code=204,
+             summary="`by` takes the others off its hold (409 when another party holds)")
+async def resume(call_id: str, body: ByIn, control: Control, acd: AcdDep,
                  user: Staff) -> None:
     _, ext = allowed_call(call_id, user, control, acd)
-    control.hold(call_id, as_party(body.number, ext), False)
+    control.hold(call_id, as_party(body.by, ext), False)
 
 
-@router.post("/{call_id}/transfer", status_code=204,
-             summary="Blind (to an agent, queue, extension or number) or attended transfer")
+@router.post("/{call_id}/transfer", status_code=202,
+             summary="`by` transfers the others, blind (to an agent, queue, extension or "
+                     "number) or attended, and leaves")
 async def transfer(call_id: str, body: TransferIn, control: Control, acd: AcdDep,
                    user: Staff) -> None:
     _, ext = allowed_call(call_id, user, control, acd)
     if body.consult_call_id:
         allowed_call(body.consult_call_id, user, control, acd)
-    await control.transfer(call_id, as_party(body.number, ext),
+    await control.transfer(call_id, as_party(body.by, ext),
                            acd.resolve_target(body.target, body.agent, body.queue),
                            body.consult_call_id)
 
 
 @router.post("/{call_id}/parties", status_code=202,
-             summary="Conference: dial a third party into the call")
-async def add_party(call_id: str, body: DialIn, control: Control, acd: AcdDep,
+             summary="Conference: dial `party` into the call")
+async def add_party(call_id: str, body: PartyIn, control: Control, acd: AcdDep,
                     user: Staff) -> None:
     allowed_call(call_id, user, control, acd)
-    control.add_party(call_id, body.number)
+    control.add_party(call_id, body.party)  # type: ignore[arg-type]  # (validated)
 
 
-class ConsultIn(BaseModel):
-    number: Number | None = Field(None, description="who consults; agents: omitted (themselves)")
+class ConsultIn(ByIn):
+    by: Number | None = Field(None, description="who consults; agents: omitted (themselves)")
     target: Number | None = Field(None, description="an extension or number to consult")
     agent: str | None = Field(None, description="or an agent (by username)")
 
 
-class FinishIn(BaseModel):
-    number: Number | None = Field(None, description="who consulted; agents: omitted")
-
-
 @router.post("/{call_id}/consult", status_code=202,
-             summary="Consult (咨询): call someone while the others wait with music")
+             summary="Consult (咨询): `by` calls someone while the others wait with music")
 async def consult(call_id: str, body: ConsultIn, control: Control, acd: AcdDep,
                   user: Staff) -> None:
     _, ext = allowed_call(call_id, user, control, acd)
     target = acd.resolve_target(body.target, body.agent)
     if not target:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "target or agent is required")
-    control.consult(call_id, as_party(body.number, ext), target)
+    control.consult(call_id, as_party(body.by, ext), target)
 
 
 @router.post("/{call_id}/consult/{how}", status_code=204,
              summary="End a consultation: transfer (转接), conference (三方) or cancel")
 async def finish_consult(call_id: str, how: Literal["transfer", "conference", "cancel"],
-                         body: FinishIn, control: Control, acd: AcdDep, user: Staff) -> None:
+                         body: ByIn, control: Control, acd: AcdDep, user: Staff) -> None:
     _, ext = allowed_call(call_id, user, control, acd)
-    control.finish_consult(call_id, as_party(body.number, ext), how)
+    control.finish_consult(call_id, as_party(body.by, ext), how)
 
 
-@router.post("/{call_id}/dtmf", status_code=202, summary="Send DTMF as one of the parties")
+@router.post("/{call_id}/dtmf", status_code=202,
+             summary="Send DTMF as `by`: the other parties receive the digits")
 async def dtmf(call_id: str, body: DtmfIn, control: Control, acd: AcdDep, user: Staff) -> None:
     _, ext = allowed_call(call_id, user, control, acd)
-    await control.send_dtmf(call_id, as_party(body.number, ext), body.digits)
+    control.send_dtmf(call_id, as_party(body.by, ext), body.digits)
 
 
 @router.get("/{call_id}/data", summary="Call-attached data")
@@ -214,12 +286,14 @@ async def put_data(call_id: str, body: dict[str, Any], control: Control, acd: Ac
 
 @router.post("/{call_id}/monitor", status_code=202,
              summary="Supervisor listens (监听), whispers (密语) or barges in (强插)")
-async def monitor(call_id: str, body: MonitorIn, control: Control, _: Supervisor) -> None:
-    mode = Mode.TALK if body.mode == "barge" else Mode(body.mode)
-    control.monitor(call_id, body.supervisor, mode, body.target)
+async def monitor(call_id: str, body: MonitorIn, control: Control, acd: AcdDep,
+                  user: Supervisor) -> None:
+    number = supervisor_number(body.supervisor, user, control, acd)
+    control.monitor(call_id, number, Mode(body.mode), body.target)
 
 
-@router.delete("/{call_id}", status_code=204, summary="Force release (强拆) the whole call")
+@router.delete("/{call_id}", status_code=204,
+                summary="Force release (强拆) the whole call")
 async def release(call_id: str, control: Control, _: Supervisor) -> None:
     await control.hangup(call_id)
 

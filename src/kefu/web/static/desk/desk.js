@@ -145,7 +145,7 @@ async function hangup() {
 async function toggleHold() {
   if (!S.call) return;
   const how = myMember()?.holding ? "resume" : "hold";
-  await run(() => post(callPath(`/${how}`), { number: ext() }));
+  await run(() => post(callPath(`/${how}`), { by: ext() }));
   refreshCall();
 }
 
@@ -156,18 +156,18 @@ function toggleMute() {
 
 async function sendDtmf(digits) {
   if (!S.call) return;
-  await run(() => post(callPath("/dtmf"), { number: ext(), digits }));
+  await run(() => post(callPath("/dtmf"), { by: ext(), digits }));
 }
 
 async function transfer(kind, value, consult) {
   if (!S.call || !value) return;
   if (consult) {
     if (kind === "queue") { toast(t("consult.no_queue"), "error"); return; }
-    const ok = await run(() => post(callPath("/consult"), { number: ext(), [kind]: value }),
+    const ok = await run(() => post(callPath("/consult"), { by: ext(), [kind]: value }),
                          t("consult.started"));
     if (ok !== undefined) S.consulting = true;
   } else {
-    await run(() => post(callPath("/transfer"), { number: ext(), [kind]: value }), t("transfer.done"));
+    await run(() => post(callPath("/transfer"), { by: ext(), [kind]: value }), t("transfer.done"));
   }
   renderCall();
   refreshCall();
@@ -190,7 +190,7 @@ async function suggestTargets() {
 
 async function finishConsult(how) {
   if (!S.call) return;
-  const ok = await run(() => post(callPath(`/consult/${how}`), { number: ext() }));
+  const ok = await run(() => post(callPath(`/consult/${how}`), { by: ext() }));
   if (ok !== undefined) S.consulting = false;
   renderCall();
   refreshCall();

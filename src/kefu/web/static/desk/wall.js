@@ -115,9 +115,10 @@ function forceLogout(agent) {
   return run(() => post(agentPath(agent.username, "/logout")), t("act.done")).then(refresh);
 }
 
+// Who supervises: "my extension" when filled in, else me (kefu finds my browser line or
+// the extension I am logged in on, and says so when there is none).
 function monitor(callId, mode, target) {
-  if (!supExt()) { toast(t("act.need_ext"), "error"); $("#sup-ext").focus(); return; }
-  const body = { supervisor: supExt(), mode };
+  const body = { supervisor: supExt() || W.user.username, mode };
   if (mode === "whisper" && target) body.target = target;
   return run(() => post(`/live-calls/${encodeURIComponent(callId)}/monitor`, body), t("act.done"));
 }

@@ -1,0 +1,63 @@
+"""A recording stand-in for the switch, for call control's in-process tests (tests/cti and
+tests/web): only what :mod:`kefu.cti.control` touches; it routes by a table."""
+
+from __future__ import annotations
+
+from kefu.cti.call import Call, CallState
+from kefu.cti.control import Refused
+from kefu.cti.dialplan import Route
+from kefu.cti.room import Member, Room
+
+
+class FakeSwitch:
+    """Records what it is told (events, dismissed members, numbers reached)."""
+
+    def __init__(self, reachable: dict[str, str] | None = None) -> None:
+        self.calls: dict[str, Call] = {}
+        self.lines: dict[str, Member] = {}
+        self.conferences: dict[str, Room] = {}
+        self.acd = None
+        self.reachable = reachable or {}
+        self.events: list[tuple[str, dict]] = []
+        self.dismissed: list[str] = []
+        self.reached: list[str] = []
+
+    def publish(self, call: Call, type_: str, **data) -> None:
+        self.events.append((type_, data))
+
+    def remix(self, call: Call) -> None:
+        pass
+
+    def route(self, caller: str, dialed: str) -> Route:
+        if dialed in self.reachable:
+            return Route(kind="extension", extension=dialed)
+        return Route.refuse(404, "Not Found")
+
+    def destination(self, caller, dialed, trunk=None, exclude=None, route=None):
+        route = route or self.route(caller, dialed)
+        if route.kind == "refuse":
+            raise Refused(route.code, route.reason, dialed)
+        if self.reachable[dialed] == "busy":
+            raise Refused(486, "Busy Here", dialed)
+        return dialed, [], 30.0
+
+    def dismiss(self, call: Call, member: Member, sip_done: bool = False) -> None:
+        self.dismissed.append(member.number)
+        call.remove(member)
+
+    def reach(self, call, number, stages, timeout, caller_id, on_answer, on_fail, headers=()):
+        self.reached.append(number)
+
+    def idle_line(self, number: str) -> Member | None:
+        return None
+
+
+def a_call(switch: FakeSwitch) -> Call:
+    a = object()
+    call = Call(caller="1001", callee="1002", a=a)   # type: ignore[arg-type]
+    call.transition(CallState.RINGING)
+    call.transition(CallState.CONNECTED)
+    call.room.add(Member("1001", "caller", a, object()))
+    call.room.add(Member("1002", "callee", object(), object()))
+    switch.calls[call.id] = call
+    return call
