@@ -264,7 +264,7 @@ def test_dialplan_env_overrides(tmp_path: Path) -> None:
      "trunks[0].inbound_sources[0]: must be an IP address or network (CIDR), got '192.0.2.300'"),
     (TRUNK_A + '[[trunks]]\nname = "b"\nhost = "192.0.2.9"\ninbound_sources = ["192.0.2.0/24"]\n',
      "trunks[1].inbound_sources[0]: 192.0.2.0/24 overlaps inbound_sources of trunks[0] ('a')"),
-    (TRUNK_A + 'caller_id = "abc"\n', "trunks[0].caller_id: must be a number"),
+    (TRUNK_A + 'caller_id = "abc"\n', "trunks[0].caller_id: must be a phone number"),
     (TRUNK_A + 'from_domain = "bad domain"\n', "trunks[0].from_domain: must be a host name"),
     (TRUNK_A + "username = 5\n", "trunks[0].username: must be a string, got 5"),
     (TRUNK_A + "colour = 1\n", "trunks[0].colour: unknown key"),
@@ -313,14 +313,17 @@ def test_dialplan_env_overrides(tmp_path: Path) -> None:
     (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\nprepend = "x"\ntrunks = ["a"]\n',
      "dialplan.outbound[0].prepend: must be digits, *, # or +"),
     (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\ncaller_id = "me"\ntrunks = ["a"]\n',
-     "dialplan.outbound[0].caller_id: must be a number"),
+     "dialplan.outbound[0].caller_id: must be a phone number"),
     (TRUNK_A + '[[dialplan.outbound]]\nprefix = "0"\ntrunk = ["a"]\ntrunks = ["a"]\n',
      "dialplan.outbound[0].trunk: unknown key"),
     ('[dialplan]\noutbound = 1\n', "dialplan.outbound: must be an array of tables"),
     ('[[dialplan.dids]]\ndestination = "1001"\n', "dialplan.dids[0].number: required"),
     ('[[dialplan.dids]]\nnumber = "800"\n', "dialplan.dids[0].destination: required"),
     ('[[dialplan.dids]]\nnumber = "80x"\ndestination = "1001"\n',
-     "dialplan.dids[0].number: must be a number (digits, may start with +), got '80x'"),
+     "dialplan.dids[0].number: must be a phone number (2-31 digits with an optional "
+     "leading +), got '80x'"),
+    ('[[dialplan.dids]]\nnumber = "8"\ndestination = "1001"\n',      # kefu.values.PHONE
+     "dialplan.dids[0].number: must be a phone number"),
     ('[[dialplan.dids]]\nnumber = "800"\ndestination = "1"\n',
      "dialplan.dids[0].destination: must be an extension number (2-10 digits), got '1'"),
     ('[[dialplan.dids]]\nnumber = "800"\ndestination = "1001"\n'

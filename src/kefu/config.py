@@ -18,6 +18,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from kefu.values import DTMF_KEY, EXTENSION, EXTENSION_MAX, EXTENSION_MIN, PHONE, Rule
+
 
 class ConfigError(ValueError):
     """A config file or override is wrong; the message names the key."""
@@ -247,12 +249,11 @@ class Settings:
 # --------------------------------------------------------------------------- loading
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-EXTENSION_NUMBER_LEN = (2, 10)
+EXTENSION_NUMBER_LEN = (EXTENSION_MIN, EXTENSION_MAX)   # kefu.values.EXTENSION's bounds
 MIN_EXTENSION_PASSWORD = 6
 TRANSPORTS = ("udp", "tcp", "tls")
 _TRUNK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 _DIAL_STRING = re.compile(r"[0-9*#+]*")
-_NUMBER = re.compile(r"\+?[0-9]{1,20}")          # caller IDs and DIDs
 _DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 _DIALPLAN_TABLES = ("permissions", "outbound", "dids")
 
@@ -457,7 +458,6 @@ class _Loader:
             return []
         result: list[ExtensionConfig] = []
         seen: dict[str, int] = {}
-        lo, hi = EXTENSION_NUMBER_LEN
         for i, item in enumerate(raw):
             p = f"extensions[{i}]"
             self.unknown_keys(p, item, ExtensionConfig)
@@ -466,9 +466,8 @@ class _Loader:
                 number = str(number)
             if number is None:
                 self.bad(f"{p}.number", "required")
-            elif not (isinstance(number, str) and number.isascii() and number.isdigit()
-                      and lo <= len(number) <= hi):
-                self.bad(f"{p}.number", f"must be {lo}-{hi} digits, got {item.get('number')!r}")
+            elif not EXTENSION.is_valid(number):
+                self.bad(f"{p}.number", EXTENSION.problem(item.get("number")))
             elif number in seen:
                 self.bad(f"{p}.number", f"duplicate of extensions[{seen[number]}] ({number!r})")
             else:
@@ -523,16 +522,19 @@ class _Loader:
             return None
         return raw
 
-    def number(self, path: str, raw: Any, what: str, rx: re.Pattern) -> str | None:
-        """A number written as a TOML string (or an integer, for convenience)."""
+    def number(self, path: str, raw: Any, rule: Rule = PHONE) -> str | None:
+        """A number (``kefu.values`` rule) written as a TOML string (or an integer, for
+        convenience)."""
         if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
             raw = str(raw)
-        return self.text(path, raw, rx, what)
+        if rule.is_valid(raw):
+            return raw
+        self.bad(path, f"must be a{'n' if rule.name[0] in 'aeiou' else ''} {rule.name} "
+                       f"({rule.what}), got {raw!r}")
+        return None
 
     def extension_number(self, path: str, raw: Any) -> str | None:
-        lo, hi = EXTENSION_NUMBER_LEN
-        return self.number(path, raw, f"an extension number ({lo}-{hi} digits)",
-                           re.compile(rf"[0-9]{{{lo},{hi}}}"))
+        return self.number(path, raw, EXTENSION)
 
     def classes(self, path: str, raw: Any) -> list[str] | None:
         items = self.strings(path, raw)
@@ -607,7 +609,7 @@ class _Loader:
                 sources.append((net, i, str(name)))
             caller_id = item.get("caller_id", "")
             if caller_id != "":
-                caller_id = self.number(f"{p}.caller_id", caller_id, "a number (digits, may start with +)", _NUMBER)
+                caller_id = self.number(f"{p}.caller_id", caller_id)
             from_domain = item.get("from_domain", "")
             if from_domain != "":
                 from_domain = self.text(f"{p}.from_domain", from_domain, _DOMAIN, "a host name or IP address")
@@ -638,9 +640,8 @@ class _Loader:
                 elif value:
                     seen[f"{key}:{value}"] = p
             for key in ("leave_key", "callback_key"):
-                if values.get(key, "") not in ("",) + tuple("0123456789*#"):
-                    self.bad(f"{p}.{key}", f"must be one DTMF key (0-9, * or #), got "
-                                           f"{values[key]!r}")
+                if values.get(key, "") != "" and not DTMF_KEY.is_valid(values[key]):
+                    self.bad(f"{p}.{key}", DTMF_KEY.problem(values[key]))
             if values.get("callback_attempts", 3) < 1 or values.get("callback_retry", 0) < 0:
                 self.bad(f"{p}.callback_attempts", "callback_attempts must be >= 1 and "
                                                    "callback_retry seconds >= 0")
@@ -749,8 +750,7 @@ class _Loader:
                         break
             caller_id = item.get("caller_id", "")
             if caller_id != "":
-                caller_id = self.number(f"{p}.caller_id", caller_id,
-                                        "a number (digits, may start with +)", _NUMBER)
+                caller_id = self.number(f"{p}.caller_id", caller_id)
             if None not in (prefix, pattern, prepend, trunks, caller_id):
                 outbound.append(OutboundRule(prefix, pattern, strip, prepend, trunks, caller_id))
 
@@ -763,8 +763,7 @@ class _Loader:
             if "number" not in item:
                 self.bad(f"{p}.number", "required")
             else:
-                number = self.number(f"{p}.number", item["number"],
-                                     "a number (digits, may start with +)", _NUMBER)
+                number = self.number(f"{p}.number", item["number"])
                 if number is not None and number in seen_did:
                     self.bad(f"{p}.number", f"duplicate of dialplan.dids[{seen_did[number]}] ({number!r})")
                 elif number is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -26,7 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kefu.bus import Event
-from kefu.config import EXTENSION_NUMBER_LEN, MIN_EXTENSION_PASSWORD, ExtensionConfig
+from kefu.config import MIN_EXTENSION_PASSWORD, ExtensionConfig
+from kefu.values import EXTENSION, EXTENSION_MAX, PHONE
 
 from .cdr import cdr_from_events
 from .credentials import default_hasher, ha1, new_token, token_digest
@@ -53,17 +53,12 @@ MAX_GROUP_NAME = 64
 MAX_RECIPIENTS = 10_000      # usernames an announcement reaches, groups resolved
 MAX_CALL_ID = 128
 MAX_BINDINGS = 100          # extensions one agent may be bound to
-# Stored exactly as the caller ID arrives (no normalisation yet): E.164 with or without
-# "+", national numbers, extensions.
-PHONE_NUMBER = re.compile(r"\+?[0-9]{2,31}")
 _MIGRATE_LOCK = 0x6B656675  # "kefu": pg advisory lock key serialising migrations
 
 
 def _check_number(number: str) -> None:
-    lo, hi = EXTENSION_NUMBER_LEN
-    if not (isinstance(number, str) and number.isascii() and number.isdigit()
-            and lo <= len(number) <= hi):
-        raise Invalid(f"extension number must be {lo}-{hi} digits, got {number!r}")
+    if not EXTENSION.is_valid(number):
+        raise Invalid(f"{EXTENSION.name} {EXTENSION.problem(number)}")
 
 
 def _check_sip_password(password: str) -> None:
@@ -83,9 +78,10 @@ def _check_text(field: str, value: object, max_len: int, *, required: bool = Fal
 
 
 def _check_phone(number: object) -> None:
-    if not (isinstance(number, str) and number.isascii() and PHONE_NUMBER.fullmatch(number)):
-        raise Invalid(f"phone number must be 2-31 digits with an optional leading +, "
-                      f"got {number!r}")
+    """Customer numbers are stored exactly as the caller ID arrives (no normalisation yet):
+    E.164 with or without "+", national numbers, extensions."""
+    if not PHONE.is_valid(number):
+        raise Invalid(f"{PHONE.name} {PHONE.problem(number)}")
 
 
 def _check_choice(field: str, value: object, choices: tuple[str, ...]) -> None:
@@ -147,7 +143,7 @@ def _check_names(field: str, names: object, limit: int, max_len: int) -> list[st
 def _check_bindings(role: str, extensions: object) -> list[str]:
     """The extensions to bind, without duplicates: only agents are bound (supervisors and
     admins may use any extension)."""
-    numbers = _check_names("extensions", extensions, MAX_BINDINGS, EXTENSION_NUMBER_LEN[1])
+    numbers = _check_names("extensions", extensions, MAX_BINDINGS, EXTENSION_MAX)
     for number in numbers:
         _check_number(number)
     if numbers and role != "agent":

@@ -24,8 +24,8 @@ from kefu.store import Conflict, Invalid, NotFound
 
 from .context import AppContext
 from .errors import ERRORS, error_response
-from .routers import (agents, announcements, auth, calls, customers, directory, events,
-                      extensions, health, lines, live, pages, rooms, users)
+from .routers import (agents, announcements, auth, calls, choices, customers, directory,
+                      events, extensions, health, lines, live, pages, rooms, users)
 
 API_PREFIX = "/api/v1"
 
@@ -71,7 +71,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(ControlError, _control_error)
     app.include_router(health.router, prefix=API_PREFIX)        # its own 503 (no auth)
     for module in (auth, calls, live, agents, directory, lines, events, extensions,
-                   users, customers, announcements, rooms):
+                   users, customers, announcements, rooms, choices):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERRORS)
     _mount_docs(app)
     pages.install(app)          # /desk, /wall and their static files (not under /api/v1)

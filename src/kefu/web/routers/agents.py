@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from kefu.cti.acd import Acd
 from kefu.cti.agents import AgentState
 from kefu.store import NotFound, Store, User
+from kefu.values import ExtensionNumber
 
 from ..deps import CtxDep, StoreDep, require_roles
 
@@ -74,7 +75,7 @@ async def check_device(store: Store, username: str, extension: str) -> None:
 
 
 class LoginIn(BaseModel):
-    extension: str = Field(pattern=r"^[0-9]{2,10}$", description="the agent's device")
+    extension: ExtensionNumber = Field(description="the agent's device")
     queues: list[str] | None = Field(None, description="queues to log into; omitted: all")
     ready: bool = False
     persistent: bool = Field(False, description="keep a line open to the phone (常连接): "

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.store import ContactNote, Customer, User
 from kefu.store.service import MAX_NOTES
+from kefu.values import PHONE, PhoneNumber
 
 from ..deps import MAX_INT, StoreDep, require_roles
 
@@ -23,9 +24,8 @@ router = APIRouter(tags=["customers"])
 Reader = Annotated[User, Depends(require_roles("admin", "supervisor", "agent", "qa"))]
 Writer = Annotated[User, Depends(require_roles("admin", "supervisor", "agent"))]
 
-Number = Annotated[str, Field(pattern=r"^\+?[0-9]{2,31}$",
-                              description="phone number as the caller ID shows it: 2-31 "
-                                          "digits, optional leading +")]
+Number = Annotated[PhoneNumber, Field(description="phone number as the caller ID shows it: "
+                                                  f"{PHONE.what}")]
 Name = Annotated[str, Field(max_length=128)]
 Tier = Annotated[str, Field(max_length=32, description='"" or a queue tier, e.g. "gold"')]
 Owner = Annotated[str, Field(max_length=64, description='owning agent\'s username, or ""')]

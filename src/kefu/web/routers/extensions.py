@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from kefu.bus import Event
 from kefu.config import MIN_EXTENSION_PASSWORD
 from kefu.store import Extension, User
+from kefu.values import ExtensionNumber
 
 from ..deps import BusDep, CtxDep, StoreDep, require_roles
 
@@ -28,7 +29,7 @@ DisplayName = Annotated[str, Field(max_length=128)]
 
 class ExtensionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    number: str = Field(pattern=r"^[0-9]{2,10}$", description="2-10 digits")
+    number: ExtensionNumber
     password: Password
     display_name: DisplayName = ""
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.store import Store, User
+from kefu.values import ExtensionNumber
 
 from ..deps import CtxDep, StoreDep, require_roles
 from .agents import SUPERVISORS, AcdDep, check_device
@@ -28,8 +29,8 @@ class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["offer"]
     sdp: str = Field(min_length=10, max_length=20000)
-    extension: str | None = Field(None, pattern=r"^[0-9]{2,10}$",
-                                  description="supervisors: the extension this browser is")
+    extension: ExtensionNumber | None = Field(None,
+                                              description="supervisors: the extension this browser is")
 
 
 async def line_number(user: User, acd: Any, extension: str | None, is_extension: Any,

@@ -21,7 +21,6 @@ whispering, barging and releasing a whole call are for supervisors and admins.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -31,6 +30,7 @@ from kefu.cti.call import Call
 from kefu.cti.control import CallControl
 from kefu.cti.room import Mode
 from kefu.store import User
+from kefu.values import DIAL, DialString, DtmfDigits
 
 from ..deps import CtxDep, require_roles
 from .agents import SUPERVISORS, AcdDep
@@ -38,8 +38,7 @@ from .agents import SUPERVISORS, AcdDep
 router = APIRouter(prefix="/live-calls", tags=["call control"])
 Supervisor = Annotated[User, Depends(require_roles("admin", "supervisor"))]
 Staff = Annotated[User, Depends(require_roles("admin", "supervisor", "agent"))]
-NUMBER = r"^[0-9*#+]{2,20}$"
-Number = Annotated[str, Field(pattern=NUMBER)]
+Number = DialString
 
 
 def get_control(ctx: CtxDep) -> CallControl:
@@ -153,7 +152,7 @@ class OriginateIn(BaseModel):
 class DtmfIn(ByIn):
     by: Number | None = Field(None, description="the party whose keys these are; agents: "
                                                 "omitted (themselves)")
-    digits: str = Field(pattern=r"^[0-9*#A-D]{1,32}$")
+    digits: DtmfDigits
 
 
 def supervisor_number(name: str | None, user: User, control: CallControl, acd: Any) -> str:
@@ -164,7 +163,7 @@ def supervisor_number(name: str | None, user: User, control: CallControl, acd: A
     agent = acd.agents.get(username) if acd is not None else None
     if number is None and agent is not None and agent.logged_in:
         number = agent.extension
-    if number is None and name and re.match(NUMBER, name):
+    if number is None and name and DIAL.is_valid(name):
         number = name
     if number is None:
         if name is None:

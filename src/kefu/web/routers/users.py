@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kefu.store import User
 from kefu.store.service import MAX_BINDINGS, MIN_USER_PASSWORD
+from kefu.values import ExtensionNumber
 
 from ..deps import CtxDep, StoreDep, require_roles
 from .agents import Skills
@@ -25,8 +26,7 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/users", tags=["users"])
 
 Admin = Annotated[User, Depends(require_roles("admin"))]
-Extensions = Annotated[list[Annotated[str, Field(pattern=r"^[0-9]{2,10}$")]],
-                       Field(max_length=MAX_BINDINGS)]
+Extensions = Annotated[list[ExtensionNumber], Field(max_length=MAX_BINDINGS)]
 
 
 class UserIn(BaseModel):

@@ -1,0 +1,29 @@
+"""GET /choices: the screens' choice lists, from config and the defining tuples/enums."""
+
+from __future__ import annotations
+
+import pytest
+
+from kefu.cti.agents import AgentState
+from kefu.cti.call import Disposition
+from kefu.store import CONTACT_RESULTS, CONTACT_TYPES, ROLES
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_reads_the_lists(api, role) -> None:  # type: ignore[no-untyped-def]
+    body = api.client.get("/api/v1/choices", headers=api.as_(role)).json()
+    assert body == {
+        "pause_reasons": ["break", "lunch", "meeting", "training", "after_call"],
+        "contact_types": list(CONTACT_TYPES), "contact_results": list(CONTACT_RESULTS),
+        "roles": list(ROLES), "agent_states": [s.value for s in AgentState],
+        "dispositions": [d.value for d in Disposition]}
+
+
+def test_pause_reasons_come_from_the_config(api) -> None:  # type: ignore[no-untyped-def]
+    api.ctx.settings.acd.pause_reasons = ["break", "coaching"]
+    body = api.client.get("/api/v1/choices", headers=api.as_("agent")).json()
+    assert body["pause_reasons"] == ["break", "coaching"]
+
+
+def test_needs_a_login(api) -> None:  # type: ignore[no-untyped-def]
+    assert api.client.get("/api/v1/choices").status_code == 401
