@@ -11,6 +11,7 @@ switch.  They also write docs/img/desk.png and docs/img/wall.png.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -35,7 +36,8 @@ AGENT_PW = "agent-password-1"
 SUPERVISOR = ("sue", "supervisor-password-1")
 CALLER, SECOND_CALLER = "1003", "1004"
 
-QUEUES = """
+PAUSE_REASONS = ["break", "lunch", "meeting", "training", "after_call", "coaching"]
+QUEUES = f"[acd]\npause_reasons = {json.dumps(PAUSE_REASONS)}\n" + """
 [[queues]]
 name = "sales"
 number = "8001"
@@ -560,6 +562,20 @@ def test_announcements_posted_and_acknowledged(kefu, pages):
     bob.wait_for_selector("body[data-ready='1']")
     expect()(bob.locator("#announcements")).to_contain_text("暂无公告")
     expect()(bob.locator("#announcements li[data-id]")).to_have_count(0)
+
+
+def test_configured_pause_reasons_reach_desk_and_wallboard(kefu, pages):
+    """The pickers come from GET /choices: "coaching" is only in this server's config, shown
+    as configured (no translation known); known reasons stay translated."""
+    desk = pages()
+    sign_in(desk, "/desk", "alice", AGENT_PW)
+    reasons = desk.locator("#reason option")
+    assert [o.get_attribute("value") for o in reasons.all()] == PAUSE_REASONS
+    expect()(desk.locator("#reason option[value=coaching]")).to_have_text("coaching")
+    expect()(desk.locator("#reason option[value=lunch]")).to_have_text("午餐")
+    wall = pages()
+    sign_in(wall, "/wall", *SUPERVISOR)
+    expect()(wall.locator("#force-reason option[value=coaching]")).to_have_text("coaching")
 
 
 def test_english_switch(kefu, pages):

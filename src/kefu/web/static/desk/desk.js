@@ -8,9 +8,9 @@ import { applyI18n, bindSwitch, label, onLangChange, t } from "./i18n.js";
 import { bindLogout, ensureLogin, expired } from "./login.js";
 import { LineError, line, onLineState, setMuted, setSending, startLine, stopLine } from "./softphone.js";
 import { renderAnnouncements } from "./announcements.js";
+import { choiceOptions, choices } from "./choices.js";
 import { $, $$, debounce, el, fill, fmtDuration, run, toast } from "./util.js";
 
-const REASONS = ["break", "lunch", "meeting", "training", "after_call"];
 const IN_CALL = new Set(["talking", "on_hold"]);
 const CHOOSABLE = new Set(["ready", "not_ready", "away", "wrap_up"]);  // may press a state button
 const MISSING = new Set([404, 405, 501]);   // an endpoint not (yet) in this kefu
@@ -643,8 +643,13 @@ function tick() {
 
 // --- wiring ---------------------------------------------------------------------------
 
-function buildStatic() {
-  fill($("#reason"), REASONS.map((r) => el("option", { value: r, "data-i18n": `reason.${r}` }, t(`reason.${r}`))));
+async function buildStatic() {
+  const lists = await run(choices);
+  if (lists) {
+    fill($("#reason"), choiceOptions("reason", lists.pause_reasons));
+    fill($("#wrapup-form").elements.type, choiceOptions("wrapup.type", lists.contact_types));
+    fill($("#wrapup-form").elements.result, choiceOptions("wrapup.result", lists.contact_results));
+  }
   fill($("#keypad"), [..."123456789*0#"].map((k) =>
     el("button", { type: "button", class: "key", dataset: { digit: k } }, k)));
 }
@@ -701,7 +706,7 @@ async function main() {
   $("#app").hidden = false;
   $("#wall-link").hidden = !["admin", "supervisor"].includes(S.user.role);
   bindLogout($("#web-logout"), async () => stopLine());
-  buildStatic();
+  await buildStatic();
   applyI18n();
   bind();
   await refreshAgent();

@@ -165,11 +165,14 @@ export function t(key, vars = {}) {
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
+/** Whether the dictionaries hold `key`. */
+export const known = (key) => key in zh;
+
 /** A state, reason or other enum value, translated if known ("st.ready" → "空闲"). */
 export function label(prefix, value) {
   if (!value) return "";
   const key = `${prefix}.${value}`;
-  return key in zh ? t(key) : value;
+  return known(key) ? t(key) : value;
 }
 
 export function applyI18n(root = document) {

@@ -7,10 +7,10 @@ import { EventStream } from "./events.js";
 import { applyI18n, bindSwitch, label, onLangChange, t } from "./i18n.js";
 import { bindLogout, ensureLogin, expired } from "./login.js";
 import { renderAnnouncements } from "./announcements.js";
+import { choiceOptions, choices } from "./choices.js";
 import { line, onLineState, startLine, stopLine } from "./softphone.js";
 import { $, $$, debounce, el, fill, fmtDuration, run, toast } from "./util.js";
 
-const REASONS = ["break", "lunch", "meeting", "training", "after_call"];
 const TALKING = new Set(["talking", "on_hold"]);
 const PAUSED = new Set(["not_ready", "away"]);
 const MISSING = new Set([404, 405, 501]);
@@ -317,7 +317,8 @@ async function main() {
     fill($("#app"), [el("p", { class: "error panel", id: "need-role" }, t("wall.need_role"))]);
     return;
   }
-  fill($("#force-reason"), REASONS.map((r) => el("option", { value: r, "data-i18n": `reason.${r}` }, t(`reason.${r}`))));
+  const lists = await run(choices);
+  if (lists) fill($("#force-reason"), choiceOptions("reason", lists.pause_reasons));
   const ext = $("#sup-ext");
   ext.value = localStorage.getItem("kefu.supExt") || "";
   ext.addEventListener("change", () => localStorage.setItem("kefu.supExt", ext.value.trim()));
