@@ -61,6 +61,15 @@ def test_serve_config_error_exits_2(tmp_path: Path, capsys) -> None:  # type: ig
     assert err.strip() == "kefu: config error: sip.port: must be an integer 1-65535, got 'abc'"
 
 
+def test_serve_refuses_an_unknown_strategy_before_starting(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[queues]]\nname = "q"\nnumber = "8001"\nstrategy = "skils"\n')
+    assert main(["serve", "--config", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kefu: config error: queues[0].strategy: unknown routing strategy "
+                          "'skils' (known: ") and "longest_idle" in err
+
+
 def test_serve_runs_app_with_settings(config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Settings] = []
     fake = types.ModuleType("kefu.app")

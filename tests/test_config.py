@@ -405,3 +405,13 @@ callback_key = "9"
 ])
 def test_bad_queues(tmp_path: Path, text: str, expected: str) -> None:
     assert expected in error_of(write(tmp_path, text))
+
+
+def test_queue_strategy_is_checked_at_load(tmp_path: Path) -> None:
+    """With the known names (the CLI passes kefu.cti.strategies.strategy_names()) a typo is a
+    config error naming the key, before anything starts; without them it is left to the ACD."""
+    path = write(tmp_path, '[[queues]]\nname = "q"\nnumber = "8001"\nstrategy = "skils"\n')
+    with pytest.raises(ConfigError, match=r"^queues\[0\]\.strategy: unknown routing strategy "
+                                          r"'skils' \(known: longest_idle, skills\)$"):
+        load_settings(path, env={}, strategies={"skills", "longest_idle"})
+    assert load_settings(path, env={}).queues[0].strategy == "skils"

@@ -16,7 +16,7 @@ import tomllib
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from kefu.values import DTMF_KEY, EXTENSION, EXTENSION_MAX, EXTENSION_MIN, PHONE, Rule
 
@@ -618,7 +618,7 @@ class _Loader:
                                           expires, inbound, caller_id, from_domain))
         return result, set(names)
 
-    def queues(self, raw: Any, strategies: Any = None) -> list[QueueConfig]:
+    def queues(self, raw: Any, strategies: Collection[str] | None = None) -> list[QueueConfig]:
         """The ACD queues; member usernames and tiers map to integer levels/priorities."""
         result: list[QueueConfig] = []
         seen: dict[str, str] = {}
@@ -639,6 +639,10 @@ class _Loader:
                     self.bad(f"{p}.{key}", f"duplicate of {seen[f'{key}:{value}']} ({value!r})")
                 elif value:
                     seen[f"{key}:{value}"] = p
+            strategy = values.get("strategy")
+            if strategies is not None and strategy is not None and strategy not in strategies:
+                self.bad(f"{p}.strategy", f"unknown routing strategy {strategy!r} (known: "
+                                          f"{', '.join(sorted(strategies))})")
             for key in ("leave_key", "callback_key"):
                 if values.get(key, "") != "" and not DTMF_KEY.is_valid(values[key]):
                     self.bad(f"{p}.{key}", DTMF_KEY.problem(values[key]))
@@ -819,8 +823,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
-def load_settings(path: Path | None, env: Mapping[str, str] = os.environ) -> Settings:
+def load_settings(path: Path | None, env: Mapping[str, str] = os.environ,
+                  strategies: Collection[str] | None = None) -> Settings:
     """Read ``path`` (or the file named by ``KEFU_CONFIG``; none: defaults), apply env overrides.
+
+    ``strategies``: the routing strategy names a queue may use (the composition root passes
+    ``kefu.cti.strategies.strategy_names()``; config sits below cti and cannot ask); None:
+    not checked here, the ACD refuses an unknown one when it starts.
 
     Relative paths in the file resolve against the file's directory, so the same file works
     whatever the current directory; relative paths from the environment stay as given.
@@ -848,7 +857,7 @@ def load_settings(path: Path | None, env: Mapping[str, str] = os.environ) -> Set
     exts = loader.extensions(doc["extensions"]) if "extensions" in doc else []
     trunks, trunk_names = loader.trunks(doc.get("trunks", []))
     dialplan = loader.dialplan(doc.get("dialplan", {}), trunk_names)
-    queues = loader.queues(doc.get("queues", []))
+    queues = loader.queues(doc.get("queues", []), strategies)
     if loader.problems:
         raise ConfigError("; ".join(loader.problems))
     settings = Settings(**top, **sections, extensions=exts, trunks=trunks, dialplan=dialplan,

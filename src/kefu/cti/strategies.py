@@ -293,6 +293,12 @@ def plugin_strategies() -> dict[str, Any]:
     return found
 
 
+def strategy_names() -> set[str]:
+    """Every name a queue's ``strategy`` may take: the built-ins and the installed plug-ins'
+    entry points (named, not loaded: a broken plug-in is reported when the ACD loads it)."""
+    return set(builtin_strategies()) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
 def all_strategies(rng: random.Random | None = None) -> dict[str, Any]:
     """Built-in strategies, then plug-ins (a plug-in cannot replace a built-in)."""
     strategies = builtin_strategies(rng)
