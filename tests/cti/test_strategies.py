@@ -14,7 +14,8 @@ import pytest
 
 from kefu.cti.routing import Router, Waiting
 from kefu.cti.strategies import (ENTRY_POINT_GROUP, KeyedStrategy, ScanStrategy,
-                                 all_strategies, builtin_strategies, plugin_strategies)
+                                 all_strategies, builtin_strategies, plugin_strategies,
+                                 strategy_names)
 
 
 def one_queue(strategy: str, agents: dict[str, int], ready_at: dict[str, float] | None = None,
@@ -360,6 +361,11 @@ def test_plugin_loaded_from_entry_point(plugins, caplog) -> None:
 
 def test_plugin_strategies_alone(plugins) -> None:
     assert set(plugin_strategies()) == {"cheapest", "longest_idle"}
+
+
+def test_strategy_names_are_what_the_router_accepts(plugins) -> None:
+    """What config checks a queue's strategy against (kefu.cli passes it to load_settings)."""
+    assert strategy_names() == set(builtin_strategies()) | {"cheapest"}
 
 
 def test_router_default_strategies_include_plugins(plugins) -> None:

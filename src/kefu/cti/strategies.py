@@ -293,12 +293,6 @@ def plugin_strategies() -> dict[str, Any]:
     return found
 
 
-def strategy_names() -> set[str]:
-    """Every name a queue's ``strategy`` may take: the built-ins and the installed plug-ins'
-    entry points (named, not loaded: a broken plug-in is reported when the ACD loads it)."""
-    return set(builtin_strategies()) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-
-
 def all_strategies(rng: random.Random | None = None) -> dict[str, Any]:
     """Built-in strategies, then plug-ins (a plug-in cannot replace a built-in)."""
     strategies = builtin_strategies(rng)
@@ -308,3 +302,9 @@ def all_strategies(rng: random.Random | None = None) -> dict[str, Any]:
         else:
             strategies[name] = strategy
     return strategies
+
+
+def strategy_names() -> set[str]:
+    """Every name a queue's ``strategy`` may take, exactly those the router will accept: the
+    built-ins and the plug-ins that load (a broken one is logged and refused)."""
+    return set(all_strategies())
