@@ -415,3 +415,22 @@ def test_queue_strategy_is_checked_at_load(tmp_path: Path) -> None:
                                           r"'skils' \(known: longest_idle, skills\)$"):
         load_settings(path, env={}, strategies={"skills", "longest_idle"})
     assert load_settings(path, env={}).queues[0].strategy == "skils"
+
+
+def test_the_dataclasses_are_the_pydantic_schema() -> None:
+    """Bounds and value rules are declared on the fields (kefu.values types included), so
+    pydantic validates a whole Settings with the loader's rules; code that builds settings
+    directly (tests, tools) is not validated: they stay plain dataclasses."""
+    from pydantic import TypeAdapter, ValidationError
+
+    schema = TypeAdapter(Settings)
+    assert schema.validate_python({}) == Settings()
+    s = schema.validate_python({"sip": {"port": 5070}, "log_level": "debug",
+                                "dialplan": {"dids": [{"number": "+4930123", "destination": "1001"}]}})
+    assert (s.sip.port, s.log_level, s.dialplan.dids) == (5070, "DEBUG",
+                                                           [DidConfig("+4930123", "1001")])
+    with pytest.raises(ValidationError) as info:
+        schema.validate_python({"sip": {"port": 0}, "limits": {"header_timeout": 0.01},
+                                "extensions": [{"number": "1", "password": "secret1"}]})
+    assert {tuple(e["loc"]) for e in info.value.errors()} == {
+        ("sip", "port"), ("limits", "header_timeout"), ("extensions", 0, "number")}

@@ -16,41 +16,69 @@ import tomllib
 import typing
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Collection, Mapping
+from typing import Annotated, Any, Collection, Literal, Mapping
 
-from kefu.values import DTMF_KEY, EXTENSION, EXTENSION_MAX, EXTENSION_MIN, PHONE, Rule
+from pydantic import BeforeValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError
+
+from kefu.values import (DTMF_KEY, EXTENSION, EXTENSION_MAX, EXTENSION_MIN, PHONE,
+                         ExtensionNumber, PhoneNumber, Rule)
 
 
 class ConfigError(ValueError):
     """A config file or override is wrong; the message names the key."""
 
 
+# --- value types: a field's bounds are declared on the field, pydantic checks them -------
+
+def _not_blank(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+NotBlank = BeforeValidator(_not_blank)
+Port = Annotated[int, Field(ge=1, le=65535)]
+Expires = Annotated[int, Field(ge=1, le=86400)]
+Host = Annotated[str, NotBlank]
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)]
+DAY = 86400
+
+
 @dataclass
 class SipSettings:
-    host: str = "127.0.0.1"          # listen address, UDP and TCP
-    port: int = 5060
-    realm: str = "kefu"               # digest realm
-    ring_timeout: float = 30.0        # seconds before an unanswered leg is cancelled
-    min_expires: int = 60
-    max_expires: int = 3600
-    default_expires: int = 600
+    host: Host = "127.0.0.1"         # listen address, UDP and TCP
+    port: Port = 5060
+    realm: Annotated[str, NotBlank] = "kefu"   # digest realm
+    ring_timeout: Annotated[float, Field(ge=1, le=3600)] = 30.0   # then an unanswered leg
+    #                                   is cancelled
+    min_expires: Expires = 60
+    max_expires: Expires = 3600
+    default_expires: Expires = 600
 
 
 @dataclass
 class RtpSettings:
-    host: str = "127.0.0.1"          # address RTP sockets bind to and announce in SDP
-    port_min: int = 20000
-    port_max: int = 20999
+    host: Host = "127.0.0.1"         # address RTP sockets bind to and announce in SDP
+    port_min: Port = 20000
+    port_max: Port = 20999
 
 
 @dataclass
 class HttpSettings:
-    host: str = "127.0.0.1"
-    port: int = 8080
-    token_ttl: float = 12 * 3600.0    # seconds an API login token stays valid
-    login_fail_limit: int = 10        # wrong passwords for one username, then a lockout
-    login_fail_limit_address: int = 100   # the same from one address (offices share one)
-    login_lockout: float = 900.0      # seconds a lockout lasts (and failures are remembered)
+    host: Host = "127.0.0.1"
+    port: Port = 8080
+    token_ttl: Annotated[float, Field(ge=60, le=30 * DAY)] = 12 * 3600.0   # seconds an API
+    #                                   login token stays valid
+    login_fail_limit: Annotated[int, Field(ge=1, le=100000)] = 10   # wrong passwords for one
+    #                                   username, then a lockout
+    login_fail_limit_address: Annotated[int, Field(ge=1, le=100000)] = 100   # the same from
+    #                                   one address (offices share one)
+    login_lockout: Annotated[float, Field(ge=1, le=30 * DAY)] = 900.0   # seconds a lockout
+    #                                   lasts (and failures are remembered)
 
 
 @dataclass
@@ -61,28 +89,33 @@ class RecordingSettings:
 @dataclass
 class TlsSettings:
     enabled: bool = True
-    port: int = 5061                  # SIP over TLS, on sip.host
+    port: Port = 5061                 # SIP over TLS, on sip.host
     cert_file: str = ""               # empty: a self-signed certificate made on first start
     key_file: str = ""                #   under <data_dir>/tls/
 
 
 @dataclass
 class SecuritySettings:
-    auth_fail_limit: int = 5          # digest failures from one address within the window
-    auth_fail_window: float = 60.0    #   ... ban that address
-    ban_seconds: float = 600.0
-    register_rate: float = 20.0       # REGISTERs per second from one address before 503
-    invite_rate: float = 20.0         # new INVITEs per second from one address before 503
+    auth_fail_limit: Annotated[int, Field(ge=1, le=1000)] = 5   # digest failures from one
+    auth_fail_window: Annotated[float, Field(ge=1, le=DAY)] = 60.0   # address within the
+    ban_seconds: Annotated[float, Field(ge=1, le=30 * DAY)] = 600.0  # window ban it
+    register_rate: Annotated[float, Field(ge=0.1, le=100000)] = 20.0   # REGISTERs per second
+    #                                   from one address before 503
+    invite_rate: Annotated[float, Field(ge=0.1, le=100000)] = 20.0   # new INVITEs, the same
     trusted: list[str] = field(default_factory=list)   # addresses never banned or throttled
 
 
 @dataclass
 class LimitsSettings:
     """Connection limits against one address exhausting kefu's descriptors (idle sockets)."""
-    http_per_address: int = 256       # open HTTP connections (WebSockets included) per address
-    sip_per_address: int = 256        # open SIP TCP+TLS connections per address
-    header_timeout: float = 10.0      # seconds a connection has for its request headers
-    sip_unbound_idle: float = 60.0    # idle seconds for SIP TCP/TLS with no registration on it
+    http_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 256   # open HTTP
+    #                                   connections (WebSockets included) per address
+    sip_per_address: Annotated[int, Field(ge=1, le=1_000_000)] = 256   # open SIP TCP+TLS
+    #                                   connections per address
+    header_timeout: Annotated[float, Field(ge=0.1, le=3600)] = 10.0   # seconds a connection
+    #                                   has for its request headers
+    sip_unbound_idle: Annotated[float, Field(ge=1, le=DAY)] = 60.0   # idle seconds for SIP
+    #                                   TCP/TLS with no registration on it
 
 
 @dataclass
@@ -137,7 +170,7 @@ class QueueConfig:
 
 @dataclass
 class ExtensionConfig:
-    number: str
+    number: ExtensionNumber
     password: str
     display_name: str = ""
 
@@ -165,7 +198,7 @@ class TrunkConfig:
 class DialPermission:
     """``[[dialplan.permissions]]``: call classes for some extensions (replaces the default)."""
 
-    extensions: list[str]
+    extensions: list[ExtensionNumber]
     classes: list[str]
 
 
@@ -189,8 +222,8 @@ class OutboundRule:
 class DidConfig:
     """``[[dialplan.dids]]``: a number the carrier delivers, and the extension it rings."""
 
-    number: str
-    destination: str
+    number: PhoneNumber
+    destination: ExtensionNumber
 
 
 CALL_CLASSES = ("internal", "emergency", "local", "national", "international")
@@ -213,8 +246,8 @@ class DialPlanSettings:
 
 @dataclass
 class Settings:
-    data_dir: Path = Path("./data")
-    log_level: str = "INFO"
+    data_dir: Annotated[Path, NotBlank, Strict(False)] = Path("./data")
+    log_level: LogLevel = "INFO"
     database_url: str = ""            # empty: SQLite file under data_dir
     sip: SipSettings = field(default_factory=SipSettings)
     rtp: RtpSettings = field(default_factory=RtpSettings)
@@ -248,7 +281,7 @@ class Settings:
 
 # --------------------------------------------------------------------------- loading
 
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+LOG_LEVELS: tuple[str, ...] = typing.get_args(typing.get_args(LogLevel)[0])
 EXTENSION_NUMBER_LEN = (EXTENSION_MIN, EXTENSION_MAX)   # kefu.values.EXTENSION's bounds
 MIN_EXTENSION_PASSWORD = 6
 TRANSPORTS = ("udp", "tcp", "tls")
@@ -272,134 +305,65 @@ _SECTIONS: dict[str, type] = {
 _TOP_SCALARS = ("data_dir", "log_level", "database_url")
 
 
-class _Bad(Exception):
-    """A value failed its spec; carries the 'must be …' phrase."""
+_STRICT = ConfigDict(strict=True)      # TOML is typed: "5060" is not a port (env text is
+#                                        converted first, by the field's type)
 
 
-@dataclass(frozen=True)
-class _Spec:
-    """Type and bounds of one scalar key, and how to parse it from TOML or env text."""
-
-    kind: Any                          # int, float, bool, str, Path or list[str]
-    lo: float | None = None
-    hi: float | None = None
-    choices: tuple[str, ...] = ()
-    nonempty: bool = False
-
-    def describe(self) -> str:
-        if self.choices:
-            return "one of " + "/".join(self.choices)
-        noun = {int: "an integer", float: "a number", bool: "true or false",
-                str: "a non-empty string" if self.nonempty else "a string",
-                Path: "a non-empty path" if self.nonempty else "a path",
-                }.get(self.kind, "a list of strings")
-        if self.lo is not None and self.hi is not None:
-            return f"{noun} {self.lo:g}-{self.hi:g}"
-        if self.lo is not None:
-            return f"{noun} >= {self.lo:g}"
-        return noun
-
-    def parse(self, raw: Any, from_env: bool) -> Any:
-        if self.nonempty and isinstance(raw, str) and not raw.strip():
-            raise _Bad
-        value = self._convert(raw, from_env)
-        if self.kind in (int, float):
-            if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
-                raise _Bad
-        if self.choices:
-            value = value.upper()
-            if value not in self.choices:
-                raise _Bad
-        return value
-
-    def _convert(self, raw: Any, from_env: bool) -> Any:
-        kind = self.kind
-        if from_env:
-            text = raw.strip()
-            try:
-                if kind is int:
-                    return int(text)
-                if kind is float:
-                    return float(text)
-            except ValueError:
-                raise _Bad from None
-            if kind is bool:
-                low = text.lower()
-                if low in ("1", "true", "yes", "on"):
-                    return True
-                if low in ("0", "false", "no", "off"):
-                    return False
-                raise _Bad
-            if kind is Path:
-                return Path(raw)
-            if kind is str:
-                return raw
-            return [p.strip() for p in raw.split(",") if p.strip()]
-        if kind is int:
-            if isinstance(raw, bool) or not isinstance(raw, int):
-                raise _Bad
-            return raw
-        if kind is float:
-            if isinstance(raw, bool) or not isinstance(raw, (int, float)):
-                raise _Bad
-            return float(raw)
-        if kind is bool:
-            if not isinstance(raw, bool):
-                raise _Bad
-            return raw
-        if kind in (str, Path):
-            if not isinstance(raw, str):
-                raise _Bad
-            return Path(raw) if kind is Path else raw
-        if not isinstance(raw, list) or not all(isinstance(x, str) for x in raw):
-            raise _Bad
-        return list(raw)
+def _base(hint: Any) -> Any:
+    """A field's plain type: ``int`` for ``Port``, ``str`` for a ``Literal`` of strings."""
+    if typing.get_origin(hint) is Annotated:
+        hint = typing.get_args(hint)[0]
+    if typing.get_origin(hint) is Literal:
+        return str
+    return hint if hint in (int, float, bool, str, Path) else list
 
 
-_PORT = _Spec(int, 1, 65535)
-_EXPIRES = _Spec(int, 1, 86400)
-_SPECS: dict[str, _Spec] = {
-    "data_dir": _Spec(Path, nonempty=True),
-    "log_level": _Spec(str, choices=LOG_LEVELS),
-    "database_url": _Spec(str),
-    "sip.host": _Spec(str, nonempty=True),
-    "sip.port": _PORT,
-    "sip.realm": _Spec(str, nonempty=True),
-    "sip.ring_timeout": _Spec(float, 1, 3600),
-    "sip.min_expires": _EXPIRES,
-    "sip.max_expires": _EXPIRES,
-    "sip.default_expires": _EXPIRES,
-    "rtp.host": _Spec(str, nonempty=True),
-    "rtp.port_min": _PORT,
-    "rtp.port_max": _PORT,
-    "http.host": _Spec(str, nonempty=True),
-    "http.port": _PORT,
-    "http.token_ttl": _Spec(float, 60, 30 * 86400),
-    "http.login_fail_limit": _Spec(int, 1, 100000),
-    "http.login_fail_limit_address": _Spec(int, 1, 100000),
-    "http.login_lockout": _Spec(float, 1, 30 * 86400),
-    "tls.port": _PORT,
-    "security.auth_fail_limit": _Spec(int, 1, 1000),
-    "security.auth_fail_window": _Spec(float, 1, 86400),
-    "security.ban_seconds": _Spec(float, 1, 30 * 86400),
-    "security.register_rate": _Spec(float, 0.1, 100000),
-    "security.invite_rate": _Spec(float, 0.1, 100000),
-    "limits.http_per_address": _Spec(int, 1, 1_000_000),
-    "limits.sip_per_address": _Spec(int, 1, 1_000_000),
-    "limits.header_timeout": _Spec(float, 0.1, 3600),
-    "limits.sip_unbound_idle": _Spec(float, 1, 86400),
-    "dialplan.emergency": _Spec(list),
-    "dialplan.default_classes": _Spec(list),
-}
+def _describe(hint: Any) -> str:
+    """What a value must be, from the field's type and constraints: the "must be …" phrase."""
+    kind = _base(hint)
+    meta = list(getattr(hint, "__metadata__", ()))
+    inner = typing.get_args(hint)[0] if meta else hint
+    if typing.get_origin(inner) is Literal:
+        return "one of " + "/".join(typing.get_args(inner))
+    nonblank = NotBlank in meta
+    noun = {int: "an integer", float: "a number", bool: "true or false",
+            str: "a non-empty string" if nonblank else "a string",
+            Path: "a non-empty path" if nonblank else "a path"}.get(kind, "a list of strings")
+    bounds = [m for info in meta for m in getattr(info, "metadata", ())]
+    lo = next((b.ge for b in bounds if hasattr(b, "ge")), None)
+    hi = next((b.le for b in bounds if hasattr(b, "le")), None)
+    if lo is not None and hi is not None:
+        return f"{noun} {lo:g}-{hi:g}"
+    if lo is not None:
+        return f"{noun} >= {lo:g}"
+    return noun
 
 
-def _spec_for(path: str, hint: Any) -> _Spec:
-    """The explicit spec, else one derived from the field's type (fields added later)."""
-    if path in _SPECS:
-        return _SPECS[path]
-    if hint in (int, float, bool, str, Path):
-        return _Spec(hint)
-    return _Spec(list)
+def _from_env(kind: Any, text: str) -> Any:
+    """An environment variable's text as the field's type (pydantic then checks bounds)."""
+    if kind is int:
+        return int(text.strip())
+    if kind is float:
+        return float(text.strip())
+    if kind is bool:
+        low = text.strip().lower()
+        if low in ("1", "true", "yes", "on"):
+            return True
+        if low in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(text)
+    if kind is list:
+        return [p.strip() for p in text.split(",") if p.strip()]
+    return text
+
+
+_ADAPTERS: dict[tuple[type, str], TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type, name: str, hint: Any) -> TypeAdapter[Any]:
+    if (cls, name) not in _ADAPTERS:
+        _ADAPTERS[cls, name] = TypeAdapter(hint, config=_STRICT)
+    return _ADAPTERS[cls, name]
 
 
 class _Loader:
@@ -413,14 +377,15 @@ class _Loader:
     def bad(self, path: str, problem: str) -> None:
         self.problems.append(f"{path}: {problem}")
 
-    def scalar(self, path: str, hint: Any, raw: Any, env_name: str | None) -> Any:
-        spec = _spec_for(path, hint)
-        from_env = env_name is not None
+    def scalar(self, path: str, cls: type, name: str, hint: Any, raw: Any,
+               env_name: str | None) -> Any:
+        """One key's value checked by pydantic against the field's type and constraints."""
         try:
-            return spec.parse(raw, from_env)
-        except _Bad:
+            value = _from_env(_base(hint), raw) if env_name else raw
+            return _adapter(cls, name, hint).validate_python(value)
+        except (ValueError, ValidationError):      # ValidationError is a ValueError too
             src = f" (from {env_name})" if env_name else ""
-            self.bad(path, f"must be {spec.describe()}, got {raw!r}{src}")
+            self.bad(path, f"must be {_describe(hint)}, got {raw!r}{src}")
             return _MISSING
 
     def fill(self, cls: type, prefix: str, table: Mapping[str, Any],
@@ -429,7 +394,7 @@ class _Loader:
 
         Fields named in ``skip`` (arrays of tables) are left to the caller.
         """
-        hints = typing.get_type_hints(cls)
+        hints = typing.get_type_hints(cls, include_extras=True)
         names = [f.name for f in fields(cls)]
         for key in table:
             if key not in names:
@@ -441,9 +406,9 @@ class _Loader:
             path = f"{prefix}{name}"
             env_name = "KEFU_" + path.replace(".", "_").upper()
             if env_name in self.env:
-                value = self.scalar(path, hints[name], self.env[env_name], env_name)
+                value = self.scalar(path, cls, name, hints[name], self.env[env_name], env_name)
             elif name in table:
-                value = self.scalar(path, hints[name], table[name], None)
+                value = self.scalar(path, cls, name, hints[name], table[name], None)
                 if isinstance(value, Path) and not value.is_absolute() and self.base_dir:
                     value = self.base_dir / value
             else:
