@@ -110,7 +110,7 @@ def test_bad_env(env: dict[str, str], expected: str) -> None:
     ('log_level = "verbose"\n', "log_level: must be one of DEBUG/INFO/WARNING/ERROR"),
     ("[recording]\nenabled = 1\n", "recording.enabled: must be true or false, got 1"),
     ('extensions = "1001"\n', "extensions: must be an array of tables"),
-    ('[[extensions]]\nnumber = "1"\npassword = "secret1"\n', "extensions[0].number: must be 2-10 digits"),
+    ('[[extensions]]\nnumber = "1"\npassword = "secret1"\n', "extensions[0].number: must be an extension number (2-10 digits)"),
     ('[[extensions]]\nnumber = "12345678901"\npassword = "secret1"\n', "extensions[0].number"),
     ('[[extensions]]\nnumber = "10a1"\npassword = "secret1"\n', "extensions[0].number"),
     ('[[extensions]]\npassword = "secret1"\n', "extensions[0].number: required"),

@@ -24,6 +24,9 @@ from kefu.values import (DTMF_KEY, EXTENSION, EXTENSION_MAX, EXTENSION_MIN, PHON
                          ExtensionNumber, PhoneNumber, Rule)
 
 
+MIN_EXTENSION_PASSWORD = 6
+
+
 class ConfigError(ValueError):
     """A config file or override is wrong; the message names the key."""
 
@@ -45,6 +48,25 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 Expires = Annotated[int, Field(ge=1, le=86400)]
 Host = Annotated[str, NotBlank]
 LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)]
+
+
+def _number_text(value: Any) -> Any:
+    """A number may be written as a TOML integer, for convenience: ``number = 1001``."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) and value >= 0 \
+        else value
+
+
+class _Secret:
+    """Marks a field whose value never appears in an error message."""
+
+
+NumberText = BeforeValidator(_number_text)
+ExtNumber = Annotated[ExtensionNumber, NumberText]
+Phone = Annotated[PhoneNumber, NumberText]
+SipPassword = Annotated[str, Field(min_length=MIN_EXTENSION_PASSWORD), _Secret()]
+# a [[table]] item: a key the class does not have is refused (its str fields take only
+# strings: pydantic never turns a number into a string unless a field says so)
+_TABLE = ConfigDict(extra="forbid")
 DAY = 86400
 
 
@@ -170,8 +192,10 @@ class QueueConfig:
 
 @dataclass
 class ExtensionConfig:
-    number: ExtensionNumber
-    password: str
+    __pydantic_config__ = _TABLE
+
+    number: ExtNumber
+    password: SipPassword
     display_name: str = ""
 
 
@@ -222,8 +246,10 @@ class OutboundRule:
 class DidConfig:
     """``[[dialplan.dids]]``: a number the carrier delivers, and the extension it rings."""
 
-    number: PhoneNumber
-    destination: ExtensionNumber
+    __pydantic_config__ = _TABLE
+
+    number: Phone
+    destination: ExtNumber
 
 
 CALL_CLASSES = ("internal", "emergency", "local", "national", "international")
@@ -283,7 +309,6 @@ class Settings:
 
 LOG_LEVELS: tuple[str, ...] = typing.get_args(typing.get_args(LogLevel)[0])
 EXTENSION_NUMBER_LEN = (EXTENSION_MIN, EXTENSION_MAX)   # kefu.values.EXTENSION's bounds
-MIN_EXTENSION_PASSWORD = 6
 TRANSPORTS = ("udp", "tcp", "tls")
 _TRUNK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 _DIAL_STRING = re.compile(r"[0-9*#+]*")
@@ -325,6 +350,9 @@ def _describe(hint: Any) -> str:
     inner = typing.get_args(hint)[0] if meta else hint
     if typing.get_origin(inner) is Literal:
         return "one of " + "/".join(typing.get_args(inner))
+    rule = next((m for m in meta if isinstance(m, Rule)), None)
+    if rule is not None:
+        return f"a{'n' if rule.name[0] in 'aeiou' else ''} {rule.name} ({rule.what})"
     nonblank = NotBlank in meta
     noun = {int: "an integer", float: "a number", bool: "true or false",
             str: "a non-empty string" if nonblank else "a string",
@@ -332,11 +360,34 @@ def _describe(hint: Any) -> str:
     bounds = [m for info in meta for m in getattr(info, "metadata", ())]
     lo = next((b.ge for b in bounds if hasattr(b, "ge")), None)
     hi = next((b.le for b in bounds if hasattr(b, "le")), None)
+    shortest = next((b.min_length for b in bounds if hasattr(b, "min_length")), None)
+    if shortest is not None:
+        return f"{noun} of at least {shortest} characters"
     if lo is not None and hi is not None:
         return f"{noun} {lo:g}-{hi:g}"
     if lo is not None:
         return f"{noun} >= {lo:g}"
     return noun
+
+
+def _problem(path: str, hints: Mapping[str, Any], err: Any) -> tuple[str, str]:
+    """A pydantic error as (key path, problem) in the loader's words."""
+    name, *rest = err["loc"]
+    key = f"{path}.{name}" + "".join(f"[{i}]" for i in rest if isinstance(i, int))
+    if err["type"] == "missing":
+        return key, "required"
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+        return key, "unknown key"
+    hint = hints[name]
+    if rest and typing.get_origin(_plain(hint)) is list:
+        hint = typing.get_args(_plain(hint))[0]          # one element of a list
+    meta = getattr(hint, "__metadata__", ())
+    got = "" if any(isinstance(m, _Secret) for m in meta) else f", got {err['input']!r}"
+    return key, f"must be {_describe(hint)}{got}"
+
+
+def _plain(hint: Any) -> Any:
+    return typing.get_args(hint)[0] if typing.get_origin(hint) is Annotated else hint
 
 
 def _from_env(kind: Any, text: str) -> Any:
@@ -417,35 +468,29 @@ class _Loader:
                 out[name] = value
         return out
 
+    def item(self, cls: type, path: str, raw: Mapping[str, Any]) -> Any:
+        """One ``[[table]]`` item validated by pydantic as ``cls``, else its problems (named
+        ``path.key``) and None."""
+        try:
+            return TypeAdapter(cls).validate_python(raw)
+        except ValidationError as exc:
+            hints = typing.get_type_hints(cls, include_extras=True)
+            for err in exc.errors():
+                self.bad(*_problem(path, hints, err))
+            return None
+
     def extensions(self, raw: Any) -> list[ExtensionConfig]:
-        if not isinstance(raw, list) or not all(isinstance(x, dict) for x in raw):
-            self.bad("extensions", "must be an array of tables ([[extensions]])")
-            return []
         result: list[ExtensionConfig] = []
         seen: dict[str, int] = {}
-        for i, item in enumerate(raw):
+        for i, item in enumerate(self.tables("extensions", raw)):
             p = f"extensions[{i}]"
-            self.unknown_keys(p, item, ExtensionConfig)
-            number = item.get("number")
-            if isinstance(number, int) and not isinstance(number, bool):
-                number = str(number)
-            if number is None:
-                self.bad(f"{p}.number", "required")
-            elif not EXTENSION.is_valid(number):
-                self.bad(f"{p}.number", EXTENSION.problem(item.get("number")))
-            elif number in seen:
-                self.bad(f"{p}.number", f"duplicate of extensions[{seen[number]}] ({number!r})")
-            else:
-                seen[number] = i
-            password = item.get("password")
-            if password is None:
-                self.bad(f"{p}.password", "required")
-            elif not isinstance(password, str) or len(password) < MIN_EXTENSION_PASSWORD:
-                self.bad(f"{p}.password",
-                         f"must be a string of at least {MIN_EXTENSION_PASSWORD} characters")
-            display = self.text(f"{p}.display_name", item.get("display_name", ""))
-            if isinstance(number, str) and isinstance(password, str) and display is not None:
-                result.append(ExtensionConfig(number, password, display))
+            ext = self.item(ExtensionConfig, p, item)
+            if ext is not None and ext.number in seen:
+                self.bad(f"{p}.number", f"duplicate of extensions[{seen[ext.number]}] "
+                                        f"({ext.number!r})")
+            elif ext is not None:
+                seen[ext.number] = i
+                result.append(ext)
         return result
 
     # --- trunks and the dial plan ---------------------------------------------------------
@@ -727,22 +772,13 @@ class _Loader:
         seen_did: dict[str, int] = {}
         for i, item in enumerate(self.tables("dialplan.dids", raw.get("dids", []))):
             p = f"dialplan.dids[{i}]"
-            self.unknown_keys(p, item, DidConfig)
-            number = destination = None
-            if "number" not in item:
-                self.bad(f"{p}.number", "required")
-            else:
-                number = self.number(f"{p}.number", item["number"])
-                if number is not None and number in seen_did:
-                    self.bad(f"{p}.number", f"duplicate of dialplan.dids[{seen_did[number]}] ({number!r})")
-                elif number is not None:
-                    seen_did[number] = i
-            if "destination" not in item:
-                self.bad(f"{p}.destination", "required")
-            else:
-                destination = self.extension_number(f"{p}.destination", item["destination"])
-            if number is not None and destination is not None:
-                dids.append(DidConfig(number, destination))
+            did = self.item(DidConfig, p, item)
+            if did is not None and did.number in seen_did:
+                self.bad(f"{p}.number", f"duplicate of dialplan.dids[{seen_did[did.number]}] "
+                                        f"({did.number!r})")
+            elif did is not None:
+                seen_did[did.number] = i
+                dids.append(did)
 
         if len(self.problems) > before:
             return defaults

@@ -68,8 +68,9 @@ DTMF_KEYS = "0123456789*#"
 DTMF_KEY = Rule("DTMF key", "[0-9*#]", "one DTMF key (0-9, * or #)")
 DTMF_DIGITS = Rule("DTMF digits", "[0-9*#A-D]{1,32}", "1-32 DTMF keys (0-9, *, #, A-D)")
 
-ExtensionNumber = Annotated[str, EXTENSION.field()]
-PhoneNumber = Annotated[str, PHONE.field()]
-DialString = Annotated[str, DIAL.field()]
-DtmfKey = Annotated[str, DTMF_KEY.field()]
-DtmfDigits = Annotated[str, DTMF_DIGITS.field()]
+# The rule rides along in the metadata (pydantic ignores it) so that a caller can name it.
+ExtensionNumber = Annotated[str, EXTENSION.field(), EXTENSION]
+PhoneNumber = Annotated[str, PHONE.field(), PHONE]
+DialString = Annotated[str, DIAL.field(), DIAL]
+DtmfKey = Annotated[str, DTMF_KEY.field(), DTMF_KEY]
+DtmfDigits = Annotated[str, DTMF_DIGITS.field(), DTMF_DIGITS]
