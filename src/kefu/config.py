@@ -18,10 +18,12 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Annotated, Any, Collection, Literal, Mapping
 
-from pydantic import BeforeValidator, ConfigDict, Field, Strict, TypeAdapter, ValidationError
+from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, Strict, TypeAdapter,
+                      ValidationError)
 
 from kefu.values import (DTMF_KEY, EXTENSION, EXTENSION_MAX, EXTENSION_MIN, PHONE,
                          ExtensionNumber, PhoneNumber, Rule)
+from kefu.values import DtmfKey as _DtmfKey
 
 
 MIN_EXTENSION_PASSWORD = 6
@@ -41,6 +43,33 @@ def _not_blank(value: Any) -> Any:
 
 def _upper(value: Any) -> Any:
     return value.upper() if isinstance(value, str) else value
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+@dataclass(frozen=True)
+class _Says:
+    """What a value of this type must be, for the error message ("an IP address …")."""
+    phrase: str
+
+
+def _ip(value: str) -> str:
+    return str(ipaddress.ip_address(value))
+
+
+def _network(value: str) -> str:
+    ipaddress.ip_network(value, strict=False)
+    return value
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:                 # not a ValueError: pydantic would not catch it
+        raise ValueError(str(exc)) from None
+    return value
 
 
 NotBlank = BeforeValidator(_not_blank)
@@ -63,6 +92,20 @@ class _Secret:
 NumberText = BeforeValidator(_number_text)
 ExtNumber = Annotated[ExtensionNumber, NumberText]
 Phone = Annotated[PhoneNumber, NumberText]
+# "" (none) or a value of the type
+OptionalPhone = Annotated[Phone | Literal[""], Field(union_mode="left_to_right"), PHONE]
+OptionalExtension = Annotated[ExtNumber | Literal[""], Field(union_mode="left_to_right"), EXTENSION]
+OptionalDtmfKey = Annotated[_DtmfKey | Literal[""], Field(union_mode="left_to_right"), DTMF_KEY]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"),
+                 _Says("1-32 letters, digits, '.', '_' or '-'")]
+IpAddress = Annotated[str, AfterValidator(_ip), _Says("an IP address (no host names)")]
+Network = Annotated[str, AfterValidator(_network), _Says("an IP address or network (CIDR)")]
+Domain = Annotated[str, Field(pattern=r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)?$"),
+                   _Says("a host name or IP address")]
+DialText = Annotated[str, Field(pattern=r"^[0-9*#+]*$"), _Says("digits, *, # or +")]
+Digits = Annotated[str, Field(pattern=r"^[0-9]*$"), _Says("digits (or empty)")]
+Regex = Annotated[str, AfterValidator(_regex), _Says("a regular expression")]
+Transport = Annotated[Literal["udp", "tcp", "tls"], BeforeValidator(_lower)]
 SipPassword = Annotated[str, Field(min_length=MIN_EXTENSION_PASSWORD), _Secret()]
 # a [[table]] item: a key the class does not have is refused (its str fields take only
 # strings: pydantic never turns a number into a string unless a field says so)
@@ -166,8 +209,8 @@ class AcdSettings:
 class QueueConfig:
     """``[[queues]]``: a queue, the number that reaches it, how it routes and its members."""
 
-    name: str
-    number: str                       # dialled (or a DID's destination) to join the queue
+    name: Name
+    number: ExtNumber                 # dialled (or a DID's destination) to join the queue
     strategy: str = "longest_idle"
     priority: int = 0                 # added to every call's priority (VIP queues)
     members: dict[str, int] = field(default_factory=dict)   # agent username → skill level
@@ -180,14 +223,16 @@ class QueueConfig:
     overflow: str = ""                # number calls overflow to; "" = hang up (busy)
     join_empty: bool = True           # join while no agent is logged in
     leave_empty: bool = False         # leave (overflow) when the last agent logs out
-    leave_key: str = ""               # DTMF to leave the queue (to overflow)
-    callback_key: str = ""            # DTMF to hang up and be called back, keeping the place
+    leave_key: OptionalDtmfKey = ""   # DTMF to leave the queue (to overflow)
+    callback_key: OptionalDtmfKey = ""   # DTMF to hang up and be called back, keeping the place
     announce_interval: float = 0.0    # position / wait announcements every N s (0: none)
     moh_file: str = ""                # this queue's music on hold; empty: the default
     prefer_timeout: float = 0.0       # customer-based: wait this long for the caller's agent
-    service_level: float = 20.0       # answered within this many seconds counts as served
-    callback_attempts: int = 3        # tries to reach a customer who asked for a callback
-    callback_retry: float = 300.0     # seconds between them
+    service_level: Annotated[float, Field(gt=0)] = 20.0   # answered within this many
+    #                                   seconds counts as served
+    callback_attempts: Annotated[int, Field(ge=1)] = 3   # tries to reach a customer who
+    #                                   asked for a callback
+    callback_retry: Annotated[float, Field(ge=0)] = 300.0   # seconds between them
 
 
 @dataclass
@@ -203,18 +248,22 @@ class ExtensionConfig:
 class TrunkConfig:
     """A SIP trunk to a carrier (``[[trunks]]``)."""
 
-    name: str
-    host: str                         # the carrier's SIP server: an IP literal (no DNS)
-    port: int = 5060                  # 5061 when transport is tls and no port is given
-    transport: str = "udp"            # udp, tcp or tls
+    __pydantic_config__ = _TABLE
+
+    name: Name
+    host: IpAddress                   # the carrier's SIP server: an IP literal (no DNS)
+    port: Annotated[Port, Strict()] = 5060   # 5061 when transport is tls and no port is given
+    transport: Transport = "udp"      # udp, tcp or tls
     username: str = ""                # digest credentials kefu answers the carrier's challenges with
-    password: str = ""
-    register: bool = False            # kefu REGISTERs to the carrier (needs username and password)
-    expires: int = 600                # registration interval kefu asks for, seconds
-    inbound_sources: list[str] = field(default_factory=list)  # IPs/CIDRs whose INVITEs are this
-    #                                   trunk's (accepted without digest); omitted in TOML: [host]
-    caller_id: str = ""               # default presentation number for outbound calls
-    from_domain: str = ""             # host of From and of the registration AOR; "" = kefu's
+    password: Annotated[str, _Secret()] = ""
+    register: Annotated[bool, Strict()] = False   # kefu REGISTERs to the carrier (needs
+    #                                   username and password)
+    expires: Annotated[int, Strict(), Field(ge=30, le=DAY)] = 600   # registration interval
+    #                                   kefu asks for, seconds
+    inbound_sources: list[Network] = field(default_factory=list)  # IPs/CIDRs whose INVITEs are
+    #                                   this trunk's (accepted without digest); omitted in TOML: [host]
+    caller_id: OptionalPhone = ""     # default presentation number for outbound calls
+    from_domain: Domain = ""          # host of From and of the registration AOR; "" = kefu's
     #                                   own address in From, host in the AOR
 
 
@@ -222,7 +271,9 @@ class TrunkConfig:
 class DialPermission:
     """``[[dialplan.permissions]]``: call classes for some extensions (replaces the default)."""
 
-    extensions: list[ExtensionNumber]
+    __pydantic_config__ = _TABLE
+
+    extensions: list[ExtNumber]
     classes: list[str]
 
 
@@ -234,12 +285,15 @@ class OutboundRule:
     expression matching the whole dialed number); the first matching rule wins.
     """
 
-    prefix: str = ""
-    pattern: str = ""
-    strip: int = 0                    # leading characters removed from the dialed number
-    prepend: str = ""                 # then put in front of it
+    __pydantic_config__ = _TABLE
+
+    prefix: DialText = ""
+    pattern: Regex = ""
+    strip: Annotated[int, Strict(), Field(ge=0, le=20)] = 0   # leading characters removed
+    #                                   from the dialed number
+    prepend: DialText = ""            # then put in front of it
     trunks: list[str] = field(default_factory=list)   # failover order
-    caller_id: str = ""               # presentation number; "" = the trunk's caller_id
+    caller_id: OptionalPhone = ""     # presentation number; "" = the trunk's caller_id
 
 
 @dataclass
@@ -257,14 +311,15 @@ CALL_CLASSES = ("internal", "emergency", "local", "national", "international")
 
 @dataclass
 class DialPlanSettings:
-    national_prefix: str = "0"        # dialed before an area code: national call
-    international_prefix: str = "00"  # dialed before a country code (as is a leading +)
-    local_pattern: str = "[1-9][0-9]{6,7}"     # a local number (regex, whole number)
-    national_pattern: str = "1[3-9][0-9]{9}"   # national without the prefix (mobiles); "" none
-    emergency: list[str] = field(default_factory=lambda: ["110", "119", "120", "112"])
+    national_prefix: Digits = "0"     # dialed before an area code: national call
+    international_prefix: Digits = "00"   # dialed before a country code (as is a leading +)
+    local_pattern: Regex = "[1-9][0-9]{6,7}"     # a local number (regex, whole number)
+    national_pattern: Regex = "1[3-9][0-9]{9}"   # national without the prefix (mobiles); "" none
+    emergency: list[Annotated[str, Field(pattern=r"^[0-9]{1,10}$"), _Says("1-10 digits")]] = \
+        field(default_factory=lambda: ["110", "119", "120", "112"])
     default_classes: list[str] = field(
         default_factory=lambda: ["internal", "emergency", "local", "national"])
-    default_destination: str = ""     # extension for DIDs not listed; "" = 404
+    default_destination: OptionalExtension = ""   # extension for DIDs not listed; "" = 404
     permissions: list[DialPermission] = field(default_factory=list)
     outbound: list[OutboundRule] = field(default_factory=list)
     dids: list[DidConfig] = field(default_factory=list)
@@ -309,10 +364,7 @@ class Settings:
 
 LOG_LEVELS: tuple[str, ...] = typing.get_args(typing.get_args(LogLevel)[0])
 EXTENSION_NUMBER_LEN = (EXTENSION_MIN, EXTENSION_MAX)   # kefu.values.EXTENSION's bounds
-TRANSPORTS = ("udp", "tcp", "tls")
-_TRUNK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-_DIAL_STRING = re.compile(r"[0-9*#+]*")
-_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+TRANSPORTS: tuple[str, ...] = typing.get_args(typing.get_args(Transport)[0])
 _DIALPLAN_TABLES = ("permissions", "outbound", "dids")
 
 _SECTIONS: dict[str, type] = {
@@ -330,6 +382,7 @@ _SECTIONS: dict[str, type] = {
 _TOP_SCALARS = ("data_dir", "log_level", "database_url")
 
 
+_NO_RAW = object()
 _STRICT = ConfigDict(strict=True)      # TOML is typed: "5060" is not a port (env text is
 #                                        converted first, by the field's type)
 
@@ -350,6 +403,9 @@ def _describe(hint: Any) -> str:
     inner = typing.get_args(hint)[0] if meta else hint
     if typing.get_origin(inner) is Literal:
         return "one of " + "/".join(typing.get_args(inner))
+    says = next((m for m in meta if isinstance(m, _Says)), None)
+    if says is not None:
+        return says.phrase
     rule = next((m for m in meta if isinstance(m, Rule)), None)
     if rule is not None:
         return f"a{'n' if rule.name[0] in 'aeiou' else ''} {rule.name} ({rule.what})"
@@ -363,6 +419,9 @@ def _describe(hint: Any) -> str:
     shortest = next((b.min_length for b in bounds if hasattr(b, "min_length")), None)
     if shortest is not None:
         return f"{noun} of at least {shortest} characters"
+    above = next((b.gt for b in bounds if hasattr(b, "gt")), None)
+    if above is not None:
+        return f"{noun} > {above:g}"
     if lo is not None and hi is not None:
         return f"{noun} {lo:g}-{hi:g}"
     if lo is not None:
@@ -370,20 +429,41 @@ def _describe(hint: Any) -> str:
     return noun
 
 
-def _problem(path: str, hints: Mapping[str, Any], err: Any) -> tuple[str, str]:
-    """A pydantic error as (key path, problem) in the loader's words."""
-    name, *rest = err["loc"]
-    key = f"{path}.{name}" + "".join(f"[{i}]" for i in rest if isinstance(i, int))
+def _problem(key: str, hint: Any, err: Any, raw: Any = _NO_RAW, src: str = "") -> tuple[str, str]:
+    """A pydantic error about the value of ``key`` (typed ``hint``) as (key path, problem) in
+    the loader's words.  Its loc may go on into a list (``emergency[0]``); other loc parts
+    (union branches) are not keys."""
+    index = [i for i in err["loc"] if isinstance(i, int)]
+    key += "".join(f"[{i}]" for i in index)
     if err["type"] == "missing":
         return key, "required"
     if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         return key, "unknown key"
-    hint = hints[name]
-    if rest and typing.get_origin(_plain(hint)) is list:
+    if index and typing.get_origin(_plain(hint)) is list:
         hint = typing.get_args(_plain(hint))[0]          # one element of a list
     meta = getattr(hint, "__metadata__", ())
-    got = "" if any(isinstance(m, _Secret) for m in meta) else f", got {err['input']!r}"
-    return key, f"must be {_describe(hint)}{got}"
+    value = err["input"] if index or raw is _NO_RAW else raw
+    got = "" if any(isinstance(m, _Secret) for m in meta) else f", got {value!r}"
+    if err["type"] == "value_error" and hint is Regex:
+        got += f" ({err['ctx']['error']})"
+    return key, f"must be {_describe(hint)}{got}{src}"
+
+
+def _by_field(exc: ValidationError) -> dict[str, list[Any]]:
+    """A dataclass's errors grouped by field, each loc made relative to its field."""
+    out: dict[str, list[Any]] = {}
+    for err in exc.errors():
+        name, *rest = err["loc"]
+        out.setdefault(str(name), []).append({**err, "loc": tuple(rest)})
+    return out
+
+
+def _valid(hint: Any, value: Any) -> bool:
+    try:
+        TypeAdapter(hint).validate_python(value)
+        return True
+    except ValidationError:
+        return False
 
 
 def _plain(hint: Any) -> Any:
@@ -431,13 +511,27 @@ class _Loader:
     def scalar(self, path: str, cls: type, name: str, hint: Any, raw: Any,
                env_name: str | None) -> Any:
         """One key's value checked by pydantic against the field's type and constraints."""
+        src = f" (from {env_name})" if env_name else ""
         try:
             value = _from_env(_base(hint), raw) if env_name else raw
-            return _adapter(cls, name, hint).validate_python(value)
-        except (ValueError, ValidationError):      # ValidationError is a ValueError too
-            src = f" (from {env_name})" if env_name else ""
+        except ValueError:
             self.bad(path, f"must be {_describe(hint)}, got {raw!r}{src}")
             return _MISSING
+        try:
+            return _adapter(cls, name, hint).validate_python(value)
+        except ValidationError as exc:
+            self.report(path, hint, exc.errors(), raw, src)
+            return _MISSING
+
+    def report(self, key: str, hint: Any, errors: list[Any], raw: Any = _NO_RAW,
+               src: str = "") -> None:
+        """Each key's first problem (a union reports one per branch)."""
+        seen: set[str] = set()
+        for err in errors:
+            path, problem = _problem(key, hint, err, raw, src)
+            if path not in seen:
+                seen.add(path)
+                self.bad(path, problem)
 
     def fill(self, cls: type, prefix: str, table: Mapping[str, Any],
              skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -475,8 +569,11 @@ class _Loader:
             return TypeAdapter(cls).validate_python(raw)
         except ValidationError as exc:
             hints = typing.get_type_hints(cls, include_extras=True)
-            for err in exc.errors():
-                self.bad(*_problem(path, hints, err))
+            for name, errors in _by_field(exc).items():
+                if name in hints:
+                    self.report(f"{path}.{name}", hints[name], errors)
+                else:                              # a key the class does not have
+                    self.bad(f"{path}.{name}", "unknown key")
             return None
 
     def extensions(self, raw: Any) -> list[ExtensionConfig]:
@@ -501,50 +598,11 @@ class _Loader:
             return []
         return raw
 
-    def unknown_keys(self, path: str, item: Mapping[str, Any], cls: type) -> None:
-        names = {f.name for f in fields(cls)}
-        for key in item:
-            if key not in names:
-                self.bad(f"{path}.{key}", "unknown key")
-
-    def text(self, path: str, raw: Any, pattern: re.Pattern | None = None,
-             what: str = "") -> str | None:
-        """A string (matching ``pattern`` when given), else a problem and None."""
-        if isinstance(raw, str) and (pattern is None or pattern.fullmatch(raw)):
-            return raw
-        self.bad(path, f"must be {what or 'a string'}, got {raw!r}")
-        return None
-
     def strings(self, path: str, raw: Any) -> list[str] | None:
         if isinstance(raw, list) and all(isinstance(x, str) for x in raw):
             return list(raw)
         self.bad(path, f"must be a list of strings, got {raw!r}")
         return None
-
-    def regex(self, path: str, raw: Any) -> str | None:
-        if not isinstance(raw, str):
-            self.bad(path, f"must be a regular expression (a string), got {raw!r}")
-            return None
-        try:
-            re.compile(raw)
-        except re.error as exc:
-            self.bad(path, f"must be a regular expression: {exc}")
-            return None
-        return raw
-
-    def number(self, path: str, raw: Any, rule: Rule = PHONE) -> str | None:
-        """A number (``kefu.values`` rule) written as a TOML string (or an integer, for
-        convenience)."""
-        if isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0:
-            raw = str(raw)
-        if rule.is_valid(raw):
-            return raw
-        self.bad(path, f"must be a{'n' if rule.name[0] in 'aeiou' else ''} {rule.name} "
-                       f"({rule.what}), got {raw!r}")
-        return None
-
-    def extension_number(self, path: str, raw: Any) -> str | None:
-        return self.number(path, raw, EXTENSION)
 
     def classes(self, path: str, raw: Any) -> list[str] | None:
         items = self.strings(path, raw)
@@ -563,69 +621,29 @@ class _Loader:
         sources: list[tuple[Any, int, str]] = []        # (network, index, name)
         for i, item in enumerate(self.tables("trunks", raw)):
             p = f"trunks[{i}]"
-            before = len(self.problems)
-            self.unknown_keys(p, item, TrunkConfig)
             name = item.get("name")
-            if name is None:
-                self.bad(f"{p}.name", "required")
-            elif self.text(f"{p}.name", name, _TRUNK_NAME,
-                           "1-32 letters, digits, '.', '_' or '-'") is not None:
-                if name in names:
-                    self.bad(f"{p}.name", f"duplicate of trunks[{names[name]}] ({name!r})")
-                else:
-                    names[name] = i
-            host = item.get("host")
-            if host is None:
-                self.bad(f"{p}.host", "required")
-            else:
-                try:
-                    host = str(ipaddress.ip_address(host))
-                except (TypeError, ValueError):
-                    self.bad(f"{p}.host", f"must be an IP address (no host names), got {host!r}")
-            transport = item.get("transport", "udp")
-            if isinstance(transport, str) and transport.lower() in TRANSPORTS:
-                transport = transport.lower()
-            else:
-                self.bad(f"{p}.transport", f"must be one of {'/'.join(TRANSPORTS)}, got {transport!r}")
-            port = item.get("port", 5061 if transport == "tls" else 5060)
-            if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-                self.bad(f"{p}.port", f"must be an integer 1-65535, got {port!r}")
-            username = self.text(f"{p}.username", item.get("username", ""))
-            password = self.text(f"{p}.password", item.get("password", ""))
-            register = item.get("register", False)
-            if not isinstance(register, bool):
-                self.bad(f"{p}.register", f"must be true or false, got {register!r}")
-            elif register and not (username and password):
+            if isinstance(name, str) and name in names:
+                self.bad(f"{p}.name", f"duplicate of trunks[{names[name]}] ({name!r})")
+            elif isinstance(name, str) and _valid(Name, name):
+                names[name] = i
+            trunk = self.item(TrunkConfig, p, item)
+            if trunk is None:
+                continue
+            if "port" not in item and trunk.transport == "tls":
+                trunk.port = 5061
+            if "inbound_sources" not in item:
+                trunk.inbound_sources = [trunk.host]
+            if trunk.register and not (trunk.username and trunk.password):
                 self.bad(f"{p}.register", "needs username and password")
-            expires = item.get("expires", 600)
-            if isinstance(expires, bool) or not isinstance(expires, int) or not 30 <= expires <= 86400:
-                self.bad(f"{p}.expires", f"must be an integer 30-86400, got {expires!r}")
-            if "inbound_sources" in item:
-                inbound = self.strings(f"{p}.inbound_sources", item["inbound_sources"]) or []
-            else:
-                inbound = [host] if isinstance(host, str) else []
-            for j, src in enumerate(inbound):
-                try:
-                    net = ipaddress.ip_network(src, strict=False)
-                except ValueError:
-                    self.bad(f"{p}.inbound_sources[{j}]",
-                             f"must be an IP address or network (CIDR), got {src!r}")
-                    continue
+            for j, src in enumerate(trunk.inbound_sources):
+                net = ipaddress.ip_network(src, strict=False)
                 for other, k, other_name in sources:
                     if k != i and net.version == other.version and net.overlaps(other):
                         self.bad(f"{p}.inbound_sources[{j}]",
                                  f"{src} overlaps inbound_sources of trunks[{k}] ({other_name!r})")
                         break
-                sources.append((net, i, str(name)))
-            caller_id = item.get("caller_id", "")
-            if caller_id != "":
-                caller_id = self.number(f"{p}.caller_id", caller_id)
-            from_domain = item.get("from_domain", "")
-            if from_domain != "":
-                from_domain = self.text(f"{p}.from_domain", from_domain, _DOMAIN, "a host name or IP address")
-            if len(self.problems) == before:
-                result.append(TrunkConfig(name, host, port, transport, username, password, register,
-                                          expires, inbound, caller_id, from_domain))
+                sources.append((net, i, trunk.name))
+            result.append(trunk)
         return result, set(names)
 
     def queues(self, raw: Any, strategies: Collection[str] | None = None) -> list[QueueConfig]:
@@ -639,11 +657,7 @@ class _Loader:
             for key in ("name", "number"):
                 if key not in item:
                     self.bad(f"{p}.{key}", "required")
-            name = values.get("name", "")
-            if name and not _TRUNK_NAME.fullmatch(name):
-                self.bad(f"{p}.name", f"must be letters, digits, _ . - (up to 32), got {name!r}")
-            number = self.extension_number(f"{p}.number", item["number"]) if "number" in item \
-                else None
+            name, number = values.get("name"), values.get("number")
             for key, value in (("name", name), ("number", number)):
                 if value and f"{key}:{value}" in seen:
                     self.bad(f"{p}.{key}", f"duplicate of {seen[f'{key}:{value}']} ({value!r})")
@@ -653,15 +667,6 @@ class _Loader:
             if strategies is not None and strategy is not None and strategy not in strategies:
                 self.bad(f"{p}.strategy", f"unknown routing strategy {strategy!r} (known: "
                                           f"{', '.join(sorted(strategies))})")
-            for key in ("leave_key", "callback_key"):
-                if values.get(key, "") != "" and not DTMF_KEY.is_valid(values[key]):
-                    self.bad(f"{p}.{key}", DTMF_KEY.problem(values[key]))
-            if values.get("callback_attempts", 3) < 1 or values.get("callback_retry", 0) < 0:
-                self.bad(f"{p}.callback_attempts", "callback_attempts must be >= 1 and "
-                                                   "callback_retry seconds >= 0")
-            if not values.get("service_level", 20.0) > 0:
-                self.bad(f"{p}.service_level", "must be seconds > 0, got "
-                                               f"{values['service_level']!r}")
             maps: dict[str, dict[str, int]] = {}
             for key in ("members", "tiers"):
                 table = item.get(key, {})
@@ -676,8 +681,7 @@ class _Loader:
                 if not 0 <= level <= 100:
                     self.bad(f"{p}.members.{username}", f"skill level must be 0-100, got {level}")
             if len(self.problems) == before:
-                values.update(number=number, **maps)
-                result.append(QueueConfig(**values))
+                result.append(QueueConfig(**{**values, **maps}))
         return result
 
     def dialplan(self, raw: Any, trunk_names: set[str]) -> DialPlanSettings:
@@ -687,86 +691,49 @@ class _Loader:
         before = len(self.problems)
         values = self.fill(DialPlanSettings, "dialplan.", raw, skip=_DIALPLAN_TABLES)
         defaults = DialPlanSettings()
-        for key in ("national_prefix", "international_prefix"):
-            if key in values and not values[key].isdigit() and values[key] != "":
-                self.bad(f"dialplan.{key}", f"must be digits (or empty), got {values[key]!r}")
         if (values.get("national_prefix", defaults.national_prefix)
                 == values.get("international_prefix", defaults.international_prefix) != ""):
             self.bad("dialplan.international_prefix", "must differ from dialplan.national_prefix")
-        for key in ("local_pattern", "national_pattern"):
-            if key in values:
-                self.regex(f"dialplan.{key}", values[key])
-        for j, num in enumerate(values.get("emergency", [])):
-            if not (num.isascii() and num.isdigit() and len(num) <= 10):
-                self.bad(f"dialplan.emergency[{j}]", f"must be 1-10 digits, got {num!r}")
         if "default_classes" in values:
             self.classes("dialplan.default_classes", values["default_classes"])
-        if "default_destination" in values and values["default_destination"] != "":
-            self.extension_number("dialplan.default_destination", values["default_destination"])
 
         permissions: list[DialPermission] = []
         seen_ext: dict[str, int] = {}
         for i, item in enumerate(self.tables("dialplan.permissions", raw.get("permissions", []))):
             p = f"dialplan.permissions[{i}]"
-            self.unknown_keys(p, item, DialPermission)
-            exts: list[str] = []
-            if "extensions" not in item:
-                self.bad(f"{p}.extensions", "required")
-            else:
-                for j, ext in enumerate(self.strings(f"{p}.extensions", item["extensions"]) or []):
-                    if self.extension_number(f"{p}.extensions[{j}]", ext) is None:
-                        continue
-                    if ext in seen_ext:
-                        self.bad(f"{p}.extensions[{j}]",
-                                 f"{ext!r} already in dialplan.permissions[{seen_ext[ext]}]")
-                    seen_ext[ext] = i
-                    exts.append(ext)
-            classes = None
-            if "classes" not in item:
-                self.bad(f"{p}.classes", "required")
-            else:
-                classes = self.classes(f"{p}.classes", item["classes"])
-            if classes is not None:
-                permissions.append(DialPermission(exts, classes))
+            perm = self.item(DialPermission, p, item)
+            if perm is None or self.classes(f"{p}.classes", perm.classes) is None:
+                continue
+            for j, ext in enumerate(perm.extensions):
+                if ext in seen_ext:
+                    self.bad(f"{p}.extensions[{j}]",
+                             f"{ext!r} already in dialplan.permissions[{seen_ext[ext]}]")
+                seen_ext[ext] = i
+            permissions.append(perm)
 
         outbound: list[OutboundRule] = []
         for i, item in enumerate(self.tables("dialplan.outbound", raw.get("outbound", []))):
             p = f"dialplan.outbound[{i}]"
-            self.unknown_keys(p, item, OutboundRule)
-            prefix, pattern = item.get("prefix", ""), item.get("pattern", "")
             if "prefix" in item and "pattern" in item:
                 self.bad(p, "give prefix or pattern, not both")
             elif "prefix" not in item and "pattern" not in item:
                 self.bad(p, 'needs prefix or pattern (prefix = "" matches every number)')
-            if "prefix" in item:
-                prefix = self.text(f"{p}.prefix", prefix, _DIAL_STRING, "digits, *, # or +")
-            if "pattern" in item:
-                pattern = self.regex(f"{p}.pattern", pattern)
-                if pattern == "":
-                    self.bad(f"{p}.pattern", "must not be empty")
-            strip = item.get("strip", 0)
-            if isinstance(strip, bool) or not isinstance(strip, int) or not 0 <= strip <= 20:
-                self.bad(f"{p}.strip", f"must be an integer 0-20, got {strip!r}")
-            prepend = self.text(f"{p}.prepend", item.get("prepend", ""), _DIAL_STRING,
-                                "digits, *, # or +")
-            trunks = None
+            if item.get("pattern", None) == "":
+                self.bad(f"{p}.pattern", "must not be empty")
             if "trunks" not in item:
                 self.bad(f"{p}.trunks", "required (the trunks to try, in order)")
-            else:
-                trunks = self.strings(f"{p}.trunks", item["trunks"])
-                if trunks is not None and not trunks:
-                    self.bad(f"{p}.trunks", "must name at least one trunk")
-                for t in trunks or []:
-                    if t not in trunk_names:
-                        self.bad(f"{p}.trunks", f"unknown trunk {t!r}")
-                    elif trunks.count(t) > 1:
-                        self.bad(f"{p}.trunks", f"names trunk {t!r} twice")
-                        break
-            caller_id = item.get("caller_id", "")
-            if caller_id != "":
-                caller_id = self.number(f"{p}.caller_id", caller_id)
-            if None not in (prefix, pattern, prepend, trunks, caller_id):
-                outbound.append(OutboundRule(prefix, pattern, strip, prepend, trunks, caller_id))
+            rule = self.item(OutboundRule, p, item)
+            if rule is None or "trunks" not in item:
+                continue
+            if not rule.trunks:
+                self.bad(f"{p}.trunks", "must name at least one trunk")
+            for t in rule.trunks:
+                if t not in trunk_names:
+                    self.bad(f"{p}.trunks", f"unknown trunk {t!r}")
+                elif rule.trunks.count(t) > 1:
+                    self.bad(f"{p}.trunks", f"names trunk {t!r} twice")
+                    break
+            outbound.append(rule)
 
         dids: list[DidConfig] = []
         seen_did: dict[str, int] = {}

@@ -65,7 +65,7 @@ PHONE = Rule("phone number", rf"\+?[0-9]{{2,{PHONE_MAX_DIGITS}}}",
 DIAL = Rule("number", rf"\+?[0-9*#]{{2,{PHONE_MAX_DIGITS}}}",
             f"2-{PHONE_MAX_DIGITS} digits, * or # with an optional leading +")
 DTMF_KEYS = "0123456789*#"
-DTMF_KEY = Rule("DTMF key", "[0-9*#]", "one DTMF key (0-9, * or #)")
+DTMF_KEY = Rule("DTMF key", "[0-9*#]", "0-9, * or #")
 DTMF_DIGITS = Rule("DTMF digits", "[0-9*#A-D]{1,32}", "1-32 DTMF keys (0-9, *, #, A-D)")
 
 # The rule rides along in the metadata (pydantic ignores it) so that a caller can name it.
