@@ -1,4 +1,6 @@
-"""A migrated Store per test, on SQLite (temp file) and on PostgreSQL (fresh schema).
+"""Database fixtures for the store and slice tests: a migrated Store per test, on SQLite
+(temp file) and on PostgreSQL (fresh schema), and the slices' services over its database.
+Each test package's conftest imports the fixtures it uses.
 
 PostgreSQL comes from ``KEFU_TEST_POSTGRES_URL``.  It is skipped only when the server is
 unreachable outside CI; with ``CI`` set an unreachable server fails the run.
@@ -14,8 +16,11 @@ from functools import cache
 import pytest
 import sqlalchemy as sa
 
+from kefu.announcements.service import Announcements
+from kefu.crm.service import Crm
 from kefu.store import Store
 from kefu.store.engine import normalise_url
+from kefu.users.service import Users
 
 PG_URL = os.environ.get("KEFU_TEST_POSTGRES_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -66,20 +71,35 @@ def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-
 
 
 @pytest.fixture
-def store(db_url: str, fast_hasher) -> Iterator[Store]:  # type: ignore[no-untyped-def]
-    s = Store(db_url, hasher=fast_hasher)
+def store(db_url: str) -> Iterator[Store]:
+    s = Store(db_url)
     s.migrate()
     yield s
     s.close()
 
 
 @pytest.fixture
-def people(store: Store) -> Store:
-    """A store with agents ann, bob and cat and supervisor sue (announcements' audiences)."""
+def users(store: Store, fast_hasher) -> Users:  # type: ignore[no-untyped-def]
+    return Users(store.db, hasher=fast_hasher)
+
+
+@pytest.fixture
+def crm(store: Store, users: Users) -> Crm:
+    return Crm(store.db, users)
+
+
+@pytest.fixture
+def announcements(store: Store, users: Users) -> Announcements:
+    return Announcements(store.db, users)
+
+
+@pytest.fixture
+def people(users: Users) -> Users:
+    """Agents ann, bob and cat and supervisor sue (announcements' audiences)."""
     for name, role in (("ann", "agent"), ("bob", "agent"), ("cat", "agent"),
                        ("sue", "supervisor")):
-        store.create_user(name, "password1", role)
-    return store
+        users.create_user(name, "password1", role)
+    return users
 
 
 @pytest.fixture

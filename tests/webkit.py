@@ -1,4 +1,6 @@
-"""A FastAPI app over a real SQLite store, with one logged-in user per role."""
+"""A FastAPI app over a real SQLite store, with one logged-in user per role.
+
+The web and slice test packages' conftests import :func:`api` from here."""
 
 from __future__ import annotations
 
@@ -10,7 +12,10 @@ from fastapi.testclient import TestClient
 
 from kefu.bus import Event, LocalBus
 from kefu.config import Settings
-from kefu.store import ROLES, Store
+from kefu.announcements.service import Announcements
+from kefu.crm.service import Crm
+from kefu.store import Store
+from kefu.users.service import ROLES, Users
 from kefu.web import AppContext, create_app
 
 PASSWORD = "password-123"
@@ -20,6 +25,7 @@ PASSWORD = "password-123"
 class Api:
     client: TestClient
     store: Store
+    users: Users
     ctx: AppContext
     events: list[Event] = field(default_factory=list)
     password: str = PASSWORD          # every role's user has this password
@@ -32,15 +38,17 @@ class Api:
 
 @pytest.fixture
 def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
-    store = Store(f"sqlite:///{tmp_path / 'kefu.db'}", hasher=fast_hasher)
+    store = Store(f"sqlite:///{tmp_path / 'kefu.db'}")
     store.migrate()
+    users = Users(store.db, hasher=fast_hasher)
     bus = LocalBus()
-    ctx = AppContext(settings=Settings(data_dir=tmp_path), store=store, bus=bus)
-    api = Api(TestClient(create_app(ctx)), store, ctx)
+    ctx = AppContext(settings=Settings(data_dir=tmp_path), store=store, bus=bus, users=users,
+                     crm=Crm(store.db, users), announcements=Announcements(store.db, users))
+    api = Api(TestClient(create_app(ctx)), store, users, ctx)
     bus.subscribe(api.events.append)
     for role in ROLES:
-        user = store.create_user(role, PASSWORD, role)
-        api.tokens[role] = store.issue_token(user.id)
+        user = users.create_user(role, PASSWORD, role)
+        api.tokens[role] = users.issue_token(user.id)
     with api.client:
         yield api
     store.close()

@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field, model_validator
 from kefu.cti.call import Call
 from kefu.cti.control import CallControl
 from kefu.cti.room import Mode
-from kefu.store import User
+from kefu.users.service import User
 
 from ..deps import CtxDep, require_roles
 from .agents import SUPERVISORS, AcdDep

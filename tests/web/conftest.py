@@ -1,0 +1,3 @@
+"""The web tests' app (fixtures in :mod:`webkit`)."""
+
+from webkit import Api, api  # noqa: F401
