@@ -14,6 +14,7 @@ import pytest
 from kefu.cli import main
 from kefu.config import Settings
 from kefu.store import Store
+from kefu.users.service import Users
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +90,7 @@ def test_user_add_and_migrate(config: Path, capsys, fast_hasher) -> None:  # typ
     db = config.parent / "data" / "kefu.db"
     store = Store(f"sqlite:///{db}")
     try:
-        user = store.authenticate("root", "long-enough")
+        user = Users(store.db).authenticate("root", "long-enough")
         assert user is not None and user.role == "admin"
     finally:
         store.close()
@@ -133,7 +134,7 @@ def test_user_add_with_extensions_and_bind(config: Path, capsys) -> None:  # typ
     assert "agent1 may use extensions 1001, 1002" in capsys.readouterr().out
     store = Store(f"sqlite:///{config.parent / 'data' / 'kefu.db'}")
     try:
-        assert store.user_extensions("agent1") == ["1001", "1002"]
+        assert Users(store.db).user_extensions("agent1") == ["1001", "1002"]
     finally:
         store.close()
     assert main(["user", "bind", "agent1", "1009", "--config", str(config)]) == 2

@@ -33,8 +33,11 @@ from kefu.media.recorder import repair_wav
 from kefu.media.webrtc import restrict_ice
 from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
+from kefu.announcements.service import Announcements
+from kefu.crm.service import Crm
 from kefu.store import Store
 from kefu.store.reconcile import reconcile
+from kefu.users.service import Users
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,9 @@ class Kefu:
 
     settings: Settings
     store: Store
+    users: Users
+    crm: Crm
+    announcements: Announcements
     bus: LocalBus
     eventlog: EventLog
     media: MediaEngine
@@ -95,6 +101,9 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     store.migrate()
     store.seed_extensions(settings.extensions, settings.sip.realm)
     reconcile(store, repair_wav)        # calls a crash cut off: closed before SIP takes more
+    users = Users(store.db)             # the business slices, on the store's database
+    crm = Crm(store.db, users)
+    announcements = Announcements(store.db, users)
     bus = LocalBus(loop)
     eventlog = EventLog(store, bus)
     eventlog.start()
@@ -124,7 +133,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
                            store.events_since(day_start(time.time()), "queue."))
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
-    k = Kefu(settings, store, bus, eventlog, media, sip, switch, directory, acd)
+    k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
+             directory, acd)
     if live:
         await go_live(k)
     return k
@@ -159,7 +169,8 @@ async def serve(settings: Settings) -> None:
     # collector's full passes, which otherwise stall the media clock (measured: total
     # collection time halved under a burst of call set-ups).
     gc.freeze()
-    app = create_app(AppContext(settings=settings, store=k.store, bus=k.bus, status=k.status,
+    app = create_app(AppContext(settings=settings, store=k.store, bus=k.bus, users=k.users,
+                                crm=k.crm, announcements=k.announcements, status=k.status,
                                 control=CallControl(k.switch), acd=k.acd,
                                 visible=lambda user, event: k.acd.visible_to(user.username,
                                                                              event)))

@@ -119,9 +119,9 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     _setup_logging(settings.log_level)
     password = args.password if args.password is not None else _ask_password()
     extensions = args.extension or []
-    with _user_store(settings, extensions) as store:
-        user = store.create_user(args.username, password, args.role, args.display_name,
-                                 extensions)
+    with _user_store(settings, extensions) as users:
+        user = users.create_user(args.username, password, args.role, args.display_name,
+                                extensions)
     bound = f", extensions {', '.join(sorted(set(extensions)))}" if extensions else ""
     print(f"kefu: created user {user.username} ({user.role}){bound}")
     return 0
@@ -130,23 +130,24 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_user_bind(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _setup_logging(settings.log_level)
-    with _user_store(settings, args.extensions) as store:
-        numbers = store.set_user_extensions(args.username, args.extensions)
+    with _user_store(settings, args.extensions) as users:
+        numbers = users.set_user_extensions(args.username, args.extensions)
     print(f"kefu: {args.username} may use extensions {', '.join(numbers) or '(none)'}")
     return 0
 
 
 @contextmanager
 def _user_store(settings: Settings, extensions: Sequence[str]) -> Iterator[Any]:
-    """The store for a user command; the config's extensions are created first when some
-    are to be bound (as ``serve`` does), and store errors become exit codes."""
+    """The users service for a user command; the config's extensions are created first
+    when some are to be bound (as ``serve`` does), and store errors become exit codes."""
     from kefu.store import Conflict, Invalid, NotFound
+    from kefu.users.service import Users
 
     store = _open_store(settings)
     try:
         if extensions:
             store.seed_extensions(settings.extensions, settings.sip.realm)
-        yield store
+        yield Users(store.db)
     except (Conflict, NotFound) as exc:
         raise _Fail(str(exc)) from None
     except Invalid as exc:
@@ -158,7 +159,7 @@ def _user_store(settings: Settings, extensions: Sequence[str]) -> Iterator[Any]:
 # ------------------------------------------------------------------ parser
 
 def build_parser() -> argparse.ArgumentParser:
-    from kefu.store import ROLES
+    from kefu.users.service import ROLES
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", "-c", metavar="PATH",

@@ -21,8 +21,7 @@ from typing import Annotated, Any, Collection, Literal, Mapping
 from pydantic import (AfterValidator, BeforeValidator, ConfigDict, Field, Strict, TypeAdapter,
                       ValidationError)
 
-from kefu.values import (DTMF_KEY, EXTENSION, EXTENSION_MAX, EXTENSION_MIN, PHONE,
-                         ExtensionNumber, PhoneNumber, Rule)
+from kefu.values import DTMF_KEY, EXTENSION, PHONE, ExtensionNumber, PhoneNumber, Rule
 from kefu.values import DtmfKey as _DtmfKey
 
 
@@ -363,7 +362,6 @@ class Settings:
 # --------------------------------------------------------------------------- loading
 
 LOG_LEVELS: tuple[str, ...] = typing.get_args(typing.get_args(LogLevel)[0])
-EXTENSION_NUMBER_LEN = (EXTENSION_MIN, EXTENSION_MAX)   # kefu.values.EXTENSION's bounds
 TRANSPORTS: tuple[str, ...] = typing.get_args(typing.get_args(Transport)[0])
 _DIALPLAN_TABLES = ("permissions", "outbound", "dids")
 

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from kefu.store import Store
-from kefu.store.models import Base
+from kefu.store.models import all_tables
 
 TABLES = {"extensions", "users", "api_tokens", "call_events", "calls", "customers",
           "contact_notes", "announcements", "announcement_acks", "user_extensions",
@@ -24,7 +24,7 @@ def test_migrate_creates_tables_and_is_idempotent(store: Store) -> None:
 def test_models_match_migrations(store: Store) -> None:
     with store._engine.connect() as conn:
         ctx = MigrationContext.configure(conn, opts={"compare_type": True})
-        assert compare_metadata(ctx, Base.metadata) == []
+        assert compare_metadata(ctx, all_tables()) == []
 
 
 def test_downgrade_then_upgrade(store: Store, downgrade) -> None:
@@ -54,8 +54,8 @@ def test_sqlite_is_wal_with_foreign_keys(tmp_path) -> None:  # type: ignore[no-u
     s.close()
 
 
-def test_in_memory_sqlite_works(fast_hasher) -> None:  # type: ignore[no-untyped-def]
-    s = Store("sqlite://", hasher=fast_hasher)
+def test_in_memory_sqlite_works() -> None:
+    s = Store("sqlite://")
     s.migrate()
     s.create_extension("1001", "secret1", "", "kefu")
     assert s.get_extension("1001") is not None

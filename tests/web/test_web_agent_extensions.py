@@ -118,7 +118,7 @@ def test_create_with_bad_bindings_creates_nothing(api, extra: dict, status: int,
     body = {"username": "eve", "password": PW, "role": "agent", **extra}
     r = api.client.post("/api/v1/users", json=body, headers=api.as_("admin"))
     assert r.status_code == status and word in r.text, r.text
-    assert api.store.user_named("eve") is None
+    assert api.users.user_named("eve") is None
     assert "eve" not in api.ctx.acd.agents
 
 
@@ -158,7 +158,7 @@ def test_browser_line_only_on_a_bound_extension(api) -> None:  # type: ignore[no
     r = api.client.post("/api/v1/lines", json=offer, headers=api.as_("agent"))
     assert r.status_code == 403 and "own extension 1001" in r.json()["detail"]
     # a binding removed behind the ACD's back (another node): the line is refused too
-    api.store.set_user_extensions("agent", [])
+    api.users.set_user_extensions("agent", [])
     r = api.client.post("/api/v1/lines", json={**offer, "extension": "1001"},
                         headers=api.as_("agent"))
     assert r.status_code == 403 and "not bound" in r.json()["detail"]

@@ -61,8 +61,8 @@ def test_missing_or_invalid_token_is_401(api, headers: dict) -> None:  # type: i
 
 
 def test_expired_token_is_401(api) -> None:  # type: ignore[no-untyped-def]
-    admin = api.store.authenticate("admin", PASSWORD)
-    old = api.store.issue_token(admin.id, ttl_s=5, now=time.time() - 10)
+    admin = api.users.authenticate("admin", PASSWORD)
+    old = api.users.issue_token(admin.id, ttl_s=5, now=time.time() - 10)
     r = api.client.get("/api/v1/users", headers={"Authorization": f"Bearer {old}"})
     assert r.status_code == 401 and "expired" in r.json()["detail"]
 
@@ -80,8 +80,8 @@ def test_brute_force_is_throttled_then_locked_out(api, caplog) -> None:  # type:
     """50 wrong passwords, then the right one: 429 with Retry-After, not a token; the
     refused tries never reach the password check."""
     checked = []
-    authenticate = api.store.authenticate
-    api.store.authenticate = lambda u, p: checked.append(u) or authenticate(u, p)  # type: ignore[method-assign]
+    authenticate = api.users.authenticate
+    api.users.authenticate = lambda u, p: checked.append(u) or authenticate(u, p)  # type: ignore[method-assign]
     codes = []
     with caplog.at_level(logging.INFO):
         for i in range(50):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from kefu.crm.service import CONTACT_RESULTS, CONTACT_TYPES
 from kefu.cti.agents import AgentState
 from kefu.cti.call import Disposition
-from kefu.store import CONTACT_RESULTS, CONTACT_TYPES, ROLES
+from kefu.users.service import ROLES
 
 
 @pytest.mark.parametrize("role", ROLES)

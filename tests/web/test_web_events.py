@@ -83,7 +83,7 @@ def test_bad_or_missing_token_closes_4401(api: Api, caplog,  # type: ignore[no-u
 
 
 def test_revoked_token_closes_4401(api: Api) -> None:
-    assert api.store.revoke_token(api.tokens["agent"])
+    assert api.users.revoke_token(api.tokens["agent"])
     with connect(api, "agent") as conn, pytest.raises(WebSocketDisconnect) as closed:
         conn.receive_json()
     assert closed.value.code == 4401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from kefu import __version__
 from kefu.web import create_app
 
@@ -35,7 +37,7 @@ def test_health_reports_database_error(api) -> None:  # type: ignore[no-untyped-
         def ping(self) -> bool:
             return False
 
-    ctx = type(api.ctx)(settings=api.ctx.settings, store=DownStore(), bus=api.ctx.bus)  # type: ignore[arg-type]
+    ctx = dataclasses.replace(api.ctx, store=DownStore())  # type: ignore[arg-type]
     r = TestClient(create_app(ctx)).get("/api/v1/health")
     assert r.status_code == 503
     assert r.json()["database"] == "error" and r.json()["status"] == "error"

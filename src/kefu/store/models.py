@@ -1,21 +1,22 @@
-"""The tables, as SQLAlchemy ORM classes private to the store.
+"""The declarative base every table is on, and the tables that are no business slice.
 
-Only :mod:`kefu.store.service` touches these; everything else gets the dataclasses in
-:mod:`kefu.store.records`.  Times are float epoch seconds (DOUBLE) everywhere, the same
+Here: extensions, the call event log and CDRs, touched only by :mod:`kefu.store.service`
+(and, for the extension numbers agents are bound to, by ``kefu.users``).  Each slice keeps
+its own tables in its ``models.py`` on this :class:`Base`; :func:`all_tables` loads them
+all.  Everything else gets the dataclasses in :mod:`kefu.store.records`.  Times are float epoch seconds (DOUBLE) everywhere, the same
 clock as :class:`kefu.bus.Event`.  Migrations in ``migrations/versions`` must match this
 file exactly; a test compares them on every backend.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Double, ForeignKey,
-                        Index, Integer, MetaData, String, Text, UniqueConstraint, text)
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Double, Index, Integer,
+                        MetaData, String, Text)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
-from .records import CONTACT_RESULTS, CONTACT_TYPES, ROLES
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -40,6 +41,18 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
+SLICES = ("users", "crm", "announcements")
+"""The business slices whose ``kefu.<slice>.models`` hold tables on :class:`Base`."""
+
+
+def all_tables() -> MetaData:
+    """:class:`Base`'s metadata with every slice's tables loaded: what the one Alembic
+    history must match.  Loaded by name, since the store sits below the slices."""
+    for name in SLICES:
+        importlib.import_module(f"kefu.{name}.models")
+    return Base.metadata
+
+
 class ExtensionRow(Base):
     __tablename__ = "extensions"
 
@@ -52,46 +65,6 @@ class ExtensionRow(Base):
     enabled: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[float] = mapped_column(Double)
     updated_at: Mapped[float] = mapped_column(Double)
-
-
-class UserRow(Base):
-    __tablename__ = "users"
-    __table_args__ = (
-        one_of("role", ROLES),
-    )
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    display_name: Mapped[str] = mapped_column(String(128))
-    role: Mapped[str] = mapped_column(String(16))
-    password_hash: Mapped[str] = mapped_column(String(255))
-    created_at: Mapped[float] = mapped_column(Double)
-
-
-class UserExtensionRow(Base):
-    """An extension an agent may log in on (and open a browser line for).
-
-    Deleting the user or the extension deletes the binding: neither may outlive the other.
-    """
-
-    __tablename__ = "user_extensions"
-
-    user_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    number: Mapped[str] = mapped_column(
-        String(10), ForeignKey("extensions.number", ondelete="CASCADE"), primary_key=True,
-        index=True)
-    created_at: Mapped[float] = mapped_column(Double)
-
-
-class ApiTokenRow(Base):
-    __tablename__ = "api_tokens"
-
-    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    created_at: Mapped[float] = mapped_column(Double)
-    expires_at: Mapped[float] = mapped_column(Double)
 
 
 class CallEventRow(Base):
@@ -127,71 +100,3 @@ class CallRow(Base):
     sip_code: Mapped[int | None] = mapped_column(Integer)
     recording_path: Mapped[str | None] = mapped_column(Text)
     recording_duration: Mapped[float | None] = mapped_column(Double)
-
-
-class CustomerRow(Base):
-    """A customer, found by phone number when it calls (the screen pop).
-
-    The unique constraint on ``number`` is also its index: both backends build one.
-    """
-
-    __tablename__ = "customers"
-    __table_args__ = (UniqueConstraint("number"),)
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    number: Mapped[str] = mapped_column(String(32))
-    name: Mapped[str] = mapped_column(String(128))
-    company: Mapped[str] = mapped_column(String(128))
-    tier: Mapped[str] = mapped_column(String(32))
-    owner: Mapped[str] = mapped_column(String(64))
-    notes: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[float] = mapped_column(Double)
-    updated_at: Mapped[float] = mapped_column(Double)
-
-
-class ContactNoteRow(Base):
-    """Append-only contact history: rows are inserted, never updated or deleted.
-
-    No ``ON DELETE CASCADE``: deleting a customer who has history must be a decision.
-    """
-
-    __tablename__ = "contact_notes"
-    __table_args__ = (one_of("type", CONTACT_TYPES), one_of("result", CONTACT_RESULTS))
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    customer_id: Mapped[int] = mapped_column(Integer, ForeignKey("customers.id"), index=True)
-    call_id: Mapped[str | None] = mapped_column(String(128), index=True)
-    agent: Mapped[str] = mapped_column(String(64))
-    type: Mapped[str] = mapped_column(String(16))
-    result: Mapped[str] = mapped_column(String(16))
-    notes: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[float] = mapped_column(Double)
-
-
-class AnnouncementRow(Base):
-    """A notice from staff.  ``audience`` (usernames) and ``groups`` (queue names) are what
-    was posted; ``recipients`` are the usernames it reaches, the groups resolved to their
-    members when posted (later membership changes do not move it); all JSON lists, and
-    empty ``recipients`` means every agent."""
-
-    __tablename__ = "announcements"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    title: Mapped[str] = mapped_column(String(200))
-    body: Mapped[str] = mapped_column(Text)
-    author: Mapped[str] = mapped_column(String(64))
-    audience: Mapped[list[str]] = mapped_column(JsonData)
-    created_at: Mapped[float] = mapped_column(Double)
-    groups: Mapped[list[str]] = mapped_column(JsonData, server_default=text("'[]'"))
-    recipients: Mapped[list[str]] = mapped_column(JsonData, server_default=text("'[]'"))
-
-
-class AnnouncementAckRow(Base):
-    """Who acknowledged which announcement; the key makes a second ack a no-op."""
-
-    __tablename__ = "announcement_acks"
-
-    announcement_id: Mapped[int] = mapped_column(
-        Integer, ForeignKey("announcements.id", ondelete="CASCADE"), primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), primary_key=True)
-    acked_at: Mapped[float] = mapped_column(Double)

@@ -19,13 +19,16 @@ from starlette.exceptions import HTTPException
 from swagger_ui_bundle import swagger_ui_path
 
 from kefu import __version__
+from kefu.announcements import api as announcements
+from kefu.crm import api as customers
 from kefu.cti.control import ControlError
 from kefu.store import Conflict, Invalid, NotFound
+from kefu.users import api as users
 
 from .context import AppContext
 from .errors import ERRORS, error_response
-from .routers import (agents, announcements, auth, calls, choices, customers, directory,
-                      events, extensions, health, lines, live, pages, rooms, users)
+from .routers import (agents, auth, calls, choices, directory, events, extensions, health,
+                      lines, live, pages, rooms)
 
 API_PREFIX = "/api/v1"
 

@@ -7,7 +7,10 @@ from typing import Any, Callable
 
 from kefu.bus import Bus, Event
 from kefu.config import Settings
-from kefu.store import Store, User
+from kefu.announcements.service import Announcements
+from kefu.crm.service import Crm
+from kefu.store import Store
+from kefu.users.service import User, Users
 
 
 @dataclass
@@ -21,6 +24,9 @@ class AppContext:
     settings: Settings
     store: Store
     bus: Bus
+    users: Users                      # the slices' services, over the store's database
+    crm: Crm
+    announcements: Announcements
     status: Callable[[], dict[str, Any]] | None = None
     control: Any = None               # kefu.cti.control.CallControl of the running switch
     acd: Any = None                   # kefu.cti.acd.Acd: agents, queues, call-attached data

@@ -12,7 +12,10 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from kefu.bus import Bus
-from kefu.store import ROLES, Store, User
+from kefu.announcements.service import Announcements
+from kefu.crm.service import Crm
+from kefu.store import Store
+from kefu.users.service import ROLES, User, Users
 
 from .context import AppContext
 
@@ -35,8 +38,23 @@ def get_bus(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Bus:
     return ctx.bus
 
 
+def get_users(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Users:
+    return ctx.users
+
+
+def get_crm(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Crm:
+    return ctx.crm
+
+
+def get_announcements(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Announcements:
+    return ctx.announcements
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 BusDep = Annotated[Bus, Depends(get_bus)]
+UsersDep = Annotated[Users, Depends(get_users)]
+CrmDep = Annotated[Crm, Depends(get_crm)]
+AnnouncementsDep = Annotated[Announcements, Depends(get_announcements)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 
@@ -54,9 +72,9 @@ def bearer_token(
     return creds.credentials
 
 
-def current_user(store: StoreDep, token: Annotated[str, Depends(bearer_token)]) -> User:
+def current_user(users: UsersDep, token: Annotated[str, Depends(bearer_token)]) -> User:
     """The token's user (401 when the token is unknown, revoked or expired)."""
-    user = store.user_for_token(token)
+    user = users.user_for_token(token)
     if user is None:
         raise _unauthorized("invalid or expired token")
     return user

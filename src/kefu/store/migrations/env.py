@@ -10,10 +10,10 @@ from __future__ import annotations
 from alembic import context
 
 from kefu.store.engine import make_engine
-from kefu.store.models import Base
+from kefu.store.models import all_tables
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = all_tables()  # every slice's tables: one history for all
 
 
 def _configure_and_run(connection) -> None:  # type: ignore[no-untyped-def]

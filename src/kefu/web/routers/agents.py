@@ -15,10 +15,12 @@ from pydantic import BaseModel, Field
 
 from kefu.cti.acd import Acd
 from kefu.cti.agents import AgentState
-from kefu.store import NotFound, Store, User
+from kefu.store import NotFound
+from kefu.users.schemas import Skills
+from kefu.users.service import User, Users
 from kefu.values import ExtensionNumber
 
-from ..deps import CtxDep, StoreDep, require_roles
+from ..deps import CtxDep, UsersDep, require_roles
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["agents and queues"])
@@ -46,7 +48,7 @@ def acting_on(user: User, username: str) -> str:
     return user.username
 
 
-async def check_device(store: Store, username: str, extension: str) -> None:
+async def check_device(users: Users, username: str, extension: str) -> None:
     """403 unless ``username`` may use ``extension`` as its device: an admin bound it to
     the agent (``PUT /users/{username}/extensions``), or the user is a supervisor or admin.
 
@@ -55,8 +57,8 @@ async def check_device(store: Store, username: str, extension: str) -> None:
     """
     def lookup() -> tuple[str | None, list[str]]:
         try:
-            user = store.user_named(username)
-            return (user.role, store.user_extensions(username)) if user else (None, [])
+            user = users.user_named(username)
+            return (user.role, users.user_extensions(username)) if user else (None, [])
         except NotFound:                # deleted between the two reads
             return None, []
 
@@ -108,10 +110,10 @@ async def get_agent(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
 
 
 @router.post("/agents/{username}/login", summary="Log in on a device, to some queues or all")
-async def login(username: str, body: LoginIn, acd: AcdDep, store: StoreDep,
+async def login(username: str, body: LoginIn, acd: AcdDep, users: UsersDep,
                 user: Staff) -> dict[str, Any]:
     by = acting_on(user, username)
-    await check_device(store, username, body.extension)
+    await check_device(users, username, body.extension)
     return acd.describe(acd.login(username, body.extension, body.queues, body.ready, by,
                                   body.persistent, body.device, body.auto_answer))
 
@@ -152,9 +154,6 @@ async def extend_wrap_up(username: str, body: ExtendIn, acd: AcdDep,
     return acd.describe(acd.extend_wrap_up(username, body.seconds))
 
 
-Skills = dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=0, le=100)]]
-
-
 class SkillsIn(BaseModel):
     skills: Skills = Field(max_length=200, description="queue → skill level (0-100); the "
                                                        "queues not named are left")
@@ -162,10 +161,10 @@ class SkillsIn(BaseModel):
 
 @router.put("/agents/{username}/skills",
             summary="Set an agent's queues and skill levels (supervisors; takes effect at once)")
-async def set_skills(username: str, body: SkillsIn, acd: AcdDep, store: StoreDep,
+async def set_skills(username: str, body: SkillsIn, acd: AcdDep, users: UsersDep,
                      user: Supervisor) -> dict[str, Any]:
-    users = await run_in_threadpool(store.list_users)
-    if not any(u.username == username and u.role == "agent" for u in users):
+    known = await run_in_threadpool(users.list_users)
+    if not any(u.username == username and u.role == "agent" for u in known):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no agent user {username!r}")
     return acd.describe(acd.set_skills(username, body.skills, user.username))
 

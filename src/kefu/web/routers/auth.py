@@ -15,9 +15,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
 from kefu.config import Settings
-from kefu.store import User
+from kefu.users.service import User
 
-from ..deps import CtxDep, StoreDep, bearer_token, current_user, require_roles
+from ..deps import CtxDep, UsersDep, bearer_token, current_user, require_roles
 from ..errors import Error
 from ..throttle import LoginThrottle, retry_after
 
@@ -70,7 +70,7 @@ def login(body: LoginIn, request: Request, ctx: CtxDep, throttle: Throttle) -> L
                             f"too many failed logins; try again in {seconds} s",
                             headers={"Retry-After": str(seconds)})
     try:
-        user = ctx.store.authenticate(body.username, body.password)
+        user = ctx.users.authenticate(body.username, body.password)
     except BaseException:
         throttle.end(body.username, client, ok=None)
         raise
@@ -83,15 +83,15 @@ def login(body: LoginIn, request: Request, ctx: CtxDep, throttle: Throttle) -> L
                             headers={"WWW-Authenticate": "Bearer"})
     now = time.time()
     ttl = ctx.settings.http.token_ttl
-    token = ctx.store.issue_token(user.id, ttl, now=now)
+    token = ctx.users.issue_token(user.id, ttl, now=now)
     log.info("user %r (%s) logged in from %s", user.username, user.role, client)
     return LoginOut(token=token, role=user.role, username=user.username, expires_at=now + ttl)
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
-def logout(store: StoreDep, user: Annotated[User, Depends(current_user)],
+def logout(users: UsersDep, user: Annotated[User, Depends(current_user)],
            token: Annotated[str, Depends(bearer_token)]) -> Response:
-    store.revoke_token(token)
+    users.revoke_token(token)
     log.info("user %r logged out", user.username)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

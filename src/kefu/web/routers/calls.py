@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, BeforeValidator
 
-from kefu.store import User
+from kefu.users.service import User
 
 from ..deps import MAX_INT, StoreDep, require_roles
 

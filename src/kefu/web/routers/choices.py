@@ -11,9 +11,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
+from kefu.crm.service import CONTACT_RESULTS, CONTACT_TYPES
 from kefu.cti.agents import AgentState
 from kefu.cti.call import Disposition
-from kefu.store import CONTACT_RESULTS, CONTACT_TYPES, ROLES, User
+from kefu.users.service import ROLES, User
 
 from ..deps import CtxDep, current_user
 

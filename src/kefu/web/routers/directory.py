@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from kefu.cti.agents import AgentState
-from kefu.store import User
+from kefu.users.service import User
 
 from ..deps import StoreDep, require_roles
 from .agents import AcdDep

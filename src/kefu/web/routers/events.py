@@ -24,7 +24,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from kefu.bus import Event
-from kefu.store import User
+from kefu.users.service import User
 
 from ..context import AppContext
 
@@ -80,7 +80,7 @@ async def events(ws: WebSocket, token: str | None = None, types: str | None = No
     peer = f"{ws.client.host}:{ws.client.port}" if ws.client else "?"
     await ws.accept()
     secret = _bearer(ws, token)
-    user = await run_in_threadpool(ctx.store.user_for_token, secret) if secret else None
+    user = await run_in_threadpool(ctx.users.user_for_token, secret) if secret else None
     if user is None:
         reason = "invalid or expired token" if secret else "missing token"
         log.info("events: refused %s: %s", peer, reason)

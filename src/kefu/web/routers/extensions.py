@@ -14,7 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from kefu.bus import Event
 from kefu.config import MIN_EXTENSION_PASSWORD
-from kefu.store import Extension, User
+from kefu.store import Extension
+from kefu.users.service import User
 from kefu.values import ExtensionNumber
 
 from ..deps import BusDep, CtxDep, StoreDep, require_roles

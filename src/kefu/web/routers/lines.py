@@ -14,10 +14,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from kefu.store import Store, User
+from kefu.users.service import User, Users
 from kefu.values import ExtensionNumber
 
-from ..deps import CtxDep, StoreDep, require_roles
+from ..deps import CtxDep, UsersDep, require_roles
 from .agents import SUPERVISORS, AcdDep, check_device
 from .live import Control
 
@@ -34,7 +34,7 @@ class LineIn(BaseModel):
 
 
 async def line_number(user: User, acd: Any, extension: str | None, is_extension: Any,
-                      store: Store) -> str:
+                      users: Users) -> str:
     """The number the browser's line is for: an agent's own (bound) extension, or the one a
     supervisor names."""
     if user.role not in SUPERVISORS:
@@ -45,7 +45,7 @@ async def line_number(user: User, acd: Any, extension: str | None, is_extension:
         if extension not in (None, agent.extension):
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"an agent's line is on its own extension {agent.extension}")
-        await check_device(store, user.username, agent.extension)
+        await check_device(users, user.username, agent.extension)
         return agent.extension
     if not extension:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "extension is required")
@@ -56,9 +56,9 @@ async def line_number(user: User, acd: Any, extension: str | None, is_extension:
 
 @router.post("", summary="Open the browser's softphone line (WebRTC offer → answer, PCMU)")
 async def open_line(body: LineIn, ctx: CtxDep, control: Control, acd: AcdDep,
-                    store: StoreDep, user: Staff) -> dict[str, Any]:
+                    users: UsersDep, user: Staff) -> dict[str, Any]:
     number = await line_number(user, acd, body.extension,
-                               control.switch.dialplan.is_extension, store)
+                               control.switch.dialplan.is_extension, users)
     answer, session, member = await control.open_webrtc_line(
         number, body.sdp, ctx.settings.webrtc_host, user.username)
     acd.attach_line(number, session, member)

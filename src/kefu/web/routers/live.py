@@ -29,7 +29,7 @@ from pydantic import BaseModel, Field, model_validator
 from kefu.cti.call import Call
 from kefu.cti.control import CallControl
 from kefu.cti.room import Mode
-from kefu.store import User
+from kefu.users.service import User
 from kefu.values import DIAL, DialString, DtmfDigits
 
 from ..deps import CtxDep, require_roles

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from kefu.store import User
+from kefu.users.service import User
 
 from ..deps import require_roles
 from .live import Control

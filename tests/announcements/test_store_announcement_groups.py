@@ -7,7 +7,9 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from kefu.announcements.service import Announcements
 from kefu.store import Invalid, NotFound, Store
+from kefu.users.service import Users
 
 QUEUES = {"sales": ["ann", "bob"], "support": ["cat", "dan"], "empty": []}   # dan: no user
 
@@ -17,12 +19,13 @@ def _count(store: Store) -> int:
         return conn.execute(sa.text("SELECT count(*) FROM announcements")).scalar_one()
 
 
-def _titles(store: Store, user: str) -> list[str]:
-    return [a.title for a in store.announcements_for(user, False)]
+def _titles(announcements: Announcements, user: str) -> list[str]:
+    return [a.title for a in announcements.announcements_for(user, False)]
 
 
-def test_groups_resolve_to_members_when_posted(people: Store) -> None:
-    store = people
+def test_groups_resolve_to_members_when_posted(people: Users,
+                                               announcements: Announcements) -> None:
+    store = announcements
     sales = store.post_announcement("to sales", "", "sue", groups=["sales"],
                                     group_members=QUEUES)
     assert (sales.audience, sales.groups, sales.recipients) == ((), ("sales",), ("ann", "bob"))
@@ -51,26 +54,28 @@ def test_groups_resolve_to_members_when_posted(people: Store) -> None:
     ("sales", QUEUES), ([""], QUEUES), (["s" * 65], QUEUES), (["sales"] * 101, QUEUES),
     (["big"], {"big": [f"a{i}" for i in range(10_001)]}),
 ])
-def test_bad_groups_are_invalid_and_nothing_stored(people: Store, groups,  # type: ignore[no-untyped-def]
+def test_bad_groups_are_invalid_and_nothing_stored(people: Users, store: Store,  # type: ignore[no-untyped-def]
+                                                   announcements: Announcements, groups,
                                                    members) -> None:
     with pytest.raises(Invalid):
-        people.post_announcement("t", "", "sue", groups=groups, group_members=members)
-    assert _count(people) == 0
+        announcements.post_announcement("t", "", "sue", groups=groups, group_members=members)
+    assert _count(store) == 0
 
 
-def test_unknown_group_names_them(people: Store) -> None:
+def test_unknown_group_names_them(people: Users, announcements: Announcements) -> None:
     with pytest.raises(Invalid, match="unknown queues: nope, nix"):
-        people.post_announcement("t", "", "sue", groups=["nope", "sales", "nix"],
-                                 group_members=QUEUES)
+        announcements.post_announcement("t", "", "sue", groups=["nope", "sales", "nix"],
+                                        group_members=QUEUES)
 
 
-def test_empty_group_with_agents_is_fine(people: Store) -> None:
-    a = people.post_announcement("t", "", "sue", ["cat"], ["empty"], QUEUES)
+def test_empty_group_with_agents_is_fine(people: Users, announcements: Announcements) -> None:
+    a = announcements.post_announcement("t", "", "sue", ["cat"], ["empty"], QUEUES)
     assert (a.groups, a.recipients) == (("empty",), ("cat",))
-    assert _titles(people, "cat") == ["t"] and _titles(people, "ann") == []
+    assert _titles(announcements, "cat") == ["t"] and _titles(announcements, "ann") == []
 
 
-def test_migration_0003_keeps_old_audiences(store: Store, downgrade) -> None:
+def test_migration_0003_keeps_old_audiences(store: Store, announcements: Announcements,
+                                            downgrade) -> None:
     """Rows posted before 0003 reach exactly their audience; downgrade drops the columns."""
     downgrade("0002")
     with store._engine.begin() as conn:
@@ -81,8 +86,8 @@ def test_migration_0003_keeps_old_audiences(store: Store, downgrade) -> None:
                                  "created_at) VALUES (:t, '', 'sue', :a, :c)"),
                          {"t": title, "a": json.dumps(audience), "c": len(title)})
     store.migrate()
-    staff = store.announcements_for("sue", True)
+    staff = announcements.announcements_for("sue", True)
     assert [(a.title, a.audience, a.groups, a.recipients) for a in staff] == [
         ("for ann", ("ann",), (), ("ann",)), ("all", (), (), ())]
-    assert _titles(store, "ann") == ["for ann", "all"]
-    assert _titles(store, "bob") == ["all"]
+    assert _titles(announcements, "ann") == ["for ann", "all"]
+    assert _titles(announcements, "bob") == ["all"]

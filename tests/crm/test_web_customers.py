@@ -6,8 +6,8 @@ from typing import get_args
 
 import pytest
 
-from kefu.store import CONTACT_RESULTS, CONTACT_TYPES
-from kefu.web.routers import customers
+from kefu.crm.service import CONTACT_RESULTS, CONTACT_TYPES
+from kefu.crm import schemas as customers
 
 URL = "/api/v1/customers"
 NUMBER = "13800138000"

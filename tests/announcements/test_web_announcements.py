@@ -19,8 +19,8 @@ def api(api):  # type: ignore[no-untyped-def]
     """Two more agents, and three queues (groups): sales = ann + agent, support = bob,
     empty = nobody."""
     for name in ("ann", "bob"):
-        user = api.store.create_user(name, api.password, "agent")
-        api.tokens[name] = api.store.issue_token(user.id)
+        user = api.users.create_user(name, api.password, "agent")
+        api.tokens[name] = api.users.issue_token(user.id)
     api.ctx.settings.queues = [
         QueueConfig("sales", "8001", members={"ann": 5, "agent": 3}),
         QueueConfig("support", "8002", members={"bob": 5}),

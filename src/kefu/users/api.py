@@ -9,68 +9,26 @@ usable at once.
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from kefu.store import User
-from kefu.store.service import MAX_BINDINGS, MIN_USER_PASSWORD
-from kefu.values import ExtensionNumber
+from kefu.web.deps import CtxDep, UsersDep, require_roles
 
-from ..deps import CtxDep, StoreDep, require_roles
-from .agents import Skills
+from .schemas import ExtensionsIn, ExtensionsOut, UserIn, UserOut
+from .service import User
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/users", tags=["users"])
 
 Admin = Annotated[User, Depends(require_roles("admin"))]
-Extensions = Annotated[list[ExtensionNumber], Field(max_length=MAX_BINDINGS)]
-
-
-class UserIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    username: str = Field(pattern=r"^[A-Za-z0-9_.@-]{1,64}$")
-    password: str = Field(min_length=MIN_USER_PASSWORD, max_length=1024)
-    role: Literal["admin", "supervisor", "agent", "qa"]
-    display_name: str = Field("", max_length=128)
-    extensions: Extensions = Field(default_factory=list, description=(
-        "agents: the extensions it may log in on (and open its browser line for); "
-        "supervisors and admins use any"))
-    skills: Skills | None = Field(None, max_length=200, description=(
-        "agents: queue → skill level (0-100), as PUT /agents/{username}/skills"))
-
-
-class UserOut(BaseModel):
-    id: int
-    username: str
-    display_name: str
-    role: str
-    created_at: float
-    extensions: list[str] = Field(description="the extensions an agent may use")
-
-    @classmethod
-    def of(cls, u: User, extensions: list[str]) -> UserOut:
-        return cls(id=u.id, username=u.username, display_name=u.display_name, role=u.role,
-                   created_at=u.created_at, extensions=extensions)
-
-
-class ExtensionsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    extensions: Extensions = Field(description="all the extensions the agent may use "
-                                               "(replaces the old list; [] for none)")
-
-
-class ExtensionsOut(BaseModel):
-    username: str
-    extensions: list[str]
 
 
 @router.get("", response_model=list[UserOut])
-def list_users(store: StoreDep, _user: Admin) -> list[UserOut]:
-    bindings = store.extension_bindings()
-    return [UserOut.of(u, bindings.get(u.username, [])) for u in store.list_users()]
+def list_users(users: UsersDep, _user: Admin) -> list[UserOut]:
+    bindings = users.extension_bindings()
+    return [UserOut.of(u, bindings.get(u.username, [])) for u in users.list_users()]
 
 
 @router.post("", response_model=UserOut, status_code=status.HTTP_201_CREATED,
@@ -78,7 +36,7 @@ def list_users(store: StoreDep, _user: Admin) -> list[UserOut]:
 async def create_user(body: UserIn, ctx: CtxDep, admin: Admin) -> UserOut:
     if body.skills:
         _check_skills(ctx.acd, body.role, body.skills)
-    user = await run_in_threadpool(ctx.store.create_user, body.username, body.password,
+    user = await run_in_threadpool(ctx.users.create_user, body.username, body.password,
                                    body.role, body.display_name, body.extensions)
     extensions = sorted(set(body.extensions))
     log.info("user %r (%s) created by %s%s", user.username, user.role, admin.username,
@@ -102,8 +60,8 @@ def _check_skills(acd: Any, role: str, skills: dict[str, int]) -> None:
 
 @router.get("/{username}/extensions", response_model=ExtensionsOut,
             summary="The extensions an agent may use")
-def get_extensions(username: str, store: StoreDep, _user: Admin) -> ExtensionsOut:
-    return ExtensionsOut(username=username, extensions=store.user_extensions(username))
+def get_extensions(username: str, users: UsersDep, _user: Admin) -> ExtensionsOut:
+    return ExtensionsOut(username=username, extensions=users.user_extensions(username))
 
 
 @router.put("/{username}/extensions", response_model=ExtensionsOut,
@@ -111,7 +69,7 @@ def get_extensions(username: str, store: StoreDep, _user: Admin) -> ExtensionsOu
                     "another is logged out)")
 async def set_extensions(username: str, body: ExtensionsIn, ctx: CtxDep,
                          admin: Admin) -> ExtensionsOut:
-    numbers = await run_in_threadpool(ctx.store.set_user_extensions, username,
+    numbers = await run_in_threadpool(ctx.users.set_user_extensions, username,
                                       body.extensions)
     log.info("agent %r bound to extensions [%s] by %s", username, ", ".join(numbers),
              admin.username)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import pytest
 
 from kefu.store import Conflict, Invalid, NotFound, Store
+from kefu.users.service import Users
 
 
 @pytest.fixture
-def exts(store: Store) -> Store:
+def exts(store: Store, users: Users) -> Users:
+    """The users service, with extensions 1001-1003 in the store."""
     for number in ("1001", "1002", "1003"):
         store.create_extension(number, "secret-pw", "", "kefu")
-    return store
+    return users
 
 
-def test_create_agent_with_extensions(exts: Store) -> None:
+def test_create_agent_with_extensions(exts: Users) -> None:
     exts.create_user("alice", "password1", "agent", extensions=["1002", "1001", "1002"])
     assert exts.user_extensions("alice") == ["1001", "1002"]
     exts.create_user("bob", "password1", "agent")
@@ -26,14 +28,14 @@ def test_create_agent_with_extensions(exts: Store) -> None:
     ("agent", ["1009"]), ("agent", ["1001", "12a"]), ("agent", "1001"),
     ("supervisor", ["1001"]),
 ])
-def test_create_with_bad_bindings_creates_nothing(exts: Store, role: str,
+def test_create_with_bad_bindings_creates_nothing(exts: Users, role: str,
                                                   extensions: object) -> None:
     with pytest.raises(Invalid):
         exts.create_user("alice", "password1", role, extensions=extensions)  # type: ignore[arg-type]
     assert exts.list_users() == []
 
 
-def test_set_replaces_and_checks(exts: Store) -> None:
+def test_set_replaces_and_checks(exts: Users) -> None:
     exts.create_user("alice", "password1", "agent", extensions=["1001"])
     assert exts.set_user_extensions("alice", ["1003", "1002"]) == ["1002", "1003"]
     assert exts.user_extensions("alice") == ["1002", "1003"]
@@ -50,14 +52,14 @@ def test_set_replaces_and_checks(exts: Store) -> None:
         exts.set_user_extensions("sue", ["1001"])
 
 
-def test_duplicate_user_still_conflict(exts: Store) -> None:
+def test_duplicate_user_still_conflict(exts: Users) -> None:
     exts.create_user("alice", "password1", "agent", extensions=["1001"])
     with pytest.raises(Conflict):
         exts.create_user("alice", "password1", "agent", extensions=["1002"])
     assert exts.user_extensions("alice") == ["1001"]
 
 
-def test_deleting_the_extension_drops_the_binding(exts: Store) -> None:
+def test_deleting_the_extension_drops_the_binding(exts: Users, store: Store) -> None:
     exts.create_user("alice", "password1", "agent", extensions=["1001", "1002"])
-    assert exts.delete_extension("1001")
+    assert store.delete_extension("1001")
     assert exts.user_extensions("alice") == ["1002"]

@@ -1,0 +1,94 @@
+"""The CRM API's request and response bodies."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from kefu.values import PHONE, PhoneNumber
+
+from .records import MAX_NOTES, ContactNote, Customer
+
+Number = Annotated[PhoneNumber, Field(description="phone number as the caller ID shows it: "
+                                                  f"{PHONE.what}")]
+Name = Annotated[str, Field(max_length=128)]
+Tier = Annotated[str, Field(max_length=32, description='"" or a queue tier, e.g. "gold"')]
+Owner = Annotated[str, Field(max_length=64, description='owning agent\'s username, or ""')]
+Notes = Annotated[str, Field(max_length=MAX_NOTES)]
+# The same choices as kefu.crm.service.CONTACT_TYPES / CONTACT_RESULTS (a test keeps them
+# equal); spelt out so OpenAPI shows them as an enum.
+NoteType = Literal["inquiry", "complaint", "suggestion", "other"]
+NoteResult = Literal["resolved", "follow_up", "escalated", "other"]
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: Number
+    name: Name = ""
+    company: Name = ""
+    tier: Tier = ""
+    owner: Owner = ""
+    notes: Notes = ""
+
+
+class CustomerPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    number: Number | None = None
+    name: Name | None = None
+    company: Name | None = None
+    tier: Tier | None = None
+    owner: Owner | None = None
+    notes: Notes | None = None
+
+
+class CustomerOut(BaseModel):
+    id: int
+    number: str
+    name: str
+    company: str
+    tier: str
+    owner: str
+    notes: str
+    created_at: float
+    updated_at: float
+
+    @classmethod
+    def of(cls, c: Customer) -> CustomerOut:
+        return cls(id=c.id, number=c.number, name=c.name, company=c.company, tier=c.tier,
+                   owner=c.owner, notes=c.notes, created_at=c.created_at,
+                   updated_at=c.updated_at)
+
+
+class NoteOut(BaseModel):
+    id: int
+    customer_id: int
+    call_id: str | None
+    agent: str
+    type: str
+    result: str
+    notes: str
+    created_at: float
+
+    @classmethod
+    def of(cls, n: ContactNote) -> NoteOut:
+        return cls(id=n.id, customer_id=n.customer_id, call_id=n.call_id, agent=n.agent,
+                   type=n.type, result=n.result, notes=n.notes, created_at=n.created_at)
+
+
+class CallNoteIn(BaseModel):
+    """The wrap-up form: who called, what it was about, how it ended."""
+
+    model_config = ConfigDict(extra="forbid")
+    number: Number
+    type: NoteType
+    result: NoteResult
+    notes: Notes = ""
+    name: Name | None = Field(None, description="the customer's name, used only when the "
+                                                "number is new")
+
+
+class CallNoteOut(BaseModel):
+    note: NoteOut
+    customer: CustomerOut
+    customer_created: bool

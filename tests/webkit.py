@@ -1,0 +1,54 @@
+"""A FastAPI app over a real SQLite store, with one logged-in user per role.
+
+The web and slice test packages' conftests import :func:`api` from here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kefu.bus import Event, LocalBus
+from kefu.config import Settings
+from kefu.announcements.service import Announcements
+from kefu.crm.service import Crm
+from kefu.store import Store
+from kefu.users.service import ROLES, Users
+from kefu.web import AppContext, create_app
+
+PASSWORD = "password-123"
+
+
+@dataclass
+class Api:
+    client: TestClient
+    store: Store
+    users: Users
+    ctx: AppContext
+    events: list[Event] = field(default_factory=list)
+    password: str = PASSWORD          # every role's user has this password
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def as_(self, role: str) -> dict[str, str]:
+        """Authorization header of the user whose role (and username) is ``role``."""
+        return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+
+@pytest.fixture
+def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
+    store = Store(f"sqlite:///{tmp_path / 'kefu.db'}")
+    store.migrate()
+    users = Users(store.db, hasher=fast_hasher)
+    bus = LocalBus()
+    ctx = AppContext(settings=Settings(data_dir=tmp_path), store=store, bus=bus, users=users,
+                     crm=Crm(store.db, users), announcements=Announcements(store.db, users))
+    api = Api(TestClient(create_app(ctx)), store, users, ctx)
+    bus.subscribe(api.events.append)
+    for role in ROLES:
+        user = users.create_user(role, PASSWORD, role)
+        api.tokens[role] = users.issue_token(user.id)
+    with api.client:
+        yield api
+    store.close()
