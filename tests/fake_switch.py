@@ -3,10 +3,12 @@ tests/web): only what :mod:`kefu.cti.control` touches; it routes by a table."""
 
 from __future__ import annotations
 
+from kefu.bus import Event
 from kefu.cti.call import Call, CallState
 from kefu.cti.control import Refused
 from kefu.cti.dialplan import Route
 from kefu.cti.room import Member, Room
+from kefu.events import check
 
 
 class FakeSwitch:
@@ -23,6 +25,7 @@ class FakeSwitch:
         self.reached: list[str] = []
 
     def publish(self, call: Call, type_: str, **data) -> None:
+        check(Event(type_, call.id, data))          # as declared in kefu.events
         self.events.append((type_, data))
 
     def remix(self, call: Call) -> None:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kefu import __version__
-from kefu.bus import Event, LocalBus
+from kefu.bus import Event, LocalBus, set_check
 from kefu.config import Settings
 from kefu.cti.acd import Acd
 from kefu.cti.control import CallControl
@@ -28,6 +28,7 @@ from kefu.cti.dialplan import DialPlan
 from kefu.cti.figures import day_start
 from kefu.cti.switch import Switch
 from kefu.eventlog import EventLog
+from kefu.events import check_from_env
 from kefu.media import MediaEngine
 from kefu.media.recorder import repair_wav
 from kefu.media.webrtc import restrict_ice
@@ -104,6 +105,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     users = Users(store.db)             # the business slices, on the store's database
     crm = Crm(store.db, users)
     announcements = Announcements(store.db, users)
+    set_check(check_from_env())          # KEFU_CHECK_EVENTS=1: events held to kefu.events
     bus = LocalBus(loop)
     eventlog = EventLog(store, bus)
     eventlog.start()

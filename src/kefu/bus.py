@@ -4,6 +4,9 @@ Every state change of a call or an agent is published here as an :class:`Event`;
 subscribers (the event log writer, WebSockets, reports) consume them.  The bus is a
 seam: a Redis implementation with the same two methods replaces it on multi-node sites.
 Publishing is safe from any thread; handlers always run on the asyncio loop.
+
+What each event type carries is declared in :mod:`kefu.events`; :func:`set_check` makes
+every bus hold publishers to it (the tests and ``KEFU_CHECK_EVENTS=1`` do).
 """
 
 from __future__ import annotations
@@ -28,6 +31,17 @@ class Event:
 
 
 Handler = Callable[[Event], Any]
+Check = Callable[[Event], None]
+
+_check: Check | None = None
+
+
+def set_check(check: Check | None) -> Check | None:
+    """Have every bus call ``check`` on each event before delivering it (None: stop);
+    returns the previous one.  Off by default: the check costs a validation per event."""
+    global _check
+    previous, _check = _check, check
+    return previous
 
 
 class Bus(Protocol):
@@ -51,6 +65,8 @@ class LocalBus:
         return lambda: self._subs.remove(entry) if entry in self._subs else None
 
     def publish(self, event: Event) -> None:
+        if _check is not None:
+            _check(event)
         loop = self._loop
         try:
             running = asyncio.get_running_loop()

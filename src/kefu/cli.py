@@ -1,4 +1,4 @@
-"""The ``kefu`` command: init, serve, migrate, user add, user bind.
+"""The ``kefu`` command: init, serve, migrate, user add, user bind, events-schema.
 
 Exit codes: 0 done, 1 the operation failed (file exists, user exists, database down),
 2 bad usage or configuration — so scripts and service managers can tell them apart.
@@ -98,6 +98,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_events_schema(args: argparse.Namespace) -> int:
+    """Print the JSON Schema of every event (``docs/events.schema.json`` is its output)."""
+    from kefu.events import schema_text
+
+    sys.stdout.write(schema_text())
+    return 0
+
+
 def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings(args)
     _setup_logging(settings.log_level)
@@ -180,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
     p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("events-schema",
+                       help="print the JSON Schema of the events (docs/events.schema.json)")
+    p.set_defaults(func=cmd_events_schema)
 
     users = sub.add_parser("user", help="manage web users")
     users_sub = users.add_subparsers(dest="user_command", metavar="ACTION")

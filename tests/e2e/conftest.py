@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from kefu.events import CHECK_ENV
+
 from . import audio
 from .phones import Baresip, find_free_ports
 
@@ -170,7 +172,8 @@ def _serve(server: KefuServer, env: dict) -> KefuServer:
     """``kefu serve`` from the server's config; returns once the API answers, logged in."""
     proc = subprocess.Popen([*server.wrap, *KEFU, "serve", "--config", str(server.dir / "kefu.toml")],
                             stdout=server.log_path.open("ab"), stderr=subprocess.STDOUT,
-                            env={**os.environ, **env})
+                            # events held to kefu.events: a mismatch logs a traceback
+                            env={**os.environ, CHECK_ENV: "1", **env})
     server.proc = proc
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:

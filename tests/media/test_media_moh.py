@@ -116,5 +116,5 @@ async def test_play_samples_validation(engine) -> None:
     empty = engine.play_samples(leg, np.zeros(0, dtype=np.int16))
     assert empty.done.is_set() and engine.stats["players"] == 0
     wide = engine.play_samples(None, np.array([70000, -70000, 5], dtype=np.int32))  # clipped, padded
-    assert wide._pcm is not None and wide._pcm.size == 160 and wide._pcm[0] == 32767
+    assert wide.pcm is not None and wide.pcm.size == 160 and wide.pcm[0] == 32767
     wide.stop()

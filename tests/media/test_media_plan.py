@@ -59,7 +59,7 @@ def check_plan(engine: MediaEngine) -> None:
     live = [s for s in plan._slots if s is not None]
     assert len(live) == len(legs) + len(engine._players)
     for src in [*legs, *engine._players]:
-        assert plan._slots[src._slot] is src
+        assert plan._slots[src.slot] is src
 
     mixed_lists: dict[RtpLeg, list] = {}
     for leg in legs:
@@ -67,36 +67,36 @@ def check_plan(engine: MediaEngine) -> None:
         relay = None
         if engine.fast_path and not has_players and len(srcs) == 1 and isinstance(srcs[0], RtpLeg):
             s = srcs[0]
-            if (s is not leg and s._codec is not None and leg._codec is not None
-                    and s._codec.name == leg._codec.name and leg.remote is not None):
+            if (s is not leg and s.codec is not None and leg.codec is not None
+                    and s.codec.name == leg.codec.name and leg.remote is not None):
                 relay = s
         if relay is not None:
-            assert leg._path == RELAY and leg._fast_src is relay and leg in relay._fast, leg
+            assert leg.tick_path == RELAY and leg.relay_from is relay and leg in relay.relay_to, leg
         else:
-            assert leg._fast_src is None, leg
+            assert leg.relay_from is None, leg
             if leg.remote is None:
-                assert leg._path == NONE, leg
+                assert leg.tick_path == NONE, leg
             elif not srcs:
-                assert leg._path == PROMPT and leg._heard is plan._quiet, leg
+                assert leg.tick_path == PROMPT and leg.tick_heard is plan._quiet, leg
             elif len(srcs) == 1 and isinstance(srcs[0], Player):
-                assert leg._path == PROMPT and leg._heard is srcs[0], leg
+                assert leg.tick_path == PROMPT and leg.tick_heard is srcs[0], leg
             else:
-                assert leg._path == MIX and set(leg._heard) == set(srcs), leg
+                assert leg.tick_path == MIX and set(leg.tick_heard) == set(srcs), leg
                 mixed_lists[leg] = srcs
-        assert set(leg._fast) == {x for x in legs if x._fast_src is leg}
-    assert set(plan.fast) == {x for x in legs if x._path == RELAY}
+        assert set(leg.relay_to) == {x for x in legs if x.relay_from is leg}
+    assert set(plan.fast) == {x for x in legs if x.tick_path == RELAY}
     assert set(plan.mixed) == set(mixed_lists)
-    prompt_legs = {x for x in legs if x._path == PROMPT}
+    prompt_legs = {x for x in legs if x.tick_path == PROMPT}
     assert {x for group in plan.prompt.values() for x in group} == prompt_legs
     for player, group in plan.prompt.items():
-        assert all(x._heard is player for x in group)
+        assert all(x.tick_heard is player for x in group)
 
     # the mix: one row per mixed leg, two per recorder, each the sum of its sources
     recs = [r for r in engine._recorders if not r.closed]
     assert plan.recs == recs
-    lists = [[s._slot for s in mixed_lists[x]] for x in plan.mixed]
+    lists = [[s.slot for s in mixed_lists[x]] for x in plan.mixed]
     for rec in recs:
-        lists += [[s._slot for s in rec.left], [s._slot for s in rec.right]]
+        lists += [[s.slot for s in rec.left], [s.slot for s in rec.right]]
     n = len(plan._slots)
     frames = np.random.default_rng(1).integers(-20000, 20000, size=(n, 160)).astype(np.int16)
     if lists:
@@ -106,14 +106,14 @@ def check_plan(engine: MediaEngine) -> None:
     # what the tick needs: exactly the sources some row hears, and legs checked for DTMF
     detect = {x for x in legs if x.dtmf_pt is None and x.codec is not None}
     assert set(plan.detect) == detect
-    assert sorted(plan.detect_rows.tolist()) == sorted(x._slot for x in detect)
-    heard = {s for row in lists for s in row} | {x._slot for x in detect}
+    assert sorted(plan.detect_rows.tolist()) == sorted(x.slot for x in detect)
+    heard = {s for row in lists for s in row} | {x.slot for x in detect}
     for src in [*legs, *engine._players]:
-        assert src._tick_need == (src._slot in heard), src
+        assert src.tick_need == (src.slot in heard), src
     pulled = {x for _, group in plan.pull_table.values() for x in group} | set(plan.pull_other)
-    assert pulled == {x for x in legs if x._tick_need}
+    assert pulled == {x for x in legs if x.tick_need}
     for table, group in plan.pull_table.values():
-        assert all(x._decode_table is table and group[x] == x._slot for x in group)
+        assert all(x.decode_table is table and group[x] == x.slot for x in group)
 
 
 async def test_random_changes_match_a_recomputation() -> None:

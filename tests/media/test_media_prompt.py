@@ -49,7 +49,7 @@ async def test_prompt_arrives_as_is_at_the_clock_pace(engine, peers, tmp_path, c
     pt = {"PCMU": 0, "PCMA": 8, "G722": 9}[codec]
     leg.configure("127.0.0.1", peer.port, codec, pt, 101)
     await _ticks(engine)
-    assert leg._path == PROMPT  # nothing routed: silence, through the prompt path too
+    assert leg.tick_path == PROMPT  # nothing routed: silence, through the prompt path too
     before = len(peer.received)
     assert before >= 1
 
@@ -59,11 +59,11 @@ async def test_prompt_arrives_as_is_at_the_clock_pace(engine, peers, tmp_path, c
     player = engine.play_samples(leg, pcm)
     rec = engine.record(tmp_path / "r.wav", [leg], [player])
     await _ticks(engine, 1)
-    assert leg._path == PROMPT and leg._heard is player
+    assert leg.tick_path == PROMPT and leg.tick_heard is player
     await asyncio.wait_for(player.done.wait(), 3)
     await _ticks(engine, 3)
     await rec.close()
-    assert engine.stats["players"] == 0 and leg._path == PROMPT and leg._heard is not player
+    assert engine.stats["players"] == 0 and leg.tick_path == PROMPT and leg.tick_heard is not player
 
     rx = peer.received
     _seq_continuous(rx)
@@ -107,9 +107,9 @@ async def test_one_encoding_per_prompt_and_codec(engine, peers, tmp_path) -> Non
     first = engine.play(legs[0], wav)
     await asyncio.wait_for(first.done.wait(), 3)
     players = [engine.play(leg, wav) for leg in legs]  # decoded already: shared samples
-    assert all(p._enc is first._enc for p in players)
+    assert all(p.encoded is first.encoded for p in players)
     await asyncio.gather(*(asyncio.wait_for(p.done.wait(), 3) for p in players))
-    assert set(first._enc) == {"PCMU", "PCMA"}
+    assert set(first.encoded) == {"PCMU", "PCMA"}
     for i, p in enumerate(ps):
         _, _, decode = ENCODE["PCMU" if i % 2 == 0 else "PCMA"]
         heard = p.audio(ENCODE["PCMU" if i % 2 == 0 else "PCMA"][0], decode, skip=0)
@@ -126,7 +126,7 @@ async def test_looping_stop_and_rfc4733_during_a_prompt(engine, peers) -> None:
     await asyncio.sleep(0.5)
     await leg.send_dtmf("3", duration_ms=100)
     await asyncio.sleep(0.5)
-    assert not player.done.is_set() and leg._path == PROMPT
+    assert not player.done.is_set() and leg.tick_path == PROMPT
     player.stop()
     assert player.done.is_set()
     await _ticks(engine, 2)
@@ -154,7 +154,7 @@ async def test_inband_digits_are_exclusive_over_a_prompt(engine, peers) -> None:
     prompt = engine.play_samples(leg, tone(440, 2.0, amp=6000))
     await asyncio.sleep(0.3)
     await leg.send_dtmf("47", duration_ms=100)
-    assert leg._heard is prompt or engine._plan.dirty  # back on the prompt (at the next tick)
+    assert leg.tick_heard is prompt or engine._plan.dirty  # back on the prompt (at the next tick)
     await asyncio.wait_for(prompt.done.wait(), 3)
     heard = peer.audio(8, alaw_decode, skip=0)
     n = heard.size // 160
@@ -175,23 +175,23 @@ async def test_paths_of_a_bridged_leg_with_prompts_and_hold(engine, peers) -> No
     b.configure("127.0.0.1", pb.port, "PCMU", 0, 101)
     engine.bridge(a, b)
     await _ticks(engine)
-    assert a._path == b._path == RELAY
+    assert a.tick_path == b.tick_path == RELAY
     p = engine.play_samples(b, tone(1500, 0.2))
     await _ticks(engine)
-    assert b._path == MIX and a._path == RELAY
+    assert b.tick_path == MIX and a.tick_path == RELAY
     await asyncio.wait_for(p.done.wait(), 2)
     await _ticks(engine, 2)
-    assert b._path == RELAY
+    assert b.tick_path == RELAY
     moh = engine.play_samples(None, tone(700, 0.3), loop=True)
     engine.set_sources(a, [moh])
     engine.set_sources(b, [moh])
     await _ticks(engine)
-    assert a._path == b._path == PROMPT and engine._plan.prompt[moh].keys() == {a, b}
+    assert a.tick_path == b.tick_path == PROMPT and engine._plan.prompt[moh].keys() == {a, b}
     assert not a.fast_path and not b.fast_path
     engine.bridge(a, b)
     moh.stop()
     await _ticks(engine)
-    assert a._path == b._path == RELAY and a.fast_path and b.fast_path
+    assert a.tick_path == b.tick_path == RELAY and a.fast_path and b.fast_path
     assert engine.stats["tick_errors"] == 0
 
 
@@ -203,8 +203,8 @@ async def test_a_prompt_still_loading_plays_silence_then_the_prompt(engine, peer
     leg.configure("127.0.0.1", peer.port, "PCMU", 0, 101)
     t0 = time.monotonic()
     player = engine.play(leg, wav)  # decoded in a worker thread
-    assert player._enc == {}
+    assert player.encoded == {}
     await asyncio.wait_for(player.done.wait(), 3)
     assert time.monotonic() - t0 >= 0.45
-    assert "PCMU" in player._enc
+    assert "PCMU" in player.encoded
     assert dominant_frequency(peer.audio(0, ulaw_decode, skip=0)) == pytest.approx(900, abs=5)

@@ -42,7 +42,7 @@ async def test_header_keeps_up_while_recording(tmp_path) -> None:
         audio = _stereo(8.0)
         lags = []
         for i in range(0, len(audio), FRAME):
-            rec._feed(audio[i:i + FRAME])
+            rec.feed(audio[i:i + FRAME])
             if rec._last_write is not None:
                 await rec._last_write
                 riff, data, size = _sizes(path)

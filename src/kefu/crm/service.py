@@ -8,6 +8,7 @@ customer's owner must be a user: asked of the users slice's service.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from sqlalchemy.exc import IntegrityError
 
@@ -36,7 +37,7 @@ _CUSTOMER_TEXT = {"name": MAX_DISPLAY_NAME, "company": MAX_DISPLAY_NAME, "tier":
                   "owner": MAX_USERNAME, "notes": MAX_NOTES}
 
 
-def _check_customer_fields(fields: dict[str, object]) -> None:
+def _check_customer_fields(fields: Mapping[str, object]) -> None:
     """A customer's given fields: ``number`` and the free-text ones."""
     for field, value in fields.items():
         if field == "number":

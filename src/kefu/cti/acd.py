@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from kefu.bus import Bus, Event
+from kefu.events import visible
 from kefu.config import ConfigError, QueueConfig, Settings
 from kefu.cti.agents import IDLE, Agent, AgentState
 from kefu.cti.call import Call, CallState, Disposition
@@ -1036,21 +1037,11 @@ class Acd:
         return target
 
     def visible_to(self, username: str, event: Event) -> bool:
-        """Which live events an agent's desktop receives: its own state and offers, the
-        calls it is in, and queue figures (never another agent's offer or its data)."""
-        named = event.data.get("agent") == username or username in (
-            event.data.get("agents") or ())
-        if named:
-            return True
-        if event.type.startswith("queue."):
-            return "agent" not in event.data and "agents" not in event.data
-        if event.type.startswith("announcement."):     # posted to every agent
-            return event.type == "announcement.posted" and not event.data.get("agents")
-        if event.type.startswith("call."):
-            agent = self.agents.get(username)
-            return agent is not None and agent.call_id is not None and \
-                agent.call_id == event.call_id
-        return False
+        """Which live events an agent's desktop receives (:func:`kefu.events.visible`):
+        its own state and offers, the calls it is in, and queue figures."""
+        agent = self.agents.get(username)
+        return visible("agent", username, event,
+                       lambda: agent.call_id if agent is not None else None)
 
     # --- status --------------------------------------------------------------------------------------
     def queue_status(self, name: str) -> dict:

@@ -93,7 +93,7 @@ class MediaEngine:
         # the plan, patched when routing changes
         self._next_rebuild = 0  # tick number before which a changed plan waits
         self._plan = TickPlan(self._routes, self._own, self._recorders, fast_path)
-        # path -> mtime_ns, size, pcm, its payloads by codec (see Player._payloads), when last stat'ed
+        # path -> mtime_ns, size, pcm, its payloads by codec (see Player.payloads), when last stat'ed
         self._prompts: dict[str, tuple[int, int, np.ndarray, dict[str, list[bytes]], float]] = {}
         # stats
         self.ticks = 0
@@ -197,7 +197,7 @@ class MediaEngine:
         for key in _COUNTERS:
             self._gone[key] += self._leg_counter(leg, key)
         self._plan.remove_leg(leg)
-        lost = leg._close()
+        lost = leg.shutdown()
         try:
             await asyncio.wait_for(asyncio.shield(lost), 2.0)
         except asyncio.TimeoutError:
@@ -241,7 +241,7 @@ class MediaEngine:
         recs = self._recorded.pop(src, None)
         if recs:
             for rec in recs:
-                rec._forget(src)
+                rec.forget(src)
             self._plan.recorders_changed()
 
     def _record_sources(self, rec: Recorder, on: bool) -> None:
@@ -277,15 +277,15 @@ class MediaEngine:
         """
         self._check_leg(listener)
         srcs = self._check_sources(sources)
-        listener._leave_fast()
+        listener.leave_fast()
         self._route(listener, srcs)
 
-    def _leg_changed(self, leg: RtpLeg) -> None:
+    def leg_changed(self, leg: RtpLeg) -> None:
         """Codec, payload types or remote changed: re-decide its and its listeners' paths."""
-        relayed = leg._fast
-        leg._leave_fast()
+        relayed = leg.relay_to
+        leg.leave_fast()
         for listener in relayed:
-            listener._leave_fast()
+            listener.leave_fast()
             self._plan.touch(listener)
         self._plan.touch(leg)
         for listener in self._heard_by.get(leg, ()):
@@ -329,7 +329,7 @@ class MediaEngine:
         lsrc = list(self._check_sources(left))
         rsrc = list(self._check_sources(right))
         self._record_sources(rec, False)
-        rec.left, rec.right, rec._rows = lsrc, rsrc, None
+        rec.left, rec.right, rec.rows = lsrc, rsrc, None
         self._record_sources(rec, True)
         self._plan.recorders_changed()
 
@@ -373,8 +373,8 @@ class MediaEngine:
             raise MediaError(f"cannot play {path}: {exc}") from exc
         player = self._add_player(Player(path, loop, leg, self._player_ended))
         fut = asyncio.get_running_loop().run_in_executor(None, load_prompt, path)
-        fut.add_done_callback(player._loaded)
-        fut.add_done_callback(lambda f: self._remember_prompt(key, st, f, player._enc))
+        fut.add_done_callback(player.loaded)
+        fut.add_done_callback(lambda f: self._remember_prompt(key, st, f, player.encoded))
         return player
 
     def _remember_prompt(self, key: str, st: os.stat_result, fut: asyncio.Future,
@@ -402,7 +402,7 @@ class MediaEngine:
         player = self._add_player(Player(None, loop, leg, self._player_ended, pcm=pcm, exclusive=exclusive,
                                          encoded=encoded))
         if pcm.size == 0:
-            player._end()
+            player.stop()
         return player
 
     def _add_player(self, player: Player) -> Player:
@@ -414,7 +414,7 @@ class MediaEngine:
             if own is None:
                 self._own[leg] = own = []
             own.append(player)
-            leg._leave_fast()
+            leg.leave_fast()
             self._plan.touch(leg)
         return player
 
@@ -435,7 +435,7 @@ class MediaEngine:
     @staticmethod
     def _leg_counter(leg: RtpLeg, key: str) -> int:
         if key == "concealed":
-            return leg._conceal.concealed
+            return leg.conceal.concealed
         return int(getattr(leg, key))
 
     @property
@@ -473,7 +473,7 @@ class MediaEngine:
                 deadline += skipped * period
                 self.skipped_ticks += skipped
                 for leg in self._legs.values():
-                    leg._advance(skipped)
+                    leg.advance(skipped)
                 log.warning("media clock stalled: skipped %d ticks", skipped)
             elif -delay > period:
                 self.late_ticks += 1

@@ -141,28 +141,30 @@ class JitterBuffer:
 class Concealer:
     """Turns "no frame this tick" into a faded repeat, then silence (None)."""
 
-    __slots__ = ("max_repeats", "_last", "_misses", "concealed")
+    __slots__ = ("max_repeats", "last", "misses", "concealed")
 
     def __init__(self, max_repeats: int = 2) -> None:
         self.max_repeats = max_repeats
-        self._last: np.ndarray | None = None
-        self._misses = 0
+        self.last: np.ndarray | None = None
+        """The last good frame (the tick's batch decode sets it inline, as :meth:`next`)."""
+        self.misses = 0
+        """Frames concealed since the last good one."""
         self.concealed = 0
 
     def reset(self) -> None:
-        self._last = None
-        self._misses = 0
+        self.last = None
+        self.misses = 0
 
     def next(self, frame: np.ndarray | None) -> np.ndarray | None:
         if frame is not None:
-            self._last = frame
-            self._misses = 0
+            self.last = frame
+            self.misses = 0
             return frame
-        if self._last is None:
+        if self.last is None:
             return None
-        self._misses += 1
-        if self._misses > self.max_repeats:
-            self._last = None
+        self.misses += 1
+        if self.misses > self.max_repeats:
+            self.last = None
             return None
         self.concealed += 1
-        return self._last >> self._misses  # -6 dB per missed frame
+        return self.last >> self.misses  # -6 dB per missed frame

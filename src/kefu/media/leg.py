@@ -133,21 +133,30 @@ class RtpLeg(Source):
         # outgoing stream
         self.ssrc = random.getrandbits(32)
         self._seq = random.getrandbits(16)
-        self._ts = random.getrandbits(32)
+        self.ts = random.getrandbits(32)
+        """The outgoing RTP timestamp; the tick advances it while the leg is relayed."""
         self._marker = 0x80  # OR-ed into the second header byte
-        self._remote: tuple[str, int] | None = None
-        self._codec: Codec | None = None
-        self._decode_table: np.ndarray | None = None  # G.711: lets the engine batch decoding
+        self.remote: tuple[str, int] | None = None
+        """Where we send: the SDP address, or the one latched onto (symmetric RTP); set by
+        :meth:`configure` and the latch, read by the tick plan."""
+        self.codec: Codec | None = None
+        """The negotiated codec, set by :meth:`configure`."""
+        self.decode_table: np.ndarray | None = None
+        """G.711's decode table (None for G.722): the tick decodes such legs in one batch."""
         self._pt = -1
         self._dtmf_pt = -1
-        self._dtmf_steps: deque[_DtmfStep] = deque()
+        self.dtmf_steps: deque[_DtmfStep] = deque()
+        """RFC 4733 events being sent: while any is, the tick sends through :meth:`emit`."""
         # incoming stream
-        self._jb = JitterBuffer()
-        self._conceal = Concealer()
+        self.jb = JitterBuffer()
+        """Received audio payloads; the tick pops one frame per 20 ms."""
+        self.conceal = Concealer()
+        """Loss concealment; the tick's batch decode updates it inline (Concealer.next)."""
         self._rx = ReceiveStats()
         self._rx_ssrc: int | None = None
         self._lost_before = 0
-        self._carry: np.ndarray | None = None
+        self.carry: np.ndarray | None = None
+        """Decoded samples beyond the last frame (codecs whose packets are not 20 ms)."""
         self._ev_ts = -1
         self._ev_code = 0
         self._ev_dur = 0
@@ -155,20 +164,30 @@ class RtpLeg(Source):
         self._ev_done: deque[int] = deque(maxlen=8)
         # symmetric RTP
         self._latch = engine.latch
-        # fast path (set by the engine's plan, see module doc)
-        self._fast: tuple[RtpLeg, ...] = ()  # listeners this leg's packets are relayed to
-        self._fast_src: RtpLeg | None = None  # the leg relayed to this one
+        # fast path: set by the tick plan through enter_fast/leave_fast (see module doc)
+        self.relay_to: tuple[RtpLeg, ...] = ()
+        """Listeners this leg's packets are relayed to (fast path)."""
+        self.relay_from: RtpLeg | None = None
+        """The leg relayed to this one (fast path)."""
         self._fwd_ssrc: int | None = None  # source SSRC the offset belongs to; None: resync
         self._fwd_off = 0
         self._fwd_last: int | None = None  # timestamp after the last relayed packet
-        self._tick_need = True  # the tick decodes this leg's audio (jitter buffer fed)
-        # the tick plan's bookkeeping (see :mod:`.tick`)
-        self._slot = -1  # row in the tick's frame array
-        self._path = 0  # what feeds the leg: none, relay, prompt, mix
-        self._heard: Any = None  # the prompt path's player, the mix path's sources
-        self._pull_group: Any = None  # the pull group it is in while the tick needs its audio
-        self._detected = False  # checked for in-band DTMF
-        self._keys: KeyTracker | None = None  # in-band DTMF state
+        # The tick plan's bookkeeping on this leg: declared here, written only by
+        # :class:`.tick.TickPlan` (the engine's one plan), read by the leg and the engine.
+        self.tick_need = True
+        """The tick decodes this leg's audio (its jitter buffer is fed)."""
+        self.slot = -1
+        """Row in the tick's frame array, -1: none."""
+        self.tick_path = 0
+        """What feeds the leg: tick.NONE, RELAY, PROMPT or MIX."""
+        self.tick_heard: Any = None
+        """The prompt path's player, the mix path's sources."""
+        self.pull_group: Any = None
+        """The pull group it is in while the tick needs its audio."""
+        self.inband_detect = False
+        """Whether the tick checks this leg's audio for in-band DTMF."""
+        self.inband_keys: KeyTracker | None = None
+        """In-band DTMF detector state."""
         self._inband_lock: asyncio.Lock | None = None  # in-band digits go out one call at a time
         self._engine = engine
         self._protocol = protocol
@@ -179,7 +198,7 @@ class RtpLeg(Source):
     # ------------------------------------------------------------------ public
     @property
     def configured(self) -> bool:
-        return self._remote is not None
+        return self.remote is not None
 
     @property
     def dtmf_pt(self) -> int | None:
@@ -187,18 +206,9 @@ class RtpLeg(Source):
         return None if self._dtmf_pt < 0 else self._dtmf_pt
 
     @property
-    def codec(self) -> Codec | None:
-        return self._codec
-
-    @property
-    def remote(self) -> tuple[str, int] | None:
-        """Where we send: the SDP address, or the one latched onto (symmetric RTP)."""
-        return self._remote
-
-    @property
     def fast_path(self) -> bool:
         """Whether this leg's audio is relayed packet by packet from its single source."""
-        return self._fast_src is not None
+        return self.relay_from is not None
 
     @property
     def packets_lost(self) -> int:
@@ -208,11 +218,11 @@ class RtpLeg(Source):
     @property
     def late(self) -> int:
         """Inbound packets that arrived after their playout time (dropped)."""
-        return self._jb.late
+        return self.jb.late
 
     @property
     def stats(self) -> dict[str, int]:
-        jb = self._jb
+        jb = self.jb
         return {
             "packets_in": self.packets_in,
             "packets_out": self.packets_out,
@@ -221,7 +231,7 @@ class RtpLeg(Source):
             "duplicates": jb.duplicates,
             "jitter_dropped": jb.dropped,
             "underruns": jb.underruns,
-            "concealed": self._conceal.concealed,
+            "concealed": self.conceal.concealed,
             "invalid": self.invalid,
             "ignored": self.ignored,
             "send_errors": self.send_errors,
@@ -247,19 +257,19 @@ class RtpLeg(Source):
             raise MediaError(f"bad payload type {payload_type}")
         if dtmf_pt is not None and (not 0 <= dtmf_pt <= 127 or dtmf_pt == payload_type):
             raise MediaError(f"bad telephone-event payload type {dtmf_pt}")
-        codec = self._codec
+        codec = self.codec
         if codec is None or codec.name != codec_name.upper():
             codec = codec_by_name(codec_name)
-        if codec is not self._codec or payload_type != self._pt:
-            self._jb.reset()
-            self._conceal.reset()
-            self._carry = None
-        self._codec = codec
-        self._decode_table = codec.decode_table
+        if codec is not self.codec or payload_type != self._pt:
+            self.jb.reset()
+            self.conceal.reset()
+            self.carry = None
+        self.codec = codec
+        self.decode_table = codec.decode_table
         self._pt = payload_type
         self._dtmf_pt = -1 if dtmf_pt is None else dtmf_pt
-        self._remote = (remote_host, remote_port)
-        self._engine._leg_changed(self)  # codec or telephone-event may change its path
+        self.remote = (remote_host, remote_port)
+        self._engine.leg_changed(self)  # codec or telephone-event may change its path
 
     def couple(self, deliver: Callable[[bytes], None]) -> Callable[[bytes], None]:
         """Make the far end a peer in this process: what the leg sends goes to
@@ -269,7 +279,7 @@ class RtpLeg(Source):
         its leg would cost two system calls and two event-loop wake-ups a packet each way.
         Call after :meth:`configure`; the leg's socket stays bound but carries nothing.
         """
-        remote = self._remote
+        remote = self.remote
         if remote is None:
             raise MediaError(f"leg {self.id}: configure before coupling")
         self._sendto = lambda data, addr: deliver(data)
@@ -290,7 +300,7 @@ class RtpLeg(Source):
         """
         if self.closed:
             raise MediaError(f"leg {self.id} is closed")
-        if self._remote is None:
+        if self.remote is None:
             raise MediaError(f"leg {self.id} is not configured")
         if self._dtmf_pt < 0:
             await self._send_inband(digits, duration_ms)
@@ -314,13 +324,13 @@ class RtpLeg(Source):
             mine.append(_DtmfStep(-1, _DTMF_GAP_TICKS))
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         mine[-1].future = fut
-        self._dtmf_steps.extend(mine)
+        self.dtmf_steps.extend(mine)
         try:
             await fut
         except asyncio.CancelledError:
-            current = self._dtmf_steps[0] if self._dtmf_steps else None
+            current = self.dtmf_steps[0] if self.dtmf_steps else None
             ids = {id(s) for s in mine}
-            self._dtmf_steps = deque(s for s in self._dtmf_steps if id(s) not in ids or s is current)
+            self.dtmf_steps = deque(s for s in self.dtmf_steps if id(s) not in ids or s is current)
             raise
 
     async def _send_inband(self, digits: str, duration_ms: int) -> None:
@@ -371,8 +381,8 @@ class RtpLeg(Source):
             if self._rx_ssrc is not None:  # a new stream: start over
                 self._lost_before += self._rx.lost
                 self._rx = ReceiveStats()
-                self._jb.reset()
-                self._carry = None
+                self.jb.reset()
+                self.carry = None
             self._rx_ssrc = ssrc
         rx = self._rx
         if seq == rx.expect:  # in order: ReceiveStats.update's common case, inlined
@@ -382,31 +392,31 @@ class RtpLeg(Source):
         else:
             rx.update(seq)
         if pt == self._pt:
-            if addr != self._remote and self._latch:
+            if addr != self.remote and self._latch:
                 self._latch_to(addr)
             if self._ev_pending and ((ts - self._ev_ts) & 0xFFFFFFFF) > self._ev_dur + 800:
                 self._report_event()  # audio resumed; the event's end packets were all lost
-            for listener in self._fast:
+            for listener in self.relay_to:
                 listener._forward(b1 & 0x80, ts, ssrc, payload)
-            if self._tick_need:
-                self._jb.put(seq, payload)
+            if self.tick_need:
+                self.jb.put(seq, payload)
         elif pt == self._dtmf_pt:
-            if addr != self._remote and self._latch:
+            if addr != self.remote and self._latch:
                 self._latch_to(addr)
             self._receive_event(ts, payload)
         else:
             self.ignored += 1
 
     def _latch_to(self, addr: Any) -> None:
-        remote = self._remote
+        remote = self.remote
         if remote is None:
             return
         if tuple(addr[:2]) == tuple(remote[:2]):  # same place, another tuple form (IPv6)
-            self._remote = addr
+            self.remote = addr
             return
         log.info("leg %s: symmetric RTP, sending to %s:%s (was %s:%s)", self.id, addr[0], addr[1],
                  remote[0], remote[1])
-        self._remote = addr
+        self.remote = addr
 
     def _forward(self, marker: int, ts: int, ssrc: int, payload: bytes) -> None:
         """Fast path: relay one packet of our single source under our own stream.
@@ -414,18 +424,18 @@ class RtpLeg(Source):
         The payload's byte count is its duration in timestamp units for every codec
         kefu has (G.711 and G.722 at 64 kbit/s: one byte per 1/8000 s).
         """
-        if self._dtmf_steps:  # RFC 4733 going out: audio is muted
+        if self.dtmf_steps:  # RFC 4733 going out: audio is muted
             return
         if ssrc != self._fwd_ssrc:  # (re)start: continue from our own clock
             self._fwd_ssrc = ssrc
-            self._fwd_off = (self._ts - ts) & _M32
+            self._fwd_off = (self.ts - ts) & _M32
             marker = 0x80
         out_ts = (ts + self._fwd_off) & _M32
         seq = self._seq
         self._seq = (seq + 1) & 0xFFFF
         try:
             self._sendto(_HDR.pack(0x80, self._pt | marker | self._marker, seq, out_ts, self.ssrc) + payload,
-                         self._remote)
+                         self.remote)
         except Exception as exc:
             self._send_failed(exc)
             return
@@ -433,23 +443,23 @@ class RtpLeg(Source):
         self._fwd_last = (out_ts + len(payload)) & _M32
         self.packets_out += 1
 
-    def _enter_fast(self, source: RtpLeg) -> None:
-        """Be relayed ``source``'s packets (``_leave_fast`` first if fed by another)."""
-        if self._fast_src is not None and self._fast_src is not source:
-            self._leave_fast()
-        self._fast_src = source
+    def enter_fast(self, source: RtpLeg) -> None:
+        """Be relayed ``source``'s packets (``leave_fast`` first if fed by another)."""
+        if self.relay_from is not None and self.relay_from is not source:
+            self.leave_fast()
+        self.relay_from = source
         self._fwd_ssrc = None  # the first relayed packet fixes the timestamp offset
         self._fwd_last = None
-        if self not in source._fast:
-            source._fast = (*source._fast, self)
+        if self not in source.relay_to:
+            source.relay_to = (*source.relay_to, self)
 
-    def _leave_fast(self) -> None:
+    def leave_fast(self) -> None:
         """Back to the mixed path: keep the later of the clock's and the relay's timestamp."""
-        src, self._fast_src = self._fast_src, None
-        if src is not None and self in src._fast:
-            src._fast = tuple(leg for leg in src._fast if leg is not self)
+        src, self.relay_from = self.relay_from, None
+        if src is not None and self in src.relay_to:
+            src.relay_to = tuple(leg for leg in src.relay_to if leg is not self)
         if self._fwd_last is not None:
-            self._ts = _later(self._ts, self._fwd_last)
+            self.ts = _later(self.ts, self._fwd_last)
             self._fwd_last = None
 
     def _receive_event(self, ts: int, payload: bytes) -> None:
@@ -474,9 +484,9 @@ class RtpLeg(Source):
         self._ev_done.append(self._ev_ts)
         digit = EVENT_TO_DIGIT.get(self._ev_code)
         if digit is not None:
-            self._report_digit(digit)
+            self.report_digit(digit)
 
-    def _report_digit(self, digit: str) -> None:
+    def report_digit(self, digit: str) -> None:
         """One key press, from RFC 4733 or in-band detection."""
         self.dtmf_in += 1
         cb = self.on_dtmf
@@ -487,53 +497,53 @@ class RtpLeg(Source):
                 log.exception("on_dtmf callback of leg %s failed", self.id)
 
     # ------------------------------------------------------------- tick path
-    def _pull(self) -> np.ndarray | None:
+    def pull(self) -> np.ndarray | None:
         """This tick's frame of what the leg sends us (None = silence)."""
-        if self._carry is None:
-            return self._frame_from(self._jb.pop())
-        return self._reframe(self._carry)
+        if self.carry is None:
+            return self.frame_from(self.jb.pop())
+        return self._reframe(self.carry)
 
-    def _frame_from(self, payload: bytes | None) -> np.ndarray | None:
+    def frame_from(self, payload: bytes | None) -> np.ndarray | None:
         """Decode and conceal one payload already popped from the jitter buffer."""
         if payload is None:
-            return self._conceal.next(None)
-        frame = self._codec.decode(payload)  # type: ignore[union-attr]
+            return self.conceal.next(None)
+        frame = self.codec.decode(payload)  # type: ignore[union-attr]
         if frame.shape[0] == FRAME_SAMPLES:
-            return self._conceal.next(frame)
+            return self.conceal.next(frame)
         return self._reframe(frame)
 
     def _reframe(self, carry: np.ndarray) -> np.ndarray | None:
         """The peer uses another ptime: re-cut its audio into 20 ms frames."""
         while carry.shape[0] < FRAME_SAMPLES:
-            payload = self._jb.pop()
+            payload = self.jb.pop()
             if payload is None:
                 break
-            carry = np.concatenate((carry, self._codec.decode(payload)))  # type: ignore[union-attr]
+            carry = np.concatenate((carry, self.codec.decode(payload)))  # type: ignore[union-attr]
         if carry.shape[0] < FRAME_SAMPLES:
-            self._carry = carry if carry.shape[0] else None
-            return self._conceal.next(None)
+            self.carry = carry if carry.shape[0] else None
+            return self.conceal.next(None)
         frame = carry[:FRAME_SAMPLES]
         rest = carry[FRAME_SAMPLES:]
-        self._carry = rest[-_MAX_CARRY:] if rest.shape[0] else None
-        return self._conceal.next(frame)
+        self.carry = rest[-_MAX_CARRY:] if rest.shape[0] else None
+        return self.conceal.next(frame)
 
-    def _emit(self, pcm: np.ndarray) -> None:
+    def emit(self, pcm: np.ndarray) -> None:
         """Send this tick's packet (audio, or a DTMF step) and advance the timestamp."""
-        if self._dtmf_steps:
+        if self.dtmf_steps:
             self._emit_dtmf()
         else:
-            self._send(self._pt | self._marker, self._codec.encode(pcm), self._ts)  # type: ignore[union-attr]
+            self._send(self._pt | self._marker, self.codec.encode(pcm), self.ts)  # type: ignore[union-attr]
             self._marker = 0
-        self._ts = (self._ts + FRAME_SAMPLES) & 0xFFFFFFFF
+        self.ts = (self.ts + FRAME_SAMPLES) & 0xFFFFFFFF
 
-    def _send_payload(self, payload: bytes) -> None:
+    def send_payload(self, payload: bytes) -> None:
         """Send pre-encoded audio (the engine's batch G.711 path)."""
         seq = self._seq
-        ts = self._ts
+        ts = self.ts
         self._seq = (seq + 1) & 0xFFFF
-        self._ts = (ts + FRAME_SAMPLES) & 0xFFFFFFFF
+        self.ts = (ts + FRAME_SAMPLES) & 0xFFFFFFFF
         try:
-            self._sendto(_HDR.pack(0x80, self._pt | self._marker, seq, ts, self.ssrc) + payload, self._remote)
+            self._sendto(_HDR.pack(0x80, self._pt | self._marker, seq, ts, self.ssrc) + payload, self.remote)
         except Exception as exc:
             self._send_failed(exc)
             return
@@ -545,7 +555,7 @@ class RtpLeg(Source):
         seq = self._seq
         self._seq = (seq + 1) & 0xFFFF
         try:
-            self._sendto(_HDR.pack(0x80, pt_marker, seq, ts, self.ssrc) + payload, self._remote)
+            self._sendto(_HDR.pack(0x80, pt_marker, seq, ts, self.ssrc) + payload, self.remote)
         except Exception as exc:
             self._send_failed(exc)
             return
@@ -555,17 +565,17 @@ class RtpLeg(Source):
         """OSError, or a transport closed under us: count, log once, carry on."""
         self.send_errors += 1
         if self.send_errors == 1:
-            log.warning("leg %s: send to %s failed: %s", self.id, self._remote, exc)
+            log.warning("leg %s: send to %s failed: %s", self.id, self.remote, exc)
 
     def _emit_dtmf(self) -> None:
-        step = self._dtmf_steps[0]
+        step = self.dtmf_steps[0]
         step.k += 1
         if step.event < 0:  # muted gap
-            self._send(self._pt, self._codec.encode(_SILENCE), self._ts)  # type: ignore[union-attr]
+            self._send(self._pt, self.codec.encode(_SILENCE), self.ts)  # type: ignore[union-attr]
             finished = step.k >= step.ticks
         else:
             if step.k == 1:
-                step.start_ts = self._ts
+                step.start_ts = self.ts
                 self.dtmf_out += 1
             n = step.ticks
             end = step.k >= n
@@ -573,25 +583,27 @@ class RtpLeg(Source):
             self._send(self._dtmf_pt | (0x80 if step.k == 1 else 0), payload, step.start_ts)
             finished = step.k >= n + 2  # the end packet goes out three times
         if finished:
-            self._dtmf_steps.popleft()
+            self.dtmf_steps.popleft()
             if step.future is not None and not step.future.done():
                 step.future.set_result(None)
-            if not self._dtmf_steps:
+            if not self.dtmf_steps:
                 self._marker = 0x80  # audio restarts: new talkspurt
 
-    def _advance(self, ticks: int) -> None:
+    def advance(self, ticks: int) -> None:
         """The clock skipped ``ticks``: keep the RTP timestamp on wall-clock time."""
-        self._ts = (self._ts + ticks * FRAME_SAMPLES) & 0xFFFFFFFF
+        self.ts = (self.ts + ticks * FRAME_SAMPLES) & 0xFFFFFFFF
 
-    def _close(self) -> asyncio.Future[None]:
+    def shutdown(self) -> asyncio.Future[None]:
+        """Close the socket and fail pending DTMF; the engine's half of ``close_leg`` (call
+        that, not this).  Resolves when the socket is closed."""
         self.closed = True
         self.on_dtmf = None
-        self._leave_fast()
-        self._fast = ()
-        for step in self._dtmf_steps:
+        self.leave_fast()
+        self.relay_to = ()
+        for step in self.dtmf_steps:
             if step.future is not None and not step.future.done():
                 step.future.set_exception(MediaError(f"leg {self.id} closed"))
-        self._dtmf_steps.clear()
+        self.dtmf_steps.clear()
         transport, self._transport = self._transport, None
         self._sendto = _dropped
         # no reference cycle left through the protocol: a closed leg is freed at once by
@@ -603,5 +615,5 @@ class RtpLeg(Source):
         return self._protocol.lost
 
     def __repr__(self) -> str:
-        codec = self._codec.name if self._codec else "-"
-        return f"<RtpLeg {self.id} {self.local_host}:{self.local_port} -> {self._remote} {codec}>"
+        codec = self.codec.name if self.codec else "-"
+        return f"<RtpLeg {self.id} {self.local_host}:{self.local_port} -> {self.remote} {codec}>"

@@ -10,7 +10,7 @@ per tick however many hear it.
 
 A leg that hears nothing but one player (a prompt, hold) is fed without the mixer
 (see :mod:`.tick`): for the stateless G.711 codecs the samples are encoded once per
-codec, cut into 20 ms payloads (:meth:`Player._payloads`, shared by every player of
+codec, cut into 20 ms payloads (:meth:`Player.payloads`, shared by every player of
 the same decoded prompt file), and each tick sends the next payload as it is.
 
 An *exclusive* player replaces, while it plays, everything else its leg hears: a
@@ -64,8 +64,8 @@ def as_frames(pcm: np.ndarray) -> np.ndarray:
 class Player(Source):
     """Plays one file or sample array; ``done`` is set when it ends or is stopped."""
 
-    __slots__ = ("path", "name", "loop", "listener", "exclusive", "done", "error", "_pcm", "_pos",
-                 "_finished", "_on_end", "_enc", "_slot", "_tick_need", "_k")
+    __slots__ = ("path", "name", "loop", "listener", "exclusive", "done", "error", "pcm", "_pos",
+                 "finished", "_on_end", "encoded", "slot", "tick_need", "tick_frame")
 
     def __init__(
         self, path: Path | None, loop: bool, listener: RtpLeg | None, on_end: Callable[[Player], None],
@@ -82,17 +82,22 @@ class Player(Source):
         """The leg this player was started on (None for a free-standing source)."""
         self.done = asyncio.Event()
         self.error: BaseException | None = None
-        self._pcm: np.ndarray | None = pcm
+        self.pcm: np.ndarray | None = pcm
+        """The samples (None until loaded); the tick slices this tick's frame from them."""
         self._pos = 0
-        self._finished = False
+        self.finished = False
+        """The last frame went out (or it was stopped): the tick then stops it."""
         self._on_end = on_end
-        self._enc: dict[str, list[bytes]] = {} if encoded is None else encoded
+        self.encoded: dict[str, list[bytes]] = {} if encoded is None else encoded
         """Codec name -> the audio as that codec's 20 ms payloads, plus one of silence at
-        the end (see :meth:`_payloads`); shared by every player of the same samples."""
-        # set by the engine's tick plan
-        self._slot = -1  # row in the tick's frame array
-        self._tick_need = False  # a mix row or recorder hears it: its frame goes in the array
-        self._k = -1  # the frame this tick played (index into the payloads), -1: silence
+        the end (see :meth:`payloads`); shared by every player of the same samples."""
+        # declared here, written only by the engine's tick plan (:mod:`.tick`)
+        self.slot = -1
+        """Row in the tick's frame array, -1: none."""
+        self.tick_need = False
+        """A mix row or recorder hears it: its frame goes in the array."""
+        self.tick_frame = -1
+        """The frame this tick played (index into the payloads), -1: silence."""
 
     @property
     def position(self) -> float:
@@ -106,11 +111,11 @@ class Player(Source):
     def _end(self) -> None:
         if self.done.is_set():
             return
-        self._finished = True
+        self.finished = True
         self.done.set()
         self._on_end(self)
 
-    def _loaded(self, fut: asyncio.Future[np.ndarray]) -> None:
+    def loaded(self, fut: asyncio.Future[np.ndarray]) -> None:
         if fut.cancelled():
             self._end()
             return
@@ -124,35 +129,35 @@ class Player(Source):
         if pcm.shape[0] == 0:
             self._end()
             return
-        self._pcm = pcm
+        self.pcm = pcm
 
-    def _payloads(self, name: str, table: np.ndarray) -> list[bytes]:
+    def payloads(self, name: str, table: np.ndarray) -> list[bytes]:
         """The whole sample array encoded once with a stateless (table) codec, cut into
         20 ms payloads; the last entry is a frame of silence, so index -1 plays silence."""
-        enc = self._enc.get(name)
+        enc = self.encoded.get(name)
         if enc is None:
-            pcm = self._pcm
+            pcm = self.pcm
             silence = table[np.zeros(FRAME_SAMPLES, dtype=np.uint16)].tobytes()
             if pcm is None:  # not loaded yet: silence (and nothing cached)
                 return [silence]
             data = table[pcm.view(np.uint16)].tobytes()
             enc = [data[i : i + FRAME_SAMPLES] for i in range(0, len(data), FRAME_SAMPLES)]
             enc.append(silence)
-            self._enc[name] = enc
+            self.encoded[name] = enc
         return enc
 
-    def _frame_at(self, k: int) -> np.ndarray:
-        """Frame ``k`` of the samples (as ``_k`` counts them), silence for -1."""
-        pcm = self._pcm
+    def frame_at(self, k: int) -> np.ndarray:
+        """Frame ``k`` of the samples (as ``tick_frame`` counts them), silence for -1."""
+        pcm = self.pcm
         if k < 0 or pcm is None:
             return _SILENCE
         return pcm[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES]
 
-    def _step(self) -> int:
+    def step(self) -> int:
         """Advance by one frame (once per tick): the index of the frame to play, -1 for
         silence (not loaded yet, or over)."""
-        pcm = self._pcm
-        if pcm is None or self._finished:
+        pcm = self.pcm
+        if pcm is None or self.finished:
             return -1
         pos = self._pos
         nxt = pos + FRAME_SAMPLES
@@ -160,14 +165,14 @@ class Player(Source):
             if self.loop:
                 nxt = 0
             else:
-                self._finished = True  # the engine ends it after this frame went out
+                self.finished = True  # the engine ends it after this frame went out
         self._pos = nxt
         return pos // FRAME_SAMPLES
 
-    def _pull(self) -> np.ndarray | None:
+    def pull(self) -> np.ndarray | None:
         """Next frame (None: silence), called once per tick."""
-        k = self._step()
-        return None if k < 0 else self._pcm[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES]  # type: ignore[index]
+        k = self.step()
+        return None if k < 0 else self.pcm[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES]  # type: ignore[index]
 
     def __repr__(self) -> str:
         return f"<Player {self.name} loop={self.loop} done={self.done.is_set()}>"

@@ -129,7 +129,9 @@ class Recorder:
         self._start = self._n  # the first block begins here
         self._frames = 0  # frames fed in total
         self._closed = False
-        self._rows: tuple[list[int], list[int]] | None = None  # the tick plan's rows of left, right
+        self.rows: tuple[list[int], list[int]] | None = None
+        """The tick plan's frame rows of the left and right sources (set and read by the
+        plan, cleared by :meth:`forget`); None: not planned yet."""
         self._last_write: asyncio.Future[None] | None = None
         self.error: BaseException | None = None
 
@@ -142,13 +144,13 @@ class Recorder:
     def closed(self) -> bool:
         return self._closed
 
-    def _forget(self, source: Source) -> None:
+    def forget(self, source: Source) -> None:
         """A source went away: its channel carries on with whatever is left."""
         self.left = [s for s in self.left if s is not source]
         self.right = [s for s in self.right if s is not source]
-        self._rows = None
+        self.rows = None
 
-    def _feed(self, stereo: np.ndarray) -> None:
+    def feed(self, stereo: np.ndarray) -> None:
         """One tick: ``stereo`` is (160, 2), left and right."""
         i = self._n * FRAME_SAMPLES
         self._block[i : i + FRAME_SAMPLES] = stereo

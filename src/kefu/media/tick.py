@@ -9,7 +9,7 @@ A :class:`TickPlan` holds, per listener leg, which of four paths feeds it:
 * **prompt** — the leg hears one player and nothing else (a prompt, music on hold,
   in-band DTMF going out), or nothing at all (silence): no mixing.  With a stateless
   codec (G.711) the player's samples are encoded once per codec and shared by every
-  player of the same prompt (:meth:`.Player._payloads`); each tick sends the next
+  player of the same prompt (:meth:`.Player.payloads`); each tick sends the next
   20 ms payload as it is.  A stateful codec (G.722) encodes the player's frame;
 * **mix** — everything else: a row of the mix, encoded and sent once per tick;
 * **none** — the leg has no remote yet: nothing goes out;
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
 __all__ = ["TickPlan", "NONE", "RELAY", "PROMPT", "MIX"]
 
 NONE, RELAY, PROMPT, MIX = 0, 1, 2, 3
-"""A listener leg's path (``RtpLeg._path``)."""
+"""A listener leg's path (``RtpLeg.tick_path``)."""
 
 _SILENCE = np.zeros(FRAME_SAMPLES, dtype=np.int16)
 _SILENCE.setflags(write=False)
@@ -71,8 +71,8 @@ def _can_relay(listener: RtpLeg, srcs: Sequence[Source], has_players: bool) -> R
     src = srcs[0]
     if src is listener or not isinstance(src, RtpLeg) or src.closed:
         return None
-    a, b = src._codec, listener._codec
-    if a is None or b is None or a.name != b.name or listener._remote is None:
+    a, b = src.codec, listener.codec
+    if a is None or b is None or a.name != b.name or listener.remote is None:
         return None
     return src
 
@@ -80,18 +80,18 @@ def _can_relay(listener: RtpLeg, srcs: Sequence[Source], has_players: bool) -> R
 class _Quiet:
     """The prompt path's stand-in player for a leg that hears nothing: silence."""
 
-    _k = -1
+    tick_frame = -1
 
     def __init__(self) -> None:
-        self._enc: dict[str, list[bytes]] = {}
+        self.encoded: dict[str, list[bytes]] = {}
 
-    def _payloads(self, name: str, table: np.ndarray) -> list[bytes]:
-        enc = self._enc.get(name)
+    def payloads(self, name: str, table: np.ndarray) -> list[bytes]:
+        enc = self.encoded.get(name)
         if enc is None:
-            enc = self._enc[name] = [table[np.zeros(FRAME_SAMPLES, dtype=np.uint16)].tobytes()]
+            enc = self.encoded[name] = [table[np.zeros(FRAME_SAMPLES, dtype=np.uint16)].tobytes()]
         return enc
 
-    def _frame_at(self, k: int) -> np.ndarray:
+    def frame_at(self, k: int) -> np.ndarray:
         return _SILENCE
 
 
@@ -156,14 +156,14 @@ class TickPlan:
         return list(self.fast)
 
     def add_leg(self, leg: RtpLeg) -> None:
-        leg._tick_need = False  # until a mix row, a recorder or DTMF detection needs it
+        leg.tick_need = False  # until a mix row, a recorder or DTMF detection needs it
         self._new.append(leg)
         self._touched[leg] = None
 
     def remove_leg(self, leg: RtpLeg) -> None:
         """Before the leg is closed: its relay listeners are re-decided too."""
         self._gone.append(leg)
-        for listener in leg._fast:
+        for listener in leg.relay_to:
             self._touched[listener] = None
 
     def add_player(self, player: Player) -> None:
@@ -189,13 +189,13 @@ class TickPlan:
         if self._new:
             new, self._new = self._new, []
             for src in new:
-                if src._slot >= 0 or (src.closed if isinstance(src, RtpLeg) else src._finished):
+                if src.slot >= 0 or (src.closed if isinstance(src, RtpLeg) else src.finished):
                     continue  # already in, or gone before it was ever planned
                 self._place(src)
         if self._touched:
             touched, self._touched = self._touched, {}
             for leg in touched:
-                if leg._slot >= 0:
+                if leg.slot >= 0:
                     self._classify(leg)
         if self._recs_changed:
             self._recs_changed = False
@@ -208,7 +208,7 @@ class TickPlan:
             self._refresh_need()
         if self._detect_dirty:
             self._detect_dirty = False
-            self.detect_rows = np.array([leg._slot for leg in self.detect], dtype=np.intp)
+            self.detect_rows = np.array([leg.slot for leg in self.detect], dtype=np.intp)
 
     def _place(self, src: Source) -> None:
         if self._free:
@@ -221,42 +221,42 @@ class TickPlan:
                 frames = np.zeros((2 * self.frames.shape[0], FRAME_SAMPLES), dtype=np.int16)
                 frames[: self.frames.shape[0]] = self.frames
                 self.frames = frames
-        src._slot = slot  # type: ignore[attr-defined]
+        src.slot = slot  # type: ignore[attr-defined]
         if isinstance(src, RtpLeg):
             self.legs[src] = None
-            src._tick_need = False
+            src.tick_need = False
         else:
             self.players[src] = None  # type: ignore[index]
-            src._tick_need = False  # type: ignore[attr-defined]
+            src.tick_need = False  # type: ignore[attr-defined]
 
     def _drop(self, src: Source) -> None:
-        slot: int = src._slot  # type: ignore[attr-defined]
+        slot: int = src.slot  # type: ignore[attr-defined]
         if slot < 0:
             return
         if isinstance(src, RtpLeg):
             self.legs.pop(src, None)
             self._set_path(src, NONE, None)
-            if src._detected:
-                src._detected = False
+            if src.inband_detect:
+                src.inband_detect = False
                 del self.detect[src]
                 self._detect_slots.discard(slot)
                 self._detect_dirty = True
             self._pull_remove(src)
-            src._tick_need = False
-            for listener in src._fast:
+            src.tick_need = False
+            for listener in src.relay_to:
                 self._touched[listener] = None
         else:
             self.players.pop(src, None)  # type: ignore[call-overload]
             for listener in self.prompt.pop(src, {}):  # the engine re-routes them; re-decide
-                listener._path = NONE
-                listener._heard = None
+                listener.tick_path = NONE
+                listener.tick_heard = None
                 self._touched[listener] = None
-            src._tick_need = False  # type: ignore[attr-defined]
+            src.tick_need = False  # type: ignore[attr-defined]
         self._need.discard(slot)
         if slot in self._mix_used:  # a mix row still points at it: re-plan before reuse
             self._mix_used.discard(slot)
             self._mix_dirty = True
-        src._slot = -1  # type: ignore[attr-defined]
+        src.slot = -1  # type: ignore[attr-defined]
         self._slots[slot] = None
         self._free.append(slot)
 
@@ -269,61 +269,61 @@ class TickPlan:
         else:
             srcs = self._routes.get(leg, ())
         src = _can_relay(leg, srcs, bool(own)) if self.fast_path else None
-        if leg._fast_src is not None and leg._fast_src is not src:
-            leg._leave_fast()
+        if leg.relay_from is not None and leg.relay_from is not src:
+            leg.leave_fast()
         if src is not None:
-            if leg._fast_src is not src:
-                leg._enter_fast(src)
+            if leg.relay_from is not src:
+                leg.enter_fast(src)
             self._set_path(leg, RELAY, src)
-        elif leg._remote is None or leg.closed:
+        elif leg.remote is None or leg.closed:
             self._set_path(leg, NONE, None)
         elif not srcs and not leg.send_silence:
             self._set_path(leg, NONE, None)
         elif not srcs:
             self._set_path(leg, PROMPT, self._quiet)
-        elif len(srcs) == 1 and isinstance(srcs[0], Player) and srcs[0]._slot >= 0:
+        elif len(srcs) == 1 and isinstance(srcs[0], Player) and srcs[0].slot >= 0:
             self._set_path(leg, PROMPT, srcs[0])
         else:
             self._set_path(leg, MIX, tuple(srcs))
 
-        detect = leg._dtmf_pt < 0 and leg._codec is not None and not leg.closed
-        if detect != leg._detected:
-            leg._detected = detect
+        detect = leg.dtmf_pt is None and leg.codec is not None and not leg.closed
+        if detect != leg.inband_detect:
+            leg.inband_detect = detect
             if detect:
                 self.detect[leg] = None
-                self._detect_slots.add(leg._slot)
-                if leg._keys is None:
-                    leg._keys = KeyTracker()
+                self._detect_slots.add(leg.slot)
+                if leg.inband_keys is None:
+                    leg.inband_keys = KeyTracker()
             else:
                 del self.detect[leg]
-                self._detect_slots.discard(leg._slot)
+                self._detect_slots.discard(leg.slot)
             self._detect_dirty = True
-        if leg._pull_group is not None and leg._pull_group != self._pull_key(leg):
+        if leg.pull_group is not None and leg.pull_group != self._pull_key(leg):
             self._pull_remove(leg)  # another codec: another decode group
             self._pull_add(leg)
 
     def _set_path(self, leg: RtpLeg, path: int, heard: Any) -> None:
-        old = leg._path
+        old = leg.tick_path
         if old == path:
             if path == MIX:
-                leg._heard = heard
+                leg.tick_heard = heard
                 self._mix_dirty = True  # other sources, or another codec to encode
                 return
-            if leg._heard is heard:
+            if leg.tick_heard is heard:
                 return
         if old == RELAY:
             self.fast.pop(leg, None)
         elif old == PROMPT:
-            group = self.prompt.get(leg._heard)
+            group = self.prompt.get(leg.tick_heard)
             if group is not None:
                 group.pop(leg, None)
                 if not group:
-                    del self.prompt[leg._heard]
+                    del self.prompt[leg.tick_heard]
         elif old == MIX:
             self.mixed.pop(leg, None)
             self._mix_dirty = True
-        leg._path = path
-        leg._heard = heard
+        leg.tick_path = path
+        leg.tick_heard = heard
         if path == RELAY:
             self.fast[leg] = None
         elif path == PROMPT:
@@ -341,17 +341,17 @@ class TickPlan:
         lists: list[list[int]] = []
         selves: list[int] = []
         for leg in mixed:
-            lists.append([s._slot for s in leg._heard if s._slot >= 0])  # type: ignore[attr-defined]
-            selves.append(leg._slot)
+            lists.append([s.slot for s in leg.tick_heard if s.slot >= 0])  # type: ignore[attr-defined]
+            selves.append(leg.slot)
         recs = [rec for rec in self._recorders if not rec.closed]
         for rec in recs:
-            rows = rec._rows
+            rows = rec.rows
             if rows is None:
-                left = [s._slot for s in rec.left if s._slot >= 0]  # type: ignore[attr-defined]
-                right = [s._slot for s in rec.right if s._slot >= 0]  # type: ignore[attr-defined]
+                left = [s.slot for s in rec.left if s.slot >= 0]  # type: ignore[attr-defined]
+                right = [s.slot for s in rec.right if s.slot >= 0]  # type: ignore[attr-defined]
                 rows = (left, right)
                 if len(left) == len(rec.left) and len(right) == len(rec.right):
-                    rec._rows = rows  # every source planned: valid until the sources change
+                    rec.rows = rows  # every source planned: valid until the sources change
             lists.append(rows[0])
             lists.append(rows[1])
         self.mix = build_plan(lists, len(self._slots), self_rows=selves)
@@ -362,7 +362,7 @@ class TickPlan:
         sends: dict[int, tuple[np.ndarray, list[tuple[int, RtpLeg]]]] = {}
         self.send_other = []
         for i, leg in enumerate(mixed):
-            table = leg._codec.encode_table  # type: ignore[union-attr]
+            table = leg.codec.encode_table  # type: ignore[union-attr]
             if table is None:
                 self.send_other.append((i, leg))
             else:
@@ -384,49 +384,49 @@ class TickPlan:
                 continue
             if isinstance(src, RtpLeg):
                 self._pull_remove(src)
-                src._tick_need = False
+                src.tick_need = False
             else:
-                src._tick_need = False  # type: ignore[attr-defined]
+                src.tick_need = False  # type: ignore[attr-defined]
         for slot in need - old:
             src = slots[slot]
             if src is None:
                 continue
             if isinstance(src, RtpLeg):
-                if not src._tick_need:  # its buffer was not fed: start afresh
-                    src._jb.reset()
-                    src._conceal.reset()
-                    src._carry = None
-                src._tick_need = True
+                if not src.tick_need:  # its buffer was not fed: start afresh
+                    src.jb.reset()
+                    src.conceal.reset()
+                    src.carry = None
+                src.tick_need = True
                 self._pull_add(src)
             else:
-                src._tick_need = True  # type: ignore[attr-defined]
+                src.tick_need = True  # type: ignore[attr-defined]
         self._need = need
 
     @staticmethod
     def _pull_key(leg: RtpLeg) -> Any:
-        table = leg._decode_table
+        table = leg.decode_table
         return _OTHER if table is None else id(table)
 
     def _pull_add(self, leg: RtpLeg) -> None:
-        if leg._pull_group is not None:
+        if leg.pull_group is not None:
             return
-        table = leg._decode_table
+        table = leg.decode_table
         if table is None:
-            self.pull_other[leg] = leg._slot
-            leg._pull_group = _OTHER
+            self.pull_other[leg] = leg.slot
+            leg.pull_group = _OTHER
         else:
             key = id(table)
             group = self.pull_table.get(key)
             if group is None:
                 self.pull_table[key] = group = (table, {})
-            group[1][leg] = leg._slot
-            leg._pull_group = key
+            group[1][leg] = leg.slot
+            leg.pull_group = key
 
     def _pull_remove(self, leg: RtpLeg) -> None:
-        key = leg._pull_group
+        key = leg.pull_group
         if key is None:
             return
-        leg._pull_group = None
+        leg.pull_group = None
         if key == _OTHER:
             self.pull_other.pop(leg, None)
         else:
@@ -445,15 +445,15 @@ class TickPlan:
             rows: list[int] = []
             payloads: list[bytes] = []
             for leg, i in group.items():
-                if leg._carry is None:
-                    payload = leg._jb.pop()
+                if leg.carry is None:
+                    payload = leg.jb.pop()
                     if payload is not None and len(payload) == FRAME_SAMPLES:
                         rows.append(i)
                         payloads.append(payload)
                         continue
-                    f = leg._frame_from(payload)
+                    f = leg.frame_from(payload)
                 else:
-                    f = leg._pull()
+                    f = leg.pull()
                 if f is None:
                     frames[i] = 0
                 else:
@@ -463,23 +463,23 @@ class TickPlan:
                 frames[rows] = decoded
                 slots = self._slots
                 for k, i in enumerate(rows):
-                    c = slots[i]._conceal  # type: ignore[union-attr]  # Concealer.next, inlined
-                    c._last = decoded[k]
-                    c._misses = 0
+                    c = slots[i].conceal  # type: ignore[union-attr]  # Concealer.next, inlined
+                    c.last = decoded[k]
+                    c.misses = 0
         for leg, i in self.pull_other.items():
-            f = leg._pull()
+            f = leg.pull()
             if f is None:
                 frames[i] = 0
             else:
                 frames[i] = f
         players = self.players
         for player in players:
-            player._k = k = player._step()
-            if player._tick_need:
+            player.tick_frame = k = player.step()
+            if player.tick_need:
                 if k < 0:
-                    frames[player._slot] = 0
+                    frames[player.slot] = 0
                 else:
-                    frames[player._slot] = player._pcm[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES]
+                    frames[player.slot] = player.pcm[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES]
 
         # 2. in-band DTMF
         if self.detect:
@@ -493,30 +493,30 @@ class TickPlan:
         for table, rows_arr, sends in self.send_table:
             encoded = table[out[rows_arr].view(np.uint16)].tobytes()
             for k, (i, leg) in enumerate(sends):
-                if leg._dtmf_steps:
-                    leg._emit(out[i])
+                if leg.dtmf_steps:
+                    leg.emit(out[i])
                 else:
-                    leg._send_payload(encoded[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES])
+                    leg.send_payload(encoded[k * FRAME_SAMPLES : (k + 1) * FRAME_SAMPLES])
         for i, leg in self.send_other:
-            leg._emit(out[i])
+            leg.emit(out[i])
         for player, legs in self.prompt.items():
-            k = player._k
-            enc = player._enc
+            k = player.tick_frame
+            enc = player.encoded
             for leg in legs:
-                codec = leg._codec
+                codec = leg.codec
                 table = codec.encode_table  # type: ignore[union-attr]
-                if table is None or leg._dtmf_steps:
-                    leg._emit(player._frame_at(k))
+                if table is None or leg.dtmf_steps:
+                    leg.emit(player.frame_at(k))
                 else:
                     payloads = enc.get(codec.name)  # type: ignore[union-attr]
                     if payloads is None:
-                        payloads = player._payloads(codec.name, table)  # type: ignore[union-attr]
-                    leg._send_payload(payloads[k])
+                        payloads = player.payloads(codec.name, table)  # type: ignore[union-attr]
+                    leg.send_payload(payloads[k])
         for leg in self.fast:
-            if leg._dtmf_steps:
-                leg._emit(_SILENCE)  # sends the event; the audio argument is unused meanwhile
+            if leg.dtmf_steps:
+                leg.emit(_SILENCE)  # sends the event; the audio argument is unused meanwhile
             else:
-                leg._ts = (leg._ts + FRAME_SAMPLES) & 0xFFFFFFFF
+                leg.ts = (leg.ts + FRAME_SAMPLES) & 0xFFFFFFFF
 
         # 5. recorders: their channel pairs are consecutive rows; hand each an interleaved view
         recs = self.recs
@@ -525,17 +525,17 @@ class TickPlan:
             stereo = out[nm : nm + 2 * len(recs)].reshape(len(recs), 2, FRAME_SAMPLES).transpose(0, 2, 1)
             for r, rec in enumerate(recs):
                 if not rec.closed:
-                    rec._feed(stereo[r])
+                    rec.feed(stereo[r])
         for player in players:
-            if player._finished:
-                player._end()
+            if player.finished:
+                player.stop()
 
     def _detect(self, frames: np.ndarray) -> None:
         hits = detect_keys(frames[self.detect_rows]).tolist()
         for leg, hit in zip(self.detect, hits):
-            keys = leg._keys
+            keys = leg.inband_keys
             if hit < 0 and keys.idle:  # type: ignore[union-attr]
                 continue
             digit = keys.update(hit)  # type: ignore[union-attr]
             if digit is not None and not leg.closed:
-                leg._report_digit(digit)
+                leg.report_digit(digit)

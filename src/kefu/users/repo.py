@@ -4,9 +4,9 @@ one transaction holds."""
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from typing import Iterable, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from kefu.store.errors import Invalid
@@ -92,5 +92,7 @@ def row_for_token(s: Session, digest: str, now: float) -> UserRow | None:
 
 
 def delete_token(s: Session, digest: str) -> bool:
-    result = s.execute(delete(ApiTokenRow).where(ApiTokenRow.token_sha256 == digest))
+    # a DELETE's result is a CursorResult (which has rowcount); execute() is typed wider
+    result = cast(CursorResult, s.execute(delete(ApiTokenRow)
+                                          .where(ApiTokenRow.token_sha256 == digest)))
     return bool(result.rowcount)

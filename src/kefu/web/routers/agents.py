@@ -21,6 +21,7 @@ from kefu.users.service import User, Users
 from kefu.values import ExtensionNumber
 
 from ..deps import CtxDep, UsersDep, require_roles
+from ..views import AgentOut, QueueOut
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["agents and queues"])
@@ -97,19 +98,20 @@ class ExtendIn(BaseModel):
     seconds: float = Field(gt=0, le=3600)
 
 
-@router.get("/agents", summary="Agents and their states (an agent sees itself)")
+@router.get("/agents", response_model=list[AgentOut], summary="Agents and their states (an agent sees itself)")
 async def list_agents(acd: AcdDep, user: Staff) -> list[dict[str, Any]]:
     return [acd.describe(a) for a in acd.agents.values()
             if user.role in SUPERVISORS or a.username == user.username]
 
 
-@router.get("/agents/{username}", summary="One agent")
+@router.get("/agents/{username}", response_model=AgentOut, summary="One agent")
 async def get_agent(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
     acting_on(user, username)
     return acd.describe(acd.agent(username))
 
 
-@router.post("/agents/{username}/login", summary="Log in on a device, to some queues or all")
+@router.post("/agents/{username}/login", response_model=AgentOut,
+             summary="Log in on a device, to some queues or all")
 async def login(username: str, body: LoginIn, acd: AcdDep, users: UsersDep,
                 user: Staff) -> dict[str, Any]:
     by = acting_on(user, username)
@@ -118,13 +120,13 @@ async def login(username: str, body: LoginIn, acd: AcdDep, users: UsersDep,
                                   body.persistent, body.device, body.auto_answer))
 
 
-@router.post("/agents/{username}/answer", summary="Take the offered call (persistent line)")
+@router.post("/agents/{username}/answer", response_model=AgentOut, summary="Take the offered call (persistent line)")
 async def answer(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
     acting_on(user, username)
     return acd.describe(acd.answer(username))
 
 
-@router.post("/agents/{username}/reject", summary="Decline the offered call")
+@router.post("/agents/{username}/reject", response_model=AgentOut, summary="Decline the offered call")
 async def reject(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
     acting_on(user, username)
     return acd.describe(acd.reject(username))
@@ -135,19 +137,19 @@ async def logout(username: str, acd: AcdDep, user: Staff) -> None:
     acd.logout(username, acting_on(user, username))
 
 
-@router.post("/agents/{username}/state",
+@router.post("/agents/{username}/state", response_model=AgentOut,
              summary="Ready (示闲), not ready with a reason (示忙) or away")
 async def set_state(username: str, body: StateIn, acd: AcdDep, user: Staff) -> dict[str, Any]:
     by = acting_on(user, username)
     return acd.describe(acd.set_state(username, AgentState(body.state), body.reason, by))
 
 
-@router.post("/agents/{username}/wrap-up/end", summary="End after-call work now")
+@router.post("/agents/{username}/wrap-up/end", response_model=AgentOut, summary="End after-call work now")
 async def end_wrap_up(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
     return acd.describe(acd.end_wrap_up(username, acting_on(user, username)))
 
 
-@router.post("/agents/{username}/wrap-up/extend", summary="More time for after-call work")
+@router.post("/agents/{username}/wrap-up/extend", response_model=AgentOut, summary="More time for after-call work")
 async def extend_wrap_up(username: str, body: ExtendIn, acd: AcdDep,
                          user: Staff) -> dict[str, Any]:
     acting_on(user, username)
@@ -159,7 +161,7 @@ class SkillsIn(BaseModel):
                                                        "queues not named are left")
 
 
-@router.put("/agents/{username}/skills",
+@router.put("/agents/{username}/skills", response_model=AgentOut,
             summary="Set an agent's queues and skill levels (supervisors; takes effect at once)")
 async def set_skills(username: str, body: SkillsIn, acd: AcdDep, users: UsersDep,
                      user: Supervisor) -> dict[str, Any]:
@@ -169,11 +171,11 @@ async def set_skills(username: str, body: SkillsIn, acd: AcdDep, users: UsersDep
     return acd.describe(acd.set_skills(username, body.skills, user.username))
 
 
-@router.get("/queues", summary="Every queue: waiting calls, agents, today's figures")
+@router.get("/queues", response_model=list[QueueOut], summary="Every queue: waiting calls, agents, today's figures")
 async def list_queues(acd: AcdDep, _: Staff) -> list[dict[str, Any]]:
     return [acd.queue_status(name) for name in acd.queues]
 
 
-@router.get("/queues/{name}", summary="One queue, with its waiting calls")
+@router.get("/queues/{name}", response_model=QueueOut, summary="One queue, with its waiting calls")
 async def get_queue(name: str, acd: AcdDep, _: Staff) -> dict[str, Any]:
     return acd.queue_status(name)

@@ -7,9 +7,9 @@ and then closing with 4401, because a refused handshake reaches a browser only a
 failure, while a close code tells the desktop to log in again.
 
 Each connection has a bounded queue fed by a bus subscriber; a client too slow to drain it
-is closed with 1013 instead of letting memory grow or the bus wait.  Who sees what: admin
-and supervisor everything, qa ``call.*``, an agent its own events and ``queue.*`` (or what
-``AppContext.visible`` decides).
+is closed with 1013 instead of letting memory grow or the bus wait.  Who sees what is
+declared with each event type in :mod:`kefu.events`: admin and supervisor everything, qa
+``call.*``, an agent its own events, queue figures and its calls (``AppContext.visible``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from kefu.bus import Event
+from kefu.events import visible
 from kefu.users.service import User
 
 from ..context import AppContext
@@ -38,24 +39,13 @@ CLOSE_TOO_SLOW = 1013       # "try again later"
 Message = dict[str, Any]
 
 
-def agent_visible(user: User, event: Event) -> bool:
-    """The default rule for agents: their own events (``data.agent`` or ``data.agents``)
-    and every ``queue.`` event."""
-    agents = event.data.get("agents", ())
-    # A list, not a string: "ann" in "joanna" must not leak joanna's events to ann.
-    return (event.type.startswith("queue.") or event.data.get("agent") == user.username
-            or (isinstance(agents, (list, tuple, set, frozenset)) and user.username in agents))
-
-
 def _visibility(ctx: AppContext, user: User) -> Callable[[Event], bool]:
-    if user.role in ("admin", "supervisor"):
-        return lambda event: True
-    if user.role == "qa":
-        return lambda event: event.type.startswith("call.")
-    if user.role == "agent":
-        rule = ctx.visible or agent_visible
+    """The registry's rule (:func:`kefu.events.visible`); for agents ``ctx.visible`` (the
+    ACD's, which knows each agent's current call) when the composition root gives one."""
+    if user.role == "agent" and ctx.visible is not None:
+        rule = ctx.visible
         return lambda event: rule(user, event)
-    return lambda event: False      # a role added later sees nothing until decided here
+    return lambda event: visible(user.role, user.username, event)
 
 
 def _bearer(ws: WebSocket, token: str | None) -> str | None:

@@ -12,13 +12,14 @@ from starlette.concurrency import run_in_threadpool
 from kefu import __version__
 
 from ..deps import CtxDep
+from ..views import HealthOut
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 
 @router.get("/health", summary="Service health and live PBX figures",
-            responses={503: {"description": "The database does not answer (the same body, "
+            responses={200: {"model": HealthOut}, 503: {"model": HealthOut, "description": "The database does not answer (the same body, "
                                             "with status and database error)"}})
 async def health(ctx: CtxDep) -> JSONResponse:
     """200 when the database answers, 503 otherwise; live figures from ``status()``.

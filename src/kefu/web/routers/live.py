@@ -33,6 +33,7 @@ from kefu.users.service import User
 from kefu.values import DIAL, DialString, DtmfDigits
 
 from ..deps import CtxDep, require_roles
+from ..views import LiveCallOut
 from .agents import SUPERVISORS, AcdDep
 
 router = APIRouter(prefix="/live-calls", tags=["call control"])
@@ -175,14 +176,15 @@ def supervisor_number(name: str | None, user: User, control: CallControl, acd: A
     return number
 
 
-@router.get("", summary="Calls in progress with their members (an agent: its own)")
+@router.get("", response_model=list[LiveCallOut], summary="Calls in progress with their members (an agent: its own)")
 async def list_live(control: Control, acd: AcdDep, user: Staff) -> list[dict[str, Any]]:
     ext = own_extension(user, acd)
     return [c.describe() for c in control.switch.calls.values()
             if not c.ended and (ext is None or c.involves(ext))]
 
 
-@router.post("", status_code=201, summary="Make a call: ring `from` first, then dial `to`")
+@router.post("", status_code=201, response_model=LiveCallOut,
+             summary="Make a call: ring `from` first, then dial `to`")
 async def originate(body: OriginateIn, control: Control, acd: AcdDep,
                     user: Staff) -> dict[str, Any]:
     first = as_party(body.from_, own_extension(user, acd))
@@ -192,7 +194,7 @@ async def originate(body: OriginateIn, control: Control, acd: AcdDep,
     return call.describe()
 
 
-@router.get("/{call_id}", summary="One call in progress")
+@router.get("/{call_id}", response_model=LiveCallOut, summary="One call in progress")
 async def get_live(call_id: str, control: Control, acd: AcdDep, user: Staff) -> dict[str, Any]:
     return allowed_call(call_id, user, control, acd)[0].describe()
 

@@ -11,17 +11,19 @@ from fastapi import APIRouter, Depends
 from kefu.users.service import User
 
 from ..deps import require_roles
+from ..views import RoomOut
 from .live import Control
 
 router = APIRouter(prefix="/rooms", tags=["call control"])
 Supervisor = Annotated[User, Depends(require_roles("admin", "supervisor"))]
 
 
-@router.get("", summary="Conference rooms in use, with their members")
+@router.get("", response_model=list[RoomOut], summary="Conference rooms in use, with their members")
 async def list_rooms(control: Control, _: Supervisor) -> list[dict[str, Any]]:
     return control.rooms()
 
 
-@router.get("/{room}", summary="One conference room with its members (404: nobody in it)")
+@router.get("/{room}", response_model=RoomOut,
+            summary="One conference room with its members (404: nobody in it)")
 async def get_room(room: str, control: Control, _: Supervisor) -> dict[str, Any]:
     return control.room(room)

@@ -1,0 +1,616 @@
+"""Every event type the bus carries: its name, its payload's fields and who may see it.
+
+One declaration per type, the single place three users read: the WebSocket filter
+(:func:`visible`), the check that publishers keep to their declaration (:func:`check`, on
+in the tests and with ``KEFU_CHECK_EVENTS=1``) and the JSON Schema in
+``docs/events.schema.json`` (:func:`json_schema`, ``kefu events-schema``) that the desk,
+reports and webhooks read.  Publishers still publish plain ``Event(type, call_id, data)``:
+the payload models describe ``data``; they are not built on the hot path.
+
+Fields with a default may be absent from ``data``; ``X | None`` without one must be there
+but may be null.  Imports nothing of kefu above :mod:`kefu.bus`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Callable
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from kefu.bus import Event
+
+log = logging.getLogger(__name__)
+
+CHECK_ENV = "KEFU_CHECK_EVENTS"        # "1": the bus checks every event it carries
+STAFF_ROLES = frozenset({"admin", "supervisor"})
+
+
+class Audience(str, Enum):
+    """Who sees an event on ``/api/v1/events`` besides admins and supervisors (who see all).
+
+    Whatever the audience, an agent named in ``data.agent`` or listed in ``data.agents``
+    sees the event."""
+
+    STAFF = "staff"     # admins and supervisors only
+    NAMED = "named"     # and the agent(s) it names
+    AGENTS = "agents"   # and every agent, unless it names agents: then only those
+    CALL = "call"       # and qa, and the agent whose current call it is
+
+
+class Payload(BaseModel):
+    """An event's ``data``: strict types, no field beyond the declared ones."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+@dataclass(frozen=True)
+class EventType:
+    name: str
+    payload: type[Payload]
+    audience: Audience
+
+    @property
+    def doc(self) -> str:
+        return " ".join((self.payload.__doc__ or "").split())
+
+
+REGISTRY: dict[str, EventType] = {}
+
+
+def declare(name: str, audience: Audience) -> Callable[[type[Payload]], type[Payload]]:
+    def register(payload: type[Payload]) -> type[Payload]:
+        if name in REGISTRY:
+            raise ValueError(f"event type {name!r} declared twice")
+        REGISTRY[name] = EventType(name, payload, audience)
+        return payload
+    return register
+
+
+AUDIENCE_TEXT = {
+    Audience.STAFF: "nobody else",
+    Audience.NAMED: "the agent in data.agent or data.agents",
+    Audience.AGENTS: "every agent, unless it names agents in data.agent or data.agents",
+    Audience.CALL: "qa users and the agent whose current call it is",
+}
+CALL, QUEUE, AGENT, STAFF = Audience.CALL, Audience.AGENTS, Audience.NAMED, Audience.STAFF
+
+
+# --- call.*: the switch and call control ---------------------------------------------------
+class _Member(Payload):
+    number: str
+    role: str
+    mode: str
+    holding: bool
+    held: bool
+    whisper_to: str | None
+
+
+@declare("call.started", CALL)
+class CallStarted(Payload):
+    """A call exists: from a phone or trunk, originated by the API, or a persistent line
+    (``session``; ``webrtc`` for a browser's)."""
+    caller: str
+    callee: str
+    caller_name: str
+    trunk: str | None
+    originated: bool = False
+    session: bool = False
+    webrtc: bool = False
+
+
+@declare("call.ringing", CALL)
+class CallRinging(Payload):
+    """The far end rings."""
+
+
+@declare("call.answered", CALL)
+class CallAnswered(Payload):
+    """Answered, by ``callee`` when the switch reached a number."""
+    callee: str | None = None
+
+
+@declare("call.recording_started", CALL)
+class CallRecordingStarted(Payload):
+    """The call is being recorded into ``path``."""
+    path: str
+
+
+@declare("call.recording", CALL)
+class CallRecording(Payload):
+    """The recording is closed: ``duration`` seconds in ``path``."""
+    path: str
+    duration: float
+
+
+@declare("call.member_joined", CALL)
+class CallMemberJoined(_Member):
+    """A party joined the call's room."""
+
+
+@declare("call.monitor", CALL)
+class CallMonitor(_Member):
+    """A supervisor listens, whispers or barges in."""
+
+
+@declare("call.member_left", CALL)
+class CallMemberLeft(Payload):
+    """A party left the call's room."""
+    number: str
+    role: str
+
+
+@declare("call.ended", CALL)
+class CallEnded(Payload):
+    """The call is over (its CDR is derived from its events now)."""
+    disposition: str
+    hangup_by: str
+    sip_code: int | None
+
+
+@declare("call.dtmf", CALL)
+class CallDtmf(Payload):
+    """A party pressed a key."""
+    digit: str
+    leg: str
+    number: str
+
+
+@declare("call.dtmf_sent", CALL)
+class CallDtmfSent(Payload):
+    """Keys sent to the far end for ``number`` (an agent driving an IVR)."""
+    number: str
+    digits: str
+
+
+@declare("call.hold", CALL)
+class CallHold(Payload):
+    """``number`` put the call on hold."""
+    number: str
+
+
+@declare("call.resume", CALL)
+class CallResume(Payload):
+    """``number`` took the call off hold."""
+    number: str
+
+
+@declare("call.transferred", CALL)
+class CallTransferred(Payload):
+    """Transferred by ``by``: blind, attended (``consult_call`` is the other call, which
+    gets ``into_call``) or consult."""
+    by: str
+    mode: str
+    target: str | None = None
+    consult_call: str | None = None
+    into_call: str | None = None
+
+
+@declare("call.consult", CALL)
+class CallConsult(Payload):
+    """``by`` consults ``target`` while the caller waits."""
+    by: str
+    target: str
+
+
+@declare("call.consult_end", CALL)
+class CallConsultEnd(Payload):
+    """The consultation ended (``how``)."""
+    by: str
+    how: str
+    target: str | None = None
+
+
+@declare("call.party_failed", CALL)
+class CallPartyFailed(Payload):
+    """A number the call tried to add could not be reached."""
+    number: str
+    code: int
+    reason: str
+
+
+@declare("call.data", CALL)
+class CallData(Payload):
+    """Call-attached data changed: its size and keys (the values travel with offers)."""
+    bytes: int
+    keys: list[str]
+
+
+# --- queue.*: the ACD ------------------------------------------------------------------------
+@declare("queue.entered", QUEUE)
+class QueueEntered(Payload):
+    """A call waits in ``queue``."""
+    queue: str
+    caller: str
+    position: int
+    priority: int
+    preferred: str | None
+
+
+@declare("queue.refused", QUEUE)
+class QueueRefused(Payload):
+    """The queue refused the call (``full`` or ``empty``) and has no overflow."""
+    queue: str
+    reason: str
+    caller: str
+
+
+@declare("queue.overflow", QUEUE)
+class QueueOverflow(Payload):
+    """The call left the queue for its overflow ``destination``."""
+    queue: str
+    reason: str
+    wait: float
+    position: int
+    destination: str | None = None
+
+
+@declare("queue.offer", QUEUE)
+class QueueOffer(Payload):
+    """The call is offered to ``agents``, with its attached data."""
+    queue: str
+    agents: list[str]
+    caller: str
+    wait: float
+    callback: str | None
+    attached: dict[str, Any]
+
+
+@declare("queue.connect", QUEUE)
+class QueueConnect(Payload):
+    """``agent`` took the call."""
+    queue: str
+    agent: str
+    extension: str
+    caller: str
+    wait: float
+    position: int
+
+
+@declare("queue.ring_no_answer", QUEUE)
+class QueueRingNoAnswer(Payload):
+    """``agent`` did not take the offer."""
+    queue: str
+    agent: str
+    code: int
+    reason: str
+
+
+@declare("queue.abandon", QUEUE)
+class QueueAbandon(Payload):
+    """The caller hung up while waiting."""
+    queue: str
+    caller: str
+    position: int
+    entry_position: int
+    wait: float
+
+
+@declare("queue.complete", QUEUE)
+class QueueComplete(Payload):
+    """A queued call that ``agent`` answered ended."""
+    queue: str
+    agent: str
+    by: str
+    talk: float
+    wait: float
+
+
+@declare("queue.announce", QUEUE)
+class QueueAnnounce(Payload):
+    """The caller hears its position and estimated wait."""
+    queue: str
+    position: int
+    wait_minutes: int
+
+
+@declare("queue.priority", QUEUE)
+class QueuePriority(Payload):
+    """A waiting call's priority changed."""
+    queue: str
+    priority: int
+    position: int
+
+
+@declare("queue.callback", QUEUE)
+class QueueCallback(Payload):
+    """The caller asked to be called back on ``number`` and hung up, keeping its place."""
+    queue: str
+    number: str
+    position: int
+    wait: float
+
+
+@declare("queue.callback_connect", QUEUE)
+class QueueCallbackConnect(Payload):
+    """``agent`` answered a callback; the customer is being called."""
+    queue: str
+    agent: str
+    number: str
+    original_call: str
+    wait: float
+
+
+@declare("queue.callback_answered", QUEUE)
+class QueueCallbackAnswered(Payload):
+    """The customer answered the callback."""
+    queue: str
+    agent: str
+    number: str
+    original_call: str
+
+
+@declare("queue.callback_failed", QUEUE)
+class QueueCallbackFailed(Payload):
+    """The callback's last attempt failed: given up."""
+    queue: str
+    number: str
+    attempt: int
+    code: int
+    reason: str
+    original_call: str
+
+
+@declare("queue.callback_retry", QUEUE)
+class QueueCallbackRetry(QueueCallbackFailed):
+    """The callback failed; tried again in ``retry_in`` seconds."""
+    retry_in: float
+
+
+# --- agent.*: the ACD's agents -----------------------------------------------------------------
+@declare("agent.login", AGENT)
+class AgentLogin(Payload):
+    """Logged in on ``extension`` to ``queues`` (``by`` someone else)."""
+    agent: str
+    extension: str
+    queues: list[str]
+    by: str | None = None
+
+
+@declare("agent.logout", AGENT)
+class AgentLogout(Payload):
+    """Logged out (``by`` someone else)."""
+    agent: str
+    extension: str
+    by: str | None = None
+
+
+@declare("agent.state", AGENT)
+class AgentStateChanged(Payload):
+    """The agent's state changed from ``previous``."""
+    agent: str
+    state: str
+    previous: str
+    reason: str
+    extension: str
+    by: str | None = None
+
+
+@declare("agent.pause", AGENT)
+class AgentPause(Payload):
+    """The agent stopped being available (not ready, away)."""
+    agent: str
+    state: str
+    reason: str
+    by: str | None = None
+
+
+@declare("agent.unpause", AGENT)
+class AgentUnpause(Payload):
+    """The agent is available again after ``paused`` seconds."""
+    agent: str
+    state: str
+    reason: str
+    paused: float
+    by: str | None = None
+
+
+@declare("agent.skills", AGENT)
+class AgentSkills(Payload):
+    """The agent's queue memberships and levels (replayed at start-up)."""
+    agent: str
+    skills: dict[str, int]
+    by: str | None = None
+
+
+@declare("agent.line", AGENT)
+class AgentLine(Payload):
+    """The agent's persistent line: ``open`` (on ``device``), ``closed`` or ``failed``."""
+    agent: str
+    state: str
+    code: int | None = None
+    reason: str | None = None
+    extension: str | None = None
+    device: str | None = None
+
+
+@declare("agent.wrap_up_start", AGENT)
+class AgentWrapUpStart(Payload):
+    """After-call work until ``until`` (a timestamp)."""
+    agent: str
+    until: float
+
+
+@declare("agent.wrap_up_extended", AGENT)
+class AgentWrapUpExtended(AgentWrapUpStart):
+    """After-call work extended until ``until``."""
+
+
+@declare("agent.wrap_up_end", AGENT)
+class AgentWrapUpEnd(Payload):
+    """After-call work ended (``by`` someone else)."""
+    agent: str
+    by: str | None = None
+
+
+# --- the PBX: registrations, trunks, extensions --------------------------------------------
+@declare("registration.added", STAFF)
+class RegistrationAdded(Payload):
+    """A phone registered ``contact`` for ``extension``."""
+    extension: str
+    contact: str
+    expires: int
+
+
+@declare("registration.removed", STAFF)
+class RegistrationRemoved(Payload):
+    """A contact (``*``: all) of ``extension`` was removed."""
+    extension: str
+    contact: str
+
+
+@declare("registration.failed", STAFF)
+class RegistrationFailed(Payload):
+    """A REGISTER for ``extension`` was refused; ``source`` is [host, port]."""
+    extension: str
+    source: list[str | int]
+
+
+@declare("trunk.registered", STAFF)
+class TrunkRegistered(Payload):
+    """kefu is registered with the carrier for ``expires`` seconds."""
+    trunk: str
+    code: int
+    expires: int
+
+
+@declare("trunk.registration_failed", STAFF)
+class TrunkRegistrationFailed(Payload):
+    """The carrier refused kefu's REGISTER."""
+    trunk: str
+    code: int
+    reason: str
+
+
+@declare("extension.changed", STAFF)
+class ExtensionChanged(Payload):
+    """An extension was created, changed or deleted (``action``) through the API."""
+    number: str
+    action: str
+    by: str
+
+
+# --- announcements -----------------------------------------------------------------------------
+@declare("announcement.posted", QUEUE)
+class AnnouncementPosted(Payload):
+    """A notice for ``agents`` (null: every agent)."""
+    id: int
+    title: str
+    agents: list[str] | None
+    groups: list[str]
+
+
+@declare("announcement.acked", AGENT)
+class AnnouncementAcked(Payload):
+    """``agent`` acknowledged the notice."""
+    id: int
+    agent: str
+
+
+# --- the check --------------------------------------------------------------------------------
+class EventMismatch(ValueError):
+    """An event whose type is not declared, or whose data does not match its payload."""
+
+
+def check(event: Event) -> None:
+    """Raise :class:`EventMismatch` unless ``event`` is declared and its data fits."""
+    declared = REGISTRY.get(event.type)
+    if declared is None:
+        raise EventMismatch(f"undeclared event type {event.type!r}")
+    try:
+        declared.payload.model_validate(event.data)
+    except ValidationError as exc:
+        raise EventMismatch(f"{event.type}: {exc}") from None
+
+
+def check_from_env() -> Callable[[Event], None] | None:
+    """The check for :class:`~kefu.bus.LocalBus` when ``KEFU_CHECK_EVENTS=1``: a mismatch
+    is logged with its traceback (which the e2e tests look for) and the event still goes."""
+    if os.environ.get(CHECK_ENV, "") not in ("1", "true", "yes"):
+        return None
+
+    def logging_check(event: Event) -> None:
+        try:
+            check(event)
+        except EventMismatch:
+            log.exception("event does not match its declaration")
+    return logging_check
+
+
+# --- who sees what ------------------------------------------------------------------------------
+def _named(event: Event) -> tuple[str, ...]:
+    agents = event.data.get("agents")
+    # A list, not a string: "ann" in "joanna" must not leak joanna's events to ann.
+    listed = tuple(agents) if isinstance(agents, (list, tuple, set, frozenset)) else ()
+    agent = event.data.get("agent")
+    return (agent, *listed) if isinstance(agent, str) and agent else listed
+
+
+def audience(type_: str) -> Audience:
+    """A type's audience; an undeclared one (only with the check off) gets its family's."""
+    declared = REGISTRY.get(type_)
+    if declared is not None:
+        return declared.audience
+    family = type_.partition(".")[0]
+    return {"call": CALL, "queue": QUEUE, "agent": AGENT}.get(family, STAFF)
+
+
+def visible(role: str, username: str, event: Event,
+            current_call: Callable[[], str | None] | None = None) -> bool:
+    """Whether a user sees ``event`` on the WebSocket.  ``current_call``: the call the
+    (agent) user is in now, known to the ACD; without it an agent sees no ``call.*`` event
+    that does not name it."""
+    if role in STAFF_ROLES:
+        return True
+    kind = audience(event.type)
+    if role == "qa":
+        return kind is CALL
+    if role != "agent":
+        return False            # a role added later sees nothing until decided here
+    named = _named(event)
+    if username in named:
+        return True
+    if kind is QUEUE:           # for every agent unless it names some
+        return not (event.data.get("agent") or event.data.get("agents"))
+    if kind is CALL and current_call is not None:
+        call_id = current_call()
+        return call_id is not None and call_id == event.call_id
+    return False
+
+
+# --- the JSON Schema -------------------------------------------------------------------------
+def json_schema() -> dict[str, Any]:
+    """One JSON Schema for every event as the WebSocket sends it (``type``, ``call_id``,
+    ``ts``, ``data``): a ``oneOf`` over the types, each with its payload's schema in
+    ``$defs`` and its audience in ``x-audience``."""
+    defs: dict[str, Any] = {}
+    variants = []
+    for name in sorted(REGISTRY):
+        declared = REGISTRY[name]
+        schema = declared.payload.model_json_schema(ref_template="#/$defs/{model}")
+        defs.update(schema.pop("$defs", {}))
+        schema["title"] = declared.payload.__name__
+        defs[declared.payload.__name__] = schema
+        variants.append({
+            "title": name, "description": declared.doc, "x-audience": declared.audience.value,
+            "type": "object", "required": ["type", "call_id", "ts", "data"],
+            "additionalProperties": False,
+            "properties": {"type": {"const": name},
+                           "call_id": {"type": ["string", "null"]},
+                           "ts": {"type": "number"},
+                           "data": {"$ref": f"#/$defs/{declared.payload.__name__}"}}})
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "kefu events",
+            "description": "Events on the bus and on /api/v1/events, generated from "
+                           "kefu.events.  x-audience: who sees each besides admins and "
+                           "supervisors (and any agent it names): " + "; ".join(
+                               f"{a.value}: {AUDIENCE_TEXT[a]}" for a in Audience) + ".",
+            "oneOf": variants, "$defs": dict(sorted(defs.items()))}
+
+
+def schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
