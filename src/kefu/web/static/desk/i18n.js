@@ -6,6 +6,7 @@ const STORE = "kefu.lang";
 
 const zh = {
   "desk.title": "坐席工作台", "wall.title": "监控大屏", "nav.wall": "监控大屏", "nav.desk": "坐席工作台",
+  "shell.title": "客服中心", "shell.nav": "导航", "shell.none": "您的角色暂无可用页面",
   "lang.switch": "English", "ws.title": "实时事件连接", "auth.logout": "退出登录",
   "login.title": "登录", "login.username": "用户名", "login.password": "密码", "login.submit": "登录",
   "login.failed": "用户名或密码错误", "login.expired": "登录已过期,请重新登录",
@@ -79,6 +80,7 @@ const zh = {
 
 const en = {
   "desk.title": "Agent desktop", "wall.title": "Wallboard", "nav.wall": "Wallboard", "nav.desk": "Agent desktop",
+  "shell.title": "Contact centre", "shell.nav": "Navigation", "shell.none": "No screens for your role yet",
   "lang.switch": "中文", "ws.title": "Live events", "auth.logout": "Sign out",
   "login.title": "Sign in", "login.username": "Username", "login.password": "Password", "login.submit": "Sign in",
   "login.failed": "Wrong username or password", "login.expired": "Your session expired, please sign in again",
@@ -191,6 +193,9 @@ export function setLang(next) {
   applyI18n();
   for (const fn of listeners) fn(current);
 }
+
+// another page of this site switched (another tab, or the web shell around this page)
+window.addEventListener("storage", (e) => { if (e.key === STORE && e.newValue) setLang(e.newValue); });
 
 /** Re-render dynamic text when the language changes. */
 export function onLangChange(fn) { listeners.push(fn); }

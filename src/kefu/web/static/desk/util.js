@@ -3,6 +3,10 @@
 import { errorText } from "./api.js";
 import { t } from "./i18n.js";
 
+// inside the web shell (an <iframe> of /): the shell has the sign-out, language and
+// navigation, so style.css hides this page's own
+if (window.top !== window) document.documentElement.classList.add("embedded");
+
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
 
