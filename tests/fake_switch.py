@@ -1,13 +1,13 @@
-"""A recording stand-in for the switch, for call control's in-process tests (tests/cti and
-tests/web): only what :mod:`kefu.cti.control` touches; it routes by a table."""
+"""A recording stand-in for the switch, for call control's in-process tests (tests/calls and
+tests/web): only what :mod:`kefu.calls.control` touches; it routes by a table."""
 
 from __future__ import annotations
 
 from kefu.bus import Event
-from kefu.cti.call import Call, CallState
-from kefu.cti.control import Refused
-from kefu.cti.dialplan import Route
-from kefu.cti.room import Member, Room
+from kefu.calls.call import Call, CallState
+from kefu.calls.control import Refused
+from kefu.calls.dialplan import Route
+from kefu.calls.room import Member, Room
 from kefu.events import check
 
 

@@ -8,9 +8,9 @@ import asyncio
 import pytest
 from fake_switch import FakeSwitch, a_call
 
-from kefu.cti.call import Call
-from kefu.cti.control import CallControl, ControlError, Refused, transfer_blind
-from kefu.cti.room import Member, Room
+from kefu.calls.call import Call
+from kefu.calls.control import CallControl, ControlError, Refused, transfer_blind
+from kefu.calls.room import Member, Room
 
 
 def blind(switch: FakeSwitch, call: Call, by: str, target: str, **kw) -> None:

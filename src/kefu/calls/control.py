@@ -1,7 +1,7 @@
 """Call control: what a phone, the API or (later) an agent desktop can do to a live call.
 
 Each action is a change of the call's room (who hears whom) plus, where a new party is
-needed, an :class:`~kefu.cti.attempt.Attempt` to reach it.  The switch calls these for
+needed, an :class:`~kefu.calls.attempt.Attempt` to reach it.  The switch calls these for
 phone-initiated actions (re-INVITE hold, REFER); :class:`CallControl` exposes them by
 call id for the HTTP API.
 """
@@ -12,13 +12,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from kefu.cti.call import Call, CallState, Disposition
-from kefu.cti.room import Member, Mode
+from kefu.calls.call import Call, CallState, Disposition
+from kefu.calls.room import Member, Mode
 from kefu.media import MediaError
 
 if TYPE_CHECKING:
-    from kefu.cti.attempt import Attempt, Fork
-    from kefu.cti.switch import Switch
+    from kefu.calls.attempt import Attempt, Fork
+    from kefu.calls.switch import Switch
     from kefu.media import Negotiated
     from kefu.media.webrtc import WebRtcLine
 
@@ -359,7 +359,7 @@ class CallControl:
 
     def room(self, name: str) -> dict:
         """One conference room: how to dial it and who is in it (each member's call)."""
-        from kefu.cti.switch import CONFERENCE_PREFIX
+        from kefu.calls.switch import CONFERENCE_PREFIX
 
         room = self.switch.conferences.get(name)
         if room is None:

@@ -2,9 +2,9 @@
 
 It implements the SIP layer's ``CallHandler`` (new inbound legs) and ``LegListener``
 (what every leg does next), owns the :class:`Call` state machines and their rooms,
-reaches destinations through :class:`~kefu.cti.attempt.Dialing`, records, and publishes
+reaches destinations through :class:`~kefu.calls.attempt.Dialing`, records, and publishes
 every state change on the bus.  Call-control actions (hold, transfer, conference,
-supervision) live in :mod:`kefu.cti.control` and use the primitives here.  Everything
+supervision) live in :mod:`kefu.calls.control` and use the primitives here.  Everything
 runs on the asyncio loop.
 """
 
@@ -20,12 +20,12 @@ from typing import Any, Callable
 
 from kefu.bus import Bus, Event
 from kefu.config import Settings
-from kefu.cti.attempt import Attempt, Dialing, Fork, Stage
-from kefu.cti import control
-from kefu.cti.control import Refused
-from kefu.cti.call import Call, CallState, Disposition
-from kefu.cti.dialplan import DialPlan, Route
-from kefu.cti.room import Member, Mode, Room
+from kefu.calls.attempt import Attempt, Dialing, Fork, Stage
+from kefu.calls import control
+from kefu.calls.control import Refused
+from kefu.calls.call import Call, CallState, Disposition
+from kefu.calls.dialplan import DialPlan, Route
+from kefu.calls.room import Member, Mode, Room
 from kefu.media.moh import load_moh
 from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, RtpLeg, SdpError,
                         build_sdp, negotiate, offer_formats, parse_sdp)
@@ -71,7 +71,7 @@ class Switch:
         self._sdp_session = random.randint(1, 2**31)
         self._tasks: set[asyncio.Task] = set()
         self.dialing = Dialing(media, self._offer_sdp, self._new_out_leg)
-        self.acd: Any = None                       # kefu.cti.acd.Acd, when queues exist
+        self.acd: Any = None                       # kefu.acd.service.Acd, when queues exist
         self.lines: dict[str, Member] = {}         # number → its persistent line's member
 
     async def start(self) -> None:
