@@ -18,7 +18,7 @@ class FakeSwitch:
         self.calls: dict[str, Call] = {}
         self.lines: dict[str, Member] = {}
         self.conferences: dict[str, Room] = {}
-        self.acd = None
+        self.destinations: dict = {}               # route kind → handler (Switch.register)
         self.reachable = reachable or {}
         self.events: list[tuple[str, dict]] = []
         self.dismissed: list[str] = []
@@ -32,6 +32,8 @@ class FakeSwitch:
         pass
 
     def route(self, caller: str, dialed: str) -> Route:
+        if self.reachable.get(dialed) == "queue":
+            return Route(kind="queue", queue="sales")
         if dialed in self.reachable:
             return Route(kind="extension", extension=dialed)
         return Route.refuse(404, "Not Found")
@@ -40,6 +42,8 @@ class FakeSwitch:
         route = route or self.route(caller, dialed)
         if route.kind == "refuse":
             raise Refused(route.code, route.reason, dialed)
+        if route.kind != "extension":
+            raise Refused(404, f"Not Found (a {route.kind})", dialed)
         if self.reachable[dialed] == "busy":
             raise Refused(486, "Busy Here", dialed)
         return dialed, [], 30.0

@@ -129,7 +129,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     await switch.start()
     # browsers' softphones offer ICE candidates on kefu's own address only
     restrict_ice([settings.webrtc_host])
-    switch.acd = acd = Acd(settings, switch, bus)
+    acd = Acd(settings, switch, bus)
+    switch.register("queue", acd.take)
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),
                            store.events_since(day_start(time.time()), "queue."))

@@ -36,6 +36,7 @@ from kefu.media.moh import load_moh
 
 if TYPE_CHECKING:
     from kefu.calls.attempt import Attempt, Fork
+    from kefu.calls.dialplan import Route
     from kefu.calls.switch import Switch
     from kefu.media import Negotiated
 
@@ -475,6 +476,10 @@ class Acd:
         self._available(agent)
 
     # --- calls into queues --------------------------------------------------------------------------
+    async def take(self, call: Call, route: "Route") -> None:
+        """The switch's destination for ``queue`` routes (dialled, a DID, a transfer)."""
+        await self.enqueue(call, route.queue)
+
     async def enqueue(self, call: Call, queue_name: str, priority: int = 0) -> None:
         """A call reaches a queue (dialled, a DID, an overflow or a transfer)."""
         q = self.queues[queue_name]

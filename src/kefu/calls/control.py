@@ -71,10 +71,10 @@ async def transfer_blind(switch: "Switch", call: Call, member: Member, target: s
         raise ControlError("nobody left to transfer")
     caller_id = remaining[0].number
     route = switch.route(caller_id, target)
-    queue = route.queue if route.kind == "queue" and switch.acd is not None else None
+    take = switch.destinations.get(route.kind)      # a queue, say: no phone is rung here
     try:
-        dest = None if queue else switch.destination(caller_id, target, exclude=call,
-                                                     route=route)
+        dest = None if take else switch.destination(caller_id, target, exclude=call,
+                                                    route=route)
     except Refused as exc:
         log.info("call %s: transfer to %s refused: %s", call.id, target, exc)
         if not sip_done:
@@ -84,8 +84,8 @@ async def transfer_blind(switch: "Switch", call: Call, member: Member, target: s
     switch.publish(call, "call.transferred", by=member.number, target=target, mode="blind")
     call.room.waiting = True          # the others hear music while the target rings
     switch.dismiss(call, member, sip_done)
-    if queue is not None:
-        return await switch.acd.enqueue(call, queue)
+    if take is not None:
+        return await take(call, route)
     assert dest is not None
     number, stages, timeout = dest
 
