@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark the ACD routing engine alone (kefu.cti.routing), beside a naive scan.
+"""Benchmark the ACD routing engine alone (kefu.acd.routing), beside a naive scan.
 
 No SIP, no I/O: one process drives ``Router`` directly.  A seeded scenario: ``--queues``
 queues (strategies skills, longest_idle, fewest_calls, round_robin, top_down in turn;
@@ -58,8 +58,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from kefu.cti.routing import Offer, Router, Waiting  # noqa: E402
-from kefu.cti.strategies import builtin_strategies  # noqa: E402
+from kefu.acd.routing import Offer, Router, Waiting  # noqa: E402
+from kefu.acd.strategies import builtin_strategies  # noqa: E402
 
 STRATEGIES = ["skills", "longest_idle", "fewest_calls", "round_robin", "top_down"]
 PRIORITY_SECONDS = 60.0

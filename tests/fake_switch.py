@@ -1,13 +1,13 @@
-"""A recording stand-in for the switch, for call control's in-process tests (tests/cti and
-tests/web): only what :mod:`kefu.cti.control` touches; it routes by a table."""
+"""A recording stand-in for the switch, for call control's in-process tests (tests/calls and
+tests/web): only what :mod:`kefu.calls.control` touches; it routes by a table."""
 
 from __future__ import annotations
 
 from kefu.bus import Event
-from kefu.cti.call import Call, CallState
-from kefu.cti.control import Refused
-from kefu.cti.dialplan import Route
-from kefu.cti.room import Member, Room
+from kefu.calls.call import Call, CallState
+from kefu.calls.control import Refused
+from kefu.calls.dialplan import Route
+from kefu.calls.room import Member, Room
 from kefu.events import check
 
 
@@ -18,7 +18,7 @@ class FakeSwitch:
         self.calls: dict[str, Call] = {}
         self.lines: dict[str, Member] = {}
         self.conferences: dict[str, Room] = {}
-        self.acd = None
+        self.destinations: dict = {}               # route kind → handler (Switch.register)
         self.reachable = reachable or {}
         self.events: list[tuple[str, dict]] = []
         self.dismissed: list[str] = []
@@ -32,6 +32,8 @@ class FakeSwitch:
         pass
 
     def route(self, caller: str, dialed: str) -> Route:
+        if self.reachable.get(dialed) == "queue":
+            return Route(kind="queue", queue="sales")
         if dialed in self.reachable:
             return Route(kind="extension", extension=dialed)
         return Route.refuse(404, "Not Found")
@@ -40,6 +42,8 @@ class FakeSwitch:
         route = route or self.route(caller, dialed)
         if route.kind == "refuse":
             raise Refused(route.code, route.reason, dialed)
+        if route.kind != "extension":
+            raise Refused(404, f"Not Found (a {route.kind})", dialed)
         if self.reachable[dialed] == "busy":
             raise Refused(486, "Busy Here", dialed)
         return dialed, [], 30.0

@@ -408,7 +408,7 @@ def test_bad_queues(tmp_path: Path, text: str, expected: str) -> None:
 
 
 def test_queue_strategy_is_checked_at_load(tmp_path: Path) -> None:
-    """With the known names (the CLI passes kefu.cti.strategies.strategy_names()) a typo is a
+    """With the known names (the CLI passes kefu.acd.strategies.strategy_names()) a typo is a
     config error naming the key, before anything starts; without them it is left to the ACD."""
     path = write(tmp_path, '[[queues]]\nname = "q"\nnumber = "8001"\nstrategy = "skils"\n')
     with pytest.raises(ConfigError, match=r"^queues\[0\]\.strategy: unknown routing strategy "

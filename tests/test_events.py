@@ -105,7 +105,7 @@ def test_who_sees_what(event: Event, admin: bool, qa: bool, ann: bool, ann_in_c1
 
 def test_acd_rule_is_the_registry_rule() -> None:
     from kefu.config import Settings
-    from kefu.cti.acd import Acd
+    from kefu.acd.service import Acd
 
     acd = Acd(Settings(), None, LocalBus())  # type: ignore[arg-type]
     assert acd.visible_to("ann", OFFER) and not acd.visible_to("carol", OFFER)

@@ -22,11 +22,11 @@ from typing import Any
 from kefu import __version__
 from kefu.bus import Event, LocalBus, set_check
 from kefu.config import Settings
-from kefu.cti.acd import Acd
-from kefu.cti.control import CallControl
-from kefu.cti.dialplan import DialPlan
-from kefu.cti.figures import day_start
-from kefu.cti.switch import Switch
+from kefu.acd.service import Acd
+from kefu.calls.control import CallControl
+from kefu.calls.dialplan import DialPlan
+from kefu.acd.figures import day_start
+from kefu.calls.switch import Switch
 from kefu.eventlog import EventLog
 from kefu.events import check_from_env
 from kefu.media import MediaEngine
@@ -129,7 +129,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     await switch.start()
     # browsers' softphones offer ICE candidates on kefu's own address only
     restrict_ice([settings.webrtc_host])
-    switch.acd = acd = Acd(settings, switch, bus)
+    acd = Acd(settings, switch, bus)
+    switch.register("queue", acd.take)
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),
                            store.events_since(day_start(time.time()), "queue."))

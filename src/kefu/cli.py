@@ -42,7 +42,7 @@ def _config_path(args: argparse.Namespace) -> Path | None:
 
 def _settings(args: argparse.Namespace) -> Settings:
     try:
-        from kefu.cti.strategies import strategy_names   # cti below cli, above config
+        from kefu.acd.strategies import strategy_names   # acd below cli, above config
         return load_settings(_config_path(args), strategies=strategy_names())
     except ConfigError as exc:
         raise _Fail(f"config error: {exc}", 2) from None

@@ -794,7 +794,7 @@ def load_settings(path: Path | None, env: Mapping[str, str] = os.environ,
     """Read ``path`` (or the file named by ``KEFU_CONFIG``; none: defaults), apply env overrides.
 
     ``strategies``: the routing strategy names a queue may use (the composition root passes
-    ``kefu.cti.strategies.strategy_names()``; config sits below cti and cannot ask); None:
+    ``kefu.acd.strategies.strategy_names()``; config sits below acd and cannot ask); None:
     not checked here, the ACD refuses an unknown one when it starts.
 
     Relative paths in the file resolve against the file's directory, so the same file works

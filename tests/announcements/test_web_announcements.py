@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from kefu.config import QueueConfig
-from kefu.cti.acd import Acd
+from kefu.acd.service import Acd
 
 URL = "/api/v1/announcements"
 

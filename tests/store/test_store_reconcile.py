@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kefu.bus import Event
-from kefu.cti.call import Disposition
+from kefu.calls.call import Disposition
 from kefu.store import DISPOSITIONS, Store, cdr_from_events
 from kefu.store.reconcile import INTERRUPTED, reconcile, unfinished
 

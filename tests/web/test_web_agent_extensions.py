@@ -9,8 +9,8 @@ from types import SimpleNamespace
 import pytest
 
 from kefu.config import QueueConfig
-from kefu.cti.acd import Acd
-from kefu.cti.call import Call
+from kefu.acd.service import Acd
+from kefu.calls.call import Call
 
 EXTENSIONS = ("1001", "1002", "1003")
 PW = "agent-password-1"

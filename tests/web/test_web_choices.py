@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from kefu.crm.service import CONTACT_RESULTS, CONTACT_TYPES
-from kefu.cti.agents import AgentState
-from kefu.cti.call import Disposition
+from kefu.acd.agents import AgentState
+from kefu.calls.call import Disposition
 from kefu.users.service import ROLES
 
 

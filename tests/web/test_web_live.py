@@ -1,5 +1,5 @@
 """The call-control API's names, status codes and errors, in process: the routes over a
-real CallControl whose switch is the recording stand-in of tests/cti/test_control.py."""
+real CallControl whose switch is the recording stand-in of tests/fake_switch.py."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from fake_switch import FakeSwitch, a_call
 
-from kefu.cti.control import CallControl
+from kefu.calls.control import CallControl
 
 
 @pytest.fixture

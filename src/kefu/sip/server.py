@@ -51,7 +51,7 @@ USER_AGENT = "kefu"
 
 
 class CallHandler(Protocol):
-    """Implemented by the call layer (cti): receives every new inbound call leg."""
+    """Implemented by the call layer (kefu.calls): receives every new inbound call leg."""
 
     def incoming(self, leg: SipLeg) -> None: ...
 

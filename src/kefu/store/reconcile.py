@@ -22,7 +22,7 @@ from .service import Store
 
 log = logging.getLogger(__name__)
 
-# cti.call.Disposition.INTERRUPTED's value (the store does not import cti)
+# calls.call.Disposition.INTERRUPTED's value (the store does not import calls)
 INTERRUPTED = "interrupted"
 
 

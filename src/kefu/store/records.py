@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# kefu.cti.call.Disposition's values (the store does not import cti; a test keeps them equal)
+# kefu.calls.call.Disposition's values (the store does not import calls; a test keeps them equal)
 DISPOSITIONS = ("answered", "abandoned", "callback", "busy", "no_answer", "cancelled", "not_found",
                 "unavailable", "failed", "interrupted")
 HANGUP_BY = ("caller", "callee", "system")

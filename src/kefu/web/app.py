@@ -21,7 +21,7 @@ from swagger_ui_bundle import swagger_ui_path
 from kefu import __version__
 from kefu.announcements import api as announcements
 from kefu.crm import api as customers
-from kefu.cti.control import ControlError
+from kefu.calls.control import ControlError
 from kefu.store import Conflict, Invalid, NotFound
 from kefu.users import api as users
 

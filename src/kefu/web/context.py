@@ -28,6 +28,6 @@ class AppContext:
     crm: Crm
     announcements: Announcements
     status: Callable[[], dict[str, Any]] | None = None
-    control: Any = None               # kefu.cti.control.CallControl of the running switch
-    acd: Any = None                   # kefu.cti.acd.Acd: agents, queues, call-attached data
+    control: Any = None               # kefu.calls.control.CallControl of the running switch
+    acd: Any = None                   # kefu.acd.service.Acd: agents, queues, call-attached data
     visible: Callable[[User, Event], bool] | None = None  # which events an agent sees on /events

@@ -13,8 +13,8 @@ from fastapi import APIRouter, Depends, HTTPException, status
 from starlette.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from kefu.cti.acd import Acd
-from kefu.cti.agents import AgentState
+from kefu.acd.service import Acd
+from kefu.acd.agents import AgentState
 from kefu.store import NotFound
 from kefu.users.schemas import Skills
 from kefu.users.service import User, Users

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from kefu.crm.service import CONTACT_RESULTS, CONTACT_TYPES
-from kefu.cti.agents import AgentState
-from kefu.cti.call import Disposition
+from kefu.acd.agents import AgentState
+from kefu.calls.call import Disposition
 from kefu.users.service import ROLES, User
 
 from ..deps import CtxDep, current_user

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from kefu.cti.agents import AgentState
+from kefu.acd.agents import AgentState
 from kefu.users.service import User
 
 from ..deps import StoreDep, require_roles

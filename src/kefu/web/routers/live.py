@@ -1,7 +1,7 @@
 """Live calls and call control: make call, hold, transfer, conference, DTMF, call-attached
 data, supervision and force release.
 
-Thin HTTP over :class:`kefu.cti.control.CallControl`; it runs on the event loop where
+Thin HTTP over :class:`kefu.calls.control.CallControl`; it runs on the event loop where
 the switch lives (async routes); ``ControlError`` becomes 403/404/409/413/422 with its
 reason in :mod:`kefu.web.app`, like the store's errors.
 
@@ -26,9 +26,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, status
 from pydantic import BaseModel, Field, model_validator
 
-from kefu.cti.call import Call
-from kefu.cti.control import CallControl
-from kefu.cti.room import Mode
+from kefu.calls.call import Call
+from kefu.calls.control import CallControl
+from kefu.calls.room import Mode
 from kefu.users.service import User
 from kefu.values import DIAL, DialString, DtmfDigits
 

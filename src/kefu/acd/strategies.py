@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Hashable, Protocol, Sequence
 from sortedcontainers import SortedList
 
 if TYPE_CHECKING:
-    from kefu.cti.routing import AgentSlot, RQueue, Waiting
+    from kefu.acd.routing import AgentSlot, RQueue, Waiting
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ class ScanStrategy:
 
     ``choose(ready, entry, queue)`` returns the agents to offer the call to (usually
     one, several to ring them all, none to leave the call waiting).  ``ready`` holds
-    :class:`~kefu.cti.routing.AgentSlot` objects (``id``, ``idle_since``, ``calls``,
+    :class:`~kefu.acd.routing.AgentSlot` objects (``id``, ``idle_since``, ``calls``,
     ``talk_time``, ``attrs``); ``queue.members[agent.id]`` is the skill level and
     ``entry.data`` whatever the ACD attached (caller number, call-attached data).
     A scan costs O(ready agents) per decision; fine for the few ready agents a queue

@@ -4,13 +4,17 @@ a hold, a blind transfer that cannot reach its target, what the API's errors say
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 from fake_switch import FakeSwitch, a_call
 
-from kefu.cti.call import Call
-from kefu.cti.control import CallControl, ControlError, Refused, transfer_blind
-from kefu.cti.room import Member, Room
+from kefu.calls.call import Call
+from kefu.calls.control import CallControl, ControlError, Refused, transfer_blind
+from kefu.calls.dialplan import DialPlan, Route
+from kefu.calls.room import Member, Room
+from kefu.calls.switch import Switch
+from kefu.config import Settings
 
 
 def blind(switch: FakeSwitch, call: Call, by: str, target: str, **kw) -> None:
@@ -93,3 +97,58 @@ def test_a_users_browser_line_is_found_by_username_while_it_is_open():
     assert control.line_of("sue") is None                   # not open (any more)
     switch.lines["1004"] = Member("1004", "line", object(), object())
     assert control.line_of("sue") == "1004" and control.line_of("bob") is None
+
+
+def test_a_blind_transfer_to_a_queue_goes_to_the_handler_registered_for_queues():
+    """The switch's destination table decides, not a reference to the ACD: nothing rings."""
+    switch = FakeSwitch({"800": "queue"})
+    taken: list[tuple[str, str]] = []
+
+    async def take(call: Call, route: Route) -> None:
+        taken.append((call.id, route.queue))
+
+    switch.destinations["queue"] = take
+    call = a_call(switch)
+    blind(switch, call, "1002", "800")
+    assert taken == [(call.id, "sales")] and switch.reached == []
+    assert switch.dismissed == ["1002"] and call.room.waiting
+
+
+def test_a_queue_number_with_no_queue_handler_is_refused_as_not_found():
+    switch = FakeSwitch({"800": "queue"})
+    call = a_call(switch)
+    with pytest.raises(Refused) as err:
+        blind(switch, call, "1002", "800")
+    assert err.value.code == 404 and switch.dismissed == []
+
+
+def test_the_switch_takes_one_handler_per_route_kind_and_never_for_the_kinds_it_rings():
+    switch = Switch(Settings(), None, None, None, None)  # type: ignore[arg-type]
+
+    async def take(call: Call, route: Route) -> None: ...
+
+    switch.register("queue", take)
+    assert switch.destinations["queue"] is take
+    for kind in ("queue", "extension", "trunk", "refuse", "conference", "prompt"):
+        with pytest.raises(ValueError):
+            switch.register(kind, take)
+
+
+@pytest.mark.parametrize("callee,trunk,kind,room", [
+    ("*97", None, "prompt", ""), ("*8100", None, "conference", "100"),
+    ("*8100", "carrier", "conference", "100"), ("1002", None, "extension", "")])
+def test_the_codes_a_phone_dials_route_to_the_switchs_own_destinations(callee, trunk, kind,
+                                                                        room):
+    settings = Settings()
+    plan = DialPlan.from_settings(settings, lambda number: number == "1002")
+    switch = Switch(settings, None, None, None, plan)  # type: ignore[arg-type]
+    call = Call(caller="1001", callee=callee, a=SimpleNamespace(trunk=trunk))  # type: ignore[arg-type]
+    route = switch._incoming_route(call)
+    assert (route.kind, route.room) == (kind, room)
+
+
+def test_the_test_prompt_is_not_offered_to_a_carrier():
+    settings = Settings()
+    switch = Switch(settings, None, None, None, DialPlan.from_settings(settings, bool))  # type: ignore[arg-type]
+    call = Call(caller="0301234", callee="*97", a=SimpleNamespace(trunk="carrier"))  # type: ignore[arg-type]
+    assert switch._incoming_route(call) == switch.dialplan.inbound("carrier", "*97")

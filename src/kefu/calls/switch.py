@@ -2,9 +2,9 @@
 
 It implements the SIP layer's ``CallHandler`` (new inbound legs) and ``LegListener``
 (what every leg does next), owns the :class:`Call` state machines and their rooms,
-reaches destinations through :class:`~kefu.cti.attempt.Dialing`, records, and publishes
+reaches destinations through :class:`~kefu.calls.attempt.Dialing`, records, and publishes
 every state change on the bus.  Call-control actions (hold, transfer, conference,
-supervision) live in :mod:`kefu.cti.control` and use the primitives here.  Everything
+supervision) live in :mod:`kefu.calls.control` and use the primitives here.  Everything
 runs on the asyncio loop.
 """
 
@@ -20,12 +20,13 @@ from typing import Any, Callable
 
 from kefu.bus import Bus, Event
 from kefu.config import Settings
-from kefu.cti.attempt import Attempt, Dialing, Fork, Stage
-from kefu.cti import control
-from kefu.cti.control import Refused
-from kefu.cti.call import Call, CallState, Disposition
-from kefu.cti.dialplan import DialPlan, Route
-from kefu.cti.room import Member, Mode, Room
+from kefu.calls.attempt import Attempt, Dialing, Fork, Stage
+from kefu.calls import control
+from kefu.calls.control import Refused
+from kefu.calls.call import Call, CallState, Disposition
+from kefu.calls.destinations import RINGING_KINDS, Destination
+from kefu.calls.dialplan import DialPlan, Route
+from kefu.calls.room import Member, Mode, Room
 from kefu.media.moh import load_moh
 from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, RtpLeg, SdpError,
                         build_sdp, negotiate, offer_formats, parse_sdp)
@@ -71,8 +72,16 @@ class Switch:
         self._sdp_session = random.randint(1, 2**31)
         self._tasks: set[asyncio.Task] = set()
         self.dialing = Dialing(media, self._offer_sdp, self._new_out_leg)
-        self.acd: Any = None                       # kefu.cti.acd.Acd, when queues exist
+        # route kind → the handler that takes such calls (see register); other kinds ring
+        self.destinations: dict[str, Destination] = {"prompt": self._host_prompt,
+                                                     "conference": self._host_conference}
         self.lines: dict[str, Member] = {}         # number → its persistent line's member
+
+    def register(self, kind: str, handler: Destination) -> None:
+        """Let ``handler`` take every call routed to ``kind`` (the ACD: ``queue``)."""
+        if kind in RINGING_KINDS or kind in self.destinations:
+            raise ValueError(f"route kind {kind!r} already has a destination")
+        self.destinations[kind] = handler
 
     async def start(self) -> None:
         """Start the shared music-on-hold player."""
@@ -108,18 +117,27 @@ class Switch:
             log.warning("call %s: unusable SDP from %s: %s", call.id, call.caller, exc)
             return await self.fail(call, 488, "Not Acceptable Here", Disposition.FAILED)
         call.a_offer = offer
-        callee = call.callee
-        if callee == PROMPT_TEST_CODE and not getattr(call.a, "trunk", None):
-            return await self._host_prompt(call)
+        route = self._incoming_route(call)
+        take = self.destinations.get(route.kind)
+        if take is not None:
+            return await take(call, route)
+        await self._ring(call, route, offer)
+
+    def _incoming_route(self, call: Call) -> Route:
+        """The codes a phone dials (test prompt, conference rooms), else the dial plan."""
+        callee, trunk = call.callee, getattr(call.a, "trunk", None)
+        if callee == PROMPT_TEST_CODE and not trunk:
+            return Route(kind="prompt")
         if callee.startswith(CONFERENCE_PREFIX) and callee[2:].isdigit():
-            return await self._host_conference(call, callee[2:])
-        trunk = getattr(call.a, "trunk", None)
-        route = self._route_for(call.caller, callee, trunk)
-        if route.kind == "queue" and self.acd is not None:
-            return await self.acd.enqueue(call, route.queue)
+            return Route(kind="conference", room=callee[2:])
+        return self._route_for(call.caller, callee, trunk)
+
+    async def _ring(self, call: Call, route: Route, offer: Negotiated) -> None:
+        """Ring the extension or trunks ``route`` names, or refuse the call as it says."""
         try:
-            number, stages, ring_timeout = self.destination(call.caller, callee, trunk=trunk,
-                                                            exclude=call, route=route)
+            number, stages, ring_timeout = self.destination(
+                call.caller, call.callee, trunk=getattr(call.a, "trunk", None), exclude=call,
+                route=route)
         except Refused as exc:
             code, reason, disposition = failure(exc.code, exc.reason)
             return await self.fail(call, code, reason, disposition)
@@ -620,7 +638,7 @@ class Switch:
         call.a.answer(self.answer_sdp(call.a_rtp, call.a_offer))
         self.publish(call, "call.answered")
 
-    async def _host_prompt(self, call: Call) -> None:
+    async def _host_prompt(self, call: Call, route: Route) -> None:
         wav = Path(self.settings.data_dir) / "prompts" / "test.wav"
         if not wav.exists():
             return await self.fail(call, 404, "Not Found (no test prompt)", Disposition.NOT_FOUND)
@@ -634,7 +652,8 @@ class Switch:
         await asyncio.sleep(0.2)
         await self.end(call, Disposition.ANSWERED, "system", 200)
 
-    async def _host_conference(self, call: Call, room: str) -> None:
+    async def _host_conference(self, call: Call, route: Route) -> None:
+        room = route.room
         await self.answer_hosted(call)
         call.room = self.conferences.setdefault(room, Room())
         call.conference = room

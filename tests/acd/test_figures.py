@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from types import SimpleNamespace
 
-from kefu.cti.figures import DEFAULT_HANDLE_TIME, DayFigures, day_start
+from kefu.acd.figures import DEFAULT_HANDLE_TIME, DayFigures, day_start
 
 NOON = time.mktime((2026, 11, 27, 12, 0, 0, 0, 0, -1))       # local time
 TOMORROW = NOON + 86400

@@ -1,7 +1,7 @@
 """Call control: what a phone, the API or (later) an agent desktop can do to a live call.
 
 Each action is a change of the call's room (who hears whom) plus, where a new party is
-needed, an :class:`~kefu.cti.attempt.Attempt` to reach it.  The switch calls these for
+needed, an :class:`~kefu.calls.attempt.Attempt` to reach it.  The switch calls these for
 phone-initiated actions (re-INVITE hold, REFER); :class:`CallControl` exposes them by
 call id for the HTTP API.
 """
@@ -12,13 +12,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING
 
-from kefu.cti.call import Call, CallState, Disposition
-from kefu.cti.room import Member, Mode
+from kefu.calls.call import Call, CallState, Disposition
+from kefu.calls.room import Member, Mode
 from kefu.media import MediaError
 
 if TYPE_CHECKING:
-    from kefu.cti.attempt import Attempt, Fork
-    from kefu.cti.switch import Switch
+    from kefu.calls.attempt import Attempt, Fork
+    from kefu.calls.switch import Switch
     from kefu.media import Negotiated
     from kefu.media.webrtc import WebRtcLine
 
@@ -71,10 +71,10 @@ async def transfer_blind(switch: "Switch", call: Call, member: Member, target: s
         raise ControlError("nobody left to transfer")
     caller_id = remaining[0].number
     route = switch.route(caller_id, target)
-    queue = route.queue if route.kind == "queue" and switch.acd is not None else None
+    take = switch.destinations.get(route.kind)      # a queue, say: no phone is rung here
     try:
-        dest = None if queue else switch.destination(caller_id, target, exclude=call,
-                                                     route=route)
+        dest = None if take else switch.destination(caller_id, target, exclude=call,
+                                                    route=route)
     except Refused as exc:
         log.info("call %s: transfer to %s refused: %s", call.id, target, exc)
         if not sip_done:
@@ -84,8 +84,8 @@ async def transfer_blind(switch: "Switch", call: Call, member: Member, target: s
     switch.publish(call, "call.transferred", by=member.number, target=target, mode="blind")
     call.room.waiting = True          # the others hear music while the target rings
     switch.dismiss(call, member, sip_done)
-    if queue is not None:
-        return await switch.acd.enqueue(call, queue)
+    if take is not None:
+        return await take(call, route)
     assert dest is not None
     number, stages, timeout = dest
 
@@ -359,7 +359,7 @@ class CallControl:
 
     def room(self, name: str) -> dict:
         """One conference room: how to dial it and who is in it (each member's call)."""
-        from kefu.cti.switch import CONFERENCE_PREFIX
+        from kefu.calls.switch import CONFERENCE_PREFIX
 
         room = self.switch.conferences.get(name)
         if room is None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.cti.call import TRANSITIONS, Call, CallState, IllegalTransition
-from kefu.cti.room import Member
+from kefu.calls.call import TRANSITIONS, Call, CallState, IllegalTransition
+from kefu.calls.room import Member
 
 
 def test_a_call_walks_the_happy_path():

@@ -12,8 +12,8 @@ from collections import Counter
 
 import pytest
 
-from kefu.cti.routing import Router, Waiting
-from kefu.cti.strategies import (ENTRY_POINT_GROUP, KeyedStrategy, ScanStrategy,
+from kefu.acd.routing import Router, Waiting
+from kefu.acd.strategies import (ENTRY_POINT_GROUP, KeyedStrategy, ScanStrategy,
                                  all_strategies, builtin_strategies, plugin_strategies,
                                  strategy_names)
 
@@ -288,7 +288,7 @@ def test_customer_preferred_agent_not_logged_in_does_not_hold_the_call() -> None
 # --- plug-ins ------------------------------------------------------------------------------
 
 PLUGIN = '''
-from kefu.cti.strategies import ScanStrategy
+from kefu.acd.strategies import ScanStrategy
 
 
 class ScanStrategy_(ScanStrategy):
@@ -330,7 +330,7 @@ def plugins(tmp_path, monkeypatch):
 
 
 def test_plugin_loaded_from_entry_point(plugins, caplog) -> None:
-    with caplog.at_level(logging.ERROR, logger="kefu.cti.strategies"):
+    with caplog.at_level(logging.ERROR, logger="kefu.acd.strategies"):
         strategies = all_strategies(random.Random(0))
     assert strategies["cheapest"].name == "cheapest"
     assert isinstance(strategies["cheapest"], ScanStrategy)

@@ -10,7 +10,7 @@ state change is published as an event; the CDR is derived from those events alon
        ├──► HOSTED ┼────────────────────────┤   (HOSTED: kefu answers: prompt, conference)
        └───────────┴────────────────────────┘
 
-Who talks to whom once connected is the call's :class:`~kefu.cti.room.Room`; transfers,
+Who talks to whom once connected is the call's :class:`~kefu.calls.room.Room`; transfers,
 three-way calls and supervision change the room, not the state.
 """
 
@@ -22,10 +22,10 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kefu.cti.room import Member, Room
+from kefu.calls.room import Member, Room
 
 if TYPE_CHECKING:
-    from kefu.cti.attempt import Attempt
+    from kefu.calls.attempt import Attempt
     from kefu.media import Negotiated, Recorder, RtpLeg
     from kefu.sip.leg import SipLeg
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.cti.agents import TRANSITIONS, Agent, AgentState, AgentStateError
+from kefu.acd.agents import TRANSITIONS, Agent, AgentState, AgentStateError
 
 S = AgentState
 

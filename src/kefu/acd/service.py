@@ -1,9 +1,9 @@
 """The ACD: queues of callers, agents and their states, offers, wrap-up and callbacks.
 
-The routing engine (:mod:`kefu.cti.routing`) decides who gets which call; this module
+The routing engine (:mod:`kefu.acd.routing`) decides who gets which call; this module
 does what the decisions mean on the switch: answers callers into a queue (music,
 announcements), rings agents' devices, connects the one who answers, follows every
-agent through its state machine (:mod:`kefu.cti.agents`), and enforces queue rules
+agent through its state machine (:mod:`kefu.acd.agents`), and enforces queue rules
 (maximum wait and length with overflow, leave and callback keys, join/leave when empty,
 no-answer pause, back-off).  Every change is an ``agent.*`` or ``queue.*`` event on the
 bus, beside the switch's ``call.*`` events; the event log stores them all.
@@ -26,17 +26,18 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 from kefu.bus import Bus, Event
 from kefu.events import visible
 from kefu.config import ConfigError, QueueConfig, Settings
-from kefu.cti.agents import IDLE, Agent, AgentState
-from kefu.cti.call import Call, CallState, Disposition
-from kefu.cti.control import ControlError, Refused
-from kefu.cti.figures import DayFigures
-from kefu.cti.room import Member
-from kefu.cti.routing import Offer, Router, RoutingError, Waiting
+from kefu.acd.agents import IDLE, Agent, AgentState
+from kefu.calls.call import Call, CallState, Disposition
+from kefu.calls.control import ControlError, Refused
+from kefu.acd.figures import DayFigures
+from kefu.calls.room import Member
+from kefu.acd.routing import Offer, Router, RoutingError, Waiting
 from kefu.media.moh import load_moh
 
 if TYPE_CHECKING:
-    from kefu.cti.attempt import Attempt, Fork
-    from kefu.cti.switch import Switch
+    from kefu.calls.attempt import Attempt, Fork
+    from kefu.calls.dialplan import Route
+    from kefu.calls.switch import Switch
     from kefu.media import Negotiated
 
 log = logging.getLogger(__name__)
@@ -475,6 +476,10 @@ class Acd:
         self._available(agent)
 
     # --- calls into queues --------------------------------------------------------------------------
+    async def take(self, call: Call, route: "Route") -> None:
+        """The switch's destination for ``queue`` routes (dialled, a DID, a transfer)."""
+        await self.enqueue(call, route.queue)
+
     async def enqueue(self, call: Call, queue_name: str, priority: int = 0) -> None:
         """A call reaches a queue (dialled, a DID, an overflow or a transfer)."""
         q = self.queues[queue_name]

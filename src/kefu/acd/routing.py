@@ -3,7 +3,7 @@
 Two decisions make up all of ACD routing:
 
 * a call arrives in a queue (``enqueue``): the queue's strategy picks among its ready
-  agents (:mod:`kefu.cti.strategies`), or the call waits;
+  agents (:mod:`kefu.acd.strategies`), or the call waits;
 * an agent becomes ready (``set_ready``): the agent takes the best waiting call of all
   the queues it is logged into, or waits.
 
@@ -32,7 +32,7 @@ from typing import Any, Iterable
 
 from sortedcontainers import SortedKeyList
 
-from kefu.cti.strategies import ReadyIndex, all_strategies
+from kefu.acd.strategies import ReadyIndex, all_strategies
 
 
 class RoutingError(ValueError):

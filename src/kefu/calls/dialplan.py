@@ -40,7 +40,10 @@ class Route:
     """Where a call goes.
 
     ``kind`` is ``extension`` (ring ``extension``), ``queue`` (join ACD queue ``queue``),
-    ``trunk`` (try ``targets`` in order) or ``refuse`` (answer ``code`` with ``reason``).
+    ``trunk`` (try ``targets`` in order) or ``refuse`` (answer ``code`` with ``reason``);
+    the switch adds ``prompt`` (the test prompt) and ``conference`` (room ``room``) for the
+    codes a phone dials.  Kinds other than extension, trunk and refuse go to the handler
+    registered for them (:mod:`kefu.calls.destinations`).
     """
 
     kind: str
@@ -50,6 +53,7 @@ class Route:
     call_class: str = ""
     code: int = 0
     reason: str = ""
+    room: str = ""
 
     @classmethod
     def refuse(cls, code: int, reason: str, call_class: str = "") -> "Route":

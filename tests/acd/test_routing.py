@@ -7,8 +7,8 @@ import random
 
 import pytest
 
-from kefu.cti.routing import Router, RoutingError, Waiting
-from kefu.cti.strategies import builtin_strategies
+from kefu.acd.routing import Router, RoutingError, Waiting
+from kefu.acd.strategies import builtin_strategies
 
 
 def make_router(queues: dict[str, int] | None = None, agents: dict[str, dict[str, int]] | None = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kefu.cti.room import Member, Mode, Room
+from kefu.calls.room import Member, Mode, Room
 
 MOH = "moh"
 

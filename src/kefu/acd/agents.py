@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from kefu.cti.control import ControlError
+from kefu.calls.control import ControlError
 
 
 class AgentState(str, enum.Enum):

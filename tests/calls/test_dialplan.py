@@ -8,7 +8,7 @@ import pytest
 
 from kefu.config import (DialPermission, DialPlanSettings, DidConfig, OutboundRule, Settings,
                          TrunkConfig)
-from kefu.cti.dialplan import DialPlan, Route, TrunkTarget
+from kefu.calls.dialplan import DialPlan, Route, TrunkTarget
 
 EXTENSIONS = {"1001", "1002", "1003", "2000"}
 

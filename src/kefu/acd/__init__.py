@@ -1,0 +1,1 @@
+"""The ACD: agents, queues and the routing engine, above :mod:`kefu.calls`."""

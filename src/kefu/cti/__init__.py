@@ -1,1 +1,0 @@
-"""Calls, legs and call control: the domain model above SIP and media."""
