@@ -77,7 +77,9 @@ def test_bad_requests_raise_a_parse_error_with_their_response(name, status):
 def test_valid_torture_requests_parse():
     for name in ("wsinv", "intmeth", "esc01", "escnull", "esc02", "lwsdisp", "longreq",
                  "semiuri", "transports", "mpart01", "badbranch", "cparam01", "regescrq"):
-        fixes.CheckedSipRequest(fixes.decode(rfc4475.MESSAGES[name]))
+        raw = fixes.decode(rfc4475.MESSAGES[name])
+        request = fixes.CheckedSipRequest(raw)
+        assert request.getMethod() == raw.split(" ", 1)[0], name
 
 
 # --- against a real SipServer --------------------------------------------------------------
