@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from . import audio
-from .conftest import restart_kefu, start_kefu, stop_kefu
+from .conftest import restart_kefu
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -21,13 +21,6 @@ pytestmark = [pytest.mark.e2e,
 
 TALK = 5.0   # seconds between answer and the kill
 
-
-@pytest.fixture(scope="module")
-def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-crash"))
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
 
 
 def _windows_with_tone(samples, rate: int, freq: int) -> list[bool]:
