@@ -19,7 +19,8 @@ __all__ = ["LANGS", "Fraction", "Kind", "Readout", "ReadoutError", "Score", "pro
            "prompt_text", "read"]
 
 LANGS: dict[str, ModuleType] = {"zh": zh, "en": en}
-"""Language code → speller module (``SPELL``, ``PROMPTS``, ``render``)."""
+"""Language code → speller module: a function per :class:`Kind` named by its value
+(``number``, ``money`` …) returning prompt names, ``PROMPTS`` and ``render``."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def read(lang: str, kind: Kind | str, value: object) -> Readout:
         k = Kind(kind)
     except ValueError:
         raise ReadoutError(f"unknown read-out kind {kind!r}") from None
-    prompts = language.SPELL[k](PARSERS[k](value))
+    prompts = getattr(language, k.value)(PARSERS[k](value))
     return Readout(lang, k, language.render(prompts), tuple(prompts))
 
 

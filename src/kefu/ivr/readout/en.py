@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from .values import Fraction, Kind, Score, split_decimal
+from .values import Fraction, Score, split_decimal
 
 _ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
          "fourteen fifteen sixteen seventeen eighteen nineteen").split()
@@ -152,12 +152,6 @@ def fraction(f: Fraction) -> list[str]:
 def score(s: Score) -> list[str]:
     return integer(s.home) + ["to"] + integer(s.away)
 
-
-SPELL = {
-    Kind.NUMBER: number, Kind.DIGITS: digits, Kind.MONEY: money, Kind.DATE: date,
-    Kind.TIME: time, Kind.WEEKDAY: weekday, Kind.TEMPERATURE: temperature,
-    Kind.PERCENT: percent, Kind.FRACTION: fraction, Kind.SCORE: score,
-}
 
 _TEN_NAMES = frozenset(str(n) for n in _TENS)
 _UNIT_NAMES = frozenset(p for n in range(1, 10) for p in (str(n), f"ord_{n}", f"ord_{n}s"))

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from .values import Fraction, Kind, Score, split_decimal
+from .values import Fraction, Score, split_decimal
 
 PROMPTS: dict[str, str] = {
     **{str(d): t for d, t in enumerate("零一二三四五六七八九")},
@@ -137,13 +137,6 @@ def fraction(f: Fraction) -> list[str]:
 
 def score(s: Score) -> list[str]:
     return integer(s.home) + ["bi"] + integer(s.away)
-
-
-SPELL = {
-    Kind.NUMBER: number, Kind.DIGITS: digits, Kind.MONEY: money, Kind.DATE: date,
-    Kind.TIME: time, Kind.WEEKDAY: weekday, Kind.TEMPERATURE: temperature,
-    Kind.PERCENT: percent, Kind.FRACTION: fraction, Kind.SCORE: score,
-}
 
 
 def render(prompts: list[str]) -> str:
