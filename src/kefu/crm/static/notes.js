@@ -41,8 +41,7 @@ export function WrapupPanel({ wrapup, inWrapUp, onEnd, onDial }) {
     <h2>${t("wrapup.title")}</h2>
     <form id="wrapup-form" key=${wrapup.call_id}
           onSubmit=${(e) => { e.preventDefault(); save(e.currentTarget, wrapup, onEnd); }}>
-      <p class="muted"><span>${t("wrapup.call")}</span> <span id="wrapup-call">${wrapup.call_id || ""}</span>
-        · <span id="wrapup-number"><${DialLink} number=${wrapup.number} onDial=${onDial} /></span></p>
+      <p class="muted"><span>${t("wrapup.call")}</span> <span id="wrapup-call">${wrapup.call_id || ""}</span>${" · "}<span id="wrapup-number"><${DialLink} number=${wrapup.number} onDial=${onDial} /></span></p>
       <label><span>${t("wrapup.type")}</span>
         <select name="type">${options("wrapup.type", lists?.contact_types)}</select></label>
       <label><span>${t("wrapup.result")}</span>

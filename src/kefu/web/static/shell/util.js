@@ -97,7 +97,10 @@ export class Pure extends Component {
 /** One <option> per value of a server choice list (GET /choices): translated when the
  *  dictionary knows `${prefix}.${value}`, else the value as configured. */
 export function options(prefix, values) {
-  return (values || []).map((value) => html`<option key=${value} value=${value}>
+  // the value also as an attribute (Preact sets the property only, and skips it when the
+  // text already gives that value): option[value=…] selectors see every choice
+  const attr = (value) => (node) => node?.setAttribute("value", value);
+  return (values || []).map((value) => html`<option key=${value} value=${value} ref=${attr(value)}>
     ${known(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value}</option>`);
 }
 

@@ -411,8 +411,7 @@ function AgentPanel() {
     <h2>${t("agent.title")}</h2>
     ${!on && member.value && html`<${AgentLoginForm} />`}
     ${on && html`<div id="agent-session">
-      <p><span>${t("agent.extension")}</span>: <b id="session-ext">${agent.value?.extension || ""}</b>
-         · <span>${t("agent.device")}</span>: <b id="session-device">${t(`agent.device.${device.value}`)}</b></p>
+      <p><span>${t("agent.extension")}</span>: <b id="session-ext">${agent.value?.extension || ""}</b>${" · "}<span>${t("agent.device")}</span>: <b id="session-device">${t(`agent.device.${device.value}`)}</b></p>
       <p><span>${t("agent.queues")}</span>: <span id="session-queues">${(agent.value?.queues || []).join(", ")}</span></p>
       <button type="button" id="agent-logout" onClick=${agentLogout}>${t("agent.logout")}</button>
     </div>`}
