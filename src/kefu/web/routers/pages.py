@@ -13,6 +13,7 @@ It imports Preact, htm and signals through an import map to the npm packages
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from pathlib import Path
 
@@ -48,7 +49,7 @@ def shell() -> HTMLResponse:
     return HTMLResponse(page.replace(IMPORT_MAP_MARK, script), headers=_NO_CACHE)
 
 
-def _redirect(route: str):  # type: ignore[no-untyped-def]
+def _redirect(route: str) -> Callable[[], RedirectResponse]:
     def old_page() -> RedirectResponse:
         """An old page's URL: the same screen in the shell (a bookmark keeps working)."""
         return RedirectResponse(f"/#{route}", status_code=308, headers=_NO_CACHE)
