@@ -77,7 +77,7 @@ def create_app(ctx: AppContext) -> FastAPI:
                    users, customers, announcements, rooms, choices):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERRORS)
     _mount_docs(app)
-    pages.install(app)          # /desk, /wall and their static files (not under /api/v1)
+    pages.install(app)          # the web shell, its screens and modules (not under /api/v1)
     return app
 
 
