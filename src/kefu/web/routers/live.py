@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import BaseModel, Field, model_validator
 
 from kefu.calls.call import Call
@@ -33,10 +33,14 @@ from kefu.users.service import User
 from kefu.values import DIAL, DialString, DtmfDigits
 
 from ..deps import CtxDep, require_roles
-from ..views import LiveCallOut
+from ..views import AttachedData, LiveCallOut
 from .agents import SUPERVISORS, AcdDep
 
 router = APIRouter(prefix="/live-calls", tags=["call control"])
+# 202: no body; what was started (a phone rung, digits played) is reported by events
+STARTED: dict[str, Any] = {
+    "status_code": status.HTTP_202_ACCEPTED, "response_class": Response,
+    "responses": {202: {"description": "Started; the outcome comes as events"}}}
 Supervisor = Annotated[User, Depends(require_roles("admin", "supervisor"))]
 Staff = Annotated[User, Depends(require_roles("admin", "supervisor", "agent"))]
 Number = DialString
@@ -213,7 +217,7 @@ async def resume(call_id: str, body: ByIn, control: Control, acd: AcdDep,
     control.hold(call_id, as_party(body.by, ext), False)
 
 
-@router.post("/{call_id}/transfer", status_code=202,
+@router.post("/{call_id}/transfer", **STARTED,
              summary="`by` transfers the others, blind (to an agent, queue, extension or "
                      "number) or attended, and leaves")
 async def transfer(call_id: str, body: TransferIn, control: Control, acd: AcdDep,
@@ -226,7 +230,7 @@ async def transfer(call_id: str, body: TransferIn, control: Control, acd: AcdDep
                            body.consult_call_id)
 
 
-@router.post("/{call_id}/parties", status_code=202,
+@router.post("/{call_id}/parties", **STARTED,
              summary="Conference: dial `party` into the call")
 async def add_party(call_id: str, body: PartyIn, control: Control, acd: AcdDep,
                     user: Staff) -> None:
@@ -240,7 +244,7 @@ class ConsultIn(ByIn):
     agent: str | None = Field(None, description="or an agent (by username)")
 
 
-@router.post("/{call_id}/consult", status_code=202,
+@router.post("/{call_id}/consult", **STARTED,
              summary="Consult (咨询): `by` calls someone while the others wait with music")
 async def consult(call_id: str, body: ConsultIn, control: Control, acd: AcdDep,
                   user: Staff) -> None:
@@ -259,33 +263,33 @@ async def finish_consult(call_id: str, how: Literal["transfer", "conference", "c
     control.finish_consult(call_id, as_party(body.by, ext), how)
 
 
-@router.post("/{call_id}/dtmf", status_code=202,
+@router.post("/{call_id}/dtmf", **STARTED,
              summary="Send DTMF as `by`: the other parties receive the digits")
 async def dtmf(call_id: str, body: DtmfIn, control: Control, acd: AcdDep, user: Staff) -> None:
     _, ext = allowed_call(call_id, user, control, acd)
     control.send_dtmf(call_id, as_party(body.by, ext), body.digits)
 
 
-@router.get("/{call_id}/data", summary="Call-attached data")
+@router.get("/{call_id}/data", response_model=AttachedData, summary="Call-attached data")
 async def get_data(call_id: str, control: Control, acd: AcdDep, user: Staff) -> dict[str, Any]:
     return allowed_call(call_id, user, control, acd)[0].data
 
 
-@router.patch("/{call_id}/data", summary="Merge keys into the call-attached data (≤ 1 MiB)")
+@router.patch("/{call_id}/data", response_model=AttachedData, summary="Merge keys into the call-attached data (≤ 1 MiB)")
 async def patch_data(call_id: str, body: dict[str, Any], control: Control, acd: AcdDep,
                      user: Staff) -> dict[str, Any]:
     call, _ = allowed_call(call_id, user, control, acd)
     return acd.set_data(call, body, merge=True)
 
 
-@router.put("/{call_id}/data", summary="Replace the call-attached data (≤ 1 MiB)")
+@router.put("/{call_id}/data", response_model=AttachedData, summary="Replace the call-attached data (≤ 1 MiB)")
 async def put_data(call_id: str, body: dict[str, Any], control: Control, acd: AcdDep,
                    user: Staff) -> dict[str, Any]:
     call, _ = allowed_call(call_id, user, control, acd)
     return acd.set_data(call, body, merge=False)
 
 
-@router.post("/{call_id}/monitor", status_code=202,
+@router.post("/{call_id}/monitor", **STARTED,
              summary="Supervisor listens (监听), whispers (密语) or barges in (强插)")
 async def monitor(call_id: str, body: MonitorIn, control: Control, acd: AcdDep,
                   user: Supervisor) -> None:
