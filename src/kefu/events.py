@@ -91,13 +91,20 @@ CALL, QUEUE, AGENT, STAFF = Audience.CALL, Audience.AGENTS, Audience.NAMED, Audi
 
 
 # --- call.*: the switch and call control ---------------------------------------------------
-class _Member(Payload):
+class MemberFields(BaseModel):
+    """A party in a call's room as ``calls.room.Member.describe()`` gives it: the fields of
+    ``call.member_joined`` and ``call.monitor`` and of the live-call views' members
+    (``web.views.MemberOut``).  No config of its own: each user adds its own."""
     number: str
     role: str
     mode: str
     holding: bool
     held: bool
     whisper_to: str | None
+
+
+class _Member(MemberFields, Payload):
+    pass
 
 
 @declare("call.started", CALL)

@@ -12,6 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, RootModel
 
+from kefu.events import MemberFields
+
 
 class View(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -71,14 +73,8 @@ class QueueOut(View):
     calls: list[WaitingCall]
 
 
-class MemberOut(View):
+class MemberOut(MemberFields, View):
     """A party in a call's room."""
-    number: str
-    role: str
-    mode: str
-    holding: bool
-    held: bool
-    whisper_to: str | None
 
 
 class LiveCallOut(View):

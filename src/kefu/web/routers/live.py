@@ -21,7 +21,7 @@ whispering, barging and releasing a whole call are for supervisors and admins.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import BaseModel, Field, model_validator
@@ -89,37 +89,38 @@ def _old_name(new: str) -> Any:
                  "the next release", json_schema_extra={"deprecated": True})
 
 
-def _renamed(data: Any, new: str) -> Any:
-    """Before validation: the deprecated ``number`` counts as ``new`` (both given: equal)."""
-    if isinstance(data, dict) and data.get("number") is not None:
-        if data.get(new) not in (None, data["number"]):
-            raise ValueError(f"`{new}` and the deprecated `number` disagree")
-        data = {**data, new: data["number"]}
-    return data
+class _Renamed(BaseModel):
+    """A body whose field ``NEW`` used to be called ``number``: before validation the
+    deprecated ``number`` counts as ``NEW`` (both given: they must be equal).  Each
+    subclass declares ``number = _old_name(NEW)`` for the schema."""
+
+    NEW: ClassVar[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_name_counts(cls, data: Any) -> Any:
+        new = cls.NEW
+        if isinstance(data, dict) and data.get("number") is not None:
+            if data.get(new) not in (None, data["number"]):
+                raise ValueError(f"`{new}` and the deprecated `number` disagree")
+            data = {**data, new: data["number"]}
+        return data
 
 
-class ByIn(BaseModel):
+class ByIn(_Renamed):
     """A request made for one party of the call: ``by`` is the party acting."""
 
+    NEW = "by"
     by: Number | None = Field(None, description="the party acting (its number); agents: "
                                                 "omitted (themselves)")
     number: Number | None = _old_name("by")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _by(cls, data: Any) -> Any:
-        return _renamed(data, "by")
 
-
-class PartyIn(BaseModel):
+class PartyIn(_Renamed):
+    NEW = "party"
     party: Number | None = Field(None, description="who is added to the call (required; "
                                                    "until the next release `number` will do)")
     number: Number | None = _old_name("party")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _party(cls, data: Any) -> Any:
-        return _renamed(data, "party")
 
     @model_validator(mode="after")
     def _given(self) -> "PartyIn":
