@@ -463,3 +463,10 @@ def test_env_names_follow_the_keys(tmp_path: Path) -> None:
     assert s.acd.pause_reasons == ["break", "lunch"]
     assert error_of(None, {"KEFU_SIP_PROT": "5070"}) == \
         "sip.prot: unknown key (from KEFU_SIP_PROT)"
+
+
+def test_a_key_moved_to_a_slice_section_names_its_new_place(tmp_path: Path) -> None:
+    msg = error_of(write(tmp_path, "[http]\ntoken_ttl = 600\n"))
+    assert "http.token_ttl: moved to users.token_ttl" in msg
+    assert load_settings(write(tmp_path, "[users]\ntoken_ttl = 600\n"), {}).users.token_ttl == 600
+    assert load_settings(None, {"KEFU_USERS_TOKEN_TTL": "900"}).users.token_ttl == 900

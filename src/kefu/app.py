@@ -102,7 +102,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     store.migrate()
     store.seed_extensions(settings.extensions, settings.sip.realm)
     reconcile(store, repair_wav)        # calls a crash cut off: closed before SIP takes more
-    users = Users(store.db)             # the business slices, on the store's database
+    users = Users(store.db, settings.users)   # the business slices, on the store's database
     crm = Crm(store.db, users)
     announcements = Announcements(store.db, users)
     set_check(check_from_env())          # KEFU_CHECK_EVENTS=1: events held to kefu.events

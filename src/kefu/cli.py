@@ -156,7 +156,7 @@ def _user_store(settings: Settings, extensions: Sequence[str]) -> Iterator[Any]:
     try:
         if extensions:
             store.seed_extensions(settings.extensions, settings.sip.realm)
-        yield Users(store.db)
+        yield Users(store.db, settings.users)
     except (Conflict, NotFound) as exc:
         raise _Fail(str(exc)) from None
     except Invalid as exc:

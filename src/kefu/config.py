@@ -214,14 +214,18 @@ class RtpSettings(Section):
 class HttpSettings(Section):
     host: Host = "127.0.0.1"
     port: Port = 8080
-    token_ttl: Annotated[float, Field(ge=60, le=30 * DAY)] = 12 * 3600.0   # seconds an API
-    #                                   login token stays valid
     login_fail_limit: Annotated[int, Field(ge=1, le=100000)] = 10   # wrong passwords for one
     #                                   username, then a lockout
     login_fail_limit_address: Annotated[int, Field(ge=1, le=100000)] = 100   # the same from
     #                                   one address (offices share one)
     login_lockout: Annotated[float, Field(ge=1, le=30 * DAY)] = 900.0   # seconds a lockout
     #                                   lasts (and failures are remembered)
+
+
+class UsersSettings(Section):
+    """The ``users`` slice's section (the slice is given only this)."""
+    token_ttl: Annotated[float, Field(ge=60, le=30 * DAY)] = 12 * 3600.0   # seconds an API
+    #                                   login token stays valid
 
 
 class RecordingSettings(Section):
@@ -500,6 +504,7 @@ class Settings(BaseSettings):
     sip: SipSettings = SipSettings()
     rtp: RtpSettings = RtpSettings()
     http: HttpSettings = HttpSettings()
+    users: UsersSettings = UsersSettings()
     recording: RecordingSettings = RecordingSettings()
     tls: TlsSettings = TlsSettings()
     security: SecuritySettings = SecuritySettings()
@@ -679,6 +684,10 @@ def _key(loc: Iterable[str | int]) -> tuple[str, Any]:
     return key, hint
 
 
+# keys that moved to a slice's section: the old name is refused with the new one
+MOVED = {"http.token_ttl": "users.token_ttl"}
+
+
 def _problem(err: Any, key: str, hint: Any) -> str:
     kind, plain = err["type"], _plain(hint)
     if kind == "kefu":
@@ -686,7 +695,7 @@ def _problem(err: Any, key: str, hint: Any) -> str:
     if kind == "missing":
         return "required"
     if kind in ("extra_forbidden", "unexpected_keyword_argument") or hint is None:
-        return "unknown key"
+        return f"moved to {MOVED[key]}" if key in MOVED else "unknown key"
     table = isinstance(plain, type) and issubclass(plain, BaseModel)
     if table and key.endswith("]") or typing.get_origin(plain) is list and \
             _is_model(typing.get_args(plain)[0]):

@@ -110,8 +110,8 @@ def login(body: LoginIn, request: Request, ctx: CtxDep, throttle: Throttle) -> L
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid username or password",
                             headers={"WWW-Authenticate": "Bearer"})
     now = time.time()
-    ttl = ctx.settings.http.token_ttl
-    token = ctx.users.issue_token(user.id, ttl, now=now)
+    ttl = ctx.users.settings.token_ttl
+    token = ctx.users.issue_token(user.id, now=now)
     log.info("user %r (%s) logged in from %s", user.username, user.role, client)
     return LoginOut(token=token, role=user.role, username=user.username, expires_at=now + ttl)
 
