@@ -1,0 +1,46 @@
+"""The IVR slice's tables, on the store's declarative base; only :mod:`kefu.ivr.repo`
+queries them (and the slice's services add rows through it)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Double, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kefu.store.models import Base, one_of
+
+from .records import VERSION_STATUSES
+
+
+class FlowRow(Base):
+    """A flow by name; its text lives in its versions.  A publish locks this row, so two
+    admins publishing at once take turns."""
+
+    __tablename__ = "ivr_flows"
+    __table_args__ = (UniqueConstraint("name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class FlowVersionRow(Base):
+    """A version's text as written.  At most one draft and one published version per flow
+    (kept by the service under the flow row's lock); published and retired texts never
+    change, so a call may cache the flow it parsed by (flow, number)."""
+
+    __tablename__ = "ivr_flow_versions"
+    __table_args__ = (UniqueConstraint("flow_id", "number"), one_of("status", VERSION_STATUSES))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_id: Mapped[int] = mapped_column(Integer, ForeignKey("ivr_flows.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    based_on: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    published_at: Mapped[float | None] = mapped_column(Double)
+    retired_at: Mapped[float | None] = mapped_column(Double)

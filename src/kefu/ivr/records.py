@@ -1,0 +1,59 @@
+"""What the IVR slice hands out: frozen dataclasses, the states its rows move through, and
+its limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .flow import Flow
+
+MAX_SOURCE = 256 * 1024       # a flow's YAML/JSON text, in characters
+MAX_DESCRIPTION = 500
+MAX_AUTHOR = 64
+
+# A flow version's life: the admin's one draft becomes the published version, which is
+# retired (kept, never changed again) when another is published.  A rollback publishes a
+# copy of an earlier version under a new number, so a number always names one text.
+DRAFT, PUBLISHED, RETIRED = "draft", "published", "retired"
+VERSION_STATUSES = (DRAFT, PUBLISHED, RETIRED)
+VERSION_MOVES: dict[str, tuple[str, ...]] = {DRAFT: (PUBLISHED,), PUBLISHED: (RETIRED,),
+                                             RETIRED: ()}
+
+
+@dataclass(frozen=True)
+class FlowVersion:
+    """One version of a flow's text, exactly as the admin wrote it (YAML or JSON)."""
+
+    flow: str
+    number: int
+    status: str                   # one of VERSION_STATUSES
+    source: str
+    author: str                   # username of who saved (or rolled back to) it
+    based_on: int | None          # rollback: the version this one copies
+    created_at: float
+    updated_at: float
+    published_at: float | None
+    retired_at: float | None
+
+
+@dataclass(frozen=True)
+class FlowInfo:
+    """A flow (流程) and where its versions stand."""
+
+    id: int
+    name: str
+    description: str
+    published: int | None         # the version new calls get
+    draft: int | None             # the version being edited
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class PublishedFlow:
+    """What a new call takes: the parsed flow and its version number, which the call keeps
+    however often the flow is published while it runs."""
+
+    name: str
+    version: int
+    flow: Flow

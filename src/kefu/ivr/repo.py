@@ -1,0 +1,87 @@
+"""The IVR slice's queries: each takes the caller's session, so the service decides what
+one transaction holds."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .models import FlowRow, FlowVersionRow
+from .records import DRAFT, PUBLISHED, FlowInfo, FlowVersion
+
+# ---------------------------------------------------------------------- flows
+
+
+def to_version(row: FlowVersionRow, flow: str) -> FlowVersion:
+    fields = {n: getattr(row, n) for n in FlowVersion.__dataclass_fields__ if n != "flow"}
+    return FlowVersion(flow=flow, **fields)
+
+
+def to_flow(row: FlowRow, standing: dict[str, int]) -> FlowInfo:
+    """``standing``: status → number of the flow's draft and published versions."""
+    return FlowInfo(id=row.id, name=row.name, description=row.description,
+                    published=standing.get(PUBLISHED), draft=standing.get(DRAFT),
+                    created_at=row.created_at, updated_at=row.updated_at)
+
+
+def flow_named(s: Session, name: str, *, lock: bool = False) -> FlowRow | None:
+    """The flow; ``lock``: hold its row until the transaction ends (PostgreSQL; SQLite's
+    write transactions are serial anyway)."""
+    query = select(FlowRow).where(FlowRow.name == name)
+    return s.scalar(query.with_for_update() if lock else query)
+
+
+def standings(s: Session, flow_ids: list[int] | None = None) -> dict[int, dict[str, int]]:
+    """flow id → {status: number} of the draft and published versions."""
+    query = (select(FlowVersionRow.flow_id, FlowVersionRow.status, FlowVersionRow.number)
+             .where(FlowVersionRow.status.in_((DRAFT, PUBLISHED))))
+    if flow_ids is not None:
+        query = query.where(FlowVersionRow.flow_id.in_(flow_ids))
+    out: dict[int, dict[str, int]] = {}
+    for flow_id, status, number in s.execute(query):
+        out.setdefault(flow_id, {})[status] = number
+    return out
+
+
+def flows(s: Session) -> list[FlowInfo]:
+    rows = s.scalars(select(FlowRow).order_by(FlowRow.name)).all()
+    stand = standings(s)
+    return [to_flow(r, stand.get(r.id, {})) for r in rows]
+
+
+def versions(s: Session, flow_id: int) -> list[FlowVersionRow]:
+    return list(s.scalars(select(FlowVersionRow).where(FlowVersionRow.flow_id == flow_id)
+                          .order_by(FlowVersionRow.number.desc())))
+
+
+def version_in(s: Session, flow_id: int, *, number: int | None = None,
+               status: str | None = None) -> FlowVersionRow | None:
+    """The flow's version with that number, or its (only) one in that status."""
+    query = select(FlowVersionRow).where(FlowVersionRow.flow_id == flow_id)
+    if number is not None:
+        query = query.where(FlowVersionRow.number == number)
+    if status is not None:
+        query = query.where(FlowVersionRow.status == status)
+    return s.scalar(query)
+
+
+def next_number(s: Session, flow_id: int) -> int:
+    top = s.scalar(select(func.max(FlowVersionRow.number))
+                   .where(FlowVersionRow.flow_id == flow_id))
+    return (top or 0) + 1
+
+
+def published(s: Session, name: str | None = None) -> list[tuple[str, int, str]]:
+    """(flow name, version number, text) of the published versions (of one flow)."""
+    query = (select(FlowRow.name, FlowVersionRow.number, FlowVersionRow.source)
+             .join(FlowVersionRow, FlowVersionRow.flow_id == FlowRow.id)
+             .where(FlowVersionRow.status == PUBLISHED))
+    if name is not None:
+        query = query.where(FlowRow.name == name)
+    return [(n, v, src) for n, v, src in s.execute(query)]
+
+
+def published_names(s: Session) -> set[str]:
+    return set(s.scalars(select(FlowRow.name)
+                         .join(FlowVersionRow, FlowVersionRow.flow_id == FlowRow.id)
+                         .where(FlowVersionRow.status == PUBLISHED)))

@@ -1,0 +1,3 @@
+"""The IVR API's request and response bodies."""
+
+from __future__ import annotations
