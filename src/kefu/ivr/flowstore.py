@@ -35,9 +35,10 @@ class FlowRefused(Invalid):
         self.problems = problems
 
 
-def check_name(name: object) -> None:
+def check_name(name: object, what: str = "flow name") -> None:
+    """A flow's or a node's name: what the flow format allows."""
     if not isinstance(name, str) or len(name) > 64 or not re.fullmatch(NAME, name):
-        raise Invalid(f"flow name must be a letter or _ then letters, digits or _, at most "
+        raise Invalid(f"{what} must be a letter or _ then letters, digits or _, at most "
                       f"64 characters, got {name!r}")
 
 

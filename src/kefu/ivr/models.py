@@ -3,10 +3,10 @@ queries them (and the slice's services add rows through it)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Double, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Double, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.store.models import Base, one_of
+from kefu.store.models import Base, JsonData, one_of
 
 from .records import VERSION_STATUSES
 
@@ -44,3 +44,20 @@ class FlowVersionRow(Base):
     updated_at: Mapped[float] = mapped_column(Double)
     published_at: Mapped[float | None] = mapped_column(Double)
     retired_at: Mapped[float | None] = mapped_column(Double)
+
+
+class CollectedRow(Base):
+    """Append-only: a ``store`` node's record, never changed once written."""
+
+    __tablename__ = "ivr_records"
+    __table_args__ = (Index("ix_ivr_records_flow_created_at", "flow", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(128), index=True)
+    caller: Mapped[str] = mapped_column(String(255), index=True)
+    flow: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    node: Mapped[str] = mapped_column(String(64))
+    record: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, str]] = mapped_column(JsonData)
+    created_at: Mapped[float] = mapped_column(Double, index=True)

@@ -57,3 +57,32 @@ class PublishedFlow:
     name: str
     version: int
     flow: Flow
+
+
+MAX_FIELDS = 50               # fields in one collected record
+MAX_FIELD_VALUE = 1000        # characters of one field's value
+MAX_PAGE = 500                # collected records per page
+MAX_EXPORT = 100_000          # collected records in one CSV export
+
+
+@dataclass(frozen=True)
+class CollectedRecord:
+    """What a flow's ``store`` node saved: the caller's answers with the call and caller."""
+
+    id: int
+    call_id: str
+    caller: str
+    flow: str
+    version: int                  # the flow version the call was in
+    node: str
+    record: str                   # the node's ``record``: what is stored (order, rating …)
+    fields: dict[str, str]
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list and how many match in all."""
+
+    items: list[CollectedRecord]
+    total: int

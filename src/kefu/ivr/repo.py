@@ -3,11 +3,11 @@ one transaction holds."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from .models import FlowRow, FlowVersionRow
-from .records import DRAFT, PUBLISHED, FlowInfo, FlowVersion
+from .models import CollectedRow, FlowRow, FlowVersionRow
+from .records import DRAFT, PUBLISHED, CollectedRecord, FlowInfo, FlowVersion
 
 # ---------------------------------------------------------------------- flows
 
@@ -85,3 +85,34 @@ def published_names(s: Session) -> set[str]:
     return set(s.scalars(select(FlowRow.name)
                          .join(FlowVersionRow, FlowVersionRow.flow_id == FlowRow.id)
                          .where(FlowVersionRow.status == PUBLISHED)))
+
+
+# ---------------------------------------------------------------------- collected records
+
+
+def to_collected(row: CollectedRow) -> CollectedRecord:
+    return CollectedRecord(**{n: getattr(row, n) for n in CollectedRecord.__dataclass_fields__})
+
+
+def collected_where(query: Select, flow: str | None, caller: str | None, since: float | None,
+                    until: float | None) -> Select:
+    """``query`` narrowed by the list's filters (None: any); ``until`` is exclusive."""
+    if flow is not None:
+        query = query.where(CollectedRow.flow == flow)
+    if caller is not None:
+        query = query.where(CollectedRow.caller == caller)
+    if since is not None:
+        query = query.where(CollectedRow.created_at >= since)
+    if until is not None:
+        query = query.where(CollectedRow.created_at < until)
+    return query
+
+
+def collected(s: Session, filters: tuple[str | None, str | None, float | None, float | None],
+              limit: int, offset: int) -> tuple[list[CollectedRecord], int]:
+    """A page of records, newest first, and how many match."""
+    rows = s.scalars(collected_where(select(CollectedRow), *filters)
+                     .order_by(CollectedRow.created_at.desc(), CollectedRow.id.desc())
+                     .limit(limit).offset(offset))
+    total = s.scalar(collected_where(select(func.count()).select_from(CollectedRow), *filters))
+    return [to_collected(r) for r in rows], total or 0

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 from kefu.store.db import Database
 
+from .collected import Collected
 from .flowstore import FlowRefused, Flows
-from .records import (DRAFT, PUBLISHED, RETIRED, VERSION_STATUSES, FlowInfo, FlowVersion,
-                      PublishedFlow)
+from .records import (DRAFT, PUBLISHED, RETIRED, VERSION_STATUSES, CollectedRecord, FlowInfo,
+                      FlowVersion, Page, PublishedFlow)
 
-__all__ = ["DRAFT", "FlowInfo", "FlowRefused", "FlowVersion", "Flows", "Ivr", "PUBLISHED",
-           "PublishedFlow", "RETIRED", "VERSION_STATUSES"]
+__all__ = ["Collected", "CollectedRecord", "DRAFT", "FlowInfo", "FlowRefused", "FlowVersion", "Flows", "Ivr", "PUBLISHED",
+           "Page", "PublishedFlow", "RETIRED", "VERSION_STATUSES"]
 
 
 class Ivr:
-    """The slice's services: ``flows``."""
+    """The slice's services: ``flows``, ``collected``."""
 
     def __init__(self, db: Database) -> None:
         self.flows = Flows(db)
+        self.collected = Collected(db)
