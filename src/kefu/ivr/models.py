@@ -3,12 +3,12 @@ queries them (and the slice's services add rows through it)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Double, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Double, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.store.models import Base, JsonData, one_of
 
-from .records import VERSION_STATUSES
+from .records import MAILBOX_KINDS, MESSAGE_STATUSES, VERSION_STATUSES
 
 
 class FlowRow(Base):
@@ -61,3 +61,35 @@ class CollectedRow(Base):
     record: Mapped[str] = mapped_column(String(64))
     fields: Mapped[dict[str, str]] = mapped_column(JsonData)
     created_at: Mapped[float] = mapped_column(Double, index=True)
+
+
+class MailboxRow(Base):
+    __tablename__ = "ivr_mailboxes"
+    __table_args__ = (UniqueConstraint("kind", "owner"), one_of("kind", MAILBOX_KINDS))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(64))
+    pin_hash: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class MessageRow(Base):
+    """A message; its file is under the voicemail directory at ``path``."""
+
+    __tablename__ = "ivr_messages"
+    __table_args__ = (one_of("status", MESSAGE_STATUSES),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mailbox_id: Mapped[int] = mapped_column(Integer, ForeignKey("ivr_mailboxes.id"), index=True)
+    call_id: Mapped[str] = mapped_column(String(128))
+    caller: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[float] = mapped_column(Double)
+    duration: Mapped[float] = mapped_column(Double)
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    done: Mapped[bool] = mapped_column(Boolean)
+    done_by: Mapped[str | None] = mapped_column(String(64))
+    done_at: Mapped[float | None] = mapped_column(Double)

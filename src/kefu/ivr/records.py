@@ -86,3 +86,45 @@ class Page:
 
     items: list[CollectedRecord]
     total: int
+
+
+MAILBOX_KINDS = ("extension", "queue", "flow")
+PIN_DIGITS = (4, 12)          # a mailbox PIN's length, digits only
+MAX_EMAIL = 254
+
+# A voicemail message: new until heard (saved) or deleted; a deleted one stays deleted
+# (its file goes with a later purge).  ``done`` is apart: the follow-up an agent marks.
+NEW, SAVED, DELETED = "new", "saved", "deleted"
+MESSAGE_STATUSES = (NEW, SAVED, DELETED)
+MESSAGE_MOVES: dict[str, tuple[str, ...]] = {NEW: (SAVED, DELETED), SAVED: (DELETED,),
+                                             DELETED: ()}
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """A voicemail box (语音信箱) of an extension, a queue or a flow; the PIN is kept only
+    as an argon2 hash and never handed out."""
+
+    id: int
+    kind: str                     # one of MAILBOX_KINDS
+    owner: str                    # the extension number, queue name or flow name
+    email: str                    # where new messages are sent, or ""
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class Message:
+    """A voicemail message and its follow-up."""
+
+    id: int
+    mailbox_id: int
+    call_id: str
+    caller: str
+    created_at: float
+    duration: float               # seconds
+    path: str                     # the WAV file, relative to the voicemail directory
+    status: str                   # one of MESSAGE_STATUSES
+    done: bool                    # the follow-up is done
+    done_by: str | None
+    done_at: float | None

@@ -6,8 +6,9 @@ from __future__ import annotations
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from .models import CollectedRow, FlowRow, FlowVersionRow
-from .records import DRAFT, PUBLISHED, CollectedRecord, FlowInfo, FlowVersion
+from .models import CollectedRow, FlowRow, FlowVersionRow, MailboxRow, MessageRow
+from .records import (DRAFT, PUBLISHED, CollectedRecord, FlowInfo, FlowVersion, Mailbox,
+                      Message)
 
 # ---------------------------------------------------------------------- flows
 
@@ -116,3 +117,35 @@ def collected(s: Session, filters: tuple[str | None, str | None, float | None, f
                      .limit(limit).offset(offset))
     total = s.scalar(collected_where(select(func.count()).select_from(CollectedRow), *filters))
     return [to_collected(r) for r in rows], total or 0
+
+
+# ---------------------------------------------------------------------- voicemail
+
+
+def to_mailbox(row: MailboxRow) -> Mailbox:
+    return Mailbox(**{n: getattr(row, n) for n in Mailbox.__dataclass_fields__})
+
+
+def to_message(row: MessageRow) -> Message:
+    return Message(**{n: getattr(row, n) for n in Message.__dataclass_fields__})
+
+
+def mailboxes(s: Session, kind: str | None, owners: list[str] | None) -> list[Mailbox]:
+    query = select(MailboxRow).order_by(MailboxRow.kind, MailboxRow.owner)
+    if kind is not None:
+        query = query.where(MailboxRow.kind == kind)
+    if owners is not None:
+        query = query.where(MailboxRow.owner.in_(owners))
+    return [to_mailbox(r) for r in s.scalars(query)]
+
+
+def mailbox_of(s: Session, kind: str, owner: str) -> MailboxRow | None:
+    return s.scalar(select(MailboxRow).where(MailboxRow.kind == kind, MailboxRow.owner == owner))
+
+
+def messages(s: Session, mailbox_ids: list[int], statuses: tuple[str, ...]) -> list[Message]:
+    rows = s.scalars(select(MessageRow)
+                     .where(MessageRow.mailbox_id.in_(mailbox_ids),
+                            MessageRow.status.in_(statuses))
+                     .order_by(MessageRow.created_at.desc(), MessageRow.id.desc()))
+    return [to_message(r) for r in rows]

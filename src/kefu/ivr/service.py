@@ -1,24 +1,36 @@
-"""The IVR slice's public face: flows and their versions (more parts join as they are
-built).  Other code uses this module only; each part is one service class over the
-shared :class:`Database`, every method one transaction returning plain dataclasses.
+"""The IVR slice's public face.  Other code uses this module only; each part is one
+service class over the shared :class:`Database`, every method one transaction returning
+plain dataclasses (synchronous and thread-safe: asyncio callers use a worker thread).
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from argon2 import PasswordHasher
 
 from kefu.store.db import Database
 
 from .collected import Collected
 from .flowstore import FlowRefused, Flows
-from .records import (DRAFT, PUBLISHED, RETIRED, VERSION_STATUSES, CollectedRecord, FlowInfo,
-                      FlowVersion, Page, PublishedFlow)
+from .records import (DELETED, DRAFT, MAILBOX_KINDS, MESSAGE_STATUSES, NEW, PUBLISHED,
+                      RETIRED, SAVED, VERSION_STATUSES, CollectedRecord, FlowInfo, FlowVersion,
+                      Mailbox, Message, Page, PublishedFlow)
+from .voicemail import Mailboxes
 
-__all__ = ["Collected", "CollectedRecord", "DRAFT", "FlowInfo", "FlowRefused", "FlowVersion", "Flows", "Ivr", "PUBLISHED",
-           "Page", "PublishedFlow", "RETIRED", "VERSION_STATUSES"]
+__all__ = ["Collected", "CollectedRecord", "DELETED", "DRAFT", "FlowInfo", "FlowRefused",
+           "FlowVersion", "Flows", "Ivr", "MAILBOX_KINDS", "MESSAGE_STATUSES", "Mailbox",
+           "Mailboxes", "Message", "NEW", "PUBLISHED", "Page", "PublishedFlow", "RETIRED",
+           "SAVED", "VERSION_STATUSES"]
 
 
 class Ivr:
-    """The slice's services: ``flows``, ``collected``."""
+    """The slice's services: ``flows`` (versions, what calls take), ``collected`` (the
+    ``store`` node's records), ``voicemail`` (mailboxes and messages, files under
+    ``voicemail_dir``).  ``hasher`` exists for tests (cheap argon2 for PINs)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, voicemail_dir: Path,
+                 hasher: PasswordHasher | None = None) -> None:
         self.flows = Flows(db)
         self.collected = Collected(db)
+        self.voicemail = Mailboxes(db, voicemail_dir, hasher=hasher)
