@@ -12,4 +12,5 @@ from kefu.store import Store
 
 @pytest.fixture
 def ivr(store: Store, tmp_path, fast_hasher) -> Ivr:  # type: ignore[no-untyped-def]
-    return Ivr(store.db, voicemail_dir=tmp_path / "voicemail", hasher=fast_hasher)
+    return Ivr(store.db, voicemail_dir=tmp_path / "voicemail",
+               prompts_dir=tmp_path / "prompts", hasher=fast_hasher)

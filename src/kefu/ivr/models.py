@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.store.models import Base, JsonData, one_of
 
-from .records import MAILBOX_KINDS, MESSAGE_STATUSES, VERSION_STATUSES
+from .records import LANGUAGES, MAILBOX_KINDS, MESSAGE_STATUSES, VERSION_STATUSES
 
 
 class FlowRow(Base):
@@ -93,3 +93,19 @@ class MessageRow(Base):
     done: Mapped[bool] = mapped_column(Boolean)
     done_by: Mapped[str | None] = mapped_column(String(64))
     done_at: Mapped[float | None] = mapped_column(Double)
+
+
+class PromptRow(Base):
+    """An uploaded prompt per (name, language); a new upload replaces the file."""
+
+    __tablename__ = "ivr_prompts"
+    __table_args__ = (UniqueConstraint("name", "language"), one_of("language", LANGUAGES))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    file: Mapped[str] = mapped_column(Text)
+    duration: Mapped[float] = mapped_column(Double)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)

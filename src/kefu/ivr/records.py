@@ -128,3 +128,22 @@ class Message:
     done: bool                    # the follow-up is done
     done_by: str | None
     done_at: float | None
+
+
+LANGUAGES = ("zh", "en")
+MAX_UPLOAD = 20 * 1024 * 1024  # bytes of one uploaded prompt
+PROMPT_NAME = r"[A-Za-z0-9_][A-Za-z0-9_-]{0,63}"
+
+
+@dataclass(frozen=True)
+class StoredPrompt:
+    """An uploaded prompt, converted to 8 kHz mono WAV (what a flow's ``file:`` names)."""
+
+    id: int
+    name: str
+    language: str                 # one of LANGUAGES
+    file: str                     # relative to the prompt directory
+    duration: float               # seconds
+    uploaded_by: str
+    created_at: float
+    updated_at: float

@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from .models import CollectedRow, FlowRow, FlowVersionRow, MailboxRow, MessageRow
+from .models import CollectedRow, FlowRow, FlowVersionRow, MailboxRow, MessageRow, PromptRow
 from .records import (DRAFT, PUBLISHED, CollectedRecord, FlowInfo, FlowVersion, Mailbox,
-                      Message)
+                      Message, StoredPrompt)
 
 # ---------------------------------------------------------------------- flows
 
@@ -149,3 +149,22 @@ def messages(s: Session, mailbox_ids: list[int], statuses: tuple[str, ...]) -> l
                             MessageRow.status.in_(statuses))
                      .order_by(MessageRow.created_at.desc(), MessageRow.id.desc()))
     return [to_message(r) for r in rows]
+
+
+# ---------------------------------------------------------------------- prompts
+
+
+def to_prompt(row: PromptRow) -> StoredPrompt:
+    return StoredPrompt(**{n: getattr(row, n) for n in StoredPrompt.__dataclass_fields__})
+
+
+def prompt_named(s: Session, name: str, language: str) -> PromptRow | None:
+    return s.scalar(select(PromptRow).where(PromptRow.name == name,
+                                            PromptRow.language == language))
+
+
+def prompts(s: Session, language: str | None) -> list[StoredPrompt]:
+    query = select(PromptRow).order_by(PromptRow.name, PromptRow.language)
+    if language is not None:
+        query = query.where(PromptRow.language == language)
+    return [to_prompt(r) for r in s.scalars(query)]
