@@ -3,30 +3,12 @@ what a new call takes."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kefu.ivr.service import DRAFT, PUBLISHED, RETIRED, FlowRefused, Ivr
 from kefu.store import Conflict, Invalid, NotFound
 
-HOTLINE = (Path(__file__).parent / "flows" / "hotline.yaml").read_text(encoding="utf-8")
-
-
-def simple(name: str = "main", say: str = "您好", extra: str = "") -> str:
-    return (f"name: {name}\nstart: hello\nnodes:\n"
-            f"  hello: {{type: play, prompt: {say}, next: bye}}\n"
-            f"  bye: {{type: hangup}}\n{extra}")
-
-
-PIN_CHECK = """\
-name: pin_check
-start: ask
-nodes:
-  ask: {type: collect, prompt: 请输入密码, into: pin, min_digits: 4, max_digits: 6, next: done}
-  done: {type: set, values: {pin_ok: "1"}, next: back}
-  back: {type: return}
-"""
+from ivrkit import HOTLINE, PIN_CHECK, simple
 
 
 def test_draft_publish_and_what_a_call_takes(ivr: Ivr) -> None:

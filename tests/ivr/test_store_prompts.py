@@ -3,27 +3,15 @@ directory, replaced without a gap, a broken upload refused with nothing stored."
 
 from __future__ import annotations
 
-import io
 import wave
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from kefu.ivr.service import Ivr
 from kefu.store import Invalid, NotFound
 
-
-def wav(rate: int = 44100, channels: int = 2, seconds: float = 1.5) -> bytes:
-    t = np.arange(int(rate * seconds)) / rate
-    pcm = (np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2")
-    out = io.BytesIO()
-    with wave.open(out, "wb") as w:
-        w.setnchannels(channels)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(np.repeat(pcm, channels).tobytes())
-    return out.getvalue()
+from ivrkit import wav
 
 
 def files(root: Path) -> list[Path]:
