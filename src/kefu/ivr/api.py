@@ -38,6 +38,7 @@ TEXT_TYPES = ("text/yaml", "application/yaml", "application/x-yaml", "applicatio
 _TEXT_BODY = {"requestBody": {"required": True, "content": {
     "text/yaml": {"schema": {"type": "string"}},
     "application/json": {"schema": {"type": "object"}}}}}
+_NOT_TEXT: dict[int | str, dict[str, Any]] = {415: {"description": "The body is not text/yaml or application/json"}}
 
 
 async def _flow_text(request: Request) -> str:
@@ -83,6 +84,7 @@ def describe_flow(name: Name, body: FlowPatch, ivr: IvrDep, _user: Admin) -> Flo
 
 
 @router.put("/flows/{name}/draft", response_model=DraftOut, openapi_extra=_TEXT_BODY,
+            responses=_NOT_TEXT,
             summary="Save the draft (YAML or JSON as written; the flow is made when new)")
 def save_draft(name: Name, text: FlowText, ivr: IvrDep, user: Admin) -> DraftOut:
     version = ivr.flows.save_draft(name, text, user.username)
@@ -97,6 +99,7 @@ def validate_flow(name: Name, ivr: IvrDep, _user: Admin) -> ProblemsOut:
 
 
 @router.post("/flows/{name}/check", response_model=ProblemsOut, openapi_extra=_TEXT_BODY,
+             responses=_NOT_TEXT,
              summary="Check a text as this flow's, storing nothing (the editor as you type)")
 def check_text(name: Name, text: FlowText, ivr: IvrDep, _user: Admin) -> ProblemsOut:
     return ProblemsOut.of(ivr.flows.validate(name, text))
