@@ -38,7 +38,8 @@ TEXT_TYPES = ("text/yaml", "application/yaml", "application/x-yaml", "applicatio
 _TEXT_BODY = {"requestBody": {"required": True, "content": {
     "text/yaml": {"schema": {"type": "string"}},
     "application/json": {"schema": {"type": "object"}}}}}
-_NOT_TEXT: dict[int | str, dict[str, Any]] = {415: {"description": "The body is not text/yaml or application/json"}}
+_NOT_TEXT: dict[int | str, dict[str, Any]] = {
+    415: {"description": "The body is not text/yaml or application/json"}}
 
 
 async def _flow_text(request: Request) -> str:
@@ -46,7 +47,8 @@ async def _flow_text(request: Request) -> str:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in TEXT_TYPES:
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-                            f"send the flow as text/yaml or application/json, not {kind or 'nothing'}")
+                            "send the flow as text/yaml or application/json, "
+                            f"not {kind or 'nothing'}")
     body = await request.body()
     if len(body) > MAX_SOURCE * 4:
         raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "flow text too large")
