@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
+import sqlalchemy
 from pydantic import (BaseModel, ConfigDict, Field, GetJsonSchemaHandler, field_validator,
                       model_validator)
 from pydantic.json_schema import JsonSchemaValue
@@ -258,9 +259,21 @@ class Branch(Node):
 
 
 class SqlSource(_Model):
-    url: str = Field("kefu", description="SQLAlchemy URL, or `kefu` for kefu's own database")
+    url: str = Field("kefu", description="a database source the site configured (`kefu`: kefu's "
+                     "own database) or a SQLAlchemy URL")
     query: str = Field(description="SQL with :name parameters, bound from params")
     params: dict[VarName, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _bound(self) -> SqlSource:
+        """Every ``:name`` the query binds has a value: found when the flow is written,
+        not when a caller reaches the node."""
+        binds = sqlalchemy.text(self.query).compile().params  # as the look-up will bind them
+        missing = sorted(set(binds) - set(self.params))
+        if missing:
+            raise ValueError(f"the query binds {', '.join(':' + m for m in missing)}, "
+                             "which params does not give")
+        return self
 
 
 class HttpSource(_Model):
