@@ -19,8 +19,9 @@ from kefu.users.service import User
 from kefu.web.deps import MAX_INT, IvrDep, UsersDep, require_roles
 
 from .flow import json_schema
-from .schemas import (CollectedOut, CollectedPage, DraftOut, FlowDetail, FlowIn, FlowName,
-                      FlowOut, FlowPatch, Language, MailboxIn, MailboxOut, MessageOut,
+from .graph import graph_of
+from .schemas import (CheckOut, CollectedOut, CollectedPage, DraftOut, FlowDetail, FlowIn, FlowName,
+                      FlowOut, FlowPatch, GraphOut, Language, MailboxIn, MailboxOut, MessageOut,
                       MessageStatusIn, ProblemsOut, PromptOut, VersionOut)
 from .records import MAX_SOURCE, MAX_UPLOAD, Message
 from .service import Ivr
@@ -100,11 +101,15 @@ def validate_flow(name: Name, ivr: IvrDep, _user: Admin) -> ProblemsOut:
     return ProblemsOut.of(ivr.flows.validate(name))
 
 
-@router.post("/flows/{name}/check", response_model=ProblemsOut, openapi_extra=_TEXT_BODY,
+@router.post("/flows/{name}/check", response_model=CheckOut, openapi_extra=_TEXT_BODY,
              responses=_NOT_TEXT,
-             summary="Check a text as this flow's, storing nothing (the editor as you type)")
-def check_text(name: Name, text: FlowText, ivr: IvrDep, _user: Admin) -> ProblemsOut:
-    return ProblemsOut.of(ivr.flows.validate(name, text))
+             summary="Check a text as this flow's, storing nothing (the editor as you type); "
+                     "with the graph the diagram draws")
+def check_text(name: Name, text: FlowText, ivr: IvrDep, _user: Admin) -> CheckOut:
+    problems = ivr.flows.validate(name, text)
+    drawn = graph_of(text)
+    return CheckOut(**ProblemsOut.of(problems).model_dump(),
+                    graph=GraphOut.of(drawn) if drawn else None)
 
 
 @router.post("/flows/{name}/publish", response_model=VersionOut,

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .graph import Graph
 from .records import (MAX_DESCRIPTION, CollectedRecord, FlowInfo, FlowVersion, Mailbox,
                       Message, StoredPrompt)
 
@@ -77,6 +78,39 @@ class ProblemsOut(BaseModel):
     @classmethod
     def of(cls, problems: list[str]) -> ProblemsOut:
         return cls(valid=not problems, problems=problems)
+
+
+class GraphNodeOut(BaseModel):
+    id: str
+    type: str = Field(description="the node's type, or `missing`: a target that does not exist")
+    label: str
+
+
+class GraphEdgeOut(BaseModel):
+    source: str
+    target: str
+    kind: Literal["next", "digit", "case", "else", "fallback", "error"]
+    label: str = Field(description="the digit, the condition, `timeout / invalid`, `error`…")
+
+
+class GraphOut(BaseModel):
+    """The flow as a diagram's graph (the editor draws it as the admin types)."""
+
+    start: str
+    nodes: list[GraphNodeOut]
+    edges: list[GraphEdgeOut]
+
+    @classmethod
+    def of(cls, g: Graph) -> GraphOut:
+        return cls(start=g.start,
+                   nodes=[GraphNodeOut(id=n.id, type=n.type, label=n.label) for n in g.nodes],
+                   edges=[GraphEdgeOut(source=e.source, target=e.target,
+                                       kind=e.kind, label=e.label)  # type: ignore[arg-type]
+                          for e in g.edges])
+
+
+class CheckOut(ProblemsOut):
+    graph: GraphOut | None = Field(description="null when the text is not a flow at all")
 
 
 class DraftOut(BaseModel):

@@ -33,6 +33,8 @@ MODULES: dict[str, str] = {
     "htm/preact": "htm/preact/index.mjs",
     "@preact/signals-core": "@preact/signals-core/dist/signals-core.mjs",
     "@preact/signals": "@preact/signals/dist/signals.mjs",
+    # the IVR flow diagram's layout (one ES module, graphlib bundled in, no imports)
+    "@dagrejs/dagre": "@dagrejs/dagre/dist/dagre.esm.js",
 }
 _FILES = frozenset(MODULES.values())
 _NO_CACHE = {"Cache-Control": "no-cache"}   # revalidated (ETag): an upgrade is seen at once

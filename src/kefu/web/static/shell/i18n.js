@@ -81,6 +81,19 @@ const zh = {
   "cs.routing": "呼叫中", "cs.ringing": "振铃", "cs.hosted": "系统应答", "cs.queued": "排队中",
   "cs.connected": "通话中", "cs.ended": "已结束",
   "msg.error": "出错了: {detail}", "msg.done": "完成",
+  "nav.ivr_flows": "IVR 流程", "nav.ivr_prompts": "提示音", "nav.ivr_records": "采集数据", "nav.ivr_voicemail": "语音信箱",
+  "ivr.flows": "流程列表", "ivr.name": "名称", "ivr.description": "说明", "ivr.published_version": "已发布版本",
+  "ivr.draft": "草稿", "ivr.draft_of": "版本 {n}", "ivr.none": "暂无", "ivr.create": "新建流程", "ivr.created": "流程已创建",
+  "ivr.save": "保存草稿", "ivr.saved": "草稿已保存", "ivr.publish": "发布", "ivr.published": "已发布",
+  "ivr.rollback": "回滚到此版本", "ivr.rolled_back": "已回滚", "ivr.confirm_rollback": "重新发布版本 {n}?",
+  "ivr.checking": "校验中…", "ivr.valid": "校验通过,可以发布", "ivr.problems": "{n} 个问题", "ivr.line": "第 {n} 行",
+  "ivr.versions": "版本", "ivr.version": "版本", "ivr.status": "状态", "ivr.author": "作者", "ivr.when": "时间",
+  "ivr.st.draft": "草稿", "ivr.st.published": "已发布", "ivr.st.retired": "已停用",
+  "ivr.st.new": "未听", "ivr.st.saved": "已保存", "ivr.st.deleted": "已删除",
+  "ivr.flow": "流程", "ivr.caller": "主叫号码", "ivr.since": "从", "ivr.until": "到", "ivr.filter": "筛选",
+  "ivr.total": "共 {n} 条", "ivr.record": "记录", "ivr.fields": "字段",
+  "ivr.language": "语言", "ivr.duration": "时长", "ivr.upload": "上传", "ivr.uploaded": "提示音已上传", "ivr.refused": "上传被拒绝",
+  "ivr.play": "播放", "ivr.mark_done": "标记已处理", "ivr.marked_done": "已处理", "ivr.follow_up": "跟进",
 };
 
 const en = {
@@ -161,6 +174,19 @@ const en = {
   "cs.routing": "Routing", "cs.ringing": "Ringing", "cs.hosted": "Hosted", "cs.queued": "Queued",
   "cs.connected": "Connected", "cs.ended": "Ended",
   "msg.error": "Error: {detail}", "msg.done": "Done",
+  "nav.ivr_flows": "IVR flows", "nav.ivr_prompts": "Prompts", "nav.ivr_records": "Collected data", "nav.ivr_voicemail": "Voicemail",
+  "ivr.flows": "Flows", "ivr.name": "Name", "ivr.description": "Description", "ivr.published_version": "Published version",
+  "ivr.draft": "Draft", "ivr.draft_of": "version {n}", "ivr.none": "None", "ivr.create": "New flow", "ivr.created": "Flow created",
+  "ivr.save": "Save draft", "ivr.saved": "Draft saved", "ivr.publish": "Publish", "ivr.published": "Published",
+  "ivr.rollback": "Roll back to this", "ivr.rolled_back": "Rolled back", "ivr.confirm_rollback": "Publish version {n} again?",
+  "ivr.checking": "Checking…", "ivr.valid": "Valid, ready to publish", "ivr.problems": "{n} problem(s)", "ivr.line": "line {n}",
+  "ivr.versions": "Versions", "ivr.version": "Version", "ivr.status": "Status", "ivr.author": "Author", "ivr.when": "When",
+  "ivr.st.draft": "Draft", "ivr.st.published": "Published", "ivr.st.retired": "Retired",
+  "ivr.st.new": "New", "ivr.st.saved": "Saved", "ivr.st.deleted": "Deleted",
+  "ivr.flow": "Flow", "ivr.caller": "Caller", "ivr.since": "From", "ivr.until": "To", "ivr.filter": "Filter",
+  "ivr.total": "{n} in all", "ivr.record": "Record", "ivr.fields": "Fields",
+  "ivr.language": "Language", "ivr.duration": "Duration", "ivr.upload": "Upload", "ivr.uploaded": "Prompt uploaded", "ivr.refused": "Upload refused",
+  "ivr.play": "Play", "ivr.mark_done": "Mark done", "ivr.marked_done": "Done", "ivr.follow_up": "Follow-up",
 };
 
 export const DICTS = { zh, en };

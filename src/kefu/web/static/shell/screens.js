@@ -10,6 +10,15 @@ export const SCREENS = [
     load: () => import("./screens/desk.js") },
   { path: "/admin", label: "nav.admin", roles: ["admin"],
     load: () => import("./screens/admin.js") },
+  // the ivr slice's screens (src/kefu/ivr/static/)
+  { path: "/ivr/flows", label: "nav.ivr_flows", roles: ["admin"],
+    load: () => import("/static/ivr/flows.js") },
+  { path: "/ivr/prompts", label: "nav.ivr_prompts", roles: ["admin"],
+    load: () => import("/static/ivr/prompts.js") },
+  { path: "/ivr/records", label: "nav.ivr_records", roles: ["admin"],
+    load: () => import("/static/ivr/records.js") },
+  { path: "/ivr/voicemail", label: "nav.ivr_voicemail", roles: ["agent", "supervisor", "admin"],
+    load: () => import("/static/ivr/voicemail.js") },
 ];
 
 /** The screens `role` may use, in navigation order (the first is where it lands). */

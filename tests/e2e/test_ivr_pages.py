@@ -1,0 +1,159 @@
+"""The IVR screens in headless Chromium against a real ``kefu serve``: an admin creates a
+flow, types one with an error and sees the problem naming the node (its line marked),
+fixes it, sees the diagram (the nodes and the digits on the arrows, as SVG text),
+publishes version 1, publishes a second, and rolls back to the first.  The other IVR
+screens open for their roles.  Writes docs/img/ivr-flow.png."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from kefu.web import vendor
+
+from .browser import BrowserSession, have_browser, screenshot
+from .conftest import add_user, start_kefu, stop_kefu
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
+                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
+]
+
+ADMIN = ("admin", "admin-password-1")       # conftest's admin
+AGENT = ("amy", "agent-password-1", "1001")
+
+FLOW = """name: hotline
+start: menu
+nodes:
+  menu:
+    type: menu
+    label: 主菜单
+    prompt: "查询余额请按1,人工服务请按2"
+    choices:
+      "1": balance
+      "2": agents
+    fallback: bye
+  balance:
+    type: play
+    prompt: "您的余额是一百元"
+    next: bye
+  agents:
+    type: queue
+    queue: support
+    fallback: bye
+  bye:
+    type: hangup
+"""
+
+
+@pytest.fixture(scope="module")
+def kefu(tmp_path_factory):
+    assert not vendor.missing(), f"front-end packages not installed: {vendor.INSTALL_HINT}"
+    server = start_kefu(tmp_path_factory.mktemp("kefu-ivr-pages"))
+    add_user(server, AGENT[0], AGENT[1], extensions=[AGENT[2]], display_name="Amy")
+    yield server
+    log = stop_kefu(server)
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture
+def browser(kefu):
+    session = BrowserSession(f"http://127.0.0.1:{kefu.http_port}").start()
+    yield session
+    try:
+        session.check()
+    finally:
+        session.close()
+
+
+def expect():
+    from playwright.sync_api import expect as _expect
+    return _expect
+
+
+def signed_in(browser, username: str, password: str):
+    page = browser.page("/")
+    page.fill("#login-username", username)
+    page.fill("#login-password", password)
+    page.click("#login-submit")
+    expect()(page.locator("#shell-nav")).to_be_visible()
+    return page
+
+
+def svg_texts(page) -> list[str]:
+    return page.locator("#flow-diagram svg text").all_text_contents()
+
+
+def test_admin_writes_checks_draws_publishes_and_rolls_back_a_flow(browser):
+    page = signed_in(browser, *ADMIN)
+    page.click("#shell-nav a[data-path='/ivr/flows']")
+    page.wait_for_function("location.hash === '#/ivr/flows'")
+    page.fill("#flow-create input[name=name]", "hotline")
+    page.fill("#flow-create input[name=description]", "客服热线")
+    page.click("#flow-create button[type=submit]")
+    expect()(page.locator("#flow-page[data-flow=hotline]")).to_be_visible()
+    expect()(page.locator("#flow-status")).to_have_attribute("data-state", "valid")  # the starter
+
+    # an arrow to a node that does not exist: the problem names the node, its line is marked
+    broken = FLOW.replace('"2": agents', '"2": billing')
+    page.fill("#flow-text", broken)
+    problem = page.locator("#flow-problems li", has_text="node `menu`: digit 2 goes to `billing`")
+    expect()(problem).to_be_visible()
+    menu_line = broken.split("\n").index("  menu:") + 1
+    expect()(problem).to_have_attribute("data-line", str(menu_line))
+    expect()(page.locator(f".ivr-editor .gutter div.bad[data-line='{menu_line}']")).to_be_visible()
+    expect()(page.locator("#flow-publish")).to_be_disabled()
+    expect()(page.locator("#flow-diagram .node.missing[data-node=billing]")).to_be_visible()
+
+    # fixed: valid, and the diagram has the nodes and the labelled arrows
+    page.fill("#flow-text", FLOW)
+    expect()(page.locator("#flow-status")).to_have_attribute("data-state", "valid")
+    expect()(page.locator("#flow-diagram .node.missing")).to_have_count(0)
+    expect()(page.locator("#flow-diagram .node")).to_have_count(4)
+    texts = svg_texts(page)
+    for caption in ("主菜单", "balance", "agents", "bye", "1", "2", "timeout / invalid", "refused"):
+        assert caption in texts, (caption, texts)
+    digit = page.locator("#flow-diagram .edge.digit[data-from=menu][data-to=balance] text")
+    expect()(digit).to_have_text("1")
+
+    page.click("#flow-publish")                        # saves the draft, then publishes
+    expect()(page.locator("#flow-published")).to_contain_text("1")
+    expect()(page.locator("#flow-versions tr[data-version='1']")).to_have_attribute("data-status", "published")
+    screenshot(page, "ivr-flow.png")
+
+    page.fill("#flow-text", FLOW.replace("一百元", "两百元"))
+    expect()(page.locator("#flow-status")).to_have_attribute("data-state", "valid")
+    page.click("#flow-publish")
+    expect()(page.locator("#flow-versions tr[data-version='2']")).to_have_attribute("data-status", "published")
+    expect()(page.locator("#flow-versions tr[data-version='1']")).to_have_attribute("data-status", "retired")
+
+    page.click("#flow-versions tr[data-version='1'] .rollback")     # confirm() is accepted
+    row = page.locator("#flow-versions tr[data-version='3']")
+    expect()(row).to_have_attribute("data-status", "published")
+    expect()(row).to_contain_text("← 1")
+    expect()(page.locator("#flow-text")).to_have_value(FLOW)        # version 1's text again
+
+    page.click("#flow-back")
+    row = page.locator("#ivr-flows tr[data-flow=hotline]")
+    expect()(row).to_contain_text("客服热线")
+    expect()(row.locator("td").nth(2)).to_have_text("3")
+
+
+def test_the_other_ivr_screens_open_for_their_roles(browser):
+    page = signed_in(browser, *ADMIN)
+    page.click("#shell-nav a[data-path='/ivr/prompts']")
+    page.set_input_files("#prompt-upload input[type=file]",
+                         files=[{"name": "broken.wav", "mimeType": "audio/wav", "buffer": b"RIFF nonsense"}])
+    page.fill("#prompt-upload input[name=name]", "welcome")
+    page.click("#prompt-upload button[type=submit]")
+    expect()(page.locator("#prompt-refused")).to_contain_text("422")
+    page.click("#shell-nav a[data-path='/ivr/records']")
+    expect()(page.locator("#ivr-records")).to_contain_text("暂无")
+    page.click("#shell-nav a[data-path='/ivr/voicemail']")
+    expect()(page.locator("#ivr-voicemail")).to_be_visible()
+
+    agent = signed_in(browser, AGENT[0], AGENT[1])
+    agent.click("#shell-nav a[data-path='/ivr/voicemail']")
+    expect()(agent.locator("#ivr-voicemail")).to_contain_text("暂无")
