@@ -28,16 +28,15 @@ from kefu.events import visible
 from kefu.config import ConfigError, QueueConfig, Settings
 from kefu.acd.agents import IDLE, Agent, AgentState
 from kefu.calls.call import Call, CallState, Disposition
-from kefu.calls.control import ControlError, Refused
+from kefu.calls.errors import ControlError, Kind, Refused
 from kefu.acd.figures import DayFigures
 from kefu.calls.room import Member
 from kefu.acd.routing import Offer, Router, RoutingError, Waiting
-from kefu.media.moh import load_moh
+from kefu.calls.protocol import Calls
 
 if TYPE_CHECKING:
     from kefu.calls.attempt import Attempt, Fork
     from kefu.calls.dialplan import Route
-    from kefu.calls.switch import Switch
     from kefu.media import Negotiated
 
 log = logging.getLogger(__name__)
@@ -48,7 +47,7 @@ PAUSED = frozenset({AgentState.NOT_READY, AgentState.AWAY})
 
 
 class AcdError(ControlError):
-    """A request the ACD refuses; ``status`` is the HTTP code."""
+    """A request the ACD refuses, with its :class:`~kefu.calls.errors.Kind`."""
 
 
 @dataclass(eq=False)
@@ -69,7 +68,7 @@ class Queued:
 
 
 class Acd:
-    def __init__(self, settings: Settings, switch: "Switch", bus: Bus,
+    def __init__(self, settings: Settings, switch: Calls, bus: Bus,
                  router: Router | None = None, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self.switch = switch
@@ -108,8 +107,7 @@ class Acd:
     async def start(self) -> None:
         for q in self.queues.values():
             if q.moh_file:
-                self._moh[q.name] = self.switch.media.play_samples(None, load_moh(q.moh_file),
-                                                                   loop=True)
+                self._moh[q.name] = self.switch.music(q.moh_file)
 
     # --- events -------------------------------------------------------------------------------
     def restore(self, skills: Iterable[Event], today: Sequence[Event]) -> int:
@@ -180,9 +178,9 @@ class Acd:
         file's ``members`` for this agent.
         """
         if unknown := sorted(set(skills) - set(self.queues)):
-            raise AcdError(f"no queue {', '.join(map(repr, unknown))}", 422)
+            raise AcdError(f"no queue {', '.join(map(repr, unknown))}", Kind.INVALID)
         if bad := [q for q, level in skills.items() if not 0 <= level <= 100]:
-            raise AcdError(f"skill level must be 0-100 ({', '.join(bad)})", 422)
+            raise AcdError(f"skill level must be 0-100 ({', '.join(bad)})", Kind.INVALID)
         agent = self._apply_skills(username, skills)
         self._publish("agent.skills", None, agent=username, skills=dict(skills),
                       **({"by": by} if by else {}))
@@ -236,7 +234,8 @@ class Acd:
     def agent(self, username: str) -> Agent:
         agent = self.agents.get(username)
         if agent is None:
-            raise AcdError(f"no agent {username!r} (not a member of any queue)", 404)
+            raise AcdError(f"no agent {username!r} (not a member of any queue)",
+                           Kind.NOT_FOUND)
         return agent
 
     def login(self, username: str, extension: str, queues: list[str] | None = None,
@@ -255,19 +254,19 @@ class Acd:
         ``Alert-Info: …;info=alert-autoanswer``, which desk phones that support them
         answer by themselves (the agent works from the desktop, hands free)."""
         if device not in ("phone", "webrtc"):
-            raise AcdError(f"unknown device {device!r} (phone or webrtc)", 422)
+            raise AcdError(f"unknown device {device!r} (phone or webrtc)", Kind.INVALID)
         agent = self.agent(username)
         if agent.logged_in:
             raise AcdError(f"agent {username} is already logged in on {agent.extension}")
         other = self.agent_on(extension)
         if other is not None:
             raise AcdError(f"extension {extension} is in use by agent {other.username}")
-        if not self.switch.dialplan.is_extension(extension):
-            raise AcdError(f"no extension {extension}", 422)
+        if not self.switch.is_extension(extension):
+            raise AcdError(f"no extension {extension}", Kind.INVALID)
         try:
             self.router.login(username, queues)
         except RoutingError as exc:
-            raise AcdError(str(exc), 422) from None
+            raise AcdError(str(exc), Kind.INVALID) from None
         agent.extension = extension
         agent.queues = sorted(self.router.agents[username].queues)
         agent.no_answers = 0
@@ -308,7 +307,7 @@ class Acd:
             self.router.logout(agent.username)
             self._move(agent, AgentState.LOGGED_OUT, by="acd")
             agent.extension, agent.queues = "", []
-            raise AcdError(f"cannot open a line to the phone: {exc}", 409) from None
+            raise AcdError(f"cannot open a line to the phone: {exc}", Kind.CONFLICT) from None
 
     def _line_opened(self, agent: Agent, member: Member, ready: bool) -> None:
         agent.line = member
@@ -341,7 +340,7 @@ class Acd:
         if offered is not None and username in offered.offers:   # stop ringing it
             attempt = offered.offers.pop(username)
             if attempt is not None:
-                self.switch.dialing.cancel(attempt)
+                self.switch.cancel(attempt)
             if not offered.offers and offered.entry is not None and \
                     self._still_waiting(offered):
                 released.append(offered.entry)
@@ -361,13 +360,14 @@ class Acd:
         if not agent.logged_in:
             raise AcdError(f"agent {username} is not logged in")
         if state not in IDLE:
-            raise AcdError(f"an agent cannot choose {state.value}", 422)
+            raise AcdError(f"an agent cannot choose {state.value}", Kind.INVALID)
         if agent.state not in IDLE and agent.state is not AgentState.WRAP_UP:
             raise AcdError(f"agent {username} is {agent.state.value}; finish the call first")
         if state is AgentState.NOT_READY:
             if reason not in self.settings.acd.pause_reasons and reason != "no_answer":
                 raise AcdError(f"unknown not-ready reason {reason!r} (reasons: "
-                               f"{', '.join(self.settings.acd.pause_reasons)})", 422)
+                               f"{', '.join(self.settings.acd.pause_reasons)})",
+                               Kind.INVALID)
         self._cancel_timer(username)
         if agent.state is AgentState.WRAP_UP:
             self._publish("agent.wrap_up_end", agent.call_id, agent=username,
@@ -418,7 +418,7 @@ class Acd:
         agent, queued = self._offered(username)
         attempt = queued.offers.get(username)
         if attempt is not None:
-            self.switch.dialing.cancel(attempt)
+            self.switch.cancel(attempt)
         self._offer_failed(queued, agent, 603, "Declined")
         return agent
 
@@ -680,7 +680,7 @@ class Acd:
         """Stop ringing the other agents (ring-all, or the caller left)."""
         for username, attempt in list(queued.offers.items()):
             if attempt is not None:
-                self.switch.dialing.cancel(attempt)
+                self.switch.cancel(attempt)
             elif self.agents[username].line is not None:
                 self._cancel_timer(username)
             queued.offers.pop(username, None)
@@ -871,7 +871,7 @@ class Acd:
                 for f in files:
                     if call.ended or call.state is not CallState.QUEUED:
                         break
-                    player = self.switch.media.play(call.a_rtp, f)
+                    player = self.switch.play_prompt(call, f)
                     await player.done.wait()
             finally:
                 if not call.ended and call.state is CallState.QUEUED:
@@ -992,11 +992,12 @@ class Acd:
 
     # --- call-attached data ---------------------------------------------------------------------------
     def check_data(self, data: dict) -> int:
-        """The JSON size of ``data``; 413 over ``acd.max_data_bytes``."""
+        """The JSON size of ``data``; TOO_LARGE over ``acd.max_data_bytes``."""
         size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
         limit = self.settings.acd.max_data_bytes
         if size > limit:
-            raise AcdError(f"call-attached data would be {size} bytes; the limit is {limit}", 413)
+            raise AcdError(f"call-attached data would be {size} bytes; the limit is {limit}",
+                           Kind.TOO_LARGE)
         return size
 
     def set_data(self, call: Call, data: dict, merge: bool = True) -> dict:
@@ -1037,7 +1038,7 @@ class Acd:
             return a.extension
         if queue:
             if queue not in self.queues:
-                raise AcdError(f"no queue {queue!r}", 404)
+                raise AcdError(f"no queue {queue!r}", Kind.NOT_FOUND)
             return self.queues[queue].number
         return target
 
@@ -1051,7 +1052,7 @@ class Acd:
     # --- status --------------------------------------------------------------------------------------
     def queue_status(self, name: str) -> dict:
         if name not in self.queues:
-            raise AcdError(f"no queue {name!r}", 404)
+            raise AcdError(f"no queue {name!r}", Kind.NOT_FOUND)
         q, figures, now = self.queues[name], self.figures.queue(name), self.clock()
         waiting = self._waiting_in(name)
         agents = [a for a in self.agents.values() if a.logged_in and name in a.queues]
