@@ -122,8 +122,7 @@ class FakeSwitch:
         return dialed, [], 30.0
 
     def busy(self, number: str, exclude: Call | None = None) -> bool:
-        return any(c is not exclude and not c.ended and not c.line and c.involves(number)
-                   for c in self.calls.values())
+        return any(c is not exclude and c.involves(number) for c in self.calls.values())
 
     # --- reaching a party ------------------------------------------------------------------
     def reach(self, call: Call, number: str, stages: list, ring_timeout: float,  # type: ignore[type-arg]

@@ -14,11 +14,9 @@ It learns what happens to calls from the bus (``call.ended``, ``call.member_left
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
@@ -27,6 +25,7 @@ from kefu.bus import Bus, Event
 from kefu.events import visible
 from kefu.config import ConfigError, QueueConfig, Settings
 from kefu.acd.agents import IDLE, Agent, AgentState
+from kefu.acd.clock import Clock, LoopClock, Timer
 from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.errors import ControlError, Kind, Refused
 from kefu.acd.figures import DayFigures
@@ -62,32 +61,32 @@ class Queued:
     callback: str = ""                # the number to call back (the caller hung up)
     attempts: int = 0                 # callbacks: tries so far to reach the customer
     connected: float = 0.0            # when an agent answered
-    timers: list[asyncio.TimerHandle] = field(default_factory=list)
-    announcer: asyncio.Task | None = None
+    timers: list[Timer] = field(default_factory=list)
+    announcer: Timer | None = None    # the next position announcement (or the one playing)
     entry: Waiting | None = None
 
 
 class Acd:
     def __init__(self, settings: Settings, switch: Calls, bus: Bus,
-                 router: Router | None = None, clock: Callable[[], float] = time.time) -> None:
+                 router: Router | None = None, clock: Clock | None = None) -> None:
         self.settings = settings
         self.switch = switch
         self.bus = bus
-        self.clock = clock
+        self.clock: Clock = clock or LoopClock()
         self.router = router or Router(settings.acd.priority_seconds)
         self.queues: dict[str, QueueConfig] = {}
         # today's figures, folded from the events this ACD publishes (and, after a
         # restart, from today's logged ones: see restore)
         self.figures = DayFigures(lambda name: getattr(self.queues.get(name), "service_level",
-                                                       QueueConfig.service_level), clock)
+                                                       QueueConfig.service_level), self.clock)
         self.agents: dict[str, Agent] = {}
         self.waiting: dict[str, Queued] = {}       # call id (or callback id) → Queued
         self.talking: dict[str, Queued] = {}       # call id → Queued, once an agent answered
         self.last_agent: dict[str, str] = {}       # caller number → agent who served it
         self._moh: dict[str, Any] = {}
         self._outbound: dict[str, tuple[Agent, AgentState, str]] = {}   # click-to-call
-        self._timers: dict[str, asyncio.TimerHandle] = {}   # agent → back-off / wrap-up
-        self._due: asyncio.TimerHandle | None = None
+        self._timers: dict[str, Timer] = {}   # agent → back-off / wrap-up / ring timeout
+        self._due: tuple[Timer, float] | None = None   # when a preference runs out next
         for i, q in enumerate(settings.queues):
             try:
                 self.router.add_queue(q.name, q.strategy, q.priority)
@@ -459,7 +458,7 @@ class Acd:
 
     def _schedule(self, username: str, delay: float, fn: Callable[..., None], *args: Any) -> None:
         self._cancel_timer(username)
-        self._timers[username] = asyncio.get_running_loop().call_later(max(delay, 0), fn, *args)
+        self._timers[username] = self.clock.call_later(max(delay, 0), fn, *args)
 
     def _cancel_timer(self, username: str) -> None:
         timer = self._timers.pop(username, None)
@@ -528,10 +527,10 @@ class Acd:
                       position=queued.position, priority=entry.priority,
                       preferred=entry.preferred)
         if q.max_wait:
-            queued.timers.append(asyncio.get_running_loop().call_later(
+            queued.timers.append(self.clock.call_later(
                 q.max_wait, self._max_wait, queued))
         if q.announce_interval:
-            queued.announcer = asyncio.ensure_future(self._announce_loop(queued))
+            queued.announcer = self.clock.call_later(q.announce_interval, self._announce, queued)
         self._watch_due()
         self._dispatch(offer)
 
@@ -542,13 +541,11 @@ class Acd:
     def _watch_due(self) -> None:
         """Wake up when a call's wait for its preferred agent is over."""
         due = self.router.next_due()
-        if due is None or (self._due is not None and not self._due.cancelled()
-                           and self._due.when() <= due):
+        if due is None or (self._due is not None and self._due[1] <= due):
             return
         if self._due is not None:
-            self._due.cancel()
-        loop = asyncio.get_running_loop()
-        self._due = loop.call_at(loop.time() + max(due - self.clock(), 0), self._run_due)
+            self._due[0].cancel()
+        self._due = self.clock.call_later(max(due - self.clock(), 0), self._run_due), due
 
     def _run_due(self) -> None:
         self._due = None
@@ -703,7 +700,7 @@ class Acd:
         if self.waiting.get(queued.call.id) is queued and not queued.offers:
             self._overflow(queued, "max_wait")
         elif self.waiting.get(queued.call.id) is queued:    # ringing an agent: let it ring
-            queued.timers.append(asyncio.get_running_loop().call_later(
+            queued.timers.append(self.clock.call_later(
                 1.0, self._max_wait, queued))
 
     def _overflow(self, queued: Queued, reason: str) -> None:
@@ -822,7 +819,7 @@ class Acd:
             return
         self._publish("queue.callback_retry", call.id, **data, retry_in=q.callback_retry)
         queued.offers.clear()
-        queued.timers.append(asyncio.get_running_loop().call_later(
+        queued.timers.append(self.clock.call_later(
             q.callback_retry, self._callback_again, queued))
 
     def _callback_again(self, queued: Queued) -> None:
@@ -851,32 +848,37 @@ class Acd:
         agents = max(self.logged_in(q), 1)
         return self.router.position(queued.call.id) * self.figures.queue(q).handle_time() / agents
 
-    async def _announce_loop(self, queued: Queued) -> None:
+    def _announce(self, queued: Queued) -> None:
+        """``announce_interval`` is over: say the caller's position (as a task the caller
+        leaving or being connected cancels), then wait the interval again."""
+        queued.announcer = self.clock.start(self._announce_once(queued))
+
+    async def _announce_once(self, queued: Queued) -> None:
         q = self.queues[queued.queue]
         call = queued.call
-        while True:
-            await asyncio.sleep(q.announce_interval)
-            if call.ended or call.state is not CallState.QUEUED or queued.offers:
-                continue
+        if not (call.ended or call.state is not CallState.QUEUED or queued.offers):
             position = self.router.position(call.id)
             minutes = math.ceil(self.estimated_wait(queued) / 60)
             files = self.announcement(position, minutes)
             self._publish("queue.announce", call.id, queue=queued.queue, position=position,
                           wait_minutes=minutes)
-            if not files or call.a_rtp is None:
-                continue
-            call.room.waiting = False        # the caller hears the prompts, not the music
-            self.switch.remix(call)
-            try:
-                for f in files:
-                    if call.ended or call.state is not CallState.QUEUED:
-                        break
-                    player = self.switch.play_prompt(call, f)
-                    await player.done.wait()
-            finally:
-                if not call.ended and call.state is CallState.QUEUED:
-                    call.room.waiting = True
-                    self.switch.remix(call)
+            if files and call.a_rtp is not None:
+                await self._play_announcement(call, files)
+        queued.announcer = self.clock.call_later(q.announce_interval, self._announce, queued)
+
+    async def _play_announcement(self, call: Call, files: list[Path]) -> None:
+        call.room.waiting = False        # the caller hears the prompts, not the music
+        self.switch.remix(call)
+        try:
+            for f in files:
+                if call.ended or call.state is not CallState.QUEUED:
+                    break
+                player = self.switch.play_prompt(call, f)
+                await player.done.wait()
+        finally:
+            if not call.ended and call.state is CallState.QUEUED:
+                call.room.waiting = True
+                self.switch.remix(call)
 
     # --- what happens to calls (from the bus) --------------------------------------------------------
     def _on_call_event(self, event: Event) -> None:
