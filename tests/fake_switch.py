@@ -61,6 +61,7 @@ class Reaching:
     on_answer: Callable[..., None]
     on_fail: Callable[..., None]
     headers: tuple[tuple[str, str], ...] = ()
+    ring_timeout: float = 0.0
     done: bool = False
     cancelled: bool = False
 
@@ -129,7 +130,7 @@ class FakeSwitch:
               caller_id: str, on_answer: Callable[..., None], on_fail: Callable[..., None],
               headers: tuple[tuple[str, str], ...] = ()) -> Any:
         self.reached.append(number)
-        attempt = Reaching(call, number, caller_id, on_answer, on_fail, headers)
+        attempt = Reaching(call, number, caller_id, on_answer, on_fail, headers, ring_timeout)
         call.attempts.append(attempt)               # type: ignore[arg-type]
         self.attempts.append(attempt)
         return attempt

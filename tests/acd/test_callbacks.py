@@ -47,12 +47,18 @@ def test_a_callback_keeps_the_callers_place_and_rings_the_agent_then_the_custome
     assert d.offered()[-1] == ["carol"]            # 2002 is next
 
 
-def test_a_missed_callback_is_tried_again_then_given_up(desk):
+def called_back(desk):
+    """2001 asks for a callback; carol logs in and answers its turn: 2001 is dialled."""
     d = desk(callback_queue())
     call = d.call("2001", queue="callback")
     d.press(call, "9")
     d.login("carol")
-    d.switch.first_answers(placed := d.switch.placed[0])
+    d.switch.first_answers(d.switch.placed[0])
+    return d, call, d.switch.placed[0]
+
+
+def test_a_missed_callback_is_tried_again_then_given_up(desk):
+    d, call, placed = called_back(desk)
     d.switch.second_fails(placed, 486)            # the customer is busy
     (retry,) = d.of("queue.callback_retry")
     assert retry["attempt"] == 1 and retry["retry_in"] == 60 and retry["code"] == 486
@@ -71,11 +77,7 @@ def test_a_missed_callback_is_tried_again_then_given_up(desk):
 
 
 def test_a_number_that_cannot_exist_is_not_called_back_twice(desk):
-    d = desk(callback_queue())
-    call = d.call("2001", queue="callback")
-    d.press(call, "9")
-    d.login("carol")
-    d.switch.first_answers(placed := d.switch.placed[0])
+    d, _, placed = called_back(desk)
     d.switch.second_fails(placed, 404, "Not Found")
     assert d.of("queue.callback_failed")[0]["code"] == 404
     assert d.of("queue.callback_retry") == []

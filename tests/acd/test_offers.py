@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from conftest import queue
+from conftest import AGENTS, queue
 from fake_switch import Party
 
 from kefu.acd.agents import AgentState
@@ -76,9 +76,10 @@ def test_ring_all_rings_every_ready_agent_and_the_first_answer_wins(desk):
 def test_an_offer_not_answered_goes_to_the_next_agent_and_the_first_backs_off(desk):
     """Alice's phone rings out (408): bob is offered at once; alice is ready again but
     is offered nothing for the queue's ``retry`` seconds."""
-    d = desk(queue(retry=5))
+    d = desk(queue(retry=5, ring_timeout=4))
     d.login("alice", "bob")
     call = d.call("2001")
+    assert d.switch.ringing("1001")[0].ring_timeout == 4        # the queue's, not sip's
     d.switch.refuse("1001", 408, "No Answer")
     assert d.offered() == [["alice"], ["bob"]]
     assert d.of("queue.ring_no_answer") == [{"queue": "sales", "agent": "alice",
@@ -191,6 +192,8 @@ def test_a_vip_tier_puts_a_later_caller_first(desk):
     d.acd.set_data(third, {"tier": "gold"})         # learned while it waits
     (moved,) = d.of("queue.priority")
     assert moved["priority"] == 5 and moved["position"] == 2
+    assert [c["caller"] for c in d.acd.queue_status("sales")["calls"]] == [
+        "2002", "2003", "2001"]
     d.login("alice")
     d.answer("alice")
     d.login("bob")
@@ -214,3 +217,50 @@ def test_customer_routing_waits_for_the_callers_last_agent_then_takes_anyone(des
     assert d.offered() == [["alice"]]
     d.clock.advance(0.2)                             # the preference runs out
     assert d.offered() == [["alice"], ["bob"]]
+
+
+def test_fewest_calls_then_least_talk_time_pick_by_todays_history(desk):
+    """Carol answers two short calls, bob one long one, alice none; then they go ready in
+    the order carol, bob, alice (longest idle would pick carol first)."""
+    d = desk(queue("fewest", "8021", strategy="fewest_calls"),
+             queue("least", "8022", strategy="least_talk"))
+    for username, talk in (("carol", 10), ("carol", 10), ("bob", 40)):
+        d.acd.login(username, AGENTS[username], queues=["fewest"], ready=True)
+        d.call("2001", queue="fewest")
+        d.answer(username)
+        d.clock.advance(talk)
+        d.agent_hangs_up(username)
+        d.acd.logout(username)
+    assert {u: d.acd.describe(d.acd.agents[u])["answered"] for u in d.acd.agents} == {
+        "alice": 0, "bob": 1, "carol": 2}
+
+    def round_(name: str) -> list[str]:
+        for username in ("carol", "bob", "alice"):
+            d.acd.login(username, AGENTS[username], queues=[name], ready=True)
+            d.clock.advance(1)
+        start = len(d.connected())
+        for caller, talk in (("2001", 1), ("2002", 2), ("2003", 3)):
+            d.call(caller, queue=name)
+            d.answer_all()
+            d.clock.advance(talk)
+        for username in ("carol", "bob", "alice"):
+            d.agent_hangs_up(username)
+            d.acd.logout(username)
+        return d.connected()[start:]
+
+    assert round_("fewest") == ["alice", "bob", "carol"]
+    # talk so far: alice 1 + 2 + 3 s, carol 20 + 3 s, bob 40 + 2 + 3 s
+    talk = {u: d.acd.describe(d.acd.agents[u])["talk_time"] for u in ("alice", "bob", "carol")}
+    assert talk["alice"] < talk["carol"] < talk["bob"], talk
+    assert round_("least") == ["alice", "carol", "bob"]
+
+
+def test_a_pause_ends_with_an_unpause_saying_how_long_it_lasted(desk):
+    d = desk(queue())
+    d.login("alice")
+    d.acd.set_state("alice", S.NOT_READY, "lunch")
+    d.clock.advance(90)
+    d.acd.set_state("alice", S.READY, by="sue")
+    (unpause,) = d.of("agent.unpause", reason="lunch")
+    assert unpause == {"agent": "alice", "state": "ready", "reason": "lunch", "paused": 90.0,
+                       "by": "sue"}
