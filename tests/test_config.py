@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from kefu.config import (ConfigError, DialPermission, DialPlanSettings, DidConfig, ExtensionConfig,
-                         OutboundRule, Settings, TrunkConfig, load_settings, starter_config)
+                         OutboundRule, Settings, TrunkConfig, load_settings)
+from kefu.config_template import starter_config
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -213,8 +214,10 @@ destination = 1003
     assert d.default_classes == ["internal", "local"] and d.default_destination == "1001"
     assert d.local_pattern == DialPlanSettings().local_pattern
     assert d.permissions == [DialPermission(["1001", "1002"], ["internal", "international"])]
-    assert d.outbound == [OutboundRule("00", "", 2, "+", ["carrier-a", "b"], "8008001234"),
-                          OutboundRule("", "1[3-9][0-9]{9}", 0, "", ["b"], "")]
+    # keywords: which of prefix and pattern a rule gives matters (prefix "" matches everything)
+    assert d.outbound == [OutboundRule(prefix="00", strip=2, prepend="+", trunks=["carrier-a", "b"],
+                                       caller_id="8008001234"),
+                          OutboundRule(pattern="1[3-9][0-9]{9}", trunks=["b"])]
     assert d.dids == [DidConfig("8008001234", "1002"), DidConfig("8008001235", "1003")]
 
 
@@ -393,7 +396,8 @@ callback_key = "9"
     ('[[queues]]\nname = "q"\nnumber = "80x"', "queues[0].number: must be an extension number"),
     ('[[queues]]\nname = "q"\nnumber = "8001"\nleave_key = "12"', "queues[0].leave_key"),
     ('[[queues]]\nname = "q"\nnumber = "8001"\nmembers = { a = "x" }', "queues[0].members"),
-    ('[[queues]]\nname = "q"\nnumber = "8001"\nmembers = { a = 500 }', "skill level must be"),
+    ('[[queues]]\nname = "q"\nnumber = "8001"\nmembers = { a = 500 }',
+     "queues[0].members.a: must be a skill level 0-100, got 500"),
     ('[[queues]]\nname = "q"\nnumber = "8001"\nwrap = 3', "queues[0].wrap: unknown key"),
     ('[[queues]]\nname = "q"\nnumber = "8001"\n[[queues]]\nname = "q"\nnumber = "8002"',
      "queues[1].name: duplicate"),
@@ -417,10 +421,10 @@ def test_queue_strategy_is_checked_at_load(tmp_path: Path) -> None:
     assert load_settings(path, env={}).queues[0].strategy == "skils"
 
 
-def test_the_dataclasses_are_the_pydantic_schema() -> None:
+def test_the_models_are_the_schema() -> None:
     """Bounds and value rules are declared on the fields (kefu.values types included), so
-    pydantic validates a whole Settings with the loader's rules; code that builds settings
-    directly (tests, tools) is not validated: they stay plain dataclasses."""
+    pydantic validates a whole Settings with the loader's rules, and so is code that builds
+    settings directly (tests, tools); the models are frozen."""
     from pydantic import TypeAdapter, ValidationError
 
     schema = TypeAdapter(Settings)
@@ -434,3 +438,35 @@ def test_the_dataclasses_are_the_pydantic_schema() -> None:
                                 "extensions": [{"number": "1", "password": "secret1"}]})
     assert {tuple(e["loc"]) for e in info.value.errors()} == {
         ("sip", "port"), ("limits", "header_timeout"), ("extensions", 0, "number")}
+
+
+def test_built_settings_are_checked_and_frozen() -> None:
+    from pydantic import ValidationError
+
+    assert ExtensionConfig("1001", "secret1") == ExtensionConfig(number="1001", password="secret1")
+    with pytest.raises(ValidationError):
+        ExtensionConfig("1", "secret1")
+    with pytest.raises(ValidationError):
+        Settings().sip.port = 5070                          # type: ignore[misc]
+    s = Settings()
+    assert s.model_copy(update={"log_level": "DEBUG"}).log_level == "DEBUG" != s.log_level
+
+
+def test_env_names_follow_the_keys(tmp_path: Path) -> None:
+    """KEFU_<SECTION>_<KEY>, keys with underscores included; lists comma-separated; a key a
+    section lacks is refused like one in the file."""
+    s = load_settings(None, {"KEFU_LIMITS_SIP_UNBOUND_IDLE": "30", "KEFU_SECURITY_TRUSTED":
+                             "10.0.0.1, 10.0.0.0/8", "KEFU_MEDIA_LATCH": "off",
+                             "KEFU_ACD_PAUSE_REASONS": "break,lunch"})
+    assert s.limits.sip_unbound_idle == 30.0 and s.media.latch is False
+    assert s.security.trusted == ["10.0.0.1", "10.0.0.0/8"]
+    assert s.acd.pause_reasons == ["break", "lunch"]
+    assert error_of(None, {"KEFU_SIP_PROT": "5070"}) == \
+        "sip.prot: unknown key (from KEFU_SIP_PROT)"
+
+
+def test_a_key_moved_to_a_slice_section_names_its_new_place(tmp_path: Path) -> None:
+    msg = error_of(write(tmp_path, "[http]\ntoken_ttl = 600\n"))
+    assert "http.token_ttl: moved to users.token_ttl" in msg
+    assert load_settings(write(tmp_path, "[users]\ntoken_ttl = 600\n"), {}).users.token_ttl == 600
+    assert load_settings(None, {"KEFU_USERS_TOKEN_TTL": "900"}).users.token_ttl == 900

@@ -37,6 +37,7 @@ from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
+from kefu.ivr.service import Ivr
 from kefu.store import Store
 from kefu.store.reconcile import reconcile
 from kefu.users.service import Users
@@ -79,6 +80,7 @@ class Kefu:
     switch: Switch
     directory: Directory
     acd: Acd
+    ivr: Ivr | None = None
 
     def status(self) -> dict:
         return {
@@ -103,9 +105,11 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     store.migrate()
     store.seed_extensions(settings.extensions, settings.sip.realm)
     reconcile(store, repair_wav)        # calls a crash cut off: closed before SIP takes more
-    users = Users(store.db)             # the business slices, on the store's database
+    users = Users(store.db, settings.users)   # the business slices, on the store's database
     crm = Crm(store.db, users)
     announcements = Announcements(store.db, users)
+    ivr = Ivr(store.db, voicemail_dir=settings.data_dir / "voicemail",
+              prompts_dir=settings.data_dir / "prompts" / "ivr")
     set_check(check_from_env())          # KEFU_CHECK_EVENTS=1: events held to kefu.events
     bus = LocalBus(loop)
     eventlog = EventLog(store, bus)
@@ -139,7 +143,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
-             directory, acd)
+             directory, acd, ivr)
     if live:
         await go_live(k)
     return k
@@ -178,7 +182,8 @@ async def serve(settings: Settings) -> None:
                                 crm=k.crm, announcements=k.announcements, status=k.status,
                                 control=CallControl(k.switch), acd=k.acd,
                                 visible=lambda user, event: k.acd.visible_to(user.username,
-                                                                             event)))
+                                                                             event),
+                                ivr=k.ivr))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

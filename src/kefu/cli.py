@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from kefu import __version__
-from kefu.config import ConfigError, Settings, load_settings, starter_config
+from kefu.config import ConfigError, Settings, load_settings
+from kefu.config_template import starter_config
 
 DEFAULT_CONFIG = Path("kefu.toml")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -155,7 +156,7 @@ def _user_store(settings: Settings, extensions: Sequence[str]) -> Iterator[Any]:
     try:
         if extensions:
             store.seed_extensions(settings.extensions, settings.sip.realm)
-        yield Users(store.db)
+        yield Users(store.db, settings.users)
     except (Conflict, NotFound) as exc:
         raise _Fail(str(exc)) from None
     except Invalid as exc:

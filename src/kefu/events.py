@@ -4,8 +4,11 @@ One declaration per type, the single place three users read: the WebSocket filte
 (:func:`visible`), the check that publishers keep to their declaration (:func:`check`, on
 in the tests and with ``KEFU_CHECK_EVENTS=1``) and the JSON Schema in
 ``docs/events.schema.json`` (:func:`json_schema`, ``kefu events-schema``) that the desk,
-reports and webhooks read.  Publishers still publish plain ``Event(type, call_id, data)``:
-the payload models describe ``data``; they are not built on the hot path.
+reports and webhooks read.  The call and ACD publishers still publish plain
+``Event(type, call_id, data)``: the payload models describe ``data``; they are not built
+on the hot path.  Slices build theirs from the payload (:func:`event`), so the type's name
+and fields come from here too.  Slice events are declared here, not in the slice, so that
+the registry is whole without importing the slices (they stand above this module).
 
 Fields with a default may be absent from ``data``; ``X | None`` without one must be there
 but may be null.  Imports nothing of kefu above :mod:`kefu.bus`.
@@ -60,6 +63,7 @@ class EventType:
 
 
 REGISTRY: dict[str, EventType] = {}
+NAME_OF: dict[type[Payload], str] = {}      # a payload model → its event type's name
 
 
 def declare(name: str, audience: Audience) -> Callable[[type[Payload]], type[Payload]]:
@@ -67,8 +71,14 @@ def declare(name: str, audience: Audience) -> Callable[[type[Payload]], type[Pay
         if name in REGISTRY:
             raise ValueError(f"event type {name!r} declared twice")
         REGISTRY[name] = EventType(name, payload, audience)
+        NAME_OF[payload] = name
         return payload
     return register
+
+
+def event(payload: Payload, call_id: str | None = None) -> Event:
+    """The bus event carrying ``payload`` under the name it was declared with."""
+    return Event(NAME_OF[type(payload)], call_id, payload.model_dump())
 
 
 AUDIENCE_TEXT = {
@@ -81,13 +91,20 @@ CALL, QUEUE, AGENT, STAFF = Audience.CALL, Audience.AGENTS, Audience.NAMED, Audi
 
 
 # --- call.*: the switch and call control ---------------------------------------------------
-class _Member(Payload):
+class MemberFields(BaseModel):
+    """A party in a call's room as ``calls.room.Member.describe()`` gives it: the fields of
+    ``call.member_joined`` and ``call.monitor`` and of the live-call views' members
+    (``web.views.MemberOut``).  No config of its own: each user adds its own."""
     number: str
     role: str
     mode: str
     holding: bool
     held: bool
     whisper_to: str | None
+
+
+class _Member(MemberFields, Payload):
+    pass
 
 
 @declare("call.started", CALL)

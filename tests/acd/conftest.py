@@ -28,11 +28,8 @@ class Desk:
     """One ACD, its fake switch and clock, and what they published."""
 
     def __init__(self, queues: list[QueueConfig], tmp_path: Any = None, **acd: Any) -> None:
-        self.settings = Settings()
-        self.settings.queues = queues
-        self.settings.acd = AcdSettings(**acd)
-        if tmp_path is not None:
-            self.settings.data_dir = tmp_path
+        self.settings = Settings(queues=queues, acd=AcdSettings(**acd),
+                                 **({"data_dir": tmp_path} if tmp_path is not None else {}))
         self.clock = FakeClock()
         self.bus = LocalBus()
         self.events: list[Event] = []

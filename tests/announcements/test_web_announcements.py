@@ -21,11 +21,11 @@ def api(api):  # type: ignore[no-untyped-def]
     for name in ("ann", "bob"):
         user = api.users.create_user(name, api.password, "agent")
         api.tokens[name] = api.users.issue_token(user.id)
-    api.ctx.settings.queues = [
+    api.ctx.settings = api.ctx.settings.model_copy(update={"queues": [
         QueueConfig("sales", "8001", members={"ann": 5, "agent": 3}),
         QueueConfig("support", "8002", members={"bob": 5}),
         QueueConfig("empty", "8003"),
-    ]
+    ]})
     return api
 
 
@@ -195,7 +195,9 @@ def test_empty_group_with_agents_reaches_the_agents(api) -> None:  # type: ignor
 
 def test_membership_is_resolved_when_posted(api) -> None:  # type: ignore[no-untyped-def]
     _post(api, "old", groups=["sales"])
-    api.ctx.settings.queues[0].members = {"bob": 1}      # ann leaves sales, bob joins
+    queues = api.ctx.settings.queues                      # ann leaves sales, bob joins
+    queues = [queues[0].model_copy(update={"members": {"bob": 1}}), *queues[1:]]
+    api.ctx.settings = api.ctx.settings.model_copy(update={"queues": queues})
     _post(api, "new", groups=["sales"])
     assert _titles(api, "ann") == ["old"]
     assert _titles(api, "bob") == ["new"]

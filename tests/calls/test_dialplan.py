@@ -33,7 +33,7 @@ def plan(**overrides) -> DialPlan:
         ],
         dids=[DidConfig("8008001234", "1001"), DidConfig("+8610555", "1002"),
               DidConfig("4000", "9999")])
-    return DialPlan(dataclasses.replace(base, **overrides), TRUNKS, lambda n: n in EXTENSIONS)
+    return DialPlan(base.model_copy(update=overrides), TRUNKS, lambda n: n in EXTENSIONS)
 
 
 @pytest.mark.parametrize("dialed,expected", [

@@ -1,6 +1,6 @@
-"""The agent desktop (/desk) and the wallboard (/wall) in a real browser (Debian's
-Chromium, headless, through Playwright) against a real ``kefu serve``, with baresip
-phones for the agent's device and the callers.
+"""The agent desktop (#/desk) and the wallboard (#/wall), screens of the web shell, in a
+real browser (Debian's Chromium, headless, through Playwright) against a real
+``kefu serve``, with baresip phones for the agent's device and the callers.
 
 The pages only use the public HTTP API and the events WebSocket, so these tests check
 what a user sees: sign-in, agent login, states with reasons and a ticking clock, an offer
@@ -71,9 +71,9 @@ def kefu(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser(kefu, tmp_path_factory):
     try:
-        urllib.request.urlopen(f"http://127.0.0.1:{kefu.http_port}/desk", timeout=5).close()
+        urllib.request.urlopen(f"http://127.0.0.1:{kefu.http_port}/", timeout=5).close()
     except urllib.error.HTTPError as err:
-        pytest.fail(f"GET /desk: {err.code}; kefu.web.app must install routers/pages.py")
+        pytest.fail(f"GET /: {err.code}; the web shell's packages: npm ci (scripts/frontend)")
     wav = audio.write_tone_wav(tmp_path_factory.mktemp("mic") / "mic.wav", MIC_TONE, 300,
                                rate=48000)
     session = BrowserSession(f"http://127.0.0.1:{kefu.http_port}", wav).start()
@@ -108,12 +108,16 @@ def expect():
 
 
 def sign_in(page, path: str, username: str, password: str) -> None:
-    page.goto(path)
+    """The shell at the screen ``path`` ("/desk", "/wall"), signed in, the screen loaded."""
+    page.goto(f"/#{path}")
     page.fill("#login-username", username)
     page.fill("#login-password", password)
     page.click("#login-submit")
-    expect()(page.locator("#app")).to_be_visible()
-    page.wait_for_selector("body[data-ready='1']")
+    screen_ready(page, path)
+
+
+def screen_ready(page, path: str) -> None:
+    expect()(page.locator(f"{path.replace('/', '#')}[data-ready='1']")).to_be_visible()
 
 
 def agent_login(page, extension: str, *, ready: bool, device: str = "phone",
@@ -141,10 +145,10 @@ def agent_state(kefu, username: str) -> dict:
 # --- tests -------------------------------------------------------------------------------
 
 def test_pages_and_sign_in(kefu, pages):
-    page = pages("/desk")
-    assert page.title() == "坐席工作台"
+    page = pages("/desk")                      # an old bookmark: the shell's desk route
+    page.wait_for_function("location.pathname === '/' && location.hash === '#/desk'")
     expect()(page.locator("#login-form")).to_be_visible()
-    expect()(page.locator("#app")).to_be_hidden()
+    expect()(page.locator("#desk")).to_have_count(0)
     # a wrong password is refused on the form
     page.fill("#login-username", "alice")
     page.fill("#login-password", "wrong-password")
@@ -153,28 +157,31 @@ def test_pages_and_sign_in(kefu, pages):
     # the right one shows the desktop, with the agent's queues from its skills
     page.fill("#login-password", AGENT_PW)
     page.click("#login-submit")
-    expect()(page.locator("#app")).to_be_visible()
+    screen_ready(page, "/desk")
+    assert page.title() == "坐席工作台 · 客服中心"
     expect()(page.locator("#me")).to_have_text("Alice")
     expect()(page.locator("#state-badge")).to_have_text("未签入")
     expect()(page.locator("input[name=queue]")).to_have_count(2)
     expect()(page.locator("input[name=device][value=webrtc]")).to_be_checked()   # the default
-    expect()(page.locator("#ws-status")).to_have_attribute("data-status", "open")
+    expect()(page.locator("#shell-ws")).to_have_attribute("data-status", "open")
     # the token lives in sessionStorage: a reload stays signed in
     page.reload()
-    page.wait_for_selector("body[data-ready='1']")
+    screen_ready(page, "/desk")
     expect()(page.locator("#login-form")).to_have_count(0)
-    # static files: ES modules with a JavaScript type, the pages uncached
-    response = page.request.get("/static/desk/desk.js")
-    assert response.ok and "javascript" in response.headers["content-type"]
-    assert page.request.get("/wall").headers["cache-control"] == "no-cache"
-    # an agent on the wallboard is told it needs a supervisor
+    # static files: ES modules with a JavaScript type, the shell's page uncached
+    for module in ("/static/shell/screens/desk.js", "/static/crm/customer.js"):
+        response = page.request.get(module)
+        assert response.ok and "javascript" in response.headers["content-type"], module
+    assert page.request.get("/").headers["cache-control"] == "no-cache"
+    # an agent has no wallboard: its route (or the old URL) lands on the desk
     page.goto("/wall")
-    expect()(page.locator("#need-role")).to_be_visible()
+    page.wait_for_function("location.hash === '#/desk'")
+    screen_ready(page, "/desk")
+    expect()(page.locator("#wall")).to_have_count(0)
     # sign out: the token is revoked and the form is back
-    page.goto("/desk")
-    page.wait_for_selector("body[data-ready='1']")
-    page.click("#web-logout")
+    page.click("#shell-logout")
     expect()(page.locator("#login-form")).to_be_visible()
+    expect()(page.locator("#desk")).to_have_count(0)
 
 
 def test_states_ticking_time_and_wallboard(kefu, pages):
@@ -559,7 +566,7 @@ def test_announcements_posted_and_acknowledged(kefu, pages):
     expect()(desk.locator("#announcements li", has_text="售后组例会")).to_have_class(
         "unread", timeout=3000)
     bob.reload()
-    bob.wait_for_selector("body[data-ready='1']")
+    screen_ready(bob, "/desk")
     expect()(bob.locator("#announcements")).to_contain_text("暂无公告")
     expect()(bob.locator("#announcements li[data-id]")).to_have_count(0)
 
@@ -570,9 +577,15 @@ def test_configured_pause_reasons_reach_desk_and_wallboard(kefu, pages):
     desk = pages()
     sign_in(desk, "/desk", "alice", AGENT_PW)
     reasons = desk.locator("#reason option")
-    assert [o.get_attribute("value") for o in reasons.all()] == PAUSE_REASONS
+    assert reasons.evaluate_all("options => options.map((o) => o.value)") == PAUSE_REASONS
     expect()(desk.locator("#reason option[value=coaching]")).to_have_text("coaching")
     expect()(desk.locator("#reason option[value=lunch]")).to_have_text("午餐")
+    # and it is the reason the agent gives
+    agent_login(desk, AGENTS["alice"], ready=True, device="phone")
+    desk.select_option("#reason", "coaching")
+    desk.click("#btn-not-ready")
+    expect()(desk.locator("#state-reason")).to_have_text("coaching")
+    assert agent_state(kefu, "alice")["reason"] == "coaching"
     wall = pages()
     sign_in(wall, "/wall", *SUPERVISOR)
     expect()(wall.locator("#force-reason option[value=coaching]")).to_have_text("coaching")
@@ -582,25 +595,25 @@ def test_english_switch(kefu, pages):
     page = pages()
     sign_in(page, "/desk", "bob", AGENT_PW)
     expect()(page.locator("#btn-ready")).to_have_text("示闲")
-    page.click("#lang-switch")
+    page.click("#shell-lang")
     expect()(page.locator("#btn-ready")).to_have_text("Ready")
     expect()(page.locator("#btn-not-ready")).to_have_text("Not ready")
     expect()(page.locator("#agent-login")).to_have_text("Log in")
     expect()(page.locator("#state-badge")).to_have_text("Logged out")
     expect()(page.locator("#reason option[value=lunch]")).to_have_text("Lunch")
     expect()(page.locator("html")).to_have_attribute("lang", "en")
-    assert page.title() == "Agent desktop"
+    assert page.title() == "Agent desktop · Contact centre"
     # remembered: a reload (and the wallboard) stay in English
     page.reload()
-    page.wait_for_selector("body[data-ready='1']")
+    screen_ready(page, "/desk")
     expect()(page.locator("#btn-ready")).to_have_text("Ready")
     expect()(page.locator("#help-panel")).to_contain_text("Hold / resume")
     agent_login(page, AGENTS["bob"], ready=False, device="phone")
     expect()(page.locator("#state-badge")).to_have_text("Not ready")
     expect()(page.locator("#state-reason")).to_have_text("Just logged in")
-    page.click("#lang-switch")
+    page.click("#shell-lang")
     expect()(page.locator("#state-badge")).to_have_text("示忙")
-    expect()(page.locator("#lang-switch")).to_have_text("English")
+    expect()(page.locator("#shell-lang")).to_have_text("English")
     assert re.fullmatch(r"\d\d:\d\d", page.locator("#state-time").inner_text())
 
 
@@ -747,9 +760,9 @@ def test_error_toasts_show_the_reason_of_both_error_shapes(kefu, pages):
     status, body = kefu.api("POST", "/auth/login", {"username": SUPERVISOR[0],
                                                     "password": SUPERVISOR[1]}, token="")
     assert status == 200, body
-    page = pages("/desk")
+    page = pages("/")
     texts = page.evaluate("""async (token) => {
-        const m = await import("/static/desk/api.js");
+        const m = await import("/static/shell/api.js");
         const text = (method, path, body) => m.api(method, path, body, { token })
             .then(() => "no error", (err) => m.errorText(err));
         return [await text("GET", "/customers/0"),

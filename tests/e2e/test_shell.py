@@ -1,7 +1,9 @@
 """The web shell (/) in headless Chromium against a real ``kefu serve``: one sign-in,
-navigation by role, the client-side router, the language switch reaching the embedded
-desk, and nothing loaded from outside 127.0.0.1 (Preact, htm and signals come from the
-npm packages kefu serves).  Writes docs/img/shell.png."""
+navigation by role, the client-side router, the screens as components of the page (no
+frames), one events socket shared by them, the language switch reaching every screen,
+the old page URLs redirecting into the routes, and nothing loaded from outside
+127.0.0.1 (Preact, htm and signals come from the npm packages kefu serves).  Writes
+docs/img/shell.png."""
 
 from __future__ import annotations
 
@@ -73,43 +75,67 @@ def test_agent_sees_only_the_desk_and_lands_on_it(browser):
     page = open_signed_in(browser, AGENT[0], AGENT[1])
     assert nav_paths(page) == ["/desk"]
     page.wait_for_function("location.hash === '#/desk'")
-    # the embedded desk is signed in by the shell's token: no second sign-in form
-    desk = page.frame_locator("iframe[data-path='/desk']")
-    expect()(desk.locator("body[data-ready='1']")).to_be_attached()
-    expect()(desk.locator("#app")).to_be_visible()
-    expect()(desk.locator("#me")).to_contain_text("Amy")
+    # the desk is a component of the shell's page, signed in by the shell: no frame, no
+    # second sign-in form
+    expect()(page.locator("#desk[data-ready='1']")).to_be_visible()
+    expect()(page.locator("#me")).to_contain_text("Amy")
+    assert page.locator("iframe").count() == 0
+    expect()(page.locator("#login-form")).to_have_count(0)
     # a wallboard route typed by hand is not the agent's: back to the desk
     page.evaluate("location.hash = '#/wall'")
     page.wait_for_function("location.hash === '#/desk'")
-    assert page.locator("iframe[data-path='/wall']").count() == 0
+    expect()(page.locator("#wall")).to_have_count(0)
+    expect()(page.locator("#desk")).to_be_visible()
+    # the old page's URL (a bookmark) lands on the same screen, still signed in
+    page.goto("/desk")
+    page.wait_for_function("location.pathname === '/' && location.hash === '#/desk'")
+    expect()(page.locator("#desk[data-ready='1']")).to_be_visible()
     local = {urlsplit(url).hostname for url in page.requested if not url.startswith(("data:", "blob:"))}
     assert local == {"127.0.0.1"}, page.requested
 
 
 def test_admin_gets_the_wallboard_and_the_language_switch(browser):
     page = open_signed_in(browser, *ADMIN)
-    assert nav_paths(page) == ["/wall", "/desk"]
+    opened: list[str] = []
+    page.on("websocket", lambda ws: opened.append(ws.url))
+    assert nav_paths(page) == ["/wall", "/desk", "/admin"]
     page.wait_for_function("location.hash === '#/wall'")
-    wall = page.frame_locator("iframe[data-path='/wall']")
-    expect()(wall.locator("#app")).to_be_visible()
+    expect()(page.locator("#wall[data-ready='1']")).to_be_visible()
+    expect()(page.locator("#agent-table tr[data-agent=amy]")).to_be_visible()
+    expect()(page.locator("#queue-table tr[data-queue=sales]")).to_be_visible()
     nav = page.locator("#shell-nav a[data-path='/wall']")
     expect()(nav).to_have_text("监控大屏")
     expect()(nav).to_have_class("active")
+    expect()(page.locator("#shell-ws")).to_have_attribute("data-status", "open")
     screenshot(page, "shell.png", full_page=False)
 
     page.click("#shell-lang")
     expect()(nav).to_have_text("Wallboard")
     expect()(page.locator("#shell-logout")).to_have_text("Sign out")
-    # the embedded page follows the switch (same-origin storage event)
-    expect()(wall.locator("h1 [data-i18n='wall.title']")).to_have_text("Wallboard")
+    # the screen follows the switch: one i18n for the page
+    expect()(page.locator("#agent-table th").first).to_have_text("Agent")
+    expect()(page.locator("#agent-table tr[data-agent=amy] .badge")).to_have_text("Logged out")
+    assert page.title() == "Wallboard · Contact centre"
 
+    # another screen, the same socket: moving around opens no new one
     page.click("#shell-nav a[data-path='/desk']")
     page.wait_for_function("location.hash === '#/desk'")
-    expect()(page.locator("iframe[data-path='/desk']")).to_be_visible()
-    expect()(page.locator("iframe[data-path='/wall']")).to_be_hidden()   # kept, not reloaded
+    expect()(page.locator("#desk[data-ready='1']")).to_be_visible()
+    expect()(page.locator("#btn-ready")).to_have_text("Ready")
+    expect()(page.locator("#wall")).to_have_count(0)
+    page.click("#shell-nav a[data-path='/admin']")
+    expect()(page.locator("#admin-screen")).to_contain_text("/docs")
+    page.go_back()
+    page.wait_for_function("location.hash === '#/desk'")
+    page.go_back()
+    page.wait_for_function("location.hash === '#/wall'")
+    expect()(page.locator("#wall[data-ready='1']")).to_be_visible()
+    assert opened == [], opened
 
+    page.click("#shell-lang")
     page.click("#shell-logout")
-    expect()(page.locator("#login-submit")).to_have_text("Sign in")
-    assert page.locator("iframe").count() == 0
+    expect()(page.locator("#login-submit")).to_have_text("登录")
+    expect()(page.locator("#wall")).to_have_count(0)
+    expect()(page.locator("#shell-ws")).to_have_count(0)
     local = {urlsplit(url).hostname for url in page.requested if not url.startswith(("data:", "blob:"))}
     assert local == {"127.0.0.1"}, page.requested

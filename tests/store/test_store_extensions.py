@@ -107,7 +107,9 @@ def test_seed_creates_missing_and_never_overwrites(store: Store) -> None:
 
 def test_seed_is_all_or_nothing(store: Store) -> None:
     with pytest.raises(Invalid):
-        store.seed_extensions([ExtensionConfig("1001", "secret1"), ExtensionConfig("x", "secret1")],
+        # model_construct: a bad number the config would refuse, to show the store refuses it too
+        store.seed_extensions([ExtensionConfig("1001", "secret1"),
+                               ExtensionConfig.model_construct(number="x", password="secret1")],
                               "kefu")
     assert store.list_extensions() == []
 

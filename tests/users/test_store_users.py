@@ -8,6 +8,7 @@ import time
 import pytest
 from argon2 import PasswordHasher
 
+from kefu.config import UsersSettings
 from kefu.store import Conflict, Invalid, NotFound, Store
 from kefu.users.service import User, Users
 
@@ -88,6 +89,14 @@ def test_token_expiry_and_purge(store: Store, users: Users) -> None:
     assert users.user_for_token(fresh, now=time.time() + 61) is None
     with store._engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM api_tokens").scalar() == 1
+
+
+def test_token_lifetime_is_the_users_section(store: Store, fast_hasher) -> None:  # type: ignore[no-untyped-def]
+    users = Users(store.db, UsersSettings(token_ttl=120), hasher=fast_hasher)
+    user = users.create_user("alice", "password1", "admin")
+    token = users.issue_token(user.id)
+    assert users.user_for_token(token, now=time.time() + 100) == user
+    assert users.user_for_token(token, now=time.time() + 130) is None
 
 
 def test_issue_token_errors(users: Users) -> None:

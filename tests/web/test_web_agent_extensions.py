@@ -20,8 +20,8 @@ PW = "agent-password-1"
 def api(api):  # type: ignore[no-untyped-def]
     """The app with an ACD: queue sales (members agent, carol — carol is no user, as a
     config file may name) and extensions 1001-1003; 1003 is in a call."""
-    api.ctx.settings.queues = [QueueConfig(name="sales", number="8000",
-                                           members={"agent": 1, "carol": 1})]
+    api.ctx.settings = api.ctx.settings.model_copy(update={"queues": [
+        QueueConfig(name="sales", number="8000", members={"agent": 1, "carol": 1})]})
     switch = SimpleNamespace(calls={}, idle_line=lambda number: None,
                              is_extension=EXTENSIONS.__contains__)
     api.ctx.acd = Acd(api.ctx.settings, switch, api.ctx.bus)  # type: ignore[arg-type]

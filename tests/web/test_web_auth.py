@@ -101,7 +101,8 @@ def test_brute_force_is_throttled_then_locked_out(api, caplog) -> None:  # type:
 
 
 def test_admin_sees_and_lifts_a_lockout(api) -> None:  # type: ignore[no-untyped-def]
-    api.ctx.settings.http.login_fail_limit = 3
+    s = api.ctx.settings
+    api.ctx.settings = s.model_copy(update={"http": s.http.model_copy(update={"login_fail_limit": 3})})
     api.client.app.state.login_throttle = throttle_for(api.ctx.settings)
     for i in range(3):
         api.client.post("/api/v1/auth/login", json={"username": "qa", "password": f"x-{i}"})

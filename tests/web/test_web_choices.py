@@ -21,7 +21,8 @@ def test_every_role_reads_the_lists(api, role) -> None:  # type: ignore[no-untyp
 
 
 def test_pause_reasons_come_from_the_config(api) -> None:  # type: ignore[no-untyped-def]
-    api.ctx.settings.acd.pause_reasons = ["break", "coaching"]
+    s = api.ctx.settings
+    api.ctx.settings = s.model_copy(update={"acd": s.acd.model_copy(update={"pause_reasons": ["break", "coaching"]})})
     body = api.client.get("/api/v1/choices", headers=api.as_("agent")).json()
     assert body["pause_reasons"] == ["break", "coaching"]
 

@@ -35,7 +35,7 @@ import logging
 import random
 import struct
 from collections import deque
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -45,9 +45,6 @@ from .errors import MediaError
 from .jitter import Concealer, JitterBuffer
 from .mixer import Source
 from .rtp import DIGIT_TO_EVENT, EVENT_TO_DIGIT, ReceiveStats, build_event, parse_event, parse_header
-
-if TYPE_CHECKING:
-    from .engine import MediaEngine
 
 log = logging.getLogger(__name__)
 
@@ -108,10 +105,36 @@ class _LegProtocol(asyncio.DatagramProtocol):
             self.lost.set_result(None)
 
 
+class Playing(Protocol):
+    """What a leg needs of audio it starts playing (a :class:`.player.Player`)."""
+
+    @property
+    def done(self) -> asyncio.Event: ...
+
+    def stop(self) -> None: ...
+
+
+class LegHost(Protocol):
+    """What a leg needs of the engine that owns it (:class:`.engine.MediaEngine` is the
+    one): declared here so that the leg need not import the engine, which imports it.
+    None of it is on the receive path (``latch`` is copied at creation)."""
+
+    @property
+    def latch(self) -> bool: ...
+
+    @property
+    def running(self) -> bool: ...
+
+    def leg_changed(self, leg: RtpLeg) -> None: ...
+
+    def play_samples(self, leg: RtpLeg | None, samples: np.ndarray, loop: bool = False, *,
+                     exclusive: bool = False) -> Playing: ...
+
+
 class RtpLeg(Source):
     """One RTP endpoint.  As a :class:`Source` it is the audio this leg *sends* us."""
 
-    def __init__(self, engine: MediaEngine, leg_id: str, name: str, host: str, port: int,
+    def __init__(self, engine: LegHost, leg_id: str, name: str, host: str, port: int,
                  protocol: _LegProtocol) -> None:
         self.id = leg_id
         self.name = name

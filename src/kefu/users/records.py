@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ROLES = ("admin", "supervisor", "agent", "qa")
-DEFAULT_TOKEN_TTL = 12 * 3600.0
 MIN_USER_PASSWORD = 8
 MAX_BINDINGS = 100          # extensions one agent may be bound to
 

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.exc import IntegrityError
 
+from kefu.config import UsersSettings
 from kefu.store.checks import MAX_USERNAME, check_display_name, check_names, check_number
 from kefu.store.credentials import default_hasher, new_token, token_digest
 from kefu.store.db import Database
@@ -22,9 +23,9 @@ from kefu.values import EXTENSION_MAX
 
 from . import repo
 from .models import UserRow
-from .records import DEFAULT_TOKEN_TTL, MAX_BINDINGS, MIN_USER_PASSWORD, ROLES, User
+from .records import MAX_BINDINGS, MIN_USER_PASSWORD, ROLES, User
 
-__all__ = ["DEFAULT_TOKEN_TTL", "MAX_BINDINGS", "MAX_USERNAME", "MIN_USER_PASSWORD", "ROLES",
+__all__ = ["MAX_BINDINGS", "MAX_USERNAME", "MIN_USER_PASSWORD", "ROLES",
            "User", "Users"]
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,10 @@ class Users:
     ``hasher`` exists for tests (cheap argon2 parameters); production uses the default.
     """
 
-    def __init__(self, db: Database, *, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, db: Database, settings: UsersSettings | None = None, *,
+                 hasher: PasswordHasher | None = None) -> None:
         self._db = db
+        self.settings = settings or UsersSettings()
         self._hasher = hasher or default_hasher()
         self._dummy_hash: str | None = None
 
@@ -153,12 +156,14 @@ class Users:
                     row.password_hash = self._hasher.hash(password)
         return user
 
-    def issue_token(self, user_id: int, ttl_s: float = DEFAULT_TOKEN_TTL, *,
+    def issue_token(self, user_id: int, ttl_s: float | None = None, *,
                     now: float | None = None) -> str:
-        """A new bearer token for the user, valid ``ttl_s`` seconds from ``now``.
+        """A new bearer token for the user, valid ``ttl_s`` seconds (``users.token_ttl``
+        unless given) from ``now``.
 
         Only its SHA-256 is stored.  Expired tokens of every user are purged on the way.
         """
+        ttl_s = self.settings.token_ttl if ttl_s is None else ttl_s
         if ttl_s <= 0:
             raise Invalid("token lifetime must be positive")
         now = time.time() if now is None else now

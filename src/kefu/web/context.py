@@ -9,6 +9,7 @@ from kefu.bus import Bus, Event
 from kefu.config import Settings
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
+from kefu.ivr.service import Ivr
 from kefu.store import Store
 from kefu.users.service import User, Users
 
@@ -31,3 +32,4 @@ class AppContext:
     control: Any = None               # kefu.calls.control.CallControl of the running switch
     acd: Any = None                   # kefu.acd.service.Acd: agents, queues, call-attached data
     visible: Callable[[User, Event], bool] | None = None  # which events an agent sees on /events
+    ivr: Ivr | None = None            # flows, collected records, prompts, voicemail

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from kefu.bus import Bus
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
+from kefu.ivr.service import Ivr
 from kefu.store import Store
 from kefu.users.service import ROLES, User, Users
 
@@ -50,11 +51,18 @@ def get_announcements(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Announcem
     return ctx.announcements
 
 
+def get_ivr(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Ivr:
+    if ctx.ivr is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the IVR is not running")
+    return ctx.ivr
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 BusDep = Annotated[Bus, Depends(get_bus)]
 UsersDep = Annotated[Users, Depends(get_users)]
 CrmDep = Annotated[Crm, Depends(get_crm)]
 AnnouncementsDep = Annotated[Announcements, Depends(get_announcements)]
+IvrDep = Annotated[Ivr, Depends(get_ivr)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 

@@ -57,7 +57,7 @@ def check_installed() -> bool:
     absent = missing()
     if absent:
         log.error("web shell: front-end packages not installed (%s missing): %s; "
-                  "the desk at /desk and the wallboard at /wall still work",
+                  "the web shell at / answers 503 until then",
                   ", ".join(absent), INSTALL_HINT)
     return not absent
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, RootModel
+
+from kefu.events import MemberFields
 
 
 class View(BaseModel):
@@ -71,14 +73,8 @@ class QueueOut(View):
     calls: list[WaitingCall]
 
 
-class MemberOut(View):
+class MemberOut(MemberFields, View):
     """A party in a call's room."""
-    number: str
-    role: str
-    mode: str
-    holding: bool
-    held: bool
-    whisper_to: str | None
 
 
 class LiveCallOut(View):
@@ -93,6 +89,11 @@ class LiveCallOut(View):
     line: bool = Field(description="an agent's persistent line")
     members: list[MemberOut]
     dialing: list[str] = Field(description="numbers being reached for it")
+
+
+class AttachedData(RootModel[dict[str, JsonValue]]):
+    """A call's attached data: keys and JSON values the integrator chooses (a CRM id, what
+    the caller keyed in), at most ``acd.max_data_bytes`` as JSON; offered with the call."""
 
 
 class RoomMemberOut(MemberOut):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
@@ -19,7 +19,7 @@ from kefu.users.service import User
 
 from ..deps import CtxDep, UsersDep, bearer_token, current_user, require_roles
 from ..errors import Error
-from ..throttle import LoginThrottle, retry_after
+from ..throttle import Kind, LoginThrottle, retry_after
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -42,6 +42,34 @@ class Me(BaseModel):
     username: str
     display_name: str
     role: str
+
+
+class LockoutEntry(BaseModel):
+    """A username or an address with recent login failures."""
+    kind: Kind
+    key: str
+    failures: int
+    last_failure: float = Field(description="epoch seconds of the newest failure")
+    refused: int = Field(description="tries refused unchecked since")
+    locked_until: float | None = Field(description="epoch seconds, while locked out")
+    retry_after: int = Field(description="seconds a try waits now (0: at once)")
+
+
+class AuthEventOut(BaseModel):
+    """A ``failed`` login, a ``lockout`` or an admin's ``unlock``."""
+    ts: float
+    type: Literal["failed", "lockout", "unlock"]
+    kind: Kind
+    key: str
+    failures: int
+    username: str
+    address: str
+    by: str = Field(description="the admin who unlocked")
+
+
+class LockoutsOut(BaseModel):
+    entries: list[LockoutEntry]
+    events: list[AuthEventOut] = Field(description="newest first")
 
 
 def throttle_for(settings: Settings) -> LoginThrottle:
@@ -82,8 +110,8 @@ def login(body: LoginIn, request: Request, ctx: CtxDep, throttle: Throttle) -> L
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "invalid username or password",
                             headers={"WWW-Authenticate": "Bearer"})
     now = time.time()
-    ttl = ctx.settings.http.token_ttl
-    token = ctx.users.issue_token(user.id, ttl, now=now)
+    ttl = ctx.users.settings.token_ttl
+    token = ctx.users.issue_token(user.id, now=now)
     log.info("user %r (%s) logged in from %s", user.username, user.role, client)
     return LoginOut(token=token, role=user.role, username=user.username, expires_at=now + ttl)
 
@@ -102,13 +130,15 @@ def me(user: Annotated[User, Depends(current_user)]) -> Me:
               role=user.role)
 
 
-@router.get("/lockouts", summary="Login failures and lockouts, by username and address")
-def lockouts(throttle: Throttle, _admin: Admin) -> dict[str, Any]:
+@router.get("/lockouts", response_model=LockoutsOut,
+            summary="Login failures and lockouts, by username and address")
+def lockouts(throttle: Throttle, _admin: Admin) -> LockoutsOut:
     """``entries``: every username and address with recent failures (a try now waits
     ``retry_after`` seconds; ``locked_until`` while locked out); ``events``: the latest
     ``failed``, ``lockout`` and ``unlock`` events, newest first.  Kept in memory: a
     restart forgets them (the log keeps the lines)."""
-    return {"entries": throttle.status(), "events": throttle.events()}
+    return LockoutsOut.model_validate({"entries": throttle.status(),
+                                       "events": throttle.events()})
 
 
 @router.delete("/lockouts/{kind}/{key}", status_code=status.HTTP_204_NO_CONTENT,

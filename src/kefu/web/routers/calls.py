@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel, BeforeValidator, Field
 
+from kefu.store import Cdr
 from kefu.users.service import User
 
 from ..deps import MAX_INT, StoreDep, require_roles
@@ -42,24 +42,8 @@ def to_epoch(value: object) -> object:
 Epoch = Annotated[float, BeforeValidator(to_epoch)]
 
 
-class CallOut(BaseModel):
-    call_id: str
-    caller: str
-    callee: str
-    caller_name: str
-    start_ts: float
-    answer_ts: float | None
-    end_ts: float | None
-    duration: float
-    disposition: str | None
-    hangup_by: str | None
-    sip_code: int | None
-    recording_path: str | None
-    recording_duration: float | None
-
-
 class CallPage(BaseModel):
-    items: list[CallOut]
+    items: list[Cdr] = Field(description="the store's records as they are")
     total: int
     limit: int
     offset: int
@@ -78,5 +62,5 @@ def list_calls(
 ) -> CallPage:
     items, total = store.list_calls(number=number or None, since=since, until=until,
                                     limit=limit, offset=offset)
-    return CallPage(items=[CallOut(**asdict(c)) for c in items], total=total, limit=limit,
+    return CallPage(items=list(items), total=total, limit=limit,
                     offset=offset)

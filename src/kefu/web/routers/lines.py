@@ -33,6 +33,14 @@ class LineIn(BaseModel):
                                               description="supervisors: the extension this browser is")
 
 
+class LineOut(BaseModel):
+    """kefu's answer: the browser sets it as its remote description."""
+    type: Literal["answer"]
+    sdp: str
+    call_id: str = Field(description="the line's persistent media session")
+    extension: str = Field(description="the number the line stands for")
+
+
 async def line_number(user: User, acd: Any, extension: str | None, is_extension: Any,
                       users: Users) -> str:
     """The number the browser's line is for: an agent's own (bound) extension, or the one a
@@ -54,15 +62,16 @@ async def line_number(user: User, acd: Any, extension: str | None, is_extension:
     return extension
 
 
-@router.post("", summary="Open the browser's softphone line (WebRTC offer → answer, PCMU)")
+@router.post("", response_model=LineOut,
+             summary="Open the browser's softphone line (WebRTC offer → answer, PCMU)")
 async def open_line(body: LineIn, ctx: CtxDep, control: Control, acd: AcdDep,
-                    users: UsersDep, user: Staff) -> dict[str, Any]:
+                    users: UsersDep, user: Staff) -> LineOut:
     number = await line_number(user, acd, body.extension,
                                control.switch.is_extension, users)
     answer, session, member = await control.open_webrtc_line(
         number, body.sdp, ctx.settings.webrtc_host, user.username)
     acd.attach_line(number, session, member)
-    return {"type": "answer", "sdp": answer, "call_id": session.id, "extension": number}
+    return LineOut(type="answer", sdp=answer, call_id=session.id, extension=number)
 
 
 @router.delete("/{number}", status_code=204, summary="Close a softphone line")

@@ -21,9 +21,9 @@ whispering, barging and releasing a whole call are for supervisors and admins.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import BaseModel, Field, model_validator
 
 from kefu.calls.call import Call
@@ -33,10 +33,14 @@ from kefu.users.service import User
 from kefu.values import DIAL, DialString, DtmfDigits
 
 from ..deps import CtxDep, require_roles
-from ..views import LiveCallOut
+from ..views import AttachedData, LiveCallOut
 from .agents import SUPERVISORS, AcdDep
 
 router = APIRouter(prefix="/live-calls", tags=["call control"])
+# 202: no body; what was started (a phone rung, digits played) is reported by events
+STARTED: dict[str, Any] = {
+    "status_code": status.HTTP_202_ACCEPTED, "response_class": Response,
+    "responses": {202: {"description": "Started; the outcome comes as events"}}}
 Supervisor = Annotated[User, Depends(require_roles("admin", "supervisor"))]
 Staff = Annotated[User, Depends(require_roles("admin", "supervisor", "agent"))]
 Number = DialString
@@ -85,37 +89,38 @@ def _old_name(new: str) -> Any:
                  "the next release", json_schema_extra={"deprecated": True})
 
 
-def _renamed(data: Any, new: str) -> Any:
-    """Before validation: the deprecated ``number`` counts as ``new`` (both given: equal)."""
-    if isinstance(data, dict) and data.get("number") is not None:
-        if data.get(new) not in (None, data["number"]):
-            raise ValueError(f"`{new}` and the deprecated `number` disagree")
-        data = {**data, new: data["number"]}
-    return data
+class _Renamed(BaseModel):
+    """A body whose field ``NEW`` used to be called ``number``: before validation the
+    deprecated ``number`` counts as ``NEW`` (both given: they must be equal).  Each
+    subclass declares ``number = _old_name(NEW)`` for the schema."""
+
+    NEW: ClassVar[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_name_counts(cls, data: Any) -> Any:
+        new = cls.NEW
+        if isinstance(data, dict) and data.get("number") is not None:
+            if data.get(new) not in (None, data["number"]):
+                raise ValueError(f"`{new}` and the deprecated `number` disagree")
+            data = {**data, new: data["number"]}
+        return data
 
 
-class ByIn(BaseModel):
+class ByIn(_Renamed):
     """A request made for one party of the call: ``by`` is the party acting."""
 
+    NEW = "by"
     by: Number | None = Field(None, description="the party acting (its number); agents: "
                                                 "omitted (themselves)")
     number: Number | None = _old_name("by")
 
-    @model_validator(mode="before")
-    @classmethod
-    def _by(cls, data: Any) -> Any:
-        return _renamed(data, "by")
 
-
-class PartyIn(BaseModel):
+class PartyIn(_Renamed):
+    NEW = "party"
     party: Number | None = Field(None, description="who is added to the call (required; "
                                                    "until the next release `number` will do)")
     number: Number | None = _old_name("party")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _party(cls, data: Any) -> Any:
-        return _renamed(data, "party")
 
     @model_validator(mode="after")
     def _given(self) -> "PartyIn":
@@ -213,7 +218,7 @@ async def resume(call_id: str, body: ByIn, control: Control, acd: AcdDep,
     control.hold(call_id, as_party(body.by, ext), False)
 
 
-@router.post("/{call_id}/transfer", status_code=202,
+@router.post("/{call_id}/transfer", **STARTED,
              summary="`by` transfers the others, blind (to an agent, queue, extension or "
                      "number) or attended, and leaves")
 async def transfer(call_id: str, body: TransferIn, control: Control, acd: AcdDep,
@@ -226,7 +231,7 @@ async def transfer(call_id: str, body: TransferIn, control: Control, acd: AcdDep
                            body.consult_call_id)
 
 
-@router.post("/{call_id}/parties", status_code=202,
+@router.post("/{call_id}/parties", **STARTED,
              summary="Conference: dial `party` into the call")
 async def add_party(call_id: str, body: PartyIn, control: Control, acd: AcdDep,
                     user: Staff) -> None:
@@ -240,7 +245,7 @@ class ConsultIn(ByIn):
     agent: str | None = Field(None, description="or an agent (by username)")
 
 
-@router.post("/{call_id}/consult", status_code=202,
+@router.post("/{call_id}/consult", **STARTED,
              summary="Consult (咨询): `by` calls someone while the others wait with music")
 async def consult(call_id: str, body: ConsultIn, control: Control, acd: AcdDep,
                   user: Staff) -> None:
@@ -259,33 +264,33 @@ async def finish_consult(call_id: str, how: Literal["transfer", "conference", "c
     control.finish_consult(call_id, as_party(body.by, ext), how)
 
 
-@router.post("/{call_id}/dtmf", status_code=202,
+@router.post("/{call_id}/dtmf", **STARTED,
              summary="Send DTMF as `by`: the other parties receive the digits")
 async def dtmf(call_id: str, body: DtmfIn, control: Control, acd: AcdDep, user: Staff) -> None:
     _, ext = allowed_call(call_id, user, control, acd)
     control.send_dtmf(call_id, as_party(body.by, ext), body.digits)
 
 
-@router.get("/{call_id}/data", summary="Call-attached data")
+@router.get("/{call_id}/data", response_model=AttachedData, summary="Call-attached data")
 async def get_data(call_id: str, control: Control, acd: AcdDep, user: Staff) -> dict[str, Any]:
     return allowed_call(call_id, user, control, acd)[0].data
 
 
-@router.patch("/{call_id}/data", summary="Merge keys into the call-attached data (≤ 1 MiB)")
+@router.patch("/{call_id}/data", response_model=AttachedData, summary="Merge keys into the call-attached data (≤ 1 MiB)")
 async def patch_data(call_id: str, body: dict[str, Any], control: Control, acd: AcdDep,
                      user: Staff) -> dict[str, Any]:
     call, _ = allowed_call(call_id, user, control, acd)
     return acd.set_data(call, body, merge=True)
 
 
-@router.put("/{call_id}/data", summary="Replace the call-attached data (≤ 1 MiB)")
+@router.put("/{call_id}/data", response_model=AttachedData, summary="Replace the call-attached data (≤ 1 MiB)")
 async def put_data(call_id: str, body: dict[str, Any], control: Control, acd: AcdDep,
                    user: Staff) -> dict[str, Any]:
     call, _ = allowed_call(call_id, user, control, acd)
     return acd.set_data(call, body, merge=False)
 
 
-@router.post("/{call_id}/monitor", status_code=202,
+@router.post("/{call_id}/monitor", **STARTED,
              summary="Supervisor listens (监听), whispers (密语) or barges in (强插)")
 async def monitor(call_id: str, body: MonitorIn, control: Control, acd: AcdDep,
                   user: Supervisor) -> None:

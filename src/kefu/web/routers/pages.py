@@ -1,38 +1,39 @@
-"""The browser pages: the web shell at ``/`` (one sign-in, navigation by role, the
-screens below in it), the agent desktop (坐席工作台) at ``/desk`` and the supervisor
-wallboard (监控大屏) at ``/wall``.
+"""The browser pages: the web shell at ``/`` (one sign-in, navigation by role, every
+screen in it: the agent desktop 坐席工作台 at ``#/desk``, the supervisor wallboard
+监控大屏 at ``#/wall``), and the old page URLs ``/desk`` and ``/wall`` redirecting there so
+bookmarks keep working.
 
-All are static HTML + ES modules (``web/static/desk/`` at ``/static/desk/``,
-``web/static/shell/`` at ``/static/shell/``; no build step, nothing from a CDN) that sign
-in through ``/api/v1/auth/login`` and then use the API and the events WebSocket like any
-other client; so these routes need no auth.  The shell imports Preact, htm and signals
-through an import map to the npm packages ``kefu.web.vendor`` serves.
+The shell is static HTML + ES modules (``web/static/shell/`` at ``/static/shell/``; no
+build step, nothing from a CDN) that signs in through ``/api/v1/auth/login`` and then uses
+the API and the events WebSocket like any other client; so these routes need no auth.
+It imports Preact, htm and signals through an import map to the npm packages
+``kefu.web.vendor`` serves.  A business slice's screens are its own: the files in
+``src/kefu/<slice>/static/`` are served at ``/static/<slice>/`` (``SLICE_SCREENS``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from kefu.web import vendor
 
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static" / "desk"
-STATIC_URL = "/static/desk"
-SHELL_DIR = STATIC_DIR.parent / "shell"
+SHELL_DIR = Path(__file__).resolve().parent.parent / "static" / "shell"
 SHELL_URL = "/static/shell"
 IMPORT_MAP_MARK = "<!-- importmap -->"
+# the slices that have screens: kefu.<slice>/static/ at /static/<slice>/
+SLICE_SCREENS = ("crm", "announcements")
+# old page → its shell route
+OLD_PAGES = {"/desk": "/desk", "/wall": "/wall"}
 
 router = APIRouter(include_in_schema=False)
-# The pages change with kefu, the browser must not keep an old one next to new modules.
+# The page changes with kefu, the browser must not keep an old one next to new modules.
 _NO_CACHE = {"Cache-Control": "no-cache"}
-
-
-def _page(name: str) -> FileResponse:
-    return FileResponse(STATIC_DIR / name, media_type="text/html; charset=utf-8",
-                        headers=_NO_CACHE)
 
 
 @router.get("/")
@@ -42,35 +43,35 @@ def shell() -> HTMLResponse:
         vendor.check_installed()
         return HTMLResponse(f"<!doctype html><meta charset=utf-8><title>kefu</title>"
                             f"<p>kefu: the web shell's front-end packages are not installed: "
-                            f"{vendor.INSTALL_HINT}. <a href=/desk>/desk</a> and "
-                            f"<a href=/wall>/wall</a> still work.</p>", 503, headers=_NO_CACHE)
+                            f"{vendor.INSTALL_HINT}.</p>", 503, headers=_NO_CACHE)
     page = (SHELL_DIR / "index.html").read_text(encoding="utf-8")
     script = f'<script type="importmap">\n{vendor.import_map()}\n</script>'
     return HTMLResponse(page.replace(IMPORT_MAP_MARK, script), headers=_NO_CACHE)
 
 
-@router.get("/desk")
-def desk() -> FileResponse:
-    """The agent desktop: sign in, agent login, states, offers, call control, wrap-up."""
-    return _page("desk.html")
+def _redirect(route: str) -> Callable[[], RedirectResponse]:
+    def old_page() -> RedirectResponse:
+        """An old page's URL: the same screen in the shell (a bookmark keeps working)."""
+        return RedirectResponse(f"/#{route}", status_code=308, headers=_NO_CACHE)
+    return old_page
 
 
-@router.get("/wall")
-def wall() -> FileResponse:
-    """The supervisor wallboard: agents, queues, live calls, supervision, announcements."""
-    return _page("wall.html")
+for _path, _route in OLD_PAGES.items():
+    router.add_api_route(_path, _redirect(_route), methods=["GET"])
 
 
-def static_files() -> StaticFiles:
-    """The pages' CSS and JavaScript, to mount at ``STATIC_URL``."""
-    return StaticFiles(directory=STATIC_DIR)
+def slice_dir(name: str) -> Path:
+    """Where slice ``name`` keeps its screens (``kefu/<name>/static``)."""
+    return Path(str(files(f"kefu.{name}"))) / "static"
 
 
 def install(app: FastAPI) -> None:
-    """All in one call: the page routes, the static mounts and the vendor modules (a clear
-    error in the log now when those are not installed)."""
+    """All in one call: the page routes, the static mounts (the shell's and each slice's
+    screens) and the vendor modules (a clear error in the log now when those are not
+    installed)."""
     vendor.check_installed()
     app.include_router(router)
     app.include_router(vendor.router)
-    app.mount(STATIC_URL, static_files(), name="desk")
     app.mount(SHELL_URL, StaticFiles(directory=SHELL_DIR), name="shell")
+    for name in SLICE_SCREENS:
+        app.mount(f"/static/{name}", StaticFiles(directory=slice_dir(name)), name=f"screens-{name}")

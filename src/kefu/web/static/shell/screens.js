@@ -1,11 +1,15 @@
 // The one list of the shell's screens: a business module adds its entry here.
 // `path` is the client-side route (#/path), `label` an i18n key, `roles` who sees it in
-// the navigation (and may open it), `page` the existing page the screen embeds until it
-// is ported to a Preact component (then `view: Component` instead).
+// the navigation (and may open it), `load` imports the module whose `default` export is
+// the screen's component (loaded the first time it is opened).
 
 export const SCREENS = [
-  { path: "/wall", label: "nav.wall", roles: ["supervisor", "admin"], page: "/wall" },
-  { path: "/desk", label: "nav.desk", roles: ["agent", "supervisor", "admin"], page: "/desk" },
+  { path: "/wall", label: "nav.wall", roles: ["supervisor", "admin"],
+    load: () => import("./screens/wall.js") },
+  { path: "/desk", label: "nav.desk", roles: ["agent", "supervisor", "admin"],
+    load: () => import("./screens/desk.js") },
+  { path: "/admin", label: "nav.admin", roles: ["admin"],
+    load: () => import("./screens/admin.js") },
 ];
 
 /** The screens `role` may use, in navigation order (the first is where it lands). */

@@ -1,58 +1,41 @@
-// The web shell (/): one sign-in, navigation by role, a hash router, the shared events
-// WebSocket and i18n, built with Preact + htm + signals (ES modules from the npm packages,
-// no build step).  The screens come from screens.js; the desk and wallboard are still
-// their own pages, embedded in an <iframe> each (same origin, so they share the sign-in
-// kept in sessionStorage and follow the language switch) until they are ported.
+// The web shell (/): one sign-in, navigation by role, the hash router, the shared events
+// stream and i18n, built with Preact + htm + signals (ES modules from the npm packages,
+// no build step).  The screens come from screens.js: each is a Preact component loaded
+// the first time it is opened and shown in <main> below the top bar.
 
 import { render } from "preact";
 import { html } from "htm/preact";
 import { computed, effect, signal } from "@preact/signals";
 import { clearSession, errorText, get, login, logout, saveSession, session,
-         setUnauthorizedHandler } from "/static/desk/api.js";
-import { EventStream } from "/static/desk/events.js";
-import { lang, onLangChange, setLang, t } from "/static/desk/i18n.js";
+         setUnauthorizedHandler } from "./api.js";
+import { lang, setLang, t } from "./i18n.js";
+import { redirect, route } from "./router.js";
 import { screensFor } from "./screens.js";
+import { connect, disconnect, user, wsStatus } from "./store.js";
+import { toasts } from "./util.js";
 
-const TOKEN = "kefu.token";           // api.js's sessionStorage key
-
-const user = signal(null);            // {token, username, role, display_name} once signed in
 const loginError = signal("");
-const language = signal(lang());
-const hash = signal(location.hash.slice(1));
-const wsStatus = signal("closed");
-/** The last event of the shared stream: screens subscribe with effect(). */
-export const lastEvent = signal(null);
-
-const tr = (key, vars) => (language.value, t(key, vars));   // reading the signal: re-render on switch
-onLangChange((next) => { language.value = next; });
-window.addEventListener("hashchange", () => { hash.value = location.hash.slice(1); });
+const loaded = signal({});             // path → the screen's component, once imported
 
 const screens = computed(() => (user.value ? screensFor(user.value.role) : []));
-/** The screen shown: the one the hash names if this role may use it, else the first. */
-const current = computed(() => screens.value.find((s) => s.path === hash.value) ?? screens.value[0]);
-const visited = signal(new Set());     // screens opened once stay mounted (a desk keeps its line)
+/** The screen shown: the one the route names if this role may use it, else the first. */
+const current = computed(() => screens.value.find((s) => s.path === route.value) ?? screens.value[0]);
 
 effect(() => {
   const screen = current.value;
-  if (!screen) return;
-  if (hash.value !== screen.path) history.replaceState(null, "", `#${screen.path}`);
-  if (!visited.peek().has(screen.path)) visited.value = new Set([...visited.peek(), screen.path]);
+  if (!screen || route.value === screen.path) return;
+  redirect(screen.path);          // a route this role may not use (or none): its first screen
 });
-effect(() => { document.title = current.value ? `${tr(current.value.label)} · ${tr("shell.title")}` : tr("shell.title"); });
-
-// --- the events stream, one per signed-in shell -------------------------------------------
-
-let stream = null;
 effect(() => {
-  stream?.stop();
-  stream = null;
-  const u = user.value;
-  if (!u) return;
-  stream = new EventStream(u.token, {
-    onEvent: (msg) => { lastEvent.value = msg; },
-    onStatus: (status) => { wsStatus.value = status; },
-    onUnauthorized: () => signedOut(true),
-  }).start();
+  const screen = current.value;
+  if (!screen) return;
+  if (!loaded.peek()[screen.path]) {
+    screen.load().then((mod) => { loaded.value = { ...loaded.peek(), [screen.path]: mod.default }; });
+  }
+});
+effect(() => {
+  const screen = current.value;
+  document.title = screen ? `${t(screen.label)} · ${t("shell.title")}` : t("shell.title");
 });
 
 // --- sign-in ---------------------------------------------------------------------------
@@ -63,9 +46,14 @@ async function me(token) {
   return { token, username: out.username, role: out.role, display_name: out.display_name };
 }
 
+function signedIn(u) {
+  user.value = u;
+  connect(() => signedOut(true));
+}
+
 function signedOut(expired = false) {
   clearSession();
-  visited.value = new Set();
+  disconnect();
   loginError.value = expired ? t("login.expired") : "";
   user.value = null;
 }
@@ -76,7 +64,7 @@ async function submit(e) {
   loginError.value = "";
   try {
     const out = await login(String(data.get("username")).trim(), String(data.get("password")));
-    user.value = await me(out.token);
+    signedIn(await me(out.token));
   } catch (err) {
     loginError.value = err.status === 401 ? t("login.failed") : errorText(err);
   }
@@ -87,68 +75,71 @@ async function signOut() {
   signedOut();
 }
 
-// an embedded page signed out, or its token expired (it cleared sessionStorage)
-window.addEventListener("storage", (e) => {
-  if (user.value && (e.key === TOKEN || e.key === null) && !sessionStorage.getItem(TOKEN)) signedOut(true);
-});
 setUnauthorizedHandler(() => user.value && signedOut(true));
 
 // --- views ------------------------------------------------------------------------------
 
 function Login() {
   return html`<section class="login"><form id="login-form" class="panel login-box" onSubmit=${submit}>
-    <h2>${tr("login.title")}</h2>
-    <label><span>${tr("login.username")}</span>
+    <h2>${t("login.title")}</h2>
+    <label><span>${t("login.username")}</span>
       <input name="username" id="login-username" autocomplete="username" required autofocus /></label>
-    <label><span>${tr("login.password")}</span>
+    <label><span>${t("login.password")}</span>
       <input name="password" id="login-password" type="password" autocomplete="current-password" required /></label>
     ${loginError.value && html`<p class="error" id="login-error">${loginError.value}</p>`}
-    <button type="submit" class="primary" id="login-submit">${tr("login.submit")}</button>
+    <button type="submit" class="primary" id="login-submit">${t("login.submit")}</button>
   </form></section>`;
 }
 
 function Nav() {
-  return html`<nav class="shell-nav" id="shell-nav" aria-label=${tr("shell.nav")}>
-    ${screens.value.map((s) => html`<a href=${`#${s.path}`} data-path=${s.path}
-        class=${current.value === s ? "active" : ""}>${tr(s.label)}</a>`)}
+  return html`<nav class="shell-nav" id="shell-nav" aria-label=${t("shell.nav")}>
+    ${screens.value.map((s) => html`<a key=${s.path} href=${`#${s.path}`} data-path=${s.path}
+        class=${current.value === s ? "active" : ""}>${t(s.label)}</a>`)}
   </nav>`;
 }
 
 function TopBar() {
   const u = user.value;
   return html`<header class="topbar">
-    <h1><span class="logo">客服</span> <span>${tr("shell.title")}</span></h1>
+    <h1><span class="logo">客服</span> <span>${t("shell.title")}</span></h1>
     ${u && html`<${Nav} />`}
     <div class="status-strip">
       ${u && html`<span id="shell-me" class="me">${u.display_name || u.username}</span>
         <span id="shell-ws" class=${`ws ws-${wsStatus.value}`} data-status=${wsStatus.value}
-              title=${tr("ws.title")}></span>`}
+              title=${t("ws.title")}></span>`}
     </div>
     <div class="tools">
       <button type="button" id="shell-lang"
-              onClick=${() => setLang(language.value === "zh" ? "en" : "zh")}>${tr("lang.switch")}</button>
-      ${u && html`<button type="button" id="shell-logout" onClick=${signOut}>${tr("auth.logout")}</button>`}
+              onClick=${() => setLang(lang.value === "zh" ? "en" : "zh")}>${t("lang.switch")}</button>
+      ${u && html`<button type="button" id="shell-logout" onClick=${signOut}>${t("auth.logout")}</button>`}
     </div>
   </header>`;
 }
 
-function Screens() {
-  if (!current.value) return html`<p class="shell-empty muted" id="shell-none">${tr("shell.none")}</p>`;
-  // every visited screen stays mounted, only the current one shows
-  return screens.value.filter((s) => visited.value.has(s.path)).map((s) => html`
-    <iframe key=${s.path} src=${s.page} data-path=${s.path} title=${tr(s.label)}
-            hidden=${current.value !== s} allow="microphone; autoplay"></iframe>`);
+function Screen() {
+  const screen = current.value;
+  if (!screen) return html`<p class="shell-empty muted" id="shell-none">${t("shell.none")}</p>`;
+  const View = loaded.value[screen.path];
+  return html`<div class="shell-screen" data-path=${screen.path} key=${screen.path}>
+    ${View ? html`<${View} />` : null}</div>`;
+}
+
+function Toasts() {
+  return html`<div id="toasts" role="status" aria-live="polite">
+    ${toasts.value.map((x) => html`<div key=${x.id} class=${`toast ${x.kind}`}>${x.message}</div>`)}
+  </div>`;
 }
 
 function Shell() {
   return html`<${TopBar} />
-    <main class="shell-view" id="shell-view">${user.value ? html`<${Screens} />` : html`<${Login} />`}</main>`;
+    <main class="shell-view" id="shell-view">${user.value ? html`<${Screen} />` : html`<${Login} />`}</main>
+    <${Toasts} />`;
 }
 
 async function main() {
   const saved = session();
   if (saved) {
-    try { user.value = await me(saved.token); } catch { clearSession(); }
+    try { signedIn(await me(saved.token)); } catch { clearSession(); }
   }
   render(html`<${Shell} />`, document.getElementById("shell"));
   document.body.dataset.ready = "1";

@@ -1,12 +1,17 @@
-// Simplified Chinese by default, English on request; the choice is kept in localStorage.
-// Static text: data-i18n="key" (textContent), data-i18n-placeholder, data-i18n-title.
-// Dynamic text: t("key", {name: value}) with {name} placeholders.
+// The shell's one i18n: Simplified Chinese by default, English on request; the choice is
+// kept in localStorage.  `lang` is a signal and t() reads it, so every component that
+// shows translated text re-renders on a switch, and only those.
+// t("key", {name: value}) fills {name} placeholders; an unknown key shows as itself.
+
+import { effect, signal } from "@preact/signals";
 
 const STORE = "kefu.lang";
 
 const zh = {
   "desk.title": "坐席工作台", "wall.title": "监控大屏", "nav.wall": "监控大屏", "nav.desk": "坐席工作台",
   "shell.title": "客服中心", "shell.nav": "导航", "shell.none": "您的角色暂无可用页面",
+  "nav.admin": "系统管理", "admin.soon": "系统管理页面(用户、分机、队列、IVR)将在后续版本提供。现在可以使用 API:",
+  "desk.need_agent": "签入需要坐席身份",
   "lang.switch": "English", "ws.title": "实时事件连接", "auth.logout": "退出登录",
   "login.title": "登录", "login.username": "用户名", "login.password": "密码", "login.submit": "登录",
   "login.failed": "用户名或密码错误", "login.expired": "登录已过期,请重新登录",
@@ -81,6 +86,8 @@ const zh = {
 const en = {
   "desk.title": "Agent desktop", "wall.title": "Wallboard", "nav.wall": "Wallboard", "nav.desk": "Agent desktop",
   "shell.title": "Contact centre", "shell.nav": "Navigation", "shell.none": "No screens for your role yet",
+  "nav.admin": "Administration", "admin.soon": "Administration screens (users, extensions, queues, IVR) come in a later release. Until then, use the API:",
+  "desk.need_agent": "Logging in needs an agent account",
   "lang.switch": "中文", "ws.title": "Live events", "auth.logout": "Sign out",
   "login.title": "Sign in", "login.username": "Username", "login.password": "Password", "login.submit": "Sign in",
   "login.failed": "Wrong username or password", "login.expired": "Your session expired, please sign in again",
@@ -157,13 +164,12 @@ const en = {
 };
 
 export const DICTS = { zh, en };
-const listeners = [];
-let current = DICTS[localStorage.getItem(STORE)] ? localStorage.getItem(STORE) : "zh";
 
-export const lang = () => current;
+/** The language shown: "zh" or "en". */
+export const lang = signal(DICTS[localStorage.getItem(STORE)] ? localStorage.getItem(STORE) : "zh");
 
 export function t(key, vars = {}) {
-  const text = DICTS[current][key] ?? zh[key] ?? key;
+  const text = DICTS[lang.value][key] ?? zh[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
@@ -177,30 +183,12 @@ export function label(prefix, value) {
   return known(key) ? t(key) : value;
 }
 
-export function applyI18n(root = document) {
-  document.documentElement.lang = current === "zh" ? "zh-CN" : "en";
-  for (const node of root.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
-  for (const node of root.querySelectorAll("[data-i18n-placeholder]"))
-    node.placeholder = t(node.dataset.i18nPlaceholder);
-  for (const node of root.querySelectorAll("[data-i18n-title]")) node.title = t(node.dataset.i18nTitle);
-  for (const node of root.querySelectorAll(".lang-switch")) node.textContent = t("lang.switch");
-}
-
 export function setLang(next) {
-  if (!DICTS[next] || next === current) return;
-  current = next;
+  if (!DICTS[next] || next === lang.peek()) return;
   localStorage.setItem(STORE, next);
-  applyI18n();
-  for (const fn of listeners) fn(current);
+  lang.value = next;
 }
 
-// another page of this site switched (another tab, or the web shell around this page)
+effect(() => { document.documentElement.lang = lang.value === "zh" ? "zh-CN" : "en"; });
+// another tab of this site switched
 window.addEventListener("storage", (e) => { if (e.key === STORE && e.newValue) setLang(e.newValue); });
-
-/** Re-render dynamic text when the language changes. */
-export function onLangChange(fn) { listeners.push(fn); }
-
-/** Wire a button that toggles between the two languages. */
-export function bindSwitch(button) {
-  button.addEventListener("click", () => setLang(current === "zh" ? "en" : "zh"));
-}

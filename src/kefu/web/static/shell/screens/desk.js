@@ -1,0 +1,647 @@
+// The agent desktop (坐席工作台) as a shell screen: agent login and states, offers with the
+// screen pop, call control, wrap-up notes, the queue monitor and announcements, over the
+// HTTP API and the shell's events stream.  Each panel is a component reading only the
+// signals it shows, so a state change re-renders the state badge, not the desk.
+//
+// The desk's state lives in module signals (kept while the user moves to another screen
+// and back; cleared at sign-out).  The softphone (softphone.js, WebRTC) is one line per
+// page; the CRM (customer, notes) and announcements parts are those slices' screens.
+
+import { html } from "htm/preact";
+import { useEffect, useState } from "preact/hooks";
+import { batch, effect, signal, untracked } from "@preact/signals";
+import { del, errorText, get, post } from "../api.js";
+import { label, t } from "../i18n.js";
+import { LineError, line, onLineState, setMuted, setSending, startLine, stopLine } from "../softphone.js";
+import { choices, liveCalls, onEvent, onSignOut, queues, user, wsStatus } from "../store.js";
+import { Elapsed, Pure, debounce, fmtDuration, now, options, run, toast } from "../util.js";
+import { clearCustomer, CustomerPanel, customer, screenPop } from "/static/crm/customer.js";
+import { WrapupPanel } from "/static/crm/notes.js";
+import { AnnouncementList } from "/static/announcements/announcements.js";
+
+const IN_CALL = new Set(["talking", "on_hold"]);
+const CHOOSABLE = new Set(["ready", "not_ready", "away", "wrap_up"]);  // may press a state button
+
+const agent = signal(null);          // GET /agents/{me}
+const member = signal(true);         // false: in no queue (404)
+const state = signal("logged_out");
+const reason = signal("");
+const since = signal(Date.now());    // local clock: when the current state began
+const device = signal(localStorage.getItem("kefu.device") || "webrtc");
+const offer = signal(null);          // {call_id, caller, queue, wait, attached, callback, at}
+const call = signal(null);           // the /live-calls item involving my extension
+const callAt = signal(0);
+const consulting = signal(false);
+const wrapup = signal(null);         // {call_id, number}
+const lineState = signal(line.state);
+const lineError = signal("");
+const muted = signal(false);
+const agentError = signal("");
+let numbers = {};                    // call_id → the customer's number (offers, connects)
+
+onLineState((s) => { lineState.value = s; muted.value = line.muted; });
+
+// the test and debugging hook (softphone.js adds pc, lineState, muted, sending)
+const exposed = { state, reason, agent, call, offer, device, wrapup };
+Object.defineProperties(window.kefuDesk ??= {}, Object.fromEntries(Object.entries(exposed).map(
+  ([k, s]) => [k, { get: () => s.value, enumerable: true, configurable: true }])));
+
+const me = () => user.peek().username;
+const ext = () => agent.peek()?.extension || "";
+const loggedIn = () => state.peek() !== "logged_out";
+const agentPath = (suffix) => `/agents/${encodeURIComponent(me())}${suffix}`;
+
+/** The softphone sends the microphone only while an offer or a call needs it. */
+effect(() => {
+  setSending(Boolean(offer.value || call.value || ["reserved", "talking", "on_hold"].includes(state.value)));
+});
+
+// --- actions ---------------------------------------------------------------------------
+
+function applyAgent(a) {
+  batch(() => {
+    const changed = !agent.peek() || a.state !== state.peek() || (a.reason || "") !== reason.peek();
+    agent.value = a;
+    if (changed || Math.abs(Date.now() - (a.in_state || 0) * 1000 - since.peek()) > 2000)
+      since.value = Date.now() - (a.in_state || 0) * 1000;
+    state.value = a.state;
+    reason.value = a.reason || "";
+    if (a.device && a.state !== "logged_out") device.value = a.device;   // else: the choice
+    if (a.call_id && a.queue && wrapup.peek() === null && a.state === "wrap_up") showWrapup(a.call_id);
+  });
+}
+
+async function refreshAgent() {
+  try {
+    applyAgent(await get(agentPath("")));
+    member.value = true;
+  } catch (err) {
+    if (err.status === 404) member.value = false;
+    else if (err.status !== 401) toast(t("msg.error", { detail: errorText(err) }), "error");
+  }
+}
+
+async function agentLogin(body) {
+  device.value = body.device;
+  localStorage.setItem("kefu.device", body.device);
+  localStorage.setItem("kefu.extension", body.extension);
+  agentError.value = "";
+  try {
+    applyAgent(await post(agentPath("/login"), body));
+  } catch (err) {
+    agentError.value = errorText(err);
+    return;
+  }
+  if (body.device === "webrtc") await connectLine();
+}
+
+async function connectLine() {
+  lineError.value = "";
+  try {
+    await startLine(user.peek().token);
+  } catch (err) {
+    lineError.value = !(err instanceof LineError) ? errorText(err)
+      : err.kind === "unavailable" ? t("line.unavailable")
+      : err.kind === "media" ? t("line.media", { detail: err.detail })
+      : err.kind === "conflict" ? t("line.conflict", { detail: err.detail })
+      : `${err.status || ""} ${typeof err.detail === "string" ? err.detail : JSON.stringify(err.detail)}`;
+  }
+}
+
+async function agentLogout() {
+  await run(() => post(agentPath("/logout")));
+  stopLine();
+  offer.value = null;
+  await refreshAgent();
+}
+
+async function setState(next, why = "") {
+  const a = await run(() => post(agentPath("/state"), { state: next, reason: why }));
+  if (a && a !== true) applyAgent(a);
+}
+
+const canAnswer = () => device.value === "webrtc" || Boolean(agent.value?.persistent_line);
+
+async function answer() {
+  if (!offer.peek()) return;
+  if (!canAnswer()) { toast(t("offer.on_phone")); return; }
+  await run(() => post(agentPath("/answer")));
+}
+
+async function reject() {
+  if (!offer.peek()) return;
+  const ok = await run(() => post(agentPath("/reject")));
+  if (ok !== undefined) offer.value = null;
+}
+
+const callPath = (suffix = "") => `/live-calls/${encodeURIComponent(call.peek().call_id)}${suffix}`;
+const myMember = (c = call.value) => c?.members?.find((m) => m.number === ext()) || null;
+
+async function hangup() {
+  if (!call.peek()) return;
+  await run(() => del(callPath(`/parties/${encodeURIComponent(ext())}`)));
+  liveCalls.refresh();
+}
+
+async function toggleHold() {
+  if (!call.peek()) return;
+  const how = myMember(call.peek())?.holding ? "resume" : "hold";
+  await run(() => post(callPath(`/${how}`), { by: ext() }));
+  liveCalls.refresh();
+}
+
+function toggleMute() {
+  if (!setMuted(!line.muted)) { toast(t("phone.mute_on_phone")); return; }
+  muted.value = line.muted;
+}
+
+async function sendDtmf(digits) {
+  if (!call.peek()) return;
+  await run(() => post(callPath("/dtmf"), { by: ext(), digits }));
+}
+
+async function transfer(kind, value, consult) {
+  if (!call.peek() || !value) return;
+  if (consult) {
+    if (kind === "queue") { toast(t("consult.no_queue"), "error"); return; }
+    const ok = await run(() => post(callPath("/consult"), { by: ext(), [kind]: value }), t("consult.started"));
+    if (ok !== undefined) consulting.value = true;
+  } else {
+    await run(() => post(callPath("/transfer"), { by: ext(), [kind]: value }), t("transfer.done"));
+  }
+  liveCalls.refresh();
+}
+
+async function finishConsult(how) {
+  if (!call.peek()) return;
+  const ok = await run(() => post(callPath(`/consult/${how}`), { by: ext() }));
+  if (ok !== undefined) consulting.value = false;
+  liveCalls.refresh();
+}
+
+async function dial(to) {
+  to = String(to || "").trim();
+  if (!to) return;
+  const c = await run(() => post("/live-calls", { to, from: ext() || undefined }), t("dial.started", { to }));
+  if (c && c !== true) {
+    numbers[c.call_id] = to;
+    setCall(c);
+  }
+}
+
+async function endWrapup() {
+  if (state.peek() === "wrap_up") {
+    const a = await run(() => post(agentPath("/wrap-up/end")));
+    if (a && a !== true) applyAgent(a);
+  }
+  wrapup.value = null;
+  if (!call.peek() && !offer.peek()) clearCustomer();
+}
+
+// --- offers, calls, wrap-up -----------------------------------------------------------------
+
+function showOffer(msg) {
+  const d = msg.data;
+  offer.value = { call_id: msg.call_id, caller: d.caller, queue: d.queue, wait: d.wait || 0,
+                  attached: d.attached || {}, callback: d.callback, at: Date.now() };
+  numbers[msg.call_id] = d.caller;
+  screenPop(d.caller);
+}
+
+function involvesMe(c) {
+  const x = ext();
+  if (!x) return false;
+  if ((c.members || []).some((m) => m.number === x)) return true;
+  if ((c.dialing || []).includes(x)) return c.state !== "queued";  // an offer is not my call yet
+  // before anyone answers: a call I am placing (after a transfer I am no member: not mine)
+  return (c.state === "routing" || c.state === "ringing") && (c.caller === x || c.callee === x);
+}
+
+function otherParty(c) {
+  if (!c) return "";
+  if (numbers[c.call_id]) return numbers[c.call_id];
+  return c.caller === ext() ? c.callee : c.caller;
+}
+
+function setCall(c) {
+  const previous = call.peek();
+  batch(() => {
+    if (c && (!previous || previous.call_id !== c.call_id)) {
+      callAt.value = Date.now();
+      consulting.value = false;
+      if (offer.peek()?.call_id === c.call_id) offer.value = null;
+      screenPop(otherParty(c));
+    }
+    if (previous && (!c || previous.call_id !== c.call_id)) {
+      consulting.value = false;
+      if (wrapup.peek()?.call_id !== previous.call_id) showWrapup(previous.call_id, otherParty(previous));
+    }
+    call.value = c;
+  });
+}
+
+/** The live calls (the shared resource) → my call, if any. */
+function pickCall(calls) {
+  if (!calls) return;
+  if (!loggedIn() || !ext()) { if (call.peek()) setCall(null); return; }
+  const current = call.peek();
+  setCall(calls.find((c) => c.call_id === current?.call_id && involvesMe(c)) || calls.find(involvesMe) || null);
+}
+
+function showWrapup(callId, number) {
+  wrapup.value = { call_id: callId, number: number || numbers[callId] || customer.peek()?.number || "" };
+}
+
+// --- events -------------------------------------------------------------------------------
+
+function handle(msg) {
+  const d = msg.data || {};
+  const type = msg.type || "";
+  const mine = d.agent === me() || (Array.isArray(d.agents) && d.agents.includes(me()));
+  if (type === "call.ended" && call.peek()?.call_id === msg.call_id) liveCalls.refresh();
+  if (!mine) {
+    if (offer.peek()?.call_id === msg.call_id
+        && ["queue.abandon", "queue.overflow", "queue.callback", "queue.connect"].includes(type))
+      offer.value = null;
+    return;
+  }
+  switch (type) {
+    case "agent.state": {
+      const was = state.peek();
+      batch(() => {
+        state.value = d.state;
+        reason.value = d.reason || "";
+        since.value = Date.now();
+        if (agent.peek()) agent.value = { ...agent.peek(), state: d.state, reason: d.reason, call_id: msg.call_id };
+        if (was === "reserved" && d.state !== "reserved" && offer.peek() && !IN_CALL.has(d.state)) offer.value = null;
+        if (d.state === "wrap_up" && !wrapup.peek()) showWrapup(msg.call_id);
+      });
+      if (IN_CALL.has(d.state) || IN_CALL.has(was)) liveCalls.refresh();
+      if (d.state === "logged_out") { stopLine(); offer.value = null; refreshAgent(); }
+      break;
+    }
+    case "agent.login": case "agent.logout":
+      refreshAgent();
+      if (type === "agent.logout") { stopLine(); offer.value = null; }
+      break;
+    case "agent.line":
+      if (d.state === "failed") lineError.value = `${d.code || ""} ${d.reason || ""}`.trim();
+      refreshAgent();
+      break;
+    case "agent.wrap_up_start":
+      if (wrapup.peek()?.call_id !== msg.call_id) showWrapup(msg.call_id);
+      break;
+    case "queue.offer":
+      showOffer(msg);
+      break;
+    case "queue.connect":
+      numbers[msg.call_id] = d.caller;
+      offer.value = null;
+      liveCalls.refresh();
+      refreshAgent();           // today's answered count
+      break;
+    case "queue.ring_no_answer":
+      if (offer.peek()?.call_id === msg.call_id) offer.value = null;
+      break;
+    case "queue.complete":
+      refreshAgent();
+      liveCalls.refresh();
+      if (wrapup.peek()?.call_id !== msg.call_id) showWrapup(msg.call_id);
+      break;
+    default:
+  }
+}
+
+function onKey(e) {
+  const keys = { F2: answer, F4: hangup, F6: toggleHold };
+  if (keys[e.key]) { e.preventDefault(); keys[e.key](); }
+}
+
+// Started by the first mount, for the rest of the sign-in: the desk keeps following its
+// events (an offer, a state change) while another screen is shown.
+let stop = null;
+function start() {
+  if (stop) return;
+  const offs = [
+    onEvent(handle),
+    effect(() => { const calls = liveCalls.data.value; untracked(() => pickCall(calls)); }),
+    effect(() => { if (wsStatus.value === "open") untracked(refreshAgent); }),
+  ];
+  const timer = setInterval(refreshAgent, 15000);
+  stop = () => { offs.forEach((off) => off()); clearInterval(timer); };
+}
+
+onSignOut(() => {
+  stop?.();
+  stop = null;
+  stopLine();
+  numbers = {};
+  batch(() => {
+    agent.value = null; member.value = true; state.value = "logged_out"; reason.value = "";
+    offer.value = null; call.value = null; consulting.value = false; wrapup.value = null;
+    lineError.value = ""; agentError.value = "";
+  });
+  clearCustomer();
+});
+
+// --- views --------------------------------------------------------------------------------
+
+const Clock = ({ from, id, cls = "timer" }) =>
+  html`<span id=${id} class=${cls}>${fmtDuration((now.value - from) / 1000)}</span>`;
+
+function Badge({ id }) {
+  return html`<span id=${id} class=${`badge state-${state.value}`} data-state=${state.value}>
+    ${label("st", state.value)}</span>`;
+}
+
+function DeskBar() {
+  const u = user.value;
+  const who = u.display_name || u.username;
+  return html`<div class=${`screen-bar${offer.value ? " ringing" : ""}`}>
+    <span id="me" class="me">${state.value !== "logged_out" && agent.value?.extension
+      ? `${who} · ${agent.value.extension}` : who}</span>
+    <${Badge} id="state-badge" />
+    <${Clock} id="state-time" from=${since.value} />
+  </div>`;
+}
+
+function AgentLoginForm() {
+  const skills = agent.value?.skills || {};
+  const [extension, setExtension] = useState(() => localStorage.getItem("kefu.extension") || "");
+  const [unticked, setUnticked] = useState(() => new Set());
+  const [chosen, setChosen] = useState(device.peek());
+  const [autoAnswer, setAutoAnswer] = useState(false);
+  const [ready, setReady] = useState(true);
+  const tick = (q, on) => { const next = new Set(unticked); if (on) next.delete(q); else next.add(q); setUnticked(next); };
+  function submit(e) {
+    e.preventDefault();
+    const picked = Object.keys(skills).filter((q) => !unticked.has(q));
+    // desk phones that honour Call-Info answer-after pick up by themselves
+    const body = { extension: extension.trim(), ready, device: chosen, auto_answer: autoAnswer };
+    if (picked.length) body.queues = picked;
+    agentLogin(body);
+  }
+  const radio = (value) => html`<label class="inline"><input type="radio" name="device" value=${value}
+      checked=${chosen === value} onChange=${() => setChosen(value)} />
+    <span>${t(`agent.device.${value}`)}</span></label>`;
+  return html`<form id="agent-login-form" onSubmit=${submit}>
+    <label><span>${t("agent.extension")}</span>
+      <input name="extension" id="extension" inputmode="numeric" pattern="[0-9]{2,10}" required
+             value=${extension} onInput=${(e) => setExtension(e.currentTarget.value)} /></label>
+    <fieldset><legend>${t("agent.queues")}</legend>
+      <div id="queue-choices" class="choices">${Object.entries(skills).map(([q, level]) =>
+        html`<label key=${q} class="inline"><input type="checkbox" name="queue" value=${q}
+          checked=${!unticked.has(q)} onChange=${(e) => tick(q, e.currentTarget.checked)} />
+          ${` ${q} `}<small class="muted">${t("agent.skill", { level })}</small></label>`)}</div></fieldset>
+    <fieldset><legend>${t("agent.device")}</legend>
+      ${radio("webrtc")} ${radio("phone")}
+      <label class="inline"><input type="checkbox" name="auto_answer" checked=${autoAnswer}
+        onChange=${(e) => setAutoAnswer(e.currentTarget.checked)} /><span>${t("agent.auto_answer")}</span></label>
+    </fieldset>
+    <label class="inline"><input type="checkbox" name="ready" checked=${ready}
+      onChange=${(e) => setReady(e.currentTarget.checked)} /><span>${t("agent.ready_on_login")}</span></label>
+    <button type="submit" class="primary" id="agent-login">${t("agent.login")}</button>
+  </form>`;
+}
+
+function AgentPanel() {
+  const on = state.value !== "logged_out";
+  const error = !member.value ? t("agent.not_member") : agentError.value;
+  return html`<section class="panel" id="agent-panel">
+    <h2>${t("agent.title")}</h2>
+    ${!on && member.value && html`<${AgentLoginForm} />`}
+    ${on && html`<div id="agent-session">
+      <p><span>${t("agent.extension")}</span>: <b id="session-ext">${agent.value?.extension || ""}</b>${" · "}<span>${t("agent.device")}</span>: <b id="session-device">${t(`agent.device.${device.value}`)}</b></p>
+      <p><span>${t("agent.queues")}</span>: <span id="session-queues">${(agent.value?.queues || []).join(", ")}</span></p>
+      <button type="button" id="agent-logout" onClick=${agentLogout}>${t("agent.logout")}</button>
+    </div>`}
+    ${error && html`<p id="agent-error" class="error">${error}</p>`}
+  </section>`;
+}
+
+function StatePanel() {
+  const lists = choices.use();
+  const [why, setWhy] = useState("");
+  const free = state.value !== "logged_out" && CHOOSABLE.has(state.value);
+  const pick = why || lists?.pause_reasons?.[0] || "";
+  const button = (id, to, cls, key, onClick) => html`<button type="button" id=${id} class=${`${cls}${state.value === to ? " active" : ""}`}
+      disabled=${!free} onClick=${onClick}>${t(key)}</button>`;
+  return html`<section class="panel" id="state-panel">
+    <h2>${t("state.title")}</h2>
+    <div class="state-now">
+      <${Badge} id="state-label" />
+      <span id="state-reason" class="muted">${state.value === "not_ready" ? label("reason", reason.value) : ""}</span>
+      <${Clock} id="state-clock" cls="timer big" from=${since.value} />
+    </div>
+    <div class="buttons">
+      ${button("btn-ready", "ready", "ok", "state.ready", () => setState("ready"))}
+      <select id="reason" aria-label="reason" disabled=${!free} value=${pick}
+              onChange=${(e) => setWhy(e.currentTarget.value)}>${options("reason", lists?.pause_reasons)}</select>
+      ${button("btn-not-ready", "not_ready", "warn", "state.not_ready", () => setState("not_ready", pick))}
+      ${button("btn-away", "away", "", "state.away", () => setState("away"))}
+    </div>
+  </section>`;
+}
+
+function PhonePanel() {
+  const webrtc = device.value === "webrtc";
+  const shown = webrtc ? lineState.value : "phone";
+  const on = state.value !== "logged_out";
+  return html`<section class="panel" id="softphone-panel">
+    <h2>${t("phone.title")}</h2>
+    <p><span>${t("phone.line")}</span>: <b id="line-state" data-line=${shown}>${label("line", shown)}</b></p>
+    ${lineError.value && html`<p id="line-error" class="error">${lineError.value}</p>`}
+    ${on && webrtc && ["idle", "failed", "closed"].includes(lineState.value)
+      && html`<button type="button" id="btn-line" onClick=${connectLine}>${t("phone.connect")}</button>`}
+  </section>`;
+}
+
+function StatsPanel() {
+  return html`<section class="panel" id="stats-panel">
+    <h2>${t("stats.title")}</h2>
+    <dl class="figures">
+      <dt>${t("stats.answered")}</dt><dd id="stat-answered">${agent.value?.answered ?? 0}</dd>
+      <dt>${t("stats.talk_time")}</dt><dd id="stat-talk">${fmtDuration(agent.value?.talk_time || 0)}</dd>
+    </dl>
+  </section>`;
+}
+
+function OfferPanel() {
+  const o = offer.value;
+  if (!o) return null;
+  const data = Object.entries(o.attached || {});
+  const answerable = canAnswer();
+  return html`<section class="panel offer" id="offer-panel">
+    <h2>${t("offer.title")}</h2>
+    <div class="offer-head">
+      <span class="caller" id="offer-caller">${o.caller + (o.callback ? ` (${t("offer.callback")})` : "")}</span>
+      <span><span>${t("offer.queue")}</span>: <b id="offer-queue">${o.queue}</b></span>
+      <span><span>${t("offer.wait")}</span>: <${Clock} id="offer-wait" from=${o.at - o.wait * 1000} /></span>
+    </div>
+    <table class="kv" id="offer-data"><caption>${t("offer.attached")}</caption><tbody>
+      ${data.length ? data.map(([k, v]) => html`<tr key=${k}><th>${k}</th>
+          <td>${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}</td></tr>`)
+        : html`<tr><td colspan="2" class="muted">${t("offer.none")}</td></tr>`}
+    </tbody></table>
+    ${!answerable && html`<p id="offer-hint" class="muted">${t("offer.on_phone")}</p>`}
+    <div class="buttons">
+      <button type="button" id="btn-answer" class="ok big" disabled=${!answerable} onClick=${answer}>
+        <span>${t("offer.answer")}</span> <kbd>F2</kbd></button>
+      <button type="button" id="btn-reject" class="danger" onClick=${reject}>${t("offer.reject")}</button>
+    </div>
+  </section>`;
+}
+
+const DIRECTORY_KIND = { agent: "agent", queue: "queue", target: "extension" };
+
+function TransferForm({ has }) {
+  const [kind, setKind] = useState("target");
+  const [value, setValue] = useState("");
+  const [suggestions, setSuggestions] = useState([]);
+  const [suggest] = useState(() => debounce(async (k, q) => {
+    try {
+      setSuggestions(await get(`/directory?kind=${DIRECTORY_KIND[k]}&q=${encodeURIComponent(q)}&limit=20`));
+    } catch { setSuggestions([]); }   // no suggestions: the box still takes any value
+  }, 200));
+  useEffect(() => { suggest(kind, value.trim()); }, [kind, value]);
+  const submit = (e) => { e.preventDefault(); transfer(kind, value.trim(), false); };
+  const consult = (e) => { if (e.currentTarget.form.reportValidity()) transfer(kind, value.trim(), true); };
+  return html`<form id="transfer-form" class="transfer" onSubmit=${submit}>
+    <h3>${t("transfer.title")}</h3>
+    <select name="kind" value=${kind} onChange=${(e) => setKind(e.currentTarget.value)}>
+      <option value="target">${t("transfer.kind.target")}</option>
+      <option value="agent">${t("transfer.kind.agent")}</option>
+      <option value="queue">${t("transfer.kind.queue")}</option>
+    </select>
+    <input name="value" required list="transfer-options" autocomplete="off" placeholder=${t("transfer.to")}
+           value=${value} onInput=${(e) => setValue(e.currentTarget.value)} />
+    <datalist id="transfer-options">${suggestions.map((s) => html`<option key=${s.kind + s.value} value=${s.value}>
+      ${[s.label, s.number, s.state ? label("st", s.state) : "",
+         s.waiting ? `${t("queues.waiting")} ${s.waiting}` : ""].filter(Boolean).join(" · ")}</option>`)}</datalist>
+    <div class="buttons">
+      <button type="submit" name="how" value="blind" disabled=${!has}>${t("transfer.blind")}</button>
+      <button type="button" id="btn-consult" disabled=${!has} onClick=${consult}>${t("transfer.consult")}</button>
+    </div>
+    ${consulting.value && html`<div class="buttons" id="consult-controls">
+      ${["transfer", "conference", "cancel"].map((how) => html`<button type="button" data-consult=${how}
+          disabled=${!has} onClick=${() => finishConsult(how)}>${t(`consult.${how}`)}</button>`)}
+    </div>`}
+  </form>`;
+}
+
+function CallInfo({ c }) {
+  if (!c) return html`<span class="muted">${t("call.none")}</span>`;
+  const mine = myMember(c);
+  return html`<div class="call-line">
+      <span>${t("call.with")}: <b id="call-other">${otherParty(c) || "—"}</b></span>
+      <${Clock} id="call-time" from=${callAt.value} />
+      <span class="badge">${label("cs", c.state)}</span></div>
+    <div class="muted small">${t("call.id")}: ${c.call_id}${c.queue ? ` · ${c.queue}` : ""}</div>
+    <div class="small">${t("call.parties")}: ${(c.members || []).map((m) => html`<span key=${m.number}
+        class=${`party${m.holding || m.held ? " held" : ""}`}>${m.number}${m.holding || m.held ? ` (${t("call.held")})` : ""}</span>`)}
+      ${(c.dialing || []).map((n) => html`<span key=${`d${n}`} class="party dialing">${n} (${t("call.dialing")})</span>`)}</div>
+    ${mine?.holding && html`<div class="badge state-on_hold">${label("st", "on_hold")}</div>`}`;
+}
+
+function CallPanel() {
+  const c = call.value;
+  const has = Boolean(c);
+  const holding = Boolean(myMember(c)?.holding);
+  const canMute = has && device.value === "webrtc" && lineState.value === "connected";
+  const [to, setTo] = useState("");
+  return html`<section class="panel" id="call-panel">
+    <h2>${t("call.title")}</h2>
+    <div id="call-info" class="call-info"><${CallInfo} c=${c} /></div>
+    <div class="buttons" id="call-controls">
+      <button type="button" id="btn-hangup" class="danger" disabled=${!has} onClick=${hangup}>
+        <span>${t("call.hangup")}</span> <kbd>F4</kbd></button>
+      <button type="button" id="btn-hold" disabled=${!has} onClick=${toggleHold}>
+        <span id="hold-label">${t(holding ? "call.resume" : "call.hold")}</span> <kbd>F6</kbd></button>
+      <button type="button" id="btn-mute" class=${muted.value ? "active" : ""} disabled=${!canMute}
+              onClick=${toggleMute}>${t(muted.value ? "call.unmute" : "call.mute")}</button>
+    </div>
+    <div class="call-tools">
+      <div class="keypad" id="keypad" aria-label="DTMF">${[..."123456789*0#"].map((k) =>
+        html`<button key=${k} type="button" class="key" data-digit=${k} disabled=${!has}
+                     onClick=${() => sendDtmf(k)}>${k}</button>`)}</div>
+      <${TransferForm} has=${has} />
+    </div>
+    <form id="dial-form" class="dial" onSubmit=${(e) => { e.preventDefault(); dial(to); }}>
+      <input name="to" id="dial-to" inputmode="tel" pattern="[0-9*#+]{2,20}" required
+             placeholder=${t("dial.placeholder")} value=${to} onInput=${(e) => setTo(e.currentTarget.value)} />
+      <button type="submit" class="ok" disabled=${state.value === "logged_out" || has || state.value === "reserved"}>
+        ${t("dial.call")}</button>
+    </form>
+  </section>`;
+}
+
+class QueueRow extends Pure {
+  render({ q }) {
+    return html`<tr class=${q.waiting ? "alert" : ""} data-queue=${q.name}>
+      <td>${q.name}<small class="muted"> ${q.number || ""}</small></td>
+      <td class="num waiting">${q.waiting}</td>
+      <td class="num longest"><${Elapsed} base=${q.longest_wait} from=${q.fetched} running=${q.waiting > 0} /></td>
+      <td class="num">${q.agents_ready}</td></tr>`;
+  }
+}
+
+function QueuesPanel() {
+  const list = queues.use() || [];
+  const mine = agent.value?.queues || [];
+  const rows = list.filter((q) => !mine.length || mine.includes(q.name) || state.value === "logged_out");
+  return html`<section class="panel" id="queues-panel">
+    <h2>${t("queues.title")}</h2>
+    <table class="grid" id="queue-table">
+      <thead><tr><th>${t("queues.name")}</th><th>${t("queues.waiting")}</th>
+        <th>${t("queues.longest")}</th><th>${t("queues.ready")}</th></tr></thead>
+      <tbody>${rows.map((q) => html`<${QueueRow} key=${q.name} q=${q} />`)}</tbody>
+    </table>
+  </section>`;
+}
+
+function Help() {
+  return html`<section class="panel" id="help-panel">
+    <h2>${t("help.title")}</h2>
+    <dl class="shortcuts">
+      <dt><kbd>F2</kbd></dt><dd>${t("help.f2")}</dd>
+      <dt><kbd>F4</kbd></dt><dd>${t("help.f4")}</dd>
+      <dt><kbd>F6</kbd></dt><dd>${t("help.f6")}</dd>
+    </dl>
+  </section>`;
+}
+
+const Wrapup = () => html`<${WrapupPanel} wrapup=${wrapup.value} inWrapUp=${state.value === "wrap_up"}
+                                          onEnd=${endWrapup} onDial=${dial} />`;
+
+export default function Desk() {
+  const [ready, setReady] = useState(false);
+  liveCalls.use();
+  useEffect(() => {
+    start();
+    refreshAgent().then(() => setReady(true));
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+  return html`<div class="screen desk" id="desk" data-ready=${ready ? "1" : undefined}>
+    <${DeskBar} />
+    <div class="desk-grid">
+      <div class="col">
+        <${AgentPanel} /><${StatePanel} /><${PhonePanel} /><${StatsPanel} />
+      </div>
+      <div class="col wide">
+        <${OfferPanel} />
+        <${CustomerPanel} onDial=${dial} />
+        <${CallPanel} />
+        <${Wrapup} />
+      </div>
+      <div class="col">
+        <${QueuesPanel} />
+        <section class="panel" id="announcements-panel">
+          <h2>${t("ann.title")}</h2>
+          <${AnnouncementList} canAck=${true} />
+        </section>
+        <${Help} />
+      </div>
+    </div>
+  </div>`;
+}
