@@ -64,8 +64,9 @@ class AcdCore:
         self.queues: dict[str, QueueConfig] = {}
         # today's figures, folded from the events this ACD publishes (and, after a
         # restart, from today's logged ones: see restore)
+        default_level = QueueConfig.model_fields["service_level"].default
         self.figures = DayFigures(lambda name: getattr(self.queues.get(name), "service_level",
-                                                       QueueConfig.service_level), self.clock)
+                                                       default_level), self.clock)
         self.agents: dict[str, Agent] = {}
         self.waiting: dict[str, Queued] = {}       # call id (or callback id) → Queued
         self.talking: dict[str, Queued] = {}       # call id → Queued, once an agent answered
