@@ -26,6 +26,7 @@ from kefu.acd.service import Acd
 from kefu.calls.control import CallControl
 from kefu.calls.dialplan import DialPlan
 from kefu.acd.figures import day_start
+from kefu.calls.protocol import Calls
 from kefu.calls.switch import Switch
 from kefu.eventlog import EventLog
 from kefu.events import check_from_env
@@ -133,7 +134,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     await switch.start()
     # browsers' softphones offer ICE candidates on kefu's own address only
     restrict_ice([settings.webrtc_host])
-    acd = Acd(settings, switch, bus)
+    calls: Calls = switch          # the ACD sees the switch through the calls protocol only
+    acd = Acd(settings, calls, bus)
     switch.register("queue", acd.take)
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),

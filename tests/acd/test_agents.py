@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kefu.acd.agents import TRANSITIONS, Agent, AgentState, AgentStateError
+from kefu.calls.errors import ControlError, Kind
 
 S = AgentState
 
@@ -48,4 +49,5 @@ def test_describe_reports_time_in_state() -> None:
     d = agent.describe(now=112.5)
     assert d["state"] == "ready" and d["in_state"] == 12.5 and d["skills"] == {"sales": 3}
     assert d["persistent_line"] is False
-    assert AgentStateError.__mro__[1].__name__ == "ControlError"   # answered as HTTP 409
+    error = AgentStateError("x")
+    assert isinstance(error, ControlError) and error.kind is Kind.CONFLICT   # HTTP 409

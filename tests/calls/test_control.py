@@ -11,6 +11,7 @@ from fake_switch import FakeSwitch, a_call
 
 from kefu.calls.call import Call
 from kefu.calls.control import CallControl, ControlError, Refused, transfer_blind
+from kefu.calls.errors import Kind
 from kefu.calls.dialplan import DialPlan, Route
 from kefu.calls.room import Member, Room
 from kefu.calls.switch import Switch
@@ -28,7 +29,7 @@ def test_resume_by_a_party_that_does_not_hold_is_a_conflict_naming_the_holder():
     control.hold(call.id, "1002")
     with pytest.raises(ControlError) as err:
         control.hold(call.id, "1001", holding=False)
-    assert err.value.status == 409 and "held by 1002" in str(err.value)
+    assert err.value.kind is Kind.CONFLICT and "held by 1002" in str(err.value)
     assert call.room.find("1002").holding                   # still on hold
     control.hold(call.id, "1002", holding=False)            # the holder resumes
     assert not call.room.find("1002").holding
@@ -36,13 +37,13 @@ def test_resume_by_a_party_that_does_not_hold_is_a_conflict_naming_the_holder():
         control.hold(call.id, "1002", holding=False)
 
 
-@pytest.mark.parametrize("target,status", [("9999", 404), ("1003", 409)])
-def test_a_blind_transfer_to_an_unreachable_target_leaves_the_call_as_it_was(target, status):
+@pytest.mark.parametrize("target,kind", [("9999", Kind.NOT_FOUND), ("1003", Kind.CONFLICT)])
+def test_a_blind_transfer_to_an_unreachable_target_leaves_the_call_as_it_was(target, kind):
     switch = FakeSwitch({"1003": "busy"})
     call = a_call(switch)
     with pytest.raises(Refused) as err:
         blind(switch, call, "1002", target)
-    assert err.value.status == status
+    assert err.value.kind is kind and err.value.code in (404, 486)
     assert [m.number for m in call.room.members] == ["1001", "1002"]
     assert switch.dismissed == [] and switch.events == [] and not call.room.waiting
 
@@ -65,10 +66,12 @@ def test_a_blind_transfer_leaves_the_transferor_out_of_the_call():
     assert not call.involves("1002") and call.room.waiting
 
 
-@pytest.mark.parametrize("code,status", [(404, 404), (484, 404), (403, 403), (486, 409),
-                                         (480, 409)])
-def test_refusals_say_no_such_number_or_a_conflict(code, status):
-    assert Refused(code, "x").status == status
+@pytest.mark.parametrize("code,kind", [(404, Kind.NOT_FOUND), (484, Kind.NOT_FOUND),
+                                       (403, Kind.FORBIDDEN), (486, Kind.CONFLICT),
+                                       (480, Kind.CONFLICT)])
+def test_refusals_say_no_such_number_or_a_conflict(code, kind):
+    refused = Refused(code, "x")
+    assert refused.kind is kind and refused.code == code and not hasattr(refused, "status")
 
 
 def test_conference_rooms_are_listed_with_their_members_and_calls():
@@ -87,7 +90,7 @@ def test_conference_rooms_are_listed_with_their_members_and_calls():
         (c.caller, c.id) for c in switch.calls.values()]
     with pytest.raises(ControlError) as err:
         control.room("200")
-    assert err.value.status == 404
+    assert err.value.kind is Kind.NOT_FOUND
 
 
 def test_a_users_browser_line_is_found_by_username_while_it_is_open():

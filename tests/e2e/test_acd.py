@@ -3,6 +3,10 @@
 Agents log in and change state through the HTTP API; callers dial queue numbers.  The
 order of offers, abandons, overflow, callbacks and the no-answer pause are read back
 from the event log (``call_events``, the table reports are built on), audio by FFT.
+
+Each feature's signalling and audio path is here; the variants of its logic (the order
+of every strategy, fewest calls and least talk, ring timeout then the next agent, VIP
+tiers) are tested in process, over a fake switch and clock, in ``tests/acd/``.
 """
 
 from __future__ import annotations
@@ -72,20 +76,6 @@ leave_key = "0"
 overflow = "1005"
 wrap_up = 0
 """
-# (queue, number, strategy, members in order with levels, the first three offers when
-# alice, bob and carol go ready in that order)
-ORDER_QUEUES = [
-    ("order_top", "8011", "top_down", {"carol": 1, "alice": 1, "bob": 1},
-     ["carol", "alice", "bob"]),                                   # member order
-    ("order_skills", "8012", "skills", {"alice": 1, "bob": 9, "carol": 5},
-     ["bob", "carol", "alice"]),                                   # best level first
-    ("order_rr", "8013", "round_robin", {"bob": 1, "carol": 1, "alice": 1},
-     ["bob", "carol", "alice"]),                                   # from the last one on
-]
-QUEUES += "".join(
-    f'\n[[queues]]\nname = "{name}"\nnumber = "{number}"\nstrategy = "{strategy}"\n'
-    f'members = {{ {", ".join(f"{u} = {lvl}" for u, lvl in members.items())} }}\nwrap_up = 0\n'
-    for name, number, strategy, members, _ in ORDER_QUEUES)
 # the announcement prompts are tones, so what the caller hears can be told apart by FFT
 PROMPT_TONES = {"position": 600, "1": 1500, "2": 1700}
 
@@ -116,12 +106,6 @@ strategy = "ring_all"
 members = {{ alice = 1, bob = 1, carol = 1 }}
 wrap_up = 0
 
-[[queues]]
-name = "vip"
-number = "8007"
-members = {{ carol = 1 }}
-tiers = {{ gold = 5 }}
-wrap_up = 0
 """
 MOH_TONE = 1300
 
@@ -231,33 +215,6 @@ def test_longest_idle_offers_fifo_abandon_and_audio(kefu, phones):
     assert {e[2]["by"] for e in completes[1:]} == {"agent"}
     status = queue(kefu, "sales")
     assert status["abandoned"] >= 1 and status["answered"] >= 6
-
-
-@pytest.mark.parametrize("queue_name,number,first_three",
-                         [(q[0], q[1], q[4]) for q in ORDER_QUEUES])
-def test_strategy_orders_offers(kefu, phones, queue_name, number, first_three):
-    """Three agents ready (alice longest idle), ten callers: the strategy picks among the
-    ready agents; later callers go, first come first served, to whoever frees up."""
-    agents = {u: phones(n, tone=1000, answermode="auto") for u, n in AGENTS.items()}
-    callers = [phones(n, tone=440) for n in CALLERS]
-    since = time.time()
-    for username in ("alice", "bob", "carol"):
-        login(kefu, username, queues=[queue_name])
-        time.sleep(0.2)
-    for c in callers:
-        c.dial(kefu.uri(number))
-        c.wait_established()
-        time.sleep(0.2)
-    freeing = ["alice", "bob", "carol", "alice", "bob", "carol", "alice"]
-    for i, username in enumerate(freeing):
-        wait_for(lambda: len(kefu.events(since, "queue.connect")) == 3 + i, what=f"{3 + i}")
-        agents[username].hangup()
-        agents[username].wait_closed()
-    connects = wait_for(lambda: (lambda c: c if len(c) == 10 else None)(
-        kefu.events(since, "queue.connect")), what="10 connects")
-    assert [e[2]["agent"] for e in connects] == first_three + freeing
-    assert [e[2]["caller"] for e in connects] == CALLERS
-    assert [e[2]["queue"] for e in connects] == [queue_name] * 10
 
 
 def test_no_answer_pauses_agent_and_overflow_after_max_wait(kefu, phones):
@@ -811,40 +768,6 @@ def test_queue_limits_music_and_wrap_up(kefu, phones):
     assert over[0]["reason"] == "empty" and over[0]["destination"] is None
 
 
-def test_vip_tier_moves_a_waiting_caller_ahead(kefu, phones):
-    """Call-attached data naming a customer tier raises the priority of a call that is
-    already waiting (priority 5 = five minutes of waiting): it is served first."""
-    carol = phones("1003", tone=1000, answermode="auto")
-    first = phones("2011", tone=440)
-    vip = phones("2012", tone=440)
-    since = time.time()
-    login(kefu, "carol", ready=False, queues=["vip"])
-    first.dial(kefu.uri("8007"))
-    first.wait_established()
-    time.sleep(0.3)
-    vip.dial(kefu.uri("8007"))
-    vip.wait_established()
-    status = wait_for(lambda: (lambda q: q if q["waiting"] == 2 else None)(queue(kefu, "vip")),
-                      what="two waiting")
-    assert [c["caller"] for c in status["calls"]] == ["2011", "2012"]
-    vip_call = status["calls"][1]["call_id"]
-    status, data = kefu.api("PATCH", f"/live-calls/{vip_call}/data", {"tier": "gold"})
-    assert status == 200 and data == {"tier": "gold"}
-    assert [c["caller"] for c in queue(kefu, "vip")["calls"]] == ["2012", "2011"]
-    status, _ = kefu.api("POST", "/agents/carol/state", {"state": "ready"})
-    connect = wait_for(lambda: kefu.events(since, "queue.connect"), what="connect")
-    assert connect[0][2]["caller"] == "2012" and connect[0][2]["agent"] == "carol"
-    moved = [d for t, _, d in kefu.events(since, "queue.priority")]
-    assert moved == [{"queue": "vip", "priority": 5, "position": 1}]
-    # carol's not-ready spell ended with an unpause carrying how long it lasted
-    unpause = wait_for(lambda: [d for t, _, d in kefu.events(since, "agent.unpause")],
-                       what="unpause")
-    assert unpause[0]["agent"] == "carol" and unpause[0]["paused"] > 0.3
-    vip.hangup()
-    first.hangup()
-    carol.wait_closed()
-
-
 def test_offer_reaches_the_agents_websocket_with_its_data(kefu, phones, agent_token):
     """The desktop's feed: the agent's own state and offer (with the call-attached data)
     arrive on /api/v1/events; another agent sees neither; the token never reaches the log."""
@@ -976,27 +899,6 @@ def test_consult_then_cancel_then_transfer(kefu, phones, agent_token):
     assert done[0]["agent"] == "alice" and done[0]["by"] == "transfer"
     ends = [d["how"] for t, _, d in kefu.events(since, "call.consult_end")]
     assert ends == ["cancel", "transfer"]
-
-
-def test_ring_timeout_then_the_next_agent(kefu, phones):
-    phones("1001", tone=1000)                          # alice: rings, nobody answers
-    bob = phones("1002", tone=700, answermode="auto")
-    caller = phones("2008", tone=440)
-    since = time.time()
-    login(kefu, "alice", queues=["sales"])             # alice is longest idle
-    time.sleep(0.3)
-    login(kefu, "bob", queues=["sales"])
-    caller.dial(kefu.uri("8001"))
-    caller.wait_established()
-    bob.wait_established(timeout=15)                   # after sales' 4 s ring timeout
-    offers = [d["agents"] for t, _, d in kefu.events(since, "queue.offer")]
-    assert offers == [["alice"], ["bob"]]
-    missed = [d for t, _, d in kefu.events(since, "queue.ring_no_answer")]
-    assert missed[0]["agent"] == "alice" and missed[0]["code"] == 408
-    connect = wait_for(lambda: kefu.events(since, "queue.connect"), what="connect")
-    assert connect[0][2]["agent"] == "bob" and connect[0][2]["wait"] >= 3.5
-    caller.hangup()
-    bob.wait_closed()
 
 
 def test_logging_out_while_offered_stops_the_ringing_and_keeps_the_call(kefu, phones):

@@ -23,7 +23,7 @@ def api(api):  # type: ignore[no-untyped-def]
     api.ctx.settings = api.ctx.settings.model_copy(update={"queues": [
         QueueConfig(name="sales", number="8000", members={"agent": 1, "carol": 1})]})
     switch = SimpleNamespace(calls={}, idle_line=lambda number: None,
-                             dialplan=SimpleNamespace(is_extension=EXTENSIONS.__contains__))
+                             is_extension=EXTENSIONS.__contains__)
     api.ctx.acd = Acd(api.ctx.settings, switch, api.ctx.bus)  # type: ignore[arg-type]
     api.ctx.control = SimpleNamespace(switch=switch, get=switch.calls.__getitem__)
     call = Call(caller="2001", callee="1003")

@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from kefu.calls.control import ControlError
+from kefu.calls.errors import ControlError
 
 
 class AgentState(str, enum.Enum):
@@ -59,7 +59,7 @@ TRANSITIONS: dict[AgentState, set[AgentState]] = {
 
 
 class AgentStateError(ControlError):
-    """A state change that the machine does not allow (HTTP 409)."""
+    """A state change that the machine does not allow (a CONFLICT)."""
 
 
 @dataclass(eq=False)

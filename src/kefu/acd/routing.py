@@ -27,48 +27,19 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterable
 
 from sortedcontainers import SortedKeyList
 
+from kefu.acd.slots import AgentSlot, Waiting
 from kefu.acd.strategies import ReadyIndex, all_strategies
+
+__all__ = ["AgentSlot", "Offer", "RQueue", "Router", "RoutingError", "Waiting"]
 
 
 class RoutingError(ValueError):
     pass
-
-
-@dataclass(eq=False)
-class AgentSlot:
-    """What routing knows of an agent."""
-
-    id: str
-    skills: dict[str, int]                   # queue → skill level, the agent's memberships
-    seq: int = 0
-    queues: set[str] = field(default_factory=set)    # queues logged into
-    ready: bool = False
-    idle_since: float = 0.0                  # when the agent last became free
-    calls: int = 0                           # calls answered (fewest calls)
-    talk_time: float = 0.0                   # seconds talked (least talk time)
-    attrs: dict[str, Any] = field(default_factory=dict)   # for plug-in strategies
-    parked: list["Waiting"] = field(default_factory=list)  # calls waiting for this agent
-
-
-@dataclass(eq=False)
-class Waiting:
-    """A call waiting in a queue."""
-
-    id: str
-    queue: str
-    enqueued: float
-    priority: int = 0
-    base_priority: int = 0                   # the ACD's priority before customer tiers
-    preferred: str | None = None             # agent id (customer-based routing)
-    prefer_until: float = 0.0
-    data: Any = None                         # the ACD's own (the call)
-    key: tuple = ()
-    parked: bool = False
 
 
 @dataclass

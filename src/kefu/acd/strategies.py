@@ -25,12 +25,11 @@ from __future__ import annotations
 import logging
 import random
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Protocol, Sequence
+from typing import Any, Callable, Hashable, Protocol, Sequence
 
 from sortedcontainers import SortedList
 
-if TYPE_CHECKING:
-    from kefu.acd.routing import AgentSlot, RQueue, Waiting
+from kefu.acd.slots import AgentSlot, QueueView, Waiting
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +48,18 @@ class ReadyIndex(Protocol):
 class Strategy(Protocol):
     name: str
 
-    def index(self, queue: "RQueue") -> ReadyIndex: ...
+    def index(self, queue: QueueView) -> ReadyIndex: ...
 
 
 # --- keyed strategies ---------------------------------------------------------------------
 
-AgentKey = Callable[["AgentSlot", "RQueue"], Hashable]
+AgentKey = Callable[["AgentSlot", QueueView], Hashable]
 
 
 class KeyedIndex:
     """Ready agents sorted by ``key`` (smallest first), fixed when each became ready."""
 
-    def __init__(self, queue: "RQueue", key: AgentKey) -> None:
+    def __init__(self, queue: QueueView, key: AgentKey) -> None:
         self.queue = queue
         self.key = key
         self._sorted = SortedList()
@@ -93,27 +92,27 @@ class KeyedStrategy:
         self.name = name
         self.key = key
 
-    def index(self, queue: "RQueue") -> ReadyIndex:
+    def index(self, queue: QueueView) -> ReadyIndex:
         return KeyedIndex(queue, self.key)
 
 
-def _idle(agent: "AgentSlot", queue: "RQueue") -> Hashable:
+def _idle(agent: "AgentSlot", queue: QueueView) -> Hashable:
     return agent.idle_since
 
 
-def _fewest_calls(agent: "AgentSlot", queue: "RQueue") -> Hashable:
+def _fewest_calls(agent: "AgentSlot", queue: QueueView) -> Hashable:
     return (agent.calls, agent.idle_since)
 
 
-def _least_talk(agent: "AgentSlot", queue: "RQueue") -> Hashable:
+def _least_talk(agent: "AgentSlot", queue: QueueView) -> Hashable:
     return (agent.talk_time, agent.idle_since)
 
 
-def _top_down(agent: "AgentSlot", queue: "RQueue") -> Hashable:
+def _top_down(agent: "AgentSlot", queue: QueueView) -> Hashable:
     return queue.order[agent.id]
 
 
-def _skills(agent: "AgentSlot", queue: "RQueue") -> Hashable:
+def _skills(agent: "AgentSlot", queue: QueueView) -> Hashable:
     return (-queue.members[agent.id], agent.idle_since)
 
 
@@ -122,7 +121,7 @@ def _skills(agent: "AgentSlot", queue: "RQueue") -> Hashable:
 class SetIndex:
     """Ready agents in a set with O(1) add, discard and random choice."""
 
-    def __init__(self, queue: "RQueue") -> None:
+    def __init__(self, queue: QueueView) -> None:
         self.queue = queue
         self._list: list["AgentSlot"] = []
         self._pos: dict[str, int] = {}
@@ -155,7 +154,7 @@ class RingAllIndex(SetIndex):
 
 
 class RandomIndex(SetIndex):
-    def __init__(self, queue: "RQueue", weighted: bool, rng: random.Random) -> None:
+    def __init__(self, queue: QueueView, weighted: bool, rng: random.Random) -> None:
         super().__init__(queue)
         self.weighted = weighted
         self.rng = rng
@@ -172,7 +171,7 @@ class RandomIndex(SetIndex):
 class RoundRobinIndex:
     """Member order, starting after the agent who got the queue's previous call."""
 
-    def __init__(self, queue: "RQueue") -> None:
+    def __init__(self, queue: QueueView) -> None:
         self.queue = queue
         self._sorted = SortedList()
         self._in: dict[str, int] = {}
@@ -206,7 +205,7 @@ class CustomerIndex(KeyedIndex):
     ready, else the longest idle.  Waiting for a busy preferred agent is the router's
     business (``Waiting.preferred`` / ``prefer_until``)."""
 
-    def __init__(self, queue: "RQueue") -> None:
+    def __init__(self, queue: QueueView) -> None:
         super().__init__(queue, _idle)
 
     def pick(self, entry: "Waiting") -> list["AgentSlot"]:
@@ -216,11 +215,11 @@ class CustomerIndex(KeyedIndex):
 
 
 class _Factory:
-    def __init__(self, name: str, make: Callable[["RQueue"], ReadyIndex]) -> None:
+    def __init__(self, name: str, make: Callable[[QueueView], ReadyIndex]) -> None:
         self.name = name
         self._make = make
 
-    def index(self, queue: "RQueue") -> ReadyIndex:
+    def index(self, queue: QueueView) -> ReadyIndex:
         return self._make(queue)
 
 
@@ -231,7 +230,7 @@ class ScanStrategy:
 
     ``choose(ready, entry, queue)`` returns the agents to offer the call to (usually
     one, several to ring them all, none to leave the call waiting).  ``ready`` holds
-    :class:`~kefu.acd.routing.AgentSlot` objects (``id``, ``idle_since``, ``calls``,
+    :class:`~kefu.acd.slots.AgentSlot` objects (``id``, ``idle_since``, ``calls``,
     ``talk_time``, ``attrs``); ``queue.members[agent.id]`` is the skill level and
     ``entry.data`` whatever the ACD attached (caller number, call-attached data).
     A scan costs O(ready agents) per decision; fine for the few ready agents a queue
@@ -241,10 +240,10 @@ class ScanStrategy:
     name = "scan"
 
     def choose(self, ready: Sequence["AgentSlot"], entry: "Waiting",
-               queue: "RQueue") -> list["AgentSlot"]:
+               queue: QueueView) -> list["AgentSlot"]:
         raise NotImplementedError
 
-    def index(self, queue: "RQueue") -> ReadyIndex:
+    def index(self, queue: QueueView) -> ReadyIndex:
         strategy = self
 
         class _ScanIndex(SetIndex):

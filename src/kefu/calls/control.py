@@ -3,7 +3,8 @@
 Each action is a change of the call's room (who hears whom) plus, where a new party is
 needed, an :class:`~kefu.calls.attempt.Attempt` to reach it.  The switch calls these for
 phone-initiated actions (re-INVITE hold, REFER); :class:`CallControl` exposes them by
-call id for the HTTP API.
+call id for the HTTP API.  Refusals are :class:`~kefu.calls.errors.ControlError` with a
+kind (never an HTTP code); ``ControlError`` and ``Refused`` are re-exported here.
 """
 
 from __future__ import annotations
@@ -16,41 +17,21 @@ from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.room import Member, Mode
 from kefu.media import MediaError
 
+from kefu.calls.dialplan import CONFERENCE_PREFIX
+from kefu.calls.errors import ControlError, Kind, Refused
+from kefu.calls.protocol import Switchboard
+
 if TYPE_CHECKING:
     from kefu.calls.attempt import Attempt, Fork
-    from kefu.calls.switch import Switch
     from kefu.media import Negotiated
     from kefu.media.webrtc import WebRtcLine
 
 log = logging.getLogger(__name__)
 
 
-class ControlError(Exception):
-    """An action that does not fit the call's current shape; ``status`` is the HTTP code."""
-
-    def __init__(self, message: str, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-NO_SUCH_NUMBER = frozenset({404, 410, 484, 604})    # SIP answers meaning "no such number"
-
-
-class Refused(ControlError):
-    """A destination cannot be reached at all (no attempt is made).  Through the API:
-    404 when the number does not exist, 403 when the caller may not call it, 409 when
-    it exists but cannot take a call now (busy, not registered); the text names the SIP
-    answer."""
-
-    def __init__(self, code: int, reason: str, number: str = "") -> None:
-        status = 404 if code in NO_SUCH_NUMBER else 403 if code == 403 else 409
-        super().__init__(f"{number + ': ' if number else ''}{code} {reason}", status)
-        self.code, self.reason = code, reason
-
-
 # --- hold -------------------------------------------------------------------------------------
 
-def set_hold(switch: "Switch", call: Call, member: Member, holding: bool) -> None:
+def set_hold(switch: Switchboard, call: Call, member: Member, holding: bool) -> None:
     """``member`` puts the others on hold (they hear music) or takes them off it."""
     member.holding = holding
     switch.remix(call)
@@ -59,7 +40,7 @@ def set_hold(switch: "Switch", call: Call, member: Member, holding: bool) -> Non
 
 # --- transfer ---------------------------------------------------------------------------------
 
-async def transfer_blind(switch: "Switch", call: Call, member: Member, target: str,
+async def transfer_blind(switch: Switchboard, call: Call, member: Member, target: str,
                          sip_done: bool = False) -> None:
     """``member`` hands the rest of the call to ``target`` and leaves at once.
 
@@ -99,7 +80,7 @@ async def transfer_blind(switch: "Switch", call: Call, member: Member, target: s
     switch.reach(call, number, stages, timeout, caller_id, answered, failed)
 
 
-async def _transfer_failed(switch: "Switch", call: Call) -> None:
+async def _transfer_failed(switch: Switchboard, call: Call) -> None:
     call.room.waiting = False
     if len(call.room.parties) < 2:
         await switch.end(call, Disposition.ANSWERED, "system", 200)
@@ -107,7 +88,7 @@ async def _transfer_failed(switch: "Switch", call: Call) -> None:
         switch.remix(call)
 
 
-async def transfer_attended(switch: "Switch", call: Call, member: Member, other: Call,
+async def transfer_attended(switch: Switchboard, call: Call, member: Member, other: Call,
                             sip_done: bool = False) -> None:
     """``member`` talks in ``call`` and in ``other`` (its consultation call): the other
     parties of both calls are connected to each other and ``member`` leaves both."""
@@ -133,7 +114,7 @@ async def transfer_attended(switch: "Switch", call: Call, member: Member, other:
 
 # --- consultation (咨询): ask someone while the caller waits, then transfer or conference ---
 
-def consult(switch: "Switch", call: Call, member: Member, target: str) -> None:
+def consult(switch: Switchboard, call: Call, member: Member, target: str) -> None:
     """``member`` calls ``target`` inside the call while everyone else is held (music);
     then :func:`finish_consult` transfers, conferences or cancels."""
     if call.consult is not None or call.room.find_role("consult") is not None:
@@ -160,12 +141,12 @@ def consult(switch: "Switch", call: Call, member: Member, target: str) -> None:
     call.consult = switch.reach(call, dest, stages, timeout, member.number, answered, failed)
 
 
-def finish_consult(switch: "Switch", call: Call, member: Member, how: str) -> None:
+def finish_consult(switch: Switchboard, call: Call, member: Member, how: str) -> None:
     """``how``: ``transfer`` (``member`` leaves, the held parties talk to the consulted
     one), ``conference`` (everyone talks) or ``cancel`` (the consulted one leaves)."""
     consulted = call.room.find_role("consult")
     if how == "cancel" and call.consult is not None:       # still ringing
-        switch.dialing.cancel(call.consult)
+        switch.cancel(call.consult)
         call.consult = None
         _unhold(switch, call)
         switch.publish(call, "call.consult_end", by=member.number, how=how)
@@ -186,7 +167,7 @@ def finish_consult(switch: "Switch", call: Call, member: Member, how: str) -> No
         switch.dismiss(call, member)
 
 
-def _unhold(switch: "Switch", call: Call) -> None:
+def _unhold(switch: Switchboard, call: Call) -> None:
     for m in call.room.members:
         m.held = False
     switch.remix(call)
@@ -194,7 +175,7 @@ def _unhold(switch: "Switch", call: Call) -> None:
 
 # --- more parties -----------------------------------------------------------------------------
 
-def add_party(switch: "Switch", call: Call, number: str, role: str = "third",
+def add_party(switch: Switchboard, call: Call, number: str, role: str = "third",
               mode: Mode = Mode.TALK, whisper_to: Member | None = None) -> "Attempt | None":
     """Dial ``number`` and let it join the call's room (three-way call, supervisor)."""
     caller_id = call.caller if role != "supervisor" else "kefu"
@@ -219,11 +200,11 @@ def add_party(switch: "Switch", call: Call, number: str, role: str = "third",
     return switch.reach(call, dest, stages, timeout, caller_id, answered, failed)
 
 
-def set_mode(switch: "Switch", call: Call, member: Member, mode: Mode,
+def set_mode(switch: Switchboard, call: Call, member: Member, mode: Mode,
              whisper_to: Member | None = None) -> None:
     """Listen, whisper (to one member) or barge in (talk to all)."""
     if mode is Mode.WHISPER and whisper_to is None:
-        raise ControlError("whisper needs a member to whisper to", 422)
+        raise ControlError("whisper needs a member to whisper to", Kind.INVALID)
     member.mode, member.whisper_to = mode, whisper_to if mode is Mode.WHISPER else None
     switch.remix(call)
     switch.publish(call, "call.monitor", **member.describe())
@@ -260,7 +241,7 @@ async def _play_dtmf(call: Call, member: Member, digits: str) -> None:
 class CallControl:
     """The internal call-control API: actions on live calls by call id and number."""
 
-    def __init__(self, switch: "Switch") -> None:
+    def __init__(self, switch: Switchboard) -> None:
         self.switch = switch
         self.line_owners: dict[str, str] = {}   # number → the user whose browser line it is
 
@@ -275,13 +256,13 @@ class CallControl:
     def get(self, call_id: str) -> Call:
         call = self.switch.calls.get(call_id)
         if call is None or call.ended:
-            raise ControlError(f"no live call {call_id}", 404)
+            raise ControlError(f"no live call {call_id}", Kind.NOT_FOUND)
         return call
 
     def member(self, call: Call, number: str) -> Member:
         member = call.room.find(number)
         if member is None:
-            raise ControlError(f"{number} is not in call {call.id}", 404)
+            raise ControlError(f"{number} is not in call {call.id}", Kind.NOT_FOUND)
         return member
 
     def _connected(self, call_id: str) -> Call:
@@ -291,8 +272,8 @@ class CallControl:
         return call
 
     def hold(self, call_id: str, number: str, holding: bool = True) -> None:
-        """``number`` holds, or resumes its own hold: only the holder ends a hold (409
-        naming who holds otherwise)."""
+        """``number`` holds, or resumes its own hold: only the holder ends a hold (a
+        CONFLICT naming who holds otherwise)."""
         call = self._connected(call_id)
         member = self.member(call, number)
         if not holding and not member.holding:
@@ -310,12 +291,12 @@ class CallControl:
         elif target:
             await transfer_blind(self.switch, call, member, target)
         else:
-            raise ControlError("transfer needs a target or a consultation call", 422)
+            raise ControlError("transfer needs a target or a consultation call", Kind.INVALID)
 
     def originate(self, first: str, to: str, data: dict | None = None,
                   line: Member | None = None) -> Call:
         """Click-to-call: ring ``first`` (or take its persistent ``line``), then dial ``to``;
-        ``Refused`` (409) when ``first`` cannot be rung."""
+        ``Refused`` when ``first`` cannot be rung."""
         return self.switch.originate(first, to, data=data, member=line)
 
     def send_dtmf(self, call_id: str, number: str, digits: str) -> None:
@@ -335,8 +316,8 @@ class CallControl:
                                owner: str | None = None) -> tuple[str, Call, Member]:
         """A browser's softphone (``owner``'s, a username) becomes ``number``'s persistent
         line; returns the SDP answer, the line's session call and its member.
-        ``WebRtcError`` (422) for an offer kefu cannot use, 409 when ``number`` already
-        has a line or is in a call."""
+        INVALID for an offer kefu cannot use, CONFLICT when ``number`` already has a
+        line or is in a call."""
         from kefu.media.webrtc import WebRtcError, WebRtcLine
 
         if number in self.switch.lines or self.switch.busy(number):
@@ -345,7 +326,7 @@ class CallControl:
         try:
             answer = await line.open(offer_sdp)
         except WebRtcError as exc:
-            raise ControlError(str(exc), 422) from None
+            raise ControlError(str(exc), Kind.INVALID) from None
         party = BrowserParty(line)
         session, member = self.switch.open_line(number, party, line.rtp)
         line.on_closed = lambda: self.switch.leg_ended(party)   # type: ignore[arg-type]
@@ -359,11 +340,9 @@ class CallControl:
 
     def room(self, name: str) -> dict:
         """One conference room: how to dial it and who is in it (each member's call)."""
-        from kefu.calls.switch import CONFERENCE_PREFIX
-
         room = self.switch.conferences.get(name)
         if room is None:
-            raise ControlError(f"no conference room {name}", 404)
+            raise ControlError(f"no conference room {name}", Kind.NOT_FOUND)
         calls = {c.a: c.id for c in self.switch.calls.values()
                  if c.conference == name and not c.ended}
         return {"room": name, "dial": CONFERENCE_PREFIX + name,
@@ -387,7 +366,7 @@ class CallControl:
         if present is not None:
             return set_mode(self.switch, call, present, mode, whisper_to)
         if mode is Mode.WHISPER and whisper_to is None:
-            raise ControlError("whisper needs a target", 422)
+            raise ControlError("whisper needs a target", Kind.INVALID)
         add_party(self.switch, call, supervisor, role="supervisor", mode=mode,
                   whisper_to=whisper_to)
 

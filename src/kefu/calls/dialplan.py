@@ -24,6 +24,8 @@ from kefu.config import DialPlanSettings, OutboundRule, QueueConfig, Settings, T
 EMERGENCY, INTERNAL, LOCAL, NATIONAL, INTERNATIONAL = (
     "emergency", "internal", "local", "national", "international")
 _DIALABLE = re.compile(r"[0-9*#+]+")
+PROMPT_TEST_CODE = "*97"           # answers and plays <data_dir>/prompts/test.wav
+CONFERENCE_PREFIX = "*8"           # *8<room>: join conference room <room>
 
 
 @dataclass(frozen=True)

@@ -16,27 +16,25 @@ import random
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Coroutine
 
 from kefu.bus import Bus, Event
 from kefu.config import Settings
 from kefu.calls.attempt import Attempt, Dialing, Fork, Stage
 from kefu.calls import control
-from kefu.calls.control import Refused
+from kefu.calls.errors import Refused
 from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.destinations import RINGING_KINDS, Destination
-from kefu.calls.dialplan import DialPlan, Route
+from kefu.calls.dialplan import CONFERENCE_PREFIX, PROMPT_TEST_CODE, DialPlan, Route
 from kefu.calls.room import Member, Mode, Room
 from kefu.media.moh import load_moh
-from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, RtpLeg, SdpError,
-                        build_sdp, negotiate, offer_formats, parse_sdp)
+from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, Player, RtpLeg,
+                        SdpError, build_sdp, negotiate, offer_formats, parse_sdp)
 from kefu.sip.leg import SipLeg
 from kefu.sip.server import SipServer
 
 log = logging.getLogger(__name__)
 
-PROMPT_TEST_CODE = "*97"           # answers and plays <data_dir>/prompts/test.wav
-CONFERENCE_PREFIX = "*8"           # *8<room>: join conference room <room>
 TRUNK_NO_RESPONSE = 5.0            # seconds without any answer before the next trunk
 INFO_DTMF_MS = (60, 1000, 100)     # a SIP INFO key's relayed length: min, max, default
 
@@ -85,8 +83,15 @@ class Switch:
 
     async def start(self) -> None:
         """Start the shared music-on-hold player."""
-        self.moh = self.media.play_samples(None, load_moh(self.settings.media.moh_file or None),
-                                           loop=True)
+        self.moh = self.music(self.settings.media.moh_file or None)
+
+    def music(self, file: str | None) -> Any:
+        """A looped music source rooms can mix in (``file``; None: the built-in tune)."""
+        return self.media.play_samples(None, load_moh(file), loop=True)
+
+    def play_prompt(self, call: Call, path: Path) -> Player:
+        """Play ``path`` to the call's caller (kefu answered it); ``done`` is set at its end."""
+        return self.media.play(call.a_rtp, path)
 
     # --- status -----------------------------------------------------------------------------
     def active_calls(self) -> int:
@@ -95,6 +100,10 @@ class Switch:
     def busy(self, number: str, exclude: Call | None = None) -> bool:
         """True when ``number`` already takes part in a call (no call waiting yet)."""
         return any(c is not exclude and c.involves(number) for c in self.calls.values())
+
+    def is_extension(self, number: str) -> bool:
+        """True when ``number`` is one of kefu's extensions."""
+        return bool(self.dialplan.is_extension(number))
 
     def call_of(self, leg: SipLeg) -> Call | None:
         return self._by_leg.get(leg)
@@ -404,6 +413,10 @@ class Switch:
         self.start_recording(call)
         self.publish(call, "call.answered", callee=attempt.number)
 
+    def cancel(self, attempt: Attempt) -> None:
+        """Stop reaching (CANCEL every fork still ringing); its ``on_fail`` is not called."""
+        self.dialing.cancel(attempt)
+
     def drop_fork(self, fork: Fork) -> None:
         """An answered leg nobody wants any more (the call ended, another fork won)."""
         fork.sip.hangup()
@@ -592,7 +605,7 @@ class Switch:
             return
         call.transition(CallState.ENDED)
         for attempt in call.attempts:
-            self.dialing.cancel(attempt)
+            self.cancel(attempt)
         for member in [m for m in call.room.members if m.home is not None and m.home is not call]:
             self.detach(call, member)          # agents on persistent lines go back home
         if call.a is not None and self._by_leg.get(call.a, call) is call:   # not taken over
@@ -644,7 +657,7 @@ class Switch:
             return await self.fail(call, 404, "Not Found (no test prompt)", Disposition.NOT_FOUND)
         await self.answer_hosted(call)
         try:
-            player = self.media.play(call.a_rtp, wav)
+            player = self.play_prompt(call, wav)
         except MediaError as exc:
             log.warning("call %s: %s", call.id, exc)
             return await self.end(call, Disposition.FAILED, "system", 500)
@@ -682,7 +695,7 @@ class Switch:
     def publish(self, call: Call, type_: str, **data) -> None:
         self.bus.publish(Event(type=type_, call_id=call.id, data=data, ts=time.time()))
 
-    def spawn(self, coro) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)

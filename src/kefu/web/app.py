@@ -1,7 +1,8 @@
 """The FastAPI application factory.
 
-Store errors become HTTP answers here, once, so routes stay straight-line code; validation
-errors are stripped of the offending input so a rejected password is never echoed back.
+Store errors and the calls layer's refusals (``ControlError`` by its kind) become HTTP
+answers here, once, so routes stay straight-line code; validation errors are stripped of
+the offending input so a rejected password is never echoed back.
 
 Every error leaves in the one shape of :mod:`kefu.web.errors`.
 """
@@ -22,7 +23,7 @@ from kefu import __version__
 from kefu.announcements import api as announcements
 from kefu.crm import api as customers
 from kefu.ivr import api as ivr
-from kefu.calls.control import ControlError
+from kefu.calls.errors import ControlError, Kind
 from kefu.store import Conflict, Invalid, NotFound
 from kefu.users import api as users
 
@@ -54,9 +55,19 @@ def _store_error(status_code: int):  # type: ignore[no-untyped-def]
     return handler
 
 
+# The calls layer's (and the ACD's) kinds of refusal, as HTTP answers: the one place.
+CONTROL_STATUS: dict[Kind, int] = {
+    Kind.NOT_FOUND: 404,
+    Kind.CONFLICT: 409,
+    Kind.INVALID: 422,
+    Kind.FORBIDDEN: 403,
+    Kind.TOO_LARGE: 413,
+}
+
+
 def _control_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ControlError)
-    return error_response(exc.status, str(exc))
+    return error_response(CONTROL_STATUS[exc.kind], str(exc))
 
 
 def create_app(ctx: AppContext) -> FastAPI:

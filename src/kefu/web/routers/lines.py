@@ -67,7 +67,7 @@ async def line_number(user: User, acd: Any, extension: str | None, is_extension:
 async def open_line(body: LineIn, ctx: CtxDep, control: Control, acd: AcdDep,
                     users: UsersDep, user: Staff) -> LineOut:
     number = await line_number(user, acd, body.extension,
-                               control.switch.dialplan.is_extension, users)
+                               control.switch.is_extension, users)
     answer, session, member = await control.open_webrtc_line(
         number, body.sdp, ctx.settings.webrtc_host, user.username)
     acd.attach_line(number, session, member)

@@ -1,0 +1,175 @@
+"""Queue rules: how a call joins a queue and when it leaves it for somewhere else.
+
+Joining (answered into music, refused or sent on when the queue is full or nobody is
+logged in), priorities (the queue's, the customer's tier, a tier learned while waiting),
+the wait for a preferred agent, maximum wait, and overflow to another number or queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from kefu.config import QueueConfig
+from kefu.acd.routing import Waiting
+from kefu.acd.core import AcdCore, Queued
+from kefu.calls.call import Call, CallState, Disposition
+from kefu.calls.errors import Refused
+from kefu.calls.room import Member
+
+if TYPE_CHECKING:
+    from kefu.calls.attempt import Attempt, Fork
+    from kefu.calls.dialplan import Route
+    from kefu.media import Negotiated
+
+log = logging.getLogger(__name__)
+
+
+class QueueRules(AcdCore):
+    """Joining, priorities, maximum wait and overflow."""
+
+    async def take(self, call: Call, route: "Route") -> None:
+        """The switch's destination for ``queue`` routes (dialled, a DID, a transfer)."""
+        await self.enqueue(call, route.queue)
+
+    async def enqueue(self, call: Call, queue_name: str, priority: int = 0) -> None:
+        """A call reaches a queue (dialled, a DID, an overflow or a transfer)."""
+        q = self.queues[queue_name]
+        waiting = len(self._waiting_in(queue_name))
+        full = q.max_length and waiting >= q.max_length
+        empty = not q.join_empty and not self.logged_in(queue_name)
+        if (full or empty) and not q.overflow:
+            self._publish("queue.refused", call.id, queue=queue_name,
+                          reason="full" if full else "empty", caller=call.caller)
+            if call.state is CallState.ROUTING:
+                return await self.switch.fail(call, 486 if full else 480,
+                                              "Busy Here (queue full)" if full else
+                                              "Temporarily Unavailable (no agents)",
+                                              Disposition.BUSY if full else
+                                              Disposition.UNAVAILABLE)
+            return await self.switch.end(call, Disposition.BUSY, "system", 486)
+        if call.state is CallState.ROUTING:
+            await self.switch.answer_hosted(call, CallState.QUEUED)
+            if call.ended:
+                return
+            assert call.a is not None and call.a_rtp is not None     # answered just now
+            self.switch.join(call, Member(call.caller, "caller", call.a, call.a_rtp), quiet=True)
+        elif call.state is CallState.CONNECTED:       # transferred to the queue
+            call.transition(CallState.QUEUED)
+            call.agent = None
+        call.queue = queue_name
+        call.room.moh = self._moh.get(queue_name)
+        call.room.waiting = True
+        self.switch.remix(call)
+        if full or empty:
+            self._publish("queue.overflow", call.id, queue=queue_name,
+                          reason="full" if full else "empty", wait=0.0, position=waiting + 1)
+            return self._send_on(call, q.overflow)
+        now = self.clock()
+        queued = Queued(call, queue_name, now)
+        self.waiting[call.id] = queued
+        entry = Waiting(call.id, queue_name, now, priority + self._tier_priority(call, q),
+                        data=queued, base_priority=priority)
+        if q.strategy == "customer" or q.prefer_timeout:
+            preferred = call.data.get("owner") or self.last_agent.get(call.caller)
+            if preferred in self.agents:
+                entry.preferred, entry.prefer_until = preferred, now + q.prefer_timeout
+        queued.entry = entry
+        offer = self.router.enqueue(entry, now)
+        queued.position = 1 if offer else self.router.position(call.id)
+        self._publish("queue.entered", call.id, queue=queue_name, caller=call.caller,
+                      position=queued.position, priority=entry.priority,
+                      preferred=entry.preferred)
+        if q.max_wait:
+            queued.timers.append(self.clock.call_later(
+                q.max_wait, self._max_wait, queued))
+        if q.announce_interval:
+            queued.announcer = self.clock.call_later(q.announce_interval, self._announce, queued)
+        self._watch_due()
+        self._dispatch(offer)
+
+    def _tier_priority(self, call: Call, q: QueueConfig) -> int:
+        tier = call.data.get("tier")
+        return q.tiers.get(tier, 0) if isinstance(tier, str) else 0
+
+    def _watch_due(self) -> None:
+        """Wake up when a call's wait for its preferred agent is over."""
+        due = self.router.next_due()
+        if due is None or (self._due is not None and self._due[1] <= due):
+            return
+        if self._due is not None:
+            self._due[0].cancel()
+        self._due = self.clock.call_later(max(due - self.clock(), 0), self._run_due), due
+
+    def _run_due(self) -> None:
+        self._due = None
+        for offer in self.router.due(self.clock()):
+            self._dispatch(offer)
+        self._watch_due()
+
+    def _max_wait(self, queued: Queued) -> None:
+        if self.waiting.get(queued.call.id) is queued and not queued.offers:
+            self._overflow(queued, "max_wait")
+        elif self.waiting.get(queued.call.id) is queued:    # ringing an agent: let it ring
+            queued.timers.append(self.clock.call_later(
+                1.0, self._max_wait, queued))
+
+    def _overflow(self, queued: Queued, reason: str) -> None:
+        q = self.queues[queued.queue]
+        self._release_offers(queued)
+        position = self.router.position(queued.call.id)
+        self._leave_waiting(queued)
+        self._publish("queue.overflow", queued.call.id, queue=queued.queue, reason=reason,
+                      wait=round(self.clock() - queued.entered, 3), position=position,
+                      destination=q.overflow or None)
+        if queued.callback:
+            return
+        self._send_on(queued.call, q.overflow)
+
+    def _send_on(self, call: Call, number: str) -> None:
+        """An answered call leaves its queue for ``number`` (another queue, an extension…)."""
+        if not number:
+            self.switch.spawn(self.switch.end(call, Disposition.BUSY, "system", 486))
+            return
+        route = self.switch.route(call.caller, number)
+        if route.kind == "queue":
+            self.switch.spawn(self.enqueue(call, route.queue))
+            return
+        try:
+            dest, stages, timeout = self.switch.destination(call.caller, number, exclude=call,
+                                                            route=route)
+        except Refused as exc:
+            log.info("call %s: overflow to %s refused: %s", call.id, number, exc)
+            self.switch.spawn(self.switch.end(call, Disposition.FAILED, "system", exc.code))
+            return
+
+        def answered(c: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
+            if c.ended or c.state is not CallState.QUEUED:
+                self.switch.drop_fork(fork)
+                return
+            c.transition(CallState.CONNECTED)
+            c.room.waiting = False
+            self.switch.join(c, Member(attempt.number, "callee", fork.sip, fork.rtp))
+            self.switch.start_recording(c)
+
+        def failed(c: Call, attempt: "Attempt", code: int, reason: str) -> None:
+            self.switch.spawn(self.switch.end(c, Disposition.FAILED, "callee", code))
+
+        call.queue = None
+        self.switch.reach(call, dest, stages, timeout, call.caller, answered, failed)
+
+    def _reprioritise(self, queued: Queued) -> None:
+        """The call's data changed (a VIP tier learned while it waits): its priority is
+        worked out again from when it joined, so it moves up (or down) the queue."""
+        entry = queued.entry
+        assert entry is not None
+        priority = entry.base_priority + self._tier_priority(queued.call,
+                                                             self.queues[queued.queue])
+        if priority == entry.priority or entry.parked:
+            return
+        self.router.withdraw(entry.id)
+        entry.priority = priority
+        offer = self.router.enqueue(entry, self.clock())
+        self._publish("queue.priority", entry.id, queue=queued.queue, priority=priority,
+                      position=self.router.position(entry.id))
+        self._dispatch(offer)

@@ -1,0 +1,264 @@
+"""Agent sessions: log in and out, devices and persistent lines, states, wrap-up.
+
+An agent's life on the ACD between log-in and log-out: which device it uses (a phone, a
+phone on a persistent line 常连接, or the browser), the states it chooses (ready, not
+ready with a reason, away), its queues and skill levels (a supervisor may change them
+while kefu runs), its own calls (click-to-call) and the wrap-up after each queue call.
+The states themselves are :mod:`kefu.acd.agents`' state machine.
+"""
+
+from __future__ import annotations
+
+from kefu.acd.agents import IDLE, Agent, AgentState
+from kefu.acd.routing import RoutingError
+from kefu.acd.offer import OfferState
+from kefu.acd.core import AcdCore, AcdError, Queued
+from kefu.calls.call import Call, Disposition
+from kefu.calls.errors import Kind, Refused
+from kefu.calls.room import Member
+
+
+class Sessions(AcdCore):
+    """Agents' log-in, states, devices and wrap-up."""
+
+    def set_skills(self, username: str, skills: dict[str, int], by: str = "") -> Agent:
+        """A supervisor changes an agent's queues and skill levels while kefu runs.
+
+        It takes effect at once: a logged-in agent joins new queues (and may be offered a
+        call waiting there) and leaves dropped ones.  It is logged as ``agent.skills``,
+        which a restart replays (:meth:`restore`): from then on it overrides the config
+        file's ``members`` for this agent.
+        """
+        if unknown := sorted(set(skills) - set(self.queues)):
+            raise AcdError(f"no queue {', '.join(map(repr, unknown))}", Kind.INVALID)
+        if bad := [q for q, level in skills.items() if not 0 <= level <= 100]:
+            raise AcdError(f"skill level must be 0-100 ({', '.join(bad)})", Kind.INVALID)
+        agent = self._apply_skills(username, skills)
+        self._publish("agent.skills", None, agent=username, skills=dict(skills),
+                      **({"by": by} if by else {}))
+        return agent
+
+    def _apply_skills(self, username: str, skills: dict[str, int]) -> Agent:
+        agent = self.agents.get(username)
+        if agent is None:
+            agent = self.agents[username] = Agent(username, dict(skills))
+        offer = self.router.set_skills(username, skills, join=agent.logged_in)
+        agent.skills = dict(skills)
+        if agent.logged_in:
+            agent.queues = sorted(self.router.agents[username].queues)
+        for name, q in self.queues.items():      # the queues' member lists say the same
+            if name in skills:
+                q.members[username] = skills[name]
+            else:
+                q.members.pop(username, None)
+        self._dispatch(offer)
+        return agent
+
+    def login(self, username: str, extension: str, queues: list[str] | None = None,
+              ready: bool = False, by: str = "", persistent: bool = False,
+              device: str = "phone", auto_answer: bool = False) -> Agent:
+        """Log an agent in on ``extension`` (its device), to ``queues`` (None: all).
+
+        ``persistent``: kefu calls the phone now and keeps that line open (常连接); offers
+        then do not ring, the agent answers (or rejects) through the API and is connected
+        at once.  The agent becomes ready once the line is up.
+
+        ``device="webrtc"``: the agent's browser is its phone; the line comes up when the
+        desktop posts its WebRTC offer (``/api/v1/lines``, :meth:`attach_line`).
+
+        ``auto_answer``: offers ring the phone with ``Call-Info: …;answer-after=0`` and
+        ``Alert-Info: …;info=alert-autoanswer``, which desk phones that support them
+        answer by themselves (the agent works from the desktop, hands free)."""
+        if device not in ("phone", "webrtc"):
+            raise AcdError(f"unknown device {device!r} (phone or webrtc)", Kind.INVALID)
+        agent = self.agent(username)
+        if agent.logged_in:
+            raise AcdError(f"agent {username} is already logged in on {agent.extension}")
+        other = self.agent_on(extension)
+        if other is not None:
+            raise AcdError(f"extension {extension} is in use by agent {other.username}")
+        if not self.switch.is_extension(extension):
+            raise AcdError(f"no extension {extension}", Kind.INVALID)
+        try:
+            self.router.login(username, queues)
+        except RoutingError as exc:
+            raise AcdError(str(exc), Kind.INVALID) from None
+        agent.extension = extension
+        agent.queues = sorted(self.router.agents[username].queues)
+        agent.no_answers = 0
+        self._publish("agent.login", agent=username, extension=extension, queues=agent.queues,
+                      **({"by": by} if by else {}))
+        agent.device, agent.want_ready, agent.auto_answer = device, ready, auto_answer
+        if device == "webrtc":
+            self._move(agent, AgentState.NOT_READY, "connecting")
+            line = self.switch.idle_line(extension)
+            if line is not None:                     # the browser's line is already up
+                self.attach_line(extension, line.home, line)
+            return agent
+        if persistent:
+            self._open_line(agent, ready)
+            return agent
+        self._move(agent, AgentState.NOT_READY, "login")
+        if ready:
+            self.set_state(username, AgentState.READY)
+        return agent
+
+    def _open_line(self, agent: Agent, ready: bool) -> None:
+        def opened(session: Call, member: Member) -> None:
+            if agent.session is session:
+                self._line_opened(agent, member, ready)
+
+        def failed(code: int, reason: str) -> None:
+            if agent.session is None or not agent.logged_in:
+                return
+            agent.session = None
+            self._publish("agent.line", agent=agent.username, state="failed", code=code,
+                          reason=reason)
+            self.logout(agent.username, by="acd")
+
+        self._move(agent, AgentState.NOT_READY, "connecting")
+        try:
+            agent.session = self.switch.open_session(agent.extension, opened, failed)
+        except Refused as exc:
+            self.router.logout(agent.username)
+            self._move(agent, AgentState.LOGGED_OUT, by="acd")
+            agent.extension, agent.queues = "", []
+            raise AcdError(f"cannot open a line to the phone: {exc}", Kind.CONFLICT) from None
+
+    def _line_opened(self, agent: Agent, member: Member, ready: bool) -> None:
+        agent.line = member
+        self._publish("agent.line", member.home.id, agent=agent.username, state="open",
+                      extension=agent.extension, device=agent.device)
+        if ready and agent.state is AgentState.NOT_READY:
+            self.set_state(agent.username, AgentState.READY)
+
+    def attach_line(self, extension: str, session: Call, member: Member) -> None:
+        """A browser's WebRTC line came up on ``extension``: if an agent logged in there
+        with ``device="webrtc"`` waits for it, it becomes that agent's line."""
+        agent = self.agent_on(extension)
+        if agent is None or agent.device != "webrtc" or agent.line is not None:
+            return
+        agent.session = session
+        self._line_opened(agent, member, agent.want_ready)
+
+    def logout(self, username: str, by: str = "") -> None:
+        agent = self.agent(username)
+        if not agent.logged_in:
+            raise AcdError(f"agent {username} is not logged in")
+        self._cancel_timer(username)
+        offered = self.waiting.get(agent.call_id or "") \
+            if agent.state is AgentState.RESERVED else None
+        session, agent.session, agent.line = agent.session, None, None
+        if session is not None and not session.ended:
+            self.switch.spawn(self.switch.end(session, Disposition.ANSWERED, "system", 200))
+        released = self.router.logout(username)
+        self._move(agent, AgentState.LOGGED_OUT, by=by)
+        if offered is not None and username in offered.offers:   # stop ringing it
+            offer = self._end_offer(offered, username, OfferState.WITHDRAWN)
+            if offer is not None and offer.attempt is not None:
+                self.switch.cancel(offer.attempt)
+            if not offered.offers and offered.entry is not None and \
+                    self._still_waiting(offered):
+                released.append(offered.entry)
+        self._publish("agent.logout", agent=username, extension=agent.extension,
+                      **({"by": by} if by else {}))
+        agent.extension, agent.queues = "", []
+        for entry in released:
+            self._dispatch(self.router.requeue(entry, self.clock()))
+        for q in self.queues.values():
+            if q.leave_empty and not self.logged_in(q.name):
+                for queued in self._waiting_in(q.name):
+                    self._overflow(queued, "empty")
+
+    def set_state(self, username: str, state: AgentState, reason: str = "", by: str = "") -> Agent:
+        """READY, NOT_READY (with a configured reason) or AWAY, while not in a call."""
+        agent = self.agent(username)
+        if not agent.logged_in:
+            raise AcdError(f"agent {username} is not logged in")
+        if state not in IDLE:
+            raise AcdError(f"an agent cannot choose {state.value}", Kind.INVALID)
+        if agent.state not in IDLE and agent.state is not AgentState.WRAP_UP:
+            raise AcdError(f"agent {username} is {agent.state.value}; finish the call first")
+        if state is AgentState.NOT_READY:
+            if reason not in self.settings.acd.pause_reasons and reason != "no_answer":
+                raise AcdError(f"unknown not-ready reason {reason!r} (reasons: "
+                               f"{', '.join(self.settings.acd.pause_reasons)})",
+                               Kind.INVALID)
+        self._cancel_timer(username)
+        if agent.state is AgentState.WRAP_UP:
+            self._publish("agent.wrap_up_end", agent.call_id, agent=username,
+                          **({"by": by} if by else {}))
+            agent.call_id = agent.queue = None
+        was_ready = agent.state is AgentState.READY
+        if state is AgentState.READY:
+            agent.no_answers = 0
+        self._move(agent, state, reason, by)
+        if state is AgentState.READY and not was_ready:
+            self._available(agent)
+        elif state is not AgentState.READY:
+            self.router.set_busy(username)
+        return agent
+
+    def end_wrap_up(self, username: str, by: str = "") -> Agent:
+        agent = self.agent(username)
+        if agent.state is not AgentState.WRAP_UP:
+            raise AcdError(f"agent {username} is not in wrap-up")
+        return self.set_state(username, AgentState.READY, by=by)
+
+    def extend_wrap_up(self, username: str, seconds: float) -> Agent:
+        agent = self.agent(username)
+        if agent.state is not AgentState.WRAP_UP:
+            raise AcdError(f"agent {username} is not in wrap-up")
+        agent.wrap_up_until = max(agent.wrap_up_until, self.clock()) + seconds
+        self._schedule(username, agent.wrap_up_until - self.clock(), self._wrap_up_over, agent)
+        self._publish("agent.wrap_up_extended", agent.call_id, agent=username,
+                      until=agent.wrap_up_until)
+        return agent
+
+    def outbound(self, extension: str, call: Call) -> None:
+        """An agent placed a call itself (click-to-call): busy for the queues until it
+        ends, then back in the state it left."""
+        agent = self.agent_on(extension)
+        if agent is None or agent.state not in IDLE:
+            return
+        self._outbound[call.id] = (agent, agent.state, agent.reason)
+        agent.call_id = call.id
+        self.router.set_busy(agent.username)
+        self._move(agent, AgentState.TALKING)
+
+    def _outbound_over(self, call_id: str) -> None:
+        """An agent's own call ended (or it left it): back to the state it had before."""
+        outbound = self._outbound.pop(call_id, None)
+        if outbound is None:
+            return
+        agent, state, reason = outbound
+        if agent.state in (AgentState.TALKING, AgentState.ON_HOLD) and agent.call_id == call_id:
+            agent.call_id = None
+            self._move(agent, state, reason)
+            self._available(agent)
+
+    def _wrap_up_over(self, agent: Agent) -> None:
+        self._timers.pop(agent.username, None)
+        if agent.state is AgentState.WRAP_UP:
+            self.set_state(agent.username, AgentState.READY, by="timer")
+
+    def _after_call(self, agent: Agent, talking: Queued, by: str) -> None:
+        now = self.clock()
+        started = talking.connected or agent.since
+        talk = now - started
+        self.router.talked(agent.username, talk)
+        self._publish("queue.complete", talking.call.id, queue=talking.queue,
+                      agent=agent.username, by=by, talk=round(talk, 3),
+                      wait=round(started - talking.entered, 3))
+        self.talking.pop(talking.call.id, None)
+        wrap_up = self.queues[talking.queue].wrap_up
+        if wrap_up > 0:
+            agent.wrap_up_until = now + wrap_up
+            self._move(agent, AgentState.WRAP_UP)
+            self._publish("agent.wrap_up_start", talking.call.id, agent=agent.username,
+                          until=agent.wrap_up_until)
+            self._schedule(agent.username, wrap_up, self._wrap_up_over, agent)
+        else:
+            agent.call_id = agent.queue = None
+            self._move(agent, AgentState.READY)
+            self._available(agent)
