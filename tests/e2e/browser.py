@@ -18,8 +18,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterator
 
 CHROMIUM = os.environ.get("KEFU_CHROMIUM", "/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
@@ -141,6 +143,23 @@ class BrowserSession:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@contextmanager
+def session_on(server: Any) -> Iterator[BrowserSession]:
+    """A browser on ``server``'s web port, its page errors checked when the test is done."""
+    session = BrowserSession(f"http://127.0.0.1:{server.http_port}").start()
+    try:
+        yield session
+        session.check()
+    finally:
+        session.close()
+
+
+def expect() -> Any:
+    """Playwright's ``expect`` (imported late: playwright is optional outside CI)."""
+    from playwright.sync_api import expect as _expect
+    return _expect
 
 
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:

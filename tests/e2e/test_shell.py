@@ -14,7 +14,7 @@ import pytest
 
 from kefu.web import vendor
 
-from .browser import BrowserSession, have_browser, screenshot
+from .browser import expect, have_browser, screenshot, session_on
 from .conftest import add_user, start_kefu, stop_kefu
 
 pytestmark = [
@@ -40,17 +40,8 @@ def kefu(tmp_path_factory):
 
 @pytest.fixture
 def browser(kefu):
-    session = BrowserSession(f"http://127.0.0.1:{kefu.http_port}").start()
-    yield session
-    try:
-        session.check()
-    finally:
-        session.close()
-
-
-def expect():
-    from playwright.sync_api import expect as _expect
-    return _expect
+    with session_on(kefu) as session:
+        yield session
 
 
 def open_signed_in(browser, username: str, password: str):
