@@ -91,6 +91,7 @@ class Kefu:
     acd: Acd
     ivr: Ivr | None = None
     ivr_calls: IvrCalls | None = None
+    ivr_lookups: Lookups | None = None     # the flows' look-ups: engines and HTTP client
 
     def status(self) -> dict:
         return {
@@ -147,7 +148,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     calls: Calls = switch          # the ACD sees the switch through the calls protocol only
     acd = Acd(settings, calls, bus)
     switch.register("queue", acd.take)
-    ivr_calls = ivr_on_calls(settings, ivr, calls, bus, acd, crm)
+    ivr_lookups = Lookups({"kefu": settings.db_url})
+    ivr_calls = ivr_on_calls(settings, ivr, calls, bus, acd, crm, ivr_lookups)
     switch.register("flow", ivr_calls.take)
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),
@@ -155,7 +157,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
-             directory, acd, ivr, ivr_calls)
+             directory, acd, ivr, ivr_calls, ivr_lookups)
     if live:
         await go_live(k)
     return k
@@ -170,7 +172,7 @@ def customer_variables(customer: Customer | None) -> dict[str, str]:
 
 
 def ivr_on_calls(settings: Settings, ivr: Ivr, calls: Calls, bus: LocalBus, acd: Acd,
-                 crm: Crm) -> IvrCalls:
+                 crm: Crm, lookups: Lookups) -> IvrCalls:
     """The IVR's telephony adapter over the switch: espeak-ng with its disk cache, the
     read-out prompt sets and uploads, look-ups (``kefu`` names kefu's own database), the
     ACD's queues, the CRM's customer on entry and the collected records."""
@@ -180,7 +182,6 @@ def ivr_on_calls(settings: Settings, ivr: Ivr, calls: Calls, bus: LocalBus, acd:
                     PromptSet(engine, prompts_dir / "readout",
                               uploaded=lambda name, lang: _uploaded(ivr, name, lang)),
                     ivr.prompts)
-    lookups = Lookups({"kefu": settings.db_url})
     return IvrCalls(
         calls, bus, ivr.flows.snapshot, sounds, LoopClock(), queues=acd,
         customer=lambda number: customer_variables(crm.find_customer_by_number(number)),
@@ -206,6 +207,8 @@ async def go_live(k: Kefu) -> None:
 
 async def stop(k: Kefu) -> None:
     await k.switch.hangup_all()
+    if k.ivr_lookups is not None:
+        await k.ivr_lookups.close()
     k.sip.stop()
     await k.media.stop()
     await k.eventlog.drain()

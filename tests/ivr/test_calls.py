@@ -211,3 +211,64 @@ def test_a_flow_with_no_published_version_is_refused(line: Line) -> None:
     assert call.ended and not line.ivr_events("ivr.start")
     assert ("call.ended", {"disposition": "not_found", "hangup_by": "system",
                            "sip_code": 404}) in line.switch.events
+
+
+TRANSFER = """\
+name: desk
+start: ask
+nodes:
+  ask:
+    type: menu
+    prompt: 转接请按1
+    choices: {"1": to_alice, "2": to_nobody}
+  to_alice: {type: transfer, to: "1001", fallback: sorry}
+  to_nobody: {type: transfer, to: "1999", fallback: sorry}
+  sorry: {type: hangup, prompt: 无法接通}
+"""
+
+
+def test_a_transfer_node_rings_the_number_and_connects_the_caller(line: Line) -> None:
+    line.publish(TRANSFER)
+    call = line.dial(flow="desk")
+    line.press(call, "1")
+    assert line.switch.ringing("1001") and call.room.waiting
+    line.switch.answer("1001")
+    assert call.state is CallState.CONNECTED and call.id not in line.ivr.walks
+    assert [m.number for m in call.room.parties] == ["2001", "1001"]
+
+
+def test_a_transfer_that_fails_takes_the_fallback(line: Line) -> None:
+    line.publish(TRANSFER)
+    call = line.dial(flow="desk")
+    line.press(call, "1")
+    line.switch.refuse("1001", 486, "Busy Here")
+    assert line.ivr_events("ivr.refused")[0]["reason"] == "486 Busy Here"
+    assert call.ended and line.said()[-1] == "无法接通"
+    other = line.dial("2002", flow="desk")
+    line.press(other, "2")                # no such number: refused before ringing
+    assert other.ended and line.ivr_events("ivr.refused")[1]["reason"] == "Not Found"
+
+
+def test_a_call_transferred_into_a_flow_is_not_answered_again(line: Line) -> None:
+    line.acd.login("alice", "1001", ready=True)
+    call = incoming(line.switch, "2001", "1002")
+    call.a_rtp = object()                 # type: ignore[assignment]
+    call.transition(CallState.RINGING)
+    call.transition(CallState.CONNECTED)
+    call.room.waiting = True              # what a blind transfer leaves: music
+    run(line.ivr.take(call, Route(kind="flow", flow="hotline")))
+    assert not call.room.waiting and ("call.answered", {}) not in line.switch.events
+    line.press(call, "1")
+    line.press(call, "1")
+    line.press(call, "5555")
+    assert call.state is CallState.QUEUED and call.data["account"] == "5555"
+
+
+def test_a_prompt_that_cannot_be_played_does_not_stall_the_flow(line: Line) -> None:
+    def broken(call: Call, path: Path) -> Any:
+        raise OSError(f"{path}: no such file")
+    line.switch.play_prompt = broken      # type: ignore[method-assign]
+    call = line.dial()
+    assert line.ivr.walks[call.id].session.state.value == "waiting"   # the menu waits
+    line.press(call, "1")
+    assert [e["node"] for e in line.ivr_events("ivr.node")][-1] == "billing"

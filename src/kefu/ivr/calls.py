@@ -89,7 +89,8 @@ class IvrCalls:
         bus.subscribe(self._on_call_event, prefix="call.")
 
     async def take(self, call: Call, route: Route) -> None:
-        """The switch's destination for ``flow`` routes (dialled, a DID, a transfer)."""
+        """The switch's destination for ``flow`` routes (dialled, a DID, a transfer): a new
+        call is answered here; a transferred one (CONNECTED) is already."""
         flows = self.flows()
         published = flows.get(route.flow)
         if published is None:
@@ -104,6 +105,9 @@ class IvrCalls:
                 return
             assert call.a is not None and call.a_rtp is not None     # answered just now
             self.switch.join(call, Member(call.caller, "caller", call.a, call.a_rtp), quiet=True)
+        elif call.room.waiting:        # transferred here: the prompts, not the music
+            call.room.waiting = False
+            self.switch.remix(call)
         variables = {"caller": call.caller, "called": call.callee, "call_id": call.id}
         if self.customer is not None:
             try:
@@ -213,7 +217,11 @@ class Walk:
                 for path in files:
                     if self.call.ended:
                         return
-                    player = self.owner.switch.play_prompt(self.call, path)
+                    try:
+                        player = self.owner.switch.play_prompt(self.call, path)
+                    except Exception as e:   # a lost or unreadable file: the next one
+                        log.warning("call %s: cannot play %s: %s", self.call.id, path, e)
+                        continue
                     await player.done.wait()
                     player = None
         except asyncio.CancelledError:
@@ -296,11 +304,12 @@ class Walk:
             return
 
         def answered(c: Call, attempt: Any, fork: Any, answer: Any) -> None:
-            if c.ended or c.state is not CallState.HOSTED:
+            if c.ended or c.state not in (CallState.HOSTED, CallState.CONNECTED):
                 switch.drop_fork(fork)
                 return
             self.close()
-            c.transition(CallState.CONNECTED)
+            if c.state is CallState.HOSTED:
+                c.transition(CallState.CONNECTED)
             c.room.waiting = False
             switch.join(c, Member(attempt.number, "callee", fork.sip, fork.rtp))
             switch.start_recording(c)
