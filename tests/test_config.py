@@ -328,7 +328,8 @@ def test_dialplan_env_overrides(tmp_path: Path) -> None:
     ('[[dialplan.dids]]\nnumber = "8"\ndestination = "1001"\n',      # kefu.values.PHONE
      "dialplan.dids[0].number: must be a phone number"),
     ('[[dialplan.dids]]\nnumber = "800"\ndestination = "1"\n',
-     "dialplan.dids[0].destination: must be an extension number (2-10 digits), got '1'"),
+     "dialplan.dids[0].destination: must be an extension number (2-10 digits) or "
+     "flow:<name>, got '1'"),
     ('[[dialplan.dids]]\nnumber = "800"\ndestination = "1001"\n'
      '[[dialplan.dids]]\nnumber = "800"\ndestination = "1002"\n',
      "dialplan.dids[1].number: duplicate of dialplan.dids[0] ('800')"),

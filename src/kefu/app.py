@@ -17,6 +17,7 @@ import resource
 import signal
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kefu import __version__
@@ -37,8 +38,16 @@ from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
+from kefu.acd.clock import LoopClock
+from kefu.crm.records import Customer
+from kefu.ivr.calls import IvrCalls
+from kefu.ivr.lookup import Lookups
+from kefu.ivr.promptset import PromptSet
 from kefu.ivr.service import Ivr
+from kefu.ivr.sounds import Sounds
+from kefu.ivr.tts import EspeakNg, TtsCache
 from kefu.store import Store
+from kefu.store.errors import Invalid, NotFound
 from kefu.store.reconcile import reconcile
 from kefu.users.service import Users
 
@@ -81,6 +90,8 @@ class Kefu:
     directory: Directory
     acd: Acd
     ivr: Ivr | None = None
+    ivr_calls: IvrCalls | None = None
+    ivr_lookups: Lookups | None = None     # the flows' look-ups: engines and HTTP client
 
     def status(self) -> dict:
         return {
@@ -137,16 +148,54 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     calls: Calls = switch          # the ACD sees the switch through the calls protocol only
     acd = Acd(settings, calls, bus)
     switch.register("queue", acd.take)
+    ivr_lookups = Lookups({"kefu": settings.db_url})
+    ivr_calls = ivr_on_calls(settings, ivr, calls, bus, acd, crm, ivr_lookups)
+    switch.register("flow", ivr_calls.take)
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),
                            store.events_since(day_start(time.time()), "queue."))
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
-             directory, acd, ivr)
+             directory, acd, ivr, ivr_calls, ivr_lookups)
     if live:
         await go_live(k)
     return k
+
+
+def customer_variables(customer: Customer | None) -> dict[str, str]:
+    """A flow's customer variables from the caller's CRM record (none: unknown caller)."""
+    if customer is None:
+        return {}
+    return {"customer_id": str(customer.id), "customer_name": customer.name,
+            "customer_owner": customer.owner, "tier": customer.tier}
+
+
+def ivr_on_calls(settings: Settings, ivr: Ivr, calls: Calls, bus: LocalBus, acd: Acd,
+                 crm: Crm, lookups: Lookups) -> IvrCalls:
+    """The IVR's telephony adapter over the switch: espeak-ng with its disk cache, the
+    read-out prompt sets and uploads, look-ups (``kefu`` names kefu's own database), the
+    ACD's queues, the CRM's customer on entry and the collected records."""
+    engine = EspeakNg()
+    prompts_dir = settings.data_dir / "prompts"
+    sounds = Sounds(TtsCache(engine, settings.data_dir / "tts"),
+                    PromptSet(engine, prompts_dir / "readout",
+                              uploaded=lambda name, lang: _uploaded(ivr, name, lang)),
+                    ivr.prompts)
+    return IvrCalls(
+        calls, bus, ivr.flows.snapshot, sounds, LoopClock(), queues=acd,
+        customer=lambda number: customer_variables(crm.find_customer_by_number(number)),
+        store=lambda call, flow, a: ivr.collected.add(call.id, call.caller, flow.name,
+                                                      flow.version, a.node, a.record, a.fields),
+        lookup=lookups.run)
+
+
+def _uploaded(ivr: Ivr, name: str, lang: str) -> Path | None:
+    """An uploaded read-out prompt's WAV (it overrides the generated one), or None."""
+    try:
+        return ivr.prompts.file(ivr.prompts.get(name, lang))
+    except (NotFound, Invalid):
+        return None
 
 
 async def go_live(k: Kefu) -> None:
@@ -158,6 +207,8 @@ async def go_live(k: Kefu) -> None:
 
 async def stop(k: Kefu) -> None:
     await k.switch.hangup_all()
+    if k.ivr_lookups is not None:
+        await k.ivr_lookups.close()
     k.sip.stop()
     await k.media.stop()
     await k.eventlog.drain()

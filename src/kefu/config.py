@@ -461,11 +461,27 @@ class OutboundRule(Section):
         return trunks
 
 
+FLOW_PREFIX = "flow:"
+FlowDestination = Annotated[str, Field(pattern=r"^flow:[A-Za-z_][A-Za-z0-9_]{0,63}$"),
+                            _Says("flow:<name> (an IVR flow)")]
+"""An IVR flow as a destination: ``flow:<name>`` (the flow name rule of kefu.ivr)."""
+
+
 class DidConfig(Section):
-    """``[[dialplan.dids]]``: a number the carrier delivers, and the extension it rings."""
+    """``[[dialplan.dids]]``: a number the carrier delivers, and the extension (or queue
+    number, or ``flow:<name>``) it goes to."""
 
     number: Phone
-    destination: ExtNumber
+    destination: Annotated[ExtNumber | FlowDestination, Field(union_mode="left_to_right"),
+                           _Says(f"an {EXTENSION.name} ({EXTENSION.what}) or flow:<name>")]
+
+
+class NumberConfig(Section):
+    """``[[dialplan.numbers]]``: an internal number that runs an IVR flow (``flow:<name>``)
+    when dialled, like a queue's number reaches the queue."""
+
+    number: ExtNumber
+    destination: FlowDestination
 
 
 class DialPlanSettings(Section):
@@ -480,6 +496,7 @@ class DialPlanSettings(Section):
     permissions: Annotated[list[DialPermission], AfterValidator(_one_place_each)] = []
     outbound: list[OutboundRule] = []
     dids: Annotated[list[DidConfig], _unique("dialplan.dids", "number")] = []
+    numbers: Annotated[list[NumberConfig], _unique("dialplan.numbers", "number")] = []
 
     @model_validator(mode="after")
     def _prefixes_differ(self) -> DialPlanSettings:

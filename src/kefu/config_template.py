@@ -168,7 +168,11 @@ prompts_dir = ""           # announcements (position.wav, digits/0-9.wav, wait.w
 #
 # [[dialplan.dids]]              # numbers the carriers deliver, and the extension they ring
 # number = "8008001234"
-# destination = "1001"
+# destination = "1001"           # or an IVR flow: "flow:hotline"
+#
+# [[dialplan.numbers]]           # internal numbers that run an IVR flow (published in /ivr)
+# number = "800"
+# destination = "flow:hotline"
 
 # SIP extensions created at startup when missing (existing ones are never overwritten).
 {warning}

@@ -1,5 +1,6 @@
-"""The event log writer: every ``call.*``, ``queue.*`` and ``agent.*`` event on the bus goes
-to ``call_events`` (the ACD's history, like Asterisk's queue_log, beside the calls').
+"""The event log writer: every ``call.*``, ``queue.*``, ``agent.*`` and ``ivr.*`` event on
+the bus goes to ``call_events`` (the ACD's history, like Asterisk's queue_log, beside the
+calls', and each call's walk through IVR flows).
 
 Writes happen in order on one worker thread so the asyncio loop (and with it the
 20 ms media clock) never waits for the database.  Whatever queued up while a write
@@ -18,7 +19,7 @@ from kefu.bus import Bus, Event
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-LOGGED_PREFIXES = ("call.", "queue.", "agent.")   # calls, the ACD's queues, agents' states
+LOGGED_PREFIXES = ("call.", "queue.", "agent.", "ivr.")  # calls, queues, agents, IVR walks
 
 
 def _stored(event: Event) -> Event:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Callable
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kefu.bus import Event
 
@@ -526,6 +526,117 @@ class AnnouncementAcked(Payload):
     """``agent`` acknowledged the notice."""
     id: int
     agent: str
+
+
+# --- ivr.*: a call's walk through a flow (kefu.ivr.calls) ----------------------------------------
+class IvrStep(Payload):
+    """Where in which flow the call is: every ``ivr.*`` event names both."""
+    flow: str
+    node: str
+
+
+@declare("ivr.start", STAFF)
+class IvrStart(IvrStep):
+    """A call entered the flow's published ``version`` (kept for the whole call)."""
+    version: int
+    caller: str
+
+
+@declare("ivr.node", STAFF)
+class IvrNode(IvrStep):
+    """The call entered ``node`` (of node ``type``)."""
+    type: str
+
+
+@declare("ivr.choice", STAFF)
+class IvrChoice(IvrStep):
+    """A menu's ``key`` was chosen: the call goes ``to`` that node."""
+    key: str
+    to: str
+
+
+@declare("ivr.digits", STAFF)
+class IvrDigits(IvrStep):
+    """A collect node kept ``digits`` in variable ``into``."""
+    digits: str
+    into: str
+
+
+@declare("ivr.invalid", STAFF)
+class IvrInvalid(IvrStep):
+    """Input refused (``problem``) on ``attempt``: the invalid-input prompt plays."""
+    digits: str
+    problem: str
+    attempt: int
+
+
+@declare("ivr.timeout", STAFF)
+class IvrTimeout(IvrStep):
+    """Nothing was pressed in time on ``attempt``."""
+    attempt: int
+
+
+@declare("ivr.survey", STAFF)
+class IvrSurvey(IvrStep):
+    """A survey's ``score`` (null: none given)."""
+    score: int | None
+
+
+@declare("ivr.say", STAFF)
+class IvrSay(IvrStep):
+    """A read-out of ``kind`` spelled out as ``text`` in ``lang``."""
+    kind: str
+    text: str
+    lang: str
+
+
+@declare("ivr.lookup", STAFF)
+class IvrLookup(IvrStep):
+    """A look-up's result: ``ok`` with the variables it filled, or its ``error``."""
+    ok: bool
+    fields: list[str] = []
+    error: str = ""
+
+
+@declare("ivr.store", STAFF)
+class IvrStore(IvrStep):
+    """Collected data was saved as a ``record``."""
+    record: str
+
+
+@declare("ivr.error", STAFF)
+class IvrError(IvrStep):
+    """An error branch: the flow's error prompt plays."""
+    error: str
+
+
+@declare("ivr.flow", STAFF)
+class IvrFlow(IvrStep):
+    """The call went on into flow ``to``."""
+    to: str
+
+
+@declare("ivr.return", STAFF)
+class IvrReturn(IvrStep):
+    """A subflow returned."""
+    from_: str = Field(alias="from")
+
+
+@declare("ivr.refused", STAFF)
+class IvrRefused(IvrStep):
+    """The queue or transfer target would not take the call."""
+    reason: str
+
+
+@declare("ivr.voicemail", STAFF)
+class IvrVoicemail(IvrStep):
+    """A voicemail message was taken."""
+
+
+@declare("ivr.exit", STAFF)
+class IvrExit(IvrStep):
+    """The call left the flow: ``reason`` (queue, transfer, hangup, caller_hangup …)."""
+    reason: str
 
 
 # --- the check --------------------------------------------------------------------------------

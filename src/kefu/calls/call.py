@@ -7,7 +7,8 @@ state change is published as an event; the CDR is derived from those events alon
        │           │           ▲   │        ▲
        │           │           │   ▼        │
        ├──► QUEUED ┼───────────┴─ QUEUED ───┤   (QUEUED: answered, waiting for an agent)
-       ├──► HOSTED ┼────────────────────────┤   (HOSTED: kefu answers: prompt, conference)
+       ├──► HOSTED ┼────────────────────────┤   (HOSTED: kefu answers: prompt, conference, IVR;
+       │           │                        │    an IVR goes on to QUEUED or CONNECTED)
        └───────────┴────────────────────────┘
 
 Who talks to whom once connected is the call's :class:`~kefu.calls.room.Room`; transfers,
@@ -42,7 +43,8 @@ class CallState(enum.Enum):
 TRANSITIONS: dict[CallState, set[CallState]] = {
     CallState.ROUTING: {CallState.RINGING, CallState.HOSTED, CallState.QUEUED, CallState.ENDED},
     CallState.RINGING: {CallState.CONNECTED, CallState.ENDED},
-    CallState.HOSTED: {CallState.ENDED},
+    # an IVR flow (HOSTED) hands its caller to a queue or rings a transfer target
+    CallState.HOSTED: {CallState.QUEUED, CallState.CONNECTED, CallState.ENDED},
     CallState.QUEUED: {CallState.CONNECTED, CallState.ENDED},
     CallState.CONNECTED: {CallState.QUEUED, CallState.ENDED},
     CallState.ENDED: set(),

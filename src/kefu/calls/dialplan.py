@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
-from kefu.config import DialPlanSettings, OutboundRule, QueueConfig, Settings, TrunkConfig
+from kefu.config import (FLOW_PREFIX, DialPlanSettings, OutboundRule, QueueConfig, Settings,
+                         TrunkConfig)
 
 EMERGENCY, INTERNAL, LOCAL, NATIONAL, INTERNATIONAL = (
     "emergency", "internal", "local", "national", "international")
@@ -42,6 +43,8 @@ class Route:
     """Where a call goes.
 
     ``kind`` is ``extension`` (ring ``extension``), ``queue`` (join ACD queue ``queue``),
+    ``flow`` (run IVR flow ``flow``: a ``[[dialplan.numbers]]`` number, a DID or a
+    ``flow:<name>`` destination string),
     ``trunk`` (try ``targets`` in order) or ``refuse`` (answer ``code`` with ``reason``);
     the switch adds ``prompt`` (the test prompt) and ``conference`` (room ``room``) for the
     codes a phone dials.  Kinds other than extension, trunk and refuse go to the handler
@@ -56,6 +59,7 @@ class Route:
     code: int = 0
     reason: str = ""
     room: str = ""
+    flow: str = ""
 
     @classmethod
     def refuse(cls, code: int, reason: str, call_class: str = "") -> "Route":
@@ -79,6 +83,7 @@ class DialPlan:
         self._permissions = {ext: frozenset(p.classes) | {EMERGENCY}
                              for p in plan.permissions for ext in p.extensions}
         self._rules = [(r, re.compile(r.pattern) if r.pattern else None) for r in plan.outbound]
+        self._numbers = {n.number: n.destination for n in plan.numbers}
         self._dids: dict[str, str] = {}
         for did in plan.dids:
             self._dids.setdefault(did.number.lstrip("+"), did.destination)
@@ -119,6 +124,8 @@ class DialPlan:
         """Route a number dialed by ``caller_extension``."""
         if dialed in self.queues:
             return Route(kind="queue", queue=self.queues[dialed], call_class=INTERNAL)
+        if (flow := self._flow(self._numbers.get(dialed, dialed))) is not None:
+            return Route(kind="flow", flow=flow, call_class=INTERNAL)
         call_class = self.classify(dialed)
         if call_class is None:
             return Route.refuse(404, f"Not Found (no such number: {dialed!r})")
@@ -158,7 +165,14 @@ class DialPlan:
                                          "is not assigned)")
         if destination in self.queues:
             return Route(kind="queue", queue=self.queues[destination])
+        if (flow := self._flow(destination)) is not None:
+            return Route(kind="flow", flow=flow)
         if not self.is_extension(destination):
             return Route.refuse(404, f"Not Found (DID {did!r} goes to extension "
                                      f"{destination}, which does not exist)")
         return Route(kind="extension", extension=destination)
+
+    @staticmethod
+    def _flow(destination: str) -> str | None:
+        """The flow a ``flow:<name>`` destination names (None: not a flow)."""
+        return destination[len(FLOW_PREFIX):] if destination.startswith(FLOW_PREFIX) else None

@@ -1,0 +1,340 @@
+"""The IVR on live calls: the switch's destination for ``flow`` routes.
+
+:class:`IvrCalls` is registered with the switch for the ``flow`` route kind (as the ACD is
+for ``queue``): it answers the caller, fixes the flow versions the call will walk (the
+published ones when it starts: a flow published meanwhile changes only later calls), and
+runs a :class:`Walk`, which carries the pure interpreter's (:mod:`kefu.ivr.engine`)
+actions to the switch and the caller's keys, timers and look-up results back as events.
+
+What it does not own is injected, so ``ivr`` names neither the ACD nor the CRM (siblings in
+the layers contract): the queues (:class:`Queues`, the ACD satisfies it), the customer
+look-up on entry, the sounds (TTS cache, uploaded prompts, prompt sets), the clock.
+
+Keys come from the bus (``call.dtmf`` on the caller's leg), the caller's hang-up from
+``call.ended``: the same events the ACD listens to.  Every ``ivr.*`` event the engine
+emits is published on the bus, and the event log keeps it in ``call_events``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from kefu.bus import Bus, Event
+from kefu.calls.call import Call, CallState, Disposition
+from kefu.calls.dialplan import Route
+from kefu.calls.errors import Refused
+from kefu.calls.protocol import Calls
+from kefu.calls.room import Member
+
+from . import steps as s
+from .engine import Session
+from .records import PublishedFlow
+
+log = logging.getLogger(__name__)
+
+
+class Timer(Protocol):
+    def cancel(self) -> object: ...
+
+
+class Clock(Protocol):
+    """Now and timers: :class:`kefu.acd.clock.LoopClock` in kefu, a fake in tests."""
+
+    def __call__(self) -> float: ...
+
+    def call_later(self, delay: float, fn: Callable[..., Any], *args: Any) -> Timer: ...
+
+    def start(self, coro: Any) -> Timer: ...
+
+
+class Queues(Protocol):
+    """Where a ``queue`` node hands the caller: the ACD."""
+
+    @property
+    def queues(self) -> Mapping[str, Any]: ...
+
+    def set_data(self, call: Call, data: dict, merge: bool = True) -> dict: ...
+
+    async def enqueue(self, call: Call, queue_name: str, priority: int = 0) -> None: ...
+
+
+class Sounds(Protocol):
+    """The files that voice one :class:`~kefu.ivr.steps.Item`, in order."""
+
+    async def files(self, item: s.Item) -> list[Path]: ...
+
+
+Customer = Callable[[str], Mapping[str, str]]
+"""Caller number → the customer's variables (tier, customer_id/name/owner); {}: unknown."""
+Store = Callable[[Call, PublishedFlow, s.StoreRecord], object]
+Lookup = Callable[[s.DoLookup], Awaitable[s.LookupResult | s.LookupFailed]]
+
+
+class IvrCalls:
+    """Runs every call routed to a flow; ``walks``: the calls inside a flow now, by id."""
+
+    def __init__(self, switch: Calls, bus: Bus, flows: Callable[[], Mapping[str, PublishedFlow]],
+                 sounds: Sounds, clock: Clock, *, queues: Queues | None = None,
+                 customer: Customer | None = None, store: Store | None = None,
+                 lookup: Lookup | None = None) -> None:
+        self.switch, self.bus, self.flows, self.sounds, self.clock = switch, bus, flows, sounds, clock
+        self.queues, self.customer, self.store, self.lookup = queues, customer, store, lookup
+        self.walks: dict[str, Walk] = {}
+        bus.subscribe(self._on_call_event, prefix="call.")
+
+    async def take(self, call: Call, route: Route) -> None:
+        """The switch's destination for ``flow`` routes (dialled, a DID, a transfer): a new
+        call is answered here; a transferred one (CONNECTED) is already."""
+        flows = self.flows()
+        published = flows.get(route.flow)
+        if published is None:
+            log.info("call %s: flow %r has no published version", call.id, route.flow)
+            if call.state is CallState.ROUTING:
+                return await self.switch.fail(call, 404, "Not Found (no such flow)",
+                                              Disposition.NOT_FOUND)
+            return await self.switch.end(call, Disposition.FAILED, "system", 404)
+        if call.state is CallState.ROUTING:
+            await self.switch.answer_hosted(call)
+            if call.ended:
+                return
+            assert call.a is not None and call.a_rtp is not None     # answered just now
+            self.switch.join(call, Member(call.caller, "caller", call.a, call.a_rtp), quiet=True)
+        elif call.room.waiting:        # transferred here: the prompts, not the music
+            call.room.waiting = False
+            self.switch.remix(call)
+        variables = {"caller": call.caller, "called": call.callee, "call_id": call.id}
+        if self.customer is not None:
+            try:
+                variables |= dict(self.customer(call.caller))
+            except Exception:          # a customer look-up failing must not drop the call
+                log.exception("call %s: customer look-up failed", call.id)
+        walk = Walk(self, call, published, {n: p.flow for n, p in flows.items()}, variables)
+        self.walks[call.id] = walk
+        walk.start()
+
+    def _on_call_event(self, event: Event) -> None:
+        walk = self.walks.get(event.call_id or "")
+        if walk is None:
+            return
+        if event.type == "call.dtmf" and event.data.get("leg") == "caller":
+            walk.feed(s.Digit(str(event.data.get("digit", ""))))
+        elif event.type == "call.ended":
+            walk.feed(s.CallerHungUp())
+            walk.close()
+
+
+class Walk:
+    """One call inside a flow: the engine's session and what its actions started (prompts
+    playing, timers, a look-up), so the caller hanging up can stop them all."""
+
+    def __init__(self, owner: IvrCalls, call: Call, published: PublishedFlow,
+                 flows: Mapping[str, Any], variables: dict[str, str]) -> None:
+        self.owner, self.call, self.published = owner, call, published
+        self.session = Session(flows, published.name, self._now, variables=variables)
+        self._events: deque[s.Event] = deque()
+        self._busy = False
+        self._timers: dict[int, Timer] = {}
+        self._plays: dict[int, Timer] = {}
+        self._work: Timer | None = None
+        self.closed = False
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.owner.clock()).astimezone()
+
+    def start(self) -> None:
+        flow = self.published.flow
+        self._publish("ivr.start", {"flow": flow.name, "node": flow.start,
+                                    "version": self.published.version,
+                                    "caller": self.call.caller})
+        self._busy = True
+        try:
+            self._do(self.session.start())
+        finally:
+            self._busy = False
+        self._drain()
+
+    def feed(self, event: s.Event) -> None:
+        """Hand ``event`` to the engine; one reported while actions are being carried out
+        (a prompt that ends at once) waits its turn, so the engine sees events in order."""
+        if not self.closed:
+            self._events.append(event)
+            self._drain()
+
+    def _drain(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        try:
+            while self._events and not self.closed:
+                self._do(self.session.handle(self._events.popleft()))
+        finally:
+            self._busy = False
+
+    def close(self) -> None:
+        """The call left the flow: stop what still runs for it."""
+        if self.owner.walks.get(self.call.id) is self:
+            del self.owner.walks[self.call.id]
+        self.closed = True
+        for timer in [*self._timers.values(), *self._plays.values()]:
+            timer.cancel()
+        if self._work is not None:
+            self._work.cancel()
+        self._timers.clear()
+        self._plays.clear()
+
+    # ---- actions -----------------------------------------------------------------
+
+    def _do(self, actions: list[s.Action]) -> None:
+        for action in actions:
+            handler = _HANDLERS[type(action)]
+            handler(self, action)
+
+    def _publish(self, type_: str, data: Mapping[str, Any]) -> None:
+        self.owner.bus.publish(Event(type=type_, call_id=self.call.id, data=dict(data),
+                                     ts=self.owner.clock()))
+
+    def _emit(self, a: s.Emit) -> None:
+        self._publish(a.type, a.data)
+
+    def _play(self, a: s.Play) -> None:
+        self._plays[a.id] = self.owner.clock.start(self._playing(a))
+
+    async def _playing(self, a: s.Play) -> None:
+        player = None
+        try:
+            for item in a.items:
+                try:
+                    files = await self.owner.sounds.files(item)
+                except Exception as e:    # a prompt that cannot be voiced is skipped, logged
+                    log.warning("call %s: cannot voice %r: %s", self.call.id, item, e)
+                    continue
+                for path in files:
+                    if self.call.ended:
+                        return
+                    try:
+                        player = self.owner.switch.play_prompt(self.call, path)
+                    except Exception as e:   # a lost or unreadable file: the next one
+                        log.warning("call %s: cannot play %s: %s", self.call.id, path, e)
+                        continue
+                    await player.done.wait()
+                    player = None
+        except asyncio.CancelledError:
+            if player is not None and hasattr(player, "stop"):
+                player.stop()
+            raise
+        self._plays.pop(a.id, None)
+        self.feed(s.PromptDone(a.id))
+
+    def _stop(self, a: s.StopPlayback) -> None:
+        task = self._plays.pop(a.id, None)
+        if task is not None:
+            task.cancel()
+
+    def _start_timer(self, a: s.StartTimer) -> None:
+        self._timers[a.id] = self.owner.clock.call_later(a.seconds, self._timeout, a.id)
+
+    def _timeout(self, timer: int) -> None:
+        self._timers.pop(timer, None)
+        self.feed(s.Timeout(timer))
+
+    def _cancel_timer(self, a: s.CancelTimer) -> None:
+        timer = self._timers.pop(a.id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _lookup(self, a: s.DoLookup) -> None:
+        self._work = self.owner.clock.start(self._looking_up(a))
+
+    async def _looking_up(self, a: s.DoLookup) -> None:
+        lookup = self.owner.lookup
+        result: s.Event = (await lookup(a) if lookup is not None
+                           else s.LookupFailed("no look-ups in this kefu"))
+        self._work = None
+        self.feed(result)
+
+    def _store(self, a: s.StoreRecord) -> None:
+        if self.owner.store is None:
+            return
+        try:
+            self.owner.store(self.call, self.published, a)
+        except Exception:           # the caller goes on; the record's loss is logged
+            log.exception("call %s: could not store %s", self.call.id, a.record)
+
+    def _voicemail(self, a: s.RecordVoicemail) -> None:
+        # recording a message on a live call is not built yet: say so and end the call
+        log.warning("call %s: voicemail to %s is not available on calls yet", self.call.id,
+                    a.mailbox)
+        self._hangup(s.Hangup("voicemail unavailable"))
+
+    def _enqueue(self, a: s.Enqueue) -> None:
+        queues = self.owner.queues
+        if queues is None or a.queue not in queues.queues:
+            self.feed(s.Refused(f"no queue {a.queue!r}"))
+            return
+        try:
+            queues.set_data(self.call, dict(a.data))   # skills: the ACD routes by queue only
+        except Exception as e:          # too large: the flow's fallback, not a dropped call
+            self.feed(s.Refused(str(e)))
+            return
+        self.close()
+        if self.call.state is CallState.HOSTED:
+            self.call.transition(CallState.QUEUED)
+        self.owner.switch.spawn(queues.enqueue(self.call, a.queue, a.priority))
+
+    def _transfer(self, a: s.TransferTo) -> None:
+        switch, call = self.owner.switch, self.call
+        route = switch.route(call.caller, a.target)
+        if route.kind == "queue":
+            return self._enqueue(s.Enqueue(route.queue, 0, {}, {}))
+        if route.kind == "flow":      # a number that runs a flow: start it afresh
+            self.close()
+            switch.spawn(self.owner.take(call, route))
+            return
+        try:
+            dest, stages, timeout = switch.destination(call.caller, a.target, exclude=call,
+                                                       route=route)
+        except Refused as e:
+            self.feed(s.Refused(e.reason))
+            return
+
+        def answered(c: Call, attempt: Any, fork: Any, answer: Any) -> None:
+            if c.ended or c.state not in (CallState.HOSTED, CallState.CONNECTED):
+                switch.drop_fork(fork)
+                return
+            self.close()
+            if c.state is CallState.HOSTED:
+                c.transition(CallState.CONNECTED)
+            c.room.waiting = False
+            switch.join(c, Member(attempt.number, "callee", fork.sip, fork.rtp))
+            switch.start_recording(c)
+
+        def failed(c: Call, attempt: Any, code: int, reason: str) -> None:
+            c.room.waiting = False
+            switch.remix(c)
+            self.feed(s.Refused(f"{code} {reason}"))
+
+        call.room.waiting = True      # the caller hears music while the target rings
+        switch.remix(call)
+        switch.reach(call, dest, stages, timeout, call.caller, answered, failed)
+
+    def _hangup(self, a: s.Hangup | s.ReturnToAgent) -> None:
+        self.close()
+        if not self.call.ended:
+            self.owner.switch.spawn(self.owner.switch.end(self.call, Disposition.ANSWERED,
+                                                          "system", 200))
+
+
+_HANDLERS: dict[type, Callable[[Walk, Any], None]] = {
+    s.Emit: Walk._emit, s.Play: Walk._play, s.StopPlayback: Walk._stop,
+    s.StartTimer: Walk._start_timer, s.CancelTimer: Walk._cancel_timer,
+    s.DoLookup: Walk._lookup, s.StoreRecord: Walk._store, s.RecordVoicemail: Walk._voicemail,
+    s.Enqueue: Walk._enqueue, s.TransferTo: Walk._transfer, s.Hangup: Walk._hangup,
+    s.ReturnToAgent: Walk._hangup,   # an agent sending its caller here: not built yet
+}
+"""Each action of the engine, and what carries it out."""

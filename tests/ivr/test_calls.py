@@ -1,0 +1,274 @@
+"""The IVR on calls in process: the real adapter (:mod:`kefu.ivr.calls`) and ACD over the
+fake switch and a clock the test moves.  Prompts "play" at once (the fake switch's
+players are done when made), so a test presses keys and lets timers run out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fake_clock import FakeClock
+from fake_switch import FakeSwitch, incoming, run
+
+from kefu.acd.service import Acd
+from kefu.bus import Event, LocalBus
+from kefu.calls.call import Call, CallState
+from kefu.calls.dialplan import Route
+from kefu.config import QueueConfig, Settings
+from kefu.events import check
+from kefu.ivr import steps as s
+from kefu.ivr.calls import IvrCalls
+from kefu.ivr.flowcheck import load
+from kefu.ivr.records import PublishedFlow
+
+HOTLINE = """\
+name: hotline
+start: greet
+nodes:
+  greet: {type: play, prompt: 欢迎致电, next: main}
+  main:
+    type: menu
+    prompt: 账单请按1，技术支持请按2
+    choices: {"1": billing, "2": support}
+    into: choice
+    invalid_prompt: 输入有误
+    retries: 1
+    fallback: bye
+  billing:
+    type: menu
+    prompt: 查询请按1，返回请按9
+    choices: {"1": account, "9": main}
+    into: sub
+    fallback: bye
+  account:
+    type: collect
+    prompt: 请输入四位账号
+    into: account
+    min_digits: 4
+    max_digits: 4
+    next: to_sales
+  to_sales:
+    type: queue
+    queue: sales
+    priority: 5
+    data: {account: "${account}", path: "${choice}${sub}", customer: "${customer_name}"}
+  support: {type: queue, queue: nowhere, fallback: bye}
+  bye: {type: hangup, prompt: 再见}
+"""
+
+
+class Spoken:
+    """Sounds that speak nothing: each item's text (or file name) as a path."""
+
+    def __init__(self) -> None:
+        self.items: list[s.Item] = []
+
+    async def files(self, item: s.Item) -> list[Path]:
+        self.items.append(item)
+        return [Path(item.file or item.text or "-")]
+
+
+class Line:
+    """One ACD, one IVR, their fake switch and clock, and what they published."""
+
+    def __init__(self) -> None:
+        self.settings = Settings(queues=[QueueConfig(name="sales", number="600",
+                                                     members={"alice": 1})])
+        self.clock = FakeClock()
+        self.bus = LocalBus()
+        self.events: list[Event] = []
+        self.bus.subscribe(self.events.append)
+        self.switch = FakeSwitch({"1001": "free", "600": "queue:sales"}, bus=self.bus,
+                                 clock=self.clock)
+        self.acd = Acd(self.settings, self.switch, self.bus, clock=self.clock)
+        self.published: dict[str, PublishedFlow] = {}
+        self.publish(HOTLINE)
+        self.sounds = Spoken()
+        self.stored: list[s.StoreRecord] = []
+        self.ivr = IvrCalls(self.switch, self.bus, lambda: dict(self.published), self.sounds,
+                            self.clock, queues=self.acd,
+                            customer=lambda n: {"customer_name": "王芳", "tier": "vip"}
+                            if n == "2001" else {},
+                            store=lambda call, flow, a: self.stored.append(a))
+        self.switch.destinations.update(queue=self.acd.take, flow=self.ivr.take)
+        run(self.acd.start())
+
+    def publish(self, text: str) -> None:
+        flow = load(text)
+        version = self.published[flow.name].version + 1 if flow.name in self.published else 1
+        self.published[flow.name] = PublishedFlow(flow.name, version, flow)
+
+    def dial(self, caller: str = "2001", flow: str = "hotline") -> Call:
+        call = incoming(self.switch, caller, "800")
+        run(self.ivr.take(call, Route(kind="flow", flow=flow)))
+        return call
+
+    def press(self, call: Call, keys: str) -> None:
+        for key in keys:
+            self.switch.publish(call, "call.dtmf", digit=key, leg="caller", number=call.caller)
+
+    def ivr_events(self, type_: str) -> list[dict[str, Any]]:
+        found = [e for e in self.events if e.type == type_]
+        for e in found:
+            check(e)                    # as declared in kefu.events
+        return [e.data for e in found]
+
+    def said(self) -> list[str]:
+        return [i.text or "" for i in self.sounds.items]
+
+
+@pytest.fixture
+def line() -> Line:
+    return Line()
+
+
+def test_a_menu_walk_queues_the_caller_with_what_the_flow_learned(line: Line) -> None:
+    line.acd.login("alice", "1001", ready=True)
+    call = line.dial()
+    assert call.state is CallState.HOSTED and line.said() == ["欢迎致电", "账单请按1，技术支持请按2"]
+    line.press(call, "1")
+    line.press(call, "1")
+    line.press(call, "4321")
+    assert call.state is CallState.QUEUED and call.queue == "sales"
+    assert call.data == {"account": "4321", "path": "11", "customer": "王芳"}
+    assert call.id not in line.ivr.walks
+    (entered,) = line.ivr_events("queue.entered")
+    assert entered["priority"] == 5
+    (offer,) = line.ivr_events("queue.offer")
+    assert offer["agents"] == ["alice"] and offer["attached"]["account"] == "4321"
+    assert line.switch.ringing("1001")
+    assert [e["node"] for e in line.ivr_events("ivr.node")] == [
+        "greet", "main", "billing", "account", "to_sales"]
+    assert line.ivr_events("ivr.exit") == [{"flow": "hotline", "node": "to_sales",
+                                            "reason": "queue"}]
+    assert line.ivr_events("ivr.start")[0]["version"] == 1
+    for type_ in {e.type for e in line.events if e.type.startswith("ivr.")}:
+        line.ivr_events(type_)
+
+
+def test_an_invalid_key_plays_the_invalid_prompt_and_asks_again(line: Line) -> None:
+    call = line.dial()
+    line.press(call, "7")
+    assert line.said()[-2:] == ["输入有误", "账单请按1，技术支持请按2"]
+    assert line.ivr_events("ivr.invalid")[0]["digits"] == "7"
+    line.press(call, "8")               # retries used up: the fallback says goodbye
+    assert line.said()[-1] == "再见"
+    assert call.ended
+    assert line.ivr_events("ivr.exit")[-1]["reason"] == "hangup"
+
+
+def test_silence_times_out_then_falls_back(line: Line) -> None:
+    call = line.dial()
+    line.clock.advance(4.9)
+    assert not line.ivr_events("ivr.timeout")
+    line.clock.advance(0.2)
+    assert line.ivr_events("ivr.timeout") == [{"flow": "hotline", "node": "main", "attempt": 1}]
+    line.clock.advance(5.1)
+    assert call.ended and line.said()[-1] == "再见"
+
+
+def test_a_queue_that_does_not_exist_takes_the_nodes_fallback(line: Line) -> None:
+    call = line.dial()
+    line.press(call, "2")
+    assert line.ivr_events("ivr.refused")[0]["reason"] == "no queue 'nowhere'"
+    assert call.ended and line.said()[-1] == "再见"
+
+
+def test_hanging_up_inside_the_flow_ends_the_walk_and_its_timers(line: Line) -> None:
+    call = line.dial()
+    line.press(call, "1")
+    line.switch.hang_up(call)
+    assert call.id not in line.ivr.walks
+    assert line.ivr_events("ivr.exit")[-1] == {"flow": "hotline", "node": "billing",
+                                                "reason": "caller_hangup"}
+    n = len(line.events)
+    line.clock.advance(60)
+    assert len(line.events) == n        # no timer of the gone call fires
+
+
+def test_a_new_version_does_not_change_a_call_in_progress(line: Line) -> None:
+    call = line.dial()
+    line.publish(HOTLINE.replace("账单请按1，技术支持请按2", "新菜单"))
+    later = line.dial("2002")
+    line.press(call, "7")               # the first call still hears its own version's menu
+    assert line.said()[-1] == "账单请按1，技术支持请按2"
+    assert "新菜单" in line.said()
+    versions = [e["version"] for e in line.ivr_events("ivr.start")]
+    assert versions == [1, 2] and not later.ended
+
+
+def test_the_customer_look_up_on_entry_fills_the_variables(line: Line) -> None:
+    line.dial("2001")
+    unknown = line.dial("2099")
+    walk = line.ivr.walks[unknown.id]
+    assert walk.session.variables["customer_name"] == ""
+    assert walk.session.variables["caller"] == "2099"
+
+
+def test_a_flow_with_no_published_version_is_refused(line: Line) -> None:
+    call = line.dial(flow="missing")
+    assert call.ended and not line.ivr_events("ivr.start")
+    assert ("call.ended", {"disposition": "not_found", "hangup_by": "system",
+                           "sip_code": 404}) in line.switch.events
+
+
+TRANSFER = """\
+name: desk
+start: ask
+nodes:
+  ask:
+    type: menu
+    prompt: 转接请按1
+    choices: {"1": to_alice, "2": to_nobody}
+  to_alice: {type: transfer, to: "1001", fallback: sorry}
+  to_nobody: {type: transfer, to: "1999", fallback: sorry}
+  sorry: {type: hangup, prompt: 无法接通}
+"""
+
+
+def test_a_transfer_node_rings_the_number_and_connects_the_caller(line: Line) -> None:
+    line.publish(TRANSFER)
+    call = line.dial(flow="desk")
+    line.press(call, "1")
+    assert line.switch.ringing("1001") and call.room.waiting
+    line.switch.answer("1001")
+    assert call.state is CallState.CONNECTED and call.id not in line.ivr.walks
+    assert [m.number for m in call.room.parties] == ["2001", "1001"]
+
+
+def test_a_transfer_that_fails_takes_the_fallback(line: Line) -> None:
+    line.publish(TRANSFER)
+    call = line.dial(flow="desk")
+    line.press(call, "1")
+    line.switch.refuse("1001", 486, "Busy Here")
+    assert line.ivr_events("ivr.refused")[0]["reason"] == "486 Busy Here"
+    assert call.ended and line.said()[-1] == "无法接通"
+    other = line.dial("2002", flow="desk")
+    line.press(other, "2")                # no such number: refused before ringing
+    assert other.ended and line.ivr_events("ivr.refused")[1]["reason"] == "Not Found"
+
+
+def test_a_call_transferred_into_a_flow_is_not_answered_again(line: Line) -> None:
+    line.acd.login("alice", "1001", ready=True)
+    call = incoming(line.switch, "2001", "1002")
+    call.a_rtp = object()                 # type: ignore[assignment]
+    call.transition(CallState.RINGING)
+    call.transition(CallState.CONNECTED)
+    call.room.waiting = True              # what a blind transfer leaves: music
+    run(line.ivr.take(call, Route(kind="flow", flow="hotline")))
+    assert not call.room.waiting and ("call.answered", {}) not in line.switch.events
+    line.press(call, "1")
+    line.press(call, "1")
+    line.press(call, "5555")
+    assert call.state is CallState.QUEUED and call.data["account"] == "5555"
+
+
+def test_a_prompt_that_cannot_be_played_does_not_stall_the_flow(line: Line) -> None:
+    def broken(call: Call, path: Path) -> Any:
+        raise OSError(f"{path}: no such file")
+    line.switch.play_prompt = broken      # type: ignore[method-assign]
+    call = line.dial()
+    assert line.ivr.walks[call.id].session.state.value == "waiting"   # the menu waits
+    line.press(call, "1")
+    assert [e["node"] for e in line.ivr_events("ivr.node")][-1] == "billing"
