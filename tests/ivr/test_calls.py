@@ -4,6 +4,7 @@ players are done when made), so a test presses keys and lets timers run out."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -316,3 +317,22 @@ def test_a_queues_overflow_sends_the_waiting_caller_into_a_flow() -> None:
     assert call.id in line.ivr.walks and line.said() == ["欢迎致电", "账单请按1，技术支持请按2"]
     line.press(call, "2")               # the flow runs on: support's queue is missing
     assert call.ended and line.said()[-1] == "再见"
+
+
+DEMO = Path(__file__).resolve().parents[2] / "src/kefu/ivr/demo/hotline.yaml"
+
+
+def test_the_demo_hotline_reads_out_today_in_both_languages(line: Line) -> None:
+    line.publish(DEMO.read_text(encoding="utf-8"))
+    call = line.dial()
+    today = line.ivr.walks[call.id].session.variables["today"]
+    assert today == dt.datetime.fromtimestamp(line.clock()).astimezone().date().isoformat()
+    line.press(call, "1")
+    said = line.said()
+    assert "今天是" in said and "Today is" in said
+    assert said.index("今天是") < said.index("Today is")
+    assert line.ivr_events("ivr.node")[-1]["node"] == "main"      # back to the menu
+    line.press(call, "2")               # no queue "service" here: the busy message
+    assert line.said()[-2:] == ["坐席忙，请稍后再拨。All our agents are busy, please call again "
+                                "later.", "再见。Goodbye."]
+    assert call.ended

@@ -113,7 +113,11 @@ class IvrCalls:
             if call.room.waiting:      # the prompts, not the music
                 call.room.waiting = False
                 self.switch.remix(call)
-        variables = {"caller": call.caller, "called": call.callee, "call_id": call.id}
+        # ``today``: the date the call started, for a flow that declares it (read out by
+        # ``say`` kind date: the demo hotline)
+        today = dt.datetime.fromtimestamp(self.clock()).astimezone().date().isoformat()
+        variables = {"caller": call.caller, "called": call.callee, "call_id": call.id,
+                     "today": today}
         if self.customer is not None:
             try:
                 variables |= dict(self.customer(call.caller))
