@@ -103,7 +103,12 @@ class FakeSwitch:
     def is_extension(self, number: str) -> bool:
         return self.reachable.get(number) in ("free", "busy")
 
+    def handler(self, route: Route) -> Any:
+        return self.destinations.get(route.kind)
+
     def route(self, caller: str, dialed: str) -> Route:
+        if dialed.startswith("flow:"):
+            return Route(kind="flow", flow=dialed[len("flow:"):])
         kind = self.reachable.get(dialed, "")
         if kind.startswith("queue"):
             return Route(kind="queue", queue=kind.partition(":")[2] or "sales")

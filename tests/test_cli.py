@@ -1,4 +1,4 @@
-"""The kefu command line: init, serve (config errors), user add, migrate."""
+"""The kefu command line: init, serve (config errors), user add, migrate, ivr publish."""
 
 from __future__ import annotations
 
@@ -143,3 +143,49 @@ def test_user_add_with_extensions_and_bind(config: Path, capsys) -> None:  # typ
     assert main(["user", "add", "sue", "--role", "supervisor", "--password", "long-enough",
                  "--extension", "1001", "--config", str(config)]) == 2
     assert "only agents" in capsys.readouterr().err
+
+
+DEMO_FLOW = Path(__file__).resolve().parents[1] / "src/kefu/ivr/demo/hotline.yaml"
+
+
+def test_ivr_publish_publishes_a_flow_file_and_refuses_a_bad_one(  # type: ignore[no-untyped-def]
+        config: Path, tmp_path: Path, capsys) -> None:
+    from kefu.ivr.service import Flows
+
+    assert main(["ivr", "publish", str(DEMO_FLOW), "--config", str(config)]) == 0
+    assert "published flow hotline version 1" in capsys.readouterr().out
+    assert main(["ivr", "publish", str(DEMO_FLOW), "--config", str(config)]) == 0
+    assert "version 2" in capsys.readouterr().out      # the draft replaced, published again
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(DEMO_FLOW.read_text(encoding="utf-8").replace(
+        '"0": bye}', '"0": nowhere}'), encoding="utf-8")
+    assert main(["ivr", "publish", str(bad), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "flow hotline not published" in err and "`main`" in err and "nowhere" in err
+    store = Store(f"sqlite:///{config.parent / 'data' / 'kefu.db'}")
+    try:
+        flows = Flows(store.db)
+        (published, retired) = flows.versions("hotline")
+        assert (published.number, published.status) == (2, "published")
+        assert published.source == DEMO_FLOW.read_text(encoding="utf-8")
+        assert retired.status == "retired"
+    finally:
+        store.close()
+
+
+def test_ivr_publish_of_a_file_that_is_not_there_is_a_usage_error(  # type: ignore[no-untyped-def]
+        config: Path, capsys) -> None:
+    assert main(["ivr", "publish", "missing.yaml", "--config", str(config)]) == 2
+    assert "cannot read missing.yaml" in capsys.readouterr().err
+    assert main(["ivr"]) == 2
+
+
+def test_the_demo_config_sends_internal_number_800_to_the_demo_flow(tmp_path: Path) -> None:
+    from kefu.config import load_settings
+
+    demo, plain = tmp_path / "demo.toml", tmp_path / "plain.toml"
+    assert main(["init", "--demo", "--config", str(demo)]) == 0
+    assert main(["init", "--config", str(plain)]) == 0
+    assert [(n.number, n.destination) for n in load_settings(demo, {}).dialplan.numbers] == [
+        ("800", "flow:hotline")]
+    assert load_settings(plain, {}).dialplan.numbers == []

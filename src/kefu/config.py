@@ -279,6 +279,10 @@ class AcdSettings(Section):
     prompts_dir: str = ""             # queue announcements; empty: <data_dir>/prompts/queue
 
 
+FLOW_PREFIX = "flow:"
+_FLOW_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")   # the flow name rule of kefu.ivr
+
+
 class QueueConfig(Section):
     """``[[queues]]``: a queue, the number that reaches it, how it routes and its members."""
 
@@ -295,7 +299,7 @@ class QueueConfig(Section):
     wrap_up: float = 10.0             # after-call work, seconds (0: none)
     max_wait: float = 0.0             # seconds, then overflow (0: no limit)
     max_length: int = 0               # waiting calls, then overflow (0: no limit)
-    overflow: str = ""                # number calls overflow to; "" = hang up (busy)
+    overflow: str = ""                # number (or flow:<name>) calls overflow to; "": busy
     join_empty: bool = True           # join while no agent is logged in
     leave_empty: bool = False         # leave (overflow) when the last agent logs out
     leave_key: OptionalDtmfKey = ""   # DTMF to leave the queue (to overflow)
@@ -324,6 +328,10 @@ class QueueConfig(Section):
     def _overflow_elsewhere(self) -> QueueConfig:
         if self.overflow == self.number:
             _raise([(("overflow",), "must not be the queue's own number")], self)
+        if self.overflow.startswith(FLOW_PREFIX) and not _FLOW_NAME.fullmatch(
+                self.overflow[len(FLOW_PREFIX):]):
+            _raise([(("overflow",), "must be flow:<name> (letters, digits, _; a letter or _ "
+                     "first) to send callers into an IVR flow")], self)
         return self
 
 
@@ -461,8 +469,7 @@ class OutboundRule(Section):
         return trunks
 
 
-FLOW_PREFIX = "flow:"
-FlowDestination = Annotated[str, Field(pattern=r"^flow:[A-Za-z_][A-Za-z0-9_]{0,63}$"),
+FlowDestination = Annotated[str, Field(pattern=rf"^{FLOW_PREFIX}{_FLOW_NAME.pattern}$"),
                             _Says("flow:<name> (an IVR flow)")]
 """An IVR flow as a destination: ``flow:<name>`` (the flow name rule of kefu.ivr)."""
 

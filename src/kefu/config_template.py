@@ -28,12 +28,19 @@ DEMO_QUEUE = [
     '# tiers = { gold = 5 }          # call-attached data "tier" raises the priority',
 ]
 
+DEMO_FLOW = [
+    "[[dialplan.numbers]]            # the demo IVR (scripts/demo publishes src/kefu/ivr/demo)",
+    'number = "800"',
+    'destination = "flow:hotline"',
+]
+
 
 def starter_config(demo: bool) -> str:
     """The commented TOML that ``kefu init`` writes, with extensions 1001-1005.
 
     ``demo`` gives guessable passwords (``demo1001pw``) so a lab can register phones from
-    the docs; otherwise each extension gets a random password.
+    the docs, the demo queue, and internal number 800 to the demo flow ``hotline``;
+    otherwise each extension gets a random password.
     """
     if demo:
         passwords = {n: f"demo{n}pw" for n in range(1001, 1006)}
@@ -45,6 +52,7 @@ def starter_config(demo: bool) -> str:
     sip, rtp, http = SipSettings(), RtpSettings(), HttpSettings()
     acd, users = AcdSettings(), UsersSettings()
     queue = "\n".join(("" if demo else "# ") + line if line else "" for line in DEMO_QUEUE)
+    flow = "\n" + "\n".join(DEMO_FLOW) + "\n" if demo else ""
     tls, sec, lim = TlsSettings(), SecuritySettings(), LimitsSettings()
     exts = "\n".join(
         f'[[extensions]]\nnumber = "{n}"\npassword = "{pw}"\ndisplay_name = "Extension {n}"\n'
@@ -171,9 +179,9 @@ prompts_dir = ""           # announcements (position.wav, digits/0-9.wav, wait.w
 # destination = "1001"           # or an IVR flow: "flow:hotline"
 #
 # [[dialplan.numbers]]           # internal numbers that run an IVR flow (published in /ivr)
-# number = "800"
-# destination = "flow:hotline"
-
+# number = "801"
+# destination = "flow:after_hours"
+{flow}
 # SIP extensions created at startup when missing (existing ones are never overwritten).
 {warning}
 {exts}"""

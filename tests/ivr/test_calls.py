@@ -4,6 +4,7 @@ players are done when made), so a test presses keys and lets timers run out."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ nodes:
     queue: sales
     priority: 5
     data: {account: "${account}", path: "${choice}${sub}", customer: "${customer_name}"}
+    fallback: busy
+  busy: {type: play, prompt: 坐席忙，请稍后再拨, next: bye}
   support: {type: queue, queue: nowhere, fallback: bye}
   bye: {type: hangup, prompt: 再见}
 """
@@ -72,9 +75,9 @@ class Spoken:
 class Line:
     """One ACD, one IVR, their fake switch and clock, and what they published."""
 
-    def __init__(self) -> None:
+    def __init__(self, **sales: Any) -> None:
         self.settings = Settings(queues=[QueueConfig(name="sales", number="600",
-                                                     members={"alice": 1})])
+                                                     members={"alice": 1}, **sales)])
         self.clock = FakeClock()
         self.bus = LocalBus()
         self.events: list[Event] = []
@@ -272,3 +275,64 @@ def test_a_prompt_that_cannot_be_played_does_not_stall_the_flow(line: Line) -> N
     assert line.ivr.walks[call.id].session.state.value == "waiting"   # the menu waits
     line.press(call, "1")
     assert [e["node"] for e in line.ivr_events("ivr.node")][-1] == "billing"
+
+
+def test_a_full_queue_sends_the_caller_back_to_the_nodes_fallback() -> None:
+    """The ACD refuses the caller a ``queue`` node sent (full, no overflow): the call
+    stays up and the flow goes on at the node's fallback."""
+    line = Line(max_length=1)
+    first = incoming(line.switch, "2002", "600")
+    run(line.acd.take(first, Route(kind="queue", queue="sales")))
+    call = line.dial()
+    line.press(call, "1")
+    line.press(call, "1")
+    line.press(call, "4321")
+    assert line.ivr_events("queue.refused") == [{"queue": "sales", "reason": "full",
+                                                 "caller": "2001"}]
+    assert line.ivr_events("ivr.refused")[0]["reason"] == "queue 'sales' full"
+    assert line.said()[-2:] == ["坐席忙，请稍后再拨", "再见"]
+    assert call.ended and call.queue is None and first.queue == "sales"
+
+
+def test_an_empty_queue_without_overflow_refuses_back_into_the_flow() -> None:
+    line = Line(join_empty=False)
+    call = line.dial()
+    line.press(call, "1")
+    line.press(call, "1")
+    line.press(call, "432")
+    assert call.id in line.ivr.walks and not line.ivr_events("queue.refused")
+    line.press(call, "1")
+    assert line.ivr_events("ivr.refused")[0]["reason"] == "queue 'sales' empty"
+    assert [e["node"] for e in line.ivr_events("ivr.node")][-2:] == ["busy", "bye"]
+
+
+def test_a_queues_overflow_sends_the_waiting_caller_into_a_flow() -> None:
+    line = Line(max_wait=10, overflow="flow:hotline")
+    call = incoming(line.switch, "2001", "600")
+    run(line.acd.take(call, Route(kind="queue", queue="sales")))
+    assert call.state is CallState.QUEUED and call.room.waiting
+    line.clock.advance(10.1)
+    assert line.ivr_events("queue.overflow")[0]["destination"] == "flow:hotline"
+    assert call.state is CallState.HOSTED and not call.room.waiting and call.queue is None
+    assert call.id in line.ivr.walks and line.said() == ["欢迎致电", "账单请按1，技术支持请按2"]
+    line.press(call, "2")               # the flow runs on: support's queue is missing
+    assert call.ended and line.said()[-1] == "再见"
+
+
+DEMO = Path(__file__).resolve().parents[2] / "src/kefu/ivr/demo/hotline.yaml"
+
+
+def test_the_demo_hotline_reads_out_today_in_both_languages(line: Line) -> None:
+    line.publish(DEMO.read_text(encoding="utf-8"))
+    call = line.dial()
+    today = line.ivr.walks[call.id].session.variables["today"]
+    assert today == dt.datetime.fromtimestamp(line.clock()).astimezone().date().isoformat()
+    line.press(call, "1")
+    said = line.said()
+    assert "今天是" in said and "Today is" in said
+    assert said.index("今天是") < said.index("Today is")
+    assert line.ivr_events("ivr.node")[-1]["node"] == "main"      # back to the menu
+    line.press(call, "2")               # no queue "service" here: the busy message
+    assert line.said()[-2:] == ["坐席忙，请稍后再拨。All our agents are busy, please call again "
+                                "later.", "再见。Goodbye."]
+    assert call.ended

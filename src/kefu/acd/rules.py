@@ -2,12 +2,14 @@
 
 Joining (answered into music, refused or sent on when the queue is full or nobody is
 logged in), priorities (the queue's, the customer's tier, a tier learned while waiting),
-the wait for a preferred agent, maximum wait, and overflow to another number or queue.
+the wait for a preferred agent, maximum wait, and overflow to another number, queue or
+IVR flow.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kefu.config import QueueConfig
@@ -32,8 +34,13 @@ class QueueRules(AcdCore):
         """The switch's destination for ``queue`` routes (dialled, a DID, a transfer)."""
         await self.enqueue(call, route.queue)
 
-    async def enqueue(self, call: Call, queue_name: str, priority: int = 0) -> None:
-        """A call reaches a queue (dialled, a DID, an overflow or a transfer)."""
+    async def enqueue(self, call: Call, queue_name: str, priority: int = 0,
+                      on_refused: Callable[[str], None] | None = None) -> None:
+        """A call reaches a queue (dialled, a DID, an overflow, a transfer or an IVR flow).
+
+        A full queue, or one nobody is logged in to, without an overflow refuses the call:
+        it ends, unless ``on_refused`` is given (an IVR flow sent it): then that is told
+        why (``full``/``empty``) and goes on with the call, which stays up."""
         q = self.queues[queue_name]
         waiting = len(self._waiting_in(queue_name))
         full = q.max_length and waiting >= q.max_length
@@ -41,6 +48,8 @@ class QueueRules(AcdCore):
         if (full or empty) and not q.overflow:
             self._publish("queue.refused", call.id, queue=queue_name,
                           reason="full" if full else "empty", caller=call.caller)
+            if on_refused is not None:
+                return on_refused("full" if full else "empty")
             if call.state is CallState.ROUTING:
                 return await self.switch.fail(call, 486 if full else 480,
                                               "Busy Here (queue full)" if full else
@@ -127,13 +136,19 @@ class QueueRules(AcdCore):
         self._send_on(queued.call, q.overflow)
 
     def _send_on(self, call: Call, number: str) -> None:
-        """An answered call leaves its queue for ``number`` (another queue, an extension…)."""
+        """An answered call leaves its queue for ``number``: another queue, a flow
+        (``flow:<name>``, handed to the switch's handler for it), or a number rung."""
         if not number:
             self.switch.spawn(self.switch.end(call, Disposition.BUSY, "system", 486))
             return
         route = self.switch.route(call.caller, number)
         if route.kind == "queue":
             self.switch.spawn(self.enqueue(call, route.queue))
+            return
+        take = self.switch.handler(route)
+        if take is not None:          # a flow (flow:<name>): its handler answers for it
+            call.queue = None
+            self.switch.spawn(take(call, route))
             return
         try:
             dest, stages, timeout = self.switch.destination(call.caller, number, exclude=call,

@@ -8,7 +8,8 @@ state change is published as an event; the CDR is derived from those events alon
        │           │           │   ▼        │
        ├──► QUEUED ┼───────────┴─ QUEUED ───┤   (QUEUED: answered, waiting for an agent)
        ├──► HOSTED ┼────────────────────────┤   (HOSTED: kefu answers: prompt, conference, IVR;
-       │           │                        │    an IVR goes on to QUEUED or CONNECTED)
+       │           │                        │    an IVR goes on to QUEUED or CONNECTED, and
+       │           │                        │    a queue's overflow into a flow back to HOSTED)
        └───────────┴────────────────────────┘
 
 Who talks to whom once connected is the call's :class:`~kefu.calls.room.Room`; transfers,
@@ -45,7 +46,8 @@ TRANSITIONS: dict[CallState, set[CallState]] = {
     CallState.RINGING: {CallState.CONNECTED, CallState.ENDED},
     # an IVR flow (HOSTED) hands its caller to a queue or rings a transfer target
     CallState.HOSTED: {CallState.QUEUED, CallState.CONNECTED, CallState.ENDED},
-    CallState.QUEUED: {CallState.CONNECTED, CallState.ENDED},
+    # a queue's overflow may send its caller into an IVR flow
+    CallState.QUEUED: {CallState.CONNECTED, CallState.HOSTED, CallState.ENDED},
     CallState.CONNECTED: {CallState.QUEUED, CallState.ENDED},
     CallState.ENDED: set(),
 }

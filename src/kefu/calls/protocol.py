@@ -11,7 +11,8 @@ The verbs, grouped:
 
 * **where a number leads**: :meth:`Calls.route` (the dial plan's answer),
   :meth:`Calls.destination` (what rings: number, stages, ring timeout; or ``Refused``),
-  :meth:`Calls.is_extension`;
+  :meth:`Calls.is_extension`, :meth:`Calls.handler` (who takes a route no phone answers:
+  a queue, a flow);
 * **reaching a party**: :meth:`Calls.reach` starts an attempt, :meth:`Calls.cancel`
   stops one, :meth:`Calls.drop_fork` hangs up an answered leg nobody wants;
   :meth:`Calls.originate` (a call kefu places: ring one side, then dial the other),
@@ -70,6 +71,10 @@ class Calls(Protocol):
     def destination(self, caller: str, dialed: str, trunk: str | None = None,
                     exclude: Call | None = None, route: "Route | None" = None
                     ) -> tuple[str, list["Stage"], float]: ...
+
+    def handler(self, route: "Route") -> "Destination | None":
+        """The handler registered for ``route``'s kind (a flow, a queue); None: a phone
+        or trunk is rung (:meth:`destination`)."""
 
     # --- reaching a party -----------------------------------------------------------------
     def reach(self, call: Call, number: str, stages: list["Stage"], ring_timeout: float,

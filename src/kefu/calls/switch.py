@@ -322,6 +322,10 @@ class Switch:
             return dialed, stages, self.settings.sip.ring_timeout
         raise Refused(404, f"Not Found (a {kind})", dialed)
 
+    def handler(self, route: Route) -> Destination | None:
+        """Who takes calls routed like ``route`` (see :meth:`register`); None: rung."""
+        return self.destinations.get(route.kind)
+
     def route(self, caller: str, dialed: str) -> Route:
         """The dial plan's answer for ``dialed`` (queues included)."""
         return self._route_for(caller, dialed, None)

@@ -61,7 +61,8 @@ class Queues(Protocol):
 
     def set_data(self, call: Call, data: dict, merge: bool = True) -> dict: ...
 
-    async def enqueue(self, call: Call, queue_name: str, priority: int = 0) -> None: ...
+    async def enqueue(self, call: Call, queue_name: str, priority: int = 0,
+                      on_refused: Callable[[str], None] | None = None) -> None: ...
 
 
 class Sounds(Protocol):
@@ -89,8 +90,9 @@ class IvrCalls:
         bus.subscribe(self._on_call_event, prefix="call.")
 
     async def take(self, call: Call, route: Route) -> None:
-        """The switch's destination for ``flow`` routes (dialled, a DID, a transfer): a new
-        call is answered here; a transferred one (CONNECTED) is already."""
+        """The switch's destination for ``flow`` routes (dialled, a DID, a transfer, a
+        queue's overflow): a new call is answered here; a transferred one (CONNECTED) or
+        one a queue sent on (QUEUED, back to HOSTED) is already."""
         flows = self.flows()
         published = flows.get(route.flow)
         if published is None:
@@ -105,10 +107,17 @@ class IvrCalls:
                 return
             assert call.a is not None and call.a_rtp is not None     # answered just now
             self.switch.join(call, Member(call.caller, "caller", call.a, call.a_rtp), quiet=True)
-        elif call.room.waiting:        # transferred here: the prompts, not the music
-            call.room.waiting = False
-            self.switch.remix(call)
-        variables = {"caller": call.caller, "called": call.callee, "call_id": call.id}
+        else:                          # transferred here, or a queue's overflow
+            if call.state is CallState.QUEUED:
+                call.transition(CallState.HOSTED)
+            if call.room.waiting:      # the prompts, not the music
+                call.room.waiting = False
+                self.switch.remix(call)
+        # ``today``: the date the call started, for a flow that declares it (read out by
+        # ``say`` kind date: the demo hotline)
+        today = dt.datetime.fromtimestamp(self.clock()).astimezone().date().isoformat()
+        variables = {"caller": call.caller, "called": call.callee, "call_id": call.id,
+                     "today": today}
         if self.customer is not None:
             try:
                 variables |= dict(self.customer(call.caller))
@@ -285,7 +294,23 @@ class Walk:
         self.close()
         if self.call.state is CallState.HOSTED:
             self.call.transition(CallState.QUEUED)
-        self.owner.switch.spawn(queues.enqueue(self.call, a.queue, a.priority))
+
+        def refused(why: str) -> None:
+            self._back_from_queue(f"queue {a.queue!r} {why}")
+
+        self.owner.switch.spawn(queues.enqueue(self.call, a.queue, a.priority,
+                                               on_refused=refused))
+
+    def _back_from_queue(self, reason: str) -> None:
+        """The queue would not take the caller (full, or no agents and no overflow): the
+        walk resumes and the engine takes the ``queue`` node's fallback."""
+        if self.call.ended:
+            return
+        if self.call.state is CallState.QUEUED:
+            self.call.transition(CallState.HOSTED)
+        self.closed = False
+        self.owner.walks[self.call.id] = self
+        self.feed(s.Refused(reason))
 
     def _transfer(self, a: s.TransferTo) -> None:
         switch, call = self.owner.switch, self.call
