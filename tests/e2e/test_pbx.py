@@ -199,7 +199,12 @@ def test_twenty_calls_leak_nothing(kefu, phone):
     assert after["media"]["ports_in_use"] == 0
     assert after["calls"]["active"] == 0
     assert after["tasks"] <= before["tasks"]
-    assert _fds(kefu.proc.pid) <= fds_before
+    deadline = time.monotonic() + 3.0       # a closing HTTP socket may still be counted
+    while _fds(kefu.proc.pid) > fds_before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    # a leak per call would add 20 or more; allow what one pooled database connection or
+    # socket opened between the two counts adds (seen once in CI: 23 after 22)
+    assert _fds(kefu.proc.pid) <= fds_before + 2, os.listdir(f"/proc/{kefu.proc.pid}/fd")
     assert len(kefu.cdr("1002", expect=20)) == 20
 
 
