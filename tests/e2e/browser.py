@@ -156,6 +156,21 @@ def session_on(server: Any) -> Iterator[BrowserSession]:
         session.close()
 
 
+@contextmanager
+def shell_server(tmp: Path, agent: tuple[str, str, str], extra: str = "") -> Iterator[Any]:
+    """A real ``kefu serve`` for the shell's pages, with one agent bound to an extension;
+    its log must hold no traceback when it stops."""
+    from kefu.web import vendor
+
+    from .conftest import add_user, start_kefu, stop_kefu
+    assert not vendor.missing(), f"front-end packages not installed: {vendor.INSTALL_HINT}"
+    server = start_kefu(tmp, extra=extra)
+    add_user(server, agent[0], agent[1], extensions=[agent[2]], display_name="Amy")
+    yield server
+    log = stop_kefu(server)
+    assert "Traceback" not in log, log
+
+
 def expect() -> Any:
     """Playwright's ``expect`` (imported late: playwright is optional outside CI)."""
     from playwright.sync_api import expect as _expect

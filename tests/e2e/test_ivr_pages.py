@@ -10,10 +10,8 @@ import os
 
 import pytest
 
-from kefu.web import vendor
 
-from .browser import expect, have_browser, screenshot, session_on
-from .conftest import add_user, start_kefu, stop_kefu
+from .browser import expect, have_browser, screenshot, session_on, shell_server
 
 pytestmark = [
     pytest.mark.e2e,
@@ -50,12 +48,8 @@ nodes:
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    assert not vendor.missing(), f"front-end packages not installed: {vendor.INSTALL_HINT}"
-    server = start_kefu(tmp_path_factory.mktemp("kefu-ivr-pages"))
-    add_user(server, AGENT[0], AGENT[1], extensions=[AGENT[2]], display_name="Amy")
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
+    with shell_server(tmp_path_factory.mktemp("kefu-ivr-pages"), AGENT) as server:
+        yield server
 
 
 @pytest.fixture

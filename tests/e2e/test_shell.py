@@ -12,10 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from kefu.web import vendor
 
-from .browser import expect, have_browser, screenshot, session_on
-from .conftest import add_user, start_kefu, stop_kefu
+from .browser import expect, have_browser, screenshot, session_on, shell_server
 
 pytestmark = [
     pytest.mark.e2e,
@@ -29,13 +27,9 @@ ADMIN = ("admin", "admin-password-1")       # conftest's admin
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    assert not vendor.missing(), f"front-end packages not installed: {vendor.INSTALL_HINT}"
-    server = start_kefu(tmp_path_factory.mktemp("kefu-shell"),
-                        extra='[[queues]]\nname = "sales"\nnumber = "8001"\nmembers = { amy = 1 }\n')
-    add_user(server, AGENT[0], AGENT[1], extensions=[AGENT[2]], display_name="Amy")
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
+    queue = '[[queues]]\nname = "sales"\nnumber = "8001"\nmembers = { amy = 1 }\n'
+    with shell_server(tmp_path_factory.mktemp("kefu-shell"), AGENT, queue) as server:
+        yield server
 
 
 @pytest.fixture
