@@ -20,6 +20,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Coroutine, Mapping
 
+import numpy as np
+
 from kefu.bus import Bus, Event
 from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.control import Refused
@@ -97,6 +99,7 @@ class FakeSwitch:
         self.placed: list[Placed] = []
         self.sessions: dict[str, tuple[Call, Callable, Callable]] = {}   # number → session
         self.prompts: list[Path] = []
+        self.listening: dict[str, Any] = {}         # call id → the tap a flow listens on
         self.recording: list[str] = []             # call ids whose recording started
 
     # --- where a number leads --------------------------------------------------------------
@@ -325,6 +328,13 @@ class FakeSwitch:
         done = asyncio.Event()
         done.set()
         return SimpleNamespace(done=done)
+
+    def listen(self, call: Call, on_frame: Callable[[np.ndarray], None]) -> Any:
+        """The test speaks for the caller: ``self.listening[call.id]`` takes its frames."""
+        tap = SimpleNamespace(on_frame=on_frame, closed=False)
+        tap.close = lambda: setattr(tap, "closed", True)
+        self.listening[call.id] = tap
+        return tap
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         run(coro)

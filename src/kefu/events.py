@@ -582,6 +582,12 @@ class IvrSurvey(IvrStep):
     score: int | None
 
 
+@declare("ivr.speech", STAFF)
+class IvrSpeech(IvrStep):
+    """An utterance during a menu with ``words``: the phrase ``heard`` (null: none of them)."""
+    heard: str | None
+
+
 @declare("ivr.say", STAFF)
 class IvrSay(IvrStep):
     """A read-out of ``kind`` spelled out as ``text`` in ``lang``."""

@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from pathlib import Path
+
+import numpy as np
 
 import pytest
 
@@ -39,6 +42,10 @@ wrap_up = 0
 [[dialplan.numbers]]
 number = "800"
 destination = "flow:hotline"
+
+[[dialplan.numbers]]
+number = "801"
+destination = "flow:spoken"
 """
 FLOW = {
     "name": "hotline", "language": "zh", "start": "greet",
@@ -128,3 +135,40 @@ def test_a_caller_walks_the_menu_to_the_right_queue(kefu, phone):
     assert [d for t, c, d in kefu.events(since, "ivr.exit") if c == call_id] == [
         {"flow": "hotline", "node": "to_billing", "reason": "queue"}]
     kefu.api("POST", "/agents/alice/logout")
+
+
+SPOKEN = {
+    "name": "spoken", "language": "en", "start": "main",
+    "nodes": {
+        "main": {"type": "menu", "prompt": "For billing say billing or press 1. "
+                 "For the operator say operator or press 2.",
+                 "choices": {"1": "billing", "2": "operator"},
+                 "words": {"billing": "1", "operator": "2"}, "timeout": 10, "fallback": "bye"},
+        "billing": {"type": "hangup", "prompt": "Billing. Goodbye."},
+        "operator": {"type": "hangup", "prompt": "Operator. Goodbye."},
+        "bye": {"type": "hangup"},
+    },
+}
+
+
+def test_a_caller_who_says_a_menu_word_gets_its_choice(kefu, phone, tmp_path):
+    """Speech input on a call: the caller's phone plays espeak-ng saying "operator" over
+    the English menu's prompt; PocketSphinx hears it and the menu takes choice 2."""
+    from kefu.ivr.tts import EspeakNg
+    spoken = EspeakNg().synthesise("operator", "en-us").astype(np.float64) / 32768
+    pause = np.zeros(int(1.5 * 8000))
+    wav = Path(audio.write_samples_wav(tmp_path / "operator.wav",
+                                       np.concatenate([pause, spoken, pause, pause, pause])))
+    assert kefu.api("POST", "/ivr/flows", {"name": "spoken"})[0] == 201
+    status, body = kefu.api("PUT", "/ivr/flows/spoken/draft", SPOKEN)
+    assert status == 200 and not body["check"]["problems"], body
+    assert kefu.api("POST", "/ivr/flows/spoken/publish")[0] == 200
+    caller = phone("2001", wav=wav)
+    since = time.time()
+    caller.dial(kefu.uri("801"))
+    caller.wait_established()
+    heard = wait_for(lambda: kefu.events(since, "ivr.speech"), timeout=15, what="speech")
+    assert heard[0][2]["heard"] == "operator", heard
+    choice = wait_for(lambda: kefu.events(since, "ivr.choice"), timeout=5, what="choice")
+    assert choice[0][2] == {"flow": "spoken", "node": "main", "key": "2", "to": "operator"}
+    caller.wait_closed(timeout=20)                   # "Operator. Goodbye.", then kefu hangs up

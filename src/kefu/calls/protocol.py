@@ -22,7 +22,8 @@ The verbs, grouped:
   :meth:`Calls.start_recording`;
 * **the caller's side**: :meth:`Calls.answer_hosted` (kefu answers: a queue, a prompt),
   :meth:`Calls.end`, :meth:`Calls.fail` (reject before answer, then end);
-* **sound**: :meth:`Calls.music` (a looped music source), :meth:`Calls.play_prompt`;
+* **sound**: :meth:`Calls.music` (a looped music source), :meth:`Calls.play_prompt`,
+  :meth:`Calls.listen` (the caller's audio frame by frame: speech input);
 * **work**: :meth:`Calls.spawn` runs a coroutine the switch looks after.
 """
 
@@ -37,6 +38,8 @@ from kefu.calls.room import Member, Room
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import numpy as np
+
     from kefu.calls.attempt import Attempt, Fork, Stage
     from kefu.calls.destinations import Destination
     from kefu.calls.dialplan import Route
@@ -50,6 +53,12 @@ class Playing(Protocol):
     """A prompt being played: ``done`` is set at its end."""
 
     done: asyncio.Event
+
+
+class Listening(Protocol):
+    """The caller's audio being handed over: ``close`` stops it."""
+
+    def close(self) -> None: ...
 
 
 class Calls(Protocol):
@@ -120,6 +129,8 @@ class Calls(Protocol):
     def music(self, file: str | None) -> Any: ...
 
     def play_prompt(self, call: Call, path: "Path") -> Playing: ...
+
+    def listen(self, call: Call, on_frame: Callable[[np.ndarray], None]) -> Listening: ...
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None: ...
 
