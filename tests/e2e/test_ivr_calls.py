@@ -172,3 +172,39 @@ def test_a_caller_who_says_a_menu_word_gets_its_choice(kefu, phone, tmp_path):
     choice = wait_for(lambda: kefu.events(since, "ivr.choice"), timeout=5, what="choice")
     assert choice[0][2] == {"flow": "spoken", "node": "main", "key": "2", "to": "operator"}
     caller.wait_closed(timeout=20)                   # "Operator. Goodbye.", then kefu hangs up
+
+
+def test_publishing_while_a_caller_is_inside_does_not_change_that_call(kefu, phone):
+    """Version 2 of the hotline sends key 1 to goodbye; the caller who started on the
+    published version before it still reaches the billing menu with key 1."""
+    caller = phone("2001")
+    since = time.time()
+    caller.dial(kefu.uri("800"))
+    caller.wait_established()
+    at_node(kefu, since, "main")
+    changed = {**FLOW, "nodes": {**FLOW["nodes"], "main": {
+        **FLOW["nodes"]["main"], "choices": {"1": "bye", "2": "to_support", "3": "billing"}}}}
+    status, body = kefu.api("PUT", "/ivr/flows/hotline/draft", changed)
+    assert status == 200 and not body["check"]["problems"], body
+    status, body = kefu.api("POST", "/ivr/flows/hotline/publish")
+    assert status == 200, body
+    new_version = body["number"]
+    time.sleep(0.5)
+    caller.send_dtmf("1")
+    at_node(kefu, since, "billing")                  # the old version's choice 1
+    starts = kefu.events(since, "ivr.start")
+    assert starts[0][2]["version"] == new_version - 1
+    caller.hangup()
+    caller.wait_closed()
+
+    later = time.time()                              # a new call takes version 2
+    caller.dial(kefu.uri("800"))
+    caller.wait_established()
+    at_node(kefu, later, "main")
+    time.sleep(0.5)
+    caller.send_dtmf("1")
+    at_node(kefu, later, "bye")
+    assert kefu.events(later, "ivr.start")[0][2]["version"] == new_version
+    caller.wait_closed(timeout=15)
+    status, body = kefu.api("POST", f"/ivr/flows/hotline/rollback/{new_version - 1}")
+    assert status == 201 and body["status"] == "published", body   # a new version, as before
