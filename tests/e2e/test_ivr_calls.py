@@ -46,6 +46,10 @@ destination = "flow:hotline"
 [[dialplan.numbers]]
 number = "801"
 destination = "flow:spoken"
+
+[[dialplan.numbers]]
+number = "802"
+destination = "flow:amount"
 """
 FLOW = {
     "name": "hotline", "language": "zh", "start": "greet",
@@ -208,3 +212,40 @@ def test_publishing_while_a_caller_is_inside_does_not_change_that_call(kefu, pho
     caller.wait_closed(timeout=15)
     status, body = kefu.api("POST", f"/ivr/flows/hotline/rollback/{new_version - 1}")
     assert status == 201 and body["status"] == "published", body   # a new version, as before
+
+
+AMOUNT = {
+    "name": "amount", "language": "zh", "start": "read",
+    "nodes": {
+        "read": {"type": "say", "kind": "money", "value": "1234.56", "next": "bye"},
+        "bye": {"type": "hangup"},
+    },
+}
+
+
+def speech_span(samples: np.ndarray, rate: int, level: float = 0.01) -> float:
+    """Seconds from the first to the last 20 ms frame louder than ``level`` (RMS)."""
+    n = rate // 50
+    loud = [i for i in range(0, len(samples) - n, n) if audio.rms(samples[i:i + n]) > level]
+    return (loud[-1] - loud[0] + n) / rate if loud else 0.0
+
+
+def test_a_read_out_reaches_the_caller_as_speech_of_its_length(kefu, phone):
+    """智能报读 on a call: the amount is spelled out (logged in ivr.say) and the caller
+    receives speech lasting as long as espeak-ng takes to say that text."""
+    from kefu.ivr.tts import VOICES, EspeakNg
+    assert kefu.api("POST", "/ivr/flows", {"name": "amount"})[0] == 201
+    status, body = kefu.api("PUT", "/ivr/flows/amount/draft", AMOUNT)
+    assert status == 200 and not body["check"]["problems"], body
+    assert kefu.api("POST", "/ivr/flows/amount/publish")[0] == 200
+    caller = phone("2001")
+    since = time.time()
+    caller.dial(kefu.uri("802"))
+    caller.wait_established()
+    caller.wait_closed(timeout=20)                    # said, then kefu hangs up
+    said = wait_for(lambda: kefu.events(since, "ivr.say"), what="ivr.say")[0][2]
+    assert said["text"] == "一千二百三十四元五角六分" and said["lang"] == "zh", said
+    expected = len(EspeakNg().synthesise(said["text"], VOICES["zh"])) / 8000
+    samples, rate, _ = audio.read_wav(caller.received_wav_paths()[0])
+    heard = speech_span(audio.to_mono(samples), rate)
+    assert abs(heard - expected) < 0.25 * expected + 0.2, (heard, expected)
