@@ -250,7 +250,8 @@ class QueueEntered(Payload):
 
 @declare("queue.refused", QUEUE)
 class QueueRefused(Payload):
-    """The queue refused the call (``full`` or ``empty``) and has no overflow."""
+    """The queue refused the call (``full``, ``empty`` or ``closed``: outside its hours)
+    and has nowhere to send it (no overflow; closed: no ``closed`` destination)."""
     queue: str
     reason: str
     caller: str

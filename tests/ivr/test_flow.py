@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from kefu.ivr.calendar import Calendar
+from kefu.calendar import Calendar
 from kefu.ivr.flow import Menu, json_schema
 from kefu.ivr.flowcheck import FlowError, dump, load, parse
 

@@ -20,7 +20,7 @@ from pydantic_core import CoreSchema
 
 from kefu.values import DTMF_KEY
 
-from .calendar import Calendar
+from kefu.calendar import Calendar
 from .readout import Kind
 
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
