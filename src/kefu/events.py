@@ -642,8 +642,10 @@ class IvrVoicemail(IvrStep):
 
 @declare("ivr.exit", STAFF)
 class IvrExit(IvrStep):
-    """The call left the flow: ``reason`` (queue, transfer, hangup, caller_hangup …)."""
+    """The call left the flow: ``reason`` (queue, transfer, hangup, caller_hangup …);
+    ``to``: the queue or number a hand-off went to."""
     reason: str
+    to: str = ""
 
 
 # --- the check --------------------------------------------------------------------------------

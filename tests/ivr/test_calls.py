@@ -145,7 +145,7 @@ def test_a_menu_walk_queues_the_caller_with_what_the_flow_learned(line: Line) ->
     assert [e["node"] for e in line.ivr_events("ivr.node")] == [
         "greet", "main", "billing", "account", "to_sales"]
     assert line.ivr_events("ivr.exit") == [{"flow": "hotline", "node": "to_sales",
-                                            "reason": "queue"}]
+                                            "reason": "queue", "to": "sales"}]
     assert line.ivr_events("ivr.start")[0]["version"] == 1
     for type_ in {e.type for e in line.events if e.type.startswith("ivr.")}:
         line.ivr_events(type_)

@@ -97,7 +97,7 @@ def test_three_level_menu_to_the_queue_with_collected_digits() -> None:
         ("menu_account", "2", "get_order")]
     assert w.events("ivr.digits")[0]["digits"] == "123456"
     assert w.events("ivr.exit") == [{"type": "ivr.exit", "flow": "hotline", "node": "sales_queue",
-                                     "reason": "queue"}]
+                                     "reason": "queue", "to": "sales"}]
     assert [e["node"] for e in w.events("ivr.node")] == [
         "greet", "route", "menu_main", "menu_billing", "menu_account", "get_order",
         "save_order", "sales_queue"]

@@ -202,10 +202,10 @@ class Session:
             self._out.append(s.CancelTimer(self._timer))
             self._timer = 0
 
-    def _end(self, reason: str, action: s.Action | None) -> None:
+    def _end(self, reason: str, action: s.Action | None, to: str = "") -> None:
         self._disarm()
         self._unlisten()
-        self._emit("ivr.exit", {"reason": reason})
+        self._emit("ivr.exit", {"reason": reason, **({"to": to} if to else {})})
         self.state = State.ENDED
         if action is not None:
             self._out.append(action)
@@ -265,7 +265,7 @@ class Session:
         elif isinstance(node, f.Queue):
             self._handoff = node
             data = {k: interpolate(x, v) for k, x in node.data.items()}
-            self._end("queue", s.Enqueue(node.queue, node.priority, dict(node.skills), data))
+            self._end("queue", s.Enqueue(node.queue, node.priority, dict(node.skills), data), node.queue)
             self.state = State.HANDED_OFF
         elif isinstance(node, f.Transfer):
             return self._enter_transfer(node)
@@ -345,7 +345,7 @@ class Session:
             self._frames = [_Frame(target, None)]
             return target.start
         self._handoff = node
-        self._end("transfer", s.TransferTo(to))
+        self._end("transfer", s.TransferTo(to), to)
         self.state = State.HANDED_OFF
         return None
 
