@@ -35,6 +35,7 @@ Definitions (the page shows them too):
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -331,3 +332,17 @@ def only_flow(buckets: list[Bucket], flow: str) -> list[Bucket]:
             total.nodes, total.choices = {}, Counter()
             out.append(Bucket(b.start, b.end, total, {flow: fig}))
     return out
+
+
+def local_zone(now: float | None = None) -> str:
+    """The server's time zone as the statistics show it: its name when known (``TZ``, or
+    what ``/etc/localtime`` links to) and its offset from UTC at ``now``."""
+    when = time.localtime(now)
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        try:
+            name = os.path.realpath("/etc/localtime").split("/zoneinfo/", 1)[1]
+        except IndexError:
+            name = when.tm_zone or ""
+    offset = time.strftime("%z", when)
+    return f"{name} (UTC{offset[:3]}:{offset[3:]})" if name else f"UTC{offset[:3]}:{offset[3:]}"
