@@ -167,7 +167,7 @@ def export_records(ivr: IvrDep, _user: Reader, flow: FlowFilter = None, caller: 
 Start = Annotated[float, Query(ge=0, le=1e11, description="epoch seconds, inclusive")]
 End = Annotated[float, Query(ge=0, le=1e11, description="epoch seconds, exclusive")]
 Every = Annotated[StatsInterval, Query(description="15m, hour or day of the server's local time")]
-_CSV = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+_CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
               "description": "one row a figure: interval, flow (* every flow), measure, node, "
                              "key, to, value"}}
 
