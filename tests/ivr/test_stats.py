@@ -11,17 +11,9 @@ import pytest
 
 from kefu.ivr.stats import Figures, Tally, interval_end, interval_start, tally, whole
 
+pytestmark = pytest.mark.usefixtures("shanghai")
 Ev = tuple[str, str, float, dict[str, Any]]
 BASE = 1_764_727_200.0          # 2025-12-03 10:00:00 in Asia/Shanghai (UTC+8, no DST)
-
-
-@pytest.fixture(autouse=True)
-def shanghai(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def ev(type_: str, node: str, t: float = 0.0, call: str = "c1", flow: str = "main",

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 from typing import Any, get_args
 
 import pytest
@@ -16,17 +15,9 @@ from kefu.ivr.stats import INTERVALS
 from kefu.ivr.statsout import StatsInterval
 from kefu.store import Store
 
+pytestmark = pytest.mark.usefixtures("shanghai")
 URL = "/api/v1/ivr/stats"
 T0 = 1_764_727_200.0            # 2025-12-03 10:00 in Asia/Shanghai
-
-
-@pytest.fixture(autouse=True)
-def shanghai(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("TZ", "Asia/Shanghai")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def e(type_: str, call: str, t: float, node: str, flow: str = "main", **data: Any) -> Event:
