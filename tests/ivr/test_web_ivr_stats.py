@@ -1,15 +1,20 @@
 """/api/v1/ivr/stats and stats.csv over events stored in call_events: the figures per
-interval and flow, the roles, the bounds; and the chunked read of a range (both backends)."""
+interval and flow, the roles, the bounds; the chunked read of a range, and walks on calls
+written by the event log and counted (both backends)."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from typing import Any, get_args
 
 import pytest
 
+from test_calls import Line
+
 from kefu.bus import Event
+from kefu.eventlog import EventLog
 from kefu.ivr.service import Ivr
 from kefu.ivr.stats import INTERVALS
 from kefu.ivr.statsout import StatsInterval
@@ -148,3 +153,34 @@ def test_a_range_is_read_in_chunks_in_order(ivr: Ivr, store: Store) -> None:
     for chunk in (1, 3, 4, 22, 23):
         assert list(ivr.stats.events(T0, T0 + 100, chunk=chunk)) == whole
     assert list(ivr.stats.events(T0 + 2, T0 + 3)) == whole[8:12]
+
+
+def test_walks_on_calls_are_logged_with_their_data_and_counted(ivr: Ivr, store: Store) -> None:
+    line = Line()
+    log = EventLog(store, line.bus)
+    line.acd.login("alice", "1001", ready=True)
+    to_sales = line.dial()
+    line.press(to_sales, "11")
+    line.press(to_sales, "4321")               # the account: queued to sales
+    refused = line.dial()
+    line.press(refused, "2")                   # queue "nowhere" refuses: the fallback hangs up
+    gone = line.dial()
+    line.press(gone, "1")
+    line.switch.hang_up(gone)                  # hung up in the billing menu
+
+    async def write() -> None:
+        log.start()
+        await log.drain()
+        await log.stop()
+    asyncio.run(write())
+
+    logged = [(e.type, e.data) for e in store.events_for_call(to_sales.id) if e.type.startswith("ivr.")]
+    assert logged[0][0] == "ivr.start" and logged[0][1]["caller"] == "2001"
+    assert ("ivr.digits", {"flow": "hotline", "node": "account", "digits": "4321", "into": "account"}) in logged
+    assert logged[-1] == ("ivr.exit", {"flow": "hotline", "node": "to_sales", "reason": "queue", "to": "sales"})
+    now = line.clock()                          # the walk's events are stamped by its clock
+    fig = ivr.stats.report(now - 3600, now + 3600, "day").whole.flows["hotline"]
+    assert (fig.entered, fig.ended, fig.self_served, fig.to_queue, fig.refused, fig.caller_hangups) == (3, 3, 1, 1, 1, 1)
+    assert dict(fig.queues) == {"sales": 1}
+    assert fig.nodes["billing"].hangups == 1 and fig.nodes["main"].calls == 3
+    assert fig.choices[("main", "1", "billing")] == 2
