@@ -51,6 +51,10 @@ CASES: dict[str, tuple[list[Ev], tuple[int, ...], dict[str, int]]] = {
     "transfer to a number": (
         [*start(), ev("node", "out", type="transfer"), ev("exit", "out", reason="transfer", to="8001")],
         (1, 1, 0, 0, 1, 0, 0), {"transfer": 1}),
+    "caller hangs up while the transfer rings": (
+        [*start(), ev("node", "out", type="transfer"), ev("exit", "out", reason="transfer", to="8001"),
+         ev("exit", "out", reason="caller_hangup")],
+        (1, 1, 0, 0, 0, 1, 0), {"caller_hangup": 1}),
     "caller hangs up mid-menu": (
         [*start(), ev("invalid", "menu", digits="7", problem="not a choice", attempt=1),
          ev("timeout", "menu", attempt=2), ev("exit", "menu", reason="caller_hangup")],

@@ -20,7 +20,8 @@ Definitions (the page shows them too):
 - A node's **entered** counts every entry (a menu that loops counts each time), its
   **calls** the walks that entered it at least once.
 - **Ended** (结束): walks that left the IVR, counted for every flow the walk entered.
-  A hand-off the queue or number refuses (``ivr.refused``) is no end: the walk goes on.
+  A hand-off the queue or number refuses (``ivr.refused``) is no end: the walk goes on;
+  a caller hanging up while a transfer rings ends it as a hang-up, not a transfer.
 - **Self-served** (自助完成): a walk that ended inside the IVR: by a ``hangup`` node, the
   end of the flow (``return`` at the top), a voicemail message, a return to the agent who
   sent the caller (agent → IVR → agent), or the caller hanging up after the walk stored
@@ -234,10 +235,9 @@ class Tally:
         elif type_ == "ivr.refused":
             fig.refused += 1
             b.total.refused += 1
-            if walk.handed_off is not None:     # not an end after all: the walk goes on
-                self._outcome(*walk.handed_off, -1)
-                walk.handed_off = None
+            self._take_back(walk)               # not an end after all: the walk goes on
         elif type_ == "ivr.exit":
+            self._take_back(walk)               # the caller hung up while a transfer rang
             self._exit(call_id, walk, b, flow, node, data)
         self._seen += 1
         if self._seen % 1000 == 0:
@@ -264,6 +264,12 @@ class Tally:
             walk.handed_off = ended
         else:
             del self._walks[call_id]
+
+    def _take_back(self, walk: _Walk) -> None:
+        """A hand-off that did not happen: its end is counted no more."""
+        if walk.handed_off is not None:
+            self._outcome(*walk.handed_off, -1)
+            walk.handed_off = None
 
     @staticmethod
     def _outcome(b: Bucket, reason: str, served: bool, to: str, flows: tuple[str, ...],
