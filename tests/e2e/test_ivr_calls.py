@@ -137,7 +137,7 @@ def test_a_caller_walks_the_menu_to_the_right_queue(kefu, phone):
     types = [t for t, c, _ in kefu.events(since, "ivr.") if c == call_id]
     assert types[0] == "ivr.start" and "ivr.choice" in types and "ivr.digits" in types
     assert [d for t, c, d in kefu.events(since, "ivr.exit") if c == call_id] == [
-        {"flow": "hotline", "node": "to_billing", "reason": "queue"}]
+        {"flow": "hotline", "node": "to_billing", "reason": "queue", "to": "billing"}]
     kefu.api("POST", "/agents/alice/logout")
 
 
