@@ -87,7 +87,7 @@ class IntervalOut(BaseModel):
     start: float
     end: float
     label: str = Field(description="the start in the server's local time, ISO 8601")
-    total: FiguresOut = Field(description="every flow together (each walk once)")
+    total: FiguresOut = Field(description="every flow together (each walk once); with flow, that flow's")
     flows: list[FlowFiguresOut]
 
     @classmethod
