@@ -7,6 +7,7 @@ Imported by pbx_calls.py, rtp_compare.py and setup_rate.py (bench/ is put on sys
 
 from __future__ import annotations
 
+import http.client
 import json
 import multiprocessing as mp
 import os
@@ -21,9 +22,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import _sipload
+from _rtpsock import HOST
 
 EDGE = 0.5                  # s at each edge of the generator's window, left out of figures
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+ADMIN = ("admin", "bench-admin-pw-1")
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -122,6 +125,63 @@ def stop_children(procs) -> None:
         if p.is_alive():
             p.kill()
             p.join(3)
+
+
+# --- the HTTP API ----------------------------------------------------------------------------
+
+def add_admin(workdir: Path, config: str) -> None:
+    """Write ``config`` to workdir/kefu.toml and add the bench's admin user (``ADMIN``)
+    with ``kefu user add``, before kefu starts."""
+    cfg = workdir / "kefu.toml"
+    cfg.write_text(config)
+    subprocess.run([sys.executable, "-m", "kefu.cli", "user", "add", ADMIN[0], "--role",
+                    "admin", "--password", ADMIN[1], "--config", str(cfg)],
+                   check=True, capture_output=True)
+
+
+def admin_api(http_port: int) -> Api:
+    """An :class:`Api` logged in as ``ADMIN``."""
+    api = Api(http_port)
+    api.token = expect(api("POST", "/auth/login", {"username": ADMIN[0], "password": ADMIN[1]}),
+                       (200,), "admin login")["token"]
+    return api
+
+
+class Api:
+    """kefu's HTTP API over one keep-alive connection (as a browser tab would have)."""
+
+    def __init__(self, port: int, token: str = "") -> None:
+        self.port, self.token = port, token
+        self.conn: http.client.HTTPConnection | None = None
+
+    def __call__(self, method: str, path: str, body=None, token: str | None = None):  # type: ignore[no-untyped-def]
+        headers = {"Content-Type": "application/json"}
+        if token or self.token:
+            headers["Authorization"] = f"Bearer {token or self.token}"
+        for attempt in (0, 1):
+            try:
+                if self.conn is None:
+                    self.conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
+                self.conn.request(method, "/api/v1" + path,
+                                  body=json.dumps(body) if body is not None else None,
+                                  headers=headers)
+                r = self.conn.getresponse()
+                data = r.read()
+                return r.status, (json.loads(data) if data else None)
+            except (http.client.HTTPException, OSError):
+                if self.conn is not None:
+                    self.conn.close()
+                self.conn = None
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def expect(status_body, ok: tuple[int, ...], what: str):  # type: ignore[no-untyped-def]
+    status, body = status_body
+    if status not in ok:
+        raise RuntimeError(f"{what}: HTTP {status} {body}")
+    return body
 
 
 # --- child processes and the RTP generator ------------------------------------------------

@@ -125,15 +125,17 @@ def quiet_logger():  # type: ignore[no-untyped-def]
 
 
 def sip_agent(conn, kefu_port: int, callers: list[str], callees: list[str],
-              passwords: dict[str, str], rtp_port: int) -> None:
-    """Child process: the 2N SIP phones.  Messages: see ``bench/pbx_calls.py``."""
+              passwords: dict[str, str], rtp_port: int, hosted: bool = False) -> None:
+    """Child process: the 2N SIP phones.  Messages: see ``bench/pbx_calls.py``.
+    ``hosted``: kefu answers the calls itself (a flow: ``bench/ivr_calls.py``), so there
+    is no callee leg and the callees are not registered."""
     try:
-        _sip_agent(conn, kefu_port, callers, callees, passwords, rtp_port)
+        _sip_agent(conn, kefu_port, callers, callees, passwords, rtp_port, hosted)
     except KeyboardInterrupt:
         pass
 
 
-def _sip_agent(conn, kefu_port, callers, callees, passwords, rtp_port) -> None:
+def _sip_agent(conn, kefu_port, callers, callees, passwords, rtp_port, hosted) -> None:
     from sippy.CCEvents import CCEventConnect, CCEventDisconnect, CCEventFail, CCEventTry
     from sippy.Core.EventDispatcher import ED2
     from sippy.MsgBody import MsgBody
@@ -217,7 +219,8 @@ def _sip_agent(conn, kefu_port, callers, callees, passwords, rtp_port) -> None:
         ends = [st["setup_t0"][i] + st["setup_ms"][i] / 1000 for i in range(n)
                 if st["setup_ms"][i] is not None]
         send(("calls", {
-            "calls": [{"ok": bool(st["setup_ms"][i] is not None and st["a_port"][i] and st["b_port"][i]),
+            "calls": [{"ok": bool(st["setup_ms"][i] is not None and st["a_port"][i]
+                                  and (hosted or st["b_port"][i])),
                        "setup_ms": st["setup_ms"][i], "fail": st["fail"][i] or
                        (None if st["setup_ms"][i] is not None else "no answer yet"),
                        "a_port": st["a_port"][i], "b_port": st["b_port"][i]} for i in range(n)],

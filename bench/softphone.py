@@ -72,8 +72,6 @@ import argparse
 import asyncio
 import fractions
 import functools
-import http.client
-import json
 import multiprocessing as mp
 import os
 import random
@@ -91,6 +89,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _kefu  # noqa: E402
+from _kefu import Api, expect  # noqa: E402
 import _sipload  # noqa: E402
 from _rtpsock import HOST, open_rtp_socket  # noqa: E402
 from kefu.media.codecs import ulaw_decode, ulaw_encode  # noqa: E402
@@ -101,7 +100,6 @@ PTIME = 0.02
 CALLER_HZ = 440.0                # what the callers play
 AGENT_HZ = 1000.0                # what the browsers play
 QUEUE_NUMBER = "8001"
-ADMIN = ("admin", "bench-admin-pw-1")
 AGENT_PW = "bench-agent-pw-1"
 SHARE = 0.5                      # a frame is dominated by a tone: >= half its energy
 MIN_RMS = 300.0                  # ... and not near silence
@@ -668,43 +666,6 @@ class Child:
         return None
 
 
-class Api:
-    """kefu's HTTP API over one keep-alive connection (as a browser tab would have)."""
-
-    def __init__(self, port: int, token: str = "") -> None:
-        self.port, self.token = port, token
-        self.conn: http.client.HTTPConnection | None = None
-
-    def __call__(self, method: str, path: str, body=None, token: str | None = None):  # type: ignore[no-untyped-def]
-        headers = {"Content-Type": "application/json"}
-        if token or self.token:
-            headers["Authorization"] = f"Bearer {token or self.token}"
-        for attempt in (0, 1):
-            try:
-                if self.conn is None:
-                    self.conn = http.client.HTTPConnection(HOST, self.port, timeout=30)
-                self.conn.request(method, "/api/v1" + path,
-                                  body=json.dumps(body) if body is not None else None,
-                                  headers=headers)
-                r = self.conn.getresponse()
-                data = r.read()
-                return r.status, (json.loads(data) if data else None)
-            except (http.client.HTTPException, OSError):
-                if self.conn is not None:
-                    self.conn.close()
-                self.conn = None
-                if attempt:
-                    raise
-        raise AssertionError("unreachable")
-
-
-def expect(status_body, ok: tuple[int, ...], what: str):  # type: ignore[no-untyped-def]
-    status, body = status_body
-    if status not in ok:
-        raise RuntimeError(f"{what}: HTTP {status} {body}")
-    return body
-
-
 def stats(xs: list[float]) -> tuple[float, float, float]:
     if not xs:
         return (float("nan"),) * 3
@@ -754,16 +715,10 @@ wrap_up = 0
         sip_port = _sipload.free_udp_tcp_port()
         self.http_port = http_port = _sipload.free_udp_tcp_port()
         config = self.config(sip_port, http_port)
-        cfg = self.dir / "kefu.toml"
-        cfg.write_text(config)
-        subprocess.run([sys.executable, "-m", "kefu.cli", "user", "add", ADMIN[0], "--role",
-                        "admin", "--password", ADMIN[1], "--config", str(cfg)],
-                       check=True, capture_output=True)
+        _kefu.add_admin(self.dir, config)
         t = time.monotonic()
         self.kefu = _kefu.start_kefu(self.dir, config, http_port)
-        self.api = Api(http_port)
-        self.api.token = expect(self.api("POST", "/auth/login", {
-            "username": ADMIN[0], "password": ADMIN[1]}), (200,), "admin login")["token"]
+        self.api = _kefu.admin_api(http_port)
 
         def one(job):  # type: ignore[no-untyped-def]
             kind, arg = job
