@@ -188,7 +188,7 @@ def ivr_on_calls(settings: Settings, ivr: Ivr, calls: Calls, bus: LocalBus, acd:
         customer=lambda number: customer_variables(crm.find_customer_by_number(number)),
         store=lambda call, flow, a: ivr.collected.add(call.id, call.caller, flow.name,
                                                       flow.version, a.node, a.record, a.fields),
-        lookup=lookups.run, hear=Hearing(shipped_engines()))
+        lookup=lookups.run, hear=Hearing(shipped_engines()), offload=asyncio.to_thread)
 
 
 def _uploaded(ivr: Ivr, name: str, lang: str) -> Path | None:

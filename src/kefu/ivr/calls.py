@@ -81,6 +81,13 @@ Customer = Callable[[str], Mapping[str, str]]
 """Caller number → the customer's variables (tier, customer_id/name/owner); {}: unknown."""
 Store = Callable[[Call, PublishedFlow, s.StoreRecord], object]
 Lookup = Callable[[s.DoLookup], Awaitable[s.LookupResult | s.LookupFailed]]
+Offload = Callable[..., Awaitable[Any]]
+"""``offload(fn, *args)``: ``fn(*args)`` off the event loop (``asyncio.to_thread``);
+inline by default (the tests' fakes run without a loop)."""
+
+
+async def _inline(fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
 
 
 class IvrCalls:
@@ -89,10 +96,12 @@ class IvrCalls:
     def __init__(self, switch: Calls, bus: Bus, flows: Callable[[], Mapping[str, PublishedFlow]],
                  sounds: Sounds, clock: Clock, *, queues: Queues | None = None,
                  customer: Customer | None = None, store: Store | None = None,
-                 lookup: Lookup | None = None, hear: Hear | None = None) -> None:
+                 lookup: Lookup | None = None, hear: Hear | None = None,
+                 offload: Offload | None = None) -> None:
         self.switch, self.bus, self.flows, self.sounds, self.clock = switch, bus, flows, sounds, clock
         self.queues, self.customer, self.store, self.lookup = queues, customer, store, lookup
         self.hear = hear
+        self.offload = offload or _inline
         self.walks: dict[str, Walk] = {}
         bus.subscribe(self._on_call_event, prefix="call.")
 
@@ -100,7 +109,9 @@ class IvrCalls:
         """The switch's destination for ``flow`` routes (dialled, a DID, a transfer, a
         queue's overflow): a new call is answered here; a transferred one (CONNECTED) or
         one a queue sent on (QUEUED, back to HOSTED) is already."""
-        flows = self.flows()
+        flows, found = await self.offload(self._entry, call.caller)
+        if call.ended:
+            return
         published = flows.get(route.flow)
         if published is None:
             log.info("call %s: flow %r has no published version", call.id, route.flow)
@@ -124,15 +135,22 @@ class IvrCalls:
         # ``say`` kind date: the demo hotline)
         today = dt.datetime.fromtimestamp(self.clock()).astimezone().date().isoformat()
         variables = {"caller": call.caller, "called": call.callee, "call_id": call.id,
-                     "today": today}
-        if self.customer is not None:
-            try:
-                variables |= dict(self.customer(call.caller))
-            except Exception:          # a customer look-up failing must not drop the call
-                log.exception("call %s: customer look-up failed", call.id)
+                     "today": today} | found
         walk = Walk(self, call, published, {n: p.flow for n, p in flows.items()}, variables)
         self.walks[call.id] = walk
         walk.start()
+
+    def _entry(self, caller: str) -> tuple[Mapping[str, PublishedFlow], dict[str, str]]:
+        """What a new call needs from the database: the published flows and the caller's
+        customer variables.  Run through ``offload`` (a worker thread in kefu), so 200
+        callers arriving do not hold up the event loop and with it everyone's prompts."""
+        found: dict[str, str] = {}
+        if self.customer is not None:
+            try:
+                found = dict(self.customer(caller))
+            except Exception:          # a customer look-up failing must not drop the call
+                log.exception("customer look-up of %s failed", caller)
+        return self.flows(), found
 
     def _on_call_event(self, event: Event) -> None:
         walk = self.walks.get(event.call_id or "")
