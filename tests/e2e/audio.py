@@ -23,6 +23,8 @@ __all__ = [
     "has_tone",
     "rms",
     "dbfs",
+    "envelope",
+    "envelope_match",
 ]
 
 
@@ -158,3 +160,29 @@ def has_tone(samples, rate: int, freq: float, min_ratio: float = 0.5,
     if x.size < 16 or rms(x) < min_rms:
         return False
     return tone_power_ratio(x, rate, freq, bw) >= min_ratio
+
+
+def envelope(samples, rate: int, frame_ms: int = 20) -> np.ndarray:
+    """The loudness contour: RMS of each ``frame_ms`` frame (a partial last frame dropped)."""
+    x = _as_float(samples)
+    n = int(rate * frame_ms / 1000)
+    frames = x[: x.size // n * n].reshape(-1, n)
+    return np.sqrt((frames * frames).mean(axis=1))
+
+
+def envelope_match(heard, heard_rate: int, reference, ref_rate: int) -> float:
+    """How closely the contour of ``reference`` (a prompt as rendered) appears somewhere in
+    ``heard`` (what a phone received): the best Pearson correlation of their 20 ms
+    envelopes over every offset (1.0: the same contour).  Speech in another voice or
+    language, or another text, has another contour, so it scores far lower."""
+    h, r = envelope(heard, heard_rate), envelope(reference, ref_rate)
+    if r.size < 2 or not r.std():
+        return 0.0
+    if h.size < r.size:
+        h = np.concatenate([h, np.zeros(r.size - h.size)])
+    windows = np.lib.stride_tricks.sliding_window_view(h, r.size)
+    w = windows - windows.mean(axis=1, keepdims=True)
+    rc = r - r.mean()
+    denom = np.sqrt((w * w).sum(axis=1) * (rc * rc).sum())
+    corr = np.divide(w @ rc, denom, out=np.zeros(len(w)), where=denom > 0)
+    return float(corr.max())

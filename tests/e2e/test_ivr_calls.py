@@ -7,8 +7,6 @@ flow collected; a wrong key plays the invalid-input prompt; the ``ivr.*`` events
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from pathlib import Path
 
@@ -18,12 +16,9 @@ import pytest
 
 from . import audio
 from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .flows import MARKS, at_node, publish
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
-                                 reason="baresip not installed"),
-              pytest.mark.skipif(shutil.which("espeak-ng") is None and not os.environ.get("CI"),
-                                 reason="espeak-ng not installed")]
+pytestmark = MARKS
 
 AGENT_PW = "agent-password-1"
 CONFIG = """
@@ -77,18 +72,10 @@ def kefu(tmp_path_factory):
     status, body = server.api("POST", "/extensions", {"number": "2001",
                                                       "password": "pw-2001-secret"})
     assert status == 201, body
-    assert server.api("POST", "/ivr/flows", {"name": "hotline"})[0] == 201
-    status, body = server.api("PUT", "/ivr/flows/hotline/draft", FLOW)
-    assert status == 200 and not body["check"]["problems"], body
-    assert server.api("POST", "/ivr/flows/hotline/publish")[0] == 200
+    publish(server, FLOW)
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log
-
-
-def at_node(kefu, since: float, node: str, n: int = 1) -> None:
-    wait_for(lambda: len([d for _, _, d in kefu.events(since, "ivr.node")
-                          if d["node"] == node]) >= n, timeout=20, what=f"node {node}")
 
 
 def test_a_caller_walks_the_menu_to_the_right_queue(kefu, phone):
