@@ -21,6 +21,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 import _sipload
 from _rtpsock import HOST
 
@@ -294,6 +296,14 @@ def run_case(label: str, case, log_tail: bool = False) -> dict | None:
         return None
     finally:
         case.close()
+
+
+def spread(xs: list[float], high: float = 99) -> tuple[float, float, float]:
+    """p50, p<high> and max of ``xs`` (NaN when empty)."""
+    if not xs:
+        return (float("nan"),) * 3
+    a = np.array(xs)
+    return float(np.percentile(a, 50)), float(np.percentile(a, high)), float(a.max())
 
 
 def pct(lost: int, tx: int) -> float:

@@ -44,8 +44,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _ivrload  # noqa: E402
@@ -77,14 +75,6 @@ DIALPLAN = f"""
 number = "{NUMBER}"
 destination = "flow:bench"
 """
-
-
-def stats(xs: list[float]) -> tuple[float, float, float]:
-    """p50, p99, max."""
-    if not xs:
-        return (float("nan"),) * 3
-    a = np.array(xs)
-    return float(np.percentile(a, 50)), float(np.percentile(a, 99)), float(a.max())
 
 
 class IvrCase:
@@ -186,7 +176,7 @@ class IvrCase:
 
         by_port = {c["port"]: c for c in res["callers"]}
         choices, exits = call_events(self.dir / "data" / "kefu.db")
-        keys = lat1 = lat2 = 0
+        keys = 0
         l1: list[float] = []
         l2: list[float] = []
         lost_caller = lost_kefu = ended = 0
@@ -202,7 +192,7 @@ class IvrCase:
             ended += exits.get(callers[i]) == ("bye", "hangup")
             l1 += [ms for d, ms in m["lat"] if d == "1"]
             l2 += [ms for d, ms in m["lat"] if d == "2"]
-        lat1, lat2 = stats(l1), stats(l2)
+        lat1, lat2 = _kefu.spread(l1), _kefu.spread(l2)
         log = self.log_path.read_text(errors="replace").splitlines()
         warn = [ln for ln in log if " WARNING " in ln or ln.startswith("WARNING:")]
         err = [ln for ln in log if " ERROR " in ln or " CRITICAL " in ln or "Traceback" in ln]

@@ -123,12 +123,20 @@ def of_call(kefu, since: float, type_: str, call_id: str) -> list[dict]:
     return [d for _, c, d in kefu.events(since, type_) if c == call_id]
 
 
-def test_a_balance_looked_up_in_postgresql_is_read_out(kefu, phone):
+def dial(kefu, phone, flow: str, node: str | None = None):
+    """2001 calls ``flow``'s number (and waits for it to reach ``node``): the phone and
+    when it dialled."""
     caller = phone("2001")
     since = time.time()
-    caller.dial(kefu.uri(NUMBERS["pg"]))
+    caller.dial(kefu.uri(NUMBERS[flow]))
     caller.wait_established()
-    at_node(kefu, since, "account")
+    if node:
+        at_node(kefu, since, node)
+    return caller, since
+
+
+def test_a_balance_looked_up_in_postgresql_is_read_out(kefu, phone):
+    caller, since = dial(kefu, phone, "pg", "account")
     time.sleep(0.5)
     for key in "2468":
         caller.send_dtmf(key)
@@ -145,10 +153,7 @@ def test_a_balance_looked_up_in_postgresql_is_read_out(kefu, phone):
 
 
 def test_a_database_that_is_down_takes_the_error_branch_and_the_caller_hears_why(kefu, phone):
-    caller = phone("2001")
-    since = time.time()
-    caller.dial(kefu.uri(NUMBERS["down"]))
-    caller.wait_established()
+    caller, since = dial(kefu, phone, "down")
     caller.wait_closed(timeout=20)              # the error prompt, then the error branch
     call_id = call_of(kefu, since, "2001")
     (looked,) = of_call(kefu, since, "ivr.lookup", call_id)
@@ -197,11 +202,7 @@ def test_pressing_2_switches_the_voice_to_english(kefu, phone):
 
 
 def test_a_key_during_a_long_prompt_stops_it_and_enters_the_next_node(kefu, phone):
-    caller = phone("2001")
-    since = time.time()
-    caller.dial(kefu.uri(NUMBERS["barge"]))
-    caller.wait_established()
-    at_node(kefu, since, "long")
+    caller, since = dial(kefu, phone, "barge", "long")
     time.sleep(2.5)                              # well inside the prompt
     t_key = time.monotonic()
     caller.send_dtmf("5")
