@@ -415,3 +415,25 @@ def test_hanging_up_while_listening_stops_the_tap(line: Line) -> None:
     tap = line.switch.listening[call.id]
     run(line.switch.end(call, Disposition.ANSWERED, "caller", 200))
     assert tap.closed and call.id not in line.ivr.walks
+
+
+def test_a_new_calls_database_reads_run_through_offload(line: Line) -> None:
+    """The flows snapshot and the customer look-up block (the database): kefu hands them to
+    a worker thread through ``offload``, so neither may run outside it."""
+    inside, seen = [False], []
+
+    async def offload(fn, *args):  # type: ignore[no-untyped-def]
+        inside[0] = True
+        try:
+            return fn(*args)
+        finally:
+            inside[0] = False
+
+    flows, customer = line.ivr.flows, line.ivr.customer
+    assert customer is not None
+    line.ivr.offload = offload
+    line.ivr.flows = lambda: (seen.append(("flows", inside[0])), flows())[1]
+    line.ivr.customer = lambda n: (seen.append(("customer", inside[0])), customer(n))[1]
+    call = line.dial("2001")
+    assert sorted(seen) == [("customer", True), ("flows", True)]
+    assert line.ivr.walks[call.id].session.variables["tier"] == "vip"

@@ -52,6 +52,21 @@ def test_tts_text_is_rendered_once_in_the_languages_voice(sounds: tuple[Sounds, 
     assert engine.texts == [("您好", "cmn"), ("hello", "en-us")]
 
 
+def test_a_cached_rendering_is_found_without_a_worker_thread(
+        sounds: tuple[Sounds, Beeps], monkeypatch: pytest.MonkeyPatch) -> None:
+    s, engine = sounds
+    (first,) = files(s, Item(text="您好", lang="zh"))
+
+    def no_thread(*_args: object) -> None:
+        raise AssertionError("a worker thread")
+
+    monkeypatch.setattr(asyncio, "to_thread", no_thread)
+    (again,) = files(s, Item(text="您好", lang="zh"))         # a stat on the loop
+    assert again == first and engine.texts == [("您好", "cmn")]
+    with pytest.raises(AssertionError, match="a worker thread"):
+        files(s, Item(text="新的", lang="zh"))                  # synthesis: off the loop
+
+
 def test_an_uploaded_prompt_is_found_by_name_in_the_calls_language_first(
         sounds: tuple[Sounds, Beeps], ivr: Ivr) -> None:
     s, _ = sounds
