@@ -1,8 +1,8 @@
 """What the benches share: ``kefu serve`` as a subprocess (config, start, /health, stop),
-CPU from /proc, child processes and the RTP generator, the scratch directory and the
-report's table head.
+its admin and HTTP API client, CPU and run-queue waits from /proc, child processes and
+the RTP generator, the scratch directory and the report's table head.
 
-Imported by pbx_calls.py, rtp_compare.py and setup_rate.py (bench/ is put on sys.path).
+Imported by every bench script (bench/ is put on sys.path).
 """
 
 from __future__ import annotations
@@ -238,6 +238,14 @@ def cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def run_wait_seconds(pid: int) -> float:
+    """How long the process's main thread (kefu's event loop) has been ready to run but
+    waited for a CPU (/proc/<pid>/task/<pid>/schedstat, field 2): the machine's load,
+    not kefu's own work, behind a stall."""
+    with open(f"/proc/{pid}/task/{pid}/schedstat") as f:
+        return int(f.read().split()[1]) / 1e9
 
 
 def loadavg() -> str:

@@ -165,9 +165,11 @@ class IvrCase:
         time.sleep(_kefu.EDGE)
         pids = [self.kefu.pid, media.pid, agent.pid]
         c0, w0 = [_kefu.cpu_seconds(p) for p in pids], time.monotonic()
+        q0 = _kefu.run_wait_seconds(self.kefu.pid)
         active0 = (health(http_port) or {}).get("calls", {}).get("active")
         time.sleep(args.seconds)
         c1, w1 = [_kefu.cpu_seconds(p) for p in pids], time.monotonic()
+        run_wait = (_kefu.run_wait_seconds(self.kefu.pid) - q0) / (w1 - w0) * 1000
         active1 = (health(http_port) or {}).get("calls", {}).get("active")
         kefu_pct, media_pct, agent_pct = [(b - a) / (w1 - w0) * 100 for a, b in zip(c0, c1)]
         media_conn.send(("finish", time.monotonic()))
@@ -206,7 +208,7 @@ class IvrCase:
             "idle": res["idle"], "late_frames": res["late_frames"],
             "send_errors": res["send_errors"], "warm_lat": [x for _, x in w["lat"]],
             "warn": len(warn), "err": len(err), "log_samples": err[:3] + warn[:3],
-            "stalls": sum("media clock stalled" in ln for ln in warn),
+            "stalls": sum("media clock stalled" in ln for ln in warn), "run_wait": run_wait,
         }
 
     def close(self) -> None:
@@ -267,6 +269,8 @@ def report(ivr: dict[int, dict], bridged: dict[int, dict], args: argparse.Namesp
                  f"calls active at the window's start/end {r['active']}; callers' media "
                  f"{r['media_pct']:.1f}% of a core, SIP agent {r['agent_pct']:.1f}%; "
                  f"media frames >10 ms late {r['late_frames']}, send errors {r['send_errors']}",
+                 f"kefu's event loop thread waited for a CPU {r['run_wait']:.0f} ms per s "
+                 "of the window (schedstat: the machine's load)",
                  f"warm-up call (TTS rendered): key 1 {r['warm_lat'][0]:.0f} ms, key 2 "
                  f"{r['warm_lat'][1]:.0f} ms; 'media clock stalled' in the log: {r['stalls']}; "
                  f"load average before: {r['loadavg']}"]
