@@ -48,7 +48,8 @@ TRANSITIONS: dict[CallState, set[CallState]] = {
     CallState.HOSTED: {CallState.QUEUED, CallState.CONNECTED, CallState.ENDED},
     # a queue's overflow may send its caller into an IVR flow
     CallState.QUEUED: {CallState.CONNECTED, CallState.HOSTED, CallState.ENDED},
-    CallState.CONNECTED: {CallState.QUEUED, CallState.ENDED},
+    # an agent sends its caller into a flow (self-service) and gets it back (HOSTED → CONNECTED)
+    CallState.CONNECTED: {CallState.QUEUED, CallState.HOSTED, CallState.ENDED},
     CallState.ENDED: set(),
 }
 
