@@ -9,7 +9,9 @@ state change is published as an event; the CDR is derived from those events alon
        ├──► QUEUED ┼───────────┴─ QUEUED ───┤   (QUEUED: answered, waiting for an agent)
        ├──► HOSTED ┼────────────────────────┤   (HOSTED: kefu answers: prompt, conference, IVR;
        │           │                        │    an IVR goes on to QUEUED or CONNECTED, and
-       │           │                        │    a queue's overflow into a flow back to HOSTED)
+       │           │                        │    a queue's overflow into a flow back to HOSTED;
+       │           │                        │    CONNECTED ⇄ HOSTED: an agent's caller in a
+       │           │                        │    self-service flow and back)
        └───────────┴────────────────────────┘
 
 Who talks to whom once connected is the call's :class:`~kefu.calls.room.Room`; transfers,
