@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from . import audio
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .conftest import add_user, publish_flow, start_kefu, stop_kefu, wait_for
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -70,20 +70,23 @@ FLOW = {
 }
 
 
-@pytest.fixture(scope="module")
-def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-ivr-calls"), extra=CONFIG)
+def serve_flow(tmp, config: str, flow: dict):
+    """kefu with ``config`` and ``flow`` published, agent alice (1001) and extension 2001
+    for a caller; stopped at the end, with no traceback in its log."""
+    server = start_kefu(tmp, extra=config)
     add_user(server, "alice", AGENT_PW, extensions=["1001"])
     status, body = server.api("POST", "/extensions", {"number": "2001",
                                                       "password": "pw-2001-secret"})
     assert status == 201, body
-    assert server.api("POST", "/ivr/flows", {"name": "hotline"})[0] == 201
-    status, body = server.api("PUT", "/ivr/flows/hotline/draft", FLOW)
-    assert status == 200 and not body["check"]["problems"], body
-    assert server.api("POST", "/ivr/flows/hotline/publish")[0] == 200
+    publish_flow(server, flow)
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="module")
+def kefu(tmp_path_factory):
+    yield from serve_flow(tmp_path_factory.mktemp("kefu-ivr-calls"), CONFIG, FLOW)
 
 
 def at_node(kefu, since: float, node: str, n: int = 1) -> None:

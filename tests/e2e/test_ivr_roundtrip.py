@@ -19,8 +19,9 @@ import pytest
 
 from . import audio
 from .browser import BrowserSession, have_browser
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .conftest import wait_for
 from .test_desktop import agent_login, expect, sign_in
+from .test_ivr_calls import AGENT_PW, at_node, serve_flow
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -28,7 +29,6 @@ pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("espeak-ng") is None and not os.environ.get("CI"),
                                  reason="espeak-ng not installed")]
 
-AGENT_PW = "agent-password-1"
 AGENT_TONE, CALLER_TONE = 1000, 1300
 CONFIG = """
 [[queues]]
@@ -49,18 +49,7 @@ FLOW = {
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-ivr-roundtrip"), extra=CONFIG)
-    add_user(server, "alice", AGENT_PW, extensions=["1001"])
-    status, body = server.api("POST", "/extensions", {"number": "2001",
-                                                      "password": "pw-2001-secret"})
-    assert status == 201, body
-    assert server.api("POST", "/ivr/flows", {"name": "pin"})[0] == 201
-    status, body = server.api("PUT", "/ivr/flows/pin/draft", FLOW)
-    assert status == 200 and not body["check"]["problems"], body
-    assert server.api("POST", "/ivr/flows/pin/publish")[0] == 200
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
+    yield from serve_flow(tmp_path_factory.mktemp("kefu-ivr-roundtrip"), CONFIG, FLOW)
 
 
 def alice_token(kefu) -> str:
@@ -78,8 +67,7 @@ def connected(kefu, since: float) -> str:
 
 def enter_pin(kefu, caller, since: float, pin: str) -> dict:
     """The caller hears the prompt, presses ``pin``; the ``ivr.back`` event that follows."""
-    wait_for(lambda: [d for _, _, d in kefu.events(since, "ivr.node") if d["node"] == "ask"],
-             timeout=15, what="the collect node")
+    at_node(kefu, since, "ask")
     time.sleep(1.5)
     for key in pin:
         caller.send_dtmf(key)
