@@ -36,9 +36,10 @@ start: ask
 nodes:
   ask:
     type: menu
-    prompt: 排队请按1，挂机请按2
-    choices: {"1": to_sales, "2": bye}
+    prompt: 排队请按1，挂机请按2，转接请按3
+    choices: {"1": to_sales, "2": bye, "3": to_desk}
   to_sales: {type: queue, queue: sales, data: {from: away}, fallback: bye}
+  to_desk: {type: transfer, to: "1003", fallback: bye}
   bye: {type: hangup, prompt: 再见}
 """
 
@@ -140,6 +141,19 @@ def test_a_flow_that_hangs_up_ends_the_call_and_the_agent_wraps_up(line: Line) -
     assert call.ended and line.said()[-1] == "再见"
     assert line.ivr_events("ivr.back")[-1]["reason"] == "ended"
     assert line.acd.agents["alice"].state is AgentState.WRAP_UP
+
+
+def test_a_flow_that_transfers_the_caller_lets_the_agent_go_first(line: Line) -> None:
+    line.switch.reachable["1003"] = "free"
+    call = talking(line)
+    line.ivr.send(call, "away", "1001", "alice")
+    line.press(call, "3")
+    assert line.switch.dismissed == ["1001"] and line.switch.ringing("1003")
+    assert line.ivr_events("ivr.back")[-1]["reason"] == "transfer"
+    assert line.acd.agents["alice"].state is AgentState.WRAP_UP
+    line.switch.answer("1003")
+    assert call.state is CallState.CONNECTED
+    assert [m.number for m in call.room.parties] == ["2001", "1003"]
 
 
 def test_what_cannot_be_sent_is_refused_with_the_call_untouched(line: Line) -> None:

@@ -591,8 +591,9 @@ function SelfServiceForm({ has }) {
   }, []);
   const names = (flows || []).map((f) => f.name);
   const pick = names.includes(flow) ? flow : names[0] || "";
-  const a = away.value;
-  const inside = Boolean(a && a.call_id === call.value?.call_id);
+  const a = away.value;     // from ivr.sent; after a reload: the call is hosted
+  const mine = Boolean(a && a.call_id === call.value?.call_id);
+  const inside = mine || call.value?.state === "hosted";
   return html`<form id="ivr-form" class="transfer" onSubmit=${(e) => { e.preventDefault(); selfService(pick); }}>
     <h3>${t("ivr.title")}</h3>
     <select name="flow" id="ivr-flow" aria-label=${t("ivr.flow")} value=${pick}
@@ -601,7 +602,7 @@ function SelfServiceForm({ has }) {
         : html`<option value="">${t("ivr.none")}</option>`}</select>
     <button type="submit" id="btn-ivr" disabled=${!has || !pick || inside || call.value?.state !== "connected"}>
       ${t("ivr.send")}</button>
-    ${inside && html`<p id="ivr-away" class="badge state-on_hold">${t("ivr.away", { flow: a.flow })}</p>`}
+    ${inside && html`<p id="ivr-away" class="badge state-on_hold">${t("ivr.away", { flow: mine ? a.flow : "" })}</p>`}
   </form>`;
 }
 
