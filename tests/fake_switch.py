@@ -278,6 +278,8 @@ class FakeSwitch:
             member.sip.hangup()
 
     def settle(self, call: Call, member: Member, by: str) -> None:
+        if call.state is CallState.HOSTED and member.sip is not call.a:
+            return                  # as the switch's: a caller in a flow goes on alone
         if not call.goes_on():
             run(self.end(call, Disposition.ANSWERED, by, 200))
 

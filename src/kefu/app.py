@@ -235,7 +235,7 @@ async def serve(settings: Settings) -> None:
                                 control=CallControl(k.switch), acd=k.acd,
                                 visible=lambda user, event: k.acd.visible_to(user.username,
                                                                              event),
-                                ivr=k.ivr))
+                                ivr=k.ivr, ivr_calls=k.ivr_calls))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

@@ -629,6 +629,27 @@ class IvrReturn(IvrStep):
     from_: str = Field(alias="from")
 
 
+@declare("ivr.sent", AGENT)
+class IvrSent(Payload):
+    """Self-service (转自助服务): ``agent``'s caller was sent into ``flow``; the agent (its
+    party ``by``) stays in the call, held with music, until the caller comes back."""
+    flow: str
+    agent: str
+    by: str
+
+
+@declare("ivr.back", AGENT)
+class IvrBack(Payload):
+    """The caller ``agent`` sent into ``flow`` left it: ``returned`` (talking to the agent
+    again, the flow's results merged into the call-attached data under ``keys``), or
+    the agent is let go: ``queue``, ``transfer``, ``ended`` (the flow or someone ended the
+    call), ``caller_hangup``, ``agent_hangup`` (the caller finishes the flow alone)."""
+    flow: str
+    agent: str
+    reason: str
+    keys: list[str] = []
+
+
 @declare("ivr.refused", STAFF)
 class IvrRefused(IvrStep):
     """The queue or transfer target would not take the call."""

@@ -1,6 +1,6 @@
-"""What the IVR's end-to-end tests share: their skip marks, publishing a flow and uploading
-a prompt through the API, waiting for a call to reach a node, and the TTS rendering kefu
-played for a text (to compare with what the phone heard)."""
+"""What the IVR's end-to-end tests share: their skip marks, uploading a prompt through the
+API (publishing a flow is ``conftest.publish_flow``), waiting for a call to reach a node,
+and the TTS rendering kefu played for a text (to compare with what the phone heard)."""
 
 from __future__ import annotations
 
@@ -24,14 +24,6 @@ MARKS = [pytest.mark.e2e,
          pytest.mark.skipif(shutil.which("espeak-ng") is None and not os.environ.get("CI"),
                             reason="espeak-ng not installed")]
 """``pytestmark`` of a module whose phones call flows (kefu speaks with espeak-ng)."""
-
-
-def publish(server: KefuServer, flow: dict) -> None:
-    """Create ``flow`` (a dict in the flow format), check it and publish it."""
-    assert server.api("POST", "/ivr/flows", {"name": flow["name"]})[0] == 201
-    status, body = server.api("PUT", f"/ivr/flows/{flow['name']}/draft", flow)
-    assert status == 200 and not body["check"]["problems"], body
-    assert server.api("POST", f"/ivr/flows/{flow['name']}/publish")[0] == 200
 
 
 def upload_prompt(server: KefuServer, name: str, language: str, wav: Path) -> dict:

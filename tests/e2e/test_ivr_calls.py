@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from . import audio
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
-from .flows import MARKS, at_node, publish
+from .conftest import add_user, publish_flow, start_kefu, stop_kefu, wait_for
+from .flows import MARKS, at_node
 
 pytestmark = MARKS
 
@@ -65,17 +65,23 @@ FLOW = {
 }
 
 
-@pytest.fixture(scope="module")
-def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-ivr-calls"), extra=CONFIG)
+def serve_flow(tmp, config: str, flow: dict):
+    """kefu with ``config`` and ``flow`` published, agent alice (1001) and extension 2001
+    for a caller; stopped at the end, with no traceback in its log."""
+    server = start_kefu(tmp, extra=config)
     add_user(server, "alice", AGENT_PW, extensions=["1001"])
     status, body = server.api("POST", "/extensions", {"number": "2001",
                                                       "password": "pw-2001-secret"})
     assert status == 201, body
-    publish(server, FLOW)
+    publish_flow(server, flow)
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="module")
+def kefu(tmp_path_factory):
+    yield from serve_flow(tmp_path_factory.mktemp("kefu-ivr-calls"), CONFIG, FLOW)
 
 
 def test_a_caller_walks_the_menu_to_the_right_queue(kefu, phone):

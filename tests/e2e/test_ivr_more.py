@@ -21,8 +21,8 @@ from dbkit import PG_URL, require_postgres
 from kefu.store.engine import normalise_url
 
 from . import audio
-from .conftest import start_kefu, stop_kefu, wait_for
-from .flows import MARKS, at_node, publish, rendering, upload_prompt
+from .conftest import publish_flow, start_kefu, stop_kefu, wait_for
+from .flows import MARKS, at_node, rendering, upload_prompt
 from .phones import find_free_ports
 
 pytestmark = MARKS
@@ -101,7 +101,7 @@ def kefu(tmp_path_factory, accounts):
                   Path(audio.write_tone_wav(tmp / "beep.wav", TONE_HZ, 1.5)))
     (closed,) = find_free_ports(1)          # nothing listens there: the database is down
     for flow in flows(accounts, closed):
-        publish(server, flow)
+        publish_flow(server, flow)
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log

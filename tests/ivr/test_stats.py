@@ -95,6 +95,19 @@ def test_what_a_walk_counts_as(name: str) -> None:
     assert one(events).completion_rate == (figures[2] / figures[1] if figures[1] else None)
 
 
+def test_a_caller_an_agent_sent_into_a_flow_after_another_counts_once_in_each() -> None:
+    agent = {"agent": "alice"}
+    events = [*start(), ev("exit", "agents", reason="queue", to="support"),
+              ("ivr.sent", "c1", BASE + 60, {"flow": "pin", "by": "1001", **agent}),
+              *[(t, c, ts + 61, {**d, "flow": "pin"}) for t, c, ts, d in start("ask")],
+              ev("exit", "ask", 70, flow="pin", reason="returned"),
+              ("ivr.back", "c1", BASE + 70, {"flow": "pin", "reason": "returned", "keys": ["pin"],
+                                             **agent})]
+    pin = one(events, "pin")
+    assert (pin.entered, pin.ended, pin.self_served) == (1, 1, 1)
+    assert (one(events).entered, one(events, "main").to_queue) == (2, 1)
+
+
 def test_queues_are_counted_by_name_and_an_old_exit_by_its_node() -> None:
     events = [*start(call="a"), ev("exit", "agents", call="a", reason="queue", to="support"),
               *start(call="b"), ev("exit", "agents", call="b", reason="queue", to="support"),

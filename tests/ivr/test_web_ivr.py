@@ -145,11 +145,22 @@ def test_only_admins_write_flows(ivr_api, role: str) -> None:  # type: ignore[no
 @pytest.mark.parametrize("role,code", [("admin", 200), ("supervisor", 200), ("agent", 403),
                                        ("qa", 403)])
 def test_readers(ivr_api, role: str, code: int) -> None:  # type: ignore[no-untyped-def]
-    for path in ("flows", "flow-schema", "records", "records.csv", "prompts",
+    for path in ("flow-schema", "records", "records.csv", "prompts",
                  "voicemail/mailboxes"):
         r = ivr_api.client.get(f"{URL}/{path}", headers=ivr_api.as_(role))
         assert r.status_code == code, (path, r.text)
     assert ivr_api.client.get(f"{URL}/flows").status_code == 401
+
+
+def test_agents_list_only_the_published_flows_they_may_send_a_caller_to(ivr_api) -> None:  # type: ignore[no-untyped-def]
+    for name in ("main", "draft_only"):
+        assert _put(ivr_api, name, simple(name)).status_code == 200
+    ivr_api.client.post(f"{URL}/flows/main/publish", headers=ivr_api.as_("admin"))
+    seen = {role: [f["name"] for f in ivr_api.client.get(f"{URL}/flows",
+                                                          headers=ivr_api.as_(role)).json()]
+            for role in ("admin", "agent")}
+    assert seen == {"admin": ["draft_only", "main"], "agent": ["main"]}
+    assert ivr_api.client.get(f"{URL}/flows", headers=ivr_api.as_("qa")).status_code == 403
 
 
 def test_the_schema_is_the_flow_format(ivr_api) -> None:  # type: ignore[no-untyped-def]

@@ -35,7 +35,7 @@ from kefu.acd.offers import Offers
 from kefu.acd.rules import QueueRules
 from kefu.acd.sessions import Sessions
 from kefu.acd.views import Views
-from kefu.calls.call import Call
+from kefu.calls.call import Call, CallState
 from kefu.calls.errors import Kind
 from kefu.calls.protocol import Calls
 
@@ -125,10 +125,11 @@ class Acd(Sessions, Offers, QueueRules, Callbacks, Announcer, Views, AcdCore):
         call = self.switch.calls.get(event.call_id)  # type: ignore[arg-type]
         if call is None or call.ended:
             return
-        if not call.goes_on():        # the call ends too: call.ended finishes the agent
+        hosted = call.state is CallState.HOSTED   # its caller is in a self-service flow
+        if not call.goes_on() and not hosted:   # the call ends too: call.ended finishes the agent
             return
         if talking is not None:      # the agent transferred the caller or left a conference
-            self._after_call(agent, talking, "transfer")
+            self._after_call(agent, talking, "ivr" if hosted else "transfer")
         elif event.call_id in self._outbound:   # it handed on a call it placed itself
             self._outbound_over(event.call_id)  # type: ignore[arg-type]
 

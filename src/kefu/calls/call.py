@@ -9,7 +9,9 @@ state change is published as an event; the CDR is derived from those events alon
        ├──► QUEUED ┼───────────┴─ QUEUED ───┤   (QUEUED: answered, waiting for an agent)
        ├──► HOSTED ┼────────────────────────┤   (HOSTED: kefu answers: prompt, conference, IVR;
        │           │                        │    an IVR goes on to QUEUED or CONNECTED, and
-       │           │                        │    a queue's overflow into a flow back to HOSTED)
+       │           │                        │    a queue's overflow into a flow back to HOSTED;
+       │           │                        │    CONNECTED ⇄ HOSTED: an agent's caller in a
+       │           │                        │    self-service flow and back)
        └───────────┴────────────────────────┘
 
 Who talks to whom once connected is the call's :class:`~kefu.calls.room.Room`; transfers,
@@ -48,7 +50,8 @@ TRANSITIONS: dict[CallState, set[CallState]] = {
     CallState.HOSTED: {CallState.QUEUED, CallState.CONNECTED, CallState.ENDED},
     # a queue's overflow may send its caller into an IVR flow
     CallState.QUEUED: {CallState.CONNECTED, CallState.HOSTED, CallState.ENDED},
-    CallState.CONNECTED: {CallState.QUEUED, CallState.ENDED},
+    # an agent sends its caller into a flow (self-service) and gets it back (HOSTED → CONNECTED)
+    CallState.CONNECTED: {CallState.QUEUED, CallState.HOSTED, CallState.ENDED},
     CallState.ENDED: set(),
 }
 

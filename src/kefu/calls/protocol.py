@@ -116,6 +116,10 @@ class Calls(Protocol):
 
     def start_recording(self, call: Call) -> None: ...
 
+    def dismiss(self, call: Call, member: Member, sip_done: bool = False) -> None:
+        """Take ``member`` out (its phone hung up; a persistent line back home): the IVR
+        lets go of the agent whose caller a flow sends on."""
+
     # --- the caller's side ----------------------------------------------------------------
     async def answer_hosted(self, call: Call, state: CallState = CallState.HOSTED) -> None: ...
 
@@ -137,7 +141,7 @@ class Calls(Protocol):
 
 class Switchboard(Calls, Protocol):
     """What call control (:mod:`kefu.calls.control`) uses besides: it changes rooms and
-    parties itself, so it also publishes, dismisses and settles."""
+    parties itself, so it also publishes and settles."""
 
     @property
     def media(self) -> "MediaEngine": ...
@@ -151,8 +155,6 @@ class Switchboard(Calls, Protocol):
     def busy(self, number: str, exclude: Call | None = None) -> bool: ...
 
     def publish(self, call: Call, type_: str, **data: Any) -> None: ...
-
-    def dismiss(self, call: Call, member: Member, sip_done: bool = False) -> None: ...
 
     def settle(self, call: Call, member: Member, by: str) -> None: ...
 

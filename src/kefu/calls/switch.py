@@ -692,8 +692,11 @@ class Switch:
         send it to the other parties, each as RFC 4733 events if it negotiated them, else
         in-band."""
         side = "caller" if member.sip is call.a else "callee"
+        # as it was when pressed: the digit that ends a flow (connecting the caller) is
+        # the flow's, not the agent's to hear
+        connected = call.state is CallState.CONNECTED
         self.publish(call, "call.dtmf", digit=digit, leg=side, number=member.number)
-        if call.state is not CallState.CONNECTED or not relay:
+        if not connected or not relay:
             return
         for other in call.room.parties:
             if other is not member:

@@ -65,9 +65,11 @@ FlowText = Annotated[str, Depends(_flow_text)]
 
 # ---------------------------------------------------------------------- flows
 
-@router.get("/flows", response_model=list[FlowOut])
-def list_flows(ivr: IvrDep, _user: Reader) -> list[FlowOut]:
-    return [FlowOut.of(f) for f in ivr.flows.list_flows()]
+@router.get("/flows", response_model=list[FlowOut],
+            summary="The flows (an agent: the published ones, which it may send its caller to)")
+def list_flows(ivr: IvrDep, user: Listener) -> list[FlowOut]:
+    return [FlowOut.of(f) for f in ivr.flows.list_flows()
+            if user.role != "agent" or f.published is not None]
 
 
 @router.post("/flows", response_model=FlowOut, status_code=status.HTTP_201_CREATED)

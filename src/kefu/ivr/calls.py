@@ -11,7 +11,15 @@ the layers contract): the queues (:class:`Queues`, the ACD satisfies it), the cu
 look-up on entry, the sounds (TTS cache, uploaded prompts, prompt sets), the clock.
 
 Keys come from the bus (``call.dtmf`` on the caller's leg), the caller's hang-up from
-``call.ended``: the same events the ACD listens to.  Every ``ivr.*`` event the engine
+``call.ended``: the same events the ACD listens to.
+
+Self-service (坐席与IVR互动): :meth:`IvrCalls.send` takes the caller of an agent's connected
+call into a flow (CONNECTED → HOSTED) while the agent's member stays in the room, held
+(it hears music, the caller hears only the prompts; the agent hears no digits).  A
+``return`` brings the caller back to that member (HOSTED → CONNECTED) with the flow's own
+variables merged into the call-attached data; any other way out of the flow (a queue, a
+transfer) first lets the agent go, and a hang-up ends the call for both.  ``ivr.sent`` and
+``ivr.back`` name the agent, so its desk follows.  Every ``ivr.*`` event the engine
 emits is published on the bus, and the event log keeps it in ``call_events``.
 """
 
@@ -30,12 +38,13 @@ import numpy as np
 from kefu.bus import Bus, Event
 from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.dialplan import Route
-from kefu.calls.errors import Refused
+from kefu.calls.errors import ControlError, Kind, Refused
 from kefu.calls.protocol import Calls, Listening
 from kefu.calls.room import Member
 
 from . import steps as s
 from .engine import Session
+from .flow import BUILTINS
 from .listen import Ear
 from .records import PublishedFlow
 
@@ -131,14 +140,49 @@ class IvrCalls:
             if call.room.waiting:      # the prompts, not the music
                 call.room.waiting = False
                 self.switch.remix(call)
+        self._walk(call, published, flows, found)
+
+    def send(self, call: Call, flow: str, by: str, agent: str) -> None:
+        """Self-service: the caller of ``call`` walks ``flow`` while ``by`` (the member of
+        agent ``agent``, a username) stays in the call, held with music; ``return`` brings
+        the caller back to it.  ``ControlError``: no such flow or party (NOT_FOUND), a
+        call that is not a connected two-party call with its caller, or a hold (CONFLICT)."""
+        flows, found = self._entry(call.caller)
+        published = flows.get(flow)
+        if published is None:
+            raise ControlError(f"flow {flow!r} has no published version", Kind.NOT_FOUND)
+        if call.state is not CallState.CONNECTED or call.id in self.walks:
+            raise ControlError(f"call {call.id} is {call.state.value}, not connected")
+        member = call.room.find(by)
+        if member is None:
+            raise ControlError(f"{by} is not in call {call.id}", Kind.NOT_FOUND)
+        caller = call.room.member_of(call.a)
+        if caller is None or caller is member or len(call.room.parties) != 2:
+            raise ControlError("only the caller of a two-party call can be sent into a flow")
+        if any(m.holding or m.held for m in call.room.members):
+            raise ControlError(f"call {call.id} is on hold: resume it first")
+        call.transition(CallState.HOSTED)
+        member.held = True             # hears music; neither side hears the other
+        self.switch.remix(call)
+        walk = self._walk(call, published, flows, found, agent=member, agent_name=agent)
+        walk.tell("ivr.sent", by=by)
+        walk.start()
+
+    def _walk(self, call: Call, published: PublishedFlow, flows: Mapping[str, PublishedFlow],
+              found: Mapping[str, str], agent: Member | None = None,
+              agent_name: str = "") -> "Walk":
+        """A walk of ``published`` for ``call``, started at once unless an agent sent it."""
         # ``today``: the date the call started, for a flow that declares it (read out by
         # ``say`` kind date: the demo hotline)
         today = dt.datetime.fromtimestamp(self.clock()).astimezone().date().isoformat()
         variables = {"caller": call.caller, "called": call.callee, "call_id": call.id,
-                     "today": today} | found
-        walk = Walk(self, call, published, {n: p.flow for n, p in flows.items()}, variables)
+                     "today": today} | dict(found)
+        walk = Walk(self, call, published, {n: p.flow for n, p in flows.items()}, variables,
+                    agent, agent_name)
         self.walks[call.id] = walk
-        walk.start()
+        if agent is None:
+            walk.start()
+        return walk
 
     def _entry(self, caller: str) -> tuple[Mapping[str, PublishedFlow], dict[str, str]]:
         """What a new call needs from the database: the published flows and the caller's
@@ -159,8 +203,13 @@ class IvrCalls:
         if event.type == "call.dtmf" and event.data.get("leg") == "caller":
             walk.feed(s.Digit(str(event.data.get("digit", ""))))
         elif event.type == "call.ended":
+            walk.let_agent_go("caller_hangup" if event.data.get("hangup_by") == "caller"
+                              else "ended")
             walk.feed(s.CallerHungUp())
             walk.close()
+        elif (event.type == "call.member_left" and walk.agent is not None
+              and event.data.get("number") == walk.agent.number):
+            walk.let_agent_go("agent_hangup")   # the caller finishes the flow alone
 
 
 class Walk:
@@ -168,9 +217,14 @@ class Walk:
     playing, timers, a look-up), so the caller hanging up can stop them all."""
 
     def __init__(self, owner: IvrCalls, call: Call, published: PublishedFlow,
-                 flows: Mapping[str, Any], variables: dict[str, str]) -> None:
+                 flows: Mapping[str, Any], variables: dict[str, str],
+                 agent: Member | None = None, agent_name: str = "") -> None:
         self.owner, self.call, self.published = owner, call, published
-        self.session = Session(flows, published.name, self._now, variables=variables)
+        self.agent, self.agent_name = agent, agent_name   # who sent the caller here
+        # not the flow's own results: what the call started with, the built-in variables
+        self.seeded = frozenset(variables) | BUILTINS
+        self.session = Session(flows, published.name, self._now, variables=variables,
+                               from_agent=agent is not None)
         self._events: deque[s.Event] = deque()
         self._busy = False
         self._timers: dict[int, Timer] = {}
@@ -239,6 +293,45 @@ class Walk:
 
     def _emit(self, a: s.Emit) -> None:
         self._publish(a.type, a.data)
+
+    # ---- the agent who sent the caller here ------------------------------------------
+
+    def tell(self, type_: str, **data: Any) -> None:
+        """An ``ivr.sent`` / ``ivr.back`` event naming the agent, for its desk."""
+        self._publish(type_, {"flow": self.published.name, "agent": self.agent_name, **data})
+
+    def let_agent_go(self, reason: str) -> None:
+        """The caller will not come back to the agent (``reason``): an agent still in the
+        call leaves it (its leg hung up, a persistent line back home), and the ACD frees
+        it as after any call; on a hang-up the call's end does that."""
+        agent, self.agent = self.agent, None
+        if agent is None:
+            return
+        self.tell("ivr.back", reason=reason)
+        if reason in ("ended", "caller_hangup", "agent_hangup") or self.call.ended:
+            return
+        if agent in self.call.room.members:
+            self.owner.switch.dismiss(self.call, agent)
+
+    def _return(self, a: s.ReturnToAgent) -> None:
+        """The flow ended at a ``return``: the caller talks to its agent again, the flow's
+        own variables (not the ones the call started with) merged into the call's data;
+        with the agent gone, the call ends as a flow's end does."""
+        agent, call = self.agent, self.call
+        if agent is None or call.ended or agent not in call.room.members:
+            return self._hangup(s.Hangup("no agent to return to"))
+        self.close()
+        self.agent = None
+        results = {k: v for k, v in a.variables.items() if k not in self.seeded}
+        call.transition(CallState.CONNECTED)
+        agent.held = False
+        self.owner.switch.remix(call)
+        if self.owner.queues is not None and results:
+            try:
+                self.owner.queues.set_data(call, results)
+            except Exception as e:      # too large: the caller comes back all the same
+                log.warning("call %s: the flow's results not attached: %s", call.id, e)
+        self.tell("ivr.back", reason="returned", keys=sorted(results))
 
     def _play(self, a: s.Play) -> None:
         self._plays[a.id] = self.owner.clock.start(self._playing(a))
@@ -351,6 +444,7 @@ class Walk:
             self.feed(s.Refused(str(e)))
             return
         self.close()
+        self.let_agent_go("queue")
         if self.call.state is CallState.HOSTED:
             self.call.transition(CallState.QUEUED)
 
@@ -373,6 +467,7 @@ class Walk:
 
     def _transfer(self, a: s.TransferTo) -> None:
         switch, call = self.owner.switch, self.call
+        self.let_agent_go("transfer")
         route = switch.route(call.caller, a.target)
         if route.kind == "queue":
             return self._enqueue(s.Enqueue(route.queue, 0, {}, {}))
@@ -407,8 +502,9 @@ class Walk:
         switch.remix(call)
         switch.reach(call, dest, stages, timeout, call.caller, answered, failed)
 
-    def _hangup(self, a: s.Hangup | s.ReturnToAgent) -> None:
+    def _hangup(self, a: s.Hangup) -> None:
         self.close()
+        self.let_agent_go("ended")
         if not self.call.ended:
             self.owner.switch.spawn(self.owner.switch.end(self.call, Disposition.ANSWERED,
                                                           "system", 200))
@@ -420,6 +516,6 @@ _HANDLERS: dict[type, Callable[[Walk, Any], None]] = {
     s.DoLookup: Walk._lookup, s.StoreRecord: Walk._store, s.RecordVoicemail: Walk._voicemail,
     s.Enqueue: Walk._enqueue, s.TransferTo: Walk._transfer, s.Hangup: Walk._hangup,
     s.Listen: Walk._listen, s.StopListening: Walk._stop_listening,
-    s.ReturnToAgent: Walk._hangup,   # an agent sending its caller here: not built yet
+    s.ReturnToAgent: Walk._return,
 }
 """Each action of the engine, and what carries it out."""

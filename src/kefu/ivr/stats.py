@@ -48,6 +48,9 @@ INTERVALS: tuple[Interval, ...] = ("15m", "hour", "day")
 LENGTH = {"15m": 900, "hour": 3600, "day": 86400}
 
 SELF_SERVED = frozenset({"hangup", "flow_end", "voicemail", "returned"})
+# the agent's side of a self-service trip (坐席与IVR互动: ``ivr.sent``, ``ivr.back``): they
+# frame the walk its ``ivr.start`` and ``ivr.exit`` count, and are no steps of it
+AGENT_SIDE = frozenset({"ivr.sent", "ivr.back"})
 HANDOFFS = frozenset({"queue", "transfer"})
 WALK_IDLE = 6 * 3600.0  # a walk with no step for this long is forgotten (no IVR walk lasts so long)
 
@@ -187,7 +190,8 @@ class Tally:
     def add(self, type_: str, call_id: str | None, ts: float, data: Mapping[str, Any]) -> None:
         """One event; events of other kinds, or with no call or flow, are ignored."""
         flow = data.get("flow")
-        if not type_.startswith("ivr.") or not call_id or not isinstance(flow, str):
+        if (not type_.startswith("ivr.") or type_ in AGENT_SIDE or not call_id
+                or not isinstance(flow, str)):
             return
         node = str(data.get("node", ""))
         b = self._bucket(ts)

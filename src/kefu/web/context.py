@@ -33,3 +33,4 @@ class AppContext:
     acd: Any = None                   # kefu.acd.service.Acd: agents, queues, call-attached data
     visible: Callable[[User, Event], bool] | None = None  # which events an agent sees on /events
     ivr: Ivr | None = None            # flows, collected records, prompts, voicemail
+    ivr_calls: Any = None             # kefu.ivr.calls.IvrCalls: an agent's caller into a flow

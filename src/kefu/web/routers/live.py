@@ -290,6 +290,33 @@ async def put_data(call_id: str, body: dict[str, Any], control: Control, acd: Ac
     return acd.set_data(call, body, merge=False)
 
 
+class SelfServiceIn(ByIn):
+    by: Number | None = Field(None, description="the agent's party, which stays in the call "
+                                                "held (music) meanwhile; agents: omitted "
+                                                "(themselves); staff: default the call's agent")
+    flow: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", description="a published flow")
+
+
+def get_ivr_calls(ctx: CtxDep) -> Any:
+    if ctx.ivr_calls is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the IVR is not running on calls")
+    return ctx.ivr_calls
+
+
+@router.post("/{call_id}/ivr", **STARTED,
+             summary="Self-service (转自助服务): the caller walks `flow` while `by` waits; "
+                     "a `return` node brings it back with the results (`ivr.back`)")
+async def self_service(call_id: str, body: SelfServiceIn, control: Control, acd: AcdDep,
+                       user: Staff, ivr_calls: Annotated[Any, Depends(get_ivr_calls)]) -> None:
+    call, ext = allowed_call(call_id, user, control, acd)
+    by = body.by
+    if ext is None and by is None and call.agent in acd.agents:
+        by = acd.agents[call.agent].extension or None
+    by = as_party(by, ext)
+    agent = acd.agent_on(by)
+    ivr_calls.send(call, body.flow, by, agent.username if agent is not None else by)
+
+
 @router.post("/{call_id}/monitor", **STARTED,
              summary="Supervisor listens (监听), whispers (密语) or barges in (强插)")
 async def monitor(call_id: str, body: MonitorIn, control: Control, acd: AcdDep,

@@ -32,6 +32,8 @@ const offer = signal(null);          // {call_id, caller, queue, wait, attached,
 const call = signal(null);           // the /live-calls item involving my extension
 const callAt = signal(0);
 const consulting = signal(false);
+const away = signal(null);           // {call_id, flow}: my caller is in a self-service flow
+const callData = signal({});         // the call-attached data of my call
 const wrapup = signal(null);         // {call_id, number}
 const lineState = signal(line.state);
 const lineError = signal("");
@@ -42,7 +44,7 @@ let numbers = {};                    // call_id → the customer's number (offer
 onLineState((s) => { lineState.value = s; muted.value = line.muted; });
 
 // the test and debugging hook (softphone.js adds pc, lineState, muted, sending)
-const exposed = { state, reason, agent, call, offer, device, wrapup };
+const exposed = { state, reason, agent, call, offer, device, wrapup, away, callData };
 Object.defineProperties(window.kefuDesk ??= {}, Object.fromEntries(Object.entries(exposed).map(
   ([k, s]) => [k, { get: () => s.value, enumerable: true, configurable: true }])));
 
@@ -179,6 +181,21 @@ async function finishConsult(how) {
   liveCalls.refresh();
 }
 
+/** Self-service (转自助服务): my caller walks ``flow``; its ``return`` brings it back. */
+async function selfService(flow) {
+  if (!call.peek() || !flow) return;
+  const ok = await run(() => post(callPath("/ivr"), { by: ext(), flow }));
+  if (ok !== undefined) away.value = { call_id: call.peek().call_id, flow };
+  liveCalls.refresh();
+}
+
+async function loadData(callId) {
+  try {
+    const data = await get(`/live-calls/${encodeURIComponent(callId)}/data`);
+    if (call.peek()?.call_id === callId) callData.value = data;
+  } catch { /* the call ended meanwhile */ }
+}
+
 async function dial(to) {
   to = String(to || "").trim();
   if (!to) return;
@@ -229,11 +246,15 @@ function setCall(c) {
     if (c && (!previous || previous.call_id !== c.call_id)) {
       callAt.value = Date.now();
       consulting.value = false;
+      callData.value = {};
+      loadData(c.call_id);
       if (offer.peek()?.call_id === c.call_id) offer.value = null;
       screenPop(otherParty(c));
     }
     if (previous && (!c || previous.call_id !== c.call_id)) {
       consulting.value = false;
+      away.value = null;
+      if (!c) callData.value = {};
       if (wrapup.peek()?.call_id !== previous.call_id) showWrapup(previous.call_id, otherParty(previous));
     }
     call.value = c;
@@ -259,6 +280,7 @@ function handle(msg) {
   const type = msg.type || "";
   const mine = d.agent === me() || (Array.isArray(d.agents) && d.agents.includes(me()));
   if (type === "call.ended" && call.peek()?.call_id === msg.call_id) liveCalls.refresh();
+  if (type === "call.data" && call.peek()?.call_id === msg.call_id) loadData(msg.call_id);
   if (!mine) {
     if (offer.peek()?.call_id === msg.call_id
         && ["queue.abandon", "queue.overflow", "queue.callback", "queue.connect"].includes(type))
@@ -300,6 +322,16 @@ function handle(msg) {
       liveCalls.refresh();
       refreshAgent();           // today's answered count
       break;
+    case "ivr.sent":
+      away.value = { call_id: msg.call_id, flow: d.flow };
+      liveCalls.refresh();
+      break;
+    case "ivr.back":
+      away.value = null;
+      toast(t(`ivr.back.${d.reason}`), d.reason === "returned" ? "info" : "error");
+      liveCalls.refresh();
+      if (call.peek()?.call_id === msg.call_id) loadData(msg.call_id);
+      break;
     case "queue.ring_no_answer":
       if (offer.peek()?.call_id === msg.call_id) offer.value = null;
       break;
@@ -339,6 +371,7 @@ onSignOut(() => {
   batch(() => {
     agent.value = null; member.value = true; state.value = "logged_out"; reason.value = "";
     offer.value = null; call.value = null; consulting.value = false; wrapup.value = null;
+    away.value = null; callData.value = {};
     lineError.value = ""; agentError.value = "";
   });
   clearCustomer();
@@ -466,10 +499,19 @@ function StatsPanel() {
   </section>`;
 }
 
+/** Call-attached data as a key/value table (an offer's, my call's). */
+function DataTable({ id, caption, data }) {
+  const rows = Object.entries(data || {});
+  return html`<table class="kv" id=${id}><caption>${caption}</caption><tbody>
+      ${rows.length ? rows.map(([k, v]) => html`<tr key=${k}><th>${k}</th>
+          <td>${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}</td></tr>`)
+        : html`<tr><td colspan="2" class="muted">${t("offer.none")}</td></tr>`}
+    </tbody></table>`;
+}
+
 function OfferPanel() {
   const o = offer.value;
   if (!o) return null;
-  const data = Object.entries(o.attached || {});
   const answerable = canAnswer();
   return html`<section class="panel offer" id="offer-panel">
     <h2>${t("offer.title")}</h2>
@@ -478,11 +520,7 @@ function OfferPanel() {
       <span><span>${t("offer.queue")}</span>: <b id="offer-queue">${o.queue}</b></span>
       <span><span>${t("offer.wait")}</span>: <${Clock} id="offer-wait" from=${o.at - o.wait * 1000} /></span>
     </div>
-    <table class="kv" id="offer-data"><caption>${t("offer.attached")}</caption><tbody>
-      ${data.length ? data.map(([k, v]) => html`<tr key=${k}><th>${k}</th>
-          <td>${typeof v === "object" && v !== null ? JSON.stringify(v) : String(v)}</td></tr>`)
-        : html`<tr><td colspan="2" class="muted">${t("offer.none")}</td></tr>`}
-    </tbody></table>
+    <${DataTable} id="offer-data" caption=${t("offer.attached")} data=${o.attached} />
     ${!answerable && html`<p id="offer-hint" class="muted">${t("offer.on_phone")}</p>`}
     <div class="buttons">
       <button type="button" id="btn-answer" class="ok big" disabled=${!answerable} onClick=${answer}>
@@ -543,6 +581,31 @@ function CallInfo({ c }) {
     ${mine?.holding && html`<div class="badge state-on_hold">${label("st", "on_hold")}</div>`}`;
 }
 
+/** 转自助服务: the published flows (GET /ivr/flows) and the button that sends my caller. */
+function SelfServiceForm({ has }) {
+  const [flows, setFlows] = useState(null);
+  const [flow, setFlow] = useState("");
+  useEffect(() => {
+    get("/ivr/flows").then((list) => setFlows(list.filter((f) => f.published !== null)),
+                           () => setFlows([]));
+  }, []);
+  const names = (flows || []).map((f) => f.name);
+  const pick = names.includes(flow) ? flow : names[0] || "";
+  const a = away.value;     // from ivr.sent; after a reload: the call is hosted
+  const mine = Boolean(a && a.call_id === call.value?.call_id);
+  const inside = mine || call.value?.state === "hosted";
+  return html`<form id="ivr-form" class="transfer" onSubmit=${(e) => { e.preventDefault(); selfService(pick); }}>
+    <h3>${t("ivr.title")}</h3>
+    <select name="flow" id="ivr-flow" aria-label=${t("ivr.flow")} value=${pick}
+            disabled=${!names.length} onChange=${(e) => setFlow(e.currentTarget.value)}>
+      ${names.length ? names.map((n) => html`<option key=${n} value=${n}>${n}</option>`)
+        : html`<option value="">${t("ivr.none")}</option>`}</select>
+    <button type="submit" id="btn-ivr" disabled=${!has || !pick || inside || call.value?.state !== "connected"}>
+      ${t("ivr.send")}</button>
+    ${inside && html`<p id="ivr-away" class="badge state-on_hold">${t("ivr.away", { flow: mine ? a.flow : "" })}</p>`}
+  </form>`;
+}
+
 function CallPanel() {
   const c = call.value;
   const has = Boolean(c);
@@ -565,7 +628,9 @@ function CallPanel() {
         html`<button key=${k} type="button" class="key" data-digit=${k} disabled=${!has}
                      onClick=${() => sendDtmf(k)}>${k}</button>`)}</div>
       <${TransferForm} has=${has} />
+      <${SelfServiceForm} has=${has} />
     </div>
+    ${has && html`<${DataTable} id="call-data" caption=${t("call.data")} data=${callData.value} />`}
     <form id="dial-form" class="dial" onSubmit=${(e) => { e.preventDefault(); dial(to); }}>
       <input name="to" id="dial-to" inputmode="tel" pattern="[0-9*#+]{2,20}" required
              placeholder=${t("dial.placeholder")} value=${to} onInput=${(e) => setTo(e.currentTarget.value)} />
