@@ -125,10 +125,12 @@ class Acd(Sessions, Offers, QueueRules, Callbacks, Announcer, Views, AcdCore):
         call = self.switch.calls.get(event.call_id)  # type: ignore[arg-type]
         if call is None or call.ended:
             return
-        if not call.goes_on():        # the call ends too: call.ended finishes the agent
+        surveyed = not call.goes_on() and call.hands_on()
+        if not call.goes_on() and not surveyed:   # the call ends: call.ended finishes the agent
             return
-        if talking is not None:      # the agent transferred the caller or left a conference
-            self._after_call(agent, talking, "transfer")
+        if talking is not None:      # the agent transferred the caller, left a conference,
+            #                          or hung up and the caller goes on into the survey
+            self._after_call(agent, talking, "agent" if surveyed else "transfer")
         elif event.call_id in self._outbound:   # it handed on a call it placed itself
             self._outbound_over(event.call_id)  # type: ignore[arg-type]
 
