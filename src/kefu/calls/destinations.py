@@ -8,14 +8,11 @@ So ``calls`` names no module above it, and a new kind of destination is one regi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Coroutine, Protocol
 
 from kefu.calls.call import Call
 from kefu.calls.dialplan import Route
 from kefu.calls.room import Member
-
-if TYPE_CHECKING:
-    from kefu.calls.protocol import Calls
 
 RINGING_KINDS = frozenset({"extension", "trunk", "refuse"})   # the switch's own: not a handler
 
@@ -28,7 +25,17 @@ class Destination(Protocol):
     async def __call__(self, call: Call, route: Route, /) -> None: ...
 
 
-def hand_on(calls: "Calls", call: Call, member: Member) -> bool:
+class Routes(Protocol):
+    """What :func:`hand_on` needs of the switch (a part of ``protocol.Calls``)."""
+
+    def route(self, caller: str, dialed: str) -> Route: ...
+
+    def handler(self, route: Route) -> Destination | None: ...
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> None: ...
+
+
+def hand_on(calls: Routes, call: Call, member: Member) -> bool:
     """``member`` left a connected call that holds no conversation any more: when it was
     not the caller and the call names where its caller goes next (``call.after``, set by
     the ACD from the queue's ``survey``), hand the caller to that route's handler instead
