@@ -1,7 +1,8 @@
 """A queue's post-call survey on real calls: a baresip caller dials the queue, a baresip
 agent answers and hangs up first; the caller is not hung up but hears the survey flow's
 prompt (speech energy at the caller, not the agent's tone), keys 4, and the score is on
-the call's CDR (``/calls``) and in the customer's contact history.  The variants (the
+the call's CDR (``/calls``) and in the customer's contact history, which the desk's
+customer card shows when the customer calls again (a browser).  The variants (the
 caller hanging up first, no survey, no such flow) are tested in process
 (tests/acd/test_survey.py, tests/ivr/test_calls_survey.py)."""
 
@@ -14,7 +15,9 @@ import time
 import pytest
 
 from . import audio
+from .browser import have_browser, session_on
 from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .test_desktop import agent_login, expect, sign_in
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -109,3 +112,23 @@ def test_the_agent_hangs_up_and_the_caller_scores_the_call(kefu, phone):
     assert status == 200 and [(n["call_id"], n["survey_score"]) for n in history] == [
         (call_id, 4)], history
     kefu.api("POST", "/agents/alice/logout")
+    if have_browser():
+        desk_shows_the_score(kefu, caller, call_id)
+
+
+def desk_shows_the_score(kefu, caller, call_id: str) -> None:
+    """The customer calls again: alice's desk pops the customer card, whose contact
+    history shows the earlier call's score."""
+    with session_on(kefu) as browser:
+        desk = browser.page()
+        sign_in(desk, "/desk", "alice", "agent-password-1")
+        agent_login(desk, "1001", ready=True)
+        caller.dial(kefu.uri("8201"))
+        caller.wait_established()
+        expect()(desk.locator("#offer-panel")).to_be_visible(timeout=10000)
+        row = desk.locator(f"#customer-history tr[data-call='{call_id}']")
+        expect()(row.locator("td.survey")).to_have_text("4", timeout=10000)
+        expect()(desk.locator("#customer-history caption")).to_have_text("联系记录")
+        caller.hangup()
+        caller.wait_closed()
+        kefu.api("POST", "/agents/alice/logout")
