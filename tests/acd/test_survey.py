@@ -82,3 +82,20 @@ def test_the_survey_names_a_flow_or_nothing(tmp_path, bad: str) -> None:
     path.write_text(f'[[queues]]\nname = "s"\nnumber = "8001"\nsurvey = "{bad}"\n')
     with pytest.raises(ConfigError, match=r"queues\[0\]\.survey: must be flow:<name>"):
         load_settings(path, {})
+
+
+def test_an_agent_on_a_persistent_line_releasing_the_call_sends_the_caller_too(desk):
+    """The desk's hang-up (call control releases the agent's member: ``dismiss`` then
+    ``settle``): the line goes home, the caller into the survey."""
+    d = desk(queue(survey="flow:csat", members={"alice": 1}, wrap_up=30))
+    flows = Flows()
+    d.switch.destinations["flow"] = flows.take
+    d.acd.login("alice", "1001", ready=True, persistent=True)
+    d.switch.line_up("1001")
+    call = d.call("2001")
+    d.acd.answer("alice")
+    line = d.acd.agents["alice"].line
+    d.switch.dismiss(call, line)
+    d.switch.settle(call, line, by="system")
+    assert flows.taken == [(call, "csat")] and not call.ended
+    assert d.switch.idle_line("1001") is line and d.state("alice") is AgentState.WRAP_UP
