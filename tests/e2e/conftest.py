@@ -206,6 +206,16 @@ def add_user(server: KefuServer, username: str, password: str, role: str = "agen
     return out
 
 
+def publish_flow(server: KefuServer, flow: dict) -> None:
+    """Create the IVR flow ``flow["name"]`` through the API, its draft ``flow`` (which must
+    pass the checks), and publish it."""
+    name = flow["name"]
+    assert server.api("POST", "/ivr/flows", {"name": name})[0] == 201
+    status, body = server.api("PUT", f"/ivr/flows/{name}/draft", flow)
+    assert status == 200 and not body["check"]["problems"], body
+    assert server.api("POST", f"/ivr/flows/{name}/publish")[0] == 200
+
+
 def restart_kefu(server: KefuServer, *, kill: bool = False, **env) -> KefuServer:
     """Stop the server (``kill``: SIGKILL, as a crash would) and serve again from the same
     config, data and ports."""

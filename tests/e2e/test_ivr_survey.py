@@ -16,7 +16,7 @@ import pytest
 
 from . import audio
 from .browser import have_browser, session_on
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .conftest import add_user, publish_flow, start_kefu, stop_kefu, wait_for
 from .test_desktop import agent_login, expect, sign_in
 
 pytestmark = [pytest.mark.e2e,
@@ -50,10 +50,7 @@ def kefu(tmp_path_factory):
     status, body = server.api("POST", "/extensions", {"number": "2001",
                                                       "password": "pw-2001-secret"})
     assert status == 201, body
-    assert server.api("POST", "/ivr/flows", {"name": "csat"})[0] == 201
-    status, body = server.api("PUT", "/ivr/flows/csat/draft", CSAT)
-    assert status == 200 and not body["check"]["problems"], body
-    assert server.api("POST", "/ivr/flows/csat/publish")[0] == 200
+    publish_flow(server, CSAT)
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log
