@@ -68,11 +68,12 @@ class RQueue:
         self.levelled: dict[int, SortedKeyList] = {}   # min_level → calls asking it
         self.index: ReadyIndex = strategy.index(self)
 
-    def head_for(self, level: int) -> Waiting | None:
-        """The best waiting call a member at ``level`` may take."""
+    def head_for(self, agent: AgentSlot) -> Waiting | None:
+        """The best waiting call ``agent`` (a member) may take."""
         best = self.waiting[0] if self.waiting else None
         if not self.levelled:                # the usual case: no call asks a level
             return best
+        level = self.members.get(agent.id, 0)
         for need, calls in self.levelled.items():
             if need <= level and (best is None or calls[0].key < best.key):
                 best = calls[0]
@@ -245,7 +246,7 @@ class Router:
     def best_for(self, agent: AgentSlot) -> Waiting | None:
         best: Waiting | None = agent.parked[0] if agent.parked else None
         for q in agent.queues:
-            head = self.queues[q].head_for(agent.skills.get(q, 0))
+            head = self.queues[q].head_for(agent)
             if head is not None and (best is None or head.key < best.key):
                 best = head
         return best
