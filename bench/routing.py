@@ -5,7 +5,9 @@ No SIP, no I/O: one process drives ``Router`` directly.  A seeded scenario: ``--
 queues (strategies skills, longest_idle, fewest_calls, round_robin, top_down in turn;
 one queue in five has queue priority 1), ``--agents`` agents each a member of 2-5 queues
 with skill levels 1-10, ``--calls`` waiting calls spread over the queues with priorities
-0-3 and enqueue times over the 10 minutes before the run.  A decision is one call of
+0-3 and enqueue times over the 10 minutes before the run; with ``--levelled P`` a share P
+of all calls (waiting and arriving) asks a minimum skill level 1-10 (``Waiting.min_level``,
+an IVR queue node's ``min_level``): only members at that level or above may take it.  A decision is one call of
 ``Router.set_ready`` (an agent is free: it takes the best call of all its queues, or
 waits) or ``Router.enqueue`` (a call arrives: the queue's strategy picks a ready agent,
 or the call waits).
@@ -40,7 +42,7 @@ Python's garbage collector stays on (its pauses are part of the latency); the ma
 load average is printed, compare runs made under the same load.
 
 Usage: /work/venv/bin/python bench/routing.py [--agents 2000] [--calls 20000] [--queues 50]
-        [--ops 100000] [--naive-ops 3000] [--seed 1]
+        [--ops 100000] [--naive-ops 3000] [--seed 1] [--levelled 0.0]
 """
 
 from __future__ import annotations
@@ -74,11 +76,19 @@ TARGET_P99_US = 1000.0
 class Scenario:
     queues: list[tuple[str, str, int]]              # name, strategy, queue priority
     agents: list[tuple[str, dict[str, int]]]        # id, {queue: level} in member order
-    calls: list[tuple[str, str, float, int]]        # id, queue, enqueued, priority
+    calls: list[tuple[str, str, float, int, int]]   # id, queue, enqueued, priority, min_level
     half: list[str]                                 # phase B: the agents ready at the start
+    levelled: float = 0.0                           # the share of calls asking a level
 
 
-def scenario(n_queues: int, n_agents: int, n_calls: int, seed: int) -> Scenario:
+def min_level(rng: random.Random, share: float) -> int:
+    """A call's minimum skill level: 0 (anyone), or 1-10 for a share of them (no draw at
+    all without ``--levelled``, so the default scenario stays what it always was)."""
+    return rng.randint(1, 10) if share and rng.random() < share else 0
+
+
+def scenario(n_queues: int, n_agents: int, n_calls: int, seed: int,
+             levelled: float = 0.0) -> Scenario:
     rng = random.Random(seed)
     queues = [(f"q{i:02d}", STRATEGIES[i % len(STRATEGIES)], 1 if i % 5 == 4 else 0)
               for i in range(n_queues)]
@@ -87,10 +97,10 @@ def scenario(n_queues: int, n_agents: int, n_calls: int, seed: int) -> Scenario:
     for i in range(n_agents):
         member_of = rng.sample(names, rng.randint(2, min(5, n_queues)))
         agents.append((f"a{i:04d}", {q: rng.randint(1, 10) for q in member_of}))
-    calls = [(f"w{i}", rng.choice(names), rng.uniform(0.0, HISTORY), rng.randint(0, 3))
-             for i in range(n_calls)]
+    calls = [(f"w{i}", rng.choice(names), rng.uniform(0.0, HISTORY), rng.randint(0, 3),
+              min_level(rng, levelled)) for i in range(n_calls)]
     half = rng.sample([a[0] for a in agents], n_agents // 2)
-    return Scenario(queues, agents, calls, half)
+    return Scenario(queues, agents, calls, half, levelled)
 
 
 # --- the naive reference -----------------------------------------------------------------
@@ -160,8 +170,9 @@ class NaiveRouter:
             return None
         best: Waiting | None = None
         for q in agent.queues:
+            level = self.queues[q].members[agent.id]
             for entry in self.queues[q].waiting.values():
-                if best is None or entry.key < best.key:
+                if entry.min_level <= level and (best is None or entry.key < best.key):
                     best = entry
         if best is not None:
             del self.queues[best.queue].waiting[best.id]
@@ -175,7 +186,8 @@ class NaiveRouter:
         priority = entry.priority + queue.priority
         entry.key = (entry.enqueued - priority * self.priority_seconds, self._next())
         name = queue.name
-        ready = [a for a in self.all_agents if a.ready and name in a.queues]
+        ready = [a for a in self.all_agents if a.ready and name in a.queues
+                 and queue.members[a.id] >= entry.min_level]
         if not ready:
             queue.waiting[entry.id] = entry
             return None
@@ -214,10 +226,10 @@ def build(kind: str, scen: Scenario, with_calls: bool) -> Any:
         router.add_agent(agent_id, skills)
         router.login(agent_id)
     if with_calls:
-        for call_id, queue, enqueued, priority in scen.calls:
+        for call_id, queue, enqueued, priority, level in scen.calls:
             # nobody is ready: every call waits (the naive router would scan all agents
             # for each one first, which changes nothing but the set-up time)
-            entry = Waiting(call_id, queue, enqueued, priority)
+            entry = Waiting(call_id, queue, enqueued, priority, min_level=level)
             if kind == "engine":
                 assert router.enqueue(entry, HISTORY) is None
             else:
@@ -228,7 +240,7 @@ def build(kind: str, scen: Scenario, with_calls: bool) -> Any:
 def waiting_total(router: Any) -> int:
     if isinstance(router, NaiveRouter):
         return router.waiting_total()
-    return sum(len(q.waiting) for q in router.queues.values())
+    return sum(len(q) for q in router.queues.values())
 
 
 @dataclass
@@ -276,7 +288,8 @@ def phase_a(router: Any, scen: Scenario, ops: int, seed: int, log_steps: int) ->
         else:
             log.append(("r", agent_id, None))
             res.indexed += 1
-        entry = Waiting(f"n{i}", names[rng.randrange(len(names))], now, rng.randint(0, 3))
+        entry = Waiting(f"n{i}", names[rng.randrange(len(names))], now, rng.randint(0, 3),
+                        min_level=min_level(rng, scen.levelled))
         t0 = clock()
         offer = router.enqueue(entry, now)
         t1 = clock()
@@ -312,7 +325,8 @@ def phase_b(router: Any, scen: Scenario, ops: int, seed: int, log_steps: int) ->
         if i == log_steps:
             log = DISCARD                # the rest is not compared: spare the heap
         now += 0.01
-        entry = Waiting(f"n{i}", names[rng.randrange(len(names))], now, rng.randint(0, 3))
+        entry = Waiting(f"n{i}", names[rng.randrange(len(names))], now, rng.randint(0, 3),
+                        min_level=min_level(rng, scen.levelled))
         t0 = clock()
         offer = router.enqueue(entry, now)
         t1 = clock()
@@ -399,11 +413,12 @@ def check_agree(phase: str, engine: Result, naive: Result) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    scen = scenario(args.queues, args.agents, args.calls, args.seed)
+    scen = scenario(args.queues, args.agents, args.calls, args.seed, args.levelled)
     levels = sum(len(s) for _, s in scen.agents) / len(scen.agents)
     print(f"kefu routing engine bench: {args.queues} queues ({', '.join(STRATEGIES)}), "
           f"{args.agents} agents (mean {levels:.1f} queues each, levels 1-10), {args.calls} "
-          f"waiting calls (priority 0-3), seed {args.seed}; Python {platform.python_version()}, "
+          f"waiting calls (priority 0-3), {args.levelled:.0%} of calls asking a level, "
+          f"seed {args.seed}; Python {platform.python_version()}, "
           f"{os.cpu_count()} CPUs", flush=True)
     rows = []
     agree = []
@@ -464,4 +479,6 @@ if __name__ == "__main__":
     ap.add_argument("--ops", type=int, default=100_000, help="steps per phase, engine")
     ap.add_argument("--naive-ops", type=int, default=3000, help="steps per phase, naive router")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--levelled", type=float, default=0.0,
+                    help="share of calls asking a minimum skill level 1-10")
     sys.exit(main(ap.parse_args()))

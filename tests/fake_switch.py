@@ -25,6 +25,7 @@ import numpy as np
 from kefu.bus import Bus, Event
 from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.control import Refused
+from kefu.calls.destinations import hand_on
 from kefu.calls.dialplan import Route
 from kefu.calls.room import Member, Mode, Room
 from kefu.events import check
@@ -280,8 +281,14 @@ class FakeSwitch:
     def settle(self, call: Call, member: Member, by: str) -> None:
         if call.state is CallState.HOSTED and member.sip is not call.a:
             return                  # as the switch's: a caller in a flow goes on alone
-        if not call.goes_on():
+        if not call.goes_on() and not hand_on(self, call, member):
             run(self.end(call, Disposition.ANSWERED, by, 200))
+
+    def party_hangs_up(self, call: Call, number: str, by: str = "callee") -> None:
+        """A member's phone hangs up (an agent, say): it leaves, then the call settles."""
+        member = next(m for m in call.room.members if m.number == number)
+        self.dismiss(call, member, sip_done=True)
+        self.settle(call, member, by)
 
     def leg_ended(self, leg: Any) -> None:
         pass

@@ -282,6 +282,8 @@ class AcdSettings(Section):
 
 FLOW_PREFIX = "flow:"
 _FLOW_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")   # the flow name rule of kefu.ivr
+OptionalFlow = Annotated[str, Field(pattern=rf"^({FLOW_PREFIX}{_FLOW_NAME.pattern})?$"),
+                         _Says('flow:<name> (an IVR flow), or "" (none)')]
 
 
 class QueueConfig(Section):
@@ -303,6 +305,8 @@ class QueueConfig(Section):
     overflow: str = ""                # number (or flow:<name>) calls overflow to; "": busy
     hours: Calendar | None = None     # opening hours (server's local time); None: always open
     closed: str = ""                  # outside the hours: a number or flow:<name>; "": refused
+    survey: OptionalFlow = ""         # flow:<name> the caller goes into when the agent
+    #                                   hangs up first (a satisfaction survey); "": none
     join_empty: bool = True           # join while no agent is logged in
     leave_empty: bool = False         # leave (overflow) when the last agent logs out
     leave_key: OptionalDtmfKey = ""   # DTMF to leave the queue (to overflow)

@@ -28,6 +28,7 @@ DEMO_QUEUE = [
     '# tiers = { gold = 5 }          # call-attached data "tier" raises the priority',
     '# hours = { week = { mon = ["09:00-18:00"], tue = ["09:00-18:00"] }, holidays = [2026-10-01] }',
     '# closed = "flow:hotline"       # outside the hours (a number or flow:<name>)',
+    '# survey = "flow:csat"          # the agent hangs up first: the caller goes into this flow',
 ]
 
 DEMO_FLOW = [

@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from kefu.bus import Event
 from kefu.crm.service import CONTACT_RESULTS, CONTACT_TYPES, ContactNote, Crm, Customer
 from kefu.store import Conflict, Invalid, NotFound, Store
 from kefu.users.service import Users
@@ -101,6 +102,23 @@ def test_history_is_newest_first_with_limit(crm: Crm) -> None:
     assert crm.contact_history(c.id) == [third, second, first]
     assert crm.contact_history(c.id, limit=2) == [third, second]
     assert len(crm.contact_history(other.id)) == 1
+
+
+def test_history_shows_the_calls_survey_score(store: Store, crm: Crm) -> None:
+    """The score comes from the call's CDR when the history is read: a note written while
+    the caller is still in the survey shows it once the call has ended."""
+    note, customer, _ = crm.add_call_note("call-1", NUMBER, agent="ann", type="inquiry",
+                                          result="resolved")
+    crm.add_call_note("call-2", NUMBER, agent="ann", type="other", result="other")
+    assert note.survey_score is None
+    for event in (Event("call.started", "call-1", {"caller": NUMBER, "callee": "8001"}, ts=1.0),
+                  Event("ivr.survey", "call-1", {"flow": "csat", "node": "ask", "score": 4},
+                        ts=2.0),
+                  Event("call.ended", "call-1", {"disposition": "answered"}, ts=3.0)):
+        store.append_event(event)
+    store.derive_cdr("call-1")
+    assert [(n.call_id, n.survey_score) for n in crm.contact_history(customer.id)] == [
+        ("call-2", None), ("call-1", 4)]
 
 
 def test_history_of_unknown_customer(store: Store, crm: Crm) -> None:

@@ -146,6 +146,7 @@ def test_wrap_up_note_on_a_known_customer_and_history(api) -> None:  # type: ign
     assert r.status_code == 200
     assert r.json() == [second["note"], first["note"]]          # newest first
     assert [n["agent"] for n in r.json()] == ["supervisor", "agent"]
+    assert [n["survey_score"] for n in r.json()] == [None, None]   # no CDR with a survey
     one = api.client.get(f"{URL}/{c['id']}/history", params={"limit": 1},
                          headers=api.as_("agent"))
     assert one.json() == [second["note"]]

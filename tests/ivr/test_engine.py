@@ -90,7 +90,7 @@ def test_three_level_menu_to_the_queue_with_collected_digits() -> None:
     w.done()
     w.press("123456#")
     enqueue = w.last(s.Enqueue)
-    assert enqueue == s.Enqueue("sales", 0, {}, {"order": "123456", "choice": "1"})
+    assert enqueue == s.Enqueue("sales", 0, 0, {"order": "123456", "choice": "1"})
     assert w.last(s.StoreRecord).fields == {"order": "123456", "caller": ""}
     assert [(e["node"], e["key"], e["to"]) for e in w.events("ivr.choice")] == [
         ("menu_main", "1", "menu_billing"), ("menu_billing", "1", "menu_account"),

@@ -67,12 +67,14 @@ def test_derive_cdr_answered_with_recording(store: Store) -> None:
     store.append_event(Event("call.answered", "c1", {}, ts=103.0))
     store.append_event(Event("call.recording", "c1", {"path": "r/c1.wav", "duration": 7.5},
                              ts=110.5))
+    store.append_event(Event("ivr.survey", "c1", {"flow": "csat", "node": "ask", "score": 5},
+                             ts=110.0))
     store.append_event(Event("call.ended", "c1", {"disposition": "answered",
                                                   "hangup_by": "callee", "sip_code": 200},
                              ts=110.5))
     cdr = store.derive_cdr("c1")
     assert cdr == Cdr("c1", "1001", "1002", "Alice", 100.0, 103.0, 110.5, 7.5, "answered",
-                      "callee", 200, "r/c1.wav", 7.5)
+                      "callee", 200, "r/c1.wav", 7.5, survey_score=5)
     assert store.get_call("c1") == cdr
 
 

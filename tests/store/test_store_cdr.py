@@ -77,3 +77,12 @@ def test_recording_started_names_the_file_until_the_recording_ends() -> None:
                                                   {"path": "r/c1.wav", "duration": 4}, ts=105.0),
                             ended(105.0, "answered")])
     assert (done.recording_path, done.recording_duration) == ("r/c1.wav", 4.0)
+
+
+def test_the_last_survey_score_is_the_calls() -> None:
+    def survey(ts: float, score: object) -> Event:
+        return Event("ivr.survey", "c1", {"flow": "csat", "node": "ask", "score": score}, ts=ts)
+    assert cdr_from_events([START, ended(110.0, "answered")]).survey_score is None
+    cdr = cdr_from_events([START, Event("call.answered", "c1", ts=101.0), survey(150.0, 3),
+                           survey(160.0, 4), survey(170.0, None), ended(171.0, "answered")])
+    assert cdr.survey_score == 4           # a later survey without a score keeps it

@@ -124,6 +124,7 @@ class Offers(AcdCore):
         now = self.clock()
         call.transition(CallState.CONNECTED)
         call.agent = agent.username
+        call.after = self.queues[queued.queue].survey   # the agent hanging up: the survey
         call.room.waiting = False
         self.switch.detach_from_home(member)
         member.role = "agent"

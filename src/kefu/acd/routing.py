@@ -15,6 +15,14 @@ waits: each queue keeps its calls sorted once, and the best call for an agent in
 queues is the smallest head among those queues.  A call that was offered and not
 answered goes back with its key: it keeps its place.
 
+A call may ask for a minimum skill level in its queue (``Waiting.min_level``, an IVR
+``queue`` node's ``min_level``): only members at that level or above are offered it.
+Each queue keeps such calls in one sorted list per level asked (the plain ones in
+``waiting``), so an agent becoming ready compares the heads of the lists its level
+allows: a few more comparisons, no scan.  A call arriving asks the strategy's index for
+its choice among the members at that level (``pick_among``: the index's order walked
+until one qualifies; the plain ``pick`` for calls that ask no level).
+
 A call that prefers one agent (customer-based routing) waits only for that agent until
 ``prefer_until``; :meth:`Router.due` then lets any agent take it.
 
@@ -56,11 +64,46 @@ class RQueue:
         self.priority = priority                 # added to every call's priority
         self.members: dict[str, int] = {}        # agent id → skill level
         self.order: dict[str, int] = {}          # agent id → position (top-down, ring-all)
-        self.waiting = SortedKeyList(key=lambda w: w.key)
+        self.waiting = SortedKeyList(key=_key)  # calls any member may take
+        self.levelled: dict[int, SortedKeyList] = {}   # min_level → calls asking it
         self.index: ReadyIndex = strategy.index(self)
 
-    def head(self) -> Waiting | None:
-        return self.waiting[0] if self.waiting else None
+    def head_for(self, agent: AgentSlot) -> Waiting | None:
+        """The best waiting call ``agent`` (a member) may take."""
+        best = self.waiting[0] if self.waiting else None
+        if not self.levelled:                # the usual case: no call asks a level
+            return best
+        level = self.members.get(agent.id, 0)
+        for need, calls in self.levelled.items():
+            if need <= level and (best is None or calls[0].key < best.key):
+                best = calls[0]
+        return best
+
+    def add(self, entry: Waiting) -> None:
+        if entry.min_level <= 0:
+            self.waiting.add(entry)
+        else:
+            self.levelled.setdefault(entry.min_level, SortedKeyList(key=_key)).add(entry)
+
+    def discard(self, entry: Waiting) -> None:
+        if entry.min_level <= 0:
+            self.waiting.discard(entry)
+        elif (calls := self.levelled.get(entry.min_level)) is not None:
+            calls.discard(entry)
+            if not calls:                    # no empty lists: heads are always there
+                del self.levelled[entry.min_level]
+
+    def ahead_of(self, entry: Waiting) -> int:
+        """Calls of this queue before ``entry`` (whatever level they ask)."""
+        return self.waiting.bisect_key_left(entry.key) + sum(
+            calls.bisect_key_left(entry.key) for calls in self.levelled.values())
+
+    def __len__(self) -> int:
+        return len(self.waiting) + sum(len(calls) for calls in self.levelled.values())
+
+
+def _key(w: Waiting) -> tuple:
+    return w.key
 
 
 class Router:
@@ -203,7 +246,7 @@ class Router:
     def best_for(self, agent: AgentSlot) -> Waiting | None:
         best: Waiting | None = agent.parked[0] if agent.parked else None
         for q in agent.queues:
-            head = self.queues[q].head()
+            head = self.queues[q].head_for(agent)
             if head is not None and (best is None or head.key < best.key):
                 best = head
         return best
@@ -243,7 +286,8 @@ class Router:
     def _route(self, entry: Waiting, now: float) -> Offer | None:
         queue = self.queues[entry.queue]
         preferred = self.agents.get(entry.preferred) if entry.preferred else None
-        if preferred is not None and entry.queue not in preferred.queues:
+        if preferred is not None and (entry.queue not in preferred.queues
+                                      or queue.members.get(preferred.id, 0) < entry.min_level):
             preferred = None
         if preferred is not None and preferred.ready:
             self.entries.pop(entry.id, None)
@@ -255,14 +299,32 @@ class Router:
             preferred.parked.sort(key=lambda w: w.key)
             heapq.heappush(self._timers, (entry.prefer_until, next(self._seq), entry))
             return None
-        agents = queue.index.pick(entry) if len(queue.index) else []
+        if not len(queue.index):
+            agents = []
+        elif entry.min_level <= 0:
+            agents = queue.index.pick(entry)
+        else:
+            agents = self._pick_among(queue, entry)
         if not agents:
-            queue.waiting.add(entry)
+            queue.add(entry)
             return None
         self.entries.pop(entry.id, None)
         for agent in agents:
             self.set_busy(agent.id)
         return Offer(entry, agents)
+
+    @staticmethod
+    def _pick_among(queue: RQueue, entry: Waiting) -> list[AgentSlot]:
+        """The strategy's choice among the ready members at ``entry``'s level or above."""
+        need, members = entry.min_level, queue.members
+
+        def qualifies(agent: AgentSlot) -> bool:
+            return members.get(agent.id, 0) >= need
+        among = getattr(queue.index, "pick_among", None)
+        if among is not None:
+            return among(entry, qualifies)
+        # a plug-in index that cannot choose among some: its choice, if it qualifies
+        return [a for a in queue.index.pick(entry) if qualifies(a)]
 
     def withdraw(self, entry_id: str) -> Waiting | None:
         """The call left the queue (abandoned, overflowed, went to callback)."""
@@ -278,7 +340,7 @@ class Router:
             entry.parked = False
             self.agents[entry.preferred].parked.remove(entry)  # type: ignore[index]
         else:
-            self.queues[entry.queue].waiting.discard(entry)
+            self.queues[entry.queue].discard(entry)
 
     def next_due(self) -> float | None:
         return self._timers[0][0] if self._timers else None
@@ -306,10 +368,10 @@ class Router:
             return 0
         if entry.parked:
             return 1 + self.agents[entry.preferred].parked.index(entry)  # type: ignore[index]
-        return 1 + self.queues[entry.queue].waiting.bisect_key_left(entry.key)
+        return 1 + self.queues[entry.queue].ahead_of(entry)
 
     def waiting(self, queue: str) -> int:
-        return len(self.queues[queue].waiting) + sum(
+        return len(self.queues[queue]) + sum(
             1 for e in self.entries.values() if e.parked and e.queue == queue)
 
     def ready_agents(self, queue: str) -> int:

@@ -43,8 +43,11 @@ class QueueRules(AcdCore):
         await self.enqueue(call, route.queue)
 
     async def enqueue(self, call: Call, queue_name: str, priority: int = 0,
-                      on_refused: Callable[[str], None] | None = None) -> None:
-        """A call reaches a queue (dialled, a DID, an overflow, a transfer or an IVR flow).
+                      on_refused: Callable[[str], None] | None = None,
+                      min_level: int = 0) -> None:
+        """A call reaches a queue (dialled, a DID, an overflow, a transfer or an IVR flow);
+        ``min_level``: only members at that skill level or above are offered it (an IVR
+        ``queue`` node's; a call no member qualifies for waits, to ``max_wait``'s overflow).
 
         A full queue, or one nobody is logged in to, without an overflow refuses the call:
         it ends, unless ``on_refused`` is given (an IVR flow sent it): then that is told
@@ -83,7 +86,7 @@ class QueueRules(AcdCore):
         queued = Queued(call, queue_name, now)
         self.waiting[call.id] = queued
         entry = Waiting(call.id, queue_name, now, priority + self._tier_priority(call, q),
-                        data=queued, base_priority=priority)
+                        data=queued, base_priority=priority, min_level=min_level)
         if q.strategy == "customer" or q.prefer_timeout:
             preferred = call.data.get("owner") or self.last_agent.get(call.caller)
             if preferred in self.agents:

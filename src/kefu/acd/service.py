@@ -126,10 +126,13 @@ class Acd(Sessions, Offers, QueueRules, Callbacks, Announcer, Views, AcdCore):
         if call is None or call.ended:
             return
         hosted = call.state is CallState.HOSTED   # its caller is in a self-service flow
-        if not call.goes_on() and not hosted:   # the call ends too: call.ended finishes the agent
-            return
-        if talking is not None:      # the agent transferred the caller or left a conference
-            self._after_call(agent, talking, "ivr" if hosted else "transfer")
+        surveyed = not hosted and not call.goes_on() and call.hands_on()
+        if not call.goes_on() and not hosted and not surveyed:
+            return                   # the call ends too: call.ended finishes the agent
+        if talking is not None:      # the agent transferred the caller, left a conference,
+            #                          left it in a flow, or hung up into the survey
+            self._after_call(agent, talking,
+                             "ivr" if hosted else "agent" if surveyed else "transfer")
         elif event.call_id in self._outbound:   # it handed on a call it placed itself
             self._outbound_over(event.call_id)  # type: ignore[arg-type]
 

@@ -41,6 +41,7 @@ class Waiting:
     data: Any = None                         # the ACD's own (the call)
     key: tuple = ()
     parked: bool = False
+    min_level: int = 0                       # only members at this skill level or above
 
 
 class AgentBook(Protocol):

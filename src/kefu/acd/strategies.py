@@ -36,8 +36,13 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "kefu.strategies"
 
 
+Qualifies = Callable[["AgentSlot"], bool]
+
+
 class ReadyIndex(Protocol):
-    """The ready agents of one queue, organised for one strategy's choice."""
+    """The ready agents of one queue, organised for one strategy's choice.  An index may
+    also have ``pick_among(entry, qualifies)``: the same choice among the agents that
+    qualify (a call asking a minimum skill level); the built-in ones all have it."""
 
     def add(self, agent: "AgentSlot") -> None: ...
     def discard(self, agent: "AgentSlot") -> None: ...
@@ -82,6 +87,15 @@ class KeyedIndex:
     def pick(self, entry: "Waiting") -> list["AgentSlot"]:
         agent = self.first()
         return [agent] if agent is not None else []
+
+    def pick_among(self, entry: "Waiting", qualifies: Qualifies) -> list["AgentSlot"]:
+        """The first in key order that qualifies (a walk: the ready agents, few when
+        calls wait)."""
+        agents = self.queue.router.agents
+        for k in self._sorted:
+            if qualifies(agent := agents[k[2]]):
+                return [agent]
+        return []
 
     def __len__(self) -> int:
         return len(self._sorted)
@@ -152,6 +166,9 @@ class RingAllIndex(SetIndex):
     def pick(self, entry: "Waiting") -> list["AgentSlot"]:
         return sorted(self._list, key=lambda a: self.queue.order[a.id])
 
+    def pick_among(self, entry: "Waiting", qualifies: Qualifies) -> list["AgentSlot"]:
+        return [a for a in self.pick(entry) if qualifies(a)]
+
 
 class RandomIndex(SetIndex):
     def __init__(self, queue: QueueView, weighted: bool, rng: random.Random) -> None:
@@ -160,12 +177,18 @@ class RandomIndex(SetIndex):
         self.rng = rng
 
     def pick(self, entry: "Waiting") -> list["AgentSlot"]:
-        if not self._list:
+        return self._choose(self._list)
+
+    def pick_among(self, entry: "Waiting", qualifies: Qualifies) -> list["AgentSlot"]:
+        return self._choose([a for a in self._list if qualifies(a)])
+
+    def _choose(self, ready: list["AgentSlot"]) -> list["AgentSlot"]:
+        if not ready:
             return []
         if not self.weighted:
-            return [self.rng.choice(self._list)]
-        weights = [max(self.queue.members[a.id], 0) or 1 for a in self._list]
-        return self.rng.choices(self._list, weights=weights)
+            return [self.rng.choice(ready)]
+        weights = [max(self.queue.members[a.id], 0) or 1 for a in ready]
+        return self.rng.choices(ready, weights=weights)
 
 
 class RoundRobinIndex:
@@ -196,6 +219,17 @@ class RoundRobinIndex:
         self.last = order
         return [self.queue.router.agents[agent_id]]
 
+    def pick_among(self, entry: "Waiting", qualifies: Qualifies) -> list["AgentSlot"]:
+        """The next in member order after the previous call's agent that qualifies."""
+        n, agents = len(self._sorted), self.queue.router.agents
+        i = self._sorted.bisect_left((self.last + 1, ""))
+        for j in range(n):
+            order, agent_id = self._sorted[(i + j) % n]
+            if qualifies(agent := agents[agent_id]):
+                self.last = order
+                return [agent]
+        return []
+
     def __len__(self) -> int:
         return len(self._sorted)
 
@@ -212,6 +246,13 @@ class CustomerIndex(KeyedIndex):
         if entry.preferred and entry.preferred in self._keys:
             return [self.queue.router.agents[entry.preferred]]
         return super().pick(entry)
+
+    def pick_among(self, entry: "Waiting", qualifies: Qualifies) -> list["AgentSlot"]:
+        if entry.preferred and entry.preferred in self._keys:
+            agent = self.queue.router.agents[entry.preferred]
+            if qualifies(agent):
+                return [agent]
+        return super().pick_among(entry, qualifies)
 
 
 class _Factory:
@@ -248,10 +289,14 @@ class ScanStrategy:
 
         class _ScanIndex(SetIndex):
             def pick(self, entry: "Waiting") -> list["AgentSlot"]:
-                if not self._list:
+                return self.pick_among(entry, lambda a: True)
+
+            def pick_among(self, entry: "Waiting", qualifies: Qualifies) -> list["AgentSlot"]:
+                ready = [a for a in self._list if qualifies(a)]
+                if not ready:
                     return []
-                chosen = strategy.choose(list(self._list), entry, self.queue)
-                return [a for a in chosen if a.id in self._pos]
+                chosen = strategy.choose(ready, entry, self.queue)
+                return [a for a in chosen if a.id in self._pos and qualifies(a)]
 
         return _ScanIndex(queue)
 

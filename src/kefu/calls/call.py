@@ -95,6 +95,8 @@ class Call:
     consult: "Attempt | None" = None         # reaching a consultation party
     line: bool = False                       # a persistent line's session, not a conversation
     caller_left: bool = False                # the caller's dialog left the room (transfer, hang-up)
+    after: str = ""                          # where the caller goes when the other side hangs
+    #                                          up first (a queue's survey: flow:<name>); once
 
     def transition(self, new: CallState) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -127,6 +129,11 @@ class Call:
         left: two parties, or someone being reached, or others waiting for a target."""
         return (len(self.room.parties) >= 2 or self.room.waiting
                 or any(not a.done for a in self.attempts))
+
+    def hands_on(self) -> bool:
+        """Whether the caller, left alone on a connected call by the other side, goes on
+        to ``after`` (a queue's survey flow) instead of the call ending."""
+        return bool(self.after) and self.state is CallState.CONNECTED and not self.caller_left
 
     def describe(self) -> dict:
         return {"call_id": self.id, "caller": self.caller, "callee": self.callee,

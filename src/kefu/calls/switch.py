@@ -26,7 +26,7 @@ from kefu.calls.attempt import Attempt, Dialing, Fork, Stage
 from kefu.calls import control
 from kefu.calls.errors import ControlError, Kind, Refused
 from kefu.calls.call import Call, CallState, Disposition
-from kefu.calls.destinations import RINGING_KINDS, Destination
+from kefu.calls.destinations import RINGING_KINDS, Destination, hand_on
 from kefu.calls.dialplan import CONFERENCE_PREFIX, PROMPT_TEST_CODE, DialPlan, Route
 from kefu.calls.room import Member, Mode, Room
 from kefu.media.moh import load_moh
@@ -545,7 +545,7 @@ class Switch:
             return
         if call.state is CallState.HOSTED:
             return
-        if not call.goes_on():
+        if not call.goes_on() and not hand_on(self, call, member):
             self.spawn(self.end(call, Disposition.ANSWERED, by, 200))
 
     def leg_updated(self, leg: SipLeg, sdp: str | None) -> None:

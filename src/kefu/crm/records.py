@@ -40,3 +40,4 @@ class ContactNote:
     result: str                   # one of CONTACT_RESULTS
     notes: str
     created_at: float
+    survey_score: int | None = None   # the call's post-call survey score (from its CDR)

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kefu.store.models import CallRow
+
 from .models import ContactNoteRow, CustomerRow
 from .records import ContactNote, Customer
 
@@ -17,8 +19,9 @@ def to_customer(row: CustomerRow) -> Customer:
     return Customer(**{name: getattr(row, name) for name in Customer.__dataclass_fields__})
 
 
-def to_note(row: ContactNoteRow) -> ContactNote:
-    return ContactNote(**{name: getattr(row, name) for name in ContactNote.__dataclass_fields__})
+def to_note(row: ContactNoteRow, survey_score: int | None = None) -> ContactNote:
+    return ContactNote(**{name: getattr(row, name) for name in ContactNote.__dataclass_fields__
+                          if name != "survey_score"}, survey_score=survey_score)
 
 
 def customer_numbered(s: Session, number: str) -> CustomerRow | None:
@@ -48,8 +51,10 @@ def append_note(s: Session, customer_id: int, agent: str, type: str, result: str
 
 
 def history(s: Session, customer_id: int, limit: int) -> list[ContactNote]:
-    rows = s.scalars(select(ContactNoteRow)
+    """Newest first, each note with its call's survey score (the CDR's, when there is one)."""
+    rows = s.execute(select(ContactNoteRow, CallRow.survey_score)
+                     .outerjoin(CallRow, CallRow.call_id == ContactNoteRow.call_id)
                      .where(ContactNoteRow.customer_id == customer_id)
                      .order_by(ContactNoteRow.created_at.desc(), ContactNoteRow.id.desc())
                      .limit(limit))
-    return [to_note(r) for r in rows]
+    return [to_note(row, score) for row, score in rows]

@@ -69,11 +69,14 @@ class NoteOut(BaseModel):
     result: str
     notes: str
     created_at: float
+    survey_score: int | None = Field(None, description="the caller's score in the call's "
+                                                       "post-call survey (1-5), if any")
 
     @classmethod
     def of(cls, n: ContactNote) -> NoteOut:
         return cls(id=n.id, customer_id=n.customer_id, call_id=n.call_id, agent=n.agent,
-                   type=n.type, result=n.result, notes=n.notes, created_at=n.created_at)
+                   type=n.type, result=n.result, notes=n.notes, created_at=n.created_at,
+                   survey_score=n.survey_score)
 
 
 class CallNoteIn(BaseModel):

@@ -74,7 +74,8 @@ class Queues(Protocol):
     def set_data(self, call: Call, data: dict, merge: bool = True) -> dict: ...
 
     async def enqueue(self, call: Call, queue_name: str, priority: int = 0,
-                      on_refused: Callable[[str], None] | None = None) -> None: ...
+                      on_refused: Callable[[str], None] | None = None,
+                      min_level: int = 0) -> None: ...
 
 
 class Sounds(Protocol):
@@ -439,7 +440,7 @@ class Walk:
             self.feed(s.Refused(f"no queue {a.queue!r}"))
             return
         try:
-            queues.set_data(self.call, dict(a.data))   # skills: the ACD routes by queue only
+            queues.set_data(self.call, dict(a.data))
         except Exception as e:          # too large: the flow's fallback, not a dropped call
             self.feed(s.Refused(str(e)))
             return
@@ -452,7 +453,7 @@ class Walk:
             self._back_from_queue(f"queue {a.queue!r} {why}")
 
         self.owner.switch.spawn(queues.enqueue(self.call, a.queue, a.priority,
-                                               on_refused=refused))
+                                               on_refused=refused, min_level=a.min_level))
 
     def _back_from_queue(self, reason: str) -> None:
         """The queue would not take the caller (full, or no agents and no overflow): the
@@ -470,7 +471,7 @@ class Walk:
         self.let_agent_go("transfer")
         route = switch.route(call.caller, a.target)
         if route.kind == "queue":
-            return self._enqueue(s.Enqueue(route.queue, 0, {}, {}))
+            return self._enqueue(s.Enqueue(route.queue, 0, 0, {}))
         if route.kind == "flow":      # a number that runs a flow: start it afresh
             self.close()
             switch.spawn(self.owner.take(call, route))

@@ -265,7 +265,7 @@ class Session:
         elif isinstance(node, f.Queue):
             self._handoff = node
             data = {k: interpolate(x, v) for k, x in node.data.items()}
-            self._end("queue", s.Enqueue(node.queue, node.priority, dict(node.skills), data), node.queue)
+            self._end("queue", s.Enqueue(node.queue, node.priority, node.min_level, data), node.queue)
             self.state = State.HANDED_OFF
         elif isinstance(node, f.Transfer):
             return self._enter_transfer(node)

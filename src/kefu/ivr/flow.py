@@ -343,7 +343,8 @@ class Queue(Node):
     type: Literal["queue"]
     queue: str = Field(max_length=64)
     priority: int = Field(0, ge=-100, le=100)
-    skills: dict[str, int] = Field(default_factory=dict)
+    min_level: int = Field(0, ge=0, le=100, description="offered only to the queue's members "
+                           "at this skill level or above (queue membership is the skill)")
     data: dict[str, str] = Field(default_factory=dict, description="call-attached data: key → ${variable}")
     fallback: NodeName | None = Field(None, description="the queue refuses the call (full, closed)")
 

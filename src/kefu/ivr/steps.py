@@ -146,7 +146,7 @@ class RecordVoicemail:
 class Enqueue:
     queue: str
     priority: int
-    skills: Mapping[str, int]
+    min_level: int                      # offered only to members at this skill level or above
     data: Mapping[str, str]
 
 

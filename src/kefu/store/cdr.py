@@ -40,11 +40,12 @@ def cdr_from_events(events: Iterable[Event]) -> Cdr:
 
     The first ``call.started``/``call.answered``/``call.ended`` count (a repeat is noise),
     the last ``call.recording`` wins; before one, ``call.recording_started`` names the
-    file.  A call without ``call.ended`` is in progress: ``end_ts`` and ``disposition``
+    file; the last ``ivr.survey`` with a score is the call's survey score.  A call without ``call.ended`` is in progress: ``end_ts`` and ``disposition``
     are None.  Raises :class:`Invalid` without ``call.started`` or when the events
     belong to several calls.
     """
     started = answered = ended = recording = recording_started = None
+    survey: int | None = None
     call_ids: set[str | None] = set()
     for ev in events:
         call_ids.add(ev.call_id)
@@ -58,6 +59,8 @@ def cdr_from_events(events: Iterable[Event]) -> Cdr:
             recording = ev
         elif ev.type == "call.recording_started":
             recording_started = ev
+        elif ev.type == "ivr.survey" and _int(ev.data.get("score")) is not None:
+            survey = _int(ev.data.get("score"))
     if len(call_ids) > 1:
         raise Invalid(f"events of several calls: {sorted(map(str, call_ids))}")
     if started is None or not started.call_id:
@@ -85,4 +88,5 @@ def cdr_from_events(events: Iterable[Event]) -> Cdr:
         sip_code=_int(end.get("sip_code")),
         recording_path=_text(rec.get("path")) or None,
         recording_duration=_num(rec.get("duration")),
+        survey_score=survey,
     )

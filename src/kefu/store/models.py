@@ -100,3 +100,4 @@ class CallRow(Base):
     sip_code: Mapped[int | None] = mapped_column(Integer)
     recording_path: Mapped[str | None] = mapped_column(Text)
     recording_duration: Mapped[float | None] = mapped_column(Double)
+    survey_score: Mapped[int | None] = mapped_column(Integer)

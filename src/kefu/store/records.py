@@ -42,3 +42,4 @@ class Cdr:
     sip_code: int | None
     recording_path: str | None
     recording_duration: float | None
+    survey_score: int | None = None   # the caller's score in a survey flow (ivr.survey)

@@ -7,7 +7,7 @@ import { errorText, post } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 import { choices } from "/static/shell/store.js";
 import { DialLink, options, toast } from "/static/shell/util.js";
-import { customer, saveCustomer, unsaved } from "./customer.js";
+import { customer, refreshHistory, saveCustomer, unsaved } from "./customer.js";
 
 const MISSING = new Set([404, 405, 501]);
 
@@ -22,6 +22,7 @@ async function save(form, wrapup, onEnd) {
   try {
     await post(`/calls/${encodeURIComponent(wrapup.call_id)}/notes`, body);
     toast(t("wrapup.saved"));
+    refreshHistory();
   } catch (err) {
     toast(MISSING.has(err.status) ? t("wrapup.unavailable", { status: err.status })
                                   : t("msg.error", { detail: errorText(err) }), "error");
