@@ -15,10 +15,13 @@ synchronous and every step is decided before the next line.
 from __future__ import annotations
 
 import asyncio
+import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Callable, Coroutine, Mapping
+
+import numpy as np
 
 from kefu.bus import Bus, Event
 from kefu.calls.call import Call, CallState, Disposition
@@ -78,6 +81,28 @@ class Placed:
     callbacks: dict[str, Callable[..., None] | None] = field(default_factory=dict)
 
 
+class FakeRecording:
+    """What ``record_caller`` gives: a test sets ``level`` (below the silence threshold:
+    quiet) and ``seconds``; ``close`` writes that many seconds of a 440 Hz tone to
+    ``path`` (a WAV, as the real recorder's) and answers them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.level, self.seconds, self.closed = path, 1000.0, 3.0, False
+
+    async def close(self) -> float:
+        if not self.closed:
+            self.closed = True
+            t = np.arange(int(8000 * self.seconds)) / 8000
+            pcm = (np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with wave.open(str(self.path), "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(8000)
+                w.writeframes(pcm.tobytes())
+        return self.seconds
+
+
 class FakeSwitch:
     """Records what it is told; a test answers, refuses and hangs up for the far ends."""
 
@@ -98,6 +123,7 @@ class FakeSwitch:
         self.sessions: dict[str, tuple[Call, Callable, Callable]] = {}   # number → session
         self.prompts: list[Path] = []
         self.recording: list[str] = []             # call ids whose recording started
+        self.recorders: list[FakeRecording] = []   # record_caller's, in order
 
     # --- where a number leads --------------------------------------------------------------
     def is_extension(self, number: str) -> bool:
@@ -325,6 +351,10 @@ class FakeSwitch:
         done = asyncio.Event()
         done.set()
         return SimpleNamespace(done=done)
+
+    def record_caller(self, call: Call, path: Path) -> FakeRecording:
+        self.recorders.append(FakeRecording(path))
+        return self.recorders[-1]
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         run(coro)

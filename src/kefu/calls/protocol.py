@@ -22,7 +22,8 @@ The verbs, grouped:
   :meth:`Calls.start_recording`;
 * **the caller's side**: :meth:`Calls.answer_hosted` (kefu answers: a queue, a prompt),
   :meth:`Calls.end`, :meth:`Calls.fail` (reject before answer, then end);
-* **sound**: :meth:`Calls.music` (a looped music source), :meth:`Calls.play_prompt`;
+* **sound**: :meth:`Calls.music` (a looped music source), :meth:`Calls.play_prompt`,
+  :meth:`Calls.record_caller` (only what the caller says: a voicemail message);
 * **work**: :meth:`Calls.spawn` runs a coroutine the switch looks after.
 """
 
@@ -50,6 +51,17 @@ class Playing(Protocol):
     """A prompt being played: ``done`` is set at its end."""
 
     done: asyncio.Event
+
+
+class Recording(Protocol):
+    """What the caller says, being written to a WAV (a voicemail message): ``level`` is
+    the RMS of the last second written, for silence detection; ``close`` ends it and
+    gives the seconds recorded."""
+
+    @property
+    def level(self) -> float: ...
+
+    async def close(self) -> float: ...
 
 
 class Calls(Protocol):
@@ -120,6 +132,8 @@ class Calls(Protocol):
     def music(self, file: str | None) -> Any: ...
 
     def play_prompt(self, call: Call, path: "Path") -> Playing: ...
+
+    def record_caller(self, call: Call, path: "Path") -> Recording: ...
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None: ...
 

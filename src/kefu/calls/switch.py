@@ -28,8 +28,8 @@ from kefu.calls.destinations import RINGING_KINDS, Destination
 from kefu.calls.dialplan import CONFERENCE_PREFIX, PROMPT_TEST_CODE, DialPlan, Route
 from kefu.calls.room import Member, Mode, Room
 from kefu.media.moh import load_moh
-from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, Player, RtpLeg,
-                        SdpError, build_sdp, negotiate, offer_formats, parse_sdp)
+from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, Player, Recorder,
+                        RtpLeg, SdpError, build_sdp, negotiate, offer_formats, parse_sdp)
 from kefu.sip.leg import SipLeg
 from kefu.sip.server import SipServer
 
@@ -92,6 +92,12 @@ class Switch:
     def play_prompt(self, call: Call, path: Path) -> Player:
         """Play ``path`` to the call's caller (kefu answered it); ``done`` is set at its end."""
         return self.media.play(call.a_rtp, path)
+
+    def record_caller(self, call: Call, path: Path) -> Recorder:
+        """Record what the caller sends (in both channels: a mono player hears it at full
+        level) to ``path``, apart from the call's own recording; the caller closes it."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return self.media.record(path, left=[call.a_rtp], right=[call.a_rtp])
 
     # --- status -----------------------------------------------------------------------------
     def active_calls(self) -> int:
