@@ -41,10 +41,12 @@ from kefu.crm.service import Crm
 from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
 from kefu.ivr.calls import IvrCalls
+from kefu.ivr.delivery import Mailer
 from kefu.ivr.lookup import Lookups
 from kefu.ivr.promptset import PromptSet
 from kefu.ivr.service import Ivr
 from kefu.ivr.sounds import Sounds
+from kefu.ivr.taking import Desk, Waiting
 from kefu.ivr.tts import EspeakNg, TtsCache
 from kefu.store import Store
 from kefu.store.errors import Invalid, NotFound
@@ -172,18 +174,21 @@ def customer_variables(customer: Customer | None) -> dict[str, str]:
 
 
 def ivr_on_calls(settings: Settings, ivr: Ivr, calls: Calls, bus: LocalBus, acd: Acd,
-                 crm: Crm, lookups: Lookups) -> IvrCalls:
+                 crm: Crm, lookups: Lookups, waiting: Waiting | None = None) -> IvrCalls:
     """The IVR's telephony adapter over the switch: espeak-ng with its disk cache, the
     read-out prompt sets and uploads, look-ups (``kefu`` names kefu's own database), the
-    ACD's queues, the CRM's customer on entry and the collected records."""
+    ACD's queues, the CRM's customer on entry, the collected records, voicemail (mailed
+    through ``[smtp]`` when it names a host; ``waiting``: the phones' message light)."""
     engine = EspeakNg()
     prompts_dir = settings.data_dir / "prompts"
     sounds = Sounds(TtsCache(engine, settings.data_dir / "tts"),
                     PromptSet(engine, prompts_dir / "readout",
                               uploaded=lambda name, lang: _uploaded(ivr, name, lang)),
                     ivr.prompts)
+    mailer = Mailer(settings.smtp) if settings.smtp.host else None
+    desk = Desk(ivr.voicemail, prompts_dir / "beep.wav", mail=mailer, waiting=waiting)
     return IvrCalls(
-        calls, bus, ivr.flows.snapshot, sounds, LoopClock(), queues=acd,
+        calls, bus, ivr.flows.snapshot, sounds, LoopClock(), queues=acd, voicemail=desk,
         customer=lambda number: customer_variables(crm.find_customer_by_number(number)),
         store=lambda call, flow, a: ivr.collected.add(call.id, call.caller, flow.name,
                                                       flow.version, a.node, a.record, a.fields),

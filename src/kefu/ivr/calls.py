@@ -35,6 +35,7 @@ from kefu.calls.room import Member
 from . import steps as s
 from .engine import Session
 from .records import PublishedFlow
+from .taking import Desk, Taking
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,10 @@ class IvrCalls:
     def __init__(self, switch: Calls, bus: Bus, flows: Callable[[], Mapping[str, PublishedFlow]],
                  sounds: Sounds, clock: Clock, *, queues: Queues | None = None,
                  customer: Customer | None = None, store: Store | None = None,
-                 lookup: Lookup | None = None) -> None:
+                 lookup: Lookup | None = None, voicemail: Desk | None = None) -> None:
         self.switch, self.bus, self.flows, self.sounds, self.clock = switch, bus, flows, sounds, clock
         self.queues, self.customer, self.store, self.lookup = queues, customer, store, lookup
+        self.voicemail = voicemail
         self.walks: dict[str, Walk] = {}
         bus.subscribe(self._on_call_event, prefix="call.")
 
@@ -151,6 +153,7 @@ class Walk:
         self._timers: dict[int, Timer] = {}
         self._plays: dict[int, Timer] = {}
         self._work: Timer | None = None
+        self._taking: Taking | None = None   # a voicemail message being recorded
         self.closed = False
 
     def _now(self) -> dt.datetime:
@@ -171,7 +174,9 @@ class Walk:
     def feed(self, event: s.Event) -> None:
         """Hand ``event`` to the engine; one reported while actions are being carried out
         (a prompt that ends at once) waits its turn, so the engine sees events in order."""
-        if not self.closed:
+        if self._taking is not None and isinstance(event, s.Digit):
+            self._taking.key(event.key)     # ``#`` ends the message; others are dropped
+        elif not self.closed:
             self._events.append(event)
             self._drain()
 
@@ -190,6 +195,8 @@ class Walk:
         if self.owner.walks.get(self.call.id) is self:
             del self.owner.walks[self.call.id]
         self.closed = True
+        if self._taking is not None:   # a message left by hanging up is kept
+            self._taking.stop("hangup")
         for timer in [*self._timers.values(), *self._plays.values()]:
             timer.cancel()
         if self._work is not None:
@@ -204,11 +211,16 @@ class Walk:
             handler = _HANDLERS[type(action)]
             handler(self, action)
 
+    def publish(self, type_: str, data: Mapping[str, Any]) -> None:
+        self._publish(type_, data)
+
     def _publish(self, type_: str, data: Mapping[str, Any]) -> None:
         self.owner.bus.publish(Event(type=type_, call_id=self.call.id, data=dict(data),
                                      ts=self.owner.clock()))
 
     def _emit(self, a: s.Emit) -> None:
+        if a.type == "ivr.voicemail" and self.owner.voicemail is not None:
+            return                      # the Taking's, with the message, is published
         self._publish(a.type, a.data)
 
     def _play(self, a: s.Play) -> None:
@@ -276,10 +288,22 @@ class Walk:
             log.exception("call %s: could not store %s", self.call.id, a.record)
 
     def _voicemail(self, a: s.RecordVoicemail) -> None:
-        # recording a message on a live call is not built yet: say so and end the call
-        log.warning("call %s: voicemail to %s is not available on calls yet", self.call.id,
-                    a.mailbox)
-        self._hangup(s.Hangup("voicemail unavailable"))
+        desk = self.owner.voicemail
+        box = desk.find(a.mailbox) if desk is not None else None
+        if desk is None or box is None:
+            log.warning("call %s: no voicemail box %r here: the call ends", self.call.id,
+                        a.mailbox)
+            self._hangup(s.Hangup("voicemail unavailable"))
+            return
+        self._taking = Taking(self, desk, box, a)
+        self._taking.start()
+
+    def recorded(self, taking: Taking) -> None:
+        """The message is over (saved or not): the flow goes on, unless the caller left."""
+        if self._taking is taking:
+            self._taking = None
+            if not self.call.ended and not self.closed:
+                self.feed(s.Finished())
 
     def _enqueue(self, a: s.Enqueue) -> None:
         queues = self.owner.queues
