@@ -42,6 +42,7 @@ from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
 from kefu.ivr.calls import IvrCalls
 from kefu.ivr.delivery import Mailer
+from kefu.ivr.listening import Retrieve
 from kefu.ivr.lookup import Lookups
 from kefu.ivr.promptset import PromptSet
 from kefu.ivr.service import Ivr
@@ -153,6 +154,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     ivr_lookups = Lookups({"kefu": settings.db_url})
     ivr_calls = ivr_on_calls(settings, ivr, calls, bus, acd, crm, ivr_lookups)
     switch.register("flow", ivr_calls.take)
+    if ivr_calls.voicemail is not None:     # the phones' feature code (dialplan.voicemail_code)
+        switch.register("voicemail", Retrieve(ivr_calls, ivr_calls.voicemail))
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),
                            store.events_since(day_start(time.time()), "queue."))

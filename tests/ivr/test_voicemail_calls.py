@@ -4,6 +4,7 @@ saved, evented, mailed and counted for the phones; phone retrieval's state machi
 
 from __future__ import annotations
 
+import datetime as dt
 import wave
 from pathlib import Path
 from typing import Any
@@ -14,12 +15,16 @@ from fake_switch import FakeSwitch, incoming, run
 
 from kefu.bus import Event, LocalBus
 from kefu.calls.call import Call
-from kefu.calls.dialplan import Route
+from kefu.calls.dialplan import DialPlan, Route
+from kefu.config import DialPlanSettings
 from kefu.events import check
 from kefu.ivr import steps as s
 from kefu.ivr.calls import IvrCalls
 from kefu.ivr.flowcheck import load
+from kefu.ivr.listening import Retrieve
 from kefu.ivr.records import Mailbox, Message, PublishedFlow
+from kefu.ivr.retrieval import (PROMPTS, WAITS, CheckPin, Heard, MarkMessage, Opened,
+                                Retrieval, State)
 from kefu.ivr.service import Ivr
 from kefu.ivr.taking import SILENCE_SECONDS, Desk
 
@@ -36,7 +41,7 @@ class Spoken:
     """Sounds that speak nothing: each item's text as a path."""
 
     async def files(self, item: s.Item) -> list[Path]:
-        return [Path(item.text or item.file or "-")]
+        return [Path(item.path or item.text or item.file or "-")]
 
 
 class Mail:
@@ -196,3 +201,172 @@ def test_a_mailbox_named_with_its_kind(ivr: Ivr, tmp_path: Path) -> None:
     assert office.desk.find("sales") == queue
     assert office.desk.find("1001") == office.box
     assert office.desk.find("flow:sales") is None and office.desk.find("9999") is None
+
+
+# ---- phone retrieval: the pure machine ---------------------------------------------------
+
+def _heard(n: int) -> tuple[Heard, ...]:
+    at = dt.datetime(2026, 12, 3, 8, 5)
+    return tuple(Heard(10 + i, f"1380013800{i}", at, f"/vm/{i}.wav", "new") for i in range(n))
+
+
+class Machine:
+    """A :class:`Retrieval` and what it asked for, as a caller at 1001 presses keys."""
+
+    def __init__(self, announce: bool = False) -> None:
+        self.r = Retrieval("1001", announce=announce)
+        self.out: list[object] = list(self.r.start())
+
+    def send(self, *events: object) -> list[object]:
+        got: list[object] = []
+        for e in events:
+            got += self.r.handle(e)
+        self.out += got
+        return got
+
+    def keys(self, keys: str) -> list[object]:
+        return self.send(*(s.Digit(k) for k in keys))
+
+    def last(self, kind: type) -> Any:
+        return [a for a in self.out if isinstance(a, kind)][-1]
+
+    def said(self) -> list[str]:
+        return [i.text or i.path or "" for i in self.last(s.Play).items]
+
+    def prompt_done(self) -> list[object]:
+        return self.send(s.PromptDone(self.last(s.Play).id))
+
+
+def test_retrieval_opens_the_callers_own_mailbox_and_walks_the_messages() -> None:
+    m = Machine()
+    assert m.said()[0].startswith("请输入信箱号码") and m.r.state is State.ASK_BOX
+    m.keys("#")                           # own mailbox
+    assert m.r.box == "1001" and m.r.state is State.ASK_PIN
+    assert m.keys("2580#")[-1] == CheckPin("1001", "2580")
+    m.send(Opened(7, _heard(3)))
+    assert m.said() == ["您有3条新留言，0条已保存的留言", "/vm/0.wav", MENU]
+    m.keys("1")                           # again: the message, no count
+    assert isinstance(m.out[-2], s.StopPlayback) and m.said() == ["/vm/0.wav", MENU]
+    assert m.keys("2")[-2:] == [MarkMessage(10, "saved"), m.last(s.Play)]
+    assert m.said() == ["留言已保存", "/vm/1.wav", MENU]
+    m.keys("3")
+    assert m.said() == ["/vm/2.wav", MENU]
+    m.keys("3")                           # past the last
+    assert m.said() == ["没有更多留言", MENU]
+    m.keys("4")
+    assert m.said() == ["/vm/2.wav", MENU]
+    assert MarkMessage(12, "deleted") in m.keys("7")
+    assert m.said() == ["留言已删除", "没有更多留言", MENU] and len(m.r.messages) == 2
+    m.keys("44")
+    assert m.said() == ["/vm/0.wav", MENU]
+    m.keys("4")
+    assert m.said() == ["这是第一条留言", "/vm/0.wav", MENU]
+    m.keys("9")
+    assert m.said() == ["输入有误", MENU]
+    m.keys("#")
+    assert m.said() == ["再见"] and not [a for a in m.out if isinstance(a, s.Hangup)]
+    assert m.prompt_done() == [s.Hangup("done")]     # after the goodbye is heard
+
+
+MENU = PROMPTS["zh"]["menu"]
+
+
+def test_retrieval_of_another_mailbox_and_three_wrong_pins() -> None:
+    m = Machine()
+    m.keys("1002#")
+    assert m.keys("0000#")[-1] == CheckPin("1002", "0000")
+    m.send(Opened(None))
+    assert m.said() == ["信箱号码或密码错误", PROMPTS["zh"]["box"]] and m.r.state is State.ASK_BOX
+    m.keys("1002#1111#")
+    m.send(Opened(None))
+    m.keys("#2222#")
+    assert m.last(CheckPin) == CheckPin("1001", "2222")
+    assert m.send(Opened(None))[-1] == m.last(s.Play) and m.said() == [
+        "信箱号码或密码错误", "错误次数过多，再见"]
+    assert m.keys("#") == [] and m.prompt_done() == [s.Hangup("pin_lockout")]
+
+
+def test_retrieval_announces_and_gives_up_on_silence() -> None:
+    m = Machine(announce=True)
+    m.keys("#1234#")
+    m.send(Opened(7, _heard(1)))
+    assert m.said()[1] == "第1条留言，来自幺三八零零幺三八零零零，二零二六年十二月三日 八点零五分"
+    m.prompt_done()
+    for _ in range(WAITS - 1):            # the menu again, twice
+        m.send(s.Timeout(m.last(s.StartTimer).id))
+        assert m.said() == [MENU]
+        m.prompt_done()
+    m.send(s.Timeout(m.last(s.StartTimer).id))
+    assert m.said() == ["再见"] and m.prompt_done() == [s.Hangup("no_key")]
+
+
+def test_retrieval_of_an_empty_mailbox_and_a_hang_up() -> None:
+    m = Machine()
+    m.keys("#1234#")
+    m.send(Opened(7, ()))
+    assert m.said() == ["您没有留言", "再见"] and m.prompt_done() == [s.Hangup("no_messages")]
+    h = Machine()
+    h.keys("12")
+    assert h.send(s.CallerHungUp()) == [s.CancelTimer(h.last(s.StartTimer).id)]
+    assert h.keys("#") == [] and h.r.state is State.ENDED
+
+
+# ---- phone retrieval on a call -------------------------------------------------------------
+
+async def inline(fn: Any, *args: Any) -> Any:
+    return fn(*args)
+
+
+def test_star98_on_a_call_hears_saves_and_deletes(ivr: Ivr, tmp_path: Path,
+                                                  caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="kefu.ivr")
+    office = Office(ivr, tmp_path)
+    office.desk.offload = inline          # the PIN checked at once, not on a thread
+    first = office.dial("13900000001")
+    office.press(first, "#")
+    second = office.dial("13900000002")
+    office.switch.hang_up(second)
+    older, newer = sorted(office.vm.messages([office.box.id]), key=lambda m: m.id)
+    office.waiting.clear()
+    retrieve = Retrieve(office.ivr, office.desk, announce=False)
+    office.switch.destinations["voicemail"] = retrieve
+    phone = incoming(office.switch, "1001", "*98")
+    run(retrieve(phone, Route(kind="voicemail")))
+    office.press(phone, "#9999#")         # a wrong PIN, logged
+    assert "wrong mailbox or PIN for '1001' from 1001 (1 of 3)" in caplog.text
+    office.switch.prompts.clear()
+    office.press(phone, "#2580#")
+    played = [p.name for p in office.switch.prompts]
+    assert played[1:3] == ["您有2条新留言，0条已保存的留言", Path(office.vm.file(newer)).name]
+    office.press(phone, "2")              # the newest saved
+    assert office.vm.message(newer.id).status == "saved"
+    assert office.waiting == [("1001", 1, 1)]
+    office.press(phone, "7")              # the older one deleted
+    assert office.vm.message(older.id).status == "deleted"
+    assert office.waiting[-1] == ("1001", 0, 1)
+    office.press(phone, "#")
+    assert phone.ended and phone.id not in office.ivr.walks
+
+
+def test_three_wrong_pins_on_a_call_hang_up_and_are_logged(
+        ivr: Ivr, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    office = Office(ivr, tmp_path)
+    office.desk.offload = inline
+    retrieve = Retrieve(office.ivr, office.desk)
+    phone = incoming(office.switch, "1001", "*98")
+    run(retrieve(phone, Route(kind="voicemail")))
+    office.press(phone, "#1#1002#2#abc#3#".replace("abc", "1001"))
+    assert phone.ended
+    assert "1001 entered a wrong mailbox or PIN 3 times: hung up" in caplog.text
+
+
+def test_the_dial_plan_sends_the_feature_code_to_the_voicemail() -> None:
+    plan = DialPlan(DialPlanSettings(), is_extension=lambda n: n == "1001")
+    assert plan.outbound("1001", "*98") == Route(kind="voicemail", call_class="internal")
+    moved = DialPlan(DialPlanSettings(voicemail_code="*86"), is_extension=lambda n: False)
+    assert moved.outbound("1001", "*86").kind == "voicemail"
+    assert moved.outbound("1001", "*98").kind == "refuse"
+    off = DialPlan(DialPlanSettings(voicemail_code=""), is_extension=lambda n: False)
+    assert off.outbound("1001", "").kind == "refuse"
+    with pytest.raises(ValueError):
+        DialPlanSettings(voicemail_code="98")

@@ -103,18 +103,8 @@ class IvrCalls:
                 return await self.switch.fail(call, 404, "Not Found (no such flow)",
                                               Disposition.NOT_FOUND)
             return await self.switch.end(call, Disposition.FAILED, "system", 404)
-        if call.state is CallState.ROUTING:
-            await self.switch.answer_hosted(call)
-            if call.ended:
-                return
-            assert call.a is not None and call.a_rtp is not None     # answered just now
-            self.switch.join(call, Member(call.caller, "caller", call.a, call.a_rtp), quiet=True)
-        else:                          # transferred here, or a queue's overflow
-            if call.state is CallState.QUEUED:
-                call.transition(CallState.HOSTED)
-            if call.room.waiting:      # the prompts, not the music
-                call.room.waiting = False
-                self.switch.remix(call)
+        if not await self.host(call):
+            return
         # ``today``: the date the call started, for a flow that declares it (read out by
         # ``say`` kind date: the demo hotline)
         today = dt.datetime.fromtimestamp(self.clock()).astimezone().date().isoformat()
@@ -128,6 +118,23 @@ class IvrCalls:
         walk = Walk(self, call, published, {n: p.flow for n, p in flows.items()}, variables)
         self.walks[call.id] = walk
         walk.start()
+
+    async def host(self, call: Call) -> bool:
+        """Answer ``call`` for prompts (a new one); one transferred here or sent on by a
+        queue is answered already: its music stops.  False: the caller left meanwhile."""
+        if call.state is CallState.ROUTING:
+            await self.switch.answer_hosted(call)
+            if call.ended:
+                return False
+            assert call.a is not None and call.a_rtp is not None     # answered just now
+            self.switch.join(call, Member(call.caller, "caller", call.a, call.a_rtp), quiet=True)
+        else:                          # transferred here, or a queue's overflow
+            if call.state is CallState.QUEUED:
+                call.transition(CallState.HOSTED)
+            if call.room.waiting:      # the prompts, not the music
+                call.room.waiting = False
+                self.switch.remix(call)
+        return True
 
     def _on_call_event(self, event: Event) -> None:
         walk = self.walks.get(event.call_id or "")
@@ -145,9 +152,12 @@ class Walk:
     playing, timers, a look-up), so the caller hanging up can stop them all."""
 
     def __init__(self, owner: IvrCalls, call: Call, published: PublishedFlow,
-                 flows: Mapping[str, Any], variables: dict[str, str]) -> None:
+                 flows: Mapping[str, Any], variables: dict[str, str], *,
+                 session: Any = None) -> None:
+        """``session``: another machine of the engine's shape (``start``, ``handle``)."""
         self.owner, self.call, self.published = owner, call, published
-        self.session = Session(flows, published.name, self._now, variables=variables)
+        self.session = session if session is not None else \
+            Session(flows, published.name, self._now, variables=variables)
         self._events: deque[s.Event] = deque()
         self._busy = False
         self._timers: dict[int, Timer] = {}
@@ -164,6 +174,10 @@ class Walk:
         self._publish("ivr.start", {"flow": flow.name, "node": flow.start,
                                     "version": self.published.version,
                                     "caller": self.call.caller})
+        self.begin()
+
+    def begin(self) -> None:
+        """Run the session's first actions."""
         self._busy = True
         try:
             self._do(self.session.start())

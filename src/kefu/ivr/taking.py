@@ -15,10 +15,12 @@ a message that way).  Shorter than :data:`MIN_SECONDS` is nothing said: the file
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import enum
 import logging
 import wave
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +31,7 @@ from kefu.calls.protocol import Recording
 
 from . import steps as s
 from .records import MAILBOX_KINDS, NEW, SAVED, Mailbox, Message
+from .retrieval import Heard, Opened
 from .voicemail import Mailboxes
 
 log = logging.getLogger(__name__)
@@ -61,6 +64,8 @@ class Walk(Protocol):
 
 Waiting = Callable[[str, int, int], None]
 """The message-waiting indication: extension, new and old (saved) messages."""
+Offload = Callable[..., Awaitable[Any]]
+"""Runs blocking work away from the event loop (``asyncio.to_thread``)."""
 
 
 def beep(path: Path) -> Path:
@@ -84,9 +89,32 @@ class Desk:
     no message-waiting indication) are the site's."""
 
     def __init__(self, mailboxes: Mailboxes, beep_file: Path, *, mail: Mail | None = None,
-                 waiting: Waiting | None = None) -> None:
+                 waiting: Waiting | None = None, offload: Offload = asyncio.to_thread) -> None:
         self.mailboxes, self.mail, self.waiting = mailboxes, mail, waiting
+        self.offload = offload
         self.beep = beep(beep_file)
+
+    async def open(self, number: str, pin: str) -> Opened:
+        """Phone retrieval: extension ``number``'s mailbox and its messages, newest first,
+        when ``pin`` opens it (argon2, off the loop); else ``Opened(None)``."""
+        return await self.offload(self._open, number, pin)
+
+    def _open(self, number: str, pin: str) -> Opened:
+        try:
+            box = self.mailboxes.find_mailbox("extension", number)
+        except Exception:              # not an extension number at all
+            box = None
+        if box is None or not self.mailboxes.check_pin(box.id, pin):
+            return Opened(None)
+        return Opened(box.id, tuple(
+            Heard(m.id, m.caller, dt.datetime.fromtimestamp(m.created_at).astimezone(),
+                  str(self.mailboxes.file(m)), m.status)
+            for m in self.mailboxes.messages([box.id])))
+
+    def mark(self, mailbox_id: int, message_id: int, status: str) -> None:
+        """A message heard on the phone is saved or deleted; the phones learn the counts."""
+        self.mailboxes.mark(message_id, status)
+        self.changed(self.mailboxes.mailbox(mailbox_id))
 
     def find(self, name: str) -> Mailbox | None:
         """The mailbox a node names: ``kind:owner``, or an owner tried as an extension,
