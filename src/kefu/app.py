@@ -152,7 +152,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     acd = Acd(settings, calls, bus)
     switch.register("queue", acd.take)
     ivr_lookups = Lookups({"kefu": settings.db_url})
-    ivr_calls = ivr_on_calls(settings, ivr, calls, bus, acd, crm, ivr_lookups)
+    ivr_calls = ivr_on_calls(settings, ivr, calls, bus, acd, crm, ivr_lookups,
+                             waiting=sip.message_waiting)
     switch.register("flow", ivr_calls.take)
     if ivr_calls.voicemail is not None:     # the phones' feature code (dialplan.voicemail_code)
         switch.register("voicemail", Retrieve(ivr_calls, ivr_calls.voicemail))

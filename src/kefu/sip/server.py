@@ -38,6 +38,7 @@ from kefu.sip import sippy_fixes  # noqa: F401  (patches sippy's parser at impor
 from kefu.sip.tcp import KefuTransactionManager, TcpTransport  # SIP over TCP
 from kefu.sip.thread import SipThread
 from kefu.sip.trunks import Trunks
+from kefu.sip import mwi
 from kefu.sip import tls as sip_tls
 
 log = logging.getLogger(__name__)
@@ -312,6 +313,31 @@ class SipServer:
         rval = ua.recvRequest(req, sip_t)
         self.thread.to_loop(self.handler.incoming, leg)
         return rval
+
+    # --- message waiting (any thread) ------------------------------------------------------
+    def message_waiting(self, extension: str, new: int, old: int) -> None:
+        """Tell ``extension``'s registered phones how many voicemail messages wait
+        (:mod:`kefu.sip.mwi`: an unsolicited NOTIFY message-summary to each contact)."""
+        if self.thread is None:
+            return
+        for binding in self.locations.lookup(extension):
+            self.thread.call(self._notify_waiting, binding, new, old)
+
+    def _notify_waiting(self, binding: Binding, new: int, old: int) -> None:
+        if self._tm is None:
+            return
+        req = mwi.notify(binding, self.settings.host, self.settings.port, new, old)
+        for name, value in mwi.HEADERS:
+            req.appendHeader(_header(name, value))
+
+        def answered(resp) -> None:
+            if resp.scode >= 300:
+                log.info("NOTIFY message-summary to %s: %d %s", binding.contact, resp.scode,
+                         resp.reason)
+        try:
+            self._tm.newTransaction(req, answered)
+        except Exception as e:      # a contact that cannot be reached: its light stays
+            log.warning("NOTIFY message-summary to %s: %s", binding.contact, e)
 
     # --- outbound legs (any thread) --------------------------------------------------------
     def dial(self, binding: Binding, leg: SipLeg, sdp: str) -> None:
