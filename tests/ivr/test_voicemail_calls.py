@@ -244,7 +244,7 @@ def test_retrieval_opens_the_callers_own_mailbox_and_walks_the_messages() -> Non
     assert m.r.box == "1001" and m.r.state is State.ASK_PIN
     assert m.keys("2580#")[-1] == CheckPin("1001", "2580")
     m.send(Opened(7, _heard(3)))
-    assert m.said() == ["您有3条新留言，0条已保存的留言", "/vm/0.wav", MENU]
+    assert m.said() == ["新留言3条，已保存0条", "/vm/0.wav", MENU]
     m.keys("1")                           # again: the message, no count
     assert isinstance(m.out[-2], s.StopPlayback) and m.said() == ["/vm/0.wav", MENU]
     assert m.keys("2")[-2:] == [MarkMessage(10, "saved"), m.last(s.Play)]
@@ -290,7 +290,7 @@ def test_retrieval_announces_and_gives_up_on_silence() -> None:
     m = Machine(announce=True)
     m.keys("#1234#")
     m.send(Opened(7, _heard(1)))
-    assert m.said()[1] == "第1条留言，来自幺三八零零幺三八零零零，二零二六年十二月三日 八点零五分"
+    assert m.said()[1] == "第1条，来自幺三八零零幺三八零零零，十二月三日八点零五分"
     m.prompt_done()
     for _ in range(WAITS - 1):            # the menu again, twice
         m.send(s.Timeout(m.last(s.StartTimer).id))
@@ -337,7 +337,7 @@ def test_star98_on_a_call_hears_saves_and_deletes(ivr: Ivr, tmp_path: Path,
     office.switch.prompts.clear()
     office.press(phone, "#2580#")
     played = [p.name for p in office.switch.prompts]
-    assert played[1:3] == ["您有2条新留言，0条已保存的留言", Path(office.vm.file(newer)).name]
+    assert played[1:3] == ["新留言2条，已保存0条", Path(office.vm.file(newer)).name]
     office.press(phone, "2")              # the newest saved
     assert office.vm.message(newer.id).status == "saved"
     assert office.waiting == [("1001", 1, 1)]

@@ -36,9 +36,9 @@ PROMPTS: dict[str, dict[str, str]] = {
     "zh": {"box": "请输入信箱号码，以井号键结束；查听本机信箱请直接按井号键",
            "pin": "请输入密码，以井号键结束",
            "wrong": "信箱号码或密码错误", "locked": "错误次数过多，再见",
-           "count": "您有{new}条新留言，{saved}条已保存的留言",
+           "count": "新留言{new}条，已保存{saved}条",
            "none": "您没有留言",
-           "header": "第{n}条留言，来自{caller}，{when}",
+           "header": "第{n}条，来自{caller}，{when}",
            "menu": "重听请按1，保存请按2，下一条请按3，上一条请按4，删除请按7，退出请按井号键",
            "saved": "留言已保存", "deleted": "留言已删除", "end": "没有更多留言",
            "first": "这是第一条留言", "invalid": "输入有误", "bye": "再见"},
@@ -92,6 +92,14 @@ class MarkMessage:
 
     id: int
     status: str
+
+
+def _when(lang: str, at: dt.datetime) -> str:
+    """The day and time a message was left, short (no year: the TTS is slow enough)."""
+    time = read(lang, "time", at.strftime("%H:%M")).text
+    if lang == "zh":
+        return f"{read(lang, 'number', at.month).text}月{read(lang, 'number', at.day).text}日{time}"
+    return f"{at:%B} {at.day}, {time}"
 
 
 class State(enum.Enum):
@@ -229,8 +237,7 @@ class Retrieval:
             return
         items = list(before)
         if self.announce:
-            when = (read(self.lang, "date", m.at.date().isoformat()).text + " "
-                    + read(self.lang, "time", m.at.strftime("%H:%M")).text)
+            when = _when(self.lang, m.at)
             caller = read(self.lang, "digits", m.caller).text if m.caller.isdigit() \
                 else (m.caller or "-")
             items.append(self._text("header", n=self.index + 1, caller=caller, when=when))
