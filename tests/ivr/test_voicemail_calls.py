@@ -121,6 +121,10 @@ def test_hash_ends_the_message_which_is_saved_mailed_and_counted(office: Office)
     assert office.waiting == [("1001", 1, 0)]
     # the flow goes on: thanks, and the call ends
     assert office.switch.prompts[-1].name == "谢谢" and call.ended
+    office.vm.mark(message.id, "saved")   # heard elsewhere (the web page): the light goes out
+    assert office.waiting[-1] == ("1001", 0, 1)
+    office.vm.mark_done(message.id, "alice")
+    assert len(office.waiting) == 2       # the follow-up is not a count the phone shows
 
 
 def test_silence_ends_the_message(office: Office) -> None:

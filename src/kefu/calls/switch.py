@@ -96,6 +96,8 @@ class Switch:
     def record_caller(self, call: Call, path: Path) -> Recorder:
         """Record what the caller sends (in both channels: a mono player hears it at full
         level) to ``path``, apart from the call's own recording; the caller closes it."""
+        if call.a_rtp is None:
+            raise MediaError(f"call {call.id} has no media to record")
         path.parent.mkdir(parents=True, exist_ok=True)
         return self.media.record(path, left=[call.a_rtp], right=[call.a_rtp])
 

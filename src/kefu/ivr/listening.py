@@ -72,10 +72,8 @@ class Listening(Walk):
         self.feed(opened)   # type: ignore[arg-type]
 
     def _mark(self, a: MarkMessage) -> None:
-        mailbox = self.retrieval.mailbox
-        assert mailbox is not None
-        try:
-            self.desk.mark(mailbox, a.id, a.status)
+        try:      # the phones' light follows through the mailboxes' on_change
+            self.desk.mailboxes.mark(a.id, a.status)
         except Exception:    # the caller goes on; the mark's loss is logged
             log.exception("call %s: could not mark message %d %s", self.call.id, a.id,
                           a.status)

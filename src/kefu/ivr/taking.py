@@ -93,6 +93,8 @@ class Desk:
         self.mailboxes, self.mail, self.waiting = mailboxes, mail, waiting
         self.offload = offload
         self.beep = beep(beep_file)
+        # any change, whoever makes it (a call, the phone, the web page), lights the phones
+        mailboxes.on_change = self.changed
 
     async def open(self, number: str, pin: str) -> Opened:
         """Phone retrieval: extension ``number``'s mailbox and its messages, newest first,
@@ -110,11 +112,6 @@ class Desk:
             Heard(m.id, m.caller, dt.datetime.fromtimestamp(m.created_at).astimezone(),
                   str(self.mailboxes.file(m)), m.status)
             for m in self.mailboxes.messages([box.id])))
-
-    def mark(self, mailbox_id: int, message_id: int, status: str) -> None:
-        """A message heard on the phone is saved or deleted; the phones learn the counts."""
-        self.mailboxes.mark(message_id, status)
-        self.changed(self.mailboxes.mailbox(mailbox_id))
 
     def find(self, name: str) -> Mailbox | None:
         """The mailbox a node names: ``kind:owner``, or an owner tried as an extension,
@@ -262,7 +259,6 @@ class Taking:
             log.info("call %s: voicemail %d, %.1f s, for mailbox %d (%s)", call.id,
                      self.message.id, self.message.duration, self.mailbox.id, reason)
             self._owner.clock.start(self.desk.send(self.mailbox, self.message))
-            self.desk.changed(self.mailbox)
         self._finish(reason)
 
     def _finish(self, reason: str) -> None:
