@@ -14,7 +14,7 @@ import time
 import pytest
 
 from . import audio
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .conftest import add_user, publish_flow, start_kefu, stop_kefu, wait_for
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -66,10 +66,7 @@ def kefu(tmp_path_factory):
     status, body = server.api("POST", "/extensions", {"number": "2001",
                                                       "password": "pw-2001-secret"})
     assert status == 201, body
-    assert server.api("POST", "/ivr/flows", {"name": "hotline"})[0] == 201
-    status, body = server.api("PUT", "/ivr/flows/hotline/draft", FLOW)
-    assert status == 200 and not body["check"]["problems"], body
-    assert server.api("POST", "/ivr/flows/hotline/publish")[0] == 200
+    publish_flow(server, FLOW)
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log

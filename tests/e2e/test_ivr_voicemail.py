@@ -21,7 +21,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from . import audio
-from .conftest import start_kefu, stop_kefu, wait_for
+from .conftest import publish_flow, start_kefu, stop_kefu, wait_for
 from .phones import find_free_ports
 
 pytestmark = [pytest.mark.e2e,
@@ -81,10 +81,7 @@ destination = "flow:after_hours"
                               {"kind": "extension", "owner": "1001", "pin": PIN,
                                "email": "ann@example.com"})
     assert status == 201, body
-    assert server.api("POST", "/ivr/flows", {"name": "after_hours"})[0] == 201
-    status, body = server.api("PUT", "/ivr/flows/after_hours/draft", FLOW)
-    assert status == 200 and not body["check"]["problems"], body
-    assert server.api("POST", "/ivr/flows/after_hours/publish")[0] == 200
+    publish_flow(server, FLOW)
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log
