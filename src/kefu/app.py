@@ -157,6 +157,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     switch.register("flow", ivr_calls.take)
     if ivr_calls.voicemail is not None:     # the phones' feature code (dialplan.voicemail_code)
         switch.register("voicemail", Retrieve(ivr_calls, ivr_calls.voicemail))
+        sip.mailbox_counts = ivr_calls.voicemail.counts   # a phone subscribing: its light
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),
                            store.events_since(day_start(time.time()), "queue."))

@@ -275,12 +275,13 @@ def phone(kefu, tones, tmp_path):
 
     def make(number: str, tone: int = 440, password: str | None = None, register: bool = True,
              wait: bool = True, codecs: str | None = None,
-             answermode: str = "manual") -> Baresip:
+             answermode: str = "manual", extra_config: str = "") -> Baresip:
         sip_port, ctrl_port = find_free_ports(2, step=2, span=2)
         p = Baresip(f"p{number}-{len(made)}", tmp_path, sip_port, ctrl_port, user=number,
                     password=password or extension_password(number), registrar=kefu.registrar,
                     audio_wav=tones[tone], record_dir=tmp_path / f"rec{number}-{len(made)}",
-                    register=register, codecs=codecs, answermode=answermode)
+                    register=register, codecs=codecs, answermode=answermode,
+                    extra_config=extra_config)
         made.append(p)
         p.start()
         if register and wait:

@@ -1,9 +1,10 @@
 """Voicemail on real calls: a baresip caller dials a flow (``800`` → ``flow:after_hours``)
 whose ``voicemail`` node records it; the caller sends a 440 Hz tone and hangs up.  The
 message's WAV holds the tone (FFT), an email with that WAV arrives at an SMTP server the
-test runs (aiosmtpd on loopback), and extension 1001 dialling ``*98`` with its PIN hears
-the tone back.  The variants (``#``, silence, max_seconds, the menu keys, PIN lockout) are
-tested in process (tests/ivr/test_voicemail_calls.py); the NOTIFY in tests/sip/test_mwi.py.
+test runs (aiosmtpd on loopback); extension 1001's phone subscribes to its message summary
+and is told 1 new message, dials ``*98`` with its PIN, hears the tone back and saves it
+(told 0 new, 1 old).  The variants (``#``, silence, max_seconds, the menu keys, PIN lockout) are
+tested in process (tests/ivr/test_voicemail_calls.py); unsolicited NOTIFYs in tests/sip/test_mwi.py.
 """
 
 from __future__ import annotations
@@ -124,8 +125,13 @@ def test_a_message_left_by_phone_is_kept_mailed_and_heard_back(kefu, inbox, phon
     assert attached.get_content_type() == "audio/wav"
     assert attached.get_content() == wav.read_bytes()
 
+    # 1001's phone subscribes to its message summary (baresip's mwi module) and is told
+    owner = phone("1001", tone=1000, extra_config="module\t\t\tmwi.so")
+    mwi = owner.wait_event("MWI_NOTIFY", timeout=10)
+    assert "Messages-Waiting: yes" in mwi["param"], mwi
+    assert "Voice-Message: 1/0 (0/0)" in mwi["param"], mwi
+
     # 1001 dials *98: its own mailbox (#), the PIN, then the message after the count
-    owner = phone("1001", tone=1000)
     owner.dial(kefu.uri("*98"))
     owner.wait_established()
     time.sleep(1.5)
@@ -137,6 +143,9 @@ def test_a_message_left_by_phone_is_kept_mailed_and_heard_back(kefu, inbox, phon
     wait_for(lambda: "mailbox 1 opened by 1001" in kefu.log_tail(200), timeout=10,
              what="the mailbox to open")
     time.sleep(20.0)          # espeak's Mandarin: the count ~4 s, the announcement ~7 s
+    owner.send_dtmf("2")                  # saved: the light goes out (0 new, 1 old)
+    mwi = owner.wait_event("MWI_NOTIFY", timeout=10)
+    assert "Messages-Waiting: no" in mwi["param"] and "Voice-Message: 0/1" in mwi["param"], mwi
     owner.hangup()
     owner.wait_closed()
     heard, rate, _ = audio.read_wav(owner.received_wav_paths()[0])

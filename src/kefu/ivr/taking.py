@@ -132,13 +132,22 @@ class Desk:
         """A message came, was heard or deleted: an extension's phones learn the counts."""
         if self.waiting is None or mailbox.kind != "extension":
             return
-        messages = self.mailboxes.messages([mailbox.id])
-        new = sum(m.status == NEW for m in messages)
-        saved = sum(m.status == SAVED for m in messages)
         try:
-            self.waiting(mailbox.owner, new, saved)
+            self.waiting(mailbox.owner, *self._counts(mailbox))
         except Exception:              # the light is a nicety: never the call's problem
             log.exception("mailbox %s: message-waiting indication failed", mailbox.id)
+
+    def counts(self, extension: str) -> tuple[int, int]:
+        """New and saved messages of ``extension``'s mailbox (a phone subscribing)."""
+        try:
+            box = self.mailboxes.find_mailbox("extension", extension)
+        except Exception:              # not an extension number
+            box = None
+        return self._counts(box) if box is not None else (0, 0)
+
+    def _counts(self, mailbox: Mailbox) -> tuple[int, int]:
+        messages = self.mailboxes.messages([mailbox.id])
+        return sum(m.status == NEW for m in messages), sum(m.status == SAVED for m in messages)
 
     async def send(self, mailbox: Mailbox, message: Message) -> None:
         """The owner's email with the WAV (a worker thread; a failure is logged)."""
