@@ -122,6 +122,7 @@ class FakeSwitch:
         self.placed: list[Placed] = []
         self.sessions: dict[str, tuple[Call, Callable, Callable]] = {}   # number → session
         self.prompts: list[Path] = []
+        self.listening: dict[str, Any] = {}         # call id → the tap a flow listens on
         self.recording: list[str] = []             # call ids whose recording started
         self.recorders: list[FakeRecording] = []   # record_caller's, in order
 
@@ -355,6 +356,13 @@ class FakeSwitch:
     def record_caller(self, call: Call, path: Path) -> FakeRecording:
         self.recorders.append(FakeRecording(path))
         return self.recorders[-1]
+
+    def listen(self, call: Call, on_frame: Callable[[np.ndarray], None]) -> Any:
+        """The test speaks for the caller: ``self.listening[call.id]`` takes its frames."""
+        tap = SimpleNamespace(on_frame=on_frame, closed=False)
+        tap.close = lambda: setattr(tap, "closed", True)
+        self.listening[call.id] = tap
+        return tap
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         run(coro)

@@ -40,6 +40,7 @@ from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
 from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
+from kefu.ivr.asr import Hearing, shipped_engines
 from kefu.ivr.calls import IvrCalls
 from kefu.ivr.delivery import Mailer
 from kefu.ivr.listening import Retrieve
@@ -197,7 +198,7 @@ def ivr_on_calls(settings: Settings, ivr: Ivr, calls: Calls, bus: LocalBus, acd:
         customer=lambda number: customer_variables(crm.find_customer_by_number(number)),
         store=lambda call, flow, a: ivr.collected.add(call.id, call.caller, flow.name,
                                                       flow.version, a.node, a.record, a.fields),
-        lookup=lookups.run)
+        lookup=lookups.run, hear=Hearing(shipped_engines()))
 
 
 def _uploaded(ivr: Ivr, name: str, lang: str) -> Path | None:

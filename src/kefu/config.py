@@ -25,6 +25,7 @@ from pydantic_core import PydanticCustomError
 from pydantic_settings import (BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource,
                                SettingsConfigDict, TomlConfigSettingsSource)
 
+from kefu.calendar import Calendar
 from kefu.values import DTMF_KEY, EXTENSION, PHONE, ExtensionNumber, PhoneNumber, Rule
 from kefu.values import DtmfKey as _DtmfKey
 
@@ -311,6 +312,8 @@ class QueueConfig(Section):
     max_wait: float = 0.0             # seconds, then overflow (0: no limit)
     max_length: int = 0               # waiting calls, then overflow (0: no limit)
     overflow: str = ""                # number (or flow:<name>) calls overflow to; "": busy
+    hours: Calendar | None = None     # opening hours (server's local time); None: always open
+    closed: str = ""                  # outside the hours: a number or flow:<name>; "": refused
     join_empty: bool = True           # join while no agent is logged in
     leave_empty: bool = False         # leave (overflow) when the last agent logs out
     leave_key: OptionalDtmfKey = ""   # DTMF to leave the queue (to overflow)
@@ -337,12 +340,17 @@ class QueueConfig(Section):
 
     @model_validator(mode="after")
     def _overflow_elsewhere(self) -> QueueConfig:
-        if self.overflow == self.number:
-            _raise([(("overflow",), "must not be the queue's own number")], self)
-        if self.overflow.startswith(FLOW_PREFIX) and not _FLOW_NAME.fullmatch(
-                self.overflow[len(FLOW_PREFIX):]):
-            _raise([(("overflow",), "must be flow:<name> (letters, digits, _; a letter or _ "
-                     "first) to send callers into an IVR flow")], self)
+        """Where callers are sent on (``overflow``, ``closed``) is not the queue itself,
+        and a flow there is named as flows are."""
+        for key in ("overflow", "closed"):
+            to = getattr(self, key)
+            if to == self.number:
+                _raise([((key,), "must not be the queue's own number")], self)
+            if to.startswith(FLOW_PREFIX) and not _FLOW_NAME.fullmatch(to[len(FLOW_PREFIX):]):
+                _raise([((key,), "must be flow:<name> (letters, digits, _; a letter or _ "
+                         "first) to send callers into an IVR flow")], self)
+        if self.closed and self.hours is None:
+            _raise([(("closed",), "needs hours: outside which callers go there")], self)
         return self
 
 

@@ -26,6 +26,8 @@ DEMO_QUEUE = [
     "callback_attempts = 3           # tries to reach a customer who asked for a callback",
     "callback_retry = 300            # seconds between them",
     '# tiers = { gold = 5 }          # call-attached data "tier" raises the priority',
+    '# hours = { week = { mon = ["09:00-18:00"], tue = ["09:00-18:00"] }, holidays = [2026-10-01] }',
+    '# closed = "flow:hotline"       # outside the hours (a number or flow:<name>)',
 ]
 
 DEMO_FLOW = [

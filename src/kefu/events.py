@@ -250,7 +250,8 @@ class QueueEntered(Payload):
 
 @declare("queue.refused", QUEUE)
 class QueueRefused(Payload):
-    """The queue refused the call (``full`` or ``empty``) and has no overflow."""
+    """The queue refused the call (``full``, ``empty`` or ``closed``: outside its hours)
+    and has nowhere to send it (no overflow; closed: no ``closed`` destination)."""
     queue: str
     reason: str
     caller: str
@@ -582,6 +583,12 @@ class IvrSurvey(IvrStep):
     score: int | None
 
 
+@declare("ivr.speech", STAFF)
+class IvrSpeech(IvrStep):
+    """An utterance during a menu with ``words``: the phrase ``heard`` (null: none of them)."""
+    heard: str | None
+
+
 @declare("ivr.say", STAFF)
 class IvrSay(IvrStep):
     """A read-out of ``kind`` spelled out as ``text`` in ``lang``."""
@@ -641,8 +648,10 @@ class IvrVoicemail(IvrStep):
 
 @declare("ivr.exit", STAFF)
 class IvrExit(IvrStep):
-    """The call left the flow: ``reason`` (queue, transfer, hangup, caller_hangup …)."""
+    """The call left the flow: ``reason`` (queue, transfer, hangup, caller_hangup …);
+    ``to``: the queue or number a hand-off went to."""
     reason: str
+    to: str = ""
 
 
 # --- the check --------------------------------------------------------------------------------

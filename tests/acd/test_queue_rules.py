@@ -56,7 +56,8 @@ def test_a_full_queue_overflows_the_next_caller_to_another_queue(desk):
     first = d.call("2001")
     second = d.call("2002")
     (over,) = d.of("queue.overflow")
-    assert over == {"queue": "sales", "reason": "full", "wait": 0.0, "position": 2}
+    assert over == {"queue": "sales", "reason": "full", "wait": 0.0, "position": 2,
+                    "destination": "8002"}
     assert first.queue == "sales" and second.queue == "backup"
     d.login("dave")
     d.answer("dave")

@@ -45,6 +45,11 @@ def write_tone_wav(path, freq_hz: float, seconds: float, rate: int = 8000,
     return _write_pcm16(path, amplitude * np.sin(2 * np.pi * freq_hz * t), rate)
 
 
+def write_samples_wav(path, samples: np.ndarray, rate: int = 8000) -> str:
+    """Write float samples (-1 to 1) as a mono 16-bit PCM WAV. Returns the path."""
+    return _write_pcm16(path, samples, rate)
+
+
 def write_silence_wav(path, seconds: float, rate: int = 8000) -> str:
     """Write a mono 16-bit PCM WAV of digital silence."""
     return _write_pcm16(path, np.zeros(int(round(seconds * rate))), rate)

@@ -269,17 +269,19 @@ def extension_password(number: str) -> str:
 
 @pytest.fixture
 def phone(kefu, tones, tmp_path):
-    """Factory: ``phone("1001", tone=440)`` -> a started, registered baresip."""
+    """Factory: ``phone("1001", tone=440)`` -> a started, registered baresip (``wav``: what
+    it plays into its calls instead of the tone)."""
     made: list[Baresip] = []
     kefu.mark = time.time()
 
     def make(number: str, tone: int = 440, password: str | None = None, register: bool = True,
              wait: bool = True, codecs: str | None = None,
-             answermode: str = "manual", extra_config: str = "") -> Baresip:
+             answermode: str = "manual", wav: Path | None = None,
+             extra_config: str = "") -> Baresip:
         sip_port, ctrl_port = find_free_ports(2, step=2, span=2)
         p = Baresip(f"p{number}-{len(made)}", tmp_path, sip_port, ctrl_port, user=number,
                     password=password or extension_password(number), registrar=kefu.registrar,
-                    audio_wav=tones[tone], record_dir=tmp_path / f"rec{number}-{len(made)}",
+                    audio_wav=wav or tones[tone], record_dir=tmp_path / f"rec{number}-{len(made)}",
                     register=register, codecs=codecs, answermode=answermode,
                     extra_config=extra_config)
         made.append(p)

@@ -2,11 +2,14 @@
 flow, types one with an error and sees the problem naming the node (its line marked),
 fixes it, sees the diagram (the nodes and the digits on the arrows, as SVG text),
 publishes version 1, publishes a second, and rolls back to the first.  The other IVR
-screens open for their roles.  Writes docs/img/ivr-flow.png."""
+screens open for their roles.  The statistics page shows walks stored in call_events: the
+figures, the chart, the node funnel, the menu choices, the hang-up points, a flow picked.
+Writes docs/img/ivr-flow.png and docs/img/ivr-stats.png."""
 
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -142,3 +145,63 @@ def test_the_other_ivr_screens_open_for_their_roles(browser):
     agent = signed_in(browser, AGENT[0], AGENT[1])
     agent.click("#shell-nav a[data-path='/ivr/voicemail']")
     expect()(agent.locator("#ivr-voicemail")).to_contain_text("暂无")
+
+
+def ivr_walks(now: float) -> list:
+    """Six walks of ``hotline`` a minute apart ending at ``now``: three to the queue, one
+    self-served, two hung up in the menu (one after an invalid key)."""
+    from kefu.bus import Event
+
+    out = []
+    for i, (key, end) in enumerate([("2", "queue"), ("1", "hangup"), ("2", "queue"), ("2", "queue"),
+                                    (None, "caller_hangup"), ("9", "caller_hangup")]):
+        t, call = now - 360 + 60 * i, f"stats-{i}"
+
+        def ev(type_, node, **data):  # type: ignore[no-untyped-def]
+            out.append(Event(f"ivr.{type_}", call, {"flow": "hotline", "node": node, **data}, t))
+        ev("start", "menu", version=1, caller="13900000000")
+        ev("node", "menu", type="menu")
+        if key == "9":
+            ev("invalid", "menu", digits="9", problem="not a choice", attempt=1)
+        elif key:
+            to = {"1": "balance", "2": "agents"}[key]
+            ev("choice", "menu", key=key, to=to)
+            ev("node", to, type="play" if key == "1" else "queue")
+            if key == "1":
+                ev("node", "bye", type="hangup")
+        node = {"queue": "agents", "hangup": "bye"}.get(end, "menu")
+        ev("exit", node, reason=end, **({"to": "support"} if end == "queue" else {}))
+    return out
+
+
+def test_the_statistics_page(kefu, browser):
+    from kefu.store import Store
+
+    midnight = time.mktime(time.localtime()[:3] + (0, 0, 0, 0, 0, -1))
+    store = Store(f"sqlite:///{(kefu.dir / 'data' / 'kefu.db').resolve()}")
+    store.append_events(ivr_walks(max(time.time(), midnight + 400)))
+    store.close()
+
+    page = signed_in(browser, *ADMIN)
+    page.click("#shell-nav a[data-path='/ivr/stats']")
+    page.wait_for_function("location.hash === '#/ivr/stats'")
+    expect()(page.locator("#stats-summary [data-figure=entered] b")).to_have_text("6")
+    expect()(page.locator("#stats-summary [data-figure=completion_rate] b")).to_have_text("16.7%")
+    expect()(page.locator("#stats-summary [data-figure=queues]")).to_contain_text("support 3")
+    expect()(page.locator("#stats-definition")).to_contain_text("自助完成率 = 自助完成 / 结束")
+    assert page.locator("#stats-chart .bar").count() >= 1
+    flow = page.locator(".stats-flow[data-flow=hotline]")
+    expect()(flow.locator(".stats-funnel tr[data-node=menu] td").nth(1)).to_have_text("6")
+    expect()(flow.locator(".stats-funnel tr[data-node=agents] td").nth(1)).to_have_text("3")
+    expect()(flow.locator(".stats-choices tr[data-node=menu][data-key='2'] td").nth(3)).to_have_text("3")
+    expect()(flow.locator(".stats-hangups tr[data-node=menu] td").nth(1)).to_have_text("2")
+    page.select_option("#stats-filter select[name=flow]", "hotline")
+    page.select_option("#stats-filter select[name=interval]", "15m")
+    page.click("#stats-filter button[type=submit]")
+    expect()(page.locator("#stats-intervals tbody tr[data-label]").first).to_be_visible()
+    expect()(page.locator(".stats-flow")).to_have_count(1)
+    screenshot(page, "ivr-stats.png")
+
+    agent = signed_in(browser, AGENT[0], AGENT[1])
+    expect()(agent.locator("#shell-nav a[data-path='/ivr/voicemail']")).to_be_visible()
+    expect()(agent.locator("#shell-nav a[data-path='/ivr/stats']")).to_have_count(0)

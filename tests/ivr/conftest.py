@@ -3,6 +3,8 @@ API over SQLite (:mod:`webkit`)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from dbkit import db_url, pg_schema_url, store, users  # noqa: F401
@@ -23,3 +25,14 @@ def ivr_api(api: Api, tmp_path, fast_hasher) -> Api:  # type: ignore[no-untyped-
     api.ctx.ivr = Ivr(api.store.db, voicemail_dir=tmp_path / "vm",
                       prompts_dir=tmp_path / "ivr-prompts", hasher=fast_hasher)
     return api
+
+
+@pytest.fixture
+def shanghai(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The process in Asia/Shanghai (UTC+8, no daylight saving): the statistics' local
+    intervals the same on any machine."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kefu.ivr.asr import DIGITS, YES_NO, AsrError, NullRecogniser, PocketSphinx
+from kefu.ivr.asr import DIGITS, YES_NO, AsrError, Hearing, NullRecogniser, PocketSphinx, shipped_engines
+from kefu.ivr.steps import Listen
 from kefu.ivr.tts import EspeakNg
 
 
@@ -41,3 +42,30 @@ def test_a_word_outside_the_dictionary_is_refused(asr: PocketSphinx) -> None:
 
 def test_the_null_engine_hears_nothing() -> None:
     assert NullRecogniser().recognise(said("yes"), YES_NO) is None
+
+
+async def test_hearing_runs_the_engine_of_the_flows_language() -> None:
+    made: list[str] = []
+
+    class Fixed:
+        name = "fixed"
+
+        def recognise(self, pcm: np.ndarray, phrases: tuple[str, ...]) -> str | None:
+            return phrases[-1]
+
+    def make() -> Fixed:
+        made.append("en")
+        return Fixed()
+
+    hearing = Hearing({"en": make})
+    listen = Listen(1, ("yes", "no"), "en-us")
+    assert await hearing(np.zeros(800, np.int16), listen) == "no"
+    assert await hearing(np.zeros(800, np.int16), listen) == "no"
+    assert made == ["en"]                                   # made once, on first use
+    assert await hearing(np.zeros(800, np.int16), Listen(2, ("是",), "zh")) is None
+    assert shipped_engines().keys() == {"en"}               # the asr extra is installed here
+
+
+async def test_hearing_with_the_shipped_engine_on_an_utterance(asr: PocketSphinx) -> None:
+    hearing = Hearing({"en": lambda: asr})
+    assert await hearing(said("operator"), Listen(1, ("billing", "operator"), "en")) == "operator"

@@ -8,13 +8,14 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fake_clock import FakeClock
 from fake_switch import FakeSwitch, incoming, run
 
 from kefu.acd.service import Acd
 from kefu.bus import Event, LocalBus
-from kefu.calls.call import Call, CallState
+from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.dialplan import Route
 from kefu.config import QueueConfig, Settings
 from kefu.events import check
@@ -144,7 +145,7 @@ def test_a_menu_walk_queues_the_caller_with_what_the_flow_learned(line: Line) ->
     assert [e["node"] for e in line.ivr_events("ivr.node")] == [
         "greet", "main", "billing", "account", "to_sales"]
     assert line.ivr_events("ivr.exit") == [{"flow": "hotline", "node": "to_sales",
-                                            "reason": "queue"}]
+                                            "reason": "queue", "to": "sales"}]
     assert line.ivr_events("ivr.start")[0]["version"] == 1
     for type_ in {e.type for e in line.events if e.type.startswith("ivr.")}:
         line.ivr_events(type_)
@@ -336,3 +337,81 @@ def test_the_demo_hotline_reads_out_today_in_both_languages(line: Line) -> None:
     assert line.said()[-2:] == ["坐席忙，请稍后再拨。All our agents are busy, please call again "
                                 "later.", "再见。Goodbye."]
     assert call.ended
+
+
+SPOKEN = """\
+name: spoken
+language: en
+start: main
+nodes:
+  main:
+    type: menu
+    prompt: Say billing or press 1, say operator or press 2
+    choices: {"1": one, "2": two}
+    words: {billing: "1", operator: "2"}
+    into: choice
+    timeout: 5
+    fallback: bye
+  one: {type: hangup, prompt: Billing}
+  two: {type: hangup, prompt: Operator}
+  bye: {type: hangup}
+"""
+LOUD = np.full(160, 3000, np.int16)
+QUIET = np.zeros(160, np.int16)
+
+
+def speak(line: Line, call: Call, frames: int = 20) -> None:
+    """The caller says something: loud frames, then the pause that ends an utterance."""
+    tap = line.switch.listening[call.id]
+    for frame in [LOUD] * frames + [QUIET] * 40:
+        tap.on_frame(frame)
+
+
+def test_a_word_of_the_menu_counts_as_its_key(line: Line) -> None:
+    heard: list[s.Listen] = []
+
+    async def hear(pcm: np.ndarray, listen: s.Listen) -> str | None:
+        heard.append(listen)
+        assert len(pcm) >= 20 * 160
+        return "operator"
+    line.ivr.hear = hear
+    line.publish(SPOKEN)
+    call = line.dial(flow="spoken")
+    speak(line, call)
+    assert heard and heard[0].phrases == ("billing", "operator") and heard[0].lang == "en"
+    assert line.ivr_events("ivr.speech")[-1]["heard"] == "operator"
+    assert line.ivr_events("ivr.choice")[-1] == {"flow": "spoken", "node": "main", "key": "2",
+                                                 "to": "two"}
+    assert line.switch.listening[call.id].closed      # the menu is over: no more listening
+
+
+def test_speech_not_heard_leaves_the_keys_and_a_key_still_works(line: Line) -> None:
+    async def hear(pcm: np.ndarray, listen: s.Listen) -> str | None:
+        return None
+    line.ivr.hear = hear
+    line.publish(SPOKEN)
+    call = line.dial(flow="spoken")
+    speak(line, call)
+    assert line.ivr_events("ivr.speech")[-1]["heard"] is None
+    assert not line.ivr_events("ivr.choice")
+    line.press(call, "1")
+    assert line.ivr_events("ivr.choice")[-1]["key"] == "1"
+
+
+def test_without_a_speech_engine_a_menu_with_words_takes_keys(line: Line) -> None:
+    line.publish(SPOKEN)
+    call = line.dial(flow="spoken")
+    assert call.id not in line.switch.listening
+    line.press(call, "2")
+    assert line.ivr_events("ivr.choice")[-1]["key"] == "2"
+
+
+def test_hanging_up_while_listening_stops_the_tap(line: Line) -> None:
+    async def hear(pcm: np.ndarray, listen: s.Listen) -> str | None:
+        return None
+    line.ivr.hear = hear
+    line.publish(SPOKEN)
+    call = line.dial(flow="spoken")
+    tap = line.switch.listening[call.id]
+    run(line.switch.end(call, Disposition.ANSWERED, "caller", 200))
+    assert tap.closed and call.id not in line.ivr.walks

@@ -97,7 +97,7 @@ def test_three_level_menu_to_the_queue_with_collected_digits() -> None:
         ("menu_account", "2", "get_order")]
     assert w.events("ivr.digits")[0]["digits"] == "123456"
     assert w.events("ivr.exit") == [{"type": "ivr.exit", "flow": "hotline", "node": "sales_queue",
-                                     "reason": "queue"}]
+                                     "reason": "queue", "to": "sales"}]
     assert [e["node"] for e in w.events("ivr.node")] == [
         "greet", "route", "menu_main", "menu_billing", "menu_account", "get_order",
         "save_order", "sales_queue"]
@@ -364,3 +364,38 @@ def test_flows_calling_each_other_forever_are_stopped() -> None:
     (CARD, True), ("79927398713", True), ("79927398710", False), ("0", False), ("12a4", False)])
 def test_luhn(digits: str, ok: bool) -> None:
     assert luhn(digits) is ok
+
+
+SPOKEN = {"name": "spoken", "language": "en", "start": "main", "nodes": {
+    "main": {"type": "menu", "prompt": "Say billing or press 1", "choices": {"1": "one", "2": "two"},
+             "words": {"billing": "1", "sales": "2"}, "fallback": "bye"},
+    "one": {"type": "hangup", "prompt": "Billing"},
+    "two": {"type": "hangup", "prompt": "Sales"},
+    "bye": {"type": "hangup"}}}
+
+
+def test_a_menu_with_words_listens_and_a_phrase_heard_is_its_key() -> None:
+    w = Walk("spoken", all_flows={"spoken": load(SPOKEN)})
+    listen = w.last(s.Listen)
+    assert listen.phrases == ("billing", "sales") and listen.lang == "en"
+    prompt = w.last(s.Play).id
+    out = w.send(s.Heard(listen.id, "sales"))          # spoken over the prompt
+    assert s.StopPlayback(prompt) in out and s.StopListening(listen.id) in out
+    assert w.heard()[-1] == "Sales"
+
+
+def test_a_stale_or_empty_hearing_changes_nothing() -> None:
+    w = Walk("spoken", all_flows={"spoken": load(SPOKEN)})
+    listen = w.last(s.Listen)
+    assert w.send(s.Heard(listen.id + 100, "billing")) == []
+    out = w.send(s.Heard(listen.id, None))
+    assert [a.type for a in out if isinstance(a, s.Emit)] == ["ivr.speech"]
+    assert w.session.state is State.ASKING              # the prompt plays on
+    w.done()
+    w.send(s.Digit("1"))
+    assert w.heard()[-1] == "Billing"
+
+
+def test_a_menu_without_words_does_not_listen() -> None:
+    w = Walk()
+    assert not any(isinstance(a, s.Listen) for a in w.actions)

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 import yaml
 
-from kefu.ivr.calendar import Calendar
+from kefu.calendar import Calendar
 from kefu.ivr.flow import Menu, json_schema
 from kefu.ivr.flowcheck import FlowError, dump, load, parse
 
@@ -117,6 +117,8 @@ BAD = [
      "node `verify`: subflow `hotline` is this flow itself"),
     ("unreadable literal", _with({"say_balance": {"value": "lots"}}),
      "node `say_balance`: value: not a number: 'lots'"),
+    ("word for no choice", _with({"menu_main": {"words": {"billing": "7"}}}),
+     "node `menu_main`: words: 'billing' stands for '7', which is not a choice"),
     ("bad hours", _with(calendars={"office": {"week": {"mon": ["18:00-09:00"]}}}),
      "calendars.office.week.mon.0: hours must be HH:MM-HH:MM"),
     ("bad weekday", _with(calendars={"office": {"week": {"monday": ["09:00-18:00"]}}}),

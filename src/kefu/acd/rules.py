@@ -1,13 +1,14 @@
 """Queue rules: how a call joins a queue and when it leaves it for somewhere else.
 
-Joining (answered into music, refused or sent on when the queue is full or nobody is
-logged in), priorities (the queue's, the customer's tier, a tier learned while waiting),
+Joining (answered into music, refused or sent on when the queue is closed — outside its
+``hours`` — full or nobody is logged in), priorities (the queue's, the customer's tier, a tier learned while waiting),
 the wait for a preferred agent, maximum wait, and overflow to another number, queue or
 IVR flow.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -26,6 +27,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_REFUSALS: dict[str, tuple[int, str, Disposition]] = {
+    "full": (486, "Busy Here (queue full)", Disposition.BUSY),
+    "empty": (480, "Temporarily Unavailable (no agents)", Disposition.UNAVAILABLE),
+    "closed": (480, "Temporarily Unavailable (queue closed)", Disposition.UNAVAILABLE),
+}
+"""A queue turning a call away with nowhere to send it: the SIP answer and disposition."""
+
 
 class QueueRules(AcdCore):
     """Joining, priorities, maximum wait and overflow."""
@@ -43,20 +51,17 @@ class QueueRules(AcdCore):
         why (``full``/``empty``) and goes on with the call, which stays up."""
         q = self.queues[queue_name]
         waiting = len(self._waiting_in(queue_name))
-        full = q.max_length and waiting >= q.max_length
-        empty = not q.join_empty and not self.logged_in(queue_name)
-        if (full or empty) and not q.overflow:
-            self._publish("queue.refused", call.id, queue=queue_name,
-                          reason="full" if full else "empty", caller=call.caller)
+        why = self._turned_away(q, queue_name, waiting)
+        to = q.closed if why == "closed" else q.overflow
+        if why and not to:
+            self._publish("queue.refused", call.id, queue=queue_name, reason=why,
+                          caller=call.caller)
             if on_refused is not None:
-                return on_refused("full" if full else "empty")
+                return on_refused(why)
+            code, reason, disposition = _REFUSALS[why]
             if call.state is CallState.ROUTING:
-                return await self.switch.fail(call, 486 if full else 480,
-                                              "Busy Here (queue full)" if full else
-                                              "Temporarily Unavailable (no agents)",
-                                              Disposition.BUSY if full else
-                                              Disposition.UNAVAILABLE)
-            return await self.switch.end(call, Disposition.BUSY, "system", 486)
+                return await self.switch.fail(call, code, reason, disposition)
+            return await self.switch.end(call, disposition, "system", code)
         if call.state is CallState.ROUTING:
             await self.switch.answer_hosted(call, CallState.QUEUED)
             if call.ended:
@@ -70,10 +75,10 @@ class QueueRules(AcdCore):
         call.room.moh = self._moh.get(queue_name)
         call.room.waiting = True
         self.switch.remix(call)
-        if full or empty:
-            self._publish("queue.overflow", call.id, queue=queue_name,
-                          reason="full" if full else "empty", wait=0.0, position=waiting + 1)
-            return self._send_on(call, q.overflow)
+        if why:
+            self._publish("queue.overflow", call.id, queue=queue_name, reason=why, wait=0.0,
+                          position=waiting + 1, destination=to)
+            return self._send_on(call, to)
         now = self.clock()
         queued = Queued(call, queue_name, now)
         self.waiting[call.id] = queued
@@ -96,6 +101,17 @@ class QueueRules(AcdCore):
             queued.announcer = self.clock.call_later(q.announce_interval, self._announce, queued)
         self._watch_due()
         self._dispatch(offer)
+
+    def _turned_away(self, q: QueueConfig, queue_name: str, waiting: int) -> str | None:
+        """Why a call may not wait in the queue now: ``closed`` (outside its hours, the
+        server's local time), ``full``, ``empty`` (nobody logged in, join_empty off)."""
+        if q.hours is not None and not q.hours.is_open(dt.datetime.fromtimestamp(self.clock())):
+            return "closed"
+        if q.max_length and waiting >= q.max_length:
+            return "full"
+        if not q.join_empty and not self.logged_in(queue_name):
+            return "empty"
+        return None
 
     def _tier_priority(self, call: Call, q: QueueConfig) -> int:
         tier = call.data.get("tier")

@@ -23,7 +23,8 @@ The verbs, grouped:
 * **the caller's side**: :meth:`Calls.answer_hosted` (kefu answers: a queue, a prompt),
   :meth:`Calls.end`, :meth:`Calls.fail` (reject before answer, then end);
 * **sound**: :meth:`Calls.music` (a looped music source), :meth:`Calls.play_prompt`,
-  :meth:`Calls.record_caller` (only what the caller says: a voicemail message);
+  :meth:`Calls.record_caller` (only what the caller says: a voicemail message),
+  :meth:`Calls.listen` (the caller's audio frame by frame: speech input);
 * **work**: :meth:`Calls.spawn` runs a coroutine the switch looks after.
 """
 
@@ -37,6 +38,8 @@ from kefu.calls.room import Member, Room
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import numpy as np
 
     from kefu.calls.attempt import Attempt, Fork, Stage
     from kefu.calls.destinations import Destination
@@ -62,6 +65,12 @@ class Recording(Protocol):
     def level(self) -> float: ...
 
     async def close(self) -> float: ...
+
+
+class Listening(Protocol):
+    """The caller's audio being handed over: ``close`` stops it."""
+
+    def close(self) -> None: ...
 
 
 class Calls(Protocol):
@@ -134,6 +143,8 @@ class Calls(Protocol):
     def play_prompt(self, call: Call, path: "Path") -> Playing: ...
 
     def record_caller(self, call: Call, path: "Path") -> Recording: ...
+
+    def listen(self, call: Call, on_frame: Callable[[np.ndarray], None]) -> Listening: ...
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None: ...
 

@@ -18,16 +18,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Coroutine
 
+import numpy as np
+
 from kefu.bus import Bus, Event
 from kefu.config import Settings
 from kefu.calls.attempt import Attempt, Dialing, Fork, Stage
 from kefu.calls import control
-from kefu.calls.errors import Refused
+from kefu.calls.errors import ControlError, Kind, Refused
 from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.destinations import RINGING_KINDS, Destination
 from kefu.calls.dialplan import CONFERENCE_PREFIX, PROMPT_TEST_CODE, DialPlan, Route
 from kefu.calls.room import Member, Mode, Room
 from kefu.media.moh import load_moh
+from kefu.media.tap import Tap
 from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, Player, Recorder,
                         RtpLeg, SdpError, build_sdp, negotiate, offer_formats, parse_sdp)
 from kefu.sip.leg import SipLeg
@@ -100,6 +103,12 @@ class Switch:
             raise MediaError(f"call {call.id} has no media to record")
         path.parent.mkdir(parents=True, exist_ok=True)
         return self.media.record(path, left=[call.a_rtp], right=[call.a_rtp])
+
+    def listen(self, call: Call, on_frame: Callable[[np.ndarray], None]) -> Tap:
+        """Hand what the caller sends to ``on_frame``, 20 ms at a time (speech input)."""
+        if call.a_rtp is None:
+            raise ControlError(f"call {call.id} has no audio of its caller yet", Kind.CONFLICT)
+        return self.media.tap([call.a_rtp], on_frame)
 
     # --- status -----------------------------------------------------------------------------
     def active_calls(self) -> int:

@@ -1,5 +1,5 @@
 """The IVR API under /api/v1/ivr: flows and their versions, the flow format's JSON Schema,
-collected records, uploaded prompts, voicemail.
+collected records, uploaded prompts, voicemail, statistics.
 
 Admins write flows, prompts and mailboxes; supervisors read them; agents reach only the
 voicemail of the extensions bound to them (others' messages are 404 to them, as if
@@ -25,6 +25,7 @@ from .schemas import (CheckOut, CollectedOut, CollectedPage, DraftOut, FlowDetai
                       MessageStatusIn, ProblemsOut, PromptOut, VersionOut)
 from .records import MAX_SOURCE, MAX_UPLOAD, Message
 from .service import Ivr
+from .statsout import StatsInterval, StatsOut
 
 router = APIRouter(prefix="/ivr", tags=["ivr"])
 
@@ -159,6 +160,33 @@ def export_records(ivr: IvrDep, _user: Reader, flow: FlowFilter = None, caller: 
     text = ivr.collected.export_csv(flow=flow, caller=caller, since=since, until=until)
     return Response("\ufeff" + text, media_type="text/csv; charset=utf-8",  # BOM: Excel reads UTF-8
                     headers={"Content-Disposition": 'attachment; filename="ivr-records.csv"'})
+
+
+# ---------------------------------------------------------------------- statistics
+
+Start = Annotated[float, Query(ge=0, le=1e11, description="epoch seconds, inclusive")]
+End = Annotated[float, Query(ge=0, le=1e11, description="epoch seconds, exclusive")]
+Every = Annotated[StatsInterval, Query(description="15m, hour or day of the server's local time")]
+_CSV: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+              "description": "one row a figure: interval, flow (* every flow), measure, node, "
+                             "key, to, value"}}
+
+
+@router.get("/stats", response_model=StatsOut,
+            summary="IVR statistics per interval and flow: entered, nodes, menu choices, "
+                    "hang-up points, queues, self-service completion (range at most 93 days)")
+def ivr_stats(ivr: IvrDep, _user: Reader, start: Start, end: End, interval: Every = "hour",
+              flow: FlowFilter = None) -> StatsOut:
+    return StatsOut.of(ivr.stats.report(start, end, interval, flow))
+
+
+@router.get("/stats.csv", response_class=Response, responses=_CSV,
+            summary="The IVR statistics as CSV (long form)")
+def ivr_stats_csv(ivr: IvrDep, _user: Reader, start: Start, end: End, interval: Every = "hour",
+                  flow: FlowFilter = None) -> Response:
+    text = ivr.stats.export_csv(start, end, interval, flow)
+    return Response("\ufeff" + text, media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="ivr-stats.csv"'})
 
 
 # ---------------------------------------------------------------------- prompts

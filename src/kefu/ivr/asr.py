@@ -15,9 +15,11 @@ goes on) stands in where no engine is set up.
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import re
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -25,6 +27,7 @@ import av
 import numpy as np
 
 from .prompts import RATE
+from .steps import Listen
 
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 YES_NO = ("yes", "no")
@@ -110,3 +113,38 @@ class PocketSphinx:
             if " ".join(_words(p)) == heard:
                 return p
         return None
+
+
+class Hearing:
+    """Speech input on calls (``kefu.ivr.calls.Hear``): the engine for the flow's language,
+    made on first use on a worker thread (loading a model takes a while) and run there;
+    a language without an engine hears nothing, so the caller's keys go on."""
+
+    def __init__(self, engines: Mapping[str, Callable[[], Recogniser]]) -> None:
+        self._makers = dict(engines)
+        self._made: dict[str, Recogniser] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def languages(self) -> list[str]:
+        return sorted(self._makers)
+
+    def _engine(self, lang: str) -> Recogniser | None:
+        with self._lock:
+            engine = self._made.get(lang)
+            if engine is None and lang in self._makers:
+                engine = self._made[lang] = self._makers[lang]()
+            return engine
+
+    def _recognise(self, pcm: np.ndarray, listen: Listen) -> str | None:
+        engine = self._engine(listen.lang.split("-")[0].lower())
+        return engine.recognise(pcm, listen.phrases) if engine is not None else None
+
+    async def __call__(self, pcm: np.ndarray, listen: Listen) -> str | None:
+        return await asyncio.to_thread(self._recognise, pcm, listen)
+
+
+def shipped_engines() -> dict[str, Callable[[], Recogniser]]:
+    """What works with nothing but kefu's packages: English, when the ``asr`` extra
+    (``pocketsphinx``) is installed."""
+    return {"en": PocketSphinx} if importlib.util.find_spec("pocketsphinx") else {}

@@ -25,15 +25,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from kefu.bus import Bus, Event
 from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.dialplan import Route
 from kefu.calls.errors import Refused
-from kefu.calls.protocol import Calls
+from kefu.calls.protocol import Calls, Listening
 from kefu.calls.room import Member
 
 from . import steps as s
 from .engine import Session
+from .listen import Ear
 from .records import PublishedFlow
 from .taking import Desk, Taking
 
@@ -72,6 +75,9 @@ class Sounds(Protocol):
     async def files(self, item: s.Item) -> list[Path]: ...
 
 
+Hear = Callable[[np.ndarray, s.Listen], Awaitable[str | None]]
+"""One utterance (8 kHz int16) and what listens for it → the phrase heard, or None (speech
+input: :mod:`kefu.ivr.asr` on a worker thread in kefu)."""
 Customer = Callable[[str], Mapping[str, str]]
 """Caller number → the customer's variables (tier, customer_id/name/owner); {}: unknown."""
 Store = Callable[[Call, PublishedFlow, s.StoreRecord], object]
@@ -84,10 +90,11 @@ class IvrCalls:
     def __init__(self, switch: Calls, bus: Bus, flows: Callable[[], Mapping[str, PublishedFlow]],
                  sounds: Sounds, clock: Clock, *, queues: Queues | None = None,
                  customer: Customer | None = None, store: Store | None = None,
-                 lookup: Lookup | None = None, voicemail: Desk | None = None) -> None:
+                 lookup: Lookup | None = None, hear: Hear | None = None,
+                 voicemail: Desk | None = None) -> None:
         self.switch, self.bus, self.flows, self.sounds, self.clock = switch, bus, flows, sounds, clock
         self.queues, self.customer, self.store, self.lookup = queues, customer, store, lookup
-        self.voicemail = voicemail
+        self.hear, self.voicemail = hear, voicemail
         self.walks: dict[str, Walk] = {}
         bus.subscribe(self._on_call_event, prefix="call.")
 
@@ -163,6 +170,7 @@ class Walk:
         self._timers: dict[int, Timer] = {}
         self._plays: dict[int, Timer] = {}
         self._work: Timer | None = None
+        self._tap: tuple[int, Listening] | None = None   # the Listen running and its tap
         self._taking: Taking | None = None   # a voicemail message being recorded
         self.closed = False
 
@@ -215,6 +223,9 @@ class Walk:
             timer.cancel()
         if self._work is not None:
             self._work.cancel()
+        if self._tap is not None:
+            self._tap[1].close()
+            self._tap = None
         self._timers.clear()
         self._plays.clear()
 
@@ -292,6 +303,36 @@ class Walk:
                            else s.LookupFailed("no look-ups in this kefu"))
         self._work = None
         self.feed(result)
+
+    def _listen(self, a: s.Listen) -> None:
+        """Speech input: the caller's audio, cut into utterances on the tick, each heard on
+        the engine's thread; no engine (or no audio): the keys alone go on."""
+        if self.owner.hear is None:
+            return
+        ear = Ear()
+
+        def on_frame(frame: np.ndarray) -> None:
+            said = ear.feed(frame)
+            if said is not None and not self.closed:
+                self.owner.clock.start(self._hearing(a, said))
+        try:
+            self._tap = (a.id, self.owner.switch.listen(self.call, on_frame))
+        except Exception as e:
+            log.warning("call %s: cannot listen: %s", self.call.id, e)
+
+    async def _hearing(self, a: s.Listen, said: np.ndarray) -> None:
+        assert self.owner.hear is not None
+        try:
+            phrase = await self.owner.hear(said, a)
+        except Exception as e:      # an engine failing is an utterance not heard
+            log.warning("call %s: speech input failed: %s", self.call.id, e)
+            phrase = None
+        self.feed(s.Heard(a.id, phrase))
+
+    def _stop_listening(self, a: s.StopListening) -> None:
+        if self._tap is not None and self._tap[0] == a.id:
+            self._tap[1].close()
+            self._tap = None
 
     def _store(self, a: s.StoreRecord) -> None:
         if self.owner.store is None:
@@ -398,6 +439,7 @@ _HANDLERS: dict[type, Callable[[Walk, Any], None]] = {
     s.StartTimer: Walk._start_timer, s.CancelTimer: Walk._cancel_timer,
     s.DoLookup: Walk._lookup, s.StoreRecord: Walk._store, s.RecordVoicemail: Walk._voicemail,
     s.Enqueue: Walk._enqueue, s.TransferTo: Walk._transfer, s.Hangup: Walk._hangup,
+    s.Listen: Walk._listen, s.StopListening: Walk._stop_listening,
     s.ReturnToAgent: Walk._hangup,   # an agent sending its caller here: not built yet
 }
 """Each action of the engine, and what carries it out."""

@@ -76,6 +76,8 @@ class _Ask:
     judge: Callable[[str], str | None]  # the problem with the digits, or None
     accept: Callable[[str], None]
     give_up: Callable[[], None]
+    phrases: tuple[str, ...] = ()       # speech input: the grammar (none: keys only)
+    keys: Callable[[str], str] = str    # what was said → the keys it stands for
     attempts: int = 0
     digits: str = ""
 
@@ -103,6 +105,7 @@ class Session:
     _typeahead: str = ""
     _lookup: f.Lookup | None = None
     _handoff: f.Queue | f.Transfer | None = None
+    _listen: int = 0  # the Listen running (speech input), 0: none
 
     # ---- driving --------------------------------------------------------------
 
@@ -155,6 +158,8 @@ class Session:
                 self._end("voicemail", s.Hangup("voicemail"))
         elif isinstance(e, s.Refused) and st is State.HANDED_OFF and self._handoff:
             self._refused(e.reason)
+        elif isinstance(e, s.Heard) and e.listen == self._listen:
+            self._heard(e.phrase)
 
     def _flush(self) -> list[s.Action]:
         out, self._out = self._out, []
@@ -172,8 +177,11 @@ class Session:
     def _emit(self, type_: str, data: dict[str, object]) -> None:
         self._out.append(s.Emit(type_, {"flow": self.flow.name, "node": self.node, **data}))
 
+    def _lang(self) -> str:
+        return self.variables.get("language") or self.flow.language
+
     def _item(self, p: f.Prompt) -> s.Item:
-        lang = self.variables.get("language") or self.flow.language
+        lang = self._lang()
         if p.file is not None:
             return s.Item(file=interpolate(p.file, self.variables), lang=lang)
         return s.Item(text=interpolate(p.tts or "", self.variables), lang=lang)
@@ -194,9 +202,10 @@ class Session:
             self._out.append(s.CancelTimer(self._timer))
             self._timer = 0
 
-    def _end(self, reason: str, action: s.Action | None) -> None:
+    def _end(self, reason: str, action: s.Action | None, to: str = "") -> None:
         self._disarm()
-        self._emit("ivr.exit", {"reason": reason})
+        self._unlisten()
+        self._emit("ivr.exit", {"reason": reason, **({"to": to} if to else {})})
         self.state = State.ENDED
         if action is not None:
             self._out.append(action)
@@ -213,6 +222,7 @@ class Session:
 
     def _run(self, target: str | None) -> None:
         """Enter ``target`` and every node after it that needs nothing from outside."""
+        self._unlisten()
         for _ in range(MAX_STEPS):
             if target is None:
                 return
@@ -255,7 +265,7 @@ class Session:
         elif isinstance(node, f.Queue):
             self._handoff = node
             data = {k: interpolate(x, v) for k, x in node.data.items()}
-            self._end("queue", s.Enqueue(node.queue, node.priority, dict(node.skills), data))
+            self._end("queue", s.Enqueue(node.queue, node.priority, dict(node.skills), data), node.queue)
             self.state = State.HANDED_OFF
         elif isinstance(node, f.Transfer):
             return self._enter_transfer(node)
@@ -335,7 +345,7 @@ class Session:
             self._frames = [_Frame(target, None)]
             return target.start
         self._handoff = node
-        self._end("transfer", s.TransferTo(to))
+        self._end("transfer", s.TransferTo(to), to)
         self.state = State.HANDED_OFF
         return None
 
@@ -386,7 +396,8 @@ class Session:
             return _Ask(name, node.prompt, node.invalid_prompt, node.timeout_prompt, node.retries,
                         node.barge_in, 1, None, node.timeout, node.timeout,
                         lambda d: None if d in node.choices else "not a choice", choose,
-                        lambda: self._give_up(node.fallback, "menu_failed"))
+                        lambda: self._give_up(node.fallback, "menu_failed"),
+                        tuple(node.words), node.words.__getitem__)
         if isinstance(node, f.Survey):
             def score(key: str | None) -> None:
                 if key:
@@ -418,6 +429,9 @@ class Session:
 
     def _begin(self, ask: _Ask) -> None:
         self._ask = ask
+        if ask.phrases:
+            self._listen = next(self._ids)
+            self._out.append(s.Listen(self._listen, ask.phrases, self._lang()))
         typed, self._typeahead = self._typeahead, ""
         if not typed:
             self._say([self._item(ask.prompt)], ask.barge_in, None, State.ASKING)
@@ -446,6 +460,27 @@ class Session:
                 self._key(ask, key)
         elif self.state is State.WAITING and ask is not None:
             self._key(ask, key)
+
+    def _heard(self, phrase: str | None) -> None:
+        """Speech counts as the keys it stands for, typed at once: it stops the prompt
+        (barge-in or not: the caller already spoke) and replaces keys typed so far."""
+        ask = self._ask
+        if ask is None or self.state not in (State.ASKING, State.WAITING):
+            return
+        self._emit("ivr.speech", {"heard": phrase})
+        if phrase is None:
+            return                  # nothing of the grammar: keys or the timeout go on
+        if self.state is State.ASKING:
+            self._out.append(s.StopPlayback(self._play))
+            self._play = 0
+        self.state = State.WAITING
+        ask.digits = ask.keys(phrase)
+        self._complete(ask)
+
+    def _unlisten(self) -> None:
+        if self._listen:
+            self._out.append(s.StopListening(self._listen))
+            self._listen = 0
 
     def _key(self, ask: _Ask, key: str) -> None:
         if ask.terminator is not None and key == ask.terminator:

@@ -20,7 +20,7 @@ from pydantic_core import CoreSchema
 
 from kefu.values import DTMF_KEY
 
-from .calendar import Calendar
+from kefu.calendar import Calendar
 from .readout import Kind
 
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -169,6 +169,8 @@ class Menu(Node):
     timeout_prompt: Prompt | None = None
     barge_in: bool = True
     fallback: NodeName | None = Field(None, description="after the retries; none: hang up")
+    words: dict[str, str] = Field(default_factory=dict, description="speech input: a phrase "
+                                  "the caller may say → the choice key it stands for")
     INPUT: ClassVar[bool] = True
 
     @field_validator("choices")
@@ -180,6 +182,15 @@ class Menu(Node):
         if not choices:
             raise ValueError("a menu needs at least one choice")
         return choices
+
+    @model_validator(mode="after")
+    def _words(self) -> Menu:
+        for phrase, key in self.words.items():
+            if not re.search(r"\w", phrase):
+                raise ValueError(f"words: phrase {phrase!r} has no word in it")
+            if key not in self.choices:
+                raise ValueError(f"words: {phrase!r} stands for {key!r}, which is not a choice")
+        return self
 
     def targets(self) -> list[tuple[str, str]]:
         return [(f"digit {k}", t) for k, t in self.choices.items()] + super().targets()

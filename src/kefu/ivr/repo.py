@@ -3,8 +3,12 @@ one transaction holds."""
 
 from __future__ import annotations
 
-from sqlalchemy import Select, func, select
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
+
+from kefu.store.models import CallEventRow
 
 from .models import CollectedRow, FlowRow, FlowVersionRow, MailboxRow, MessageRow, PromptRow
 from .records import (DRAFT, PUBLISHED, CollectedRecord, FlowInfo, FlowVersion, Mailbox,
@@ -168,3 +172,25 @@ def prompts(s: Session, language: str | None) -> list[StoredPrompt]:
     if language is not None:
         query = query.where(PromptRow.language == language)
     return [to_prompt(r) for r in s.scalars(query)]
+
+
+# ---------------------------------------------------------------------- statistics
+
+EventKey = tuple[float, int]  # (ts, id): where a chunk of events ends
+
+
+def ivr_events(s: Session, since: float, until: float, after: EventKey | None,
+               limit: int) -> list[tuple[int, float, str | None, str, dict[str, Any]]]:
+    """Up to ``limit`` ``ivr.*`` events of ``call_events`` with ``since <= ts < until``
+    after ``after``, in (ts, id) order: (id, ts, call_id, type, data).  The statistics
+    read a range chunk by chunk from the last key, on the ``ts`` index."""
+    query = (select(CallEventRow.id, CallEventRow.ts, CallEventRow.call_id, CallEventRow.type,
+                    CallEventRow.data)
+             .where(CallEventRow.ts >= since, CallEventRow.ts < until,
+                    CallEventRow.type.startswith("ivr.", autoescape=True)))
+    if after is not None:
+        ts, id_ = after
+        query = query.where(or_(CallEventRow.ts > ts,
+                                and_(CallEventRow.ts == ts, CallEventRow.id > id_)))
+    rows = s.execute(query.order_by(CallEventRow.ts, CallEventRow.id).limit(limit))
+    return [(i, ts, call_id, type_, data) for i, ts, call_id, type_, data in rows]

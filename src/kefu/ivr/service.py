@@ -14,6 +14,7 @@ from kefu.store.db import Database
 from .collected import Collected
 from .flowstore import FlowRefused, Flows
 from .promptstore import PromptStore
+from .reports import Statistics
 from .records import (DELETED, DRAFT, LANGUAGES, MAILBOX_KINDS, MESSAGE_STATUSES, NEW,
                       PUBLISHED, RETIRED, SAVED, VERSION_STATUSES, CollectedRecord, FlowInfo,
                       FlowVersion, Mailbox, Message, Page, PublishedFlow, StoredPrompt)
@@ -22,13 +23,14 @@ from .voicemail import Mailboxes
 __all__ = ["Collected", "CollectedRecord", "DELETED", "DRAFT", "FlowInfo", "FlowRefused",
            "FlowVersion", "Flows", "Ivr", "LANGUAGES", "MAILBOX_KINDS", "MESSAGE_STATUSES",
            "Mailbox", "Mailboxes", "Message", "NEW", "PUBLISHED", "Page", "PromptStore",
-           "PublishedFlow", "RETIRED", "SAVED", "StoredPrompt", "VERSION_STATUSES"]
+           "PublishedFlow", "RETIRED", "SAVED", "Statistics", "StoredPrompt", "VERSION_STATUSES"]
 
 
 class Ivr:
     """The slice's services: ``flows`` (versions, what calls take), ``collected`` (the
     ``store`` node's records), ``voicemail`` (mailboxes and messages, files under
-    ``voicemail_dir``), ``prompts`` (uploads converted into ``prompts_dir``).  ``hasher``
+    ``voicemail_dir``), ``prompts`` (uploads converted into ``prompts_dir``), ``stats``
+    (the statistics over the ``ivr.*`` events in ``call_events``).  ``hasher``
     exists for tests (cheap argon2 for PINs)."""
 
     def __init__(self, db: Database, *, voicemail_dir: Path, prompts_dir: Path,
@@ -37,3 +39,4 @@ class Ivr:
         self.collected = Collected(db)
         self.voicemail = Mailboxes(db, voicemail_dir, hasher=hasher)
         self.prompts = PromptStore(db, prompts_dir)
+        self.stats = Statistics(db)

@@ -55,7 +55,17 @@ class CallerHungUp:
     pass
 
 
-Event = Digit | Timeout | PromptDone | LookupResult | LookupFailed | Finished | Refused | CallerHungUp
+@dataclass(frozen=True)
+class Heard:
+    """What the caller said while a :class:`Listen` ran: one of its phrases, or None when
+    nothing of the grammar was heard."""
+
+    listen: int
+    phrase: str | None
+
+
+Event = (Digit | Timeout | PromptDone | LookupResult | LookupFailed | Finished | Refused
+         | CallerHungUp | Heard)
 
 # ---- actions out ------------------------------------------------------------
 
@@ -81,6 +91,21 @@ class Play:
 
 @dataclass(frozen=True)
 class StopPlayback:
+    id: int
+
+
+@dataclass(frozen=True)
+class Listen:
+    """Speech input: hear the caller's utterances against a grammar of ``phrases`` until
+    :class:`StopListening`."""
+
+    id: int
+    phrases: tuple[str, ...]
+    lang: str
+
+
+@dataclass(frozen=True)
+class StopListening:
     id: int
 
 
@@ -153,4 +178,5 @@ class Emit:
 
 
 Action = (Play | StopPlayback | StartTimer | CancelTimer | DoLookup | StoreRecord
-          | RecordVoicemail | Enqueue | TransferTo | ReturnToAgent | Hangup | Emit)
+          | RecordVoicemail | Enqueue | TransferTo | ReturnToAgent | Hangup | Emit
+          | Listen | StopListening)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .calendar import Calendar
+from kefu.calendar import Calendar
 from .flow import TEMPLATE_VAR, Condition
 
 

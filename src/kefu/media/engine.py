@@ -29,7 +29,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import soundfile as sf
@@ -40,6 +40,7 @@ from .leg import RtpLeg, _LegProtocol
 from .mixer import Source
 from .player import Player, as_frames, load_prompt
 from .recorder import Recorder
+from .tap import Tap
 from .tick import TickPlan
 
 log = logging.getLogger(__name__)
@@ -82,11 +83,11 @@ class MediaEngine:
         self._legs: dict[str, RtpLeg] = {}
         self._routes: dict[RtpLeg, tuple[Source, ...]] = {}
         self._players: dict[Player, None] = {}
-        self._recorders: dict[Recorder, None] = {}
+        self._recorders: dict[Recorder | Tap, None] = {}   # taps are planned as recorders
         # reverse tables, so that a leg or player going away costs what it touches
         self._own: dict[RtpLeg, list[Player]] = {}  # players started on a leg (play(leg, ...))
         self._heard_by: dict[Source, dict[RtpLeg, None]] = {}  # source -> listeners routed to it
-        self._recorded: dict[Source, dict[Recorder, None]] = {}  # source -> recorders of it
+        self._recorded: dict[Source, dict[Recorder | Tap, None]] = {}  # source -> recorders of it
         self._ids = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
         self._io: ThreadPoolExecutor | None = None
@@ -126,6 +127,9 @@ class MediaEngine:
             except asyncio.CancelledError:
                 pass
         for rec in list(self._recorders):
+            if isinstance(rec, Tap):
+                rec.close()
+                continue
             try:
                 await rec.close()
             except MediaError as exc:
@@ -244,7 +248,7 @@ class MediaEngine:
                 rec.forget(src)
             self._plan.recorders_changed()
 
-    def _record_sources(self, rec: Recorder, on: bool) -> None:
+    def _record_sources(self, rec: Recorder | Tap, on: bool) -> None:
         for s in (*rec.left, *rec.right):
             if on:
                 self._recorded.setdefault(s, {})[rec] = None
@@ -333,7 +337,15 @@ class MediaEngine:
         self._record_sources(rec, True)
         self._plan.recorders_changed()
 
-    def _recorder_closed(self, rec: Recorder) -> None:
+    def tap(self, sources: Iterable[Source], on_frame: Callable[[np.ndarray], None]) -> Tap:
+        """Hand what ``sources`` send to ``on_frame``, a 20 ms frame per tick (speech input)."""
+        tap = Tap(list(self._check_sources(sources)), on_frame, self._recorder_closed)
+        self._recorders[tap] = None
+        self._record_sources(tap, True)
+        self._plan.recorders_changed()
+        return tap
+
+    def _recorder_closed(self, rec: Recorder | Tap) -> None:
         if rec in self._recorders:
             del self._recorders[rec]
             self._record_sources(rec, False)

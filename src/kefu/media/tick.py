@@ -53,6 +53,7 @@ from .player import Player
 
 if TYPE_CHECKING:
     from .recorder import Recorder
+    from .tap import Tap
 
 __all__ = ["TickPlan", "NONE", "RELAY", "PROMPT", "MIX"]
 
@@ -106,7 +107,7 @@ class TickPlan:
         self,
         routes: Mapping[RtpLeg, tuple[Source, ...]],
         own: Mapping[RtpLeg, list[Player]],
-        recorders: Mapping[Recorder, Any],
+        recorders: Mapping[Recorder | Tap, Any],
         fast_path: bool = True,
     ) -> None:
         self._routes = routes
@@ -133,7 +134,7 @@ class TickPlan:
         self._need: set[int] = set()
         # the mix
         self.mix = build_plan([], 0)
-        self.recs: list[Recorder] = []
+        self.recs: list[Recorder | Tap] = []
         self._n_mixed = 0
         self._mix_used: set[int] = set()
         self.send_table: list[tuple[np.ndarray, np.ndarray, list[tuple[int, RtpLeg]]]] = []

@@ -94,6 +94,15 @@ const zh = {
   "ivr.total": "共 {n} 条", "ivr.record": "记录", "ivr.fields": "字段",
   "ivr.language": "语言", "ivr.duration": "时长", "ivr.upload": "上传", "ivr.uploaded": "提示音已上传", "ivr.refused": "上传被拒绝",
   "ivr.play": "播放", "ivr.mark_done": "标记已处理", "ivr.marked_done": "已处理", "ivr.follow_up": "跟进",
+  "nav.ivr_stats": "IVR 统计", "ivrstats.all_flows": "全部流程", "ivrstats.interval": "统计间隔",
+  "ivrstats.every.15m": "15 分钟", "ivrstats.every.hour": "小时", "ivrstats.every.day": "天", "ivrstats.zone": "时区: {zone}",
+  "ivrstats.entered": "进入", "ivrstats.ended": "结束", "ivrstats.self_served": "自助完成", "ivrstats.completion_rate": "自助完成率",
+  "ivrstats.to_queue": "转队列", "ivrstats.handed_off": "转人工/转接", "ivrstats.other_end": "挂机或失败", "ivrstats.caller_hangups": "来电挂机",
+  "ivrstats.invalid": "无效输入", "ivrstats.timeouts": "超时", "ivrstats.lookup_errors": "查询失败", "ivrstats.survey_average": "满意度均分",
+  "ivrstats.queues": "转入队列", "ivrstats.chart": "各时段通话结果", "ivrstats.funnel": "节点漏斗", "ivrstats.node": "节点",
+  "ivrstats.calls": "通话数", "ivrstats.entries": "进入次数", "ivrstats.choices": "菜单选择", "ivrstats.menu": "菜单",
+  "ivrstats.key": "按键", "ivrstats.to": "去向", "ivrstats.count": "次数", "ivrstats.hangup_points": "挂机位置",
+  "ivrstats.definition": "自助完成: 通话在 IVR 内结束 —— 挂机节点、流程结束、留言、返回坐席,或在保存数据(store 节点)或留言后由来电方挂机;转队列、转接、出错、重试用尽以及中途挂机都不算。自助完成率 = 自助完成 / 结束。时段按服务器时区;每一步计入其发生的时段,通话结果计入其结束的时段。",
 };
 
 const en = {
@@ -187,6 +196,15 @@ const en = {
   "ivr.total": "{n} in all", "ivr.record": "Record", "ivr.fields": "Fields",
   "ivr.language": "Language", "ivr.duration": "Duration", "ivr.upload": "Upload", "ivr.uploaded": "Prompt uploaded", "ivr.refused": "Upload refused",
   "ivr.play": "Play", "ivr.mark_done": "Mark done", "ivr.marked_done": "Done", "ivr.follow_up": "Follow-up",
+  "nav.ivr_stats": "IVR statistics", "ivrstats.all_flows": "All flows", "ivrstats.interval": "Interval",
+  "ivrstats.every.15m": "15 minutes", "ivrstats.every.hour": "Hour", "ivrstats.every.day": "Day", "ivrstats.zone": "Time zone: {zone}",
+  "ivrstats.entered": "Entered", "ivrstats.ended": "Ended", "ivrstats.self_served": "Self-served", "ivrstats.completion_rate": "Completion rate",
+  "ivrstats.to_queue": "To a queue", "ivrstats.handed_off": "Queue or transfer", "ivrstats.other_end": "Hung up or failed", "ivrstats.caller_hangups": "Caller hang-ups",
+  "ivrstats.invalid": "Invalid input", "ivrstats.timeouts": "Timeouts", "ivrstats.lookup_errors": "Look-up errors", "ivrstats.survey_average": "Survey average",
+  "ivrstats.queues": "Queues", "ivrstats.chart": "How calls ended per interval", "ivrstats.funnel": "Node funnel", "ivrstats.node": "Node",
+  "ivrstats.calls": "Calls", "ivrstats.entries": "Entries", "ivrstats.choices": "Menu choices", "ivrstats.menu": "Menu",
+  "ivrstats.key": "Key", "ivrstats.to": "To", "ivrstats.count": "Count", "ivrstats.hangup_points": "Hang-up points",
+  "ivrstats.definition": "Self-served: the call ended inside the IVR: a hangup node, the end of the flow, a voicemail, back to the agent, or the caller hanging up after the data was stored (a store node) or a message left; a queue, a transfer, an error, retries used up and hanging up mid-way do not count. Completion rate = self-served / ended. Intervals are in the server's time zone; each step counts where it happened, a call's outcome where it ended.",
 };
 
 export const DICTS = { zh, en };

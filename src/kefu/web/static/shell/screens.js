@@ -17,6 +17,8 @@ export const SCREENS = [
     load: () => import("/static/ivr/prompts.js") },
   { path: "/ivr/records", label: "nav.ivr_records", roles: ["admin"],
     load: () => import("/static/ivr/records.js") },
+  { path: "/ivr/stats", label: "nav.ivr_stats", roles: ["supervisor", "admin"],
+    load: () => import("/static/ivr/stats.js") },
   { path: "/ivr/voicemail", label: "nav.ivr_voicemail", roles: ["agent", "supervisor", "admin"],
     load: () => import("/static/ivr/voicemail.js") },
 ];

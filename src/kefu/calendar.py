@@ -1,4 +1,5 @@
-"""Business hours with holidays: the calendar a flow's ``branch`` asks "are we open?".
+"""Business hours with holidays: the calendar a flow's ``branch`` and a queue's ``hours``
+ask "are we open?" (below config and the slices, as :mod:`kefu.values` is).
 
 Pure: the caller passes the local date and time (the engine's clock, a fake one in tests).
 A day's hours come from its weekday, unless the day is a holiday (closed) or listed in
