@@ -82,12 +82,11 @@ class Placed:
 
 
 class FakeRecording:
-    """What ``record_caller`` gives: a test sets ``level`` (below the silence threshold:
-    quiet) and ``seconds``; ``close`` writes that many seconds of a 440 Hz tone to
-    ``path`` (a WAV, as the real recorder's) and answers them."""
+    """What ``record_caller`` gives: a test sets ``seconds``; ``close`` writes that many
+    seconds of a 440 Hz tone to ``path`` (a WAV, as the real recorder's) and answers them."""
 
     def __init__(self, path: Path) -> None:
-        self.path, self.level, self.seconds, self.closed = path, 1000.0, 3.0, False
+        self.path, self.seconds, self.closed = path, 3.0, False
 
     async def close(self) -> float:
         if not self.closed:

@@ -9,6 +9,7 @@ import wave
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fake_clock import FakeClock
 from fake_switch import FakeSwitch, incoming, run
@@ -130,13 +131,29 @@ def test_hash_ends_the_message_which_is_saved_mailed_and_counted(office: Office)
 def test_silence_ends_the_message(office: Office) -> None:
     call = office.dial()
     (recording,) = office.switch.recorders
-    office.clock.advance(2)             # talking
-    recording.level = 20.0              # then quiet
-    office.clock.advance(SILENCE_SECONDS - 0.5)
-    assert not recording.closed
-    office.clock.advance(1)
-    assert recording.closed and office.voicemail_events()[0]["reason"] == "silence"
+    tap = office.switch.listening[call.id]
+    talk, hush = np.full(160, 3000, dtype=np.int16), np.full(160, 50, dtype=np.int16)
+    for second in range(2 + SILENCE_SECONDS):        # two seconds of talk, then quiet
+        for _ in range(50):
+            tap.on_frame(talk if second < 2 else hush)
+        office.clock.advance(1)
+        assert recording.closed is (second == 1 + SILENCE_SECONDS), second
+    assert tap.closed and office.voicemail_events()[0]["reason"] == "silence"
     assert call.ended and len(office.vm.messages([office.box.id])) == 1
+
+
+def test_a_quiet_line_that_speaks_again_is_not_ended(office: Office) -> None:
+    call = office.dial()
+    (recording,) = office.switch.recorders
+    tap = office.switch.listening[call.id]
+    for second in range(3 * SILENCE_SECONDS):        # a word every few seconds
+        for i in range(50):
+            loud = second % (SILENCE_SECONDS - 1) == 0 and i < 10
+            tap.on_frame(np.full(160, 3000 if loud else 0, dtype=np.int16))
+        office.clock.advance(1)
+    assert not recording.closed
+    office.press(call, "#")
+    assert recording.closed
 
 
 def test_max_seconds_ends_the_message(office: Office) -> None:

@@ -57,12 +57,8 @@ class Playing(Protocol):
 
 
 class Recording(Protocol):
-    """What the caller says, being written to a WAV (a voicemail message): ``level`` is
-    the RMS of the last second written, for silence detection; ``close`` ends it and
-    gives the seconds recorded."""
-
-    @property
-    def level(self) -> float: ...
+    """What the caller says, being written to a WAV (a voicemail message): ``close`` ends
+    it and gives the seconds recorded."""
 
     async def close(self) -> float: ...
 

@@ -8,7 +8,8 @@ message being recorded, a small state machine driven by the :class:`~kefu.ivr.ca
 ``BEEP`` (the beep plays) → ``RECORDING`` (what the caller says goes to the WAV at
 :meth:`Mailboxes.new_path`) → ``SAVING`` (the file closed, the message added) → ``DONE``.
 
-Recording stops on ``#``, after :data:`SILENCE_SECONDS` quiet seconds in a row, at the
+Recording stops on ``#``, after :data:`SILENCE_SECONDS` quiet seconds in a row (the
+caller's frames through ``Calls.listen``, the tap speech input uses), at the
 node's ``max_seconds``, or when the caller hangs up (the message is kept: most callers end
 a message that way).  Shorter than :data:`MIN_SECONDS` is nothing said: the file goes.
 """
@@ -27,16 +28,17 @@ from typing import Any, Protocol
 import numpy as np
 
 from kefu.calls.call import Call
-from kefu.calls.protocol import Recording
+from kefu.calls.protocol import Listening, Recording
 
 from . import steps as s
+from .listen import FRAME_SECONDS
 from .records import MAILBOX_KINDS, NEW, SAVED, Mailbox, Message
 from .retrieval import Heard, Opened
 from .voicemail import Mailboxes
 
 log = logging.getLogger(__name__)
 
-SILENCE_LEVEL = 200.0      # RMS of a second below this (about -44 dBFS) is quiet
+SILENCE_LEVEL = 200.0      # RMS (int16) of a frame below this (about -44 dBFS) is quiet
 SILENCE_SECONDS = 5        # quiet seconds in a row that end a message
 MIN_SECONDS = 1.0          # a shorter message is nothing said: not kept
 BEEP_HZ, BEEP_SECONDS = 1000, 0.4
@@ -180,7 +182,8 @@ class Taking:
         self.path = desk.mailboxes.new_path(mailbox.id)
         self.recording: Recording | None = None
         self.message: Message | None = None
-        self._quiet = 0
+        self._tap: Listening | None = None   # the caller's frames, for silence
+        self._quiet = 0                      # quiet 20 ms frames in a row
         self._timers: list[Any] = []
         self._beep: Any = None
 
@@ -213,14 +216,23 @@ class Taking:
         self.phase = Phase.RECORDING
         log.info("call %s: recording a message for mailbox %d to %s", call.id,
                  self.mailbox.id, self.path)
+        try:      # the same tap of the caller's audio speech input uses
+            self._tap = self._owner.switch.listen(call, self._frame)
+        except Exception as e:         # no silence detection: # and max_seconds still end it
+            log.warning("call %s: the message cannot be listened to: %s", call.id, e)
         self._timers = [clock.call_later(self.action.max_seconds, self.stop, "max_seconds"),
                         clock.call_later(1.0, self._listen)]
 
+    def _frame(self, frame: np.ndarray) -> None:
+        """One 20 ms frame of the caller (the media clock's tick: counting only)."""
+        loud = float(np.sqrt(np.mean(np.square(frame, dtype=np.float64)))) >= SILENCE_LEVEL
+        self._quiet = 0 if loud else self._quiet + 1
+
     def _listen(self) -> None:
-        if self.phase is not Phase.RECORDING or self.recording is None:
+        """Once a second: quiet long enough ends the message."""
+        if self.phase is not Phase.RECORDING:
             return
-        self._quiet = self._quiet + 1 if self.recording.level < SILENCE_LEVEL else 0
-        if self._quiet >= SILENCE_SECONDS:
+        if self._quiet >= SILENCE_SECONDS / FRAME_SECONDS:
             self.stop("silence")
         else:
             self._timers.append(self._owner.clock.call_later(1.0, self._listen))
@@ -242,6 +254,8 @@ class Taking:
         self.phase = Phase.SAVING
         for timer in self._timers:
             timer.cancel()
+        if self._tap is not None:
+            self._tap.close()
         self._owner.clock.start(self._save(reason))
 
     async def _save(self, reason: str) -> None:

@@ -133,9 +133,6 @@ class Recorder:
         """The tick plan's frame rows of the left and right sources (set and read by the
         plan, cleared by :meth:`forget`); None: not planned yet."""
         self._last_write: asyncio.Future[None] | None = None
-        self.level = 0.0
-        """RMS of the left channel in the last block written (I/O thread): what a
-        voicemail's silence detection reads."""
         self.error: BaseException | None = None
 
     @property
@@ -178,8 +175,6 @@ class Recorder:
         try:
             self._file.write(data)
             self._file.flush()  # to the OS now: a killed process loses nothing written
-            left = np.frombuffer(data, dtype=np.int16)[::_CHANNELS].astype(np.float32)
-            self.level = float(np.sqrt(np.mean(left * left))) if left.size else 0.0
             self._data_bytes += len(data)
             self._unpatched += 1
             if self._unpatched >= _HEADER_EVERY:
