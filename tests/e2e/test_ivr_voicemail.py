@@ -3,7 +3,8 @@ whose ``voicemail`` node records it; the caller sends a 440 Hz tone and hangs up
 message's WAV holds the tone (FFT), an email with that WAV arrives at an SMTP server the
 test runs (aiosmtpd on loopback); extension 1001's phone subscribes to its message summary
 and is told 1 new message, dials ``*98`` with its PIN, hears the tone back and saves it
-(told 0 new, 1 old).  The variants (``#``, silence, max_seconds, the menu keys, PIN lockout) are
+(told 0 new, 1 old).  A caller who says nothing is hung up on after 5 quiet seconds and
+leaves no message.  The variants (``#``, silence, max_seconds, the menu keys, PIN lockout) are
 tested in process (tests/ivr/test_voicemail_calls.py); unsolicited NOTIFYs in tests/sip/test_mwi.py.
 """
 
@@ -15,6 +16,7 @@ import os
 import shutil
 import time
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -150,3 +152,15 @@ def test_a_message_left_by_phone_is_kept_mailed_and_heard_back(kefu, inbox, phon
     owner.wait_closed()
     heard, rate, _ = audio.read_wav(owner.received_wav_paths()[0])
     assert tone_seconds(heard, rate, 440) >= 2, "the owner did not hear the message"
+
+
+def test_a_silent_caller_is_ended_by_the_silence_and_nothing_is_kept(kefu, phone, tmp_path):
+    quiet = Path(audio.write_silence_wav(tmp_path / "quiet.wav", 60))
+    caller = phone("2001", wav=quiet)
+    since = time.time()
+    caller.dial(kefu.uri("800"))
+    caller.wait_established()
+    caller.wait_closed(timeout=25)        # the prompt, the beep, 5 quiet seconds: kefu hangs up
+    (event,) = wait_for(lambda: kefu.events(since, "ivr.voicemail"), timeout=10,
+                        what="ivr.voicemail")
+    assert (event[2]["reason"], event[2]["message_id"]) == ("silence", None), event

@@ -79,10 +79,17 @@ class Office:
                             Spoken(), self.clock, voicemail=self.desk)
         self.switch.destinations["flow"] = self.ivr.take
 
-    def dial(self, caller: str = "13800138000") -> Call:
+    def dial(self, caller: str = "13800138000", say: bool = True) -> Call:
+        """A caller reaches the flow (and, with ``say``, says something once recording)."""
         call = incoming(self.switch, caller, "800")
         run(self.ivr.take(call, Route(kind="flow", flow="after_hours")))
+        if say and call.id in self.switch.listening:
+            self.speak(call)
         return call
+
+    def speak(self, call: Call) -> None:
+        """The caller says something (one loud frame through the tap)."""
+        self.switch.listening[call.id].on_frame(np.full(160, 3000, dtype=np.int16))
 
     def press(self, call: Call, keys: str) -> None:
         for key in keys:
@@ -190,6 +197,16 @@ def test_a_message_too_short_is_not_kept(office: Office) -> None:
     assert office.vm.messages([office.box.id]) == [] and not recording.path.exists()
     (event,) = office.voicemail_events()
     assert event["message_id"] is None and office.mail.sent == [] and office.waiting == []
+
+
+def test_a_message_all_quiet_is_not_kept(office: Office) -> None:
+    call = office.dial(say=False)
+    (recording,) = office.switch.recorders
+    office.clock.advance(3)
+    office.switch.hang_up(call)
+    assert recording.closed and not recording.path.exists()
+    assert office.vm.messages([office.box.id]) == []
+    assert office.voicemail_events()[0]["message_id"] is None
 
 
 def test_a_failing_mail_server_is_logged_and_the_call_goes_on(

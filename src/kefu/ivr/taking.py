@@ -11,7 +11,8 @@ message being recorded, a small state machine driven by the :class:`~kefu.ivr.ca
 Recording stops on ``#``, after :data:`SILENCE_SECONDS` quiet seconds in a row (the
 caller's frames through ``Calls.listen``, the tap speech input uses), at the
 node's ``max_seconds``, or when the caller hangs up (the message is kept: most callers end
-a message that way).  Shorter than :data:`MIN_SECONDS` is nothing said: the file goes.
+a message that way).  Shorter than :data:`MIN_SECONDS`, or not one loud frame, is nothing
+said: the file goes.
 """
 
 from __future__ import annotations
@@ -184,6 +185,7 @@ class Taking:
         self.message: Message | None = None
         self._tap: Listening | None = None   # the caller's frames, for silence
         self._quiet = 0                      # quiet 20 ms frames in a row
+        self._heard = False                  # any loud frame at all
         self._timers: list[Any] = []
         self._beep: Any = None
 
@@ -227,6 +229,7 @@ class Taking:
         """One 20 ms frame of the caller (the media clock's tick: counting only)."""
         loud = float(np.sqrt(np.mean(np.square(frame, dtype=np.float64)))) >= SILENCE_LEVEL
         self._quiet = 0 if loud else self._quiet + 1
+        self._heard = self._heard or loud
 
     def _listen(self) -> None:
         """Once a second: quiet long enough ends the message."""
@@ -266,7 +269,8 @@ class Taking:
         except Exception:
             log.exception("call %s: the message's recording failed", call.id)
             duration = 0.0
-        if duration >= MIN_SECONDS and self.path.is_file():
+        silent = self._tap is not None and not self._heard
+        if duration >= MIN_SECONDS and not silent and self.path.is_file():
             try:
                 self.message = self.desk.mailboxes.add_message(
                     self.mailbox.id, call_id=call.id, caller=call.caller,
@@ -274,8 +278,8 @@ class Taking:
             except Exception:
                 log.exception("call %s: the message could not be saved", call.id)
         else:
-            log.info("call %s: %.1f s recorded (%s): nothing said, not kept", call.id,
-                     duration, reason)
+            log.info("call %s: %.1f s recorded%s (%s): nothing said, not kept", call.id,
+                     duration, ", all quiet" if silent else "", reason)
             self.path.unlink(missing_ok=True)
         self.phase = Phase.DONE
         if self.message is not None:
