@@ -43,7 +43,7 @@ from kefu.crm.records import Customer
 from kefu.ivr.asr import Hearing, shipped_engines
 from kefu.ivr.calls import IvrCalls
 from kefu.ivr.delivery import Mailer
-from kefu.ivr.listening import Retrieve
+from kefu.ivr.retrieve import Retrieve
 from kefu.ivr.lookup import Lookups
 from kefu.ivr.promptset import PromptSet
 from kefu.ivr.service import Ivr

@@ -22,7 +22,7 @@ from kefu.events import check
 from kefu.ivr import steps as s
 from kefu.ivr.calls import IvrCalls
 from kefu.ivr.flowcheck import load
-from kefu.ivr.listening import Retrieve
+from kefu.ivr.retrieve import Retrieve
 from kefu.ivr.records import Mailbox, Message, PublishedFlow
 from kefu.ivr.retrieval import (PROMPTS, WAITS, CheckPin, Heard, MarkMessage, Opened,
                                 Retrieval, State)

@@ -2,7 +2,7 @@
 code a phone dials, ``dialplan.voicemail_code``).
 
 :class:`Retrieve` answers the caller and runs :class:`~kefu.ivr.retrieval.Retrieval` in a
-:class:`Listening` walk: the flow walk's runner (prompts through the sounds, timers, keys
+:class:`RetrievalWalk`: the flow walk's runner (prompts through the sounds, timers, keys
 and hang-up from the bus), plus the two actions retrieval adds: checking a PIN (off the
 loop: argon2 is slow on purpose) and marking a message saved or deleted.
 """
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 
 class Retrieve:
-    """The ``voicemail`` destination: one :class:`Listening` walk per caller."""
+    """The ``voicemail`` destination: one :class:`RetrievalWalk` per caller."""
 
     def __init__(self, owner: IvrCalls, desk: Desk, *, lang: str = "zh",
                  announce: bool = True) -> None:
@@ -33,14 +33,14 @@ class Retrieve:
     async def __call__(self, call: Call, route: Route, /) -> None:
         if not await self.owner.host(call):
             return
-        walk = Listening(self.owner, self.desk, call,
+        walk = RetrievalWalk(self.owner, self.desk, call,
                          Retrieval(call.caller, self.lang, self.announce))
         self.owner.walks[call.id] = walk
         log.info("call %s: %s at the voicemail", call.id, call.caller)
         walk.begin()
 
 
-class Listening(Walk):
+class RetrievalWalk(Walk):
     """A walk whose session is a :class:`Retrieval`."""
 
     def __init__(self, owner: IvrCalls, desk: Desk, call: Call, retrieval: Retrieval) -> None:
