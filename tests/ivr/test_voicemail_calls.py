@@ -27,6 +27,7 @@ from kefu.ivr.records import Mailbox, Message, PublishedFlow
 from kefu.ivr.retrieval import (PROMPTS, WAITS, CheckPin, Heard, MarkMessage, Opened,
                                 Retrieval, State)
 from kefu.ivr.service import Ivr
+from kefu.ivr.stats import tally
 from kefu.ivr.taking import SILENCE_SECONDS, Desk
 
 AFTER_HOURS = """\
@@ -184,6 +185,12 @@ def test_a_message_left_by_hanging_up_is_kept(office: Office) -> None:
     assert (event["message_id"], event["reason"]) == (message.id, "hangup")
     assert len(office.mail.sent) == 1 and office.waiting == [("1001", 1, 0)]
     assert office.switch.prompts[-1].name == "beep.wav"     # no "thanks" to nobody
+    # the message's event comes before the exit, so the statistics count it self-served
+    steps = [(e.type, e.call_id, e.ts, e.data) for e in office.events
+             if e.type.startswith("ivr.")]
+    assert [t for t, *_ in steps][-2:] == ["ivr.voicemail", "ivr.exit"]
+    (bucket,) = tally(steps, "day")
+    assert (bucket.total.caller_hangups, bucket.total.self_served) == (1, 1)
     n = len(office.events)
     office.clock.advance(120)           # no timer of the message fires later
     assert len(office.events) == n
@@ -197,6 +204,10 @@ def test_a_message_too_short_is_not_kept(office: Office) -> None:
     assert office.vm.messages([office.box.id]) == [] and not recording.path.exists()
     (event,) = office.voicemail_events()
     assert event["message_id"] is None and office.mail.sent == [] and office.waiting == []
+    steps = [(e.type, e.call_id, e.ts, e.data) for e in office.events
+             if e.type.startswith("ivr.")]
+    (bucket,) = tally(steps, "day")
+    assert bucket.total.self_served == 0        # hung up without a message: not served
 
 
 def test_a_message_all_quiet_is_not_kept(office: Office) -> None:

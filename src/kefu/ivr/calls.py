@@ -172,6 +172,7 @@ class Walk:
         self._work: Timer | None = None
         self._tap: tuple[int, Listening] | None = None   # the Listen running and its tap
         self._taking: Taking | None = None   # a voicemail message being recorded
+        self._held: list[s.Emit] = []         # the exit while the message is saved
         self.closed = False
 
     def _now(self) -> dt.datetime:
@@ -246,6 +247,9 @@ class Walk:
     def _emit(self, a: s.Emit) -> None:
         if a.type == "ivr.voicemail" and self.owner.voicemail is not None:
             return                      # the Taking's, with the message, is published
+        if a.type == "ivr.exit" and self._taking is not None:
+            self._held.append(a)        # after the message's event, as the engine orders them
+            return
         self._publish(a.type, a.data)
 
     def _play(self, a: s.Play) -> None:
@@ -357,6 +361,9 @@ class Walk:
         """The message is over (saved or not): the flow goes on, unless the caller left."""
         if self._taking is taking:
             self._taking = None
+            held, self._held = self._held, []
+            for a in held:
+                self._publish(a.type, a.data)
             if not self.call.ended and not self.closed:
                 self.feed(s.Finished())
 
