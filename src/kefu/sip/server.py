@@ -327,17 +327,19 @@ class SipServer:
         """Tell ``extension``'s phones how many voicemail messages wait (:mod:`kefu.sip.mwi`):
         a NOTIFY message-summary in each subscription, and unsolicited to each other
         registered contact."""
-        if self.thread is None:
-            return
+        if self.thread is not None:     # the subscriptions live on the sippy thread
+            self.thread.call(self._message_waiting, extension, new, old)
+
+    def _message_waiting(self, extension: str, new: int, old: int) -> None:
         subs = self.subscriptions.of(extension)
         for sub in subs:
-            self.thread.call(self._notify_waiting, sub.contact, (sub.target, sub.transport),
-                             extension, new, old, sub)
+            self._notify_waiting(sub.contact, (sub.target, sub.transport), extension, new, old,
+                                 sub)
         subscribed = {_bare(s.contact) for s in subs}
         for b in self.locations.lookup(extension):
             if _bare(b.contact) not in subscribed:
-                self.thread.call(self._notify_waiting, b.contact, ((b.host, b.port), b.transport),
-                                 extension, new, old, None)
+                self._notify_waiting(b.contact, ((b.host, b.port), b.transport), extension,
+                                     new, old, None)
 
     def _subscribe(self, req):
         """SUBSCRIBE for message-summary (sippy thread): a phone's own mailbox, digest
