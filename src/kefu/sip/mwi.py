@@ -31,8 +31,6 @@ from sippy.SipRequest import SipRequest
 from sippy.SipTo import SipTo
 from sippy.SipURL import SipURL
 
-from kefu.sip.locations import Binding
-
 CONTENT_TYPE = "application/simple-message-summary"
 
 
