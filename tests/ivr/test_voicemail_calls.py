@@ -17,7 +17,7 @@ from fake_switch import FakeSwitch, incoming, run
 from kefu.bus import Event, LocalBus
 from kefu.calls.call import Call
 from kefu.calls.dialplan import DialPlan, Route
-from kefu.config import DialPlanSettings
+from kefu.config import ConfigError, DialPlanSettings, load_settings
 from kefu.events import check
 from kefu.ivr import steps as s
 from kefu.ivr.calls import IvrCalls
@@ -419,3 +419,17 @@ def test_the_dial_plan_sends_the_feature_code_to_the_voicemail() -> None:
     assert off.outbound("1001", "").kind == "refuse"
     with pytest.raises(ValueError):
         DialPlanSettings(voicemail_code="98")
+
+
+def test_the_smtp_section_keeps_its_password_out_of_sight(tmp_path: Path) -> None:
+    path = tmp_path / "kefu.toml"
+    path.write_text('[smtp]\nhost = "mail.example.com"\nport = 587\nstarttls = true\n'
+                    'username = "kefu"\npassword = "hunter2-secret"\n')
+    smtp = load_settings(path, {}).smtp
+    assert (smtp.host, smtp.port, smtp.starttls, smtp.password) == (
+        "mail.example.com", 587, True, "hunter2-secret")
+    assert "hunter2" not in repr(smtp) and "hunter2" not in str(load_settings(path, {}))
+    path.write_text('[smtp]\npassword = 123456789\n')
+    with pytest.raises(ConfigError) as bad:
+        load_settings(path, {})
+    assert "smtp.password" in str(bad.value) and "123456789" not in str(bad.value)
