@@ -15,6 +15,7 @@ synchronous and every step is decided before the next line.
 from __future__ import annotations
 
 import asyncio
+import wave
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -81,6 +82,27 @@ class Placed:
     callbacks: dict[str, Callable[..., None] | None] = field(default_factory=dict)
 
 
+class FakeRecording:
+    """What ``record_caller`` gives: a test sets ``seconds``; ``close`` writes that many
+    seconds of a 440 Hz tone to ``path`` (a WAV, as the real recorder's) and answers them."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.seconds, self.closed = path, 3.0, False
+
+    async def close(self) -> float:
+        if not self.closed:
+            self.closed = True
+            t = np.arange(int(8000 * self.seconds)) / 8000
+            pcm = (np.sin(2 * np.pi * 440 * t) * 8000).astype("<i2")
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with wave.open(str(self.path), "wb") as w:
+                w.setnchannels(1)
+                w.setsampwidth(2)
+                w.setframerate(8000)
+                w.writeframes(pcm.tobytes())
+        return self.seconds
+
+
 class FakeSwitch:
     """Records what it is told; a test answers, refuses and hangs up for the far ends."""
 
@@ -102,6 +124,7 @@ class FakeSwitch:
         self.prompts: list[Path] = []
         self.listening: dict[str, Any] = {}         # call id → the tap a flow listens on
         self.recording: list[str] = []             # call ids whose recording started
+        self.recorders: list[FakeRecording] = []   # record_caller's, in order
 
     # --- where a number leads --------------------------------------------------------------
     def is_extension(self, number: str) -> bool:
@@ -337,6 +360,10 @@ class FakeSwitch:
         done = asyncio.Event()
         done.set()
         return SimpleNamespace(done=done)
+
+    def record_caller(self, call: Call, path: Path) -> FakeRecording:
+        self.recorders.append(FakeRecording(path))
+        return self.recorders[-1]
 
     def listen(self, call: Call, on_frame: Callable[[np.ndarray], None]) -> Any:
         """The test speaks for the caller: ``self.listening[call.id]`` takes its frames."""

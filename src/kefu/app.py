@@ -42,10 +42,13 @@ from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
 from kefu.ivr.asr import Hearing, shipped_engines
 from kefu.ivr.calls import IvrCalls
+from kefu.ivr.delivery import Mailer
+from kefu.ivr.retrieve import Retrieve
 from kefu.ivr.lookup import Lookups
 from kefu.ivr.promptset import PromptSet
 from kefu.ivr.service import Ivr
 from kefu.ivr.sounds import Sounds
+from kefu.ivr.taking import Desk, Waiting
 from kefu.ivr.tts import EspeakNg, TtsCache
 from kefu.store import Store
 from kefu.store.errors import Invalid, NotFound
@@ -150,8 +153,12 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     acd = Acd(settings, calls, bus)
     switch.register("queue", acd.take)
     ivr_lookups = Lookups({"kefu": settings.db_url})
-    ivr_calls = ivr_on_calls(settings, ivr, calls, bus, acd, crm, ivr_lookups)
+    ivr_calls = ivr_on_calls(settings, ivr, calls, bus, acd, crm, ivr_lookups,
+                             waiting=sip.message_waiting)
     switch.register("flow", ivr_calls.take)
+    if ivr_calls.voicemail is not None:     # the phones' feature code (dialplan.voicemail_code)
+        switch.register("voicemail", Retrieve(ivr_calls, ivr_calls.voicemail))
+        sip.mailbox_counts = ivr_calls.voicemail.counts   # a phone subscribing: its light
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),
                            store.events_since(day_start(time.time()), "queue."))
@@ -173,18 +180,21 @@ def customer_variables(customer: Customer | None) -> dict[str, str]:
 
 
 def ivr_on_calls(settings: Settings, ivr: Ivr, calls: Calls, bus: LocalBus, acd: Acd,
-                 crm: Crm, lookups: Lookups) -> IvrCalls:
+                 crm: Crm, lookups: Lookups, waiting: Waiting | None = None) -> IvrCalls:
     """The IVR's telephony adapter over the switch: espeak-ng with its disk cache, the
     read-out prompt sets and uploads, look-ups (``kefu`` names kefu's own database), the
-    ACD's queues, the CRM's customer on entry and the collected records."""
+    ACD's queues, the CRM's customer on entry, the collected records, voicemail (mailed
+    through ``[smtp]`` when it names a host; ``waiting``: the phones' message light)."""
     engine = EspeakNg()
     prompts_dir = settings.data_dir / "prompts"
     sounds = Sounds(TtsCache(engine, settings.data_dir / "tts"),
                     PromptSet(engine, prompts_dir / "readout",
                               uploaded=lambda name, lang: _uploaded(ivr, name, lang)),
                     ivr.prompts)
+    mailer = Mailer(settings.smtp) if settings.smtp.host else None
+    desk = Desk(ivr.voicemail, prompts_dir / "beep.wav", mail=mailer, waiting=waiting)
     return IvrCalls(
-        calls, bus, ivr.flows.snapshot, sounds, LoopClock(), queues=acd,
+        calls, bus, ivr.flows.snapshot, sounds, LoopClock(), queues=acd, voicemail=desk,
         customer=lambda number: customer_variables(crm.find_customer_by_number(number)),
         store=lambda call, flow, a: ivr.collected.add(call.id, call.caller, flow.name,
                                                       flow.version, a.node, a.record, a.fields),

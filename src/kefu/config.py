@@ -233,6 +233,17 @@ class RecordingSettings(Section):
     enabled: bool = True              # record every bridged call
 
 
+class SmtpSettings(Section):
+    """Where the voicemail emails go (the WAV attached); ``host`` empty: none are sent."""
+    host: str = ""
+    port: Port = 25
+    sender: Annotated[str, NotBlank] = "kefu@localhost"
+    starttls: bool = False            # upgrade the connection before logging in
+    username: str = ""                # empty: no login
+    password: Annotated[str, _Secret(), Field(repr=False)] = ""
+    timeout: Annotated[float, Field(gt=0, le=300)] = 10.0   # seconds per connection
+
+
 class TlsSettings(Section):
     enabled: bool = True
     port: Port = 5061                 # SIP over TLS, on sip.host
@@ -505,6 +516,9 @@ class NumberConfig(Section):
 
 class DialPlanSettings(Section):
     national_prefix: Digits = "0"     # dialed before an area code: national call
+    voicemail_code: Annotated[str, Field(pattern=r"^(\*[0-9]{1,4})?$"),
+                              _Says("* and 1-4 digits, or empty")] = "*98"   # a phone
+    #                                   dials it to hear its mailbox; "" none
     international_prefix: Digits = "00"   # dialed before a country code (as is a leading +)
     local_pattern: Regex = "[1-9][0-9]{6,7}"     # a local number (regex, whole number)
     national_pattern: Regex = "1[3-9][0-9]{9}"   # national without the prefix (mobiles); "" none
@@ -542,6 +556,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     users: UsersSettings = UsersSettings()
     recording: RecordingSettings = RecordingSettings()
+    smtp: SmtpSettings = SmtpSettings()
     tls: TlsSettings = TlsSettings()
     security: SecuritySettings = SecuritySettings()
     limits: LimitsSettings = LimitsSettings()

@@ -95,6 +95,15 @@ token_ttl = {users.token_ttl:g}          # seconds a login token stays valid
 [recording]
 enabled = true
 
+# [smtp]                   # voicemail emails (the message's WAV attached); no host: none sent
+# host = "mail.example.com"
+# port = 587
+# sender = "kefu@example.com"
+# starttls = true
+# username = "kefu"
+# password = "..."
+# timeout = 10
+
 [tls]
 enabled = true
 port = {tls.port}                 # SIP over TLS on sip.host
@@ -161,6 +170,7 @@ prompts_dir = ""           # announcements (position.wav, digits/0-9.wav, wait.w
 # emergency = ["110", "119", "120", "112"] # always allowed, whatever the permissions say
 # default_classes = ["internal", "emergency", "local", "national"]  # international is opt-in
 # default_destination = "1001"   # extension for DIDs not listed below; empty: 404
+# voicemail_code = "*98"         # a phone dials it to hear its mailbox; "" none
 #
 # [[dialplan.permissions]]       # replaces default_classes for these extensions
 # extensions = ["1001"]

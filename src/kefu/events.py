@@ -658,7 +658,13 @@ class IvrRefused(IvrStep):
 
 @declare("ivr.voicemail", STAFF)
 class IvrVoicemail(IvrStep):
-    """A voicemail message was taken."""
+    """A voicemail message was taken: ``message_id`` (null: nothing said, or no mailbox),
+    its ``duration`` in seconds, ``mailbox`` (its id), and why recording stopped
+    (``reason``: key, silence, max_seconds, hangup)."""
+    mailbox: int | None = None
+    message_id: int | None = None
+    duration: float = 0.0
+    reason: str = ""
 
 
 @declare("ivr.exit", STAFF)

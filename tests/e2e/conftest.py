@@ -194,6 +194,15 @@ def _serve(server: KefuServer, env: dict) -> KefuServer:
     return server
 
 
+def publish_flow(server: KefuServer, flow: dict) -> None:
+    """Create an IVR flow through the API (as admin), its draft checked clean, published."""
+    name = flow["name"]
+    assert server.api("POST", "/ivr/flows", {"name": name})[0] == 201
+    status, body = server.api("PUT", f"/ivr/flows/{name}/draft", flow)
+    assert status == 200 and not body["check"]["problems"], body
+    assert server.api("POST", f"/ivr/flows/{name}/publish")[0] == 200
+
+
 def add_user(server: KefuServer, username: str, password: str, role: str = "agent",
              extensions: tuple[str, ...] | list[str] = (), **fields) -> dict:
     """Create a web user through the API (as admin).  An agent logs in only on the
@@ -277,12 +286,14 @@ def phone(kefu, tones, tmp_path):
 
     def make(number: str, tone: int = 440, password: str | None = None, register: bool = True,
              wait: bool = True, codecs: str | None = None,
-             answermode: str = "manual", wav: Path | None = None) -> Baresip:
+             answermode: str = "manual", wav: Path | None = None,
+             extra_config: str = "") -> Baresip:
         sip_port, ctrl_port = find_free_ports(2, step=2, span=2)
         p = Baresip(f"p{number}-{len(made)}", tmp_path, sip_port, ctrl_port, user=number,
                     password=password or extension_password(number), registrar=kefu.registrar,
                     audio_wav=wav or tones[tone], record_dir=tmp_path / f"rec{number}-{len(made)}",
-                    register=register, codecs=codecs, answermode=answermode)
+                    register=register, codecs=codecs, answermode=answermode,
+                    extra_config=extra_config)
         made.append(p)
         p.start()
         if register and wait:

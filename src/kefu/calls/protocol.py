@@ -23,6 +23,7 @@ The verbs, grouped:
 * **the caller's side**: :meth:`Calls.answer_hosted` (kefu answers: a queue, a prompt),
   :meth:`Calls.end`, :meth:`Calls.fail` (reject before answer, then end);
 * **sound**: :meth:`Calls.music` (a looped music source), :meth:`Calls.play_prompt`,
+  :meth:`Calls.record_caller` (only what the caller says: a voicemail message),
   :meth:`Calls.listen` (the caller's audio frame by frame: speech input);
 * **work**: :meth:`Calls.spawn` runs a coroutine the switch looks after.
 """
@@ -53,6 +54,13 @@ class Playing(Protocol):
     """A prompt being played: ``done`` is set at its end."""
 
     done: asyncio.Event
+
+
+class Recording(Protocol):
+    """What the caller says, being written to a WAV (a voicemail message): ``close`` ends
+    it and gives the seconds recorded."""
+
+    async def close(self) -> float: ...
 
 
 class Listening(Protocol):
@@ -133,6 +141,8 @@ class Calls(Protocol):
     def music(self, file: str | None) -> Any: ...
 
     def play_prompt(self, call: Call, path: "Path") -> Playing: ...
+
+    def record_caller(self, call: Call, path: "Path") -> Recording: ...
 
     def listen(self, call: Call, on_frame: Callable[[np.ndarray], None]) -> Listening: ...
 

@@ -31,8 +31,8 @@ from kefu.calls.dialplan import CONFERENCE_PREFIX, PROMPT_TEST_CODE, DialPlan, R
 from kefu.calls.room import Member, Mode, Room
 from kefu.media.moh import load_moh
 from kefu.media.tap import Tap
-from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, Player, RtpLeg,
-                        SdpError, build_sdp, negotiate, offer_formats, parse_sdp)
+from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, Player, Recorder,
+                        RtpLeg, SdpError, build_sdp, negotiate, offer_formats, parse_sdp)
 from kefu.sip.leg import SipLeg
 from kefu.sip.server import SipServer
 
@@ -95,6 +95,14 @@ class Switch:
     def play_prompt(self, call: Call, path: Path) -> Player:
         """Play ``path`` to the call's caller (kefu answered it); ``done`` is set at its end."""
         return self.media.play(call.a_rtp, path)
+
+    def record_caller(self, call: Call, path: Path) -> Recorder:
+        """Record what the caller sends (in both channels: a mono player hears it at full
+        level) to ``path``, apart from the call's own recording; the caller closes it."""
+        if call.a_rtp is None:
+            raise MediaError(f"call {call.id} has no media to record")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return self.media.record(path, left=[call.a_rtp], right=[call.a_rtp])
 
     def listen(self, call: Call, on_frame: Callable[[np.ndarray], None]) -> Tap:
         """Hand what the caller sends to ``on_frame``, 20 ms at a time (speech input)."""

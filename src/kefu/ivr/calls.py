@@ -47,6 +47,7 @@ from .engine import Session
 from .flow import BUILTINS
 from .listen import Ear
 from .records import PublishedFlow
+from .taking import Desk, Taking
 
 log = logging.getLogger(__name__)
 
@@ -107,10 +108,10 @@ class IvrCalls:
                  sounds: Sounds, clock: Clock, *, queues: Queues | None = None,
                  customer: Customer | None = None, store: Store | None = None,
                  lookup: Lookup | None = None, hear: Hear | None = None,
-                 offload: Offload | None = None) -> None:
+                 offload: Offload | None = None, voicemail: Desk | None = None) -> None:
         self.switch, self.bus, self.flows, self.sounds, self.clock = switch, bus, flows, sounds, clock
         self.queues, self.customer, self.store, self.lookup = queues, customer, store, lookup
-        self.hear = hear
+        self.hear, self.voicemail = hear, voicemail
         self.offload = offload or _inline
         self.walks: dict[str, Walk] = {}
         bus.subscribe(self._on_call_event, prefix="call.")
@@ -129,18 +130,8 @@ class IvrCalls:
                 return await self.switch.fail(call, 404, "Not Found (no such flow)",
                                               Disposition.NOT_FOUND)
             return await self.switch.end(call, Disposition.FAILED, "system", 404)
-        if call.state is CallState.ROUTING:
-            await self.switch.answer_hosted(call)
-            if call.ended:
-                return
-            assert call.a is not None and call.a_rtp is not None     # answered just now
-            self.switch.join(call, Member(call.caller, "caller", call.a, call.a_rtp), quiet=True)
-        else:                          # transferred here, or a queue's overflow
-            if call.state is CallState.QUEUED:
-                call.transition(CallState.HOSTED)
-            if call.room.waiting:      # the prompts, not the music
-                call.room.waiting = False
-                self.switch.remix(call)
+        if not await self.host(call):
+            return
         self._walk(call, published, flows, found)
 
     def send(self, call: Call, flow: str, by: str, agent: str) -> None:
@@ -197,6 +188,23 @@ class IvrCalls:
                 log.exception("customer look-up of %s failed", caller)
         return self.flows(), found
 
+    async def host(self, call: Call) -> bool:
+        """Answer ``call`` for prompts (a new one); one transferred here or sent on by a
+        queue is answered already: its music stops.  False: the caller left meanwhile."""
+        if call.state is CallState.ROUTING:
+            await self.switch.answer_hosted(call)
+            if call.ended:
+                return False
+            assert call.a is not None and call.a_rtp is not None     # answered just now
+            self.switch.join(call, Member(call.caller, "caller", call.a, call.a_rtp), quiet=True)
+        else:                          # transferred here, or a queue's overflow
+            if call.state is CallState.QUEUED:
+                call.transition(CallState.HOSTED)
+            if call.room.waiting:      # the prompts, not the music
+                call.room.waiting = False
+                self.switch.remix(call)
+        return True
+
     def _on_call_event(self, event: Event) -> None:
         walk = self.walks.get(event.call_id or "")
         if walk is None:
@@ -219,19 +227,24 @@ class Walk:
 
     def __init__(self, owner: IvrCalls, call: Call, published: PublishedFlow,
                  flows: Mapping[str, Any], variables: dict[str, str],
-                 agent: Member | None = None, agent_name: str = "") -> None:
+                 agent: Member | None = None, agent_name: str = "", *,
+                 session: Any = None) -> None:
+        """``session``: another machine of the engine's shape (``start``, ``handle``)."""
         self.owner, self.call, self.published = owner, call, published
         self.agent, self.agent_name = agent, agent_name   # who sent the caller here
         # not the flow's own results: what the call started with, the built-in variables
         self.seeded = frozenset(variables) | BUILTINS
-        self.session = Session(flows, published.name, self._now, variables=variables,
-                               from_agent=agent is not None)
+        self.session = session if session is not None else \
+            Session(flows, published.name, self._now, variables=variables,
+                    from_agent=agent is not None)
         self._events: deque[s.Event] = deque()
         self._busy = False
         self._timers: dict[int, Timer] = {}
         self._plays: dict[int, Timer] = {}
         self._work: Timer | None = None
         self._tap: tuple[int, Listening] | None = None   # the Listen running and its tap
+        self._taking: Taking | None = None   # a voicemail message being recorded
+        self._held: list[s.Emit] = []         # the exit while the message is saved
         self.closed = False
 
     def _now(self) -> dt.datetime:
@@ -242,6 +255,10 @@ class Walk:
         self._publish("ivr.start", {"flow": flow.name, "node": flow.start,
                                     "version": self.published.version,
                                     "caller": self.call.caller})
+        self.begin()
+
+    def begin(self) -> None:
+        """Run the session's first actions."""
         self._busy = True
         try:
             self._do(self.session.start())
@@ -252,7 +269,9 @@ class Walk:
     def feed(self, event: s.Event) -> None:
         """Hand ``event`` to the engine; one reported while actions are being carried out
         (a prompt that ends at once) waits its turn, so the engine sees events in order."""
-        if not self.closed:
+        if self._taking is not None and isinstance(event, s.Digit):
+            self._taking.key(event.key)     # ``#`` ends the message; others are dropped
+        elif not self.closed:
             self._events.append(event)
             self._drain()
 
@@ -271,6 +290,8 @@ class Walk:
         if self.owner.walks.get(self.call.id) is self:
             del self.owner.walks[self.call.id]
         self.closed = True
+        if self._taking is not None:   # a message left by hanging up is kept
+            self._taking.stop("hangup")
         for timer in [*self._timers.values(), *self._plays.values()]:
             timer.cancel()
         if self._work is not None:
@@ -288,11 +309,19 @@ class Walk:
             handler = _HANDLERS[type(action)]
             handler(self, action)
 
+    def publish(self, type_: str, data: Mapping[str, Any]) -> None:
+        self._publish(type_, data)
+
     def _publish(self, type_: str, data: Mapping[str, Any]) -> None:
         self.owner.bus.publish(Event(type=type_, call_id=self.call.id, data=dict(data),
                                      ts=self.owner.clock()))
 
     def _emit(self, a: s.Emit) -> None:
+        if a.type == "ivr.voicemail" and self.owner.voicemail is not None:
+            return                      # the Taking's, with the message, is published
+        if a.type == "ivr.exit" and self._taking is not None:
+            self._held.append(a)        # after the message's event, as the engine orders them
+            return
         self._publish(a.type, a.data)
 
     # ---- the agent who sent the caller here ------------------------------------------
@@ -429,10 +458,25 @@ class Walk:
             log.exception("call %s: could not store %s", self.call.id, a.record)
 
     def _voicemail(self, a: s.RecordVoicemail) -> None:
-        # recording a message on a live call is not built yet: say so and end the call
-        log.warning("call %s: voicemail to %s is not available on calls yet", self.call.id,
-                    a.mailbox)
-        self._hangup(s.Hangup("voicemail unavailable"))
+        desk = self.owner.voicemail
+        box = desk.find(a.mailbox) if desk is not None else None
+        if desk is None or box is None:
+            log.warning("call %s: no voicemail box %r here: the call ends", self.call.id,
+                        a.mailbox)
+            self._hangup(s.Hangup("voicemail unavailable"))
+            return
+        self._taking = Taking(self, desk, box, a)
+        self._taking.start()
+
+    def recorded(self, taking: Taking) -> None:
+        """The message is over (saved or not): the flow goes on, unless the caller left."""
+        if self._taking is taking:
+            self._taking = None
+            held, self._held = self._held, []
+            for a in held:
+                self._publish(a.type, a.data)
+            if not self.call.ended and not self.closed:
+                self.feed(s.Finished())
 
     def _enqueue(self, a: s.Enqueue) -> None:
         queues = self.owner.queues

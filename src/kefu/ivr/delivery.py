@@ -29,26 +29,13 @@ from pathlib import Path
 
 import httpx
 
+from kefu.config import SmtpSettings  # the [smtp] section: host, port, sender, login …
+
 from .records import Mailbox, Message
 
 
 class DeliveryError(RuntimeError):
     """The document or notification was not handed over; the message says why."""
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where mail goes. ``starttls``: upgrade the plain connection before logging in;
-    ``username``/``password``: log in (only with ``starttls`` or on loopback, by the
-    site's choice: kefu does not refuse it)."""
-
-    host: str
-    port: int = 25
-    sender: str = "kefu@localhost"
-    starttls: bool = False
-    username: str | None = None
-    password: str | None = None
-    timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -84,7 +71,7 @@ class Mailer:
     """Sends mail through one SMTP server."""
 
     def __init__(self, smtp: SmtpSettings) -> None:
-        self.smtp = smtp
+        self.smtp = smtp      # ``starttls``: upgrade before logging in; login when ``username``
 
     async def send(self, to: str, subject: str, body: str, *, html_body: str | None = None,
                    attachments: Sequence[Attachment] = ()) -> None:

@@ -35,6 +35,8 @@ class Sounds:
         return await asyncio.to_thread(self._files, item)
 
     def _files(self, item: Item) -> list[Path]:
+        if item.path is not None:
+            return [Path(item.path)]
         if item.file is not None:
             return [self.uploaded(item.file, item.lang)]
         if item.prompts:

@@ -232,7 +232,8 @@ class Tally:
         elif type_ == "ivr.error":
             fig.errors += 1
             b.total.errors += 1
-        elif type_ in ("ivr.store", "ivr.voicemail"):
+        elif type_ == "ivr.store" or (type_ == "ivr.voicemail"      # a message, not silence
+                                      and data.get("message_id", 0) is not None):
             walk.kept = True
         elif type_ == "ivr.flow":
             self._touch(walk, b, str(data.get("to", "")))

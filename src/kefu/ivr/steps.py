@@ -72,12 +72,14 @@ Event = (Digit | Timeout | PromptDone | LookupResult | LookupFailed | Finished |
 
 @dataclass(frozen=True)
 class Item:
-    """One thing to play: a prompt file, text to speak, or recorded prompts in a row."""
+    """One thing to play: a prompt file, text to speak, recorded prompts in a row, or a
+    file on disk as it is (``path``: a voicemail message)."""
 
     file: str | None = None
     text: str | None = None
     prompts: tuple[str, ...] = ()
     lang: str = "zh"
+    path: str | None = None
 
 
 @dataclass(frozen=True)

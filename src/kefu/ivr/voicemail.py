@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -64,6 +65,9 @@ class Mailboxes:
         self._db = db
         self.directory = Path(directory)
         self._hasher = hasher or default_hasher()
+        self.on_change: Callable[[Mailbox], None] | None = None
+        """Called after a message is added or changes state, whoever did it (a call,
+        the phone, the web page): the voicemail desk sets it (:mod:`kefu.ivr.taking`)."""
 
     # ---- mailboxes
 
@@ -144,7 +148,9 @@ class Mailboxes:
                              path=relative, status=NEW, done=False)
             s.add(row)
             s.flush()
-            return repo.to_message(row)
+            message = repo.to_message(row)
+        self._changed(mailbox_id)
+        return message
 
     def messages(self, mailbox_ids: list[int], *,
                  statuses: tuple[str, ...] = ("new", "saved")) -> list[Message]:
@@ -167,12 +173,16 @@ class Mailboxes:
         check_choice("status", status, MESSAGE_STATUSES)
         with self._db.tx() as s:
             row = self._message(s, message_id)
-            if row.status != status:
+            moved = row.status != status
+            if moved:
                 if status not in MESSAGE_MOVES[row.status]:
                     raise Conflict(f"message {message_id} is {row.status}; it cannot "
                                    f"become {status}")
                 row.status = status
-            return repo.to_message(row)
+            message = repo.to_message(row)
+        if moved:
+            self._changed(message.mailbox_id)
+        return message
 
     def mark_done(self, message_id: int, by: str) -> Message:
         """The follow-up is done (kept who and when; a second mark changes nothing)."""
@@ -184,6 +194,11 @@ class Mailboxes:
             return repo.to_message(row)
 
     # ---- helpers
+
+    def _changed(self, mailbox_id: int) -> None:
+        """A message came or moved (committed): tell ``on_change`` (the phones' light)."""
+        if self.on_change is not None:
+            self.on_change(self.mailbox(mailbox_id))
 
     def _inside(self, path: Path) -> str:
         try:

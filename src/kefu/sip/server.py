@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -38,6 +40,7 @@ from kefu.sip import sippy_fixes  # noqa: F401  (patches sippy's parser at impor
 from kefu.sip.tcp import KefuTransactionManager, TcpTransport  # SIP over TCP
 from kefu.sip.thread import SipThread
 from kefu.sip.trunks import Trunks
+from kefu.sip import mwi
 from kefu.sip import tls as sip_tls
 
 log = logging.getLogger(__name__)
@@ -139,6 +142,10 @@ class SipServer:
         # carriers (kefu.sip.trunks): INVITEs from their addresses skip digest auth;
         # registrations to them start with the server; /health: trunks.status()
         self.trunks = trunks if trunks is not None else Trunks(())
+        # voicemail's light (kefu.sip.mwi): phones' subscriptions, and the counts of an
+        # extension's mailbox (new, old) the composition root answers; None: 0/0
+        self.subscriptions = mwi.Subscriptions()
+        self.mailbox_counts: Callable[[str], tuple[int, int]] | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -242,6 +249,8 @@ class SipServer:
             self.bad_requests += 1
             log.warning("%s from %s with CSeq of another method: 400", method, _source(req))
             return (req.genResponse(400, "Bad Request (CSeq method)"), None, None)
+        if method == "SUBSCRIBE" and _event(req) == "message-summary":
+            return self._subscribe(req)          # voicemail's light (kefu.sip.mwi)
         if req.getHFBody("to").getTag() is not None:
             return (req.genResponse(481, "Call Leg/Transaction Does Not Exist"), None, None)
         unsupported = _unsupported(req)
@@ -312,6 +321,103 @@ class SipServer:
         rval = ua.recvRequest(req, sip_t)
         self.thread.to_loop(self.handler.incoming, leg)
         return rval
+
+    # --- message waiting (any thread) ------------------------------------------------------
+    def message_waiting(self, extension: str, new: int, old: int) -> None:
+        """Tell ``extension``'s phones how many voicemail messages wait (:mod:`kefu.sip.mwi`):
+        a NOTIFY message-summary in each subscription, and unsolicited to each other
+        registered contact."""
+        if self.thread is not None:     # the subscriptions live on the sippy thread
+            self.thread.call(self._message_waiting, extension, new, old)
+
+    def _message_waiting(self, extension: str, new: int, old: int) -> None:
+        subs = self.subscriptions.of(extension)
+        for sub in subs:
+            self._notify_waiting(sub.contact, (sub.target, sub.transport), extension, new, old,
+                                 sub)
+        subscribed = {_bare(s.contact) for s in subs}
+        for b in self.locations.lookup(extension):
+            if _bare(b.contact) not in subscribed:
+                self._notify_waiting(b.contact, ((b.host, b.port), b.transport), extension,
+                                     new, old, None)
+
+    def _subscribe(self, req):
+        """SUBSCRIBE for message-summary (sippy thread): a phone's own mailbox, digest
+        authenticated; 200 with kefu's tag, then the first NOTIFY (``Expires: 0``: the last)."""
+        result = authenticate(req, self.settings.realm, self.lookup)
+        if result is AuthResult.CHALLENGE:
+            resp = req.genResponse(401, "Unauthorized")
+            resp.appendHeader(challenge_header(self.settings.realm))
+            return (resp, None, None)
+        call_id = str(req.getHFBody("call-id"))
+        tag = req.getHFBody("to").getTag()
+        sub = self.subscriptions.get(call_id, tag) if tag is not None else None
+        # a refresh or the end is sent to kefu's Contact: the subscription names the mailbox
+        aor = sub.aor if sub is not None else req.getRURI().username or ""
+        if result is AuthResult.FORBIDDEN or result != aor:
+            if result is AuthResult.FORBIDDEN:
+                self.guard.auth_failed(req.getSource()[0], f"SUBSCRIBE to {aor!r}")
+            return (req.genResponse(403, "Forbidden"), None, None)
+        expires = (req.getHFBody("expires").getNum() if req.countHFs("expires")
+                   else self.settings.default_expires)
+        expires = max(0, min(expires, self.settings.max_expires))
+        if tag is not None:
+            if sub is None:
+                return (req.genResponse(481, "Subscription Does Not Exist"), None, None)
+        else:
+            if req.countHFs("contact") == 0:
+                return (req.genResponse(400, "Bad Request (missing Contact)"), None, None)
+            contact = str(req.getHFBody("contact").getUrl())
+            binding = next((b for b in self.locations.lookup(aor)
+                            if _bare(b.contact) == _bare(contact)), None)
+            target, transport = (((binding.host, binding.port), binding.transport) if binding
+                                 else (tuple(req.getSource()), "udp"))
+            sub = mwi.Subscription(aor, call_id, req.getHFBody("from").getTag() or "",
+                                   contact, target, transport, 0.0)
+            self.subscriptions.add(sub)
+        sub.expires_at = time.monotonic() + expires
+        if expires == 0:
+            self.subscriptions.remove(sub)
+        resp = req.genResponse(200, "OK")
+        resp.getHFBody("to").setTag(sub.local_tag)
+        resp.appendHeader(_header("Expires", str(expires)))
+        resp.appendHeader(SipHeader(name="contact", body=_contact()))
+        # after the 200 has gone: the counts come from the loop (the mailboxes' database)
+        assert self.thread is not None          # requests come only once started
+        self.thread.to_loop(self._first_notify, sub, expires == 0)
+        return (resp, None, None)
+
+    def _first_notify(self, sub: mwi.Subscription, ending: bool) -> None:
+        """The NOTIFY a subscription starts (or ends) with (asyncio loop)."""
+        counts = (0, 0)
+        if self.mailbox_counts is not None and not ending:
+            try:
+                counts = self.mailbox_counts(sub.aor)
+            except Exception:           # the light shows nothing rather than the call failing
+                log.exception("mailbox counts of %s", sub.aor)
+        assert self.thread is not None
+        self.thread.call(self._notify_waiting, sub.contact, (sub.target, sub.transport),
+                         sub.aor, None if ending else counts[0], counts[1], sub, ending)
+
+    def _notify_waiting(self, contact: str, target, aor: str, new: int | None, old: int,
+                        sub: mwi.Subscription | None, ending: bool = False) -> None:
+        if self._tm is None:
+            return
+        req = mwi.notify(aor, self.settings.host, self.settings.port, new, old, contact,
+                         target, sub)
+        for name, value in mwi.headers(sub, ending):
+            req.appendHeader(_header(name, value))
+
+        def answered(resp) -> None:
+            if resp.scode >= 300:
+                log.info("NOTIFY message-summary to %s: %d %s", contact, resp.scode,
+                         resp.reason)
+                if sub is not None and resp.scode == 481:
+                    self.subscriptions.remove(sub)
+        try:
+            self._tm.newTransaction(req, answered)
+        except Exception as e:      # a contact that cannot be reached: its light stays
+            log.warning("NOTIFY message-summary to %s: %s", contact, e)
 
     # --- outbound legs (any thread) --------------------------------------------------------
     def dial(self, binding: Binding, leg: SipLeg, sdp: str) -> None:
@@ -398,6 +504,18 @@ def _unsupported(req) -> list[str]:
     for hf in req.getHFs("require"):
         tags += [t.strip() for t in str(hf.getBody()).split(",") if t.strip()]
     return [t for t in tags if t.lower() not in SUPPORTED]
+
+
+def _event(req) -> str:
+    """The Event package a request names (no parameters), or ""."""
+    if req.countHFs("event") == 0:
+        return ""
+    return str(req.getHFBody("event")).split(";")[0].strip().lower()
+
+
+def _bare(uri: str) -> str:
+    """A contact URI without brackets and parameters, to compare two."""
+    return uri.strip().strip("<>").split(";")[0]
 
 
 def _contact_user(uri: str) -> str | None:
