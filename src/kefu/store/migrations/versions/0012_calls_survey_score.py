@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0009"   # the lead re-chains it after 0010/0011 when merging
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
