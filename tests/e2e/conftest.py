@@ -194,15 +194,6 @@ def _serve(server: KefuServer, env: dict) -> KefuServer:
     return server
 
 
-def publish_flow(server: KefuServer, flow: dict) -> None:
-    """Create an IVR flow through the API (as admin), its draft checked clean, published."""
-    name = flow["name"]
-    assert server.api("POST", "/ivr/flows", {"name": name})[0] == 201
-    status, body = server.api("PUT", f"/ivr/flows/{name}/draft", flow)
-    assert status == 200 and not body["check"]["problems"], body
-    assert server.api("POST", f"/ivr/flows/{name}/publish")[0] == 200
-
-
 def add_user(server: KefuServer, username: str, password: str, role: str = "agent",
              extensions: tuple[str, ...] | list[str] = (), **fields) -> dict:
     """Create a web user through the API (as admin).  An agent logs in only on the

@@ -16,7 +16,7 @@ import pytest
 
 from kefu.ivr.tts import VOICES, EspeakNg, TtsCache
 
-from .conftest import KefuServer, wait_for
+from .conftest import KefuServer, add_user, publish_flow, start_kefu, stop_kefu, wait_for
 
 MARKS = [pytest.mark.e2e,
          pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -24,6 +24,22 @@ MARKS = [pytest.mark.e2e,
          pytest.mark.skipif(shutil.which("espeak-ng") is None and not os.environ.get("CI"),
                             reason="espeak-ng not installed")]
 """``pytestmark`` of a module whose phones call flows (kefu speaks with espeak-ng)."""
+
+AGENT_PW = "agent-password-1"
+
+
+def serve_flow(tmp, config: str, flow: dict):
+    """kefu with ``config`` and ``flow`` published, agent alice (1001) and extension 2001
+    for a caller; stopped at the end, with no traceback in its log."""
+    server = start_kefu(tmp, extra=config)
+    add_user(server, "alice", AGENT_PW, extensions=["1001"])
+    status, body = server.api("POST", "/extensions", {"number": "2001",
+                                                      "password": "pw-2001-secret"})
+    assert status == 201, body
+    publish_flow(server, flow)
+    yield server
+    log = stop_kefu(server)
+    assert "Traceback" not in log, log
 
 
 def upload_prompt(server: KefuServer, name: str, language: str, wav: Path) -> dict:

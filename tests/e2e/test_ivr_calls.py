@@ -15,12 +15,11 @@ import numpy as np
 import pytest
 
 from . import audio
-from .conftest import add_user, publish_flow, start_kefu, stop_kefu, wait_for
-from .flows import MARKS, at_node
+from .conftest import wait_for
+from .flows import MARKS, at_node, serve_flow
 
 pytestmark = MARKS
 
-AGENT_PW = "agent-password-1"
 CONFIG = """
 [[queues]]
 name = "billing"
@@ -63,20 +62,6 @@ FLOW = {
         "bye": {"type": "hangup", "prompt": "再见"},
     },
 }
-
-
-def serve_flow(tmp, config: str, flow: dict):
-    """kefu with ``config`` and ``flow`` published, agent alice (1001) and extension 2001
-    for a caller; stopped at the end, with no traceback in its log."""
-    server = start_kefu(tmp, extra=config)
-    add_user(server, "alice", AGENT_PW, extensions=["1001"])
-    status, body = server.api("POST", "/extensions", {"number": "2001",
-                                                      "password": "pw-2001-secret"})
-    assert status == 201, body
-    publish_flow(server, flow)
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
 
 
 @pytest.fixture(scope="module")

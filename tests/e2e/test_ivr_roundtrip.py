@@ -21,8 +21,7 @@ from . import audio
 from .browser import BrowserSession, have_browser
 from .conftest import wait_for
 from .test_desktop import agent_login, expect, sign_in
-from .flows import at_node
-from .test_ivr_calls import AGENT_PW, serve_flow
+from .flows import AGENT_PW, at_node, serve_flow
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),

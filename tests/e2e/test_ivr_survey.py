@@ -8,22 +8,17 @@ caller hanging up first, no survey, no such flow) are tested in process
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 
 import pytest
 
 from . import audio
 from .browser import have_browser, session_on
-from .conftest import add_user, publish_flow, start_kefu, stop_kefu, wait_for
+from .conftest import wait_for
+from .flows import MARKS, serve_flow
 from .test_desktop import agent_login, expect, sign_in
 
-pytestmark = [pytest.mark.e2e,
-              pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
-                                 reason="baresip not installed"),
-              pytest.mark.skipif(shutil.which("espeak-ng") is None and not os.environ.get("CI"),
-                                 reason="espeak-ng not installed")]
+pytestmark = MARKS
 
 CONFIG = """
 [[queues]]
@@ -45,15 +40,7 @@ CSAT = {
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-ivr-survey"), extra=CONFIG)
-    add_user(server, "alice", "agent-password-1", extensions=["1001"])
-    status, body = server.api("POST", "/extensions", {"number": "2001",
-                                                      "password": "pw-2001-secret"})
-    assert status == 201, body
-    publish_flow(server, CSAT)
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
+    yield from serve_flow(tmp_path_factory.mktemp("kefu-ivr-survey"), CONFIG, CSAT)
 
 
 def test_the_agent_hangs_up_and_the_caller_scores_the_call(kefu, phone):
