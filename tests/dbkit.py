@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from kefu.announcements.service import Announcements
+from kefu.recordings.service import Recordings
 from kefu.crm.service import Crm
 from kefu.store import Store
 from kefu.store.engine import normalise_url
@@ -91,6 +92,11 @@ def crm(store: Store, users: Users) -> Crm:
 @pytest.fixture
 def announcements(store: Store, users: Users) -> Announcements:
     return Announcements(store.db, users)
+
+
+@pytest.fixture
+def recordings(store: Store) -> Recordings:
+    return Recordings(store.db)
 
 
 @pytest.fixture

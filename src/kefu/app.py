@@ -37,6 +37,7 @@ from kefu.media.webrtc import restrict_ice
 from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.announcements.service import Announcements
+from kefu.recordings.service import Recordings
 from kefu.crm.service import Crm
 from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
@@ -96,6 +97,7 @@ class Kefu:
     ivr: Ivr | None = None
     ivr_calls: IvrCalls | None = None
     ivr_lookups: Lookups | None = None     # the flows' look-ups: engines and HTTP client
+    recordings: Recordings | None = None   # recordings' metadata (the recordings slice)
 
     def status(self) -> dict:
         return {
@@ -123,6 +125,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     users = Users(store.db, settings.users)   # the business slices, on the store's database
     crm = Crm(store.db, users)
     announcements = Announcements(store.db, users)
+    recordings = Recordings(store.db)
     ivr = Ivr(store.db, voicemail_dir=settings.data_dir / "voicemail",
               prompts_dir=settings.data_dir / "prompts" / "ivr")
     set_check(check_from_env())          # KEFU_CHECK_EVENTS=1: events held to kefu.events
@@ -165,7 +168,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
-             directory, acd, ivr, ivr_calls, ivr_lookups)
+             directory, acd, ivr, ivr_calls, ivr_lookups, recordings)
     if live:
         await go_live(k)
     return k
@@ -245,7 +248,7 @@ async def serve(settings: Settings) -> None:
                                 control=CallControl(k.switch), acd=k.acd,
                                 visible=lambda user, event: k.acd.visible_to(user.username,
                                                                              event),
-                                ivr=k.ivr, ivr_calls=k.ivr_calls))
+                                ivr=k.ivr, ivr_calls=k.ivr_calls, recordings=k.recordings))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

@@ -133,15 +133,39 @@ class CallAnswered(Payload):
 
 @declare("call.recording_started", CALL)
 class CallRecordingStarted(Payload):
-    """The call is being recorded into ``path``."""
+    """The call is being recorded into ``path``: its ``segment`` (1, 2... after a
+    transfer), the recording ``policy`` rule that decided, and ``linked_to``, the
+    customer's call a consultation's recording belongs with."""
     path: str
+    segment: int = 1
+    policy: str = "all"
+    linked_to: str | None = None
 
 
 @declare("call.recording", CALL)
 class CallRecording(Payload):
-    """The recording is closed: ``duration`` seconds in ``path``."""
+    """The recording is closed: ``duration`` seconds in ``path``; ``paused``: the
+    (start, end) seconds into the file that are silence by pause."""
     path: str
     duration: float
+    segment: int = 1
+    paused: list[tuple[float, float]] = []
+
+
+@declare("call.recording_paused", CALL)
+class CallRecordingPaused(Payload):
+    """``by`` paused the recording of ``segment`` ``at`` seconds into its file."""
+    segment: int
+    at: float
+    by: str
+
+
+@declare("call.recording_resumed", CALL)
+class CallRecordingResumed(Payload):
+    """``by`` resumed the recording of ``segment`` ``at`` seconds into its file."""
+    segment: int
+    at: float
+    by: str
 
 
 @declare("call.member_joined", CALL)

@@ -10,6 +10,7 @@ from kefu.config import Settings
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
 from kefu.ivr.service import Ivr
+from kefu.recordings.service import Recordings
 from kefu.store import Store
 from kefu.users.service import User, Users
 
@@ -34,3 +35,4 @@ class AppContext:
     visible: Callable[[User, Event], bool] | None = None  # which events an agent sees on /events
     ivr: Ivr | None = None            # flows, collected records, prompts, voicemail
     ivr_calls: Any = None             # kefu.ivr.calls.IvrCalls: an agent's caller into a flow
+    recordings: Recordings | None = None   # recordings' metadata, search, audit

@@ -15,6 +15,7 @@ from kefu.bus import Bus
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
 from kefu.ivr.service import Ivr
+from kefu.recordings.service import Recordings
 from kefu.store import Store
 from kefu.users.service import ROLES, User, Users
 
@@ -57,12 +58,19 @@ def get_ivr(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Ivr:
     return ctx.ivr
 
 
+def get_recordings(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Recordings:
+    if ctx.recordings is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "recordings are not kept")
+    return ctx.recordings
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 BusDep = Annotated[Bus, Depends(get_bus)]
 UsersDep = Annotated[Users, Depends(get_users)]
 CrmDep = Annotated[Crm, Depends(get_crm)]
 AnnouncementsDep = Annotated[Announcements, Depends(get_announcements)]
 IvrDep = Annotated[Ivr, Depends(get_ivr)]
+RecordingsDep = Annotated[Recordings, Depends(get_recordings)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 

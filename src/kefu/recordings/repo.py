@@ -1,0 +1,77 @@
+"""The recordings slice's queries: each takes the caller's session, so the service decides
+what one transaction holds."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from .models import RecordingAuditRow, RecordingRow, RecordingTagRow
+from .records import AuditEntry, Recording, Search
+
+_COLUMNS = tuple(f.name for f in fields(Recording) if f.name not in ("id", "tags"))
+
+
+def to_recording(row: RecordingRow, tags: tuple[str, ...] = ()) -> Recording:
+    values: dict[str, Any] = {name: getattr(row, name) for name in _COLUMNS}
+    values["paused"] = tuple((float(a), float(b)) for a, b in row.paused or ())
+    return Recording(id=row.id, tags=tags, **values)
+
+
+def columns_of(rec: Recording) -> dict[str, Any]:
+    """The row's columns for ``rec`` (its id and tags aside)."""
+    values = {k: v for k, v in asdict(rec).items() if k in _COLUMNS}
+    values["paused"] = [list(span) for span in rec.paused]
+    return values
+
+
+def tags_of(s: Session, ids: list[int]) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {}
+    if ids:
+        for rid, tag in s.execute(select(RecordingTagRow.recording_id, RecordingTagRow.tag)
+                                  .where(RecordingTagRow.recording_id.in_(ids))
+                                  .order_by(RecordingTagRow.tag)):
+            found.setdefault(rid, []).append(tag)
+    return {rid: tuple(tags) for rid, tags in found.items()}
+
+
+def filtered(search: Search) -> Select[Any]:
+    """The rows ``search`` matches (unordered)."""
+    R = RecordingRow
+    q = select(R).where(R.state != "deleted")
+    if search.agents is not None:
+        q = q.where(R.agent.in_(search.agents))
+    equals: tuple[tuple[Any, object], ...] = (
+        (R.agent, search.agent), (R.queue, search.queue), (R.customer_id, search.customer_id),
+        (R.call_id, search.call_id), (R.disposition, search.disposition))
+    for column, value in equals:
+        if value is not None:
+            q = q.where(column == value)
+    if search.number:
+        q = q.where((R.caller.startswith(search.number, autoescape=True))
+                    | (R.callee.startswith(search.number, autoescape=True)))
+    ranges: tuple[tuple[Any, float | None, float | None], ...] = (
+        (R.started_at, search.since, search.until),
+        (R.duration, search.min_duration, search.max_duration),
+        (R.qa_score, search.min_score, search.max_score))
+    for column, low, high in ranges:
+        if low is not None:
+            q = q.where(column >= low)
+        if high is not None:
+            q = q.where(column <= high)
+    for tag in search.tags:
+        q = q.where(R.id.in_(select(RecordingTagRow.recording_id)
+                             .where(RecordingTagRow.tag == tag)))
+    return q
+
+
+def count(s: Session, q: Select[Any]) -> int:
+    return s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
+
+
+def to_audit(row: RecordingAuditRow) -> AuditEntry:
+    return AuditEntry(id=row.id, at=row.at, username=row.username, action=row.action,
+                      recording_id=row.recording_id, address=row.address, detail=row.detail)

@@ -1,0 +1,49 @@
+"""The recordings API's request and response bodies."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from .records import Recording
+
+
+class RecordingOut(BaseModel):
+    """One recorded segment: who, when, how long, where its file is kept and its hash."""
+
+    id: int
+    call_id: str
+    segment: int
+    journey: str
+    caller: str
+    callee: str
+    started_at: float
+    duration: float
+    agent: str | None
+    queue: str | None
+    customer_id: int | None
+    direction: str
+    disposition: str | None
+    policy: str
+    tier: str
+    codec: str
+    size: int | None
+    sha256: str | None
+    state: str
+    paused: list[tuple[float, float]]
+    qa_score: float | None
+    tags: list[str]
+
+    @classmethod
+    def of(cls, rec: Recording) -> RecordingOut:
+        return cls(id=rec.id, call_id=rec.call_id, segment=rec.segment, journey=rec.journey,
+                   caller=rec.caller, callee=rec.callee, started_at=rec.started_at,
+                   duration=rec.duration, agent=rec.agent, queue=rec.queue,
+                   customer_id=rec.customer_id, direction=rec.direction,
+                   disposition=rec.disposition, policy=rec.policy, tier=rec.tier,
+                   codec=rec.codec, size=rec.size, sha256=rec.sha256, state=rec.state,
+                   paused=list(rec.paused), qa_score=rec.qa_score, tags=list(rec.tags))
+
+
+class RecordingPage(BaseModel):
+    items: list[RecordingOut]
+    total: int
