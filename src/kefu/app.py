@@ -37,6 +37,7 @@ from kefu.media.webrtc import restrict_ice
 from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.announcements.service import Announcements
+from kefu.recordings.ingest import Ingest
 from kefu.recordings.service import Recordings
 from kefu.crm.service import Crm
 from kefu.acd.clock import LoopClock
@@ -98,6 +99,7 @@ class Kefu:
     ivr_calls: IvrCalls | None = None
     ivr_lookups: Lookups | None = None     # the flows' look-ups: engines and HTTP client
     recordings: Recordings | None = None   # recordings' metadata (the recordings slice)
+    recordings_ingest: Ingest | None = None   # the recordings' rows from the event log
 
     def status(self) -> dict:
         return {
@@ -125,14 +127,17 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     users = Users(store.db, settings.users)   # the business slices, on the store's database
     crm = Crm(store.db, users)
     announcements = Announcements(store.db, users)
-    recordings = Recordings(store.db)
+    recordings = Recordings(store.db, settings.recordings)
     ivr = Ivr(store.db, voicemail_dir=settings.data_dir / "voicemail",
               prompts_dir=settings.data_dir / "prompts" / "ivr")
     set_check(check_from_env())          # KEFU_CHECK_EVENTS=1: events held to kefu.events
     bus = LocalBus(loop)
-    eventlog = EventLog(store, bus)
-    eventlog.start()
     directory = Directory(store)
+    ingest = recordings_ingest(store, recordings, crm, directory)
+    ingest.sync()                       # after reconcile: rows for what a crash left behind
+    eventlog = EventLog(store, bus)
+    eventlog.after_write.append(ingest.on_event)   # a recording's row at its events
+    eventlog.start()
     bus.subscribe(directory.invalidate, prefix="extension.")
     media = MediaEngine(settings.rtp.host, settings.rtp.port_min, settings.rtp.port_max,
                         latch=settings.media.latch)
@@ -155,6 +160,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     calls: Calls = switch          # the ACD sees the switch through the calls protocol only
     acd = Acd(settings, calls, bus)
     switch.register("queue", acd.take)
+    recordings.members = lambda queues: acd_members(acd, queues)   # the groups' agents
     ivr_lookups = Lookups({"kefu": settings.db_url})
     ivr_calls = ivr_on_calls(settings, ivr, calls, bus, acd, crm, ivr_lookups,
                              waiting=sip.message_waiting)
@@ -168,10 +174,32 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
-             directory, acd, ivr, ivr_calls, ivr_lookups, recordings)
+             directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest)
     if live:
         await go_live(k)
     return k
+
+
+def recordings_ingest(store: Store, recordings: Recordings, crm: Crm,
+                      directory: Directory) -> Ingest:
+    """The recordings slice fed from the event log: a call's events from the store, the
+    extensions (direction), the CRM's customer by number.  A finished row's lifecycle
+    (compression, hash) starts from ``ingest.on_done``, on the event log's thread."""
+    def customer(number: str) -> int | None:
+        found = crm.find_customer_by_number(number)
+        return found.id if found is not None else None
+
+    return Ingest(recordings, store.events_for_call,
+                  recorded_since=lambda ts: dict.fromkeys(
+                      e.call_id for e in store.events_since(ts, "call.recording_started")
+                      if e.call_id),
+                  local=lambda number: directory(number) is not None, customer=customer)
+
+
+def acd_members(acd: Acd, queues: Any) -> set[str]:
+    """The agents who are members of any of ``queues`` now (a recordings group)."""
+    wanted = set(queues)
+    return {a.username for a in list(acd.agents.values()) if wanted & set(a.skills)}
 
 
 def customer_variables(customer: Customer | None) -> dict[str, str]:

@@ -233,6 +233,11 @@ class RecordingSettings(Section):
     enabled: bool = True              # record every bridged call
 
 
+class RecordingsSettings(Section):
+    """The ``recordings`` slice's section (the slice is given only this)."""
+    agents_hear_own: bool = False     # agents may play their own calls' recordings
+
+
 class SmtpSettings(Section):
     """Where the voicemail emails go (the WAV attached); ``host`` empty: none are sent."""
     host: str = ""
@@ -556,6 +561,7 @@ class Settings(BaseSettings):
     http: HttpSettings = HttpSettings()
     users: UsersSettings = UsersSettings()
     recording: RecordingSettings = RecordingSettings()
+    recordings: RecordingsSettings = RecordingsSettings()
     smtp: SmtpSettings = SmtpSettings()
     tls: TlsSettings = TlsSettings()
     security: SecuritySettings = SecuritySettings()

@@ -95,6 +95,9 @@ token_ttl = {users.token_ttl:g}          # seconds a login token stays valid
 [recording]
 enabled = true
 
+[recordings]
+agents_hear_own = false      # agents may play their own calls' recordings in the browser
+
 # [smtp]                   # voicemail emails (the message's WAV attached); no host: none sent
 # host = "mail.example.com"
 # port = 587

@@ -6,13 +6,15 @@ Writes happen in order on one worker thread so the asyncio loop (and with it the
 20 ms media clock) never waits for the database.  Whatever queued up while a write
 was running goes in the next transaction together, so a burst of calls costs a few
 commits, not one per event.  When a call ends its CDR is derived from its events.
+Then the ``after_write`` callbacks see each written event, on the same thread (the
+recordings slice turns a call's recording events into its rows there).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from kefu.bus import Bus, Event
 
@@ -38,6 +40,9 @@ class EventLog:
         self.store = store
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
         self._task: asyncio.Task | None = None
+        self.after_write: list[Callable[[Event], None]] = []
+        """Called on the worker thread for each event once it is written (and, for
+        ``call.ended``, once the call's CDR is derived); a failing one is logged."""
         self._unsubscribes = [bus.subscribe(self._queue.put_nowait, prefix=p)
                               for p in LOGGED_PREFIXES]
 
@@ -81,6 +86,13 @@ class EventLog:
                     self.store.derive_cdr(event.call_id)
                 except Exception:
                     log.exception("could not derive the CDR of call %s", event.call_id)
+            for after in self.after_write:
+                try:
+                    after(event)
+                except Exception:
+                    log.exception("%s failed on event %s of call %s",
+                                  getattr(after, "__qualname__", after), event.type,
+                                  event.call_id)
 
     async def drain(self) -> None:
         """Wait until everything published so far is written."""

@@ -89,3 +89,13 @@ class InspectorRow(Base):
     username: Mapped[str] = mapped_column(String(64))
     pin_hash: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[float] = mapped_column(Double)
+
+
+class RecordingScopeRow(Base):
+    """A supervisor's or inspector's group: the queues whose agents' recordings they may
+    hear.  No row for a user: every queue (a small site's default)."""
+
+    __tablename__ = "recording_scopes"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from .records import Recording
+from .records import AuditEntry, Recording
 
 
 class RecordingOut(BaseModel):
@@ -47,3 +47,48 @@ class RecordingOut(BaseModel):
 class RecordingPage(BaseModel):
     items: list[RecordingOut]
     total: int
+
+
+class TagsIn(BaseModel):
+    """The recording's tags, all of them (replacing what it had)."""
+    tags: list[str]
+
+
+class ScopeIn(BaseModel):
+    """The queues whose agents' recordings the user may hear; empty: every queue."""
+    queues: list[str]
+
+
+class ScopeOut(BaseModel):
+    username: str
+    queues: list[str]
+
+
+class TicketOut(BaseModel):
+    """Signed URLs for an ``<audio>`` element and a download link (no bearer header
+    needed), valid until ``expires`` (seconds since the epoch) for this recording only."""
+    audio: str
+    download: str
+    expires: float
+
+
+class PeaksOut(BaseModel):
+    """The waveform: each channel's peak level in [0, 1] per span (left: the customer)."""
+    duration: float
+    left: list[float]
+    right: list[float]
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: float
+    username: str
+    action: str
+    recording_id: int | None
+    address: str
+    detail: str
+
+    @classmethod
+    def of(cls, e: AuditEntry) -> AuditOut:
+        return cls(id=e.id, at=e.at, username=e.username, action=e.action,
+                   recording_id=e.recording_id, address=e.address, detail=e.detail)

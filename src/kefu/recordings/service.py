@@ -7,29 +7,63 @@ thread-safe, asyncio callers run them in a worker thread.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
+from kefu.config import RecordingsSettings
+from kefu.store.checks import check_names, check_text
 from kefu.store.db import Database
 from kefu.store.errors import Invalid, NotFound
 
-from . import repo
-from .models import RecordingAuditRow, RecordingRow, RecordingTagRow
+from . import access, repo
+from .access import Tickets
+from .models import RecordingAuditRow, RecordingRow, RecordingScopeRow, RecordingTagRow
+from .peaks import PeakCache
 from .records import (AUDIT_ACTIONS, MAX_TAG, MAX_TAGS, SORTS, AuditEntry, Page, Recording,
                       Search)
+
+MAX_SCOPE = 200          # queues in one user's group
+MAX_EXPORT = 100_000     # audit entries in one CSV export
+AUDIT_COLUMNS = ("id", "time", "username", "action", "recording_id", "address", "detail")
+_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def safe_cell(value: str) -> str:
+    """``value`` as a spreadsheet shows it, never evaluates it (as the IVR's CSV does)."""
+    first = value[:1]
+    if first in ("=", "@", "\t", "\r") or (first in ("+", "-") and not _NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
+
+
+def _no_members(_queues: Iterable[str]) -> Iterable[str]:
+    return ()
 
 __all__ = ["AuditEntry", "Page", "Recording", "Recordings", "Search"]
 
 
 class Recordings:
-    """Recordings' metadata over the shared :class:`Database`."""
+    """Recordings' metadata over the shared :class:`Database`.
 
-    def __init__(self, db: Database) -> None:
+    ``settings``: the ``[recordings]`` section; ``members(queues)``: the agents of those
+    queues (the ACD's, wired by app.py), for the groups of :mod:`.access`.  ``tickets``
+    sign the audio URLs of this process; ``peaks`` caches waveforms."""
+
+    def __init__(self, db: Database, settings: RecordingsSettings = RecordingsSettings(),
+                 members: Callable[[Iterable[str]], Iterable[str]] = _no_members) -> None:
         self._db = db
+        self.settings = settings
+        self.members = members
+        self.tickets = Tickets()
+        self.peaks = PeakCache()
 
     # --- saving -----------------------------------------------------------------------
     def save(self, rec: Recording) -> Recording:
@@ -98,6 +132,17 @@ class Recordings:
             tags = repo.tags_of(s, [r.id for r in rows])
             return Page([repo.to_recording(r, tags.get(r.id, ())) for r in rows], total)
 
+    def unfinished_calls(self) -> list[str]:
+        """The calls with a segment still being recorded (or so the rows say)."""
+        with self._db.tx(write=False) as s:
+            return list(s.scalars(select(RecordingRow.call_id).distinct()
+                                  .where(RecordingRow.state == "recording")))
+
+    def newest_start(self) -> float | None:
+        """When the newest recording started (None: no recording yet)."""
+        with self._db.tx(write=False) as s:
+            return s.scalar(select(func.max(RecordingRow.started_at)))
+
     @staticmethod
     def file(rec: Recording) -> Path:
         """Where the recording's audio is now (whichever tier it is on)."""
@@ -118,6 +163,31 @@ class Recordings:
             s.execute(delete(RecordingTagRow).where(RecordingTagRow.recording_id == recording_id))
             s.add_all(RecordingTagRow(recording_id=recording_id, tag=t) for t in wanted)
         return self.get(recording_id)
+
+    # --- access ----------------------------------------------------------------------------
+    def scope(self, username: str) -> tuple[str, ...]:
+        """The queues whose agents' recordings ``username`` (a supervisor or an inspector)
+        may hear; empty: every queue."""
+        with self._db.tx(write=False) as s:
+            return tuple(s.scalars(select(RecordingScopeRow.queue)
+                                   .where(RecordingScopeRow.username == username)
+                                   .order_by(RecordingScopeRow.queue)))
+
+    def set_scope(self, username: str, queues: Iterable[str]) -> tuple[str, ...]:
+        """Replace ``username``'s group (an empty list: every queue)."""
+        check_text("username", username, 64, required=True)
+        wanted = check_names("queues", list(queues), MAX_SCOPE, 64)
+        with self._db.tx() as s:
+            s.execute(delete(RecordingScopeRow).where(RecordingScopeRow.username == username))
+            s.add_all(RecordingScopeRow(username=username, queue=q) for q in wanted)
+        return self.scope(username)
+
+    def visible_agents(self, username: str, role: str) -> tuple[str, ...] | None:
+        """The agents whose recordings this user may see (None: all); raises
+        :class:`access.Denied` when none."""
+        scope = self.scope(username) if role in ("supervisor", "qa") else ()
+        return access.visible_agents(username, role, scope, self.members,
+                                     self.settings.agents_hear_own)
 
     # --- audit -----------------------------------------------------------------------------
     def audit(self, username: str, action: str, recording_id: int | None, address: str,
@@ -148,3 +218,21 @@ class Recordings:
             q = q.where(A.recording_id == recording_id)
         with self._db.tx(write=False) as s:
             return [repo.to_audit(r) for r in s.scalars(q.offset(offset).limit(limit))]
+
+    def audit_csv(self, since: float | None = None, until: float | None = None,
+                  username: str | None = None, recording_id: int | None = None) -> str:
+        """The matching audit entries, oldest first, as CSV (times in UTC ISO 8601, cells a
+        spreadsheet would run as formulas neutralised); Invalid when more than
+        :data:`MAX_EXPORT` match (narrow the time range)."""
+        found = self.audit_log(since, until, username, recording_id, 0, MAX_EXPORT + 1)
+        if len(found) > MAX_EXPORT:
+            raise Invalid(f"more than {MAX_EXPORT} entries match; narrow the time range")
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(AUDIT_COLUMNS)
+        for e in reversed(found):
+            when = dt.datetime.fromtimestamp(e.at, dt.timezone.utc).isoformat()
+            writer.writerow([safe_cell(str(v)) for v in (
+                e.id, when, e.username, e.action,
+                "" if e.recording_id is None else e.recording_id, e.address, e.detail)])
+        return out.getvalue()
