@@ -101,7 +101,8 @@ def search(recordings: RecordingsDep, user: Viewer,
                    max_score=max_score, tags=tuple(tags), call_id=call_id,
                    agents=_agents(recordings, user))
     page = recordings.search(found, offset, limit, sort, descending)
-    return RecordingPage(items=[RecordingOut.of(r) for r in page.items], total=page.total)
+    return RecordingPage(items=[RecordingOut.of(r) for r in page.items], total=page.total,
+                         total_capped=page.capped)
 
 
 # --- the audit trail and the groups (admins) ----------------------------------------------

@@ -14,7 +14,8 @@ from .records import AUDIT_ACTIONS, CODECS, DIRECTIONS, STATES, TIERS
 
 class RecordingRow(Base):
     """One recorded segment of a call (see :class:`kefu.recordings.records.Recording`).
-    Indexed for the common searches: by time, by agent over time, by number."""
+    Indexed for the common searches: by time, by agent over time, by number (a prefix:
+    PostgreSQL's index compares as LIKE does, whatever the database's collation), by score."""
 
     __tablename__ = "recordings"
     __table_args__ = (
@@ -23,8 +24,10 @@ class RecordingRow(Base):
         one_of("codec", CODECS),
         Index("ix_recordings_agent_started_at", "agent", "started_at"),
         Index("ix_recordings_queue_started_at", "queue", "started_at"),
-        Index("ix_recordings_caller_started_at", "caller", "started_at"),
-        Index("ix_recordings_callee_started_at", "callee", "started_at"),
+        Index("ix_recordings_caller_started_at", "caller", "started_at",
+              postgresql_ops={"caller": "varchar_pattern_ops"}),
+        Index("ix_recordings_callee_started_at", "callee", "started_at",
+              postgresql_ops={"callee": "varchar_pattern_ops"}),
         Index("ix_recordings_customer_id_started_at", "customer_id", "started_at"),
     )
 
@@ -49,7 +52,7 @@ class RecordingRow(Base):
     sha256: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     paused: Mapped[list[list[float]]] = mapped_column(JsonData)
-    qa_score: Mapped[float | None] = mapped_column(Double)
+    qa_score: Mapped[float | None] = mapped_column(Double, index=True)
 
 
 class RecordingTagRow(Base):

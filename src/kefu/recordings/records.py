@@ -88,3 +88,4 @@ class Search:
 class Page:
     items: list[Recording] = field(default_factory=list)
     total: int = 0
+    capped: bool = False      # total is the count's cap: that many or more match

@@ -38,7 +38,17 @@ def tags_of(s: Session, ids: list[int]) -> dict[int, tuple[str, ...]]:
     return {rid: tuple(tags) for rid, tags in found.items()}
 
 
-def filtered(search: Search) -> Select[Any]:
+def _prefix(column: Any, prefix: str, dialect: str) -> Any:
+    """``column`` starts with ``prefix``, in a form the dialect answers from an index:
+    SQLite's LIKE ignores its BINARY indexes, so a range there; PostgreSQL's LIKE uses the
+    ``varchar_pattern_ops`` index whatever the collation."""
+    if dialect == "sqlite":
+        return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+    escaped = prefix.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    return column.like(escaped + "%", escape="/")
+
+
+def filtered(search: Search, dialect: str = "sqlite") -> Select[Any]:
     """The rows ``search`` matches (unordered)."""
     R = RecordingRow
     q = select(R).where(R.state != "deleted")
@@ -51,8 +61,8 @@ def filtered(search: Search) -> Select[Any]:
         if value is not None:
             q = q.where(column == value)
     if search.number:
-        q = q.where((R.caller.startswith(search.number, autoescape=True))
-                    | (R.callee.startswith(search.number, autoescape=True)))
+        q = q.where(_prefix(R.caller, search.number, dialect)
+                    | _prefix(R.callee, search.number, dialect))
     ranges: tuple[tuple[Any, float | None, float | None], ...] = (
         (R.started_at, search.since, search.until),
         (R.duration, search.min_duration, search.max_duration),
@@ -68,8 +78,12 @@ def filtered(search: Search) -> Select[Any]:
     return q
 
 
-def count(s: Session, q: Select[Any]) -> int:
-    return s.scalar(select(func.count()).select_from(q.order_by(None).subquery())) or 0
+def count(s: Session, q: Select[Any], cap: int | None = None) -> int:
+    """How many rows ``q`` matches, counting no further than ``cap`` + 1 (None: all)."""
+    inner = q.with_only_columns(RecordingRow.id).order_by(None)
+    if cap is not None:
+        inner = inner.limit(cap + 1)
+    return s.scalar(select(func.count()).select_from(inner.subquery())) or 0
 
 
 def to_audit(row: RecordingAuditRow) -> AuditEntry:

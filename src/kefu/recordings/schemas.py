@@ -45,8 +45,11 @@ class RecordingOut(BaseModel):
 
 
 class RecordingPage(BaseModel):
+    """A page; ``total`` counts the matches up to a cap, ``total_capped``: that many or
+    more match (show "10,000+")."""
     items: list[RecordingOut]
     total: int
+    total_capped: bool = False
 
 
 class TagsIn(BaseModel):

@@ -30,6 +30,7 @@ from .peaks import PeakCache
 from .records import (AUDIT_ACTIONS, MAX_TAG, MAX_TAGS, SORTS, AuditEntry, Page, Recording,
                       Search)
 
+COUNT_CAP = 10_000       # a search counts its matches up to here ("10,000 or more")
 MAX_SCOPE = 200          # queues in one user's group
 MAX_EXPORT = 100_000     # audit entries in one CSV export
 AUDIT_COLUMNS = ("id", "time", "username", "action", "recording_id", "address", "detail")
@@ -119,18 +120,21 @@ class Recordings:
 
     def search(self, search: Search, offset: int = 0, limit: int = 50,
                sort: str = "started_at", descending: bool = True) -> Page:
-        """One page of the recordings ``search`` matches, and how many match in all."""
+        """One page of the recordings ``search`` matches, and how many match in all, up to
+        :data:`COUNT_CAP` (``Page.capped``: that many or more; counting a million rows
+        would cost more than the page, bench/recordings_search.py)."""
         if sort not in SORTS:
             raise Invalid(f"sort must be one of {', '.join(SORTS)}")
         column = getattr(RecordingRow, sort)
         order = [column.desc() if descending else column.asc(),
                  RecordingRow.id.desc() if descending else RecordingRow.id.asc()]
-        q = repo.filtered(search)
+        q = repo.filtered(search, self._db.engine.dialect.name)
         with self._db.tx(write=False) as s:
-            total = repo.count(s, q)
+            total = repo.count(s, q, COUNT_CAP)
             rows = list(s.scalars(q.order_by(*order).offset(offset).limit(limit)))
             tags = repo.tags_of(s, [r.id for r in rows])
-            return Page([repo.to_recording(r, tags.get(r.id, ())) for r in rows], total)
+            return Page([repo.to_recording(r, tags.get(r.id, ())) for r in rows],
+                        min(total, COUNT_CAP), capped=total > COUNT_CAP)
 
     def unfinished_calls(self) -> list[str]:
         """The calls with a segment still being recorded (or so the rows say)."""

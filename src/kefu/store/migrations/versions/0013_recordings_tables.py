@@ -59,10 +59,12 @@ def upgrade() -> None:
     for name, columns in (("journey", ["journey"]), ("started_at", ["started_at"]),
                           ("agent_started_at", ["agent", "started_at"]),
                           ("queue_started_at", ["queue", "started_at"]),
-                          ("caller_started_at", ["caller", "started_at"]),
-                          ("callee_started_at", ["callee", "started_at"]),
-                          ("customer_id_started_at", ["customer_id", "started_at"])):
+                          ("customer_id_started_at", ["customer_id", "started_at"]),
+                          ("qa_score", ["qa_score"])):
         op.create_index(f"ix_recordings_{name}", "recordings", columns)
+    for party in ("caller", "callee"):     # PostgreSQL: number prefixes (LIKE) in any collation
+        op.create_index(f"ix_recordings_{party}_started_at", "recordings", [party, "started_at"],
+                        postgresql_ops={party: "varchar_pattern_ops"})
     op.create_table(
         "recording_tags",
         sa.Column("recording_id", sa.Integer(), nullable=False),
