@@ -24,22 +24,23 @@ is printed too: compare runs made under the same load.
 from __future__ import annotations
 
 import argparse
-import io
+import itertools
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
+import numpy as np  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
+from kefu.recordings.models import RecordingRow  # noqa: E402
 from kefu.recordings.service import Recordings, Search  # noqa: E402
 from kefu.store import Store  # noqa: E402
 from kefu.store.engine import normalise_url  # noqa: E402
@@ -54,63 +55,97 @@ COLUMNS = ("call_id", "segment", "journey", "caller", "callee", "started_at", "d
            "agent", "queue", "customer_id", "direction", "disposition", "policy", "tier",
            "path", "codec", "size", "sha256", "state", "paused", "qa_score")
 CHUNK = 20_000
+NUMBERS = 200_000      # callers' numbers
 
 
-def rows(n: int, seed: int = 13) -> Iterator[tuple[dict[str, Any], list[str]]]:
-    """``n`` recordings (as column dicts) and each one's tags."""
-    rng = random.Random(seed)
-    numbers = [f"1{rng.randrange(3, 9)}{rng.randrange(10**9):09d}" for _ in range(200_000)]
-    for i in range(n):
-        agent = rng.randrange(len(AGENTS))
-        score = round(rng.uniform(30, 100), 1) if rng.random() < 0.1 else None
-        call = uuid.UUID(int=rng.getrandbits(128)).hex
-        yield ({"call_id": call, "segment": 1, "journey": call,
-                "caller": rng.choice(numbers), "callee": str(8000 + agent % 20),
-                "started_at": END - YEAR * (n - i) / n, "duration": rng.expovariate(1 / 180),
-                "agent": AGENTS[agent], "queue": QUEUES[agent % 20],
-                "customer_id": rng.randrange(1, 50_000) if rng.random() < 0.5 else None,
-                "direction": "inbound", "disposition": "answered", "policy": "all",
-                "tier": "live", "path": f"/rec/2026/{call}.wav", "codec": "wav",
-                "size": None, "sha256": None, "state": "done", "paused": "[]",
-                "qa_score": score},
-               ["complaint"] if rng.random() < 0.01 else [])
+def rows(n: int, seed: int = 13) -> Iterator[tuple[tuple[Any, ...], list[str]]]:
+    """``n`` recordings (values in :data:`COLUMNS` order, ids 1..n) and each one's tags,
+    generated a chunk at a time with numpy (the load is the database's, not Python's)."""
+    rng = np.random.default_rng(seed)
+    numbers = np.array([f"1{a}{b:09d}" for a, b in zip(rng.integers(3, 9, NUMBERS),
+                                                        rng.integers(0, 10**9, NUMBERS))])
+    for first in range(0, n, CHUNK):
+        m = min(CHUNK, n - first)
+        ids = np.arange(first + 1, first + m + 1)
+        agent = rng.integers(0, len(AGENTS), m)
+        caller = numbers[rng.integers(0, NUMBERS, m)]
+        started = END - YEAR * (n - ids + 1) / n
+        duration = np.round(rng.exponential(180.0, m), 1)
+        scored = rng.random(m) < 0.1
+        score = np.round(rng.uniform(30, 100, m), 1)
+        customer = rng.integers(1, 50_000, m)
+        known = rng.random(m) < 0.5
+        tagged = rng.random(m) < 0.01
+        for j in range(m):
+            call = f"{int(ids[j]):032x}"
+            a = int(agent[j])
+            yield ((call, 1, call, str(caller[j]), str(8000 + a % 20), float(started[j]),
+                    float(duration[j]), AGENTS[a], QUEUES[a % 20],
+                    int(customer[j]) if known[j] else None, "inbound", "answered", "all",
+                    "live", f"/rec/2026/{call}.wav", "wav", None, None, "done", "[]",
+                    float(score[j]) if scored[j] else None),
+                   ["complaint"] if tagged[j] else [])
+
+
+def known_numbers(n: int) -> list[str]:
+    """Numbers that are some recording's caller (the prefix search's values)."""
+    return sorted({row[3] for row, _ in itertools.islice(rows(n), 5000)})
+
+
+def indexes() -> list[sa.Index]:
+    """The recordings table's indexes (the models'): dropped for the load, made after."""
+    return sorted(RecordingRow.__table__.indexes, key=lambda i: str(i.name))
 
 
 def fill_sqlite(store: Store, n: int) -> None:
-    engine = store.db.engine
-    table = sa.table("recordings", *[sa.column(c) for c in COLUMNS])
-    tags = sa.table("recording_tags", sa.column("recording_id"), sa.column("tag"))
-    with engine.begin() as conn:
-        batch: list[dict[str, Any]] = []
-        tagged: list[dict[str, Any]] = []
-        for i, (row, row_tags) in enumerate(tqdm(rows(n), total=n, desc="sqlite rows"), 1):
-            row["paused"] = "[]"
-            batch.append(row)
-            tagged += [{"recording_id": i, "tag": t} for t in row_tags]
+    insert = (f"INSERT INTO recordings (id, {', '.join(COLUMNS)}) "
+              f"VALUES ({', '.join('?' * (len(COLUMNS) + 1))})")
+    with store.db.engine.begin() as conn:
+        for index in indexes():
+            index.drop(conn)
+        cur = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        batch: list[tuple[Any, ...]] = []
+        tagged: list[tuple[int, str]] = []
+        for i, (row, row_tags) in enumerate(tqdm(rows(n), total=n, desc="sqlite rows",
+                                                 mininterval=2), 1):
+            batch.append((i, *row))
+            tagged += [(i, t) for t in row_tags]
             if len(batch) == CHUNK:
-                conn.execute(table.insert(), batch)
+                cur.executemany(insert, batch)
                 batch = []
-        if batch:
-            conn.execute(table.insert(), batch)
-        if tagged:
-            conn.execute(tags.insert(), tagged)
+        cur.executemany(insert, batch)
+        cur.executemany("INSERT INTO recording_tags (recording_id, tag) VALUES (?, ?)", tagged)
+        for index in tqdm(indexes(), desc="sqlite indexes"):
+            index.create(conn)
         conn.exec_driver_sql("ANALYZE")
 
 
 def fill_postgres(store: Store, n: int) -> None:
+    with store.db.engine.begin() as conn:
+        for index in indexes():
+            index.drop(conn)
     raw = store.db.engine.raw_connection()
     try:
         cur = raw.cursor()
         tagged: list[tuple[int, str]] = []
         with cur.copy(f"COPY recordings (id, {', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for i, (row, row_tags) in enumerate(tqdm(rows(n), total=n, desc="pg rows"), 1):
-                copy.write_row((i, *[row[c] for c in COLUMNS]))
+            for i, (row, row_tags) in enumerate(tqdm(rows(n), total=n, desc="pg rows",
+                                                     mininterval=2), 1):
+                copy.write_row((i, *row))
                 tagged += [(i, t) for t in row_tags]
         with cur.copy("COPY recording_tags (recording_id, tag) FROM STDIN") as copy:
             for t in tagged:
                 copy.write_row(t)
         cur.execute("SELECT setval(pg_get_serial_sequence('recordings', 'id'), %s)", (n,))
         raw.commit()
+    finally:
+        raw.close()
+    with store.db.engine.begin() as conn:
+        for index in tqdm(indexes(), desc="pg indexes"):
+            index.create(conn)
+    raw = store.db.engine.raw_connection()
+    try:
+        cur = raw.cursor()
         cur.execute("ANALYZE recordings")
         cur.execute("ANALYZE recording_tags")
         raw.commit()
@@ -160,7 +195,7 @@ def measure(recordings: Recordings, runs: int, numbers: list[str]) -> dict[str, 
 
 
 def run(backend: str, n: int, runs: int) -> dict[str, tuple]:
-    numbers = sorted({r["caller"] for r, _ in rows(min(n, 5000))})
+    numbers = known_numbers(n)
     if backend == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
             store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")

@@ -1,12 +1,16 @@
 """kefu killed (SIGKILL) during two answered calls, then started again: both calls are
 listed as ``interrupted`` for about as long as they lasted, and their recordings hold
-all the audio that reached disk with a header that says so."""
+all the audio that reached disk with a header that says so.  The recordings' rows: found
+while the calls are on (state ``recording``), ``interrupted`` after the restart with the
+audio's duration, and the file plays through the API (a ticket, a range request)."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import time
+import urllib.request
 import wave
 from pathlib import Path
 
@@ -42,6 +46,10 @@ def test_kill_during_calls_then_restart(kefu, phone) -> None:
         b.wait_established()
         answered[number] = time.time()
     time.sleep(TALK)
+    status, found = kefu.api("GET", f"/recordings?since={kefu.mark - 1:.3f}")
+    assert status == 200, found
+    assert sorted((r["callee"], r["state"]) for r in found["items"]) == [
+        ("1002", "recording"), ("1004", "recording")], found
     killed = time.time()
     restart_kefu(kefu, kill=True)
 
@@ -61,6 +69,29 @@ def test_kill_during_calls_then_restart(kefu, phone) -> None:
         left = _windows_with_tone(stereo[:, 0], rate, caller_tone)
         right = _windows_with_tone(stereo[:, 1], rate, callee_tone)
         assert len(left) >= TALK - 2 and all(left) and all(right), (number, left, right)
+        _row_is_interrupted_and_plays(kefu, cdr, number)
 
     for a, b in calls.values():                     # the phones' dialogs died with kefu
         a.hangup()
+
+
+def _row_is_interrupted_and_plays(kefu, cdr: dict, callee: str) -> None:
+    status, found = kefu.api("GET", f"/recordings?call_id={cdr['call_id']}")
+    assert status == 200 and found["total"] == 1, found
+    (row,) = found["items"]
+    assert (row["state"], row["disposition"], row["callee"], row["agent"]) == (
+        "interrupted", "interrupted", callee, callee), row
+    assert row["duration"] == pytest.approx(cdr["recording_duration"], abs=0.01)
+    status, urls = kefu.api("POST", f"/recordings/{row['id']}/ticket")
+    assert status == 200, urls
+    base = f"http://127.0.0.1:{kefu.http_port}"
+    with urllib.request.urlopen(base + urls["audio"], timeout=10) as resp:
+        assert resp.headers["Content-Type"] == "audio/wav"
+        body = resp.read()
+    with wave.open(io.BytesIO(body)) as w:                  # what the browser plays
+        assert w.getnframes() / w.getframerate() == pytest.approx(row["duration"], abs=0.01)
+    ranged = urllib.request.Request(base + urls["audio"], headers={"Range": "bytes=44-1043"})
+    with urllib.request.urlopen(ranged, timeout=10) as resp:
+        assert resp.status == 206 and resp.read() == body[44:1044]
+    status, log = kefu.api("GET", f"/recordings/audit?recording={row['id']}")
+    assert status == 200 and [e["action"] for e in log] == ["play"], log

@@ -7,7 +7,7 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from .models import RecordingAuditRow, RecordingRow, RecordingTagRow
 from .records import AuditEntry, Recording, Search
@@ -72,9 +72,9 @@ def filtered(search: Search, dialect: str = "sqlite") -> Select[Any]:
             q = q.where(column >= low)
         if high is not None:
             q = q.where(column <= high)
-    for tag in search.tags:
-        q = q.where(R.id.in_(select(RecordingTagRow.recording_id)
-                             .where(RecordingTagRow.tag == tag)))
+    for tag in search.tags:     # a join (one row per tag and recording): both planners
+        T = aliased(RecordingTagRow)   # can start from the tag's rows or from the time
+        q = q.join(T, (T.recording_id == R.id) & (T.tag == tag))
     return q
 
 

@@ -46,7 +46,7 @@ class RecordingOut(BaseModel):
 
 class RecordingPage(BaseModel):
     """A page; ``total`` counts the matches up to a cap, ``total_capped``: that many or
-    more match (show "10,000+")."""
+    more match (show "1,000+")."""
     items: list[RecordingOut]
     total: int
     total_capped: bool = False

@@ -30,7 +30,7 @@ from .peaks import PeakCache
 from .records import (AUDIT_ACTIONS, MAX_TAG, MAX_TAGS, SORTS, AuditEntry, Page, Recording,
                       Search)
 
-COUNT_CAP = 10_000       # a search counts its matches up to here ("10,000 or more")
+COUNT_CAP = 1_000        # a search counts its matches up to here ("1,000 or more")
 MAX_SCOPE = 200          # queues in one user's group
 MAX_EXPORT = 100_000     # audit entries in one CSV export
 AUDIT_COLUMNS = ("id", "time", "username", "action", "recording_id", "address", "detail")
