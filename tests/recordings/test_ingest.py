@@ -4,9 +4,15 @@ start) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from kefu.bus import Event
+import asyncio
+
+import pytest
+
+from kefu.bus import Event, LocalBus
+from kefu.eventlog import EventLog
 from kefu.recordings.ingest import Ingest, segments
 from kefu.recordings.service import Recording, Recordings, Search
+from kefu.store import Store
 
 EXTENSIONS = {"1001", "1002", "1003"}
 
@@ -173,3 +179,35 @@ def test_sync_at_start_catches_up_missing_and_unfinished_rows(
     assert sorted(r.call_id for r in finished) == ["c1", "c2"]
     ingest.sync()                                   # again: nothing finishes a second time
     assert len(finished) == 2
+
+
+@pytest.mark.unchecked_events
+async def test_the_event_log_feeds_the_rows_as_it_writes(store: Store,
+                                                         recordings: Recordings) -> None:
+    """EventLog.after_write wired as app.py does: a row while recording, done at the end,
+    a failing callback logged without stopping the writer."""
+    bus = LocalBus(asyncio.get_running_loop())
+    log = EventLog(store, bus)
+    ingest = Ingest(recordings, store.events_for_call,
+                    lambda ts: [e.call_id or "" for e in
+                                store.events_since(ts, "call.recording_started")],
+                    local, customers)
+
+    def broken(_event: Event) -> None:
+        raise RuntimeError("a broken callback")
+
+    log.after_write += [broken, ingest.on_event]
+    log.start()
+    call = queued_call()
+    for event in call[:5]:
+        bus.publish(event)
+    await log.drain()
+    (row,) = recordings.for_call("c1")
+    assert (row.state, row.agent) == ("recording", "ann")
+    for event in call[5:]:
+        bus.publish(event)
+    await log.drain()
+    await log.stop()
+    (row,) = recordings.for_call("c1")
+    assert (row.state, row.duration, row.disposition) == ("done", 30.0, "answered")
+    assert store.get_call("c1").disposition == "answered"  # type: ignore[union-attr]

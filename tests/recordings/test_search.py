@@ -38,3 +38,19 @@ def test_the_count_stops_at_its_cap(recordings: Recordings,
     assert (page.total, page.capped, len(page.items)) == (4, True, 2)
     page = recordings.search(Search(agent="ann"))
     assert (page.total, page.capped) == (3, False)
+
+
+def test_many_matches_walk_the_time_index_and_find_the_same(
+        recordings: Recordings, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(12):
+        rec = recordings.save(segment(f"c{i}", started_at=1000.0 + (i * 7) % 12,
+                                      duration=float(i)))
+        recordings.set_score(rec.id, float(i * 10))
+        if i % 2:
+            recordings.set_tags(rec.id, ["complaint"])
+    wanted = Search(min_score=20, max_duration=10, tags=("complaint",))
+    exact = recordings.search(wanted, limit=3)
+    monkeypatch.setattr(service, "COUNT_CAP", 2)        # now "many" match
+    walked = recordings.search(wanted, limit=3)
+    assert walked.capped and [r.call_id for r in walked.items] == [
+        r.call_id for r in exact.items] == ["c5", "c3", "c9"]

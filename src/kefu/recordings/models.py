@@ -59,10 +59,12 @@ class RecordingTagRow(Base):
     """A tag on a recording (``complaint``, ``good_example``...): searched by."""
 
     __tablename__ = "recording_tags"
+    # a tag's recordings from the index alone (the search by tag starts here)
+    __table_args__ = (Index("ix_recording_tags_tag", "tag", "recording_id"),)
 
     recording_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("recordings.id", ondelete="CASCADE"), primary_key=True)
-    tag: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)
+    tag: Mapped[str] = mapped_column(String(32), primary_key=True)
 
 
 class RecordingAuditRow(Base):

@@ -48,8 +48,14 @@ def _prefix(column: Any, prefix: str, dialect: str) -> Any:
     return column.like(escaped + "%", escape="/")
 
 
-def filtered(search: Search, dialect: str = "sqlite") -> Select[Any]:
-    """The rows ``search`` matches (unordered)."""
+def filtered(search: Search, dialect: str = "sqlite", walk_time: bool = False) -> Select[Any]:
+    """The rows ``search`` matches (unordered).
+
+    ``walk_time``: many rows match and the page is in time order, so reading the time
+    index backwards finds a page soonest; SQLite (without range statistics) would rather
+    start from the score, duration or tag and sort all they match, so those conditions are
+    written so it cannot (``column + 0``, the tag as a per-row EXISTS)."""
+    walk = walk_time and dialect == "sqlite"
     R = RecordingRow
     q = select(R).where(R.state != "deleted")
     if search.agents is not None:
@@ -68,13 +74,19 @@ def filtered(search: Search, dialect: str = "sqlite") -> Select[Any]:
         (R.duration, search.min_duration, search.max_duration),
         (R.qa_score, search.min_score, search.max_score))
     for column, low, high in ranges:
+        if walk and column is not R.started_at:
+            column = column + 0
         if low is not None:
             q = q.where(column >= low)
         if high is not None:
             q = q.where(column <= high)
-    for tag in search.tags:     # a join (one row per tag and recording): both planners
-        T = aliased(RecordingTagRow)   # can start from the tag's rows or from the time
-        q = q.join(T, (T.recording_id == R.id) & (T.tag == tag))
+    for tag in search.tags:     # a join (one row per tag and recording): the planner
+        T = aliased(RecordingTagRow)   # may start from the tag's rows
+        if walk:
+            q = q.where(select(T.recording_id).where(T.recording_id == R.id, T.tag == tag)
+                        .exists())
+        else:
+            q = q.join(T, (T.recording_id == R.id) & (T.tag == tag))
     return q
 
 

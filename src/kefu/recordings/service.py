@@ -128,9 +128,12 @@ class Recordings:
         column = getattr(RecordingRow, sort)
         order = [column.desc() if descending else column.asc(),
                  RecordingRow.id.desc() if descending else RecordingRow.id.asc()]
-        q = repo.filtered(search, self._db.engine.dialect.name)
+        dialect = self._db.engine.dialect.name
+        q = repo.filtered(search, dialect)
         with self._db.tx(write=False) as s:
             total = repo.count(s, q, COUNT_CAP)
+            if total > COUNT_CAP and sort == "started_at":   # many: walk the time index
+                q = repo.filtered(search, dialect, walk_time=True)
             rows = list(s.scalars(q.order_by(*order).offset(offset).limit(limit)))
             tags = repo.tags_of(s, [r.id for r in rows])
             return Page([repo.to_recording(r, tags.get(r.id, ())) for r in rows],

@@ -73,7 +73,7 @@ def upgrade() -> None:
                                 name="fk_recording_tags_recording_id_recordings"),
         sa.PrimaryKeyConstraint("recording_id", "tag", name="pk_recording_tags"),
     )
-    op.create_index("ix_recording_tags_tag", "recording_tags", ["tag"])
+    op.create_index("ix_recording_tags_tag", "recording_tags", ["tag", "recording_id"])
     op.create_table(
         "recording_audit",
         sa.Column("id", sa.Integer(), nullable=False),
