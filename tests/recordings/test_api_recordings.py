@@ -247,6 +247,9 @@ def test_the_waveform_is_drawn_from_the_file(api, three: list[Recording]) -> Non
     assert all(abs(v - 1000 / 32768) < 1e-3 for v in body["right"])
     assert api.client.get(f"{URL}/{three[0].id}/peaks", params={"points": 0},
                           headers=api.as_("admin")).status_code == 422
+    Path(three[1].path).write_bytes(b"not a wav file at all")
+    r = api.client.get(f"{URL}/{three[1].id}/peaks", headers=api.as_("admin"))
+    assert r.status_code == 422 and "cannot read" in r.text
 
 
 def test_admins_read_and_export_the_audit_log(api, recs: Recordings,

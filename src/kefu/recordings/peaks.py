@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
+from kefu.store.errors import Invalid
+
 BLOCK = 65536          # frames read at a time
 MAX_POINTS = 4000
 CACHED = 256           # waveforms kept
@@ -63,7 +65,10 @@ class PeakCache:
             if key in self._kept:
                 self._kept.move_to_end(key)
                 return self._kept[key]
-        peaks = compute(path, points)
+        try:
+            peaks = compute(path, points)
+        except (RuntimeError, soundfile.SoundFileError) as exc:   # not audio, or truncated
+            raise Invalid(f"cannot read the recording's audio: {exc}") from exc
         with self._lock:
             self._kept[key] = peaks
             while len(self._kept) > self._size:
