@@ -36,6 +36,11 @@ Seconds = Annotated[float | None, Query(ge=0, le=1e10)]
 Score = Annotated[float | None, Query(ge=0, le=1e6)]
 Name = Annotated[str | None, Query(min_length=1, max_length=64)]
 MEDIA_TYPES = {"wav": "audio/wav", "flac": "audio/flac", "opus": "audio/ogg"}
+_AUDIO: dict[int | str, dict[str, object]] = {
+    200: {"content": {t: {} for t in MEDIA_TYPES.values()}, "description": "the audio"},
+    206: {"content": {t: {} for t in MEDIA_TYPES.values()},
+          "description": "the byte range asked for (Range)"},
+    416: {"description": "the range is beyond the end of the file"}}
 
 
 def _denied(exc: Denied) -> HTTPException:
@@ -201,7 +206,7 @@ Ticket = Annotated[str, Query(min_length=1, max_length=512)]
 
 
 @router.get("/{recording_id}/audio", name="recording_audio", response_class=FileResponse,
-            summary="The audio, by ticket (range requests)")
+            responses=_AUDIO, summary="The audio, by ticket (range requests)")
 def audio(recording_id: RecordingId, ticket: Ticket, request: Request,
           recordings: RecordingsDep) -> FileResponse:
     """The ticket is the caller's permission (from ``POST /{id}/ticket``); the first
@@ -211,7 +216,8 @@ def audio(recording_id: RecordingId, ticket: Ticket, request: Request,
 
 
 @router.get("/{recording_id}/download", name="recording_download",
-            response_class=FileResponse, summary="The file as an attachment, by ticket")
+            response_class=FileResponse, responses={200: _AUDIO[200]},
+            summary="The file as an attachment, by ticket")
 def download(recording_id: RecordingId, ticket: Ticket, request: Request,
              recordings: RecordingsDep) -> FileResponse:
     rec, path = _by_ticket(recordings, recording_id, ticket, request, "download")
