@@ -79,10 +79,16 @@ async def calls(n: int, seconds: float, port_base: int, workdir: Path | None) ->
     gen = await loop.run_in_executor(None, parent.recv)
     proc.join(5)
     await eng.stop()
-    d = {k: s1[k] - s0[k] for k in ("packets_in", "packets_out", "packets_lost", "late")}
+    d = {k: s1[k] - s0[k] for k in ("packets_in", "packets_out", "packets_lost", "late",
+                                     "skipped_ticks")}
     return {"cpu": (cpu1 - cpu0) / (wall1 - wall0) * 100, "wall": wall1 - wall0,
             "in_pps": d["packets_in"] / (wall1 - wall0), "lost_in": d["packets_lost"],
-            "late": d["late"], "lost_out": gen["lost_out"], "gen_cpu": gen["gen_cpu"]}
+            "late": d["late"], "lost_out": gen["lost_out"], "gen_cpu": gen["gen_cpu"],
+            "skipped": d["skipped_ticks"],
+            # CPU per packet received: the generator shares the cores, when it is starved
+            # fewer packets arrive and cpu% alone would flatter the busier case
+            "us_per_packet": (cpu1 - cpu0) / max(1, d["packets_in"]) * 1e6,
+            "audio": sum(r.duration for r in recs) / max(1, len(recs))}
 
 
 def finish_all(wavs: list[Path], codec: str, out: Path) -> dict:
@@ -149,14 +155,19 @@ async def main(args: argparse.Namespace) -> None:
 
     print(f"\nkefu recording bench: {n} concurrent calls (bridged pairs, PCMU), "
           f"{args.seconds:g} s, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
-    head = f"{'calls':<12} {'cpu%':>6} {'cpu%/call':>10} {'in/s':>7} {'lost_in':>7} {'late':>5} {'lost_out':>8} {'gen%':>5}"
+    head = (f"{'calls':<12} {'cpu%':>6} {'cpu%/call':>10} {'µs/packet':>10} {'in/s':>7} "
+            f"{'lost_in':>7} {'late':>5} {'lost_out':>8} {'skipped':>7} {'gen%':>5} {'audio s':>7}")
     print(head + "\n" + "-" * len(head))
     for name, r in (("unrecorded", plain), ("recorded", recorded)):
-        print(f"{name:<12} {r['cpu']:>6.1f} {r['cpu'] / n:>10.3f} {r['in_pps']:>7.0f} "
-              f"{r['lost_in']:>7} {r['late']:>5} {r['lost_out']:>8} {r['gen_cpu']:>5.1f}")
+        print(f"{name:<12} {r['cpu']:>6.1f} {r['cpu'] / n:>10.3f} {r['us_per_packet']:>10.1f} "
+              f"{r['in_pps']:>7.0f} {r['lost_in']:>7} {r['late']:>5} {r['lost_out']:>8} "
+              f"{r['skipped']:>7} {r['gen_cpu']:>5.1f} {r['audio']:>7.1f}")
     extra = (recorded["cpu"] - plain["cpu"]) / n
-    print(f"recording costs {extra:.3f}% of one core per call "
-          f"({extra / 100 * 3600:.1f} CPU s per hour of call)\n")
+    full_pps = 2 * n * 50                   # every leg's 50 packets a second
+    per_packet = (recorded["us_per_packet"] - plain["us_per_packet"]) * full_pps / n / 1e4
+    print(f"recording costs {extra:.3f}% of one core per call by cpu% "
+          f"({extra / 100 * 3600:.1f} CPU s per hour of call); by CPU per packet received, "
+          f"{per_packet:.3f}% ({per_packet / 100 * 3600:.1f} CPU s per hour of call)\n")
     head = (f"{'codec':<6} {'finish CPU ms/call':>19} {'CPU s/call-hour':>16} "
             f"{'MB/hour/call':>13} {'speech MB/h':>12} {'speech CPU s/h':>15}")
     print(f"finishing on close (compress + SHA-256; wav: SHA-256 only), {args.seconds:g} s "
