@@ -110,6 +110,21 @@ def test_a_crash_after_the_wav_is_removed_is_finished_from_the_flac(
     assert done.duration == pytest.approx(2.0, abs=0.01)
 
 
+@pytest.mark.parametrize("codec", ["wav", "flac"])
+def test_a_wav_cut_off_by_a_crash_is_finished_with_all_its_audio(
+        recordings: Recordings, live: Path, codec: str) -> None:
+    """The recorder's header says 0 bytes until its first rewrite: a crash before it
+    leaves audio the header does not count; finish counts (and keeps) all of it."""
+    rec = recorded(recordings, live, "c1", state="interrupted")
+    raw = bytearray(Path(rec.path).read_bytes())
+    raw[4:8] = (36).to_bytes(4, "little")
+    raw[40:44] = (0).to_bytes(4, "little")      # RIFF and data sizes as at the first write
+    Path(rec.path).write_bytes(bytes(raw))
+    done = life(recordings, live, codec=codec).finish(rec)
+    assert done.duration == pytest.approx(2.0, abs=0.01)
+    assert files.duration_of(Path(done.path)) == pytest.approx(2.0, abs=0.01)
+
+
 # --- verify -------------------------------------------------------------------------------
 
 def test_verify_finds_a_flipped_byte_a_missing_file_and_a_file_without_metadata(

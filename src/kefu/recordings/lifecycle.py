@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, TypeVar
 
 from kefu.config import RecordingsSettings, RetentionRule
+from kefu.media.recorder import repair_wav
 
 from . import files
 from .records import Recording
@@ -89,6 +90,7 @@ class Lifecycle:
         if path.suffix == files.SUFFIXES["wav"] and codec != "wav":
             twin = files.target_of(path, codec)
             if path.exists():
+                repair_wav(path)            # a file cut off by a crash: all its audio counts
                 duration = files.duration_of(path)
                 final = files.compress(path, codec)
                 files.unlink(path)          # only now: the compressed file is complete
@@ -97,6 +99,8 @@ class Lifecycle:
             else:
                 raise FileNotFoundError(f"recording {rec.id}: neither {path} nor {twin}")
         else:
+            if path.suffix == files.SUFFIXES["wav"]:
+                repair_wav(path)
             final, duration = path, files.duration_of(path)
         return self.recordings.update(rec.id, path=str(final), codec=codec,
                                       size=final.stat().st_size, duration=round(duration, 3),
