@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -123,6 +124,15 @@ def test_a_wav_cut_off_by_a_crash_is_finished_with_all_its_audio(
     done = life(recordings, live, codec=codec).finish(rec)
     assert done.duration == pytest.approx(2.0, abs=0.01)
     assert files.duration_of(Path(done.path)) == pytest.approx(2.0, abs=0.01)
+
+
+def test_a_recording_without_audio_stays_a_wav(recordings: Recordings, live: Path) -> None:
+    """Hung up before the first frame: an empty FLAC is not a file libsndfile reads."""
+    rec = recorded(recordings, live, "c1")
+    sf.write(rec.path, np.zeros((0, 2), np.int16), RATE, subtype="PCM_16")
+    done = life(recordings, live, codec="flac").finish(rec)
+    assert (done.path, done.codec, done.duration) == (rec.path, "wav", 0.0)
+    assert done.sha256 == files.sha256_of(Path(rec.path))
 
 
 # --- verify -------------------------------------------------------------------------------

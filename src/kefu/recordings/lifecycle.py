@@ -87,21 +87,25 @@ class Lifecycle:
         codec, size, duration and SHA-256 on its row."""
         path = Path(rec.path)
         codec = self.settings.codec if rec.codec == "wav" else rec.codec
-        if path.suffix == files.SUFFIXES["wav"] and codec != "wav":
+        is_wav = path.suffix == files.SUFFIXES["wav"]
+        if is_wav and path.exists():
+            repair_wav(path)                # a file cut off by a crash: all its audio counts
+        final, duration = path, 0.0
+        if is_wav and codec != "wav":
             twin = files.target_of(path, codec)
             if path.exists():
-                repair_wav(path)            # a file cut off by a crash: all its audio counts
                 duration = files.duration_of(path)
-                final = files.compress(path, codec)
-                files.unlink(path)          # only now: the compressed file is complete
+                if duration:
+                    final = files.compress(path, codec)
+                    files.unlink(path)      # only now: the compressed file is complete
+                else:                       # no audio: libsndfile cannot read an empty FLAC
+                    codec = "wav"
             elif twin.exists():             # a crash after the WAV was removed
                 final, duration = twin, files.duration_of(twin)
             else:
                 raise FileNotFoundError(f"recording {rec.id}: neither {path} nor {twin}")
         else:
-            if path.suffix == files.SUFFIXES["wav"]:
-                repair_wav(path)
-            final, duration = path, files.duration_of(path)
+            duration = files.duration_of(path)
         return self.recordings.update(rec.id, path=str(final), codec=codec,
                                       size=final.stat().st_size, duration=round(duration, 3),
                                       sha256=files.sha256_of(final))
