@@ -1,4 +1,5 @@
-"""The kefu command line: init, serve (config errors), user add, migrate, ivr publish."""
+"""The kefu command line: init, serve (config errors), user add, migrate, ivr publish,
+recordings verify|archive|retain."""
 
 from __future__ import annotations
 
