@@ -471,3 +471,21 @@ def test_a_key_moved_to_a_slice_section_names_its_new_place(tmp_path: Path) -> N
     assert "http.token_ttl: moved to users.token_ttl" in msg
     assert load_settings(write(tmp_path, "[users]\ntoken_ttl = 600\n"), {}).users.token_ttl == 600
     assert load_settings(None, {"KEFU_USERS_TOKEN_TTL": "900"}).users.token_ttl == 900
+
+
+def test_recordings_files_section(tmp_path: Path) -> None:
+    """[recordings]: the starter file's commented example, uncommented, loads; a retention
+    rule that names nothing is refused; the archive tier defaults under data_dir."""
+    text = starter_config(True)
+    block = text[text.index("# [recordings]"):].split("\n\n")[0]
+    example = "\n".join(line[2:].split("  #")[0] for line in block.splitlines())
+    s = load_settings(write(tmp_path, text + "\n" + example + "\n"), {})
+    assert (s.recordings.codec, s.recordings.archive_after_days, s.recordings.retain_days) == (
+        "flac", 90, 365)
+    assert s.archive_dir == Path("/mnt/archive/kefu")
+    assert [(r.tag, r.days) for r in s.recordings.retention] == [("complaint", 730)]
+    assert Settings(data_dir=Path("/d")).archive_dir == Path("/d/archive")
+    assert "recordings.retention[0].tag: a retention rule needs a tag" in error_of(
+        write(tmp_path, "[[recordings.retention]]\ndays = 5\n"))
+    assert "recordings.codec" in error_of(write(tmp_path, '[recordings]\ncodec = "mp3"\n'))
+    assert load_settings(None, {"KEFU_RECORDINGS_CODEC": "opus"}).recordings.codec == "opus"

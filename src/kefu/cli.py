@@ -1,5 +1,5 @@
 """The ``kefu`` command: init, serve, migrate, user add, user bind, ivr publish,
-events-schema.
+recordings verify|archive|retain, events-schema.
 
 Exit codes: 0 done, 1 the operation failed (file exists, user exists, database down),
 2 bad usage or configuration — so scripts and service managers can tell them apart.
@@ -215,6 +215,58 @@ def _flow_name(source: str, path: Path) -> str:
     return name if isinstance(name, str) else path.stem
 
 
+@contextmanager
+def _lifecycle(args: argparse.Namespace) -> Iterator[Any]:
+    """The recordings' file jobs over the configured store and directories."""
+    from kefu.recordings.lifecycle import Lifecycle
+    from kefu.recordings.service import Recordings
+
+    settings = _settings(args)
+    _setup_logging(settings.log_level)
+    store = _open_store(settings)
+    try:
+        yield Lifecycle(Recordings(store.db), settings.recordings, settings.recordings_dir,
+                        settings.archive_dir)
+    finally:
+        store.close()
+
+
+def _bar(items: Any, total: int | None, what: str) -> Any:
+    """A tqdm progress bar on stderr (none when stderr is not a terminal)."""
+    from tqdm import tqdm
+
+    return tqdm(items, total=total, desc=what, unit="file", disable=None, file=sys.stderr)
+
+
+def cmd_recordings_verify(args: argparse.Namespace) -> int:
+    """Re-hash every recording; exit 1 when a hash differs, a file is missing or a file
+    has no metadata."""
+    with _lifecycle(args) as life:
+        problems = life.verify(progress=_bar)
+    for line in problems.lines():
+        print(line)
+    print(f"kefu: {problems.checked} recordings checked, "
+          f"{len(list(problems.lines())) or 'no'} problems")
+    return 1 if problems else 0
+
+
+def cmd_recordings_archive(args: argparse.Namespace) -> int:
+    with _lifecycle(args) as life:
+        if not life.settings.archive_after_days:
+            print("kefu: recordings.archive_after_days is 0: nothing is archived")
+            return 0
+        moved = life.archive(args.user, progress=_bar)
+    print(f"kefu: {moved} recordings moved to {life.archive_dir}")
+    return 0
+
+
+def cmd_recordings_retain(args: argparse.Namespace) -> int:
+    with _lifecycle(args) as life:
+        deleted = life.retain(args.user, progress=_bar)
+    print(f"kefu: {deleted} recordings deleted by retention")
+    return 0
+
+
 # ------------------------------------------------------------------ parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -270,6 +322,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--author", default="cli", help="recorded with the version (default: cli)")
     p.set_defaults(func=cmd_ivr_publish)
     ivr.set_defaults(func=lambda _a: _usage(ivr))
+
+    recs = sub.add_parser("recordings", help="recordings' files: integrity, archive, retention")
+    recs_sub = recs.add_subparsers(dest="recordings_command", metavar="ACTION")
+    p = recs_sub.add_parser("verify", parents=[common],
+                            help="re-hash every recording; list mismatches, missing and "
+                                 "unknown files (exit 1 if any)")
+    p.set_defaults(func=cmd_recordings_verify)
+    for name, func, what in (("archive", cmd_recordings_archive,
+                              "move recordings older than recordings.archive_after_days to "
+                              "the archive tier"),
+                             ("retain", cmd_recordings_retain,
+                              "delete recordings past their retention (recordings.retain_days, "
+                              "[[recordings.retention]])")):
+        p = recs_sub.add_parser(name, parents=[common], help=what + " (resumable)")
+        p.add_argument("--user", default="system",
+                       help="the name audited for each file (default: system)")
+        p.set_defaults(func=func)
+    recs.set_defaults(func=lambda _a: _usage(recs))
     return parser
 
 

@@ -233,9 +233,34 @@ class RecordingSettings(Section):
     enabled: bool = True              # record every bridged call
 
 
+class RetentionRule(Section):
+    """``[[recordings.retention]]``: recordings with this tag / disposition / queue (every
+    key given must match) are kept ``days`` (0: forever) instead of ``retain_days``; when
+    several rules match, the longest keeps it."""
+    tag: str = ""
+    disposition: str = ""
+    queue: str = ""
+    days: Annotated[int, Field(ge=0, le=100 * 365)]
+
+    @model_validator(mode="after")
+    def _says_which(self) -> RetentionRule:
+        if not (self.tag or self.disposition or self.queue):
+            _raise([(("tag",), "a retention rule needs a tag, disposition or queue")], self)
+        return self
+
+
 class RecordingsSettings(Section):
-    """The ``recordings`` slice's section (the slice is given only this)."""
+    """The ``recordings`` slice's section (the slice is given only this): who may hear
+    what, the files' codec on close, the archive tier, retention."""
     agents_hear_own: bool = False     # agents may play their own calls' recordings
+    codec: Literal["wav", "flac", "opus"] = "wav"   # on close: keep the WAV, FLAC (lossless)
+    #                                   or Opus in OGG; both channels kept
+    archive_dir: str = ""             # the archive tier; empty: <data_dir>/archive
+    archive_after_days: Annotated[int, Field(ge=0, le=100 * 365)] = 0   # then moved to the
+    #                                   archive tier (kefu recordings archive); 0: never
+    retain_days: Annotated[int, Field(ge=0, le=100 * 365)] = 0   # then deleted (kefu
+    #                                   recordings retain); 0: kept forever
+    retention: list[RetentionRule] = []
 
 
 class SmtpSettings(Section):
@@ -624,6 +649,11 @@ class Settings(BaseSettings):
     @property
     def recordings_dir(self) -> Path:
         return Path(self.data_dir) / "recordings"
+
+    @property
+    def archive_dir(self) -> Path:
+        """The recordings' archive tier: ``recordings.archive_dir``, else <data_dir>/archive."""
+        return Path(self.recordings.archive_dir or Path(self.data_dir) / "archive")
 
     @property
     def webrtc_host(self) -> str:

@@ -97,6 +97,14 @@ enabled = true
 
 [recordings]
 agents_hear_own = false      # agents may play their own calls' recordings in the browser
+#                          # the files: codec on close, archive tier, retention
+# codec = "flac"           # wav (kept as is), flac (lossless) or opus; both channels kept
+# archive_after_days = 90  # then kefu recordings archive moves them to archive_dir; 0: never
+# archive_dir = "/mnt/archive/kefu"   # empty: data_dir/archive
+# retain_days = 365        # then kefu recordings retain deletes them (audited); 0: forever
+# [[recordings.retention]] # complaints kept longer
+# tag = "complaint"
+# days = 730
 
 # [smtp]                   # voicemail emails (the message's WAV attached); no host: none sent
 # host = "mail.example.com"

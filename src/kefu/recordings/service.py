@@ -14,7 +14,7 @@ import re
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from sqlalchemy import delete, func, select
 
@@ -98,6 +98,27 @@ class Recordings:
             s.flush()
             return repo.to_recording(row, current.tags)
 
+    def update_audited(self, recording_id: int, username: str, action: str, address: str,
+                       detail: str = "", **changes: object) -> Recording:
+        """:meth:`update` and :meth:`audit` in one transaction: a file moved or deleted is
+        never without its audit entry, nor audited twice when the job is run again."""
+        if action not in AUDIT_ACTIONS:
+            raise Invalid(f"action must be one of {', '.join(AUDIT_ACTIONS)}")
+        current = self.get(recording_id)
+        updated = replace(current, **changes)  # type: ignore[arg-type]
+        with self._db.tx() as s:
+            row = s.get(RecordingRow, recording_id)
+            if row is None:
+                raise NotFound(f"no recording {recording_id}")
+            for key, value in repo.columns_of(updated).items():
+                if key in changes:
+                    setattr(row, key, value)
+            s.add(RecordingAuditRow(at=time.time(), username=username, action=action,
+                                    recording_id=recording_id, address=address[:64],
+                                    detail=detail))
+            s.flush()
+            return repo.to_recording(row, current.tags)
+
     # --- reading ----------------------------------------------------------------------
     def get(self, recording_id: int) -> Recording:
         with self._db.tx(write=False) as s:
@@ -149,6 +170,36 @@ class Recordings:
         """When the newest recording started (None: no recording yet)."""
         with self._db.tx(write=False) as s:
             return s.scalar(select(func.max(RecordingRow.started_at)))
+
+    def scan(self, tier: str | None = None, before: float | None = None,
+             unhashed: bool = False, batch: int = 500) -> Iterator[Recording]:
+        """Every recording not deleted (on ``tier``, started before ``before``, without a
+        hash yet), in id order, a page per short transaction: the file jobs (verify,
+        archive, retain) walk the whole table without holding it."""
+        R = RecordingRow
+        q = select(R).where(R.state != "deleted")
+        if tier is not None:
+            q = q.where(R.tier == tier)
+        if before is not None:
+            q = q.where(R.started_at < before)
+        if unhashed:
+            q = q.where(R.sha256.is_(None), R.state.in_(("done", "interrupted")))
+        last = 0
+        while True:
+            with self._db.tx(write=False) as s:
+                rows = list(s.scalars(q.where(R.id > last).order_by(R.id).limit(batch)))
+                tags = repo.tags_of(s, [r.id for r in rows])
+                page = [repo.to_recording(r, tags.get(r.id, ())) for r in rows]
+            yield from page
+            if len(page) < batch:
+                return
+            last = page[-1].id
+
+    def at_path(self, path: str) -> Recording | None:
+        """The recording whose file is ``path`` (deleted ones too), if any."""
+        with self._db.tx(write=False) as s:
+            row = s.scalar(select(RecordingRow).where(RecordingRow.path == path).limit(1))
+            return None if row is None else repo.to_recording(row)
 
     @staticmethod
     def file(rec: Recording) -> Path:
