@@ -16,9 +16,10 @@ import re
 import resource
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from kefu import __version__
 from kefu.bus import Event, LocalBus, set_check
@@ -38,7 +39,8 @@ from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.announcements.service import Announcements
 from kefu.recordings.ingest import Ingest
-from kefu.recordings.service import Recordings
+from kefu.recordings.lifecycle import Lifecycle
+from kefu.recordings.service import Recording, Recordings
 from kefu.crm.service import Crm
 from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
@@ -100,6 +102,7 @@ class Kefu:
     ivr_lookups: Lookups | None = None     # the flows' look-ups: engines and HTTP client
     recordings: Recordings | None = None   # recordings' metadata (the recordings slice)
     recordings_ingest: Ingest | None = None   # the recordings' rows from the event log
+    recordings_files: ThreadPoolExecutor | None = None   # compression and hashing on close
 
     def status(self) -> dict:
         return {
@@ -135,6 +138,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     directory = Directory(store)
     ingest = recordings_ingest(store, recordings, crm, directory)
     ingest.sync()                       # after reconcile: rows for what a crash left behind
+    files = recordings_files(settings, recordings, ingest)
     eventlog = EventLog(store, bus)
     eventlog.after_write.append(ingest.on_event)   # a recording's row at its events
     eventlog.start()
@@ -174,7 +178,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
-             directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest)
+             directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files)
     if live:
         await go_live(k)
     return k
@@ -194,6 +198,29 @@ def recordings_ingest(store: Store, recordings: Recordings, crm: Crm,
                       e.call_id for e in store.events_since(ts, "call.recording_started")
                       if e.call_id),
                   local=lambda number: directory(number) is not None, customer=customer)
+
+
+def recordings_files(settings: Settings, recordings: Recordings,
+                     ingest: Ingest) -> ThreadPoolExecutor:
+    """The recordings' files finished on close (compressed per ``recordings.codec``,
+    hashed) on one thread of their own: never the event loop's, nor the event log's, whose
+    writes must not wait for a compression.  What a crash left unfinished goes first."""
+    life = Lifecycle(recordings, settings.recordings, settings.recordings_dir,
+                     settings.archive_dir)
+    jobs = ThreadPoolExecutor(1, thread_name_prefix="recordings")
+
+    def run(step: Callable[..., Any], *args: Any) -> None:
+        try:
+            step(*args)
+        except Exception:
+            log.exception("recording files: %s failed", getattr(step, "__name__", step))
+
+    def finish(rec: Recording) -> None:
+        jobs.submit(run, life.finish, rec)
+
+    jobs.submit(run, life.finish_pending)
+    ingest.on_done.append(finish)
+    return jobs
 
 
 def acd_members(acd: Acd, queues: Any) -> set[str]:
@@ -255,6 +282,8 @@ async def stop(k: Kefu) -> None:
     await k.media.stop()
     await k.eventlog.drain()
     await k.eventlog.stop()
+    if k.recordings_files is not None:      # the last recordings compressed and hashed
+        await asyncio.to_thread(k.recordings_files.shutdown)
     k.store.close()
 
 

@@ -95,9 +95,8 @@ token_ttl = {users.token_ttl:g}          # seconds a login token stays valid
 [recording]
 enabled = true
 
-[recordings]
-agents_hear_own = false      # agents may play their own calls' recordings in the browser
-#                          # the files: codec on close, archive tier, retention
+# [recordings]             # who hears what; the files: codec on close, archive, retention
+# agents_hear_own = false  # agents may play their own calls' recordings in the browser
 # codec = "flac"           # wav (kept as is), flac (lossless) or opus; both channels kept
 # archive_after_days = 90  # then kefu recordings archive moves them to archive_dir; 0: never
 # archive_dir = "/mnt/archive/kefu"   # empty: data_dir/archive
