@@ -37,6 +37,7 @@ from kefu.media.webrtc import restrict_ice
 from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.announcements.service import Announcements
+from kefu.recordings.listen import PhoneListen
 from kefu.recordings.service import Recordings
 from kefu.crm.service import Crm
 from kefu.acd.clock import LoopClock
@@ -44,7 +45,9 @@ from kefu.crm.records import Customer
 from kefu.ivr.asr import Hearing, shipped_engines
 from kefu.ivr.calls import IvrCalls
 from kefu.ivr.delivery import Mailer
+from kefu.ivr.readout import read
 from kefu.ivr.retrieve import Retrieve
+from kefu.ivr.steps import Item
 from kefu.ivr.lookup import Lookups
 from kefu.ivr.promptset import PromptSet
 from kefu.ivr.service import Ivr
@@ -125,7 +128,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     users = Users(store.db, settings.users)   # the business slices, on the store's database
     crm = Crm(store.db, users)
     announcements = Announcements(store.db, users)
-    recordings = Recordings(store.db)
+    recordings = Recordings(store.db, users)
     ivr = Ivr(store.db, voicemail_dir=settings.data_dir / "voicemail",
               prompts_dir=settings.data_dir / "prompts" / "ivr")
     set_check(check_from_env())          # KEFU_CHECK_EVENTS=1: events held to kefu.events
@@ -162,6 +165,12 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     if ivr_calls.voicemail is not None:     # the phones' feature code (dialplan.voicemail_code)
         switch.register("voicemail", Retrieve(ivr_calls, ivr_calls.voicemail))
         sip.mailbox_counts = ivr_calls.voicemail.counts   # a phone subscribing: its light
+    # an inspector's access code (dialplan.recordings_code): recordings played by phone,
+    # the prompts spoken by the IVR's TTS and read-out
+    switch.register("recordings", PhoneListen(
+        switch, bus, recordings, recordings.inspectors, users=users,
+        voice=lambda text, lang: ivr_calls.sounds.files(Item(text=text, lang=lang)),
+        spell=lambda lang, kind, value: read(lang, kind, value).text))
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),
                            store.events_since(day_start(time.time()), "queue."))

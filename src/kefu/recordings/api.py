@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 
+from kefu.store.errors import NotFound
 from kefu.users.service import User
 from kefu.web.deps import MAX_INT, RecordingsDep, require_roles
 
 from .records import Search
-from .schemas import RecordingOut, RecordingPage
+from .schemas import InspectorIn, InspectorOut, RecordingOut, RecordingPage
 
 router = APIRouter(prefix="/recordings", tags=["recordings"])
 
@@ -33,3 +34,32 @@ def search(recordings: RecordingsDep, user: Inspector,
 def get(recording_id: Annotated[int, Path(ge=1, le=MAX_INT)], recordings: RecordingsDep,
         user: Inspector) -> RecordingOut:
     return RecordingOut.of(recordings.get(recording_id))
+
+
+# ---------------------------------------------------------------------- playback by phone
+
+Admin = Annotated[User, Depends(require_roles("admin"))]
+Username = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/inspectors/{username}", response_model=InspectorOut,
+            summary="An inspector's phone access (never the PIN)")
+def get_inspector(username: Username, recordings: RecordingsDep, user: Admin) -> InspectorOut:
+    found = recordings.inspectors.get(username)
+    if found is None:
+        raise NotFound(f"{username} has no phone access")
+    return InspectorOut.of(found)
+
+
+@router.put("/inspectors/{username}", response_model=InspectorOut,
+            summary="Give an inspector phone access (ID digits and PIN) or change it")
+def set_inspector(username: Username, body: InspectorIn, recordings: RecordingsDep,
+                  user: Admin) -> InspectorOut:
+    return InspectorOut.of(recordings.inspectors.set(username, body.code, body.pin))
+
+
+@router.delete("/inspectors/{username}", status_code=204,
+               summary="Take an inspector's phone access away")
+def clear_inspector(username: Username, recordings: RecordingsDep, user: Admin) -> Response:
+    recordings.inspectors.clear(username)
+    return Response(status_code=204)

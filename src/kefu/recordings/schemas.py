@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from .inspectors import Inspector
 from .records import Recording
 
 
@@ -47,3 +48,20 @@ class RecordingOut(BaseModel):
 class RecordingPage(BaseModel):
     items: list[RecordingOut]
     total: int
+
+
+class InspectorIn(BaseModel):
+    """An inspector's phone access: the digits keyed as their ID and their PIN."""
+
+    code: str = Field(max_length=16, description="2-16 digits, unique")
+    pin: str = Field(max_length=16, description="4-16 digits; kept only as an argon2 hash")
+
+
+class InspectorOut(BaseModel):
+    username: str
+    code: str
+    updated_at: float
+
+    @classmethod
+    def of(cls, i: Inspector) -> "InspectorOut":
+        return cls(username=i.username, code=i.code, updated_at=i.updated_at)

@@ -12,24 +12,32 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterable
 
+from argon2 import PasswordHasher
 from sqlalchemy import delete, select
 
 from kefu.store.db import Database
 from kefu.store.errors import Invalid, NotFound
+from kefu.users.service import Users
 
 from . import repo
+from .inspectors import Inspector, Inspectors
 from .models import RecordingAuditRow, RecordingRow, RecordingTagRow
 from .records import (AUDIT_ACTIONS, MAX_TAG, MAX_TAGS, SORTS, AuditEntry, Page, Recording,
                       Search)
 
-__all__ = ["AuditEntry", "Page", "Recording", "Recordings", "Search"]
+__all__ = ["AuditEntry", "Inspector", "Inspectors", "Page", "Recording", "Recordings",
+           "Search"]
 
 
 class Recordings:
     """Recordings' metadata over the shared :class:`Database`."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, users: Users | None = None, *,
+                 hasher: PasswordHasher | None = None) -> None:
+        """``users``: who may be an inspector (:attr:`inspectors`, phone access);
+        ``hasher`` exists for tests (cheap argon2 for PINs)."""
         self._db = db
+        self.inspectors = Inspectors(db, users, hasher=hasher)
 
     # --- saving -----------------------------------------------------------------------
     def save(self, rec: Recording) -> Recording:
