@@ -124,7 +124,6 @@ def test_an_inspector_keys_their_way_to_an_agents_recordings(kefu, phone, tmp_pa
 
     heard, rate, _ = audio.read_wav(inspector.received_wav_paths()[0])
     seq = runs(heard, rate)
-    print("runs:", [(t, s) for t, s in seq if s >= 0.5])
     tones = [(i, t, s) for i, (t, s) in enumerate(seq) if t is not None and s >= 1.0]
     order = [t for _, t, _ in tones]
     assert order[:4] == [700, 1300, 700, 700] and order[4:] in ([], [1300]), seq
