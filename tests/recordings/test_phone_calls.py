@@ -147,3 +147,21 @@ async def test_three_wrong_pins_hang_up_and_lock(rig: Rig) -> None:
                            "sip_code": 200}) in rig.switch.events
     assert rig.recordings.inspectors.locked("1234")
     assert rig.recordings.audit_log() == [] and rig.media.players == []
+
+
+@pytest.mark.parametrize("fmt,subtype,rate", [("WAV", "PCM_16", 8000), ("FLAC", "PCM_16", 16000),
+                                              ("OGG", "OPUS", 48000)])
+def test_recordings_decode_to_8khz_mono(tmp_path: Path, fmt: str, subtype: str,
+                                        rate: int) -> None:
+    """Today's WAV and the compressed files to come: 8 kHz mono, the tone kept."""
+    from kefu.recordings.listen import decode
+    t = np.arange(2 * rate) / rate
+    left = 0.5 * np.sin(2 * np.pi * 700 * t)
+    path = tmp_path / f"r.{fmt.lower()}"
+    sf.write(str(path), np.stack([left, np.zeros_like(left)], axis=1), rate, format=fmt,
+             subtype=subtype)
+    pcm = decode(path)
+    assert pcm.dtype == np.int16 and abs(len(pcm) - 16000) <= 400   # Opus pads a little
+    spectrum = np.abs(np.fft.rfft(pcm[2000:14000].astype(np.float64)))
+    assert abs(np.argmax(spectrum) * 8000 / 12000 - 700) < 5
+    assert 0.2 * 32767 < np.abs(pcm[2000:14000]).max() < 0.3 * 32767   # the channels mixed

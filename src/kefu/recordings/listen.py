@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import soundfile as sf
 
 from kefu.bus import Bus, Event
 from kefu.calls.call import Call, CallState, Disposition
@@ -32,7 +33,7 @@ from kefu.calls.dialplan import Route
 from kefu.calls.protocol import Switchboard
 from kefu.calls.room import Member
 from kefu.media.codecs import MIX_RATE
-from kefu.media.player import load_prompt
+from kefu.media.dsp import resample, to_int16
 from kefu.users.service import Users
 
 from . import phone as p
@@ -48,6 +49,20 @@ Access = Callable[[str], "tuple[str, ...] | None"]
 """Inspector's username → the agents whose recordings they may hear (None: all)."""
 MAX_CLIPS = 200            # recordings one search plays at most
 PLAYABLE = ("done", "interrupted")
+
+
+def decode(path: str | Path) -> np.ndarray:
+    """The file as 8 kHz mono int16 (blocking: a worker thread).  Read in blocks as
+    float32, so an hour's stereo recording costs about its mono samples in memory, not
+    the 460 MB of reading it whole as float64."""
+    with sf.SoundFile(str(path)) as f:
+        rate = f.samplerate
+        parts = [b.mean(axis=1) for b in f.blocks(blocksize=1 << 16, dtype="float32",
+                                                   always_2d=True)]
+    mono = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    if rate != MIX_RATE:
+        mono = resample(mono.astype(np.float64), rate, MIX_RATE)
+    return to_int16(mono * 32767.0)
 
 
 def agent_of(users: Users | None, digits: str) -> str:
@@ -128,6 +143,7 @@ class Line:
         self._plays: dict[int, Playback] = {}
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._work: asyncio.Task[Any] | None = None
+        self._audits: set[asyncio.Task[None]] = set()   # held: the loop keeps weak ones
         self.closed = False
 
     def feed(self, event: p.Event | None) -> None:
@@ -225,7 +241,9 @@ class Line:
             except Exception:
                 log.exception("call %s: could not audit the play of %d", self.call.id,
                               clip.id)
-        asyncio.ensure_future(audit())
+        task = asyncio.ensure_future(audit())
+        self._audits.add(task)
+        task.add_done_callback(self._audits.discard)
 
     def _hangup(self, reason: str) -> None:
         if reason == "pin_lockout":
@@ -276,7 +294,7 @@ class Playback:
                     files = [Path(item.path)]
                 for path in files:
                     try:
-                        pcm = await asyncio.to_thread(load_prompt, path)
+                        pcm = await asyncio.to_thread(decode, path)
                     except Exception as e:    # a lost or unreadable file: the next one
                         log.warning("call %s: cannot play %s: %s", call.id, path, e)
                         continue
