@@ -45,7 +45,7 @@ def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
     bus = LocalBus()
     ctx = AppContext(settings=Settings(data_dir=tmp_path), store=store, bus=bus, users=users,
                      crm=Crm(store.db, users), announcements=Announcements(store.db, users),
-                     recordings=Recordings(store.db))
+                     recordings=Recordings(store.db, users=users, hasher=fast_hasher))
     api = Api(TestClient(create_app(ctx)), store, users, ctx)
     bus.subscribe(api.events.append)
     for role in ROLES:

@@ -40,6 +40,7 @@ from kefu.sip.trunks import Trunks
 from kefu.announcements.service import Announcements
 from kefu.recordings.ingest import Ingest
 from kefu.recordings.lifecycle import Lifecycle
+from kefu.recordings.listen import PhoneListen
 from kefu.recordings.service import Recording, Recordings
 from kefu.crm.service import Crm
 from kefu.acd.clock import LoopClock
@@ -47,7 +48,9 @@ from kefu.crm.records import Customer
 from kefu.ivr.asr import Hearing, shipped_engines
 from kefu.ivr.calls import IvrCalls
 from kefu.ivr.delivery import Mailer
+from kefu.ivr.readout import read
 from kefu.ivr.retrieve import Retrieve
+from kefu.ivr.steps import Item
 from kefu.ivr.lookup import Lookups
 from kefu.ivr.promptset import PromptSet
 from kefu.ivr.service import Ivr
@@ -130,7 +133,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     users = Users(store.db, settings.users)   # the business slices, on the store's database
     crm = Crm(store.db, users)
     announcements = Announcements(store.db, users)
-    recordings = Recordings(store.db, settings.recordings)
+    recordings = Recordings(store.db, settings.recordings, users=users)
     ivr = Ivr(store.db, voicemail_dir=settings.data_dir / "voicemail",
               prompts_dir=settings.data_dir / "prompts" / "ivr")
     set_check(check_from_env())          # KEFU_CHECK_EVENTS=1: events held to kefu.events
@@ -172,6 +175,13 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     if ivr_calls.voicemail is not None:     # the phones' feature code (dialplan.voicemail_code)
         switch.register("voicemail", Retrieve(ivr_calls, ivr_calls.voicemail))
         sip.mailbox_counts = ivr_calls.voicemail.counts   # a phone subscribing: its light
+    # an inspector's access code (dialplan.recordings_code): recordings played by phone,
+    # the prompts spoken by the IVR's TTS and read-out
+    switch.register("recordings", PhoneListen(
+        switch, bus, recordings, recordings.inspectors, users=users,
+        voice=lambda text, lang: ivr_calls.sounds.files(Item(text=text, lang=lang)),
+        spell=lambda lang, kind, value: read(lang, kind, value).text,
+        access=lambda username: phone_access(recordings, users, username)))
     # memberships changed through the API and today's figures survive a restart
     restored = acd.restore(store.events_since(0.0, "agent.skills"),
                            store.events_since(day_start(time.time()), "queue."))
@@ -198,6 +208,12 @@ def recordings_ingest(store: Store, recordings: Recordings, crm: Crm,
                       e.call_id for e in store.events_since(ts, "call.recording_started")
                       if e.call_id),
                   local=lambda number: directory(number) is not None, customer=customer)
+
+
+def phone_access(recordings: Recordings, users: Users, username: str) -> tuple[str, ...] | None:
+    """The agents an inspector calling in may hear: the browser's rule (their groups)."""
+    user = users.user_named(username)
+    return recordings.visible_agents(username, user.role) if user is not None else ()
 
 
 def recordings_files(settings: Settings, recordings: Recordings,

@@ -549,6 +549,9 @@ class DialPlanSettings(Section):
     voicemail_code: Annotated[str, Field(pattern=r"^(\*[0-9]{1,4})?$"),
                               _Says("* and 1-4 digits, or empty")] = "*98"   # a phone
     #                                   dials it to hear its mailbox; "" none
+    recordings_code: Annotated[str, Field(pattern=r"^(\*[0-9]{1,4})?$"),
+                               _Says("* and 1-4 digits, or empty")] = "*95"   # an
+    #                                   inspector dials it to play recordings; "" none
     international_prefix: Digits = "00"   # dialed before a country code (as is a leading +)
     local_pattern: Regex = "[1-9][0-9]{6,7}"     # a local number (regex, whole number)
     national_pattern: Regex = "1[3-9][0-9]{9}"   # national without the prefix (mobiles); "" none
@@ -565,6 +568,8 @@ class DialPlanSettings(Section):
     def _prefixes_differ(self) -> DialPlanSettings:
         if self.national_prefix == self.international_prefix != "":
             _raise([(("international_prefix",), "must differ from dialplan.national_prefix")], self)
+        if self.recordings_code and self.recordings_code == self.voicemail_code:
+            _raise([(("recordings_code",), "must differ from dialplan.voicemail_code")], self)
         return self
 
 

@@ -181,6 +181,7 @@ prompts_dir = ""           # announcements (position.wav, digits/0-9.wav, wait.w
 # default_classes = ["internal", "emergency", "local", "national"]  # international is opt-in
 # default_destination = "1001"   # extension for DIDs not listed below; empty: 404
 # voicemail_code = "*98"         # a phone dials it to hear its mailbox; "" none
+# recordings_code = "*95"       # an inspector dials it to play recordings; "" none
 #
 # [[dialplan.permissions]]       # replaces default_classes for these extensions
 # extensions = ["1001"]

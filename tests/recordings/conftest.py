@@ -1,5 +1,5 @@
 """The recordings slice's tests: its service on both backends (:mod:`dbkit`), its API over
 SQLite (:mod:`webkit`)."""
 
-from dbkit import db_url, pg_schema_url, recordings, store  # noqa: F401
+from dbkit import db_url, pg_schema_url, recordings, store, users  # noqa: F401
 from webkit import Api, api  # noqa: F401

@@ -45,7 +45,8 @@ class Route:
     ``kind`` is ``extension`` (ring ``extension``), ``queue`` (join ACD queue ``queue``),
     ``flow`` (run IVR flow ``flow``: a ``[[dialplan.numbers]]`` number, a DID or a
     ``flow:<name>`` destination string), ``voicemail`` (a phone's feature code
-    ``dialplan.voicemail_code``: listen to a mailbox),
+    ``dialplan.voicemail_code``: listen to a mailbox), ``recordings`` (an inspector's
+    access code ``dialplan.recordings_code``: play recordings by phone),
     ``trunk`` (try ``targets`` in order) or ``refuse`` (answer ``code`` with ``reason``);
     the switch adds ``prompt`` (the test prompt) and ``conference`` (room ``room``) for the
     codes a phone dials.  Kinds other than extension, trunk and refuse go to the handler
@@ -127,6 +128,8 @@ class DialPlan:
             return Route(kind="queue", queue=self.queues[dialed], call_class=INTERNAL)
         if dialed and dialed == self.plan.voicemail_code:
             return Route(kind="voicemail", call_class=INTERNAL)
+        if dialed and dialed == self.plan.recordings_code:
+            return Route(kind="recordings", call_class=INTERNAL)
         if (flow := self._flow(self._numbers.get(dialed, dialed))) is not None:
             return Route(kind="flow", flow=flow, call_class=INTERNAL)
         call_class = self.classify(dialed)

@@ -17,13 +17,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import FileResponse
 
+from kefu.store.errors import NotFound
 from kefu.users.service import User
 from kefu.web.deps import MAX_INT, RecordingsDep, require_roles
 
 from .access import Denied, check
 from .records import SORTS, Recording, Search
 from .schemas import (AuditOut, PeaksOut, RecordingOut, RecordingPage, ScopeIn, ScopeOut,
-                      TagsIn, TicketOut)
+                      TagsIn, TicketOut, InspectorIn, InspectorOut)
 from .service import Recordings
 
 router = APIRouter(prefix="/recordings", tags=["recordings"])
@@ -155,6 +156,34 @@ def get_scope(username: Annotated[str, Path(min_length=1, max_length=64)],
 def set_scope(username: Annotated[str, Path(min_length=1, max_length=64)], body: ScopeIn,
               recordings: RecordingsDep, _user: Admin) -> ScopeOut:
     return ScopeOut(username=username, queues=list(recordings.set_scope(username, body.queues)))
+
+
+# --- playback by phone: inspectors' access (before /{recording_id}: literal first) ---------
+
+Username = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+@router.get("/inspectors/{username}", response_model=InspectorOut,
+            summary="An inspector's phone access (never the PIN)")
+def get_inspector(username: Username, recordings: RecordingsDep, user: Admin) -> InspectorOut:
+    found = recordings.inspectors.get(username)
+    if found is None:
+        raise NotFound(f"{username} has no phone access")
+    return InspectorOut.of(found)
+
+
+@router.put("/inspectors/{username}", response_model=InspectorOut,
+            summary="Give an inspector phone access (ID digits and PIN) or change it")
+def set_inspector(username: Username, body: InspectorIn, recordings: RecordingsDep,
+                  user: Admin) -> InspectorOut:
+    return InspectorOut.of(recordings.inspectors.set(username, body.code, body.pin))
+
+
+@router.delete("/inspectors/{username}", status_code=204,
+               summary="Take an inspector's phone access away")
+def clear_inspector(username: Username, recordings: RecordingsDep, user: Admin) -> Response:
+    recordings.inspectors.clear(username)
+    return Response(status_code=204)
 
 
 # --- one recording ----------------------------------------------------------------------------

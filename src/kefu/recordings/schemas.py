@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from .inspectors import Inspector
 from .records import AuditEntry, Recording
 
 
@@ -95,3 +96,20 @@ class AuditOut(BaseModel):
     def of(cls, e: AuditEntry) -> AuditOut:
         return cls(id=e.id, at=e.at, username=e.username, action=e.action,
                    recording_id=e.recording_id, address=e.address, detail=e.detail)
+
+
+class InspectorIn(BaseModel):
+    """An inspector's phone access: the digits keyed as their ID and their PIN."""
+
+    code: str = Field(max_length=16, description="2-16 digits, unique")
+    pin: str = Field(max_length=16, description="4-16 digits; kept only as an argon2 hash")
+
+
+class InspectorOut(BaseModel):
+    username: str
+    code: str
+    updated_at: float
+
+    @classmethod
+    def of(cls, i: Inspector) -> "InspectorOut":
+        return cls(username=i.username, code=i.code, updated_at=i.updated_at)

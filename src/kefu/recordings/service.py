@@ -16,15 +16,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from argon2 import PasswordHasher
 from sqlalchemy import delete, func, select
 
 from kefu.config import RecordingsSettings
 from kefu.store.checks import check_names, check_text
 from kefu.store.db import Database
 from kefu.store.errors import Invalid, NotFound
+from kefu.users.service import Users
 
 from . import access, repo
 from .access import Tickets
+from .inspectors import Inspector, Inspectors
 from .models import RecordingAuditRow, RecordingRow, RecordingScopeRow, RecordingTagRow
 from .peaks import PeakCache
 from .records import (AUDIT_ACTIONS, MAX_TAG, MAX_TAGS, SORTS, AuditEntry, Page, Recording,
@@ -48,7 +51,8 @@ def safe_cell(value: str) -> str:
 def _no_members(_queues: Iterable[str]) -> Iterable[str]:
     return ()
 
-__all__ = ["AuditEntry", "Page", "Recording", "Recordings", "Search"]
+__all__ = ["AuditEntry", "Inspector", "Inspectors", "Page", "Recording", "Recordings",
+           "Search"]
 
 
 class Recordings:
@@ -56,15 +60,19 @@ class Recordings:
 
     ``settings``: the ``[recordings]`` section; ``members(queues)``: the agents of those
     queues (the ACD's, wired by app.py), for the groups of :mod:`.access`.  ``tickets``
-    sign the audio URLs of this process; ``peaks`` caches waveforms."""
+    sign the audio URLs of this process; ``peaks`` caches waveforms; ``inspectors``: phone
+    access, for ``users`` (who may be an inspector; ``hasher`` exists for tests: cheap
+    argon2 for PINs)."""
 
     def __init__(self, db: Database, settings: RecordingsSettings = RecordingsSettings(),
-                 members: Callable[[Iterable[str]], Iterable[str]] = _no_members) -> None:
+                 members: Callable[[Iterable[str]], Iterable[str]] = _no_members, *,
+                 users: Users | None = None, hasher: PasswordHasher | None = None) -> None:
         self._db = db
         self.settings = settings
         self.members = members
         self.tickets = Tickets()
         self.peaks = PeakCache()
+        self.inspectors = Inspectors(db, users, hasher=hasher)
 
     # --- saving -----------------------------------------------------------------------
     def save(self, rec: Recording) -> Recording:
