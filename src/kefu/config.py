@@ -248,18 +248,10 @@ class RecordingRule(Section):
 class RecordingSettings(Section):
     enabled: bool = True              # false: nothing is recorded by policy (on demand still is)
     default: RecordChoice = "always"  # when no rule matches
-    rules: list[RecordingRule] = []
+    rules: Annotated[list[RecordingRule], _unique("recording.rules", "name")] = []
     announce: str = ""                # played to the caller when recording starts: a WAV
     #                                   (under data_dir/prompts unless absolute) or text (TTS)
     beep_every: Annotated[float, Field(ge=0, le=3600)] = 0.0   # seconds between beeps; 0: none
-
-    @field_validator("rules")
-    @classmethod
-    def _names_differ(cls, rules: list[RecordingRule]) -> list[RecordingRule]:
-        names = [r.name for r in rules]
-        if len(set(names)) != len(names):
-            raise ValueError("rule names must differ")
-        return rules
 
     @field_validator("beep_every")
     @classmethod

@@ -494,8 +494,9 @@ class Switch:
     def end_segment(self, call: Call) -> None:
         """A transfer: the segment being recorded ends here (closed in the background);
         the next starts when the new party is connected (:meth:`start_recording`)."""
-        if call.recorder is not None:
-            self.spawn(self._close_segment(call))
+        rec, segment = self._detach_segment(call)
+        if rec is not None and segment is not None:
+            self.spawn(self._close(call, rec, segment))
 
     async def stop_recording(self, call: Call, by: str | None = None) -> None:
         """Close the segment being recorded (on demand: :class:`NotNow` when none is)."""
@@ -506,13 +507,23 @@ class Switch:
         await self._close_segment(call, by)
 
     async def _close_segment(self, call: Call, by: str | None = None) -> None:
+        rec, segment = self._detach_segment(call)
+        if rec is not None and segment is not None:
+            await self._close(call, rec, segment, by)
+
+    @staticmethod
+    def _detach_segment(call: Call) -> tuple[Recorder | None, Segment | None]:
+        """Take the segment off the call at once: the next one may start now."""
         rec, segment = call.recorder, call.segment
-        call.recorder, call.segment = None, None   # at once: the next segment may start now
-        if rec is None or segment is None:
-            return
-        beeper = segment.extra.pop("beeper", None)
-        if beeper is not None:
-            beeper.cancel()
+        call.recorder, call.segment = None, None
+        if segment is not None:
+            beeper = segment.extra.pop("beeper", None)
+            if beeper is not None:
+                beeper.cancel()
+        return rec, segment
+
+    async def _close(self, call: Call, rec: Recorder, segment: Segment,
+                     by: str | None = None) -> None:
         duration = await rec.close()
         self.publish(call, "call.recording", path=str(rec.path), duration=duration,
                      segment=segment.number, paused=segment.spans(duration), by=by)
