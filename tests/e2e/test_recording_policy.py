@@ -1,0 +1,153 @@
+"""Recording policies in real calls (baresip): each rule decides (recorded, skipped, the
+rule's name in the event log and on the CDR's recording); a pause through the API is
+silence in the WAV exactly where the caller's tone was; a blind transfer goes on in a
+second segment of the same call, in order, each with its own party on the right."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from . import audio
+from .conftest import start_kefu, stop_kefu, wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+RULES = """
+[recording]
+default = "never"
+
+[[recording.rules]]
+name = "hr"
+record = "never"
+callee = "1003"
+
+[[recording.rules]]
+name = "from-1001"
+record = "always"
+caller = "100[1]"
+"""
+
+
+@pytest.fixture(scope="module")
+def kefu(tmp_path_factory):
+    server = start_kefu(tmp_path_factory.mktemp("kefu-rec"), extra=RULES)
+    yield server
+    log = stop_kefu(server)
+    assert "Traceback" not in log, log
+
+
+def _connect(kefu, a, b, number: str) -> None:
+    a.dial(kefu.uri(number))
+    b.wait_incoming()
+    b.accept()
+    a.wait_established()
+    b.wait_established()
+
+
+def _live(kefu, caller: str) -> str:
+    def find():
+        status, calls = kefu.api("GET", "/live-calls")
+        return next((c["call_id"] for c in calls or []
+                     if c["caller"] == caller and c["state"] == "connected"), None)
+    return wait_for(find, what=f"a connected call from {caller}")
+
+
+def _recording_events(kefu, call_id: str, ended: bool = True) -> list[tuple[str, dict]]:
+    def got():
+        evs = [(t, d) for t, c, d in kefu.events(kefu.mark - 1) if c == call_id]
+        return evs if not ended or any(t == "call.ended" for t, _ in evs) else None
+    return [(t, d) for t, d in wait_for(got, what=f"call {call_id} to end")
+            if t.startswith("call.recording")]
+
+
+def _hang_up(*phones) -> None:
+    phones[0].hangup()
+    for p in phones:
+        p.wait_closed()
+
+
+def test_each_rule_decides_and_names_itself(kefu, phone):
+    a, b, c = phone("1001", tone=440), phone("1002", tone=1000), phone("1003", tone=700)
+    calls = {}
+    for caller, callee in ((a, b), (b, c), (b, a)):     # from-1001, hr, the default (never)
+        _connect(kefu, caller, callee, callee.user)
+        calls[(caller.user, callee.user)] = _live(kefu, caller.user)
+        time.sleep(0.5)
+        _hang_up(caller, callee)
+    decided = {}
+    for pair, call_id in calls.items():
+        evs = _recording_events(kefu, call_id)
+        decided[pair] = [(t, d.get("policy")) for t, d in evs]
+    assert decided == {
+        ("1001", "1002"): [("call.recording_started", "from-1001"), ("call.recording", None)],
+        ("1002", "1003"): [("call.recording_skipped", "hr")],
+        ("1002", "1001"): [("call.recording_skipped", "default")],
+    }
+    cdrs = {(r["caller"], r["callee"]): r for r in kefu.cdr("1002", expect=3)}
+    assert Path(cdrs["1001", "1002"]["recording_path"]).is_file()
+    assert cdrs["1002", "1003"]["recording_path"] is None
+    assert cdrs["1002", "1001"]["recording_path"] is None
+
+
+def _band(samples, rate: int, t0: float, t1: float, freq: float) -> float:
+    part = samples[int(t0 * rate):int(t1 * rate)]
+    return audio.tone_power_ratio(part, rate, freq) if len(part) else 0.0
+
+
+def test_a_pause_is_silence_where_the_callers_tone_was(kefu, phone):
+    a, b = phone("1001", tone=440), phone("1002", tone=1000)
+    _connect(kefu, a, b, "1002")
+    call_id = _live(kefu, "1001")
+    path = f"/live-calls/{call_id}/recording"
+    time.sleep(1.5)
+    assert kefu.api("POST", path, {"action": "pause"})[0] == 204
+    status, body = kefu.api("POST", path, {"action": "pause"})
+    assert status == 409 and "already paused" in body["detail"]
+    time.sleep(1.5)
+    assert kefu.api("POST", path, {"action": "resume"})[0] == 204
+    time.sleep(1.5)
+    _hang_up(a, b)
+    evs = dict(_recording_events(kefu, call_id))
+    paused, resumed, closed = (evs[t] for t in ("call.recording_paused",
+                                                 "call.recording_resumed", "call.recording"))
+    assert paused["by"] == resumed["by"] == "admin"
+    t0, t1 = paused["at"], resumed["at"]
+    assert closed["paused"] == [[t0, t1]] and 1.2 <= t1 - t0 <= 2.0
+    stereo, rate, _ = audio.read_wav(closed["path"])
+    for ch, freq in ((0, 440), (1, 1000)):
+        x = stereo[:, ch]
+        assert _band(x, rate, t0 - 0.8, t0 - 0.1, freq) > 0.5, "the tone before the pause"
+        assert _band(x, rate, t1 + 0.2, t1 + 0.9, freq) > 0.5, "and after it"
+        inside = x[int((t0 + 0.05) * rate):int((t1 - 0.05) * rate)]
+        assert audio.rms(inside) < 1.0, "silence inside"
+
+
+def test_a_blind_transfer_goes_on_in_the_next_segment(kefu, phone):
+    a, b, c = phone("1001", tone=440), phone("1002", tone=1000), phone("1005", tone=1300)
+    _connect(kefu, a, b, "1002")
+    call_id = _live(kefu, "1001")
+    time.sleep(1.0)
+    status, body = kefu.api("POST", f"/live-calls/{call_id}/transfer",
+                            {"by": "1002", "target": "1005"})
+    assert status == 202, body
+    b.wait_closed()
+    c.wait_incoming()
+    c.accept()
+    c.wait_established()
+    time.sleep(1.5)
+    _hang_up(a, c)
+    evs = _recording_events(kefu, call_id)
+    assert [(t, d["segment"]) for t, d in evs] == [
+        ("call.recording_started", 1), ("call.recording", 1),
+        ("call.recording_started", 2), ("call.recording", 2)]
+    first, second = evs[1][1], evs[3][1]
+    assert evs[0][1]["parties"] == ["1002"] and evs[2][1]["parties"] == ["1005"]
+    assert first["path"] != second["path"] and Path(second["path"]).name == f"{call_id}-2.wav"
+    for rec, right in ((first, 1000), (second, 1300)):
+        stereo, rate, _ = audio.read_wav(rec["path"])
+        mid = stereo[int(0.3 * rate):int((rec["duration"] - 0.2) * rate)]
+        assert audio.has_tone(mid[:, 0], rate, 440), "left: the caller in both"
+        assert audio.has_tone(mid[:, 1], rate, right), "right: the party of that segment"
