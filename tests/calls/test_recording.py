@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 from fake_switch import FakeSwitch, a_call
@@ -173,6 +174,7 @@ async def test_the_rule_sees_the_queue_and_agent_known_at_connect(rig) -> None:
     make_switch, make_call, events = rig
     switch = make_switch(**RULES)
     call = await make_call(switch, caller="1001", callee="600", queue="vip", agent="amy")
+    call.room.find("600").role = "agent"                 # as the ACD connects it
     switch.start_recording(call)
     ((kind, data),) = events.of(call)
     assert kind == "call.recording_started"
@@ -314,3 +316,31 @@ def test_an_attended_transfer_goes_on_in_the_next_segment() -> None:
     asyncio.run(transfer_attended(switch, call, call.room.find("1002"), other))  # type: ignore[arg-type]
     assert call.segment is not None and call.segment.number == 2
     assert [m.number for m in call.room.parties] == ["1001", "1003"]
+
+
+async def test_the_announcement_plays_to_every_party_once_per_call(rig, tmp_path) -> None:
+    make_switch, make_call, events = rig
+    notice = tmp_path / "prompts" / "notice.wav"
+    notice.parent.mkdir()
+    sf.write(notice, np.zeros(800, dtype=np.int16), 8000, subtype="PCM_16")
+    switch = make_switch(announce="notice.wav")
+    await switch.start()
+    assert switch.announcement == notice
+    call = await make_call(switch)
+    players = switch.media.stats["players"]
+    switch.start_recording(call)
+    assert switch.media.stats["players"] == players + 2      # caller and callee hear it
+    switch.end_segment(call)
+    switch.start_recording(call)                              # a transfer: not again
+    assert switch.media.stats["players"] == players + 2
+
+
+async def test_an_announcement_that_cannot_be_had_is_none(rig) -> None:
+    make_switch, _, _ = rig
+    switch = make_switch(announce="missing.wav")
+    await switch.start()
+    assert switch.announcement is None
+    switch = make_switch(announce="本次通话可能被录音")
+    switch.speak = lambda text: Path("/spoken.wav") if "录音" in text else Path("/x")
+    await switch.start()
+    assert switch.announcement == Path("/spoken.wav")

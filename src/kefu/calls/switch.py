@@ -482,7 +482,7 @@ class Switch:
         # where it goes, for a restart after a crash (call.recording comes at its end)
         self.publish(call, "call.recording_started", path=str(call.recorder.path),
                      segment=segment.number, policy=policy, linked_to=segment.linked_to,
-                     agent=call.agent, by=by,
+                     agent=self._agent(call), by=by,
                      parties=[m.number for m in call.room.parties if m.sip is not call.a])
         self.remix(call)
         self._announce(call)
@@ -553,7 +553,12 @@ class Switch:
                          for t in [getattr(m.sip, "trunk", None)] if t), None)
         return Facts(caller=call.caller, callee=call.callee,
                      direction=recording.direction(inbound, outbound),
-                     trunk=inbound or outbound, agent=call.agent, queue=call.queue)
+                     trunk=inbound or outbound, agent=self._agent(call), queue=call.queue)
+
+    @staticmethod
+    def _agent(call: Call) -> str | None:
+        """The ACD's agent while its member is in the call (not after it transferred)."""
+        return call.agent if any(m.role == "agent" for m in call.room.parties) else None
 
     def _journey(self, call: Call) -> str | None:
         """The customer's call this one consults for: another live call one of its
