@@ -1,17 +1,22 @@
 """Recording policies in real calls (baresip): each rule decides (recorded, skipped, the
 rule's name in the event log and on the CDR's recording); a pause through the API is
 silence in the WAV exactly where the caller's tone was; a blind transfer goes on in a
-second segment of the same call, in order, each with its own party on the right."""
+second segment of the same call, in order, each with its own party on the right; an agent's
+queued call is decided at connect by a rule on queue and agent, and the desk's buttons
+pause, resume and stop it (headless Chromium)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 
 from . import audio
-from .conftest import start_kefu, stop_kefu, wait_for
+from .browser import BrowserSession, have_browser
+from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .test_desktop import agent_login, expect, sign_in
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -28,12 +33,26 @@ callee = "1003"
 name = "from-1001"
 record = "always"
 caller = "100[1]"
+
+[[recording.rules]]
+name = "sales-alice"
+record = "always"
+queue = "sales"
+agent = "alice"
+
+[[queues]]
+name = "sales"
+number = "8001"
+members = { alice = 5 }
+wrap_up = 0
 """
+AGENT = ("alice", "agent-password-1", "1002")
 
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
     server = start_kefu(tmp_path_factory.mktemp("kefu-rec"), extra=RULES)
+    add_user(server, AGENT[0], AGENT[1], extensions=[AGENT[2]])
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log
@@ -151,3 +170,40 @@ def test_a_blind_transfer_goes_on_in_the_next_segment(kefu, phone):
         mid = stereo[int(0.3 * rate):int((rec["duration"] - 0.2) * rate)]
         assert audio.has_tone(mid[:, 0], rate, 440), "left: the caller in both"
         assert audio.has_tone(mid[:, 1], rate, right), "right: the party of that segment"
+
+
+@pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
+                    reason="chromium (/usr/bin/chromium) or playwright not installed")
+def test_a_queue_and_agent_rule_then_the_desk_pauses_and_stops(kefu, phone, tmp_path):
+    agent_phone, caller = phone(AGENT[2], tone=1000), phone("1004", tone=440)
+    wav = audio.write_tone_wav(tmp_path / "mic.wav", 700, 60, rate=48000)
+    browser = BrowserSession(f"http://127.0.0.1:{kefu.http_port}", wav).start()
+    try:
+        desk = browser.page()
+        sign_in(desk, "/desk", AGENT[0], AGENT[1])
+        agent_login(desk, AGENT[2], ready=True, device="phone", queues=["sales"])
+        caller.dial(kefu.uri("8001"))
+        agent_phone.wait_incoming(timeout=10)
+        agent_phone.accept()
+        agent_phone.wait_established()
+        call_id = _live(kefu, "1004")
+        state = desk.locator("#rec-state")
+        expect()(state).to_have_text("录音中", timeout=8000)
+        desk.click("#btn-rec-pause")
+        expect()(state).to_have_text("录音已暂停", timeout=5000)
+        desk.click("#btn-rec-pause")
+        expect()(state).to_have_text("录音中", timeout=5000)
+        desk.click("#btn-rec")
+        expect()(state).to_have_text("未录音", timeout=5000)
+        browser.check()
+    finally:
+        browser.close()
+        kefu.api("POST", f"/agents/{AGENT[0]}/logout")
+    _hang_up(caller, agent_phone)
+    evs = _recording_events(kefu, call_id)
+    assert [(t, d.get("by")) for t, d in evs] == [
+        ("call.recording_started", None), ("call.recording_paused", "alice"),
+        ("call.recording_resumed", "alice"), ("call.recording", "alice")]
+    started = evs[0][1]
+    assert (started["policy"], started["agent"], started["parties"]) == (
+        "sales-alice", "alice", [AGENT[2]])
