@@ -35,6 +35,11 @@ record = "always"
 caller = "100[1]"
 
 [[recording.rules]]
+name = "to-1005"
+record = "always"
+callee = "1005"
+
+[[recording.rules]]
 name = "sales-alice"
 record = "always"
 queue = "sales"
@@ -170,6 +175,34 @@ def test_a_blind_transfer_goes_on_in_the_next_segment(kefu, phone):
         mid = stereo[int(0.3 * rate):int((rec["duration"] - 0.2) * rate)]
         assert audio.has_tone(mid[:, 0], rate, 440), "left: the caller in both"
         assert audio.has_tone(mid[:, 1], rate, right), "right: the party of that segment"
+
+
+def test_an_attended_transfer_links_the_consultation_and_goes_on_in_segment_2(kefu, phone):
+    a, b, c = phone("1001", tone=440), phone("1002", tone=1000), phone("1005", tone=1300)
+    _connect(kefu, a, b, "1002")
+    first = _live(kefu, "1001")
+    assert kefu.api("POST", f"/live-calls/{first}/hold", {"by": "1002"})[0] == 204
+    _connect(kefu, b, c, "1005")                       # the consultation call
+    consult = _live(kefu, "1002")
+    time.sleep(0.5)
+    status, body = kefu.api("POST", f"/live-calls/{first}/transfer",
+                            {"by": "1002", "consult_call_id": consult})
+    assert status == 202, body
+    b.wait_closed()
+    time.sleep(1.5)
+    _hang_up(a, c)
+    asked = _recording_events(kefu, consult)
+    assert [t for t, _ in asked] == ["call.recording_started", "call.recording"]
+    assert (asked[0][1]["policy"], asked[0][1]["linked_to"]) == ("to-1005", first)
+    # segment 1's file is closed on the I/O thread while segment 2 starts: by segment
+    journey = sorted(_recording_events(kefu, first), key=lambda e: e[1]["segment"])
+    assert [(t, d["segment"]) for t, d in journey] == [
+        ("call.recording_started", 1), ("call.recording", 1),
+        ("call.recording_started", 2), ("call.recording", 2)]
+    assert journey[2][1]["parties"] == ["1005"] and journey[2][1]["linked_to"] is None
+    stereo, rate, _ = audio.read_wav(journey[3][1]["path"])
+    mid = stereo[int(0.3 * rate):int((journey[3][1]["duration"] - 0.2) * rate)]
+    assert audio.has_tone(mid[:, 0], rate, 440) and audio.has_tone(mid[:, 1], rate, 1300)
 
 
 @pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
