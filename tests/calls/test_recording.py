@@ -14,7 +14,7 @@ import soundfile as sf
 from fake_switch import FakeSwitch, a_call
 
 from kefu.bus import Event
-from kefu.calls.call import Call, CallState
+from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.control import CallControl, ControlError, Kind, transfer_attended, transfer_blind
 from kefu.calls.recording import Facts, NotNow, Segment, decide, direction
 from kefu.calls.room import Member
@@ -234,6 +234,17 @@ async def test_each_transfer_segment_is_a_new_file_of_the_same_call(rig) -> None
     assert paths == [f"{call.id}.wav", f"{call.id}-2.wav"]
 
 
+async def test_a_segment_a_transfer_ended_is_reported_before_the_calls_end(rig) -> None:
+    make_switch, make_call, events = rig
+    switch = make_switch()
+    call = await make_call(switch)
+    switch.start_recording(call)
+    switch.end_segment(call)
+    await switch.end(call, Disposition.ANSWERED, "caller", 200)
+    kinds = [e.type for e in events.all if e.call_id == call.id]
+    assert kinds[-2:] == ["call.recording", "call.ended"]
+
+
 async def test_a_consultation_call_links_to_the_customers_call(rig) -> None:
     make_switch, make_call, events = rig
     switch = make_switch()
@@ -258,7 +269,10 @@ async def test_a_beep_goes_into_the_file_every_so_often(rig) -> None:
     call = await make_call(switch)
     switch.start_recording(call)
     path = call.recorder.path
-    await asyncio.sleep(0.9)
+    players = switch.media.stats["players"]
+    await asyncio.sleep(0.6)
+    assert switch.media.stats["players"] == players + 2     # both parties hear it
+    await asyncio.sleep(0.3)
     await switch._close_segment(call)
     data, rate = sf.read(path, dtype="int16")
     for ch in (0, 1):

@@ -83,6 +83,7 @@ class Switch:
         self.lines: dict[str, Member] = {}         # number → its persistent line's member
         self.speak: Callable[[str], Path] | None = None   # text → a WAV (the app's TTS)
         self.announcement: Path | None = None      # played when recording starts
+        self._closing: dict[str, set[asyncio.Task]] = {}   # call id → segments being closed
 
     def register(self, kind: str, handler: Destination) -> None:
         """Let ``handler`` take every call routed to ``kind`` (the ACD: ``queue``)."""
@@ -496,7 +497,17 @@ class Switch:
         the next starts when the new party is connected (:meth:`start_recording`)."""
         rec, segment = self._detach_segment(call)
         if rec is not None and segment is not None:
-            self.spawn(self._close(call, rec, segment))
+            task = asyncio.ensure_future(self._close(call, rec, segment))
+            self._closing.setdefault(call.id, set()).add(task)
+            task.add_done_callback(lambda t: self._segment_closed(call.id, t))
+
+    def _segment_closed(self, call_id: str, task: asyncio.Task) -> None:
+        tasks = self._closing.get(call_id)
+        if tasks is not None:
+            tasks.discard(task)
+            if not tasks:
+                del self._closing[call_id]
+        self._task_done(task)
 
     async def stop_recording(self, call: Call, by: str | None = None) -> None:
         """Close the segment being recorded (on demand: :class:`NotNow` when none is)."""
@@ -805,6 +816,8 @@ class Switch:
             for member in list(call.room.members):
                 member.sip.hangup()
         await self._close_segment(call)
+        # a segment a transfer ended is reported before the call's end
+        await asyncio.gather(*self._closing.get(call.id, ()), return_exceptions=True)
         await self._release_media(call)
         for number, line in list(self.lines.items()):
             if line.home is call:
