@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from kefu.config import RecordingRule, RecordingSettings
@@ -87,7 +87,6 @@ class Segment:
     linked_to: str | None = None
     paused: list[tuple[float, float]] = field(default_factory=list)
     paused_at: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)   # the switch's: beep task, ...
 
     @property
     def is_paused(self) -> bool:

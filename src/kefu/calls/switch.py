@@ -84,6 +84,7 @@ class Switch:
         self.speak: Callable[[str], Path] | None = None   # text → a WAV (the app's TTS)
         self.announcement: Path | None = None      # played when recording starts
         self._closing: dict[str, set[asyncio.Task]] = {}   # call id → segments being closed
+        self._beepers: dict[Recorder, asyncio.Task] = {}   # [recording] beep_every timers
 
     def register(self, kind: str, handler: Destination) -> None:
         """Let ``handler`` take every call routed to ``kind`` (the ACD: ``queue``)."""
@@ -489,7 +490,7 @@ class Switch:
         self._announce(call)
         every = self.settings.recording.beep_every
         if every:
-            segment.extra["beeper"] = asyncio.ensure_future(
+            self._beepers[call.recorder] = asyncio.ensure_future(
                 self._beeping(call, call.recorder, every))
 
     def end_segment(self, call: Call) -> None:
@@ -522,15 +523,13 @@ class Switch:
         if rec is not None and segment is not None:
             await self._close(call, rec, segment, by)
 
-    @staticmethod
-    def _detach_segment(call: Call) -> tuple[Recorder | None, Segment | None]:
+    def _detach_segment(self, call: Call) -> tuple[Recorder | None, Segment | None]:
         """Take the segment off the call at once: the next one may start now."""
         rec, segment = call.recorder, call.segment
         call.recorder, call.segment = None, None
-        if segment is not None:
-            beeper = segment.extra.pop("beeper", None)
-            if beeper is not None:
-                beeper.cancel()
+        beeper = self._beepers.pop(rec, None) if rec is not None else None
+        if beeper is not None:
+            beeper.cancel()
         return rec, segment
 
     async def _close(self, call: Call, rec: Recorder, segment: Segment,
