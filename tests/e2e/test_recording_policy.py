@@ -1,5 +1,6 @@
 """Recording policies in real calls (baresip): each rule decides (recorded, skipped, the
-rule's name in the event log and on the CDR's recording); a pause through the API is
+rule's name in the event log and on the CDR's recording), the announcement heard by both
+sides of a recorded call only; a pause through the API is
 silence in the WAV exactly where the caller's tone was; a blind transfer goes on in a
 second segment of the same call, in order, each with its own party on the right; an agent's
 queued call is decided at connect by a rule on queue and agent, and the desk's buttons
@@ -20,9 +21,11 @@ from .test_desktop import agent_login, expect, sign_in
 
 pytestmark = pytest.mark.timeout(120)
 
+NOTICE = 1800          # Hz: the announcement's tone (a WAV under data_dir/prompts)
 RULES = """
 [recording]
 default = "never"
+announce = "notice.wav"
 
 [[recording.rules]]
 name = "hr"
@@ -56,19 +59,29 @@ AGENT = ("alice", "agent-password-1", "1002")
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-rec"), extra=RULES)
+    tmp = tmp_path_factory.mktemp("kefu-rec")
+    (tmp / "data" / "prompts").mkdir(parents=True)
+    audio.write_tone_wav(tmp / "data" / "prompts" / "notice.wav", NOTICE, 1.0)
+    server = start_kefu(tmp, extra=RULES)
     add_user(server, AGENT[0], AGENT[1], extensions=[AGENT[2]])
     yield server
     log = stop_kefu(server)
     assert "Traceback" not in log, log
 
 
-def _connect(kefu, a, b, number: str) -> None:
+def _connect(kefu, a, b, number: str) -> tuple[dict, dict]:
     a.dial(kefu.uri(number))
     b.wait_incoming()
     b.accept()
-    a.wait_established()
-    b.wait_established()
+    return a.wait_established(), b.wait_established()
+
+
+def _heard_notice(phone, established: dict) -> bool:
+    """The phone's latest call, its first second: the announcement's tone?"""
+    (path,) = phone.received_wav_paths()[-1:]
+    samples, rate, _ = audio.read_wav(path)
+    first = samples[int(0.1 * rate):int(0.8 * rate)]
+    return audio.tone_power_ratio(first, rate, NOTICE) > 0.15
 
 
 def _live(kefu, caller: str) -> str:
@@ -95,12 +108,14 @@ def _hang_up(*phones) -> None:
 
 def test_each_rule_decides_and_names_itself(kefu, phone):
     a, b, c = phone("1001", tone=440), phone("1002", tone=1000), phone("1003", tone=700)
-    calls = {}
+    calls, notice = {}, {}
     for caller, callee in ((a, b), (b, c), (b, a)):     # from-1001, hr, the default (never)
-        _connect(kefu, caller, callee, callee.user)
+        established = _connect(kefu, caller, callee, callee.user)
         calls[(caller.user, callee.user)] = _live(kefu, caller.user)
-        time.sleep(0.5)
+        time.sleep(1.2)
         _hang_up(caller, callee)
+        notice[(caller.user, callee.user)] = [_heard_notice(p, e) for p, e in
+                                              zip((caller, callee), established)]
     decided = {}
     for pair, call_id in calls.items():
         evs = _recording_events(kefu, call_id)
@@ -110,6 +125,9 @@ def test_each_rule_decides_and_names_itself(kefu, phone):
         ("1002", "1003"): [("call.recording_skipped", "hr")],
         ("1002", "1001"): [("call.recording_skipped", "default")],
     }
+    # the announcement: both sides hear it when the call is recorded, nobody otherwise
+    assert notice == {("1001", "1002"): [True, True], ("1002", "1003"): [False, False],
+                      ("1002", "1001"): [False, False]}
     cdrs = {(r["caller"], r["callee"]): r for r in kefu.cdr("1002", expect=3)}
     assert Path(cdrs["1001", "1002"]["recording_path"]).is_file()
     assert cdrs["1002", "1003"]["recording_path"] is None
