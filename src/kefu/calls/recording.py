@@ -31,8 +31,7 @@ ALL = "all"            # the policy name without rules
 DEFAULT = "default"    # no rule matched
 DISABLED = "disabled"  # [recording] enabled = false
 ON_DEMAND = "on_demand"  # started by hand (the API, the desk)
-DIRECTIONS = ("inbound", "outbound", "internal")
-ACTIONS = ("start", "stop", "pause", "resume")
+ACTIONS = ("start", "stop", "pause", "resume")   # on demand (the API, the desk)
 
 
 @dataclass(frozen=True)
