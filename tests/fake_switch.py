@@ -29,6 +29,7 @@ from kefu.calls.control import Refused
 from kefu.calls.destinations import hand_on
 from kefu.calls.dialplan import Route
 from kefu.calls.room import Member, Mode, Room
+from kefu.calls.recording import NotNow, Segment
 from kefu.events import check
 
 
@@ -287,8 +288,33 @@ class FakeSwitch:
     def remix(self, call: Call) -> None:
         pass
 
-    def start_recording(self, call: Call) -> None:
+    def start_recording(self, call: Call, by: str | None = None) -> None:
+        """As the switch's, every call recorded (policy ``all``); the state on the call."""
+        if call.segment is not None:
+            if by is not None:
+                raise NotNow("the call is already being recorded")
+            return
         self.recording.append(call.id)
+        call.segments += 1
+        call.segment = Segment(call.segments, "all" if by is None else "on_demand")
+
+    def end_segment(self, call: Call) -> None:
+        call.segment = None
+
+    async def stop_recording(self, call: Call, by: str | None = None) -> None:
+        if call.segment is None and by is not None:
+            raise NotNow("the call is not being recorded")
+        call.segment = None
+
+    def pause_recording(self, call: Call, by: str) -> None:
+        if call.segment is None:
+            raise NotNow("the call is not being recorded")
+        call.segment.pause(0.0)
+
+    def resume_recording(self, call: Call, by: str) -> None:
+        if call.segment is None:
+            raise NotNow("the call is not being recorded")
+        call.segment.resume(0.0)
 
     def dismiss(self, call: Call, member: Member, sip_done: bool = False) -> None:
         """As the switch's: a persistent line goes home, anyone else is hung up."""

@@ -56,7 +56,7 @@ from kefu.ivr.promptset import PromptSet
 from kefu.ivr.service import Ivr
 from kefu.ivr.sounds import Sounds
 from kefu.ivr.taking import Desk, Waiting
-from kefu.ivr.tts import EspeakNg, TtsCache
+from kefu.ivr.tts import VOICES, EspeakNg, TtsCache
 from kefu.store import Store
 from kefu.store.errors import Invalid, NotFound
 from kefu.store.reconcile import reconcile
@@ -161,6 +161,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     sip.guard.trust([src for trunk in settings.trunks for src in trunk.inbound_sources])
     switch = Switch(settings, sip, media, bus, DialPlan.from_settings(settings, directory))
     sip.handler = switch
+    switch.speak = lambda text: speak(settings, text)   # [recording] announce given as text
     await switch.start()
     # browsers' softphones offer ICE candidates on kefu's own address only
     restrict_ice([settings.webrtc_host])
@@ -243,6 +244,11 @@ def acd_members(acd: Acd, queues: Any) -> set[str]:
     """The agents who are members of any of ``queues`` now (a recordings group)."""
     wanted = set(queues)
     return {a.username for a in list(acd.agents.values()) if wanted & set(a.skills)}
+def speak(settings: Settings, text: str) -> Path:
+    """``text`` as a WAV by espeak-ng (cached under data_dir/tts): Mandarin when it holds
+    Chinese characters, else English."""
+    voice = VOICES["zh" if re.search("[\u4e00-\u9fff]", text) else "en"]
+    return TtsCache(EspeakNg(), settings.data_dir / "tts").render(text, voice)
 
 
 def customer_variables(customer: Customer | None) -> dict[str, str]:

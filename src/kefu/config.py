@@ -229,8 +229,36 @@ class UsersSettings(Section):
     #                                   login token stays valid
 
 
+RecordChoice = Literal["always", "never"]
+
+
+class RecordingRule(Section):
+    """One ``[[recording.rules]]``: every condition given must hold (an empty one holds
+    always); the first rule that matches decides (see :mod:`kefu.calls.recording`)."""
+    name: Name
+    record: RecordChoice
+    caller: Regex = ""                # the caller's number, a regex over the whole number
+    callee: Regex = ""                # the dialled number
+    agent: str = ""                   # the agent (username) the ACD connected
+    queue: str = ""                   # the queue the call came through
+    direction: Literal["", "inbound", "outbound", "internal"] = ""
+    trunk: str = ""                   # the trunk it came in or went out on
+
+
 class RecordingSettings(Section):
-    enabled: bool = True              # record every bridged call
+    enabled: bool = True              # false: nothing is recorded by policy (on demand still is)
+    default: RecordChoice = "always"  # when no rule matches
+    rules: Annotated[list[RecordingRule], _unique("recording.rules", "name")] = []
+    announce: str = ""                # played to the caller when recording starts: a WAV
+    #                                   (under data_dir/prompts unless absolute) or text (TTS)
+    beep_every: Annotated[float, Field(ge=0, le=3600)] = 0.0   # seconds between beeps; 0: none
+
+    @field_validator("beep_every")
+    @classmethod
+    def _beep_every(cls, value: float) -> float:
+        if 0 < value < 5:
+            raise ValueError("beep_every is 0 (no beep) or at least 5 seconds")
+        return value
 
 
 class RetentionRule(Section):

@@ -94,6 +94,15 @@ token_ttl = {users.token_ttl:g}          # seconds a login token stays valid
 
 [recording]
 enabled = true
+default = "always"         # when no rule matches: "always" or "never"
+# announce = "本次通话可能被录音"   # played when recording starts: text (TTS) or a WAV under
+#                                   data_dir/prompts
+# beep_every = 15          # seconds between beeps heard by both sides and in the file; 0 none
+# [[recording.rules]]      # in order, the first that matches decides; all given must hold
+# name = "hr"              # stored with the recording as its policy
+# record = "never"         # or "always"
+# callee = "8[0-9]{{3}}"     # regexes over whole numbers: caller, callee; also agent (username),
+#                            queue, direction (inbound/outbound/internal), trunk
 
 # [recordings]             # who hears what; the files: codec on close, archive, retention
 # agents_hear_own = false  # agents may play their own calls' recordings in the browser

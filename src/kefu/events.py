@@ -140,6 +140,17 @@ class CallRecordingStarted(Payload):
     segment: int = 1
     policy: str = "all"
     linked_to: str | None = None
+    agent: str | None = None          # the ACD's agent (username) the segment starts with
+    parties: list[str] = []           # the numbers on the right channel as it starts
+    by: str | None = None             # started on demand by this user (policy on_demand)
+
+
+@declare("call.recording_skipped", CALL)
+class CallRecordingSkipped(Payload):
+    """The recording ``policy`` rule said not to record ``segment`` (what an inspector
+    looks for when a call has no recording)."""
+    policy: str
+    segment: int = 1
 
 
 @declare("call.recording", CALL)
@@ -150,6 +161,8 @@ class CallRecording(Payload):
     duration: float
     segment: int = 1
     paused: list[tuple[float, float]] = []
+    by: str | None = None             # stopped on demand by this user (else: the call ended,
+    #                                   or a transfer began the next segment)
 
 
 @declare("call.recording_paused", CALL)

@@ -111,3 +111,49 @@ def test_repair_of_a_header_only_file_and_of_non_wavs(tmp_path) -> None:
     assert repair_wav(tmp_path / "missing.wav") is None
     assert repair_wav(tmp_path) is None                  # a directory: logged, not raised
 
+
+
+async def _fed(path: Path, audio: np.ndarray, during: dict) -> Recorder:
+    """Feed ``audio`` frame by frame; ``during``: frame index → what to do to the recorder."""
+    with ThreadPoolExecutor(1) as io:
+        rec = Recorder(path, [], [], io, on_close=lambda r: None)
+        for n, i in enumerate(range(0, len(audio), FRAME)):
+            if n in during:
+                during[n](rec)
+            rec.feed(audio[i:i + FRAME])
+        await rec.close()
+    return rec
+
+
+async def test_a_pause_is_silence_in_place_and_the_clock_runs_on(tmp_path) -> None:
+    """Paused from 1.0 s to 2.5 s: zeros exactly there, the tones before and after,
+    and the file as long as what was fed (no gap, nothing dropped)."""
+    path = tmp_path / "paused.wav"
+    audio = _stereo(4.0)
+
+    def pause(r: Recorder) -> None:
+        r.paused = True
+
+    def resume(r: Recorder) -> None:
+        r.paused = False
+
+    rec = await _fed(path, audio, {50: pause, 125: resume})
+    data, rate = sf.read(path, dtype="int16")
+    assert len(data) == len(audio) and rec.duration == 4.0
+    assert not data[8000:20000].any()                      # the paused span: zeros
+    for part in (data[800:7200], data[20800:31000]):
+        assert dominant_frequency(part[:, 0], rate) == pytest.approx(440, abs=10)
+        assert dominant_frequency(part[:, 1], rate) == pytest.approx(1000, abs=10)
+
+
+async def test_a_beep_is_mixed_into_both_channels_for_its_frames_only(tmp_path) -> None:
+    path = tmp_path / "beep.wav"
+    silence = np.zeros((16000, 2), dtype=np.int16)
+    beep = tone(1400, 0.2)                                  # 10 frames
+
+    rec = await _fed(path, silence, {50: lambda r: r.beep(beep)})
+    data, rate = sf.read(path, dtype="int16")
+    assert rec.duration == 2.0
+    assert not data[:8000].any() and not data[9600:].any()  # only where the beep is
+    for ch in (0, 1):
+        assert np.array_equal(data[8000:9600, ch], beep)

@@ -211,3 +211,19 @@ async def test_the_event_log_feeds_the_rows_as_it_writes(store: Store,
     (row,) = recordings.for_call("c1")
     assert (row.state, row.duration, row.disposition) == ("done", 30.0, "answered")
     assert store.get_call("c1").disposition == "answered"  # type: ignore[union-attr]
+
+
+def test_the_switch_names_the_agent_of_a_segment() -> None:
+    """The started event's agent (the ACD's, still in the call) wins; after a blind
+    transfer to an extension no agent took, the party on the agent's channel is it."""
+    events = [*queued_call()[:4],
+              ev("call.recording_started", 110.1, path="/rec/c1.wav", segment=1,
+                 policy="all", agent="ann", parties=["1001"]),
+              ev("call.recording", 130.0, path="/rec/c1.wav", segment=1, duration=20.0),
+              ev("call.recording_started", 131.0, path="/rec/c1-2.wav", segment=2,
+                 policy="all", agent=None, parties=["1003"]),
+              ev("call.recording", 150.0, path="/rec/c1-2.wav", segment=2, duration=19.0),
+              ev("call.ended", 150.0, disposition="answered", hangup_by="caller",
+                 sip_code=200)]
+    first, second = segments(events, local, customers)
+    assert (first.agent, second.agent) == ("ann", "1003")

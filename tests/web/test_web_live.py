@@ -105,3 +105,32 @@ def test_an_agent_that_transferred_the_call_away_no_longer_sees_or_acts_on_it(li
     assert api.client.get(path, headers=api.as_("agent")).status_code == 403
     assert api.client.get("/api/v1/live-calls", headers=api.as_("agent")).json() == []
     assert api.client.get("/api/v1/live-calls", headers=api.as_("supervisor")).json()
+
+
+def test_recording_on_demand_for_the_agent_on_the_call_supervisors_and_admins(live):
+    api, switch, call = live
+    path = f"/api/v1/live-calls/{call.id}/recording"
+
+    def post(action: str, role: str = "supervisor"):  # type: ignore[no-untyped-def]
+        return api.client.post(path, json={"action": action}, headers=api.as_(role))
+
+    r = post("pause")
+    assert r.status_code == 409 and "not being recorded" in r.json()["detail"]
+    assert post("start").status_code == 204 and call.segment is not None
+    r = post("start", "admin")
+    assert r.status_code == 409 and "already being recorded" in r.json()["detail"]
+    assert post("rewind").status_code == 422
+    assert post("pause", "qa").status_code == 403                 # the inspector: no
+    assert post("pause", "agent").status_code == 403              # not logged in as an agent
+    api.ctx.acd.agents["agent"] = SimpleNamespace(logged_in=True, extension="1005")
+    r = post("pause", "agent")
+    assert r.status_code == 403 and "own calls" in r.json()["detail"]
+    api.ctx.acd.agents["agent"] = SimpleNamespace(logged_in=True, extension="1002")
+    assert post("pause", "agent").status_code == 204 and call.segment.is_paused
+    live_call = api.client.get(f"/api/v1/live-calls/{call.id}", headers=api.as_("agent")).json()
+    assert live_call["recording"] == "paused"
+    assert post("resume", "agent").status_code == 204 and not call.segment.is_paused
+    assert post("stop", "agent").status_code == 204 and call.segment is None
+    r = api.client.post("/api/v1/live-calls/nope/recording", json={"action": "stop"},
+                        headers=api.as_("admin"))
+    assert r.status_code == 404

@@ -30,6 +30,7 @@ from kefu.calls.room import Member, Room
 
 if TYPE_CHECKING:
     from kefu.calls.attempt import Attempt
+    from kefu.calls.recording import Segment
     from kefu.media import Negotiated, Recorder, RtpLeg
     from kefu.sip.leg import SipLeg
 
@@ -87,6 +88,10 @@ class Call:
     room: Room = field(default_factory=Room)
     attempts: list["Attempt"] = field(default_factory=list)   # destinations being reached
     recorder: "Recorder | None" = None
+    segment: "Segment | None" = None         # the recording's segment being written
+    segments: int = 0                        # recorded segments so far (files)
+    record_refused: str | None = None        # the rule that said never (no on-demand start)
+    announced: bool = False                  # the recording notice was played
     ringing_sent: bool = False
     conference: str | None = None            # the shared room a HOSTED call joined
     data: dict = field(default_factory=dict)  # call-attached data (IVR, API); ≤ 1 MiB JSON
@@ -140,4 +145,6 @@ class Call:
                 "state": self.state.value, "started": self.started,
                 "queue": self.queue, "agent": self.agent, "line": self.line,
                 "members": [m.describe() for m in self.room.members],
-                "dialing": [a.number for a in self.attempts if not a.done]}
+                "dialing": [a.number for a in self.attempts if not a.done],
+                "recording": (None if self.segment is None else
+                              "paused" if self.segment.is_paused else "recording")}

@@ -20,6 +20,7 @@ from kefu.media import MediaError
 from kefu.calls.dialplan import CONFERENCE_PREFIX
 from kefu.calls.errors import ControlError, Kind, Refused
 from kefu.calls.protocol import Switchboard
+from kefu.calls.recording import ACTIONS, NotNow
 
 if TYPE_CHECKING:
     from kefu.calls.attempt import Attempt, Fork
@@ -64,6 +65,7 @@ async def transfer_blind(switch: Switchboard, call: Call, member: Member, target
         return await _transfer_failed(switch, call)
     switch.publish(call, "call.transferred", by=member.number, target=target, mode="blind")
     call.room.waiting = True          # the others hear music while the target rings
+    switch.end_segment(call)          # the target's part is the next segment
     switch.dismiss(call, member, sip_done)
     if take is not None:
         return await take(call, route)
@@ -73,6 +75,7 @@ async def transfer_blind(switch: Switchboard, call: Call, member: Member, target
     def answered(call: Call, attempt: "Attempt", fork: "Fork", answer: "Negotiated") -> None:
         call.room.waiting = False
         switch.join(call, Member(attempt.number, "callee", fork.sip, fork.rtp))
+        switch.start_recording(call)
 
     def failed(call: Call, attempt: "Attempt", code: int, reason: str) -> None:
         switch.spawn(_transfer_failed(switch, call))
@@ -102,6 +105,7 @@ async def transfer_attended(switch: Switchboard, call: Call, member: Member, oth
                    target=",".join(m.number for m in moving), consult_call=other.id)
     switch.publish(other, "call.transferred", by=member.number, mode="attended",
                    into_call=call.id)
+    switch.end_segment(call)
     for m in moving:                   # take them over without touching their dialogs
         other.remove(m)
         m.role = "callee"
@@ -109,6 +113,7 @@ async def transfer_attended(switch: Switchboard, call: Call, member: Member, oth
         switch.join(call, m)
     switch.dismiss(call, member, sip_done)   # after a REFER sippy already hung it up
     switch.dismiss(other, mine)
+    switch.start_recording(call)             # the next segment: the new parties
     switch.spawn(switch.end(other, Disposition.ANSWERED, "system", 200))
 
 
@@ -164,7 +169,9 @@ def finish_consult(switch: Switchboard, call: Call, member: Member, how: str) ->
     if how == "transfer":
         switch.publish(call, "call.transferred", by=member.number, target=consulted.number,
                        mode="consult")
+        switch.end_segment(call)
         switch.dismiss(call, member)
+        switch.start_recording(call)
 
 
 def _unhold(switch: Switchboard, call: Call) -> None:
@@ -369,6 +376,27 @@ class CallControl:
             raise ControlError("whisper needs a target", Kind.INVALID)
         add_party(self.switch, call, supervisor, role="supervisor", mode=mode,
                   whisper_to=whisper_to)
+
+    async def recording(self, call_id: str, action: str, by: str) -> None:
+        """Start, stop, pause or resume the call's recording on demand (``by``: the user);
+        CONFLICT with the reason when it makes no sense now (not connected, already so,
+        a rule that says never), INVALID for an unknown action."""
+        if action not in ACTIONS:
+            raise ControlError(f"action is one of {', '.join(ACTIONS)}", Kind.INVALID)
+        call = self._connected(call_id)
+        switch = self.switch
+        try:
+            if action == "start":
+                switch.start_recording(call, by=by)
+            elif action == "stop":
+                await switch.stop_recording(call, by=by)
+            elif action == "pause":
+                switch.pause_recording(call, by)
+            else:
+                switch.resume_recording(call, by)
+        except NotNow as exc:
+            raise ControlError(f"cannot {action} the recording of call {call_id}: {exc}",
+                               Kind.CONFLICT) from None
 
     async def hangup(self, call_id: str, number: str | None = None) -> None:
         """Force release (强拆): the whole call, or one member."""

@@ -29,6 +29,8 @@ from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.destinations import RINGING_KINDS, Destination, hand_on
 from kefu.calls.dialplan import CONFERENCE_PREFIX, PROMPT_TEST_CODE, DialPlan, Route
 from kefu.calls.room import Member, Mode, Room
+from kefu.calls import recording
+from kefu.calls.recording import Facts, NotNow, Segment
 from kefu.media.moh import load_moh
 from kefu.media.tap import Tap
 from kefu.media import (DTMF_PT, MediaEngine, MediaError, Negotiated, Player, Recorder,
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 
 TRUNK_NO_RESPONSE = 5.0            # seconds without any answer before the next trunk
 INFO_DTMF_MS = (60, 1000, 100)     # a SIP INFO key's relayed length: min, max, default
+# the recording beep ([recording] beep_every): 200 ms of 1400 Hz, quiet
+BEEP = (3000 * np.sin(2 * np.pi * 1400 * np.arange(1600) / 8000)).astype(np.int16)
 
 # What a destination's final failure means for the caller and the CDR.
 FAILURES: dict[int, tuple[int, str, Disposition]] = {
@@ -77,6 +81,10 @@ class Switch:
         self.destinations: dict[str, Destination] = {"prompt": self._host_prompt,
                                                      "conference": self._host_conference}
         self.lines: dict[str, Member] = {}         # number → its persistent line's member
+        self.speak: Callable[[str], Path] | None = None   # text → a WAV (the app's TTS)
+        self.announcement: Path | None = None      # played when recording starts
+        self._closing: dict[str, set[asyncio.Task]] = {}   # call id → segments being closed
+        self._beepers: dict[Recorder, asyncio.Task] = {}   # [recording] beep_every timers
 
     def register(self, kind: str, handler: Destination) -> None:
         """Let ``handler`` take every call routed to ``kind`` (the ACD: ``queue``)."""
@@ -85,8 +93,10 @@ class Switch:
         self.destinations[kind] = handler
 
     async def start(self) -> None:
-        """Start the shared music-on-hold player."""
+        """Start the shared music-on-hold player; have the recording notice ready."""
         self.moh = self.music(self.settings.media.moh_file or None)
+        self.announcement = await asyncio.get_running_loop().run_in_executor(
+            None, self._resolve_announcement)
 
     def music(self, file: str | None) -> Any:
         """A looped music source rooms can mix in (``file``; None: the built-in tune)."""
@@ -443,13 +453,183 @@ class Switch:
         fork.sip.hangup()
         self.spawn(self.media.close_leg(fork.rtp))
 
-    def start_recording(self, call: Call) -> None:
-        """Record the call (once, by policy): the caller left, everyone else right."""
-        if self.settings.recording.enabled and call.recorder is None:
-            call.recorder = self.media.record(self._recording_path(call), left=[], right=[])
-            # where it goes, for a restart after a crash (call.recording comes at its end)
-            self.publish(call, "call.recording_started", path=str(call.recorder.path))
-            self.remix(call)
+    # --- recording (the rules: kefu.calls.recording) -----------------------------------------
+    def start_recording(self, call: Call, by: str | None = None) -> None:
+        """Start a segment: ``by`` None: the policy decides (at connect to the party that
+        answers: callee, agent, transfer target; a call not recorded publishes
+        ``call.recording_skipped`` naming the rule); ``by``: on demand, raising
+        :class:`NotNow` while recording or when a rule said never.  The caller left,
+        everyone else right."""
+        if call.ended or call.recorder is not None:
+            if by is not None:
+                raise NotNow("the call is already being recorded")
+            return
+        if by is None:
+            record, policy = recording.decide(self.settings.recording, self._facts(call))
+            call.record_refused = None if record or policy in (
+                recording.DEFAULT, recording.DISABLED) else policy
+            if not record:
+                self.publish(call, "call.recording_skipped", policy=policy,
+                             segment=call.segments + 1)
+                return
+        elif call.record_refused:
+            raise NotNow(f"the recording policy {call.record_refused!r} says never for this call")
+        else:
+            policy = recording.ON_DEMAND
+        call.segments += 1
+        segment = Segment(call.segments, policy, self._journey(call))
+        call.recorder = self.media.record(self._recording_path(call, segment.number),
+                                          left=[], right=[])
+        call.segment = segment
+        # where it goes, for a restart after a crash (call.recording comes at its end)
+        self.publish(call, "call.recording_started", path=str(call.recorder.path),
+                     segment=segment.number, policy=policy, linked_to=segment.linked_to,
+                     agent=self._agent(call), by=by,
+                     parties=[m.number for m in call.room.parties if m.sip is not call.a])
+        self.remix(call)
+        self._announce(call)
+        every = self.settings.recording.beep_every
+        if every:
+            self._beepers[call.recorder] = asyncio.ensure_future(
+                self._beeping(call, call.recorder, every))
+
+    def end_segment(self, call: Call) -> None:
+        """A transfer: the segment being recorded ends here (closed in the background);
+        the next starts when the new party is connected (:meth:`start_recording`)."""
+        rec, segment = self._detach_segment(call)
+        if rec is not None and segment is not None:
+            task = asyncio.ensure_future(self._close(call, rec, segment))
+            self._closing.setdefault(call.id, set()).add(task)
+            task.add_done_callback(lambda t: self._segment_closed(call.id, t))
+
+    def _segment_closed(self, call_id: str, task: asyncio.Task) -> None:
+        tasks = self._closing.get(call_id)
+        if tasks is not None:
+            tasks.discard(task)
+            if not tasks:
+                del self._closing[call_id]
+        self._task_done(task)
+
+    async def stop_recording(self, call: Call, by: str | None = None) -> None:
+        """Close the segment being recorded (on demand: :class:`NotNow` when none is)."""
+        if call.recorder is None:
+            if by is not None:
+                raise NotNow("the call is not being recorded")
+            return
+        await self._close_segment(call, by)
+
+    async def _close_segment(self, call: Call, by: str | None = None) -> None:
+        rec, segment = self._detach_segment(call)
+        if rec is not None and segment is not None:
+            await self._close(call, rec, segment, by)
+
+    def _detach_segment(self, call: Call) -> tuple[Recorder | None, Segment | None]:
+        """Take the segment off the call at once: the next one may start now."""
+        rec, segment = call.recorder, call.segment
+        call.recorder, call.segment = None, None
+        beeper = self._beepers.pop(rec, None) if rec is not None else None
+        if beeper is not None:
+            beeper.cancel()
+        return rec, segment
+
+    async def _close(self, call: Call, rec: Recorder, segment: Segment,
+                     by: str | None = None) -> None:
+        duration = await rec.close()
+        self.publish(call, "call.recording", path=str(rec.path), duration=duration,
+                     segment=segment.number, paused=segment.spans(duration), by=by)
+
+    def pause_recording(self, call: Call, by: str) -> None:
+        """Silence in the file from now (its clock runs on); NotNow when not recording
+        or already paused."""
+        rec, segment = call.recorder, call.segment
+        if rec is None or segment is None:
+            raise NotNow("the call is not being recorded")
+        at = round(rec.duration, 3)
+        segment.pause(at)
+        rec.paused = True
+        self.publish(call, "call.recording_paused", segment=segment.number, at=at, by=by)
+
+    def resume_recording(self, call: Call, by: str) -> None:
+        rec, segment = call.recorder, call.segment
+        if rec is None or segment is None:
+            raise NotNow("the call is not being recorded")
+        _, at = segment.resume(round(rec.duration, 3))
+        rec.paused = False
+        self.publish(call, "call.recording_resumed", segment=segment.number, at=at, by=by)
+
+    def _facts(self, call: Call) -> Facts:
+        inbound = getattr(call.a, "trunk", None)
+        outbound = next((t for m in call.room.parties if m.sip is not call.a
+                         for t in [getattr(m.sip, "trunk", None)] if t), None)
+        return Facts(caller=call.caller, callee=call.callee,
+                     direction=recording.direction(inbound, outbound),
+                     trunk=inbound or outbound, agent=self._agent(call), queue=call.queue)
+
+    @staticmethod
+    def _agent(call: Call) -> str | None:
+        """The ACD's agent while its member is in the call (not after it transferred)."""
+        return call.agent if any(m.role == "agent" for m in call.room.parties) else None
+
+    def _journey(self, call: Call) -> str | None:
+        """The customer's call this one consults for: another live call one of its
+        parties is in (an agent holding its customer while it calls a colleague)."""
+        numbers = {m.number for m in call.room.parties}
+        for other in self.calls.values():
+            if (other is not call and not other.ended and not other.line
+                    and other.conference is None and other.state is CallState.CONNECTED
+                    and any(m.number in numbers for m in other.room.parties)):
+                return other.segment.linked_to if other.segment and other.segment.linked_to \
+                    else other.id
+        return None
+
+    def _announce(self, call: Call) -> None:
+        """The notice (``[recording] announce``), once per call, to every party."""
+        if self.announcement is None or call.announced:
+            return
+        call.announced = True
+        for m in call.room.parties:
+            try:
+                self.media.play(m.rtp, self.announcement)
+            except MediaError as exc:
+                log.warning("call %s: cannot announce the recording: %s", call.id, exc)
+
+    async def _beeping(self, call: Call, rec: Recorder, every: float) -> None:
+        """Every ``every`` seconds a short tone, heard by every party and in the file
+        (a beep while paused is left out: the span stays silence)."""
+        while True:
+            await asyncio.sleep(every)
+            if rec.closed or call.recorder is not rec:
+                return
+            if rec.paused:
+                continue
+            rec.beep(BEEP)
+            for m in call.room.parties:
+                try:
+                    self.media.play_samples(m.rtp, BEEP)
+                except MediaError:
+                    pass   # a party leaving as it beeps
+
+    def _resolve_announcement(self) -> Path | None:
+        """``[recording] announce``: a WAV (under data_dir/prompts unless absolute), or
+        text spoken by :attr:`speak`; None when there is none or it cannot be had."""
+        text = self.settings.recording.announce.strip()
+        if not text:
+            return None
+        if text.lower().endswith(".wav"):
+            path = Path(text)
+            path = path if path.is_absolute() else Path(self.settings.data_dir) / "prompts" / path
+            if path.is_file():
+                return path
+            log.warning("recording announcement %s does not exist: none is played", path)
+            return None
+        if self.speak is None:
+            log.warning("no text-to-speech for the recording announcement: none is played")
+            return None
+        try:
+            return self.speak(text)
+        except Exception as exc:
+            log.warning("cannot speak the recording announcement: %s", exc)
+            return None
 
     def _callee_failed(self, call: Call, attempt: Attempt, code: int, reason: str) -> None:
         if call.ended or call.state is not CallState.RINGING:
@@ -634,10 +814,9 @@ class Switch:
         if call.conference is None:
             for member in list(call.room.members):
                 member.sip.hangup()
-        if call.recorder is not None:
-            recorder, call.recorder = call.recorder, None
-            duration = await recorder.close()
-            self.publish(call, "call.recording", path=str(recorder.path), duration=duration)
+        await self._close_segment(call)
+        # a segment a transfer ended is reported before the call's end
+        await asyncio.gather(*self._closing.get(call.id, ()), return_exceptions=True)
         await self._release_media(call)
         for number, line in list(self.lines.items()):
             if line.home is call:
@@ -710,9 +889,10 @@ class Switch:
             if other is not member:
                 self.spawn(other.rtp.send_dtmf(digit, duration_ms))
 
-    def _recording_path(self, call: Call) -> Path:
+    def _recording_path(self, call: Call, segment: int = 1) -> Path:
         day = datetime.now().strftime("%Y/%m/%d")
-        path = self.settings.recordings_dir / day / f"{call.id}.wav"
+        name = call.id if segment == 1 else f"{call.id}-{segment}"
+        path = self.settings.recordings_dir / day / f"{name}.wav"
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 

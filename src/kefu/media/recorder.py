@@ -16,6 +16,10 @@ reads in full: each block is flushed to the OS as it is written, and the header'
 and data sizes are rewritten in place every few blocks (two ``pwrite``s, on the I/O
 thread, never in the tick).  :func:`repair_wav` fixes at start what the last seconds
 before a crash left behind.
+
+Pausing (a card number read out) keeps the clock: the tick writes zeros instead of the
+sources, so the file's time stays the call's time; a beep is a few frames of tone added to
+both channels (see :meth:`Recorder.beep`).
 """
 
 from __future__ import annotations
@@ -129,6 +133,10 @@ class Recorder:
         self._start = self._n  # the first block begins here
         self._frames = 0  # frames fed in total
         self._closed = False
+        self.paused = False
+        """While set, the tick writes silence: the file's clock runs on, with no gap."""
+        self._beep: np.ndarray | None = None   # (frames, 160) still to mix in, see beep
+        self._beep_i = 0
         self.rows: tuple[list[int], list[int]] | None = None
         """The tick plan's frame rows of the left and right sources (set and read by the
         plan, cleared by :meth:`forget`); None: not planned yet."""
@@ -151,13 +159,34 @@ class Recorder:
         self.rows = None
 
     def feed(self, stereo: np.ndarray) -> None:
-        """One tick: ``stereo`` is (160, 2), left and right."""
+        """One tick: ``stereo`` is (160, 2), left and right; silence while paused."""
         i = self._n * FRAME_SAMPLES
-        self._block[i : i + FRAME_SAMPLES] = stereo
+        frame = self._block[i : i + FRAME_SAMPLES]
+        if self.paused:
+            frame.fill(0)
+        else:
+            frame[:] = stereo
+            if self._beep is not None:
+                self._beep_frame(frame)
         self._n += 1
         self._frames += 1
         if self._n == _BLOCK_FRAMES:
             self._flush()
+
+    def beep(self, tone: np.ndarray) -> None:
+        """Mix ``tone`` (8 kHz int16, whole frames) into both channels from the next tick."""
+        self._beep, self._beep_i = tone.reshape(-1, FRAME_SAMPLES), 0
+
+    def _beep_frame(self, frame: np.ndarray) -> None:
+        assert self._beep is not None
+        mixed = frame.astype(np.int32)
+        mixed += self._beep[self._beep_i][:, None]
+        np.minimum(mixed, 32767, out=mixed)     # saturate (np.clip costs 5x as much)
+        np.maximum(mixed, -32768, out=mixed)
+        frame[:] = mixed
+        self._beep_i += 1
+        if self._beep_i == len(self._beep):
+            self._beep = None
 
     def _flush(self) -> None:
         start, self._start = self._start, 0

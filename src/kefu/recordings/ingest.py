@@ -53,8 +53,7 @@ def segments(events: Sequence[Event], local: Callable[[str], bool] = _never,
 
     ``local(number)``: the number is one of kefu's extensions (a call from elsewhere is
     inbound, one answered elsewhere outbound); ``customer(number)``: the CRM's customer id
-    for the customer's number.  The agent is the ACD's (``queue.connect``) when the call
-    went through a queue, else the extension that answered.
+    for the customer's number.  The agent: see :func:`_agent`.
     """
     started = next((e for e in events if e.type == "call.started" and e.call_id), None)
     if started is None:
@@ -126,13 +125,25 @@ def segments(events: Sequence[Event], local: Callable[[str], bool] = _never,
             journey=str(data.get("linked_to") or started.call_id),
             caller=caller[:255], callee=callee[:255], started_at=part.started.ts,
             duration=round(duration, 3),
-            agent=str(connect.data["agent"]) if connect else answered,
+            agent=_agent(data, connect, answered),
             queue=str(connect.data["queue"]) if connect else entered,
             customer_id=customer_id, direction=direction, disposition=disposition,
             policy=str(data.get("policy") or "all")[:64], tier="live",
             path=str(data["path"]), codec="wav", size=None, sha256=None, state=state,
             paused=paused))
     return out
+
+
+def _agent(started: dict, connect: Event | None, answered: str | None) -> str | None:
+    """Who the segment's agent is: the one the switch named when it started recording (the
+    ACD's agent still in the call), else the first party on the agent's channel (a
+    transfer's target), else the ACD's last connect, else the extension that answered."""
+    parties = started.get("parties") or []
+    if started.get("agent"):
+        return str(started["agent"])
+    if parties:
+        return str(parties[0])
+    return str(connect.data["agent"]) if connect else answered
 
 
 def _agent_at(connects: list[Event], end_ts: float | None) -> Event | None:

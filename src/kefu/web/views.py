@@ -8,7 +8,7 @@ here still reaches the client, as before the models existed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, RootModel
 
@@ -89,6 +89,8 @@ class LiveCallOut(View):
     line: bool = Field(description="an agent's persistent line")
     members: list[MemberOut]
     dialing: list[str] = Field(description="numbers being reached for it")
+    recording: Literal["recording", "paused"] | None = Field(
+        None, description="its recording: being written, paused (silence), or none")
 
 
 class AttachedData(RootModel[dict[str, JsonValue]]):

@@ -15,7 +15,8 @@ party or number; 409: it conflicts with the call's state (not connected, busy,
 unregistered, not the holder); 403: not allowed.
 
 Who may do what: supervisors and admins act on any call and party; an agent acts only on
-calls its logged-in extension takes part in, and only as that extension.  Listening,
+calls its logged-in extension takes part in, and only as that extension (recording on
+demand too: start, stop, pause, resume).  Listening,
 whispering, barging and releasing a whole call are for supervisors and admins.
 """
 
@@ -216,6 +217,22 @@ async def resume(call_id: str, body: ByIn, control: Control, acd: AcdDep,
                  user: Staff) -> None:
     _, ext = allowed_call(call_id, user, control, acd)
     control.hold(call_id, as_party(body.by, ext), False)
+
+
+class RecordingIn(BaseModel):
+    action: Literal["start", "stop", "pause", "resume"] = Field(
+        description="start (on demand, a new segment), stop, pause (silence in the file "
+                    "until resume), resume")
+
+
+@router.post("/{call_id}/recording", status_code=204,
+             summary="Start, stop, pause or resume the call's recording (409 with the reason "
+                     "when it makes no sense now: not recorded, already paused, a rule that "
+                     "says never)")
+async def recording(call_id: str, body: RecordingIn, control: Control, acd: AcdDep,
+                    user: Staff) -> None:
+    allowed_call(call_id, user, control, acd)     # an agent: on its own calls only
+    await control.recording(call_id, body.action, user.username)
 
 
 @router.post("/{call_id}/transfer", **STARTED,

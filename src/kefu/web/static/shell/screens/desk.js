@@ -157,6 +157,13 @@ function toggleMute() {
   muted.value = line.muted;
 }
 
+/** Recording on demand: start/stop, pause/resume (a card number: silence in the file). */
+async function recording(action) {
+  if (!call.peek()) return;
+  await run(() => post(callPath("/recording"), { action }), t(`rec.done_${action}`));
+  liveCalls.refresh();
+}
+
 async function sendDtmf(digits) {
   if (!call.peek()) return;
   await run(() => post(callPath("/dtmf"), { by: ext(), digits }));
@@ -611,6 +618,8 @@ function CallPanel() {
   const has = Boolean(c);
   const holding = Boolean(myMember(c)?.holding);
   const canMute = has && device.value === "webrtc" && lineState.value === "connected";
+  const connected = has && c.state === "connected";
+  const rec = c?.recording || null;     // "recording" | "paused" | null
   const [to, setTo] = useState("");
   return html`<section class="panel" id="call-panel">
     <h2>${t("call.title")}</h2>
@@ -622,6 +631,14 @@ function CallPanel() {
         <span id="hold-label">${t(holding ? "call.resume" : "call.hold")}</span> <kbd>F6</kbd></button>
       <button type="button" id="btn-mute" class=${muted.value ? "active" : ""} disabled=${!canMute}
               onClick=${toggleMute}>${t(muted.value ? "call.unmute" : "call.mute")}</button>
+    </div>
+    <div class="buttons" id="rec-controls">
+      <span id="rec-state" class=${`badge rec-${rec || "off"}`}>${t(`rec.${rec || "off"}`)}</span>
+      <button type="button" id="btn-rec" disabled=${!connected}
+              onClick=${() => recording(rec ? "stop" : "start")}>${t(rec ? "rec.stop" : "rec.start")}</button>
+      <button type="button" id="btn-rec-pause" disabled=${!connected || !rec}
+              onClick=${() => recording(rec === "paused" ? "resume" : "pause")}>
+        ${t(rec === "paused" ? "rec.resume" : "rec.pause")}</button>
     </div>
     <div class="call-tools">
       <div class="keypad" id="keypad" aria-label="DTMF">${[..."123456789*0#"].map((k) =>
