@@ -65,30 +65,36 @@ def upgrade() -> None:
                           ("call_started_at", ["call_started_at"]),
                           ("agent_call_started_at", ["agent", "call_started_at"])):
         op.create_index(f"ix_qa_evaluations_{name}", "qa_evaluations", columns)
-    for table in ("qa_comments", "qa_steps"):
-        columns = ([sa.Column("at", sa.Double(), nullable=False),
-                    sa.Column("text", sa.Text(), nullable=False),
-                    sa.Column("author", sa.String(64), nullable=False),
-                    sa.Column("created_at", sa.Double(), nullable=False)]
-                   if table == "qa_comments" else
-                   [sa.Column("at", sa.Double(), nullable=False),
-                    sa.Column("by", sa.String(64), nullable=False),
-                    sa.Column("action", sa.String(16), nullable=False),
-                    sa.Column("state", sa.String(16), nullable=False),
-                    sa.Column("note", sa.Text(), nullable=False),
-                    sa.Column("score", sa.Double(), nullable=True),
-                    _one_of(table, "action", ACTIONS), _one_of(table, "state", STATES)])
-        op.create_table(
-            table,
-            sa.Column("id", sa.Integer(), nullable=False),
-            sa.Column("evaluation_id", sa.Integer(), nullable=False),
-            *columns,
-            sa.ForeignKeyConstraint(["evaluation_id"], ["qa_evaluations.id"],
-                                    ondelete="CASCADE",
-                                    name=f"fk_{table}_evaluation_id_qa_evaluations"),
-            sa.PrimaryKeyConstraint("id", name=f"pk_{table}"),
-        )
-        op.create_index(f"ix_{table}_evaluation_id", table, ["evaluation_id"])
+    op.create_table(
+        "qa_comments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("evaluation_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.Double(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("author", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.Double(), nullable=False),
+        sa.ForeignKeyConstraint(["evaluation_id"], ["qa_evaluations.id"], ondelete="CASCADE",
+                                name="fk_qa_comments_evaluation_id_qa_evaluations"),
+        sa.PrimaryKeyConstraint("id", name="pk_qa_comments"),
+    )
+    op.create_index("ix_qa_comments_evaluation_id", "qa_comments", ["evaluation_id"])
+    op.create_table(
+        "qa_steps",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("evaluation_id", sa.Integer(), nullable=False),
+        sa.Column("at", sa.Double(), nullable=False),
+        sa.Column("by", sa.String(64), nullable=False),
+        sa.Column("action", sa.String(16), nullable=False),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("score", sa.Double(), nullable=True),
+        _one_of("qa_steps", "action", ACTIONS),
+        _one_of("qa_steps", "state", STATES),
+        sa.ForeignKeyConstraint(["evaluation_id"], ["qa_evaluations.id"], ondelete="CASCADE",
+                                name="fk_qa_steps_evaluation_id_qa_evaluations"),
+        sa.PrimaryKeyConstraint("id", name="pk_qa_steps"),
+    )
+    op.create_index("ix_qa_steps_evaluation_id", "qa_steps", ["evaluation_id"])
     op.create_table(
         "qa_examples",
         sa.Column("recording_id", sa.Integer(), nullable=False),
