@@ -6,7 +6,7 @@
 
 import { html } from "htm/preact";
 import { signal } from "@preact/signals";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { get, post, put } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 import { onSignOut, user } from "/static/shell/store.js";
@@ -105,11 +105,12 @@ function Scoring({ id }) {
   const [rec, setRec] = useState(null);
   const [answers, setAnswers] = useState({});
   const [at, setAt] = useState(null);          // null: follow the player
+  const saving = useRef({ n: 0, answers: {} }); // the newest answers and save: no stale reply wins
   useEffect(() => {
     (async () => {
       const e = await run(() => get(`/qa/evaluations/${id}`));
       if (!e) { openId.value = null; return; }
-      setEv(e); setAnswers(e.answers);
+      setEv(e); setAnswers(e.answers); saving.current.answers = e.answers;
       setCard(await run(() => get(`/qa/scorecards/${e.scorecard_id}`)));
       setRec(await run(() => get(`/recordings/${e.recording_id}`)) || null);
     })();
@@ -117,16 +118,21 @@ function Scoring({ id }) {
   if (!ev || !card) return html`<section class="panel qa"><p class="muted">…</p></section>`;
   const editable = ev.state === "draft" || ev.state === "disputed";
   const change = async (c, text) => {
-    const next = { ...answers };
+    const next = { ...saving.current.answers };
     const value = parseChoice(c.kind, text);
     if (value === undefined) delete next[c.key]; else next[c.key] = value;
+    saving.current.answers = next;
     setAnswers(next);
     if (ev.state === "draft") {
+      const n = ++saving.current.n;
       const saved = await run(() => put(`/qa/evaluations/${id}/answers`, { answers: next }));
-      if (saved) setEv(saved);
+      if (saved && n === saving.current.n) setEv(saved);
     }
   };
-  const act = async (fn, ok) => { const out = await run(fn, ok); if (out) { setEv(out); setAnswers(out.answers); } };
+  const act = async (fn, ok) => {
+    const out = await run(fn, ok);
+    if (out) { setEv(out); setAnswers(out.answers); saving.current.answers = out.answers; }
+  };
   const comment = async (e) => {
     e.preventDefault();
     const form = e.currentTarget, f = new FormData(form);
