@@ -2,7 +2,8 @@
 (role ``qa``) writes a scorecard (a bad one first: the problem names the criterion), finds
 a recording (a row and a WAV made directly), scores it on the scoring page with a comment
 at a time position, and submits; the agent signs in, sees the score and the comment, and
-acknowledges.  The score is on the recording (search by score finds it).  Writes
+acknowledges.  The score is on the recording (search by score finds it); the call is put
+on the good-example list (and tagged), the summary shows it, the agent finds it.  Writes
 docs/img/qa-scoring.png.
 
 The player asks the recordings API for a ticket (``POST /recordings/{id}/ticket``); where
@@ -129,8 +130,16 @@ def test_an_inspector_scores_a_call_and_the_agent_acknowledges(kefu, browser):
     page.click("#qa-submit")
     expect()(scoring).to_have_attribute("data-state", "submitted")
 
+    # a good example for trainers (tagged on the recording), and the summary
+    page.select_option("#qa-example select[name=kind]", "good")
+    page.fill("#qa-example input[name=note]", "礼貌用语规范")
+    page.click("#qa-example button[type=submit]")
+    expect()(page.locator(".toast", has_text="已加入培训案例")).to_be_visible()
+    page.click("#shell-nav a[data-path='/qa/summary']")
+    expect()(page.locator("#qa-by-agent tr[data-key=amy] .mean")).to_have_text("70")
+    expect()(page.locator("#qa-by-criterion tr[data-key=courtesy] .mean")).to_have_text("75")
     status, found = kefu.api("GET", f"/recordings/{rec_id}")
-    assert status == 200 and found["qa_score"] == 70.0, found
+    assert status == 200 and found["qa_score"] == 70.0 and found["tags"] == ["good_example"], found
 
     # the agent sees the score and the comment, and acknowledges
     agent = signed_in(browser, AGENT[0], AGENT[1])
@@ -146,3 +155,5 @@ def test_an_inspector_scores_a_call_and_the_agent_acknowledges(kefu, browser):
     expect()(card.locator("button.ack")).to_have_count(0)
     status, evaluations = kefu.api("GET", f"/qa/evaluations?recording_id={rec_id}")
     assert [e["state"] for e in evaluations] == ["acknowledged"], evaluations
+    agent.click("#shell-nav a[data-path='/qa/examples']")
+    expect()(agent.locator(f"#qa-good-examples tr[data-id='{rec_id}']")).to_contain_text("礼貌用语规范")

@@ -29,8 +29,9 @@ export function seek(seconds) {
   playTime.value = seconds;
 }
 
-/** The recording's audio: POST /recordings/{id}/ticket → {url}, played by a plain
- *  <audio> with seek and speed; without a ticket it says the audio is unavailable. */
+/** The recording's audio: POST /recordings/{id}/ticket → {audio} (a signed URL; `url`
+ *  in the brief's first wording), played by a plain <audio> with seek and speed; without
+ *  a ticket (no access, or no such route yet) it says the audio is unavailable. */
 export function Player({ recordingId }) {
   const ref = useRef(null);
   const [state, setState] = useState("loading");
@@ -39,7 +40,7 @@ export function Player({ recordingId }) {
     let gone = false;
     playTime.value = 0;
     post(`/recordings/${recordingId}/ticket`).then(
-      (out) => { if (!gone) { setUrl(out.url); setState("ready"); } },
+      (out) => { if (!gone) { setUrl(out.audio ?? out.url); setState("ready"); } },
       () => { if (!gone) setState("unavailable"); });
     return () => { gone = true; if (audioEl === ref.current) audioEl = null; };
   }, [recordingId]);
