@@ -171,7 +171,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
-             directory, acd, ivr, ivr_calls, ivr_lookups, recordings, qa)
+             directory, acd, ivr, ivr_calls, ivr_lookups, recordings, qa=qa)
     if live:
         await go_live(k)
     return k
