@@ -54,18 +54,18 @@ def browser(kefu):
         yield session
 
 
-def a_recording(server) -> int:
+def a_recording(server, call_id: str = "qa-call-1") -> int:
     """A recorded call of amy's: the WAV (a 440 Hz tone, 20 s) and its row, written
     directly (as the recorder and the recordings slice would)."""
     from kefu.recordings.service import Recording, Recordings
     from kefu.store import Store
-    path = server.data_dir / "recordings" / "qa-call.wav"
+    path = server.data_dir / "recordings" / f"{call_id}.wav"
     path.parent.mkdir(parents=True, exist_ok=True)
     write_tone_wav(path, 440, 20.0)
     store = Store(f"sqlite:///{server.data_dir / 'kefu.db'}")
     try:
         rec = Recordings(store.db).save(Recording(
-            id=0, call_id="qa-call-1", segment=1, journey="qa-call-1", caller="13800138000",
+            id=0, call_id=call_id, segment=1, journey=call_id, caller="13800138000",
             callee="800", started_at=time.time() - 3600, duration=20.0, agent=AGENT[0],
             queue="support", customer_id=None, direction="inbound", disposition="answered",
             policy="all", tier="live", path=str(path), codec="wav",
@@ -157,3 +157,46 @@ def test_an_inspector_scores_a_call_and_the_agent_acknowledges(kefu, browser):
     assert [e["state"] for e in evaluations] == ["acknowledged"], evaluations
     agent.click("#shell-nav a[data-path='/qa/examples']")
     expect()(agent.locator(f"#qa-good-examples tr[data-id='{rec_id}']")).to_contain_text("礼貌用语规范")
+
+
+def test_a_dispute_goes_back_to_the_inspector_who_revises(kefu, browser):
+    """Scored through the API (by the admin, an inspector too); the agent disputes in the
+    browser with a reason; the admin sees the reason on the scoring page, changes an
+    answer and revises; the agent sees the new score."""
+    rec_id = a_recording(kefu, "qa-call-2")
+    status, cards = kefu.api("GET", "/qa/scorecards")
+    if not cards:
+        status, card = kefu.api("POST", "/qa/scorecards", CARD)
+        cards = [card]
+    status, ev = kefu.api("POST", "/qa/evaluations",
+                          {"recording_id": rec_id, "scorecard_id": cards[0]["id"]})
+    assert status == 201, ev
+    status, ev = kefu.api("POST", f"/qa/evaluations/{ev['id']}/submit", {"answers": {
+        "greeting": True, "identity": True, "courtesy": 1, "solved": 10}})
+    assert (status, ev["score"]) == (200, 60.0), ev
+
+    agent = signed_in(browser, AGENT[0], AGENT[1])
+    agent.click("#shell-nav a[data-path='/qa/mine']")
+    card = agent.locator(f"#qa-mine article[data-id='{ev['id']}']")
+    expect()(card.locator(".score")).to_have_text("60")
+    card.locator("input.reason").fill("我全程使用了礼貌用语")
+    card.locator("button.dispute").click()
+    expect()(card).to_have_attribute("data-state", "disputed")
+
+    page = signed_in(browser, "admin", "admin-password-1")
+    page.click("#shell-nav a[data-path='/qa/inspect']")
+    page.click(f"#qa-my-evaluations tr[data-id='{ev['id']}'] a")
+    expect()(page.locator("#qa-dispute")).to_contain_text("我全程使用了礼貌用语")
+    page.select_option("#qa-answers select[name=courtesy]", "5")
+    page.fill("#qa-resolution", "复听确认,已更正")
+    page.click("#qa-revise")
+    expect()(page.locator("#qa-eval")).to_have_attribute("data-state", "revised")
+    expect()(page.locator("#qa-total")).to_have_text("100")
+
+    agent.reload()
+    expect()(agent.locator("#shell-nav")).to_be_visible()
+    agent.click("#shell-nav a[data-path='/qa/mine']")
+    card = agent.locator(f"#qa-mine article[data-id='{ev['id']}']")
+    expect()(card).to_have_attribute("data-state", "revised")
+    expect()(card.locator(".score")).to_have_text("100")
+    expect()(card.locator(".notes")).to_contain_text("复听确认,已更正")
