@@ -103,6 +103,8 @@ def test_the_state_machine_submit_dispute_revise_acknowledge(qa: Qa,
     sc = qa.save_scorecard(card(), "quinn")
     rec = recordings.save(recording(agent="ann"))
     ev = qa.start(rec.id, sc.id, "quinn")
+    assert qa.start(rec.id, sc.id, "quinn").id == ev.id       # the same draft again
+    assert qa.start(rec.id, sc.id, "sam").id != ev.id         # another inspector's own
     qa.comment(ev.id, 12.5, "没有核实身份", "quinn")
     qa.comment(ev.id, 3.0, "问候语标准", "quinn")
     # agents see nothing of a draft, and nothing of other agents'

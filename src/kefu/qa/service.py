@@ -97,12 +97,18 @@ class Qa:
 
     # --- evaluations ----------------------------------------------------------------------
     def start(self, recording_id: int, scorecard_id: int, inspector: str) -> Evaluation:
-        """A draft evaluation of the recording on that scorecard version."""
+        """A draft evaluation of the recording on that scorecard version (the inspector's
+        draft of it if there is one already: a second click opens the same)."""
         rec = self._recordings.get(recording_id)
         now = time.time()
         with self._db.tx() as s:
             if s.get(ScorecardRow, scorecard_id) is None:
                 raise NotFound(f"no scorecard {scorecard_id}")
+            draft = s.scalar(select(EvaluationRow).where(
+                EvaluationRow.recording_id == rec.id, EvaluationRow.inspector == inspector,
+                EvaluationRow.scorecard_id == scorecard_id, EvaluationRow.state == "draft"))
+            if draft is not None:
+                return repo.to_evaluation(s, draft)
             row = EvaluationRow(recording_id=rec.id, scorecard_id=scorecard_id,
                                 inspector=inspector, agent=rec.agent, queue=rec.queue,
                                 call_started_at=rec.started_at, state="draft", answers={},
