@@ -16,6 +16,7 @@ import os
 import time
 
 import pytest
+import yaml
 
 from .audio import write_tone_wav
 from .browser import expect, have_browser, screenshot, session_on, shell_server
@@ -97,7 +98,7 @@ def test_an_inspector_scores_a_call_and_the_agent_acknowledges(kefu, browser):
     page.click("#qa-card-save")
     expect()(page.locator("#qa-card-problem")).to_contain_text(
         "criterion `courtesy`: weight must be a number from 0 to 100")
-    page.fill("#qa-card-text", json.dumps(CARD, ensure_ascii=False))
+    page.fill("#qa-card-text", yaml.safe_dump(CARD, allow_unicode=True))   # YAML works too
     page.click("#qa-card-save")
     expect()(page.locator("#qa-cards tr[data-name='热线标准']")).to_have_attribute("data-version", "1")
     expect()(page.locator("#qa-card-problem")).to_have_text("")

@@ -120,6 +120,16 @@ def test_bad_templates_are_refused_naming_the_criterion(api: Api) -> None:
     assert r.status_code == 422
     assert r.json()["detail"][0]["msg"] == "criterion `tone`: weight must be a number from 0 to 100"
     assert c.get("/api/v1/qa/scorecards", headers=qa).json() == []
+    yaml_text = ("name: 短表\nsections:\n- title: 开场\n  criteria:\n"
+                 "  - {key: greeting, label: 问候, weight: 1, kind: yes_no}\n")
+    broken = c.post("/api/v1/qa/scorecards", content=yaml_text.replace("  - {", "  - {{"),
+                    headers={**qa, "Content-Type": "text/yaml"})
+    assert broken.status_code == 422 and "at line" in broken.json()["detail"][0]["msg"]
+    ok = c.post("/api/v1/qa/scorecards", content=yaml_text.encode(),
+                headers={**qa, "Content-Type": "text/yaml; charset=utf-8"})
+    assert ok.status_code == 200 and ok.json()["sections"][0]["criteria"][0]["label"] == "问候"
+    assert c.post("/api/v1/qa/scorecards", content=b"x", headers={
+        **qa, "Content-Type": "application/octet-stream"}).status_code == 415
     assert c.get("/api/v1/qa/scorecards/99", headers=qa).status_code == 404
     assert c.post("/api/v1/qa/evaluations", json={"recording_id": 99, "scorecard_id": 1},
                   headers=qa).status_code == 404

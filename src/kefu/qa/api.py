@@ -11,11 +11,12 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
 from kefu.users.service import User
 from kefu.web.deps import MAX_INT, QaDep, require_roles
 
+from . import scoring
 from .records import STATES, VISIBLE_TO_AGENT
 from .schemas import (AnswersIn, CommentIn, CommentOut, DisputeIn, EvaluationIn,
                       EvaluationOut, ExampleIn, ExampleOut, NoteIn, ReviseIn, SampleIn,
@@ -42,15 +43,44 @@ def scorecards(qa: QaDep, user: Inspector) -> list[ScorecardOut]:
     return [ScorecardOut.of(c) for c in qa.scorecards()]
 
 
-@router.post("/scorecards", response_model=ScorecardOut,
-             summary="Create or edit a template (a used one gets a new version); problems "
-                     "name the criterion")
+TEXT_TYPES = ("application/json", "text/yaml", "application/yaml", "application/x-yaml",
+              "text/plain")
+MAX_TEMPLATE = 256 * 1024
+EXAMPLE = """name: 热线标准
+description: ''
+sections:
+- title: 开场
+  criteria:
+  - {key: greeting, label: 标准问候语, weight: 1, kind: yes_no}
+  - {key: identity, label: 核实身份, weight: 0, kind: yes_no, critical: true}
+"""
+_TEMPLATE_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object"}},
+    "text/yaml": {"schema": {"type": "string"}, "example": EXAMPLE}}}}
+
+
+async def _template(request: Request) -> object:
+    """The template as the inspector wrote it: JSON, or YAML text."""
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in TEXT_TYPES:
+        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+                            f"send the template as application/json or text/yaml, "
+                            f"not {kind or 'nothing'}")
+    body = await request.body()
+    if len(body) > MAX_TEMPLATE:
+        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "template too large")
+    try:
+        return scoring.from_text(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "the template is not UTF-8") from None
+
+
+@router.post("/scorecards", response_model=ScorecardOut, openapi_extra=_TEMPLATE_BODY,
+             responses={415: {"description": "not JSON or YAML"}},
+             summary="Create or edit a template, as JSON or YAML (a used one gets a new "
+                     "version); problems name the criterion")
 def save_scorecard(qa: QaDep, user: Inspector,
-                   definition: Annotated[dict, Body(examples=[{
-                       "name": "热线标准", "description": "",
-                       "sections": [{"title": "开场", "criteria": [
-                           {"key": "greeting", "label": "标准问候语", "weight": 1,
-                            "kind": "yes_no", "critical": False}]}]}])]) -> ScorecardOut:
+                   definition: Annotated[object, Depends(_template)]) -> ScorecardOut:
     return ScorecardOut.of(qa.save_scorecard(definition, user.username))
 
 

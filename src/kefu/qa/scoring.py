@@ -11,12 +11,26 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml
+
 from kefu.store.errors import Invalid
 
 from .records import KINDS, MAX_CRITERIA, MAX_NAME, MAX_TEXT, Criterion, Result, Section
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 SCALES = {"scale_5": (1, 5), "scale_10": (0, 10)}
+
+
+def from_text(text: str) -> Any:
+    """A template written as YAML or JSON text (JSON is YAML) as data; a syntax error
+    says where (``at line N``)."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise Invalid(f"the text is not YAML or JSON{where}: "
+                      f"{getattr(e, 'problem', None) or e}") from None
 
 
 def check_definition(data: Any) -> tuple[str, str, tuple[Section, ...]]:

@@ -5,12 +5,22 @@
 import { html } from "htm/preact";
 import { signal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { post } from "/static/shell/api.js";
+import { ApiError, post, session } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 
 const CSS = "/static/qa/qa.css";
 if (!document.querySelector(`link[href="${CSS}"]`)) {
   document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href: CSS }));
+}
+
+/** POST text (a template as YAML or JSON) under /api/v1; the JSON answer, or ApiError. */
+export async function postText(path, text) {
+  const token = session()?.token;
+  const res = await fetch(`/api/v1${path}`, { method: "POST", body: text, headers: {
+    "Content-Type": "text/yaml; charset=utf-8", ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, data?.detail ?? res.statusText);
+  return data;
 }
 
 /** 75.5 → "01:15" (a position in a recording). */

@@ -1,13 +1,14 @@
-// Scorecard templates (评分表): the list, and an editor of a template as JSON text.
+// Scorecard templates (评分表): the list, and an editor of a template as text: YAML or
+// JSON (shown as JSON; JSON is YAML, the server reads either).
 // Saving a template evaluations already use makes a new version (they keep theirs);
 // a problem names the criterion.
 
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
-import { get, post, errorText } from "/static/shell/api.js";
+import { get, errorText } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 import { fmtTime, run, toast } from "/static/shell/util.js";
-import "./common.js";
+import { postText } from "./common.js";
 
 const STARTER = {
   name: "热线标准", description: "",
@@ -41,10 +42,8 @@ export default function Scorecards() {
     setVersions((await run(() => get(`/qa/scorecards/${card.id}/versions`))) || []);
   };
   const save = async () => {
-    let definition;
-    try { definition = JSON.parse(text); } catch (err) { setProblem(`JSON: ${err.message}`); return; }
     try {
-      const card = await post("/qa/scorecards", definition);
+      const card = await postText("/qa/scorecards", text);
       setProblem("");
       toast(t("qa.saved_version", { name: card.name, n: card.version }));
       await load();
