@@ -4,7 +4,7 @@ a recording (a row and a WAV made directly), scores it on the scoring page with 
 at a time position, and submits; the agent signs in, sees the score and the comment, and
 acknowledges.  The score is on the recording (search by score finds it); the call is put
 on the good-example list (and tagged), the summary shows it, the agent finds it.  Writes
-docs/img/qa-scoring.png.
+docs/img/qa-scoring.png and docs/img/qa-mine.png.
 
 The player asks the recordings API for a ticket (``POST /recordings/{id}/ticket``); where
 that route is not there yet the page says the audio is unavailable and scoring goes on."""
@@ -151,6 +151,7 @@ def test_an_inspector_scores_a_call_and_the_agent_acknowledges(kefu, browser):
     expect()(card.locator(".comments li")).to_contain_text("没有主动核实客户身份")
     expect()(card.locator(".comments li .at")).to_have_text("00:12")
     expect()(card.locator("tr[data-key=courtesy]")).to_contain_text("4")
+    screenshot(agent, "qa-mine.png")
     card.locator("button.ack").click()
     expect()(card).to_have_attribute("data-state", "acknowledged")
     expect()(card.locator("button.ack")).to_have_count(0)
