@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from kefu.announcements.service import Announcements
+from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
 from kefu.crm.service import Crm
 from kefu.store import Store
@@ -97,6 +98,11 @@ def announcements(store: Store, users: Users) -> Announcements:
 @pytest.fixture
 def recordings(store: Store) -> Recordings:
     return Recordings(store.db)
+
+
+@pytest.fixture
+def qa(store: Store, recordings: Recordings) -> Qa:
+    return Qa(store.db, recordings)
 
 
 @pytest.fixture

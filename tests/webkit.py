@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from kefu.bus import Event, LocalBus
 from kefu.config import Settings
 from kefu.announcements.service import Announcements
+from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
 from kefu.crm.service import Crm
 from kefu.store import Store
@@ -45,7 +46,9 @@ def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
     bus = LocalBus()
     ctx = AppContext(settings=Settings(data_dir=tmp_path), store=store, bus=bus, users=users,
                      crm=Crm(store.db, users), announcements=Announcements(store.db, users),
-                     recordings=Recordings(store.db, users=users, hasher=fast_hasher))
+                     recordings=(recordings := Recordings(store.db, users=users,
+                                                          hasher=fast_hasher)),
+                     qa=Qa(store.db, recordings))
     api = Api(TestClient(create_app(ctx)), store, users, ctx)
     bus.subscribe(api.events.append)
     for role in ROLES:

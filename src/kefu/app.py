@@ -38,6 +38,7 @@ from kefu.media.webrtc import restrict_ice
 from kefu.sip.server import SipServer
 from kefu.sip.trunks import Trunks
 from kefu.announcements.service import Announcements
+from kefu.qa.service import Qa
 from kefu.recordings.ingest import Ingest
 from kefu.recordings.lifecycle import Lifecycle
 from kefu.recordings.listen import PhoneListen
@@ -106,6 +107,7 @@ class Kefu:
     recordings: Recordings | None = None   # recordings' metadata (the recordings slice)
     recordings_ingest: Ingest | None = None   # the recordings' rows from the event log
     recordings_files: ThreadPoolExecutor | None = None   # compression and hashing on close
+    qa: Qa | None = None                   # quality inspection over the recordings
 
     def status(self) -> dict:
         return {
@@ -134,6 +136,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     crm = Crm(store.db, users)
     announcements = Announcements(store.db, users)
     recordings = Recordings(store.db, settings.recordings, users=users)
+    qa = Qa(store.db, recordings)
     ivr = Ivr(store.db, voicemail_dir=settings.data_dir / "voicemail",
               prompts_dir=settings.data_dir / "prompts" / "ivr")
     set_check(check_from_env())          # KEFU_CHECK_EVENTS=1: events held to kefu.events
@@ -189,7 +192,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
-             directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files)
+             directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files,
+             qa=qa)
     if live:
         await go_live(k)
     return k
@@ -327,7 +331,8 @@ async def serve(settings: Settings) -> None:
                                 control=CallControl(k.switch), acd=k.acd,
                                 visible=lambda user, event: k.acd.visible_to(user.username,
                                                                              event),
-                                ivr=k.ivr, ivr_calls=k.ivr_calls, recordings=k.recordings))
+                                ivr=k.ivr, ivr_calls=k.ivr_calls, recordings=k.recordings,
+                                qa=k.qa))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

@@ -10,6 +10,7 @@ from kefu.config import Settings
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
 from kefu.ivr.service import Ivr
+from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
 from kefu.store import Store
 from kefu.users.service import User, Users
@@ -36,3 +37,4 @@ class AppContext:
     ivr: Ivr | None = None            # flows, collected records, prompts, voicemail
     ivr_calls: Any = None             # kefu.ivr.calls.IvrCalls: an agent's caller into a flow
     recordings: Recordings | None = None   # recordings' metadata, search, audit
+    qa: Qa | None = None                   # quality inspection (质检) over the recordings

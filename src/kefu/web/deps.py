@@ -15,6 +15,7 @@ from kefu.bus import Bus
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
 from kefu.ivr.service import Ivr
+from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
 from kefu.store import Store
 from kefu.users.service import ROLES, User, Users
@@ -64,6 +65,12 @@ def get_recordings(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Recordings:
     return ctx.recordings
 
 
+def get_qa(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Qa:
+    if ctx.qa is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "quality inspection is off")
+    return ctx.qa
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 BusDep = Annotated[Bus, Depends(get_bus)]
 UsersDep = Annotated[Users, Depends(get_users)]
@@ -71,6 +78,7 @@ CrmDep = Annotated[Crm, Depends(get_crm)]
 AnnouncementsDep = Annotated[Announcements, Depends(get_announcements)]
 IvrDep = Annotated[Ivr, Depends(get_ivr)]
 RecordingsDep = Annotated[Recordings, Depends(get_recordings)]
+QaDep = Annotated[Qa, Depends(get_qa)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 

@@ -21,6 +21,17 @@ export const SCREENS = [
     load: () => import("/static/ivr/stats.js") },
   { path: "/ivr/voicemail", label: "nav.ivr_voicemail", roles: ["agent", "supervisor", "admin"],
     load: () => import("/static/ivr/voicemail.js") },
+  // the qa slice's screens (src/kefu/qa/static/)
+  { path: "/qa/inspect", label: "nav.qa_inspect", roles: ["qa", "supervisor", "admin"],
+    load: () => import("/static/qa/inspect.js") },
+  { path: "/qa/scorecards", label: "nav.qa_scorecards", roles: ["qa", "supervisor", "admin"],
+    load: () => import("/static/qa/scorecards.js") },
+  { path: "/qa/summary", label: "nav.qa_summary", roles: ["qa", "supervisor", "admin"],
+    load: () => import("/static/qa/summary.js") },
+  { path: "/qa/mine", label: "nav.qa_mine", roles: ["agent"],
+    load: () => import("/static/qa/mine.js") },
+  { path: "/qa/examples", label: "nav.qa_examples", roles: ["agent", "qa", "supervisor", "admin"],
+    load: () => import("/static/qa/examples.js") },
 ];
 
 /** The screens `role` may use, in navigation order (the first is where it lands). */

@@ -1,0 +1,112 @@
+// What the QA screens share: the style sheet, the recording player (a plain <audio> fed
+// by the recordings API's ticket), times in a recording, and an evaluation's answers
+// shown against its scorecard.
+
+import { html } from "htm/preact";
+import { signal } from "@preact/signals";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { ApiError, post, session } from "/static/shell/api.js";
+import { t } from "/static/shell/i18n.js";
+
+const CSS = "/static/qa/qa.css";
+if (!document.querySelector(`link[href="${CSS}"]`)) {
+  document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href: CSS }));
+}
+
+/** POST text (a template as YAML or JSON) under /api/v1; the JSON answer, or ApiError. */
+export async function postText(path, text) {
+  const token = session()?.token;
+  const res = await fetch(`/api/v1${path}`, { method: "POST", body: text, headers: {
+    "Content-Type": "text/yaml; charset=utf-8", ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
+  const data = await res.json().catch(() => null);
+  if (!res.ok) throw new ApiError(res.status, data?.detail ?? res.statusText);
+  return data;
+}
+
+/** 75.5 → "01:15" (a position in a recording). */
+export function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds || 0));
+  return `${String(Math.floor(s / 60)).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** Where the open player is (seconds): comments are added there. */
+export const playTime = signal(0);
+let audioEl = null;
+
+/** Jump the open player to `seconds` (a comment clicked). */
+export function seek(seconds) {
+  if (audioEl) { audioEl.currentTime = seconds; audioEl.play?.().catch(() => {}); }
+  playTime.value = seconds;
+}
+
+/** The recording's audio: POST /recordings/{id}/ticket → {audio} (a signed URL; `url`
+ *  in the brief's first wording), played by a plain <audio> with seek and speed; without
+ *  a ticket (no access, or no such route yet) it says the audio is unavailable. */
+export function Player({ recordingId }) {
+  const ref = useRef(null);
+  const [state, setState] = useState("loading");
+  const [url, setUrl] = useState(null);
+  useEffect(() => {
+    let gone = false;
+    playTime.value = 0;
+    post(`/recordings/${recordingId}/ticket`).then(
+      (out) => { if (!gone) { setUrl(out.audio ?? out.url); setState("ready"); } },
+      () => { if (!gone) setState("unavailable"); });
+    return () => { gone = true; if (audioEl === ref.current) audioEl = null; };
+  }, [recordingId]);
+  useEffect(() => { audioEl = ref.current; });
+  const speed = (e) => { if (ref.current) ref.current.playbackRate = Number(e.currentTarget.value); };
+  return html`<div class="qa-player" data-state=${state}>
+    ${state === "unavailable" ? html`<span class="muted">${t("qa.no_audio")}</span>` : null}
+    <audio ref=${ref} controls preload="metadata" src=${url ?? undefined} hidden=${state !== "ready"}
+      onTimeUpdate=${(e) => { playTime.value = e.currentTarget.currentTime; }} />
+    ${state === "ready" ? html`<label>${t("qa.speed")} <select onChange=${speed}>
+      ${[0.75, 1, 1.25, 1.5, 2].map((v) => html`<option value=${v} selected=${v === 1}>${v}×</option>`)}
+    </select></label>` : null}
+  </div>`;
+}
+
+/** The state's name, in the current language. */
+export const stateText = (state) => t(`qa.st.${state}`);
+
+/** An answer as text: 是/否 or the number. */
+export function answerText(kind, value) {
+  if (value === undefined || value === null) return "—";
+  if (kind === "yes_no") return value ? t("qa.yes") : t("qa.no");
+  return String(value);
+}
+
+/** The choices a criterion's select offers: ["", "yes", "no"] or the scale's numbers. */
+export function choices(kind) {
+  if (kind === "yes_no") return [["", "—"], ["yes", t("qa.yes")], ["no", t("qa.no")]];
+  const [low, high] = kind === "scale_5" ? [1, 5] : [0, 10];
+  const out = [["", "—"]];
+  for (let v = low; v <= high; v++) out.push([String(v), String(v)]);
+  return out;
+}
+
+/** A select's text back to an answer (undefined: not answered). */
+export function parseChoice(kind, text) {
+  if (text === "") return undefined;
+  return kind === "yes_no" ? text === "yes" : Number(text);
+}
+
+/** An answer to the select's text. */
+export function choiceOf(kind, value) {
+  if (value === undefined || value === null) return "";
+  return kind === "yes_no" ? (value ? "yes" : "no") : String(value);
+}
+
+/** The comments at their positions; a click plays from there. */
+export function Comments({ comments }) {
+  if (!comments.length) return html`<p class="muted">${t("qa.no_comments")}</p>`;
+  return html`<ul class="qa-comments">${comments.map((c) => html`<li key=${c.id} data-at=${c.at}>
+    <a href="#" class="at" onClick=${(e) => { e.preventDefault(); seek(c.at); }}>${clock(c.at)}</a>
+    <span class="text">${c.text}</span> <span class="muted">— ${c.author}</span></li>`)}</ul>`;
+}
+
+/** The score as "85.0" or "0 (failed)". */
+export function scoreText(ev) {
+  if (ev.score === null || ev.score === undefined) return "—";
+  return ev.failed ? `${ev.score} (${t("qa.failed")})` : String(ev.score);
+}
