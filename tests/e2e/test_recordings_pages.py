@@ -5,13 +5,17 @@ formatted, QA score and tags shown); a recording's page: the waveform drawn from
 server's peaks (pixels on both channels' canvases), the paused span marked, play (the
 audio's clock advances, by Range requests), speed 2× (the clock runs about twice as
 fast), seeking by a click on the waveform and by the skip button, download, and the
-customer's journey (click the second segment: its player loads); the audit page for
-admins with its CSV export, hidden from inspectors.  Writes docs/img/recordings.png.
+customer's journey (click the second segment: its player loads); the player as a
+component of another page (markers at times, seek from outside, the time reported out);
+the audit page for admins with its CSV export, hidden from inspectors.  Writes
+docs/img/recordings.png.
 
 The routes the recordings API adds beside search and get (ticket, audio, peaks,
 segments, audit) are served by this test while they are not on the server: fixed JSON
 through the browser's request interception and a WAV over a small HTTP server of the
-test's own that answers Range requests (as the real audio URL does)."""
+test's own that answers Range requests (as the real audio URL does).  Once the server has
+a route (its OpenAPI lists it) the test leaves it to the server: the rows point at a real
+WAV in the data directory."""
 
 from __future__ import annotations
 
@@ -193,10 +197,17 @@ def audio(wav):
         yield server
 
 
-def has_route(kefu: Any, path: str) -> bool:
-    """The server's API has ``path`` (its OpenAPI paths)."""
+ROUTES = {"ticket": "/api/v1/recordings/{recording_id}/ticket",
+          "peaks": "/api/v1/recordings/{recording_id}/peaks",
+          "segments": "/api/v1/recordings/{recording_id}/segments",
+          "audit": "/api/v1/recordings/audit"}
+
+
+def missing_routes(kefu: Any) -> list[str]:
+    """The recordings routes this test serves because the server has not got them."""
     with urllib.request.urlopen(f"http://127.0.0.1:{kefu.http_port}/api/v1/openapi.json") as r:
-        return path in json.load(r)["paths"]
+        paths = json.load(r)["paths"]
+    return [name for name, path in ROUTES.items() if path not in paths]
 
 
 def serve_missing_routes(context: Any, kefu: Any, rows: dict[str, Any], audio: Any, wav: Path) -> list[str]:
@@ -212,15 +223,13 @@ def serve_missing_routes(context: Any, kefu: Any, rows: dict[str, Any], audio: A
               "recording_id": rows["other"].id, "address": "127.0.0.1", "detail": "wav"}]
     csv = "id,at,username,action,recording_id,address,detail\n2,0,qi,play,1,127.0.0.1,\n"
     answers = {
-        "ticket": ("/api/v1/recordings/{recording_id}/ticket",
-                   lambda _id, _q: {"url": f"{base}/audio?t=1", "download_url": f"{base}/download?t=1",
-                                    "expires": time.time() + 300}),
-        "peaks": ("/api/v1/recordings/{recording_id}/peaks",
-                  lambda _id, q: peaks_of(wav, int(q.get("points", ["800"])[0]))),
-        "segments": ("/api/v1/recordings/{recording_id}/segments", lambda _id, _q: journey),
-        "audit": ("/api/v1/recordings/audit", lambda _id, _q: audit),
+        "ticket": lambda q: {"url": f"{base}/audio?t=1", "download_url": f"{base}/download?t=1",
+                             "expires": time.time() + 300},
+        "peaks": lambda q: peaks_of(wav, int(q.get("points", ["800"])[0])),
+        "segments": lambda q: journey,
+        "audit": lambda q: audit,
     }
-    missing = [name for name, (path, _) in answers.items() if not has_route(kefu, path)]
+    missing = missing_routes(kefu)
 
     def handle(route: Any) -> None:
         url = urlsplit(route.request.url)
@@ -230,7 +239,7 @@ def serve_missing_routes(context: Any, kefu: Any, rows: dict[str, Any], audio: A
             return route.fulfill(status=200, body=csv, content_type="text/csv; charset=utf-8",
                                  headers={"Content-Disposition": 'attachment; filename="audit.csv"'})
         name = "audit" if parts[4] == "audit" else parts[5]
-        return route.fulfill(status=200, json=answers[name][1](parts[4], q))
+        return route.fulfill(status=200, json=answers[name](q))
 
     def wanted(url: str) -> bool:
         path = urlsplit(url).path
@@ -400,7 +409,8 @@ def test_the_player_plays_seeks_changes_speed_and_switches_segments(browser, kef
     page.wait_for_function("document.querySelector('#player-audio').currentTime > 1.0", timeout=10000)
     expect()(page.locator("#player")).to_have_attribute("data-playing", "1")
     expect()(page.locator("#player-play")).to_have_text("暂停")
-    assert audio.ranges, "the audio was not fetched by Range requests"
+    if "ticket" in missing_routes(kefu):          # the test's audio server
+        assert audio.ranges, "the audio was not fetched by Range requests"
 
     # speed 2×: the clock runs about twice as fast as the wall clock
     page.select_option("#player-rate", "2")
@@ -426,7 +436,7 @@ def test_the_player_plays_seeks_changes_speed_and_switches_segments(browser, kef
     # download: the ticket's download URL, saved as a file
     with page.expect_download() as download:
         page.click("#player-download")
-    assert download.value.suggested_filename == "recording.wav"
+    assert download.value.suggested_filename.endswith(".wav"), download.value.suggested_filename
 
     # the journey: both segments, this one current; the second opens its own player
     segments = page.locator("#rec-segments tbody tr")
@@ -445,10 +455,10 @@ def test_the_player_plays_seeks_changes_speed_and_switches_segments(browser, kef
 def test_the_audit_page_is_for_admins_with_a_csv_export(browser, kefu, rows, audio, wav):
     page = signed_in(browser, kefu, rows, audio, wav, *ADMIN)
     page.click("#shell-nav a[data-path='/recordings/audit']")
-    rows_ = page.locator("#audit-table tbody tr")
-    expect()(rows_).to_have_count(2)
-    expect()(page.locator("#audit-table tr[data-action=play]")).to_contain_text("播放")
-    expect()(page.locator("#audit-table tr[data-action=download]")).to_contain_text("下载")
+    if "audit" in missing_routes(kefu):         # the test's two entries
+        expect()(page.locator("#audit-table tbody tr")).to_have_count(2)
+    expect()(page.locator("#audit-table tr[data-action=play]").first).to_contain_text("播放")
+    expect()(page.locator("#audit-table tr[data-action=download]").first).to_contain_text("下载")
     asked: list[str] = []
     page.on("request", lambda r: "/recordings/audit" in r.url and asked.append(r.url))
     page.fill("#audit-filter input[name=username]", "qi")
