@@ -29,6 +29,10 @@ const COLORS = {
   marker: "rgba(191, 135, 0, 0.35)",
 };
 
+/** A ticket's URLs: `{audio, download}` (the API's names; `url`, `download_url` also read). */
+const audioUrl = (ticket) => ticket.audio ?? ticket.url;
+const downloadUrl = (ticket) => ticket.download ?? ticket.download_url;
+
 /** What the player needs before it draws: the recording, a ticket and the peaks. */
 async function fetchAll(id) {
   const [rec, ticket, peaks] = await Promise.all([
@@ -75,7 +79,7 @@ export function Player({ id, onTime, onReady, markers = [] }) {
       try {
         const again = await post(`/recordings/${id}/ticket`);
         if (gone) return;
-        media.src = again.url;
+        media.src = audioUrl(again);
         media.currentTime = at;
       } catch (err) {
         setState({ error: errorText(err) });
@@ -91,7 +95,7 @@ export function Player({ id, onTime, onReady, markers = [] }) {
       if (gone) return;
       paused.current = rec.paused ?? [];
       const surfer = WaveSurfer.create({
-        container: wave.current, media, url: ticket.url, peaks: [peaks.left, peaks.right],
+        container: wave.current, media, url: audioUrl(ticket), peaks: [peaks.left, peaks.right],
         duration: peaks.duration, splitChannels: [{ ...COLORS.left, overlay: false }, { ...COLORS.right, overlay: false }],
         height: 64, normalize: false, cursorColor: "#c62828", cursorWidth: 2, dragToSeek: true,
         barWidth: 2, barGap: 1, barRadius: 1,
@@ -145,7 +149,7 @@ export function Player({ id, onTime, onReady, markers = [] }) {
   };
   const downloadFile = async () => {
     try {
-      saveUrl((await post(`/recordings/${id}/ticket`)).download_url);
+      saveUrl(downloadUrl(await post(`/recordings/${id}/ticket`)));
     } catch (err) {
       setState((s) => ({ ...s, downloadError: errorText(err) }));
     }

@@ -21,7 +21,7 @@ const SIZES = [20, 50, 100];
 const filters = signal({});          // the form's values as typed
 const order = signal({ sort: "started_at", descending: true });
 const paging = signal({ offset: 0, limit: 50 });
-const results = signal(null);        // {items, total} of the last search
+const results = signal(null);        // {items, total, total_capped, offset, limit} of the last search
 
 onSignOut(() => { filters.value = {}; results.value = null; paging.value = { offset: 0, limit: 50 }; });
 
@@ -36,10 +36,14 @@ export function searchParams(f) {
   };
 }
 
+let searching = 0;                   // answers to older searches are dropped
+
 async function search() {
-  const q = query({ ...searchParams(filters.value), ...order.value, ...paging.value });
+  const mine = ++searching;
+  const asked = paging.value;
+  const q = query({ ...searchParams(filters.value), ...order.value, ...asked });
   const page = await run(() => get(`/recordings?${q}`));
-  if (page) results.value = page;
+  if (page && mine === searching) results.value = { ...page, ...asked };   // the range it shows
 }
 
 /** A sortable column's heading: a click sorts by it, a second click reverses. */
@@ -94,15 +98,19 @@ function Filters() {
 
 function Pager() {
   const page = results.value;
-  const { offset, limit } = paging.value;
   if (!page) return null;
+  const { offset, limit } = page;
   const go = (next) => { paging.value = { ...paging.value, ...next }; search(); };
-  const last = Math.min(offset + limit, page.total);
+  const last = offset + page.items.length;
+  // a capped count (the API stops counting at its cap): more while pages come back full
+  const more = page.total_capped ? page.items.length === limit : last < page.total;
   return html`<div class="buttons rec-pager" id="rec-pager">
     <button type="button" id="rec-prev" disabled=${offset === 0}
             onClick=${() => go({ offset: Math.max(0, offset - limit) })}>${t("rec.prev")}</button>
-    <span id="rec-range">${page.total ? t("rec.range", { from: offset + 1, to: last, total: page.total }) : t("rec.none")}</span>
-    <button type="button" id="rec-next" disabled=${last >= page.total}
+    <span id="rec-range">${page.items.length ? t("rec.range", { from: offset + 1, to: last,
+                                                          total: page.total_capped ? `${page.total}+` : page.total })
+                                      : t("rec.none")}</span>
+    <button type="button" id="rec-next" disabled=${!more}
             onClick=${() => go({ offset: offset + limit })}>${t("rec.next")}</button>
     <label class="inline">${t("rec.per_page")}
       <select id="rec-limit" value=${limit} onChange=${(e) => go({ offset: 0, limit: Number(e.currentTarget.value) })}>
