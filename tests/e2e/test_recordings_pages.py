@@ -431,6 +431,11 @@ def test_the_player_plays_seeks_changes_speed_and_switches_segments(browser, kef
     expect()(page.locator("#player-time")).to_have_text(re.compile(r"00:1[45] / 00:20"))
     page.click("#player-back")
     page.wait_for_function("Math.abs(document.querySelector('#player-audio').currentTime - 10) < 0.6")
+    page.focus("#player")                                   # the keys: ← back 5 s, → forward
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("Math.abs(document.querySelector('#player-audio').currentTime - 5) < 0.6")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("Math.abs(document.querySelector('#player-audio').currentTime - 10) < 0.6")
     screenshot(page, "recordings.png")
 
     # download: the ticket's download URL, saved as a file

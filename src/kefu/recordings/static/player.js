@@ -1,5 +1,5 @@
 // The recording player (录音播放器), one component the recordings page and the QA scoring
-// page both use: play/pause, seek (click the waveform or skip ±5 s), speed 0.5–2×, the
+// page both use: play/pause (Space), seek (click the waveform; skip ±5 s, ←/→), speed 0.5–2×, the
 // waveform of both channels (left: the customer, right: the agent) drawn by wavesurfer.js
 // from the server's peaks (the file is never downloaded to draw it), the paused spans
 // marked, markers at times, and download.  The audio streams from the ticket URL (no
@@ -147,6 +147,12 @@ export function Player({ id, onTime, onReady, markers = [] }) {
     setRate(value);
     surfer?.setPlaybackRate(value, true);          // keep the pitch: voices stay natural
   };
+  // keys while the player has the focus (not the whole page: the forms keep theirs)
+  const keys = (e) => {
+    if (!ready || e.target.closest("select, input, button")) return;
+    const action = { " ": () => surfer.playPause(), ArrowLeft: () => skip(-SKIP), ArrowRight: () => skip(SKIP) }[e.key];
+    if (action) { e.preventDefault(); action(); }
+  };
   const downloadFile = async () => {
     try {
       saveUrl(downloadUrl(await post(`/recordings/${id}/ticket`)));
@@ -155,7 +161,8 @@ export function Player({ id, onTime, onReady, markers = [] }) {
     }
   };
 
-  return html`<div class="rec-player" id="player" data-id=${id}
+  return html`<div class="rec-player" id="player" data-id=${id} tabIndex="0" onKeyDown=${keys}
+      title=${t("rec.keys")}
       data-state=${state.error ? "error" : ready ? "ready" : "loading"} data-playing=${playing ? "1" : "0"}>
     <div class="rec-wave-box">
       <div class="rec-channels"><span class="left">${t("rec.channel_left")}</span>
