@@ -84,8 +84,9 @@ def test_admin_gets_the_wallboard_and_the_language_switch(browser):
     opened: list[str] = []
     page.on("websocket", lambda ws: opened.append(ws.url))
     assert nav_paths(page) == ["/wall", "/desk", "/admin", "/ivr/flows", "/ivr/prompts",
-                               "/ivr/records", "/ivr/stats", "/ivr/voicemail", "/qa/inspect",
-                               "/qa/scorecards", "/qa/summary", "/qa/examples"]
+                               "/ivr/records", "/ivr/stats", "/ivr/voicemail", "/recordings",
+                               "/recordings/audit", "/qa/inspect", "/qa/scorecards", "/qa/summary",
+                               "/qa/examples"]
     page.wait_for_function("location.hash === '#/wall'")
     expect()(page.locator("#wall[data-ready='1']")).to_be_visible()
     expect()(page.locator("#agent-table tr[data-agent=amy]")).to_be_visible()

@@ -33,7 +33,8 @@ def test_shell_page_maps_every_module_to_a_local_file(api, installed) -> None:  
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     imports = import_map(page.text)
     assert set(imports) == {"preact", "preact/hooks", "htm", "htm/preact",
-                            "@preact/signals", "@preact/signals-core", "@dagrejs/dagre"}
+                            "@preact/signals", "@preact/signals-core", "@dagrejs/dagre",
+                            "wavesurfer.js", "wavesurfer.js/dist/plugins/regions.esm.js"}
     for url in imports.values():
         assert url.startswith("/static/vendor/"), url      # nothing from a CDN
         js = api.client.get(url)

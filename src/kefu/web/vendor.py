@@ -1,4 +1,4 @@
-"""The browser libraries of the web shell (Preact, htm, signals), served from the npm
+"""The browser libraries of the web shell (Preact, htm, signals, dagre, wavesurfer.js), served from the npm
 packages that ``npm ci`` installed next to this module: ``web/frontend/node_modules``.
 
 The packages come from the npm registry at set-up (``scripts/test`` and ``scripts/demo``
@@ -35,6 +35,10 @@ MODULES: dict[str, str] = {
     "@preact/signals": "@preact/signals/dist/signals.mjs",
     # the IVR flow diagram's layout (one ES module, graphlib bundled in, no imports)
     "@dagrejs/dagre": "@dagrejs/dagre/dist/dagre.esm.js",
+    # the recordings player's waveform and its regions (paused spans, QA markers): each
+    # one ES module with no imports
+    "wavesurfer.js": "wavesurfer.js/dist/wavesurfer.esm.js",
+    "wavesurfer.js/dist/plugins/regions.esm.js": "wavesurfer.js/dist/plugins/regions.esm.js",
 }
 _FILES = frozenset(MODULES.values())
 _NO_CACHE = {"Cache-Control": "no-cache"}   # revalidated (ETag): an upgrade is seen at once

@@ -1,7 +1,9 @@
 // The one list of the shell's screens: a business module adds its entry here.
 // `path` is the client-side route (#/path), `label` an i18n key, `roles` who sees it in
 // the navigation (and may open it), `load` imports the module whose `default` export is
-// the screen's component (loaded the first time it is opened).
+// the screen's component (loaded the first time it is opened).  A screen with `nested`
+// also opens the routes below its path (#/recordings/42: the recordings screen, which
+// reads the rest of the route); a screen of its own wins over that (#/recordings/audit).
 
 export const SCREENS = [
   { path: "/wall", label: "nav.wall", roles: ["supervisor", "admin"],
@@ -21,6 +23,11 @@ export const SCREENS = [
     load: () => import("/static/ivr/stats.js") },
   { path: "/ivr/voicemail", label: "nav.ivr_voicemail", roles: ["agent", "supervisor", "admin"],
     load: () => import("/static/ivr/voicemail.js") },
+  // the recordings slice's screens (src/kefu/recordings/static/)
+  { path: "/recordings", label: "nav.recordings", roles: ["qa", "supervisor", "admin"], nested: true,
+    load: () => import("/static/recordings/recordings.js") },
+  { path: "/recordings/audit", label: "nav.recordings_audit", roles: ["admin"],
+    load: () => import("/static/recordings/audit.js") },
   // the qa slice's screens (src/kefu/qa/static/)
   { path: "/qa/inspect", label: "nav.qa_inspect", roles: ["qa", "supervisor", "admin"],
     load: () => import("/static/qa/inspect.js") },
@@ -33,6 +40,14 @@ export const SCREENS = [
   { path: "/qa/examples", label: "nav.qa_examples", roles: ["agent", "qa", "supervisor", "admin"],
     load: () => import("/static/qa/examples.js") },
 ];
+
+/** The screen of `path` among `list`: the one of that path, else a `nested` one the path
+ *  is below (the longest). */
+export function screenAt(list, path) {
+  const below = (s) => s.nested && path.startsWith(`${s.path}/`);
+  return list.find((s) => s.path === path)
+    ?? list.filter(below).sort((a, b) => b.path.length - a.path.length)[0];
+}
 
 /** The screens `role` may use, in navigation order (the first is where it lands). */
 export const screensFor = (role) => SCREENS.filter((s) => s.roles.includes(role));

@@ -10,7 +10,7 @@ import { clearSession, errorText, get, login, logout, saveSession, session,
          setUnauthorizedHandler } from "./api.js";
 import { lang, setLang, t } from "./i18n.js";
 import { redirect, route } from "./router.js";
-import { screensFor } from "./screens.js";
+import { screenAt, screensFor } from "./screens.js";
 import { connect, disconnect, user, wsStatus } from "./store.js";
 import { toasts } from "./util.js";
 
@@ -18,12 +18,13 @@ const loginError = signal("");
 const loaded = signal({});             // path → the screen's component, once imported
 
 const screens = computed(() => (user.value ? screensFor(user.value.role) : []));
-/** The screen shown: the one the route names if this role may use it, else the first. */
-const current = computed(() => screens.value.find((s) => s.path === route.value) ?? screens.value[0]);
+/** The screen shown: the one the route names (or is below) if this role may use it, else
+ *  the first. */
+const current = computed(() => screenAt(screens.value, route.value) ?? screens.value[0]);
 
 effect(() => {
   const screen = current.value;
-  if (!screen || route.value === screen.path) return;
+  if (!screen || screenAt([screen], route.value)) return;
   redirect(screen.path);          // a route this role may not use (or none): its first screen
 });
 effect(() => {
