@@ -134,3 +134,27 @@ def test_bad_templates_are_refused_naming_the_criterion(api: Api) -> None:
     assert c.post("/api/v1/qa/evaluations", json={"recording_id": 99, "scorecard_id": 1},
                   headers=qa).status_code == 404
     assert c.post("/api/v1/qa/sample", json={"per_agent": 0}, headers=qa).status_code == 422
+
+
+def test_an_inspector_scores_and_samples_only_their_groups(api: Api, rec_id: int) -> None:
+    """The recordings' access rule holds in QA too: an inspector whose groups leave an
+    agent out can neither score nor sample that agent's calls."""
+    recs = api.ctx.recordings
+    assert recs is not None
+    other = recs.save(recording("c2", agent="bob")).id
+    members = {"sales": {"agent"}, "support": {"bob"}}
+    recs.members = lambda queues: set().union(*(members.get(q, set()) for q in queues))
+    c, qa = api.client, api.as_("qa")
+    assert c.put("/api/v1/recordings/scopes/qa", json={"queues": ["sales"]},
+                 headers=api.as_("admin")).status_code == 200
+    sc = c.post("/api/v1/qa/scorecards", json=card(), headers=qa).json()
+    r = c.post("/api/v1/qa/evaluations", json={"recording_id": other, "scorecard_id": sc["id"]},
+               headers=qa)
+    assert r.status_code == 403 and "groups" in r.json()["detail"]
+    assert c.post("/api/v1/qa/evaluations", json={"recording_id": rec_id,
+                                                  "scorecard_id": sc["id"]},
+                  headers=qa).status_code == 201
+    r = c.post("/api/v1/qa/sample", json={"per_agent": 5, "week_of": 0}, headers=qa)
+    assert r.status_code == 200 and {s["agent"] for s in r.json()} <= {"agent"}
+    r = c.post("/api/v1/qa/sample", json={"per_agent": 5, "agents": ["bob"]}, headers=qa)
+    assert r.status_code == 200 and r.json() == []

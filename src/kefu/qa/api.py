@@ -14,7 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
 from kefu.users.service import User
-from kefu.web.deps import MAX_INT, QaDep, require_roles
+from kefu.recordings.service import Denied
+from kefu.web.deps import MAX_INT, QaDep, RecordingsDep, require_roles
 
 from . import scoring
 from .records import STATES, VISIBLE_TO_AGENT
@@ -99,9 +100,17 @@ def versions(scorecard_id: Id, qa: QaDep, user: Inspector) -> list[ScorecardOut]
 # --- picking calls ------------------------------------------------------------------------
 @router.post("/sample", response_model=list[SampleOut],
              summary="A random sample: N not yet evaluated recordings per agent of a week")
-def sample(body: SampleIn, qa: QaDep, user: Inspector) -> list[SampleOut]:
+def sample(body: SampleIn, qa: QaDep, recordings: RecordingsDep,
+           user: Inspector) -> list[SampleOut]:
+    agents = body.agents
+    try:        # an inspector's groups bound the sample (the recordings' access rule)
+        allowed = recordings.visible_agents(user.username, user.role)
+    except Denied as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    if allowed is not None:
+        agents = [a for a in (agents if agents is not None else allowed) if a in allowed]
     picked = qa.sample(body.per_agent, time.time() if body.week_of is None else body.week_of,
-                       body.seed, body.agents)
+                       body.seed, agents)
     return [SampleOut(agent=a, recordings=[PickOut.of(r) for r in recs])
             for a, recs in picked.items()]
 
@@ -109,7 +118,12 @@ def sample(body: SampleIn, qa: QaDep, user: Inspector) -> list[SampleOut]:
 # --- evaluations --------------------------------------------------------------------------
 @router.post("/evaluations", response_model=EvaluationOut,
              status_code=status.HTTP_201_CREATED, summary="Start scoring a recording (draft)")
-def start(body: EvaluationIn, qa: QaDep, user: Inspector) -> EvaluationOut:
+def start(body: EvaluationIn, qa: QaDep, recordings: RecordingsDep,
+          user: Inspector) -> EvaluationOut:
+    try:        # only a recording the inspector may hear (their groups)
+        recordings.visible(user.username, user.role, body.recording_id)
+    except Denied as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
     return EvaluationOut.of(qa.start(body.recording_id, body.scorecard_id, user.username))
 
 

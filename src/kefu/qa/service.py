@@ -233,7 +233,7 @@ class Qa:
                 if rec.agent and rec.state in ("done", "interrupted"):
                     pool[rec.agent].append(rec)
             offset += len(page.items)
-            if not page.items or offset >= page.total:
+            if not page.items or offset >= page.total and not page.capped:
                 break
         with self._db.tx(write=False) as s:
             ids = [r.id for recs in pool.values() for r in recs]

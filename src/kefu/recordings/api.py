@@ -21,7 +21,7 @@ from kefu.store.errors import NotFound
 from kefu.users.service import User
 from kefu.web.deps import MAX_INT, RecordingsDep, require_roles
 
-from .access import Denied, check
+from .access import Denied
 from .records import SORTS, Recording, Search
 from .schemas import (AuditOut, PeaksOut, RecordingOut, RecordingPage, ScopeIn, ScopeOut,
                       TagsIn, TicketOut, InspectorIn, InspectorOut)
@@ -57,13 +57,10 @@ def _agents(recordings: Recordings, user: User) -> tuple[str, ...] | None:
 
 def _visible(recordings: Recordings, user: User, recording_id: int) -> Recording:
     """The recording, if the caller may see it (else 403; 404 if there is none)."""
-    agents = _agents(recordings, user)
-    rec = recordings.get(recording_id)
     try:
-        check(user.username, rec, agents)
+        return recordings.visible(user.username, user.role, recording_id)
     except Denied as exc:
         raise _denied(exc) from None
-    return rec
 
 
 def _ordered(name: str, low: float | None, high: float | None) -> None:

@@ -26,7 +26,7 @@ from kefu.store.errors import Invalid, NotFound
 from kefu.users.service import Users
 
 from . import access, repo
-from .access import Tickets
+from .access import Denied, Tickets
 from .inspectors import Inspector, Inspectors
 from .models import RecordingAuditRow, RecordingRow, RecordingScopeRow, RecordingTagRow
 from .peaks import PeakCache
@@ -51,7 +51,7 @@ def safe_cell(value: str) -> str:
 def _no_members(_queues: Iterable[str]) -> Iterable[str]:
     return ()
 
-__all__ = ["AuditEntry", "Inspector", "Inspectors", "Page", "Recording", "Recordings",
+__all__ = ["AuditEntry", "Denied", "Inspector", "Inspectors", "Page", "Recording", "Recordings",
            "Search"]
 
 
@@ -254,6 +254,15 @@ class Recordings:
         scope = self.scope(username) if role in ("supervisor", "qa") else ()
         return access.visible_agents(username, role, scope, self.members,
                                      self.settings.agents_hear_own)
+
+    def visible(self, username: str, role: str, recording_id: int) -> Recording:
+        """The recording if this user may see it: :class:`access.Denied` with the reason if
+        not, NotFound if there is none.  The one check the API, the QA slice and the phone
+        share."""
+        agents = self.visible_agents(username, role)
+        rec = self.get(recording_id)
+        access.check(username, rec, agents)
+        return rec
 
     # --- audit -----------------------------------------------------------------------------
     def audit(self, username: str, action: str, recording_id: int | None, address: str,

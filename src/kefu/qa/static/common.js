@@ -1,11 +1,12 @@
-// What the QA screens share: the style sheet, the recording player (a plain <audio> fed
-// by the recordings API's ticket), times in a recording, and an evaluation's answers
+// What the QA screens share: the style sheet, the recording player (the recordings
+// slice's, with the comments as markers), times in a recording, and an evaluation's answers
 // shown against its scorecard.
 
 import { html } from "htm/preact";
 import { signal } from "@preact/signals";
-import { useEffect, useRef, useState } from "preact/hooks";
-import { ApiError, post, session } from "/static/shell/api.js";
+import { useEffect, useState } from "preact/hooks";
+import { Player as Waveform } from "/static/recordings/player.js";
+import { ApiError, session } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 
 const CSS = "/static/qa/qa.css";
@@ -31,38 +32,29 @@ export function clock(seconds) {
 
 /** Where the open player is (seconds): comments are added there. */
 export const playTime = signal(0);
-let audioEl = null;
+let handle = null;     // the open player's (recordings/static/player.js onReady)
 
 /** Jump the open player to `seconds` (a comment clicked). */
 export function seek(seconds) {
-  if (audioEl) { audioEl.currentTime = seconds; audioEl.play?.().catch(() => {}); }
+  if (handle) { handle.seek(seconds); handle.play(); }
   playTime.value = seconds;
 }
 
-/** The recording's audio: POST /recordings/{id}/ticket → {audio} (a signed URL; `url`
- *  in the brief's first wording), played by a plain <audio> with seek and speed; without
- *  a ticket (no access, or no such route yet) it says the audio is unavailable. */
-export function Player({ recordingId }) {
-  const ref = useRef(null);
-  const [state, setState] = useState("loading");
-  const [url, setUrl] = useState(null);
+/** The recording's player: the recordings slice's one (waveform of both channels from
+ *  the server's peaks, the audio by a ticket, seek, speed), the evaluation's comments
+ *  drawn on it as markers at their times. */
+export function Player({ recordingId, comments = [] }) {
+  const [ready, setReady] = useState(false);
   useEffect(() => {
-    let gone = false;
     playTime.value = 0;
-    post(`/recordings/${recordingId}/ticket`).then(
-      (out) => { if (!gone) { setUrl(out.audio ?? out.url); setState("ready"); } },
-      () => { if (!gone) setState("unavailable"); });
-    return () => { gone = true; if (audioEl === ref.current) audioEl = null; };
+    setReady(false);
+    return () => { handle = null; };
   }, [recordingId]);
-  useEffect(() => { audioEl = ref.current; });
-  const speed = (e) => { if (ref.current) ref.current.playbackRate = Number(e.currentTarget.value); };
-  return html`<div class="qa-player" data-state=${state}>
-    ${state === "unavailable" ? html`<span class="muted">${t("qa.no_audio")}</span>` : null}
-    <audio ref=${ref} controls preload="metadata" src=${url ?? undefined} hidden=${state !== "ready"}
-      onTimeUpdate=${(e) => { playTime.value = e.currentTarget.currentTime; }} />
-    ${state === "ready" ? html`<label>${t("qa.speed")} <select onChange=${speed}>
-      ${[0.75, 1, 1.25, 1.5, 2].map((v) => html`<option value=${v} selected=${v === 1}>${v}×</option>`)}
-    </select></label>` : null}
+  const markers = comments.map((c) => ({ at: c.at, label: c.text }));
+  return html`<div class="qa-player" data-state=${ready ? "ready" : "loading"}>
+    <${Waveform} id=${recordingId} markers=${markers}
+      onTime=${(s) => { playTime.value = s; }}
+      onReady=${(h) => { handle = h; setReady(true); }} />
   </div>`;
 }
 

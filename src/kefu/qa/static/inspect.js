@@ -147,7 +147,7 @@ function Scoring({ id }) {
       <span class=${`qa-state ${ev.state}`} id="qa-eval-state">${stateText(ev.state)}</span></h2>
     <p class="muted">${fmtTime(ev.call_started_at)} · ${t("qa.agent")} ${ev.agent ?? "—"} · ${t("qa.queue")} ${ev.queue ?? "—"}
       ${rec ? ` · ${rec.caller} → ${rec.callee} · ${fmtDuration(rec.duration)}` : ""} · ${t("qa.inspector")} ${ev.inspector}</p>
-    <${Player} recordingId=${ev.recording_id} />
+    <${Player} recordingId=${ev.recording_id} comments=${ev.comments} />
     <div class="row">
       <div class="col" id="qa-answers">
         ${card.sections.map((s) => html`<div class="qa-section" key=${s.title}><h4>${s.title}</h4>
