@@ -280,3 +280,29 @@ def test_admins_read_and_export_the_audit_log(api, recs: Recordings,
     r = api.client.get(f"{URL}/audit", params={"since": 5, "until": 1},
                        headers=api.as_("admin"))
     assert r.status_code == 422
+
+
+def test_archived_and_deleted_recordings_through_the_api(api, recs: Recordings,
+                                                         three: list[Recording],
+                                                         tmp_path: Path) -> None:
+    """After `kefu recordings archive` a recording is found and plays from the archive
+    tier as before; after `retain` it is gone from search and playback is a 404."""
+    from kefu.recordings.lifecycle import Lifecycle
+    old = three[0]                                   # started 1000 s before the others
+    archive = Lifecycle(recs, RecordingsSettings(archive_after_days=1), tmp_path,
+                        tmp_path / "archive", clock=lambda: old.started_at + 500 + 86400)
+    assert archive.archive() == 1                    # only c1 is old enough
+    moved = recs.get(old.id)
+    assert moved.tier == "archive" and Path(moved.path).is_relative_to(tmp_path / "archive")
+    assert not Path(old.path).exists()
+    assert ids(api, number="1380") == ["c1"]
+    urls = ticket(api, moved)
+    got = api.client.get(urls["audio"])
+    assert got.status_code == 200 and got.content == Path(moved.path).read_bytes()
+    retain = Lifecycle(recs, RecordingsSettings(retain_days=2), tmp_path, tmp_path / "archive",
+                       clock=lambda: old.started_at + 500 + 2 * 86400)
+    assert retain.retain() == 1
+    assert ids(api, number="1380") == [] and not Path(moved.path).exists()
+    assert api.client.get(urls["download"]).status_code == 404
+    assert [e.action for e in recs.audit_log(recording_id=old.id)] == [
+        "delete", "play", "archive"]
