@@ -77,7 +77,10 @@ async def _template(request: Request) -> object:
 
 
 @router.post("/scorecards", response_model=ScorecardOut, openapi_extra=_TEMPLATE_BODY,
-             responses={415: {"description": "not JSON or YAML"}},
+             responses={415: {"description": "not JSON or YAML"},
+                        422: {"description": "a problem naming its criterion",  # no params:
+                              "content": {"application/json": {"schema": {    # FastAPI adds none
+                                  "$ref": "#/components/schemas/HTTPValidationError"}}}}},
              summary="Create or edit a template, as JSON or YAML (a used one gets a new "
                      "version); problems name the criterion")
 def save_scorecard(qa: QaDep, user: Inspector,
