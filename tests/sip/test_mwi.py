@@ -39,7 +39,18 @@ async def test_a_registered_phone_is_told_its_messages(server):
 
 
 async def test_no_registration_no_notify(server):
-    server.message_waiting("9999", 1, 0)          # nobody registered: nothing to send
+    """A mailbox nobody registered for sends nothing, not even to another registered phone;
+    the phone's own mailbox then still gets its NOTIFY (the server did not stop)."""
+    phone = await NatPhone.open(server.settings.port)
+    try:
+        assert (await phone.register()).startswith("SIP/2.0 200")
+        server.message_waiting("9999", 1, 0)
+        with pytest.raises(asyncio.TimeoutError):
+            await phone.recv(timeout=0.8)
+        server.message_waiting(USER, 1, 0)
+        assert (await phone.recv()).startswith("NOTIFY ")
+    finally:
+        phone.close()
 
 
 def test_the_summary_body() -> None:
