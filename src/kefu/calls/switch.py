@@ -541,21 +541,24 @@ class Switch:
     def pause_recording(self, call: Call, by: str) -> None:
         """Silence in the file from now (its clock runs on); NotNow when not recording
         or already paused."""
-        rec, segment = call.recorder, call.segment
-        if rec is None or segment is None:
-            raise NotNow("the call is not being recorded")
+        rec, segment = self._recording(call)
         at = round(rec.duration, 3)
         segment.pause(at)
         rec.paused = True
         self.publish(call, "call.recording_paused", segment=segment.number, at=at, by=by)
 
     def resume_recording(self, call: Call, by: str) -> None:
-        rec, segment = call.recorder, call.segment
-        if rec is None or segment is None:
-            raise NotNow("the call is not being recorded")
+        rec, segment = self._recording(call)
         _, at = segment.resume(round(rec.duration, 3))
         rec.paused = False
         self.publish(call, "call.recording_resumed", segment=segment.number, at=at, by=by)
+
+    @staticmethod
+    def _recording(call: Call) -> tuple[Recorder, Segment]:
+        """The segment being recorded (NotNow when none is)."""
+        if call.recorder is None or call.segment is None:
+            raise NotNow("the call is not being recorded")
+        return call.recorder, call.segment
 
     def _facts(self, call: Call) -> Facts:
         inbound = getattr(call.a, "trunk", None)

@@ -171,11 +171,21 @@ class Ingest:
         self.local = local
         self.customer = customer
         self.on_done: list[Callable[[Recording], None]] = []
+        self._recorded: set[str] = set()   # calls with a recording event, not ended yet
 
     def on_event(self, event: Event) -> None:
-        """``EventLog.after_write``: a recording started or closed, or a call ended."""
-        if event.type in TRIGGERS and event.call_id:
-            self.call(event.call_id)
+        """``EventLog.after_write``: a recording started or closed, or a recorded call
+        ended (its disposition); the many calls never recorded cost nothing here."""
+        call_id = event.call_id
+        if event.type not in TRIGGERS or not call_id:
+            return
+        if event.type == "call.ended":
+            if call_id not in self._recorded:
+                return
+            self._recorded.discard(call_id)
+        else:
+            self._recorded.add(call_id)
+        self.call(call_id)
 
     def call(self, call_id: str) -> list[Recording]:
         """Save the rows of one call's segments; the saved rows."""
