@@ -11,12 +11,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 import time
 from collections.abc import Mapping
 
 from kefu.store.checks import check_text
 from kefu.store.db import Database
+from kefu.store.export import safe_cell
 from kefu.store.errors import Invalid
 
 from . import repo
@@ -26,7 +26,6 @@ from .records import (MAX_EXPORT, MAX_FIELD_VALUE, MAX_FIELDS, MAX_PAGE, Collect
 
 Filters = tuple[str | None, str | None, float | None, float | None]
 COLUMNS = ("id", "time", "call_id", "caller", "flow", "version", "node", "record")
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 
 
 def _check_fields(fields: object) -> dict[str, str]:
@@ -49,14 +48,6 @@ def _filters(flow: str | None, caller: str | None, since: float | None,
     if since is not None and until is not None and until <= since:
         raise Invalid("until must be after since")
     return flow, caller, since, until
-
-
-def safe_cell(value: str) -> str:
-    """``value`` as a spreadsheet shows it, never evaluates it."""
-    first = value[:1]
-    if first in ("=", "@", "\t", "\r") or (first in ("+", "-") and not _NUMBER.fullmatch(value)):
-        return "'" + value
-    return value
 
 
 class Collected:

@@ -19,7 +19,7 @@ from kefu.store.db import Database
 from kefu.store.errors import Invalid
 
 from . import repo
-from .collected import safe_cell
+from kefu.store.export import safe_cell
 from .flowstore import check_name
 from .stats import (COUNTS, INTERVALS, LENGTH, NODE_COUNTS, Bucket, Figures, Interval, Tally,
                     local_zone, only_flow, whole)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +21,7 @@ from sqlalchemy import delete, func, select
 from kefu.config import RecordingsSettings
 from kefu.store.checks import check_names, check_text
 from kefu.store.db import Database
+from kefu.store.export import safe_cell
 from kefu.store.errors import Invalid, NotFound
 from kefu.users.service import Users
 
@@ -37,15 +37,6 @@ COUNT_CAP = 1_000        # a search counts its matches up to here ("1,000 or mor
 MAX_SCOPE = 200          # queues in one user's group
 MAX_EXPORT = 100_000     # audit entries in one CSV export
 AUDIT_COLUMNS = ("id", "time", "username", "action", "recording_id", "address", "detail")
-_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
-
-
-def safe_cell(value: str) -> str:
-    """``value`` as a spreadsheet shows it, never evaluates it (as the IVR's CSV does)."""
-    first = value[:1]
-    if first in ("=", "@", "\t", "\r") or (first in ("+", "-") and not _NUMBER.fullmatch(value)):
-        return "'" + value
-    return value
 
 
 def _no_members(_queues: Iterable[str]) -> Iterable[str]:
