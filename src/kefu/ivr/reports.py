@@ -17,9 +17,9 @@ from typing import Any
 
 from kefu.store.db import Database
 from kefu.store.errors import Invalid
+from kefu.store.export import safe_cell
 
 from . import repo
-from kefu.store.export import safe_cell
 from .flowstore import check_name
 from .stats import (COUNTS, INTERVALS, LENGTH, NODE_COUNTS, Bucket, Figures, Interval, Tally,
                     local_zone, only_flow, whole)
