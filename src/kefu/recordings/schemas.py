@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .inspectors import Inspector
 from .records import AuditEntry, Recording
@@ -10,6 +10,8 @@ from .records import AuditEntry, Recording
 
 class RecordingOut(BaseModel):
     """One recorded segment: who, when, how long, where its file is kept and its hash."""
+
+    model_config = ConfigDict(from_attributes=True)
 
     id: int
     call_id: str
@@ -36,13 +38,7 @@ class RecordingOut(BaseModel):
 
     @classmethod
     def of(cls, rec: Recording) -> RecordingOut:
-        return cls(id=rec.id, call_id=rec.call_id, segment=rec.segment, journey=rec.journey,
-                   caller=rec.caller, callee=rec.callee, started_at=rec.started_at,
-                   duration=rec.duration, agent=rec.agent, queue=rec.queue,
-                   customer_id=rec.customer_id, direction=rec.direction,
-                   disposition=rec.disposition, policy=rec.policy, tier=rec.tier,
-                   codec=rec.codec, size=rec.size, sha256=rec.sha256, state=rec.state,
-                   paused=list(rec.paused), qa_score=rec.qa_score, tags=list(rec.tags))
+        return cls.model_validate(rec)     # its fields by name; the file path is not sent
 
 
 class RecordingPage(BaseModel):
