@@ -133,7 +133,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     store.seed_extensions(settings.extensions, settings.sip.realm)
     reconcile(store, repair_wav)        # calls a crash cut off: closed before SIP takes more
     users = Users(store.db, settings.users)   # the business slices, on the store's database
-    crm = Crm(store.db, users)
+    crm = Crm(store.db, users, settings.crm)
     announcements = Announcements(store.db, users)
     recordings = Recordings(store.db, settings.recordings, users=users)
     qa = Qa(store.db, recordings)

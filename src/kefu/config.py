@@ -291,6 +291,38 @@ class RecordingsSettings(Section):
     retention: list[RetentionRule] = []
 
 
+class NoteTypeConfig(Section):
+    """``[[crm.note_types]]``: a kind of call note (咨询 inquiry, 投诉 complaint…) and the
+    note fields an agent must fill for it."""
+
+    name: Name                        # stored on the note; reports group by it
+    label_zh: Annotated[str, NotBlank]
+    label_en: Annotated[str, NotBlank]
+    required: list[Literal["handling", "result", "notes"]] = []
+
+
+def _note_type(name: str, zh: str, en: str, *required: str) -> NoteTypeConfig:
+    return NoteTypeConfig(name=name, label_zh=zh, label_en=en, required=list(required))
+
+
+class CrmSettings(Section):
+    """``[crm]``: customers and call notes."""
+
+    region: Annotated[str, Field(pattern=r"^[A-Z]{2}$"), _Says("an ISO 3166 country code, "
+                      "e.g. CN")] = "CN"   # numbers without a country code are read as this
+    #                                     country's (kefu.crm.phones)
+    note_types: Annotated[list[NoteTypeConfig], _unique("crm.note_types", "name"),
+                          Field(min_length=1)] = [
+        _note_type("inquiry", "咨询", "Inquiry"),
+        _note_type("complaint", "投诉", "Complaint", "notes"),
+        _note_type("suggestion", "建议", "Suggestion", "notes"),
+        _note_type("praise", "表扬", "Praise"),
+        _note_type("other", "其他", "Other"),
+    ]
+    handlings: list[Annotated[str, NotBlank]] = [   # 处理方式: how a contact was handled
+        "answered", "transferred", "ticket", "callback", "escalated"]
+
+
 class SmtpSettings(Section):
     """Where the voicemail emails go (the WAV attached); ``host`` empty: none are sent."""
     host: str = ""
@@ -620,6 +652,8 @@ class Settings(BaseSettings):
     users: UsersSettings = UsersSettings()
     recording: RecordingSettings = RecordingSettings()
     recordings: RecordingsSettings = RecordingsSettings()
+    crm: CrmSettings = CrmSettings()
+    calendars: dict[Name, Calendar] = {}   # named business calendars (tickets' SLAs)
     smtp: SmtpSettings = SmtpSettings()
     tls: TlsSettings = TlsSettings()
     security: SecuritySettings = SecuritySettings()

@@ -28,12 +28,11 @@ def _not_found(customer_id: int) -> HTTPException:
 
 
 @router.get("/customers", response_model=list[CustomerOut],
-            summary="Screen pop: the customer with this number (empty list when unknown)")
+            summary="Screen pop: the customers with this number in any spelling (empty when unknown)")
 def find_customers(crm: CrmDep, _user: Reader,
                    number: Annotated[str, Query(min_length=1, max_length=64)]
                    ) -> list[CustomerOut]:
-    customer = crm.find_customer_by_number(number)
-    return [CustomerOut.of(customer)] if customer else []
+    return [CustomerOut.of(c) for c in crm.find_customers(number)]
 
 
 @router.post("/customers", response_model=CustomerOut, status_code=status.HTTP_201_CREATED)
@@ -75,6 +74,6 @@ def add_call_note(call_id: Annotated[str, Path(min_length=1, max_length=128)],
                   body: CallNoteIn, crm: CrmDep, user: Writer) -> CallNoteOut:
     note, customer, created = crm.add_call_note(
         call_id, body.number, agent=user.username, type=body.type, result=body.result,
-        notes=body.notes, name=body.name or "")
+        notes=body.notes, name=body.name or "", handling=body.handling)
     return CallNoteOut(note=NoteOut.of(note), customer=CustomerOut.of(customer),
                        customer_created=created)

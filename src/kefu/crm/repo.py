@@ -4,19 +4,52 @@ one transaction holds."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.orm import Session
 
 from kefu.store.models import CallRow
 
-from .models import ContactNoteRow, CustomerRow
-from .records import ContactNote, Customer
+from .models import (ContactNoteRow, CustomerEmailRow, CustomerNumberRow, CustomerRow,
+                     CustomerTagRow, TimelineRow)
+from .phones import Phone
+from .records import ContactNote, Customer, TimelineEntry
+
+_ROW_FIELDS = ("id", "name", "company", "tier", "owner", "notes", "created_at", "updated_at",
+               "birthday", "address")
 
 
-def to_customer(row: CustomerRow) -> Customer:
-    return Customer(**{name: getattr(row, name) for name in Customer.__dataclass_fields__})
+def to_customers(s: Session, rows: Sequence[CustomerRow]) -> list[Customer]:
+    """The records of ``rows``, with their numbers, e-mails and tags (three queries for
+    the lot, whatever their count)."""
+    ids = [r.id for r in rows]
+    numbers: dict[int, list[str]] = defaultdict(list)
+    emails: dict[int, list[str]] = defaultdict(list)
+    tags: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        for cid, number in s.execute(
+                select(CustomerNumberRow.customer_id, CustomerNumberRow.number)
+                .where(CustomerNumberRow.customer_id.in_(ids))
+                .order_by(CustomerNumberRow.position, CustomerNumberRow.id)):
+            numbers[cid].append(number)
+        for cid, email in s.execute(
+                select(CustomerEmailRow.customer_id, CustomerEmailRow.email)
+                .where(CustomerEmailRow.customer_id.in_(ids))
+                .order_by(CustomerEmailRow.position, CustomerEmailRow.id)):
+            emails[cid].append(email)
+        for cid, tag in s.execute(
+                select(CustomerTagRow.customer_id, CustomerTagRow.tag)
+                .where(CustomerTagRow.customer_id.in_(ids)).order_by(CustomerTagRow.tag)):
+            tags[cid].append(tag)
+    return [Customer(**{name: getattr(r, name) for name in _ROW_FIELDS},
+                     fields=dict(r.fields or {}), numbers=tuple(numbers[r.id]),
+                     emails=tuple(emails[r.id]), tags=tuple(tags[r.id])) for r in rows]
+
+
+def to_customer(s: Session, row: CustomerRow) -> Customer:
+    return to_customers(s, [row])[0]
 
 
 def to_note(row: ContactNoteRow, survey_score: int | None = None) -> ContactNote:
@@ -24,27 +57,54 @@ def to_note(row: ContactNoteRow, survey_score: int | None = None) -> ContactNote
                           if name != "survey_score"}, survey_score=survey_score)
 
 
-def customer_numbered(s: Session, number: str) -> CustomerRow | None:
-    return s.scalar(select(CustomerRow).where(CustomerRow.number == number))
+def customers_numbered(s: Session, number: str) -> list[CustomerRow]:
+    """The customers with ``number`` (already in the one spelling), oldest first."""
+    return list(s.scalars(select(CustomerRow)
+                          .join(CustomerNumberRow, CustomerNumberRow.customer_id == CustomerRow.id)
+                          .where(CustomerNumberRow.number == number)
+                          .order_by(CustomerRow.id)))
 
 
-def insert_customer_if_new(s: Session, insert: Any, number: str, name: str,
-                           now: float) -> bool:
-    """Insert a bare customer unless one has ``number`` (two agents at once end up on
-    one); True when inserted.  ``insert`` is the dialect's INSERT (``Database.insert``)."""
-    inserted = s.execute(
-        insert(CustomerRow.__table__).values(
-            number=number, name=name, company="", tier="", owner="", notes="",
-            created_at=now, updated_at=now,
-        ).on_conflict_do_nothing(index_elements=["number"])
-        .returning(CustomerRow.__table__.c.id)).first()
-    return inserted is not None
+def set_numbers(s: Session, customer_id: int, phones: Iterable[tuple[Phone, str]]) -> None:
+    """Replace the customer's numbers by ``phones`` ((number, label) pairs, main first)."""
+    s.execute(delete(CustomerNumberRow).where(CustomerNumberRow.customer_id == customer_id))
+    seen: set[str] = set()
+    for position, (phone, label) in enumerate(phones):
+        if phone.number not in seen:
+            seen.add(phone.number)
+            s.add(CustomerNumberRow(customer_id=customer_id, number=phone.number,
+                                    extension=phone.extension, label=label,
+                                    position=position))
+
+
+def set_emails(s: Session, customer_id: int, emails: Iterable[str]) -> None:
+    s.execute(delete(CustomerEmailRow).where(CustomerEmailRow.customer_id == customer_id))
+    for position, email in enumerate(dict.fromkeys(emails)):
+        s.add(CustomerEmailRow(customer_id=customer_id, email=email, position=position))
+
+
+def set_tags(s: Session, customer_id: int, tags: Iterable[str]) -> None:
+    s.execute(delete(CustomerTagRow).where(CustomerTagRow.customer_id == customer_id))
+    for tag in dict.fromkeys(tags):
+        s.add(CustomerTagRow(customer_id=customer_id, tag=tag))
+
+
+def insert_customer(s: Session, name: str, now: float, **fields: object) -> CustomerRow:
+    values: dict[str, object] = {"company": "", "tier": "", "owner": "", "notes": "",
+                                 "address": "", "birthday": None, "fields": {}}
+    values.update(fields)
+    row = CustomerRow(name=name, created_at=now, updated_at=now, **values)
+    s.add(row)
+    s.flush()
+    return row
 
 
 def append_note(s: Session, customer_id: int, agent: str, type: str, result: str,
-                notes: str, call_id: str | None) -> ContactNote:
+                notes: str, call_id: str | None, handling: str = "",
+                queue: str = "") -> ContactNote:
     row = ContactNoteRow(customer_id=customer_id, call_id=call_id, agent=agent, type=type,
-                         result=result, notes=notes, created_at=time.time())
+                         result=result, notes=notes, handling=handling, queue=queue,
+                         created_at=time.time())
     s.add(row)
     s.flush()
     return to_note(row)
@@ -58,3 +118,31 @@ def history(s: Session, customer_id: int, limit: int) -> list[ContactNote]:
                      .order_by(ContactNoteRow.created_at.desc(), ContactNoteRow.id.desc())
                      .limit(limit))
     return [to_note(row, score) for row, score in rows]
+
+
+def to_entry(row: TimelineRow) -> TimelineEntry:
+    return TimelineEntry(id=row.id, customer_id=row.customer_id, at=row.at, kind=row.kind,
+                         ref=row.ref, agent=row.agent, summary=row.summary,
+                         data=dict(row.data or {}))
+
+
+def add_entry(s: Session, entry: TimelineEntry) -> TimelineEntry:
+    row = TimelineRow(customer_id=entry.customer_id, at=entry.at, kind=entry.kind,
+                      ref=entry.ref, agent=entry.agent, summary=entry.summary,
+                      data=dict(entry.data))
+    s.add(row)
+    s.flush()
+    return to_entry(row)
+
+
+def timeline(s: Session, customer_id: int, kinds: Sequence[str] | None,
+             before: tuple[float, int] | None, limit: int) -> list[TimelineEntry]:
+    """A page of the customer's timeline, newest first; ``before`` is the (at, id) of the
+    last entry of the page before (keyset paging: every page costs the same)."""
+    q = select(TimelineRow).where(TimelineRow.customer_id == customer_id)
+    if kinds:
+        q = q.where(TimelineRow.kind.in_(kinds))
+    if before is not None:
+        q = q.where(tuple_(TimelineRow.at, TimelineRow.id) < tuple_(*before))
+    q = q.order_by(TimelineRow.at.desc(), TimelineRow.id.desc()).limit(limit)
+    return [to_entry(r) for r in s.scalars(q)]

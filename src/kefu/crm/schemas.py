@@ -6,19 +6,22 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kefu.values import PHONE, PhoneNumber
-
 from .records import MAX_NOTES, ContactNote, Customer
 
-Number = Annotated[PhoneNumber, Field(description="phone number as the caller ID shows it: "
-                                                  f"{PHONE.what}")]
+Number = Annotated[str, Field(min_length=1, max_length=64,
+                              description="a phone number in any spelling (+86 138 0013 8000, "
+                              "013800138000, 010-6552 9988 ext. 12, an extension); kept in "
+                              "E.164 (kefu.crm.phones)")]
 Name = Annotated[str, Field(max_length=128)]
 Tier = Annotated[str, Field(max_length=32, description='"" or a queue tier, e.g. "gold"')]
 Owner = Annotated[str, Field(max_length=64, description='owning agent\'s username, or ""')]
 Notes = Annotated[str, Field(max_length=MAX_NOTES)]
-# The same choices as kefu.crm.service.CONTACT_TYPES / CONTACT_RESULTS (a test keeps them
-# equal); spelt out so OpenAPI shows them as an enum.
-NoteType = Literal["inquiry", "complaint", "suggestion", "other"]
+# The same choices as kefu.crm.service.CONTACT_RESULTS (a test keeps them equal); spelt out
+# so OpenAPI shows them as an enum.  Note types and handlings are the site's (GET /choices).
+NoteType = Annotated[str, Field(min_length=1, max_length=32,
+                                description="one of the site's note types (GET /choices)")]
+Handling = Annotated[str, Field(max_length=64, description="处理方式: one of the site's "
+                                "handlings (GET /choices), or empty")]
 NoteResult = Literal["resolved", "follow_up", "escalated", "other"]
 
 
@@ -44,7 +47,8 @@ class CustomerPatch(BaseModel):
 
 class CustomerOut(BaseModel):
     id: int
-    number: str
+    number: str = Field(description="the main number (E.164 or an extension's digits)")
+    numbers: list[str] = Field(description="every number, the main one first")
     name: str
     company: str
     tier: str
@@ -55,7 +59,7 @@ class CustomerOut(BaseModel):
 
     @classmethod
     def of(cls, c: Customer) -> CustomerOut:
-        return cls(id=c.id, number=c.number, name=c.name, company=c.company, tier=c.tier,
+        return cls(id=c.id, number=c.number, numbers=list(c.numbers), name=c.name, company=c.company, tier=c.tier,
                    owner=c.owner, notes=c.notes, created_at=c.created_at,
                    updated_at=c.updated_at)
 
@@ -67,6 +71,8 @@ class NoteOut(BaseModel):
     agent: str
     type: str
     result: str
+    handling: str
+    queue: str
     notes: str
     created_at: float
     survey_score: int | None = Field(None, description="the caller's score in the call's "
@@ -75,7 +81,8 @@ class NoteOut(BaseModel):
     @classmethod
     def of(cls, n: ContactNote) -> NoteOut:
         return cls(id=n.id, customer_id=n.customer_id, call_id=n.call_id, agent=n.agent,
-                   type=n.type, result=n.result, notes=n.notes, created_at=n.created_at,
+                   type=n.type, result=n.result, handling=n.handling, queue=n.queue,
+                   notes=n.notes, created_at=n.created_at,
                    survey_score=n.survey_score)
 
 
@@ -87,6 +94,7 @@ class CallNoteIn(BaseModel):
     type: NoteType
     result: NoteResult
     notes: Notes = ""
+    handling: Handling = ""
     name: Name | None = Field(None, description="the customer's name, used only when the "
                                                 "number is new")
 
