@@ -248,6 +248,28 @@ def acd_members(acd: Acd, queues: Any) -> set[str]:
     """The agents who are members of any of ``queues`` now (a recordings group)."""
     wanted = set(queues)
     return {a.username for a in list(acd.agents.values()) if wanted & set(a.skills)}
+
+
+GroupScope = Callable[[str, str], "tuple[str, ...] | None"]
+"""``(username, role)`` → the groups (queue names) whose work the user sees; None: all."""
+
+
+def group_scope(settings: Settings, acd: Acd, recordings: Recordings) -> GroupScope:
+    """The one rule of whose groups a user sees (tickets, follow-ups): a group is a queue.
+    An admin sees every group; a supervisor or inspector the queues set for them
+    (``recordings.scope``, the same groups as for recordings; none set: every group); an
+    agent the queues they are a member of (configured, or given through the API)."""
+    def scope(username: str, role: str) -> tuple[str, ...] | None:
+        if role == "admin":
+            return None
+        if role in ("supervisor", "qa"):
+            return recordings.scope(username) or None
+        queues = {q.name for q in settings.queues if username in q.members}
+        agent = acd.agents.get(username)
+        if agent is not None:
+            queues |= set(agent.skills)
+        return tuple(sorted(queues))
+    return scope
 def speak(settings: Settings, text: str) -> Path:
     """``text`` as a WAV by espeak-ng (cached under data_dir/tts): Mandarin when it holds
     Chinese characters, else English."""
