@@ -31,6 +31,14 @@ DEMO_QUEUE = [
     '# survey = "flow:csat"          # the agent hangs up first: the caller goes into this flow',
 ]
 
+DEMO_CALENDAR = [
+    "[calendars.office]        # business hours: tickets' SLAs are counted on them",
+    'week = { mon = ["09:00-18:00"], tue = ["09:00-18:00"], wed = ["09:00-18:00"], '
+    'thu = ["09:00-18:00"], fri = ["09:00-18:00"] }',
+    "holidays = [2027-01-01]    # closed all day",
+    '# special = { 2027-02-20 = ["09:00-18:00"] }   # a working weekend (调休)',
+]
+
 DEMO_FLOW = [
     "[[dialplan.numbers]]            # the demo IVR (scripts/demo publishes src/kefu/ivr/demo)",
     'number = "800"',
@@ -56,6 +64,7 @@ def starter_config(demo: bool) -> str:
     acd, users = AcdSettings(), UsersSettings()
     queue = "\n".join(("" if demo else "# ") + line if line else "" for line in DEMO_QUEUE)
     flow = "\n" + "\n".join(DEMO_FLOW) + "\n" if demo else ""
+    calendar = "\n".join(("" if demo else "# ") + line for line in DEMO_CALENDAR)
     tls, sec, lim = TlsSettings(), SecuritySettings(), LimitsSettings()
     exts = "\n".join(
         f'[[extensions]]\nnumber = "{n}"\npassword = "{pw}"\ndisplay_name = "Extension {n}"\n'
@@ -113,6 +122,17 @@ default = "always"         # when no rule matches: "always" or "never"
 # [[recordings.retention]] # complaints kept longer
 # tag = "complaint"
 # days = 730
+
+[crm]                      # customers and call notes
+region = "CN"              # numbers without a country code are read as this country's (E.164)
+# handlings = ["answered", "transferred", "ticket", "callback", "escalated"]   # 处理方式
+# [[crm.note_types]]       # replaces the default list (咨询 投诉 建议 表扬 其他) when given
+# name = "complaint"
+# label_zh = "投诉"
+# label_en = "Complaint"
+# required = ["notes"]     # of handling, result, notes
+
+{calendar}
 
 # [smtp]                   # voicemail emails (the message's WAV attached); no host: none sent
 # host = "mail.example.com"
