@@ -7,7 +7,8 @@ The first test needs only what every kefu has (``POST /customers``, the screen p
 customer is found by a number written another way and opened, the forms check what the
 browser can check before asking.  The others need the customers' API (search, custom
 fields, duplicates, merge, delete, export, import): they are skipped on a kefu without
-it (``GET /customers/search`` not there).  Writes docs/img/crm-customer.png."""
+it (``GET /customers/search`` not there).  Writes docs/img/crm-customers.png,
+crm-customer.png and crm-import.png."""
 
 from __future__ import annotations
 
@@ -228,6 +229,8 @@ def test_a_supervisor_edits_a_customer_merges_a_duplicate_and_deletes(kefu, brow
 
     # the export of what the list shows
     page.click("#crm-back")
+    expect()(page.locator(f"#crm-table tr[data-id='{keep['id']}']")).to_contain_text("vip")
+    screenshot(page, "crm-customers.png", full_page=False)
     with page.expect_download() as download:
         page.click("#crm-export-csv")
     assert download.value.suggested_filename == "customers.csv"
@@ -293,6 +296,7 @@ def test_a_supervisor_imports_a_file_and_reads_the_bad_rows(kefu, browser, full_
     expect()(page.locator("#crm-import-errors tbody tr")).to_have_count(2)
     expect()(page.locator("#crm-import-errors tbody")).to_contain_text("not a number")
     fits(page)
+    screenshot(page, "crm-import.png", full_page=False)
     with page.expect_download() as download:
         page.click("#crm-import-errors-csv")
     assert download.value.suggested_filename == "errors.csv"

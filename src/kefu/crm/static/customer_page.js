@@ -147,7 +147,7 @@ function CustomerForm({ id, customer, defs, onSaved }) {
   const text = (name, attrs = {}) => html`<label class=${errors[name] ? "invalid" : ""}><span>${t(`crm.${name}`)}</span>
     <input name=${name} value=${f[name]} disabled=${!writable} onInput=${set(name)} ...${attrs} />
     <${Problem} errors=${errors} name=${name} /></label>`;
-  const area = (name) => html`<label class=${`wide ${errors[name] ? "invalid" : ""}`}><span>${t(`crm.${name}`)}</span>
+  const area = (name) => html`<label class=${errors[name] ? "invalid" : ""}><span>${t(`crm.${name}`)}</span>
     <textarea name=${name} rows="2" value=${f[name]} disabled=${!writable} onInput=${set(name)} />
     <${Problem} errors=${errors} name=${name} /></label>`;
   return html`<form id="crm-customer-form" class="crm-form" onSubmit=${save} noValidate>
@@ -164,15 +164,14 @@ function CustomerForm({ id, customer, defs, onSaved }) {
         validate=${(v) => (v.length > 64 ? t("crm.tag_too_long") : null)}
         onChange=${(tags) => setF({ ...f, tags })} /><${Problem} errors=${errors} name="tags" /></div>
     ${text("tier")} ${text("owner")} ${text("birthday", { type: "date" })}
-    <span></span>
-    ${area("address")}
     ${defs.map((d) => html`<label key=${d.name} class=${errors[`fields.${d.name}`] ? "invalid" : ""}
         data-field=${d.name}><span>${d.label}${d.required ? html` <span class="crm-req">*</span>` : null}</span>
       <${FieldInput} def=${d} value=${f.fields[d.name]} disabled=${!writable}
         onChange=${(v) => setF({ ...f, fields: { ...f.fields, [d.name]: v } })} />
       <${Problem} errors=${errors} name=${`fields.${d.name}`} /></label>`)}
     ${errors.fields ? html`<div class="wide"><${Problem} errors=${errors} name="fields" /></div>` : null}
-    ${area("notes")}
+    ${defs.length % 2 ? null : html`<span></span>`}
+    ${area("address")} ${area("notes")}
     ${errors[""] ? html`<p class="crm-error wide" id="crm-form-error">${errors[""]}</p>` : null}
     ${writable ? html`<div class="buttons wide"><button type="submit" class="primary" id="crm-save" disabled=${saving}>
       ${id ? t("crm.save") : t("crm.create")}</button></div>` : null}

@@ -4,7 +4,7 @@
 // #/customers/{id} (customer_page.js, loaded when first opened), #/customers/{id}/duplicates
 // (the same page, at its duplicates), #/customers/duplicates (the likely duplicates across
 // all customers).  The search is kept in module signals: back from a customer, the same
-// page of results is there.  The helpers at the top are the customer screens' shared ones.
+// page of results is there (and asked again).  The helpers at the top are the customer screens' shared ones.
 
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
@@ -18,13 +18,15 @@ import { fmtTime, run, toast } from "/static/shell/util.js";
 // --- shared by the customer screens ----------------------------------------------------
 
 const STYLE = `
+section.crm { margin: 14px; }
 .crm-filter { display: grid; grid-template-columns: 2fr repeat(3, 1fr) auto; gap: 6px 10px; align-items: end; }
 .crm-filter label { margin: 0; } .crm-filter label > input { width: 100%; }
 .crm-table { width: 100%; } .crm-table td, .crm-table th { white-space: nowrap; }
 .crm-table td.wrap { white-space: normal; }
 .crm-table tbody tr.crm-row { cursor: pointer; } .crm-table tbody tr.crm-row:hover { background: #f0f5ff; }
 .crm-chip { display: inline-flex; align-items: center; gap: 2px; padding: 0 7px; margin: 0 4px 3px 0;
-  border-radius: 10px; background: #eef2ff; color: #3b4cb8; font-size: 12px; line-height: 20px; }
+  border-radius: 10px; background: #eef2ff; color: #3b4cb8; font-size: 12px; line-height: 20px; white-space: nowrap; }
+.crm-table td.num { width: 4em; text-align: right; }
 .crm-chip button { border: 0; background: none; padding: 0 0 0 2px; color: inherit; cursor: pointer; line-height: 1; }
 .crm-chip.reason { background: #fff1d6; color: #8a5300; }
 .crm-page { display: grid; grid-template-columns: minmax(0, 1.35fr) minmax(0, 1fr); gap: 14px; align-items: start; }
@@ -207,7 +209,7 @@ function Exports() {
 }
 
 function List() {
-  useEffect(() => { if (!results.peek()) search(); }, []);
+  useEffect(() => { search(); }, []);     // the same search again: a customer may have changed
   const page = results.value;
   const r = role();
   return html`<section class="panel crm" id="crm-list">

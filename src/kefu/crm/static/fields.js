@@ -43,6 +43,10 @@ export function FieldInput({ def, value, onChange, disabled }) {
   return html`<input type=${type} step=${def.kind === "number" ? "any" : undefined} value=${shown} ...${common} />`;
 }
 
+/** A field as the API takes it (PUT replaces the definition), at `position`. */
+const definition = (f, position) => ({ name: f.name, label: f.label, kind: f.kind, choices: f.choices || [],
+                                       required: f.required, position });
+
 const EMPTY = { name: "", label: "", kind: "text", choices: "", required: false };
 
 /** The add/edit form: `field` null adds a new one. */
@@ -105,7 +109,7 @@ export default function Fields() {
     order.splice(index + step, 0, f);
     // each field whose place changed is told its new one
     for (const [position, g] of order.entries()) {
-      if (g.position !== position && !(await run(() => put(`/crm/fields/${g.id}`, { ...g, position })))) break;
+      if (g.position !== position && !(await run(() => put(`/crm/fields/${g.id}`, definition(g, position))))) break;
     }
     load();
   };
