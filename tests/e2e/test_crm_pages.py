@@ -15,6 +15,8 @@ from __future__ import annotations
 import csv
 import io
 import os
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -80,6 +82,14 @@ def fits(page, screen: str = "section.crm") -> None:
     assert right <= SMALL[0] and overflow <= 0, f"{screen} ends at {right} px, overflows {overflow} px"
 
 
+def served(kefu, path: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{kefu.http_port}{path}", timeout=10):
+            return True
+    except urllib.error.HTTPError:
+        return False
+
+
 def a_customer(kefu, number: str, name: str, **more) -> dict:
     status, body = kefu.api("POST", "/customers", {"number": number, "name": name, **more})
     assert status == 201, body
@@ -111,6 +121,11 @@ def test_the_screens_load_for_each_role_and_the_forms_check_before_asking(kefu, 
     expect()(page.locator("#crm-customer-form input[name=name]")).to_have_value("张三")
     expect()(page.locator("#crm-customer-form input[name='numbers.0.number']")).to_have_value("+8613800138000")
     expect()(page.locator("#crm-delete")).to_have_count(0)           # agents do not delete
+    # the desk's timeline component below, when this kefu has it; else nothing, no error
+    if served(kefu, "/static/crm/timeline.js"):
+        expect()(page.locator(f"#crm-timeline .timeline[data-customer='{found['id']}']")).to_be_visible()
+    else:
+        expect()(page.locator("#crm-timeline")).to_have_count(0)
     fits(page)
     # a customer route typed by hand that is no customer: back to the list
     page.evaluate("location.hash = '#/customers/abc'")
@@ -189,7 +204,14 @@ def test_a_supervisor_edits_a_customer_merges_a_duplicate_and_deletes(kefu, brow
     page.click("#shell-nav a[data-path='/customers']")
     page.fill("#crm-filter input[name=q]", "wang@example.cn")
     page.click("#crm-filter button[type=submit]")
-    page.click(f"#crm-table tr[data-id='{keep['id']}'] a")
+    expect()(page.locator(f"#crm-table tr[data-id='{keep['id']}']")).to_be_visible()
+    expect()(page.locator(f"#crm-table tr[data-id='{twin['id']}']")).to_have_count(0)
+    # the likely duplicates across all customers: the two, for the same number
+    page.click("#crm-duplicates-link")
+    group = page.locator("#crm-all-duplicates .crm-group", has=page.locator(f"tr[data-id='{twin['id']}']"))
+    expect()(group).to_contain_text("号码相同")
+    group.locator(f"tr[data-id='{keep['id']}'] a").click()
+    page.wait_for_function(f"location.hash === '#/customers/{keep['id']}/duplicates'")
     expect()(page.locator("#crm-customer")).to_have_attribute("data-state", "ready")
 
     # a number that is none: the API's reason at that number
@@ -303,3 +325,23 @@ def test_a_supervisor_imports_a_file_and_reads_the_bad_rows(kefu, browser, full_
     assert "bad-email" in open(download.value.path(), encoding="utf-8-sig").read()
     status, found = kefu.api("GET", "/customers?number=136-0013-6000")
     assert status == 200 and found[0]["name"] == "赵六" and found[0]["tags"] == ["导入"]
+
+
+def test_a_customer_with_history_is_deleted_only_by_an_admin_who_insists(kefu, browser, full_api):
+    status, body = kefu.api("POST", "/calls/crm-pages-1/notes", {
+        "number": "13300133000", "type": "inquiry", "result": "resolved", "name": "有记录"})
+    assert status == 201, body
+    cid = body["customer"]["id"]
+    sup = signed_in(browser, *SUPERVISOR)
+    sup.evaluate(f"location.hash = '#/customers/{cid}'")
+    expect()(sup.locator("#crm-customer")).to_have_attribute("data-state", "ready")
+    sup.click("#crm-delete")
+    expect()(sup.locator(".toast.error")).to_contain_text("409")
+    assert kefu.api("GET", f"/customers/{cid}")[0] == 200
+    admin = signed_in(browser, *ADMIN)
+    admin.evaluate(f"location.hash = '#/customers/{cid}'")
+    expect()(admin.locator("#crm-customer")).to_have_attribute("data-state", "ready")
+    admin.click("#crm-delete")
+    admin.wait_for_function("location.hash === '#/customers'")
+    assert len(admin.dialogs) == 2 and "有记录" in admin.dialogs[0], admin.dialogs
+    assert kefu.api("GET", f"/customers/{cid}")[0] == 404

@@ -218,18 +218,20 @@ class Guard extends Component {
   render({ children }, { failed }) { return failed ? null : children; }
 }
 
-function TimelinePart({ id }) {
+function TimelinePart({ id, version }) {
   const [Timeline, setTimeline] = useState(null);
   useEffect(() => {
     import("/static/crm/timeline.js").then((m) => m.default && setTimeline(() => m.default), () => {});
   }, []);
-  return Timeline ? html`<div id="crm-timeline"><${Guard}><${Timeline} customerId=${id} /><//></div>` : null;
+  return Timeline ? html`<section class="panel" id="crm-timeline"><h3>${t("crm.timeline")}</h3>
+    <${Guard}><${Timeline} customerId=${id} version=${version} /><//></section>` : null;
 }
 
 export default function CustomerPage({ id, focus }) {
   const [customer, setCustomer] = useState(null);
   const [defs, setDefs] = useState(null);
   const [missing, setMissing] = useState("");
+  const [version, setVersion] = useState(0);         // the timeline reads again after a merge
   useEffect(() => { loadFields().then(setDefs); }, []);
   useEffect(() => {
     setMissing("");
@@ -264,8 +266,8 @@ export default function CustomerPage({ id, focus }) {
     ${ready ? html`<div class="crm-page">
       <div class="panel"><${CustomerForm} id=${id} customer=${customer} defs=${defs}
         onSaved=${(out) => (id ? setCustomer(out) : navigate(`/customers/${out.id}`))} /></div>
-      ${id ? html`<${Duplicates} id=${id} customer=${customer} focus=${focus} onMerged=${setCustomer} />` : null}
+      ${id ? html`<${Duplicates} id=${id} customer=${customer} focus=${focus} onMerged=${(out) => { setCustomer(out); setVersion(version + 1); }} />` : null}
     </div>
-    ${id ? html`<${TimelinePart} key=${id} id=${id} />` : null}` : null}
+    ${id ? html`<${TimelinePart} key=${id} id=${id} version=${version} />` : null}` : null}
   </section>`;
 }

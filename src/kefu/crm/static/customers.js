@@ -29,6 +29,7 @@ section.crm { margin: 14px; }
 .crm-table td.num { width: 4em; text-align: right; }
 .crm-chip button { border: 0; background: none; padding: 0 0 0 2px; color: inherit; cursor: pointer; line-height: 1; }
 .crm-chip.reason { background: #fff1d6; color: #8a5300; }
+#crm-timeline { margin-top: 14px; }
 .crm-page { display: grid; grid-template-columns: minmax(0, 1.35fr) minmax(0, 1fr); gap: 14px; align-items: start; }
 .crm-form { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 4px 12px; }
 .crm-form label { display: flex; margin: 0 0 6px; } .crm-form .wide { grid-column: 1 / -1; }
