@@ -345,3 +345,22 @@ def test_a_customer_with_history_is_deleted_only_by_an_admin_who_insists(kefu, b
     admin.wait_for_function("location.hash === '#/customers'")
     assert len(admin.dialogs) == 2 and "有记录" in admin.dialogs[0], admin.dialogs
     assert kefu.api("GET", f"/customers/{cid}")[0] == 404
+
+
+def test_the_list_pages_through_a_tag_and_filters_export_the_same(kefu, browser, full_api):
+    for i in range(23):
+        a_customer(kefu, f"1590015{i:04d}", f"批量{i:02d}", tags=["批量"])
+    page = signed_in(browser, *SUPERVISOR)
+    page.click("#shell-nav a[data-path='/customers']")
+    page.select_option("#crm-limit", "20")
+    page.fill("#crm-filter input[name=tag]", "批量")
+    page.click("#crm-filter button[type=submit]")
+    expect()(page.locator("#crm-range")).to_have_text("第 1–20 条,共 23 条")
+    expect()(page.locator("#crm-table tbody tr.crm-row")).to_have_count(20)
+    page.click("#crm-next")
+    expect()(page.locator("#crm-range")).to_have_text("第 21–23 条,共 23 条")
+    expect()(page.locator("#crm-next")).to_be_disabled()
+    with page.expect_download() as download:
+        page.click("#crm-export-csv")
+    rows = list(csv.reader(open(download.value.path(), encoding="utf-8-sig")))
+    assert len(rows) == 1 + 23, rows[:3]                 # the filter's customers, not all
