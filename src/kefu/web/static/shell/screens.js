@@ -39,6 +39,14 @@ export const SCREENS = [
     load: () => import("/static/qa/mine.js") },
   { path: "/qa/examples", label: "nav.qa_examples", roles: ["agent", "qa", "supervisor", "admin"],
     load: () => import("/static/qa/examples.js") },
+  // the crm slice's customer screens (src/kefu/crm/static/): #/customers/{id}, /new and
+  // /duplicates are the list's nested routes
+  { path: "/customers", label: "nav.customers", roles: ["agent", "supervisor", "admin", "qa"], nested: true,
+    load: () => import("/static/crm/customers.js") },
+  { path: "/customers/import", label: "nav.customers_import", roles: ["supervisor", "admin"],
+    load: () => import("/static/crm/import.js") },
+  { path: "/crm/fields", label: "nav.crm_fields", roles: ["admin"],
+    load: () => import("/static/crm/fields.js") },
 ];
 
 /** The screen of `path` among `list`: the one of that path, else a `nested` one the path
