@@ -31,9 +31,14 @@ function TransitionDialog({ ticket, tr, type, onClose, onDone }) {
   const submit = async (e) => {
     e.preventDefault();
     const body = { transition: tr.name, fields: fieldValues(custom, values) };
-    for (const name of ["assignee", "group", "priority", "comment"]) if (values[name]) body[name] = values[name].trim?.() ?? values[name];
-    if (values.due_at) body.due_at = epoch(values.due_at);
+    for (const name of ["assignee", "group", "comment"]) if (values[name]?.trim()) body[name] = values[name].trim();
+    // priority and due time are not among a transition's inputs: the API reads the
+    // ticket's own, so a changed one is saved first
+    const own = {};
+    if (values.priority && values.priority !== ticket.priority) own.priority = values.priority;
+    if (values.due_at && epoch(values.due_at) !== ticket.due_at) own.due_at = epoch(values.due_at);
     try {
+      if (Object.keys(own).length) await patch(`/tickets/${ticket.id}`, own);
       onDone(await post(`/tickets/${ticket.id}/transitions`, body));
       toast(t("tk.moved", { state: lbl(tr) }));
     } catch (err) {
@@ -49,9 +54,9 @@ function TransitionDialog({ ticket, tr, type, onClose, onDone }) {
       ${need("group") ? html`<label><span>${t("tk.group")} *</span>
         <input name="group" list="tk-groups" required value=${values.group ?? ticket.group ?? ""} onInput=${set("group")} /></label>` : null}
       ${need("priority") ? html`<label><span>${t("tk.priority")} *</span><select name="priority" required onChange=${set("priority")}>
-        <option value="">—</option>${PRIORITIES.map((p) => html`<option value=${p}>${priorityText(p)}</option>`)}</select></label>` : null}
+        ${PRIORITIES.map((p) => html`<option value=${p} selected=${p === (values.priority ?? ticket.priority)}>${priorityText(p)}</option>`)}</select></label>` : null}
       ${need("due_at") ? html`<label><span>${t("tk.due_at")} *</span>
-        <input name="due_at" type="datetime-local" required onInput=${set("due_at")} /></label>` : null}
+        <input name="due_at" type="datetime-local" required value=${values.due_at ?? localInput(ticket.due_at)} onInput=${set("due_at")} /></label>` : null}
       ${custom.map((f) => html`<label key=${f.name} data-field=${f.name}><span>${lbl(f)} *</span>
         <${FieldInput} field=${{ ...f, required: true }} value=${values[f.name] ?? ticket.fields?.[f.name]}
           onInput=${(v) => setValues({ ...values, [f.name]: v })} /></label>`)}
@@ -177,7 +182,7 @@ function Attachments({ ticket, onAdd }) {
 /** An activity line's old → new, in words where they are states or priorities. */
 function change(a, type) {
   const state = (name) => lbl(type?.workflow.states.find((s) => s.name === name)) || name;
-  const show = (v) => (a.field === "state" || a.action === "transition" || a.action === "state_mapped" ? state(v)
+  const show = (v) => (a.field === "state" || ["created", "transition", "state_mapped"].includes(a.action) ? state(v)
     : a.field === "priority" ? priorityText(v) : v);
   if ((a.old ?? "") === "" && (a.new ?? "") === "") return "";
   return `${show(a.old) || "—"} → ${show(a.new) || "—"}`;

@@ -33,10 +33,16 @@ export function blankType() {
 export const dropped = (saved, draft) => (saved ? saved.workflow.states.map((s) => s.name)
   .filter((n) => !draft.workflow.states.some((s) => s.name === n)) : []);
 
-/** A 422's detail as lines (the API's problems: a list, or one text of "; "-joined ones). */
+/** A 422's detail as one line per problem: the validation list (a field's path before its
+ *  message; a store refusal is one item at "body" whose message joins problems by "; "). */
 export function problems(detail) {
-  if (Array.isArray(detail)) return detail.map((d) => (typeof d === "string" ? d : `${(d.loc || []).slice(1).join(".")}: ${d.msg}`));
-  if (detail && typeof detail === "object") return problems(detail.problems ?? detail.detail ?? JSON.stringify(detail));
+  if (Array.isArray(detail)) {
+    return detail.flatMap((d) => {
+      if (typeof d === "string") return problems(d);
+      const field = (d.loc || []).slice(1).join(".");
+      return field ? [`${field}: ${d.msg}`] : problems(d.msg);
+    });
+  }
   return String(detail ?? "").split("; ").filter(Boolean);
 }
 
@@ -54,6 +60,13 @@ function States({ wf, set }) {
       transitions: wf.transitions.map((tr) => ({ ...tr, to: tr.to === old ? name : tr.to,
         from: tr.from.map((f) => (f === old ? name : f)) })) });
   };
+  // a removed state leaves the transitions' "from" lists; a transition into it keeps its
+  // target (shown as unknown) for the admin to change
+  const remove = (i) => {
+    const gone = wf.states[i].name;
+    set({ ...wf, states: wf.states.filter((_, k) => k !== i),
+      transitions: wf.transitions.map((tr) => ({ ...tr, from: tr.from.filter((f) => f !== gone) })) });
+  };
   return html`<table class="kv tk-edit-table" id="tk-states">
     <caption>${t("tk.states")}</caption>
     <thead><tr><th>${t("tk.name")}</th><th>中文</th><th>English</th><th>${t("tk.kind")}</th><th>${t("tk.visit")}</th><th></th></tr></thead>
@@ -64,7 +77,7 @@ function States({ wf, set }) {
       <td><select name="kind" value=${s.kind} onChange=${(e) => change(i, { kind: e.currentTarget.value })}>
         ${STATE_KINDS.map((k) => html`<option key=${k} value=${k}>${t(`tk.kind.${k}`)}</option>`)}</select></td>
       <td><input type="checkbox" name="visit" checked=${s.visit} onChange=${(e) => change(i, { visit: e.currentTarget.checked })} /></td>
-      <td><button type="button" class="small remove" onClick=${() => set({ ...wf, states: wf.states.filter((_, k) => k !== i) })}>✕</button></td>
+      <td><button type="button" class="small remove" onClick=${() => remove(i)}>✕</button></td>
     </tr>`)}</tbody>
     <tfoot><tr><td colspan="6"><button type="button" class="small" id="tk-add-state"
       onClick=${() => set({ ...wf, states: [...wf.states, { name: `state${wf.states.length + 1}`, label_zh: "", label_en: "", kind: "open", visit: false }] })}>
@@ -205,7 +218,7 @@ export default function Types() {
       <tbody>${all.map((x) => html`<tr key=${x.id} data-name=${x.name} data-version=${x.version}
           class=${open?.id === x.id ? "current" : ""}>
         <td>${x.name}</td><td>${lbl(x)}</td><td>${x.version}</td>
-        <td>${x.workflow.states.map((s) => lbl(s)).join(" → ")}</td>
+        <td class="states">${x.workflow.states.map((s) => lbl(s)).join(" → ")}</td>
         <td>${x.sla?.first_response ?? "—"} / ${x.sla?.resolution ?? "—"} ${t("tk.minutes")}</td>
         <td>${x.active === false ? "✕" : "✓"}</td>
         <td><button type="button" class="small edit" onClick=${() => setOpen(x)}>${t("tk.edit")}</button></td></tr>`)}</tbody>
