@@ -13,7 +13,7 @@ for the required assignee), writes an internal note and a reply (they look diffe
 uploads an attachment, sees the activity; a change made elsewhere shows without a reload;
 the board offers only the listed transitions; a ticket is made of a voicemail; the
 workflow editor shows the API's 422 problem, saves a type, and asks where a dropped state's
-open tickets go; the statistics count the complaint.  Writes docs/img/tickets-*.png."""
+open tickets go; the statistics count the complaint.  Writes docs/img/tickets-{list,detail,board,stats,workflow}.png."""
 
 from __future__ import annotations
 
@@ -264,6 +264,8 @@ def test_a_complaint_from_the_list_through_its_workflow(kefu, browser, tickets_a
     row = agent.locator(f"#tk-table tr[data-id='{ticket_id}']")
     expect()(row).to_contain_text("宽带三天无法上网")
     expect()(row).to_have_attribute("data-state", assign["to"])
+    agent.set_viewport_size({"width": 1366, "height": 768})
+    screenshot(agent, "tickets-list.png", full_page=False)
 
     # the board: the card in its state's column; only the transitions the API lists
     go(page, "/tickets/board")
@@ -280,6 +282,8 @@ def test_a_complaint_from_the_list_through_its_workflow(kefu, browser, tickets_a
     sup = signed_in(browser, *SUPERVISOR)
     go(sup, "/tickets/stats")
     expect()(sup.locator("#tk-by-type tr[data-key=complaint] .total")).not_to_have_text("0")
+    sup.set_viewport_size({"width": 1366, "height": 768})
+    screenshot(sup, "tickets-stats.png", full_page=False)
     browser.check()
 
 
@@ -329,7 +333,9 @@ def test_the_workflow_editor_saves_and_maps_dropped_states(kefu, browser, ticket
     page.check("#tk-transitions-edit tr[data-transition=close] input[data-from=onsite]")   # its way out
     page.click("#tk-type-save")
     expect()(page.locator("#tk-types tr[data-name=repair]")).to_have_attribute("data-version", "1")
-    screenshot(page, "tickets-workflow.png")
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.locator("#tk-type-editor").scroll_into_view_if_needed()
+    screenshot(page, "tickets-workflow.png", full_page=False)
 
     # an open ticket in "onsite"; dropping the state asks where it goes
     status, ticket = kefu.api("POST", "/tickets", {"type": "repair", "title": "空调不制冷", "description": ""})

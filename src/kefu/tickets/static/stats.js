@@ -31,7 +31,7 @@ function Counts({ id, title, rows, name = (k) => k }) {
     <caption>${title}</caption>
     <thead><tr><th></th><th>${t("tk.total")}</th><th></th><th>${t("tk.open")}</th><th>${t("tk.breached_n")}</th><th>${t("tk.breach_rate")}</th></tr></thead>
     <tbody>${rows.map((r) => html`<tr key=${r.key} data-key=${r.key}>
-      <td>${name(r.key)}</td><td class="num total">${r.total}</td><td><${Bar} value=${r.total} max=${max} /></td>
+      <td>${name(r.key) || "—"}</td><td class="num total">${r.total}</td><td><${Bar} value=${r.total} max=${max} /></td>
       <td class="num open">${r.open ?? "–"}</td><td class="num breached">${r.breached ?? "–"}</td>
       <td class="num">${r.breached === undefined ? "–" : pct(r.breached, r.total)}</td></tr>`)}
       ${rows.length ? null : html`<tr><td colspan="6" class="muted">${t("tk.none")}</td></tr>`}</tbody>

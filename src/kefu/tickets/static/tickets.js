@@ -74,7 +74,7 @@ function Filters() {
   const reset = (e) => { e.preventDefault(); filters.value = {}; paging.value = { ...paging.value, offset: 0 }; search(); };
   return html`<form id="tk-filter" class="tk-filter" onSubmit=${submit} onReset=${reset}>
     <label><span>${t("tk.type")}</span><select name="type" value=${f.type ?? ""}
-        onChange=${(e) => { filters.value = { ...f, type: e.currentTarget.value, state: "" }; }}>
+        onChange=${(e) => { filters.value = { ...Object.fromEntries(new FormData(e.currentTarget.form)), state: "" }; }}>
       <option value="">${t("tk.any")}</option>
       ${(types.value || []).map((x) => html`<option key=${x.name} value=${x.name}>${lbl(x)}</option>`)}</select></label>
     <label><span>${t("tk.state")}</span><select name="state" value=${f.state ?? ""}>
