@@ -334,7 +334,7 @@ def test_the_workflow_editor_saves_and_maps_dropped_states(kefu, browser, ticket
     page.click("#tk-type-save")
     expect()(page.locator("#tk-types tr[data-name=repair]")).to_have_attribute("data-version", "1")
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.locator("#tk-type-editor").scroll_into_view_if_needed()
+    page.evaluate("document.querySelector('#tk-type-editor').scrollIntoView(); window.scrollBy(0, -110)")
     screenshot(page, "tickets-workflow.png", full_page=False)
 
     # an open ticket in "onsite"; dropping the state asks where it goes
