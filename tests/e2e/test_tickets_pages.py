@@ -191,6 +191,12 @@ def ticket_of(kefu, ticket_id: int, token: str | None = None) -> dict:
     return ticket
 
 
+def types_of(kefu) -> dict[str, dict]:
+    status, types = kefu.api("GET", "/ticket-types")
+    assert status == 200, types
+    return {t["name"]: t for t in types}
+
+
 def test_a_complaint_from_the_list_through_its_workflow(kefu, browser, tickets_api, tmp_path):
     agent = signed_in(browser, *AGENT[:2])
     go(agent, "/tickets")
@@ -264,6 +270,8 @@ def test_a_complaint_from_the_list_through_its_workflow(kefu, browser, tickets_a
     row = agent.locator(f"#tk-table tr[data-id='{ticket_id}']")
     expect()(row).to_contain_text("宽带三天无法上网")
     expect()(row).to_have_attribute("data-state", assign["to"])
+    clock = ticket_of(kefu, ticket_id)["sla"]["resolution"]          # its SLA badge
+    expect()(row.locator(".tk-sla[data-which=resolution]")).to_have_attribute("data-state", clock["state"])
     agent.set_viewport_size({"width": 1366, "height": 768})
     screenshot(agent, "tickets-list.png", full_page=False)
 
@@ -277,6 +285,24 @@ def test_a_complaint_from_the_list_through_its_workflow(kefu, browser, tickets_a
     expect()(page.locator("#tk-move button[data-transition]")).to_have_count(len(listed))
     page.set_viewport_size({"width": 1366, "height": 768})
     screenshot(page, "tickets-board.png", full_page=False)
+    page.click("#tk-move-close")
+    # dragged onto a state no listed transition reaches: refused here, the card stays
+    unreachable = next(s["name"] for s in types_of(kefu)["complaint"]["workflow"]["states"]
+                       if s["name"] != assign["to"] and s["name"] not in {tr["to"] for tr in
+                                                                         ticket_of(kefu, ticket_id)["transitions"]})
+    card.drag_to(page.locator(f"#tk-board .tk-column[data-state='{unreachable}']"))
+    expect()(page.locator(".toast.error")).to_be_visible()
+    expect()(page.locator("#tk-transition")).to_have_count(0)
+    # dragged onto the state one listed transition reaches: its dialog, and the card moves
+    way = next(tr for tr in ticket_of(kefu, ticket_id)["transitions"] if tr["to"] != assign["to"])
+    card.drag_to(page.locator(f"#tk-board .tk-column[data-state='{way['to']}']"))
+    dialog = page.locator(f"#tk-transition[data-transition='{way['name']}']")
+    expect()(dialog).to_be_visible()
+    if "comment" in way["required"]:
+        dialog.locator("textarea[name=comment]").fill("开始处理")
+    page.click("#tk-transition-submit")
+    expect()(page.locator(f"#tk-board .tk-column[data-state='{way['to']}'] .tk-card[data-id='{ticket_id}']")).to_be_visible()
+    assert ticket_of(kefu, ticket_id)["state"] == way["to"]
 
     # statistics: the complaint counted
     sup = signed_in(browser, *SUPERVISOR)
