@@ -47,6 +47,15 @@ export const SCREENS = [
     load: () => import("/static/crm/import.js") },
   { path: "/crm/fields", label: "nav.crm_fields", roles: ["admin"],
     load: () => import("/static/crm/fields.js") },
+  // the tickets slice's screens (src/kefu/tickets/static/)
+  { path: "/tickets", label: "nav.tickets", roles: ["agent", "supervisor", "admin"], nested: true,
+    load: () => import("/static/tickets/tickets.js") },
+  { path: "/tickets/board", label: "nav.tickets_board", roles: ["agent", "supervisor", "admin"],
+    load: () => import("/static/tickets/board.js") },
+  { path: "/tickets/types", label: "nav.tickets_types", roles: ["admin"],
+    load: () => import("/static/tickets/types.js") },
+  { path: "/tickets/stats", label: "nav.tickets_stats", roles: ["supervisor", "admin"],
+    load: () => import("/static/tickets/stats.js") },
 ];
 
 /** The screen of `path` among `list`: the one of that path, else a `nested` one the path
