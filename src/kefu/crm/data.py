@@ -94,7 +94,15 @@ def check_customer(raw: Mapping[str, object], phone: Callable[[object], Phone],
         data.tags = list(dict.fromkeys(tags))
     if raw.get("fields") is not None or creating:
         data.fields = check_values(defs, raw.get("fields") or {}, creating=creating)
+    if creating:
+        check_identity(data)
     return data
+
+
+def check_identity(data: CustomerData) -> None:
+    """A new customer has a name or a number: a blank one is nobody to find again."""
+    if not str(data.columns.get("name", "")).strip() and data.main is None and not data.phones:
+        raise Invalid("a customer needs a name or a number")
 
 
 def numbers_of(data: CustomerData, kept: Sequence[tuple[Phone, str]]) -> list[tuple[Phone, str]] | None:

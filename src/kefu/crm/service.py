@@ -11,6 +11,7 @@ customers through :attr:`Crm.on_merge`.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
@@ -22,15 +23,15 @@ from kefu.store.db import Database
 from kefu.store.errors import Conflict, Invalid, NotFound
 from kefu.users.service import Users
 
-from . import duplicates, repo
+from . import duplicates, imports, repo, transfer
 from .data import CustomerData, check_customer, numbers_of
 from .fields import check_definition
 from .merge import absorb, snapshot
-from .models import CustomerRow, FieldRow
+from .models import CustomerRow, FieldRow, ImportRow
 from .phones import NotANumber, Phone, lookup_key, normalise
 from .records import (AUDIT_ACTIONS, CONTACT_RESULTS, MAX_CALL_ID, MAX_NOTES, MAX_SUMMARY,
                       TIMELINE_KINDS, AuditEntry, ContactNote, Customer, Duplicate, FieldDef,
-                      TimelineEntry)
+                      ImportJob, RowError, TimelineEntry)
 
 __all__ = ["CONTACT_RESULTS", "AuditEntry", "ContactNote", "Crm", "Customer", "Deleted",
            "Duplicate", "FieldDef", "MAX_NOTES", "Merged", "TIMELINE_KINDS", "TimelineEntry"]
@@ -43,11 +44,17 @@ Deleted = Callable[[Session, int], None]
 """Told inside a forced delete's transaction: ``(session, customer id)``; a slice whose
 rows point at the customer drops or detaches them."""
 
+def _thread(run: Callable[[], None]) -> None:
+    threading.Thread(target=run, name="crm-import", daemon=True).start()
+
+
 class Crm:
     """Customers, call notes and timelines over the shared :class:`Database`."""
 
-    def __init__(self, db: Database, users: Users, settings: CrmSettings | None = None) -> None:
+    def __init__(self, db: Database, users: Users, settings: CrmSettings | None = None, *,
+                 spawn: Callable[[Callable[[], None]], None] = _thread) -> None:
         self._db = db
+        self._spawn = spawn         # runs an import (tests: at once, in the caller)
         self._users = users
         self.settings = settings or CrmSettings()
         self.on_merge: list[Merged] = []
@@ -273,6 +280,61 @@ class Crm:
                            {"merged": ids, "customers": [snapshot(c) for c in gone]})
             s.flush()
             return repo.to_customer(s, survivor)
+
+    # --- import and export -------------------------------------------------------------------
+    def start_import(self, username: str, filename: str, data: bytes) -> int:
+        """Read the file (Invalid when it cannot be: too big, not CSV/xlsx, no name or
+        phone column), record the job and start it on a worker (:mod:`.imports`); returns
+        the job's id.  Audited (``import``)."""
+        if len(data) > self.settings.import_max_bytes:
+            raise Invalid(f"the file is larger than {self.settings.import_max_bytes} bytes")
+        table = transfer.read_table(filename, data)
+        if not table:
+            raise Invalid("the file is empty")
+        defs = self.field_defs()
+        cols, unknown = transfer.columns(table[0], defs)
+        rows = [r for r in table[1:] if any(cell.strip() for cell in r)]
+        ignored = [RowError(1, h, "unknown column, ignored") for h in unknown]
+        with self._db.tx() as s:
+            job_id = imports.new_job(s, username, filename, len(rows), ignored)
+            repo.add_audit(s, username, "import", None,
+                           {"job": job_id, "filename": filename, "rows": len(rows)})
+        known: dict[str, bool] = {}
+
+        def is_user(name: str) -> bool:
+            if name not in known:
+                known[name] = not self._users.missing_users([name])
+            return known[name]
+
+        self._spawn(imports.Run(self._db, job_id, cols, rows, phone=self.phone, defs=defs,
+                                is_user=is_user, write=self._write,
+                                batch=self.settings.import_batch))
+        return job_id
+
+    def import_job(self, job_id: int) -> ImportJob:
+        with self._db.tx(write=False) as s:
+            row = s.get(ImportRow, job_id)
+            if row is None:
+                raise NotFound(f"import {job_id} does not exist")
+            return imports.to_job(row)
+
+    def fail_stale_imports(self) -> int:
+        """At start: the imports a stop cut off are failed (how far they got is kept)."""
+        with self._db.tx() as s:
+            return imports.fail_running(s)
+
+    def export(self, username: str, fmt: str, q: str = "", **filters: str | None
+               ) -> tuple[bytes, int]:
+        """The matching customers as a CSV or .xlsx file and their count; audited."""
+        check_choice("format", fmt, ("csv", "xlsx"))
+        defs = self.field_defs()
+        rows = (transfer.export_row(c, defs) for c in self.all_customers(q, **filters))
+        write = transfer.to_csv if fmt == "csv" else transfer.to_xlsx
+        data, count = write(transfer.export_header(defs), rows)
+        self.audit(username, "export", None,
+                   {"format": fmt, "q": q, **{k: v for k, v in filters.items() if v},
+                    "count": count})
+        return data, count
 
     # --- audit -------------------------------------------------------------------------------
     def audit(self, username: str, action: str, customer_id: int | None, detail: dict) -> None:
