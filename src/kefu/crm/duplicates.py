@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, utils
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -20,7 +20,9 @@ from .records import Customer, Duplicate
 
 
 def _similar(a: str, b: str, threshold: float) -> bool:
-    return bool(a.strip()) and bool(b.strip()) and fuzz.ratio(a, b) >= threshold
+    """Alike once case, punctuation and outer spaces are set aside."""
+    return bool(a.strip()) and bool(b.strip()) and \
+        fuzz.ratio(a, b, processor=utils.default_process) >= threshold
 
 
 def candidates(s: Session, row: CustomerRow, threshold: float) -> list[Duplicate]:
