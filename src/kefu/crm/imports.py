@@ -55,10 +55,10 @@ def new_job(s: Session, username: str, filename: str, total: int,
 
 
 class Run:
-    """One import's rows, checked with the CRM's one check and written with its writer."""
+    """One import's rows ((line in the file, cells)), checked with the CRM's one check and written with its writer."""
 
     def __init__(self, db: Database, job_id: int, cols: Sequence[Column],
-                 rows: Sequence[Sequence[str]], *, phone: Callable[[object], Phone],
+                 rows: Sequence[tuple[int, Sequence[str]]], *, phone: Callable[[object], Phone],
                  defs: Sequence[FieldDef], is_user: Callable[[str], bool],
                  write: Writer, batch: int) -> None:
         self.db, self.job_id, self.cols, self.rows = db, job_id, cols, rows
@@ -66,14 +66,15 @@ class Run:
         self.batch = batch
 
     def __call__(self) -> None:
-        at = 0
+        line = 0
         try:
             for at in range(0, len(self.rows), self.batch):
-                self._batch(at, self.rows[at:at + self.batch])
+                line = self.rows[at][0]
+                self._batch(self.rows[at:at + self.batch])
             self._finish("done")
         except Exception:
-            log.exception("customer import %d stopped at row %d", self.job_id, at + 2)
-            self._finish("failed", RowError(at + 2, "", "the import stopped here; the rows "
+            log.exception("customer import %d stopped at row %d", self.job_id, line)
+            self._finish("failed", RowError(line, "", "the import stopped here; the rows "
                                             "before it are in, none after"))
 
     def _check(self, line: int, raw: dict[str, Any]) -> CustomerData:
@@ -87,7 +88,8 @@ class Run:
                     check_customer({part: value}, self.phone, self.defs, creating=False)
                 except Invalid:
                     field = next(iter(value)) if part == "fields" and len(value) == 1 else None
-                    column = which_column(self.cols, part, field)
+                    column = which_column(self.cols, "field" if part == "fields" else part,
+                                          field)
                     break
             raise RowFailed(RowError(line, column, str(e))) from None
         owner = data.columns.get("owner")
@@ -96,12 +98,11 @@ class Run:
                                      f"owner {owner} is not a user"))
         return data
 
-    def _batch(self, first: int, rows: Sequence[Sequence[str]]) -> None:
+    def _batch(self, rows: Sequence[tuple[int, Sequence[str]]]) -> None:
         created = updated = 0
         errors: list[RowError] = []
         with self.db.tx() as s:
-            for offset, cells in enumerate(rows):
-                line = first + offset + 2          # the header is line 1
+            for line, cells in rows:
                 try:
                     if self._row(s, line, cells):
                         created += 1
@@ -180,6 +181,6 @@ def fail_running(s: Session) -> int:
         job.state, job.finished_at = "failed", time.time()
         job.errors = list(job.errors or []) + [
             {"row": job.done + 2, "column": "", "message": "the server stopped during the "
-             "import; the rows before this one are in, none after"}]
+             f"import: {job.done} of {job.total} rows are in, none after"}]
         count += 1
     return count

@@ -293,7 +293,8 @@ class Crm:
             raise Invalid("the file is empty")
         defs = self.field_defs()
         cols, unknown = transfer.columns(table[0], defs)
-        rows = [r for r in table[1:] if any(cell.strip() for cell in r)]
+        rows = [(line, r) for line, r in enumerate(table[1:], start=2)
+                if any(cell.strip() for cell in r)]
         ignored = [RowError(1, h, "unknown column, ignored") for h in unknown]
         with self._db.tx() as s:
             job_id = imports.new_job(s, username, filename, len(rows), ignored)
