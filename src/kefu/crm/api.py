@@ -117,7 +117,7 @@ def import_customers(file: UploadFile, crm: CrmDep, user: Manager) -> ImportStar
     limit = crm.settings.import_max_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
                             f"the file is larger than {limit} bytes")
     return ImportStarted(job_id=crm.start_import(user.username, file.filename or "", data))
 
