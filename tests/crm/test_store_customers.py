@@ -8,8 +8,7 @@ import sqlalchemy as sa
 
 from kefu.crm.records import CustomerPhone, TimelineEntry
 from kefu.crm.service import Crm
-from kefu.recordings.records import Recording
-from kefu.recordings.service import Recordings
+from kefu.recordings.service import Recording, Recordings
 from kefu.store import Conflict, Invalid, NotFound, Store
 from kefu.users.service import Users
 

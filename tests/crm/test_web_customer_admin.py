@@ -11,7 +11,7 @@ import time
 import pytest
 from openpyxl import load_workbook
 
-from kefu.recordings.records import Recording
+from kefu.recordings.service import Recording
 
 URL = "/api/v1/customers"
 NUMBER = "13800138000"
