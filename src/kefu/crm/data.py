@@ -85,9 +85,9 @@ def check_customer(raw: Mapping[str, object], phone: Callable[[object], Phone],
             check_email(e) for e in _list("emails", raw["emails"], MAX_EMAILS)))
     if raw.get("tags") is not None:
         tags = []
-        for tag in _list("tags", raw["tags"], MAX_TAGS):
-            check_text("a tag", tag, MAX_TAG + 1000, required=True)
-            tag = tag.strip()           # type: ignore[union-attr]
+        for given in _list("tags", raw["tags"], MAX_TAGS):
+            check_text("a tag", given, MAX_TAG + 1000, required=True)
+            tag = str(given).strip()
             if len(tag) > MAX_TAG:
                 raise Invalid(f"a tag must be at most {MAX_TAG} characters")
             tags.append(tag)

@@ -28,11 +28,11 @@ def _similar(a: str, b: str, threshold: float) -> bool:
 def candidates(s: Session, row: CustomerRow, threshold: float) -> list[Duplicate]:
     """The customers who may be ``row``'s duplicates, oldest first, with the reasons."""
     reasons: dict[int, set[str]] = defaultdict(set)
-    for table, column, reason in ((CustomerNumberRow, CustomerNumberRow.number, "number"),
-                                  (CustomerEmailRow, CustomerEmailRow.email, "email")):
-        mine = select(column).where(table.customer_id == row.id)
-        for cid in s.scalars(select(table.customer_id).where(column.in_(mine),
-                                                             table.customer_id != row.id)):
+    for owner, column, reason in (
+            (CustomerNumberRow.customer_id, CustomerNumberRow.number, "number"),
+            (CustomerEmailRow.customer_id, CustomerEmailRow.email, "email")):
+        mine = select(column).where(owner == row.id)
+        for cid in s.scalars(select(owner).where(column.in_(mine), owner != row.id)):
             reasons[cid].add(reason)
     if row.company.strip() and row.name.strip():
         for cid, name in s.execute(select(CustomerRow.id, CustomerRow.name).where(
@@ -45,12 +45,13 @@ def candidates(s: Session, row: CustomerRow, threshold: float) -> list[Duplicate
 
 
 def _pairs(s: Session, threshold: float) -> Iterable[tuple[int, int, str]]:
-    for table, column, reason in ((CustomerNumberRow, "number", "number"),
-                                  (CustomerEmailRow, "email", "email")):
+    tables: tuple[tuple[type[CustomerNumberRow] | type[CustomerEmailRow], str], ...] = (
+        (CustomerNumberRow, "number"), (CustomerEmailRow, "email"))
+    for table, reason in tables:
         a, b = aliased(table), aliased(table)
         yield from ((x, y, reason) for x, y in s.execute(
             select(a.customer_id, b.customer_id)
-            .join(b, getattr(a, column) == getattr(b, column))
+            .join(b, getattr(a, reason) == getattr(b, reason))
             .where(a.customer_id < b.customer_id).distinct()))
     shared = (select(CustomerRow.company).where(CustomerRow.company != "")
               .group_by(CustomerRow.company).having(func.count() > 1))

@@ -144,9 +144,9 @@ class Run:
             self.write(s, row, data, now)
             s.flush()
             return True
-        row = s.get(CustomerRow, ids[0])
-        assert row is not None
-        have = repo.to_customer(s, row)
+        found = s.get(CustomerRow, ids[0])
+        assert found is not None
+        have = repo.to_customer(s, found)
         kept = [(Phone(p.number, p.extension), p.label) for p in have.phones]
         data = replace(data,
                        phones=kept + [(p, lb) for p, lb in data.phones or ()
@@ -154,7 +154,7 @@ class Run:
                        emails=list(have.emails) + [e for e in data.emails or ()
                                                    if e not in have.emails],
                        tags=list(have.tags) + list(data.tags or ()))
-        self.write(s, row, data, now)
+        self.write(s, found, data, now)
         s.flush()
         return False
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from kefu.config import CrmSettings
@@ -167,7 +168,7 @@ class Crm:
                                offset, limit)
 
     def _search_query(self, q: str, tag: str | None, tier: str | None, owner: str | None,
-                      company: str | None):  # type: ignore[no-untyped-def]
+                      company: str | None) -> Select:
         number = lookup_key(q, self.settings.region) if q.strip() else None
         return repo.search_query(q.strip(), number, tag=tag, tier=tier, owner=owner,
                                  company=company)
@@ -324,12 +325,15 @@ class Crm:
         with self._db.tx() as s:
             return imports.fail_running(s)
 
-    def export(self, username: str, fmt: str, q: str = "", **filters: str | None
-               ) -> tuple[bytes, int]:
+    def export(self, username: str, fmt: str, q: str = "", *, tag: str | None = None,
+               tier: str | None = None, owner: str | None = None,
+               company: str | None = None) -> tuple[bytes, int]:
         """The matching customers as a CSV or .xlsx file and their count; audited."""
         check_choice("format", fmt, ("csv", "xlsx"))
         defs = self.field_defs()
-        rows = (transfer.export_row(c, defs) for c in self.all_customers(q, **filters))
+        filters = {"tag": tag, "tier": tier, "owner": owner, "company": company}
+        rows = (transfer.export_row(c, defs) for c in self.all_customers(
+            q, tag=tag, tier=tier, owner=owner, company=company))
         write = transfer.to_csv if fmt == "csv" else transfer.to_xlsx
         data, count = write(transfer.export_header(defs), rows)
         self.audit(username, "export", None,
