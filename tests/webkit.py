@@ -49,6 +49,7 @@ def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
                      recordings=(recordings := Recordings(store.db, users=users,
                                                           hasher=fast_hasher)),
                      qa=Qa(store.db, recordings))
+    ctx.crm.on_merge.append(recordings.move_customer)   # as kefu.app.start wires it
     api = Api(TestClient(create_app(ctx)), store, users, ctx)
     bus.subscribe(api.events.append)
     for role in ROLES:

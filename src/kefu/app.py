@@ -134,8 +134,10 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     reconcile(store, repair_wav)        # calls a crash cut off: closed before SIP takes more
     users = Users(store.db, settings.users)   # the business slices, on the store's database
     crm = Crm(store.db, users, settings.crm)
+    crm.fail_stale_imports()            # customer imports a stop cut off: failed, not "running"
     announcements = Announcements(store.db, users)
     recordings = Recordings(store.db, settings.recordings, users=users)
+    crm.on_merge.append(recordings.move_customer)   # a merged customer's recordings follow
     qa = Qa(store.db, recordings)
     ivr = Ivr(store.db, voicemail_dir=settings.data_dir / "voicemail",
               prompts_dir=settings.data_dir / "prompts" / "ivr")

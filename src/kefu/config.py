@@ -321,6 +321,10 @@ class CrmSettings(Section):
     ]
     handlings: list[Annotated[str, NotBlank]] = [   # 处理方式: how a contact was handled
         "answered", "transferred", "ticket", "callback", "escalated"]
+    duplicate_name_ratio: Annotated[float, Field(ge=50, le=100)] = 85.0   # rapidfuzz ratio: two
+    #                                     names in one company this alike may be one customer
+    import_max_bytes: Annotated[int, Field(ge=1024, le=200 * 1024 * 1024)] = 10 * 1024 * 1024
+    import_batch: Annotated[int, Field(ge=1, le=10000)] = 200   # rows per transaction
 
 
 class SmtpSettings(Section):

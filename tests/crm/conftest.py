@@ -2,5 +2,5 @@
 SQLite (:mod:`webkit`)."""
 
 from dbkit import (announcements, crm, db_url, downgrade, people, pg_schema_url,  # noqa: F401
-                   store, users)
+                   recordings, store, users)
 from webkit import Api, api  # noqa: F401

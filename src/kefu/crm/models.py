@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.store.models import Base, one_of
 
-from .records import CONTACT_RESULTS, FIELD_KINDS, TIMELINE_KINDS
+from .records import CONTACT_RESULTS, FIELD_KINDS, IMPORT_STATES, TIMELINE_KINDS
 
 JsonData = JSON().with_variant(JSONB(), "postgresql")
 EntryId = BigInteger().with_variant(Integer(), "sqlite")
@@ -147,3 +147,24 @@ class CrmAuditRow(Base):
     action: Mapped[str] = mapped_column(String(16))
     customer_id: Mapped[int | None] = mapped_column(Integer)      # no FK: it may be deleted
     detail: Mapped[dict[str, Any]] = mapped_column(JsonData)
+
+
+class ImportRow(Base):
+    """An import of customers from a file: its progress, updated in the same transaction
+    as each batch of rows it writes (so ``done`` counts exactly the rows that are in)."""
+
+    __tablename__ = "crm_imports"
+    __table_args__ = (one_of("state", IMPORT_STATES),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16))
+    total: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer)
+    created: Mapped[int] = mapped_column(Integer)
+    updated: Mapped[int] = mapped_column(Integer)
+    failed: Mapped[int] = mapped_column(Integer)
+    errors: Mapped[list[Any]] = mapped_column(JsonData)           # [{row, column, message}]
+    created_at: Mapped[float] = mapped_column(Double, index=True)
+    finished_at: Mapped[float | None] = mapped_column(Double)

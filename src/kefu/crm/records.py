@@ -17,6 +17,17 @@ FIELD_KINDS = ("text", "number", "date", "choice")
 # What a customer's timeline holds; chat and email are kept for the channels to come.
 TIMELINE_KINDS = ("call", "note", "ticket", "voicemail", "survey", "followup", "chat", "email")
 AUDIT_ACTIONS = ("export", "import", "merge", "delete")
+NUMBER_LABELS = ("mobile", "work", "home", "")
+IMPORT_STATES = ("running", "done", "failed")
+
+
+@dataclass(frozen=True)
+class CustomerPhone:
+    """One of a customer's numbers as kept: the one spelling, its extension, its label."""
+
+    number: str
+    extension: str = ""
+    label: str = ""               # one of NUMBER_LABELS
 
 
 @dataclass(frozen=True)
@@ -37,6 +48,7 @@ class Customer:
     birthday: str | None = None            # YYYY-MM-DD
     address: str = ""
     fields: dict[str, Any] = field(default_factory=dict)   # custom field name → value
+    phones: tuple[CustomerPhone, ...] = ()  # numbers with extension and label; main first
 
     @property
     def number(self) -> str:
@@ -75,3 +87,64 @@ class TimelineEntry:
     summary: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     id: int | None = None         # set once stored
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """A custom field an admin defined; customers' values are checked against it."""
+
+    id: int
+    name: str                     # the key in Customer.fields, [a-z][a-z0-9_]*
+    label: str
+    kind: str                     # one of FIELD_KINDS
+    choices: tuple[str, ...]      # kind "choice" only
+    required: bool
+    position: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who exported, imported, merged or deleted customers."""
+
+    id: int
+    at: float
+    username: str
+    action: str                   # one of AUDIT_ACTIONS
+    customer_id: int | None
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A customer who may be the same person as another, and why."""
+
+    customer: Customer
+    reasons: tuple[str, ...]      # "number", "email", "name"
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row of an import file was skipped (``row``: its line, the header is 1)."""
+
+    row: int
+    column: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    """An import's progress, as the progress bar reads it."""
+
+    id: int
+    username: str
+    filename: str
+    state: str                    # one of IMPORT_STATES
+    total: int
+    done: int
+    created: int
+    updated: int
+    failed: int
+    errors: tuple[RowError, ...]
+    created_at: float
+    finished_at: float | None

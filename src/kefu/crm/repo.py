@@ -7,15 +7,15 @@ import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, select, tuple_
+from sqlalchemy import Select, delete, exists, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from kefu.store.models import CallRow
 
-from .models import (ContactNoteRow, CustomerEmailRow, CustomerNumberRow, CustomerRow,
-                     CustomerTagRow, TimelineRow)
+from .models import (ContactNoteRow, CrmAuditRow, CustomerEmailRow, CustomerNumberRow,
+                     CustomerRow, CustomerTagRow, FieldRow, TimelineRow)
 from .phones import Phone
-from .records import ContactNote, Customer, TimelineEntry
+from .records import AuditEntry, ContactNote, Customer, CustomerPhone, FieldDef, TimelineEntry
 
 _ROW_FIELDS = ("id", "name", "company", "tier", "owner", "notes", "created_at", "updated_at",
                "birthday", "address")
@@ -25,15 +25,16 @@ def to_customers(s: Session, rows: Sequence[CustomerRow]) -> list[Customer]:
     """The records of ``rows``, with their numbers, e-mails and tags (three queries for
     the lot, whatever their count)."""
     ids = [r.id for r in rows]
-    numbers: dict[int, list[str]] = defaultdict(list)
+    numbers: dict[int, list[CustomerPhone]] = defaultdict(list)
     emails: dict[int, list[str]] = defaultdict(list)
     tags: dict[int, list[str]] = defaultdict(list)
     if ids:
-        for cid, number in s.execute(
-                select(CustomerNumberRow.customer_id, CustomerNumberRow.number)
+        for cid, number, extension, label in s.execute(
+                select(CustomerNumberRow.customer_id, CustomerNumberRow.number,
+                       CustomerNumberRow.extension, CustomerNumberRow.label)
                 .where(CustomerNumberRow.customer_id.in_(ids))
                 .order_by(CustomerNumberRow.position, CustomerNumberRow.id)):
-            numbers[cid].append(number)
+            numbers[cid].append(CustomerPhone(number, extension, label))
         for cid, email in s.execute(
                 select(CustomerEmailRow.customer_id, CustomerEmailRow.email)
                 .where(CustomerEmailRow.customer_id.in_(ids))
@@ -44,8 +45,8 @@ def to_customers(s: Session, rows: Sequence[CustomerRow]) -> list[Customer]:
                 .where(CustomerTagRow.customer_id.in_(ids)).order_by(CustomerTagRow.tag)):
             tags[cid].append(tag)
     return [Customer(**{name: getattr(r, name) for name in _ROW_FIELDS},
-                     fields=dict(r.fields or {}), numbers=tuple(numbers[r.id]),
-                     emails=tuple(emails[r.id]), tags=tuple(tags[r.id])) for r in rows]
+                     fields=dict(r.fields or {}), numbers=tuple(p.number for p in numbers[r.id]),
+                     phones=tuple(numbers[r.id]), emails=tuple(emails[r.id]), tags=tuple(tags[r.id])) for r in rows]
 
 
 def to_customer(s: Session, row: CustomerRow) -> Customer:
@@ -146,3 +147,105 @@ def timeline(s: Session, customer_id: int, kinds: Sequence[str] | None,
         q = q.where(tuple_(TimelineRow.at, TimelineRow.id) < tuple_(*before))
     q = q.order_by(TimelineRow.at.desc(), TimelineRow.id.desc()).limit(limit)
     return [to_entry(r) for r in s.scalars(q)]
+
+
+# --- custom fields ----------------------------------------------------------------------
+
+def to_field(row: FieldRow) -> FieldDef:
+    return FieldDef(id=row.id, name=row.name, label=row.label, kind=row.kind,
+                    choices=tuple(row.choices or ()), required=row.required,
+                    position=row.position, created_at=row.created_at)
+
+
+def field_defs(s: Session) -> list[FieldDef]:
+    return [to_field(r) for r in s.scalars(select(FieldRow).order_by(FieldRow.position,
+                                                                      FieldRow.id))]
+
+
+# --- search -----------------------------------------------------------------------------
+
+def _like(text: str) -> str:
+    """``text`` inside a LIKE pattern, its wildcards taken literally (escape ``\\``)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def search_query(q: str, number: str | None, *, tag: str | None = None,
+                 tier: str | None = None, owner: str | None = None,
+                 company: str | None = None) -> Select:
+    """The customers matching the search: ``q`` in the name or company, a number
+    (``number``: q in the one spelling, when it reads as one; else q's digits inside a
+    number) or an e-mail; the filters exact."""
+    query = select(CustomerRow)
+    if q:
+        pattern = _like(q.lower())
+        digits = "".join(ch for ch in q if ch.isdigit())
+        matches = [func.lower(CustomerRow.name).like(pattern, escape="\\"),
+                   func.lower(CustomerRow.company).like(pattern, escape="\\"),
+                   exists().where(CustomerEmailRow.customer_id == CustomerRow.id,
+                                  CustomerEmailRow.email.like(pattern, escape="\\"))]
+        if number is not None:
+            matches.append(exists().where(CustomerNumberRow.customer_id == CustomerRow.id,
+                                          CustomerNumberRow.number == number))
+        if len(digits) >= 4 and digits == q.strip().lstrip("+"):
+            matches.append(exists().where(CustomerNumberRow.customer_id == CustomerRow.id,
+                                          CustomerNumberRow.number.like(_like(digits),
+                                                                        escape="\\")))
+        query = query.where(or_(*matches))
+    if tag:
+        query = query.where(exists().where(CustomerTagRow.customer_id == CustomerRow.id,
+                                           CustomerTagRow.tag == tag))
+    for column, value in ((CustomerRow.tier, tier), (CustomerRow.owner, owner),
+                          (CustomerRow.company, company)):
+        if value is not None:
+            query = query.where(column == value)
+    return query
+
+
+def search(s: Session, query: Select, offset: int, limit: int) -> tuple[list[Customer], int]:
+    total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(s.scalars(query.order_by(CustomerRow.id).offset(offset).limit(limit)))
+    return to_customers(s, rows), total
+
+
+# --- history, delete, merge -------------------------------------------------------------
+
+def has_history(s: Session, customer_id: int) -> bool:
+    return bool(s.scalar(select(exists().where(ContactNoteRow.customer_id == customer_id)))
+                or s.scalar(select(exists().where(TimelineRow.customer_id == customer_id))))
+
+
+def delete_customers(s: Session, ids: Sequence[int]) -> None:
+    """The customers and everything of theirs this slice keeps."""
+    for table in (ContactNoteRow, TimelineRow, CustomerNumberRow, CustomerEmailRow,
+                  CustomerTagRow):
+        s.execute(delete(table).where(table.customer_id.in_(ids)))
+    s.execute(delete(CustomerRow).where(CustomerRow.id.in_(ids)))
+
+
+def move_history(s: Session, ids: Sequence[int], into: int) -> None:
+    """The notes and timeline lines of ``ids`` become ``into``'s."""
+    for table in (ContactNoteRow, TimelineRow):
+        s.execute(update(table).where(table.customer_id.in_(ids)).values(customer_id=into))
+
+
+# --- audit ------------------------------------------------------------------------------
+
+def add_audit(s: Session, username: str, action: str, customer_id: int | None,
+              detail: dict) -> None:
+    s.add(CrmAuditRow(at=time.time(), username=username, action=action,
+                      customer_id=customer_id, detail=detail))
+
+
+def audit_log(s: Session, action: str | None, since: float | None, until: float | None,
+              offset: int, limit: int) -> list[AuditEntry]:
+    q = select(CrmAuditRow)
+    if action is not None:
+        q = q.where(CrmAuditRow.action == action)
+    if since is not None:
+        q = q.where(CrmAuditRow.at >= since)
+    if until is not None:
+        q = q.where(CrmAuditRow.at < until)
+    q = q.order_by(CrmAuditRow.at.desc(), CrmAuditRow.id.desc()).offset(offset).limit(limit)
+    return [AuditEntry(id=r.id, at=r.at, username=r.username, action=r.action,
+                       customer_id=r.customer_id, detail=dict(r.detail or {}))
+            for r in s.scalars(q)]

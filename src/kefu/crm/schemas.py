@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .records import MAX_NOTES, ContactNote, Customer
+from .records import MAX_NOTES, AuditEntry, ContactNote, Customer, FieldDef, ImportJob
 
 Number = Annotated[str, Field(min_length=1, max_length=64,
                               description="a phone number in any spelling (+86 138 0013 8000, "
@@ -25,17 +25,50 @@ Handling = Annotated[str, Field(max_length=64, description="处理方式: one of
 NoteResult = Literal["resolved", "follow_up", "escalated", "other"]
 
 
-class CustomerIn(BaseModel):
+Label = Literal["mobile", "work", "home", ""]
+Email = Annotated[str, Field(max_length=254)]
+Tag = Annotated[str, Field(max_length=200, description="trimmed; at most 64 characters")]
+Birthday = Annotated[str, Field(max_length=10, description='YYYY-MM-DD, or "" for none')]
+Address = Annotated[str, Field(max_length=500)]
+FieldValues = Annotated[dict[str, Any], Field(description="custom field name → value, "
+                                                          "checked against GET /crm/fields")]
+
+
+class PhoneIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: Number
+    label: Label = ""
+
+
+class PhoneOut(BaseModel):
+    number: str
+    extension: str
+    label: str
+
+
+class CustomerIn(BaseModel):
+    """A new customer: ``number`` (the main number, the desk's field) and/or ``numbers``;
+    a name or a number at least."""
+
+    model_config = ConfigDict(extra="forbid")
+    number: Number | None = None
     name: Name = ""
     company: Name = ""
     tier: Tier = ""
     owner: Owner = ""
     notes: Notes = ""
+    birthday: Birthday = ""
+    address: Address = ""
+    numbers: Annotated[list[PhoneIn], Field(max_length=20)] = []
+    emails: Annotated[list[Email], Field(max_length=20)] = []
+    tags: Annotated[list[Tag], Field(max_length=50)] = []
+    fields: FieldValues = {}
 
 
 class CustomerPatch(BaseModel):
+    """The parts to change; a list given replaces the list, ``fields`` merge (null or ""
+    clears one), ``number`` replaces the main number."""
+
     model_config = ConfigDict(extra="forbid")
     number: Number | None = None
     name: Name | None = None
@@ -43,25 +76,141 @@ class CustomerPatch(BaseModel):
     tier: Tier | None = None
     owner: Owner | None = None
     notes: Notes | None = None
+    birthday: Birthday | None = None
+    address: Address | None = None
+    numbers: Annotated[list[PhoneIn], Field(max_length=20)] | None = None
+    emails: Annotated[list[Email], Field(max_length=20)] | None = None
+    tags: Annotated[list[Tag], Field(max_length=50)] | None = None
+    fields: FieldValues | None = None
 
 
 class CustomerOut(BaseModel):
     id: int
     number: str = Field(description="the main number (E.164 or an extension's digits)")
     numbers: list[str] = Field(description="every number, the main one first")
+    phones: list[PhoneOut] = Field(description="every number with its extension and label")
     name: str
     company: str
     tier: str
     owner: str
     notes: str
+    birthday: str | None
+    address: str
+    emails: list[str]
+    tags: list[str]
+    fields: dict[str, Any]
     created_at: float
     updated_at: float
 
     @classmethod
     def of(cls, c: Customer) -> CustomerOut:
-        return cls(id=c.id, number=c.number, numbers=list(c.numbers), name=c.name, company=c.company, tier=c.tier,
-                   owner=c.owner, notes=c.notes, created_at=c.created_at,
+        return cls(id=c.id, number=c.number, numbers=list(c.numbers),
+                   phones=[PhoneOut(number=p.number, extension=p.extension, label=p.label)
+                           for p in c.phones],
+                   name=c.name, company=c.company, tier=c.tier, owner=c.owner, notes=c.notes,
+                   birthday=c.birthday, address=c.address, emails=list(c.emails),
+                   tags=list(c.tags), fields=dict(c.fields), created_at=c.created_at,
                    updated_at=c.updated_at)
+
+
+class CustomerPage(BaseModel):
+    items: list[CustomerOut]
+    total: int = Field(description="how many match, over every page")
+
+
+class FieldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$",
+                               description="the values' key; cannot change once made")]
+    label: Annotated[str, Field(min_length=1, max_length=128)]
+    kind: Literal["text", "number", "date", "choice"]
+    choices: Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=100)] = []
+    required: bool = False
+    position: Annotated[int, Field(ge=0, le=10000)] = 0
+
+
+class FieldOut(BaseModel):
+    id: int
+    name: str
+    label: str
+    kind: str
+    choices: list[str]
+    required: bool
+    position: int
+    created_at: float
+
+    @classmethod
+    def of(cls, d: FieldDef) -> FieldOut:
+        return cls(id=d.id, name=d.name, label=d.label, kind=d.kind, choices=list(d.choices),
+                   required=d.required, position=d.position, created_at=d.created_at)
+
+
+Reason = Literal["number", "email", "name"]
+
+
+class DuplicateOut(BaseModel):
+    customer: CustomerOut
+    reasons: list[Reason]
+
+
+class DuplicateGroupOut(BaseModel):
+    customers: list[CustomerOut] = Field(description="oldest first")
+    reasons: list[Reason]
+
+
+class MergeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    into: Annotated[int, Field(ge=1, le=2**31 - 1, description="the customer who stays")]
+    merge: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]],
+                     Field(min_length=1, max_length=100, description="the customers who go")]
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: float
+    username: str
+    action: Literal["export", "import", "merge", "delete"]
+    customer_id: int | None
+    detail: dict[str, Any]
+
+    @classmethod
+    def of(cls, e: AuditEntry) -> AuditOut:
+        return cls(id=e.id, at=e.at, username=e.username, action=e.action,  # type: ignore[arg-type]
+                   customer_id=e.customer_id, detail=e.detail)
+
+
+class ImportStarted(BaseModel):
+    job_id: int
+
+
+class RowErrorOut(BaseModel):
+    row: int = Field(description="the file's line; the header is 1")
+    column: str = Field(description="the column's header, or empty")
+    message: str
+
+
+class ImportOut(BaseModel):
+    id: int
+    state: Literal["running", "done", "failed"]
+    filename: str
+    username: str
+    total: int
+    done: int
+    created: int
+    updated: int
+    failed: int
+    errors: list[RowErrorOut]
+    created_at: float
+    finished_at: float | None
+
+    @classmethod
+    def of(cls, j: ImportJob) -> ImportOut:
+        return cls(id=j.id, state=j.state, filename=j.filename,  # type: ignore[arg-type]
+                   username=j.username, total=j.total, done=j.done, created=j.created,
+                   updated=j.updated, failed=j.failed,
+                   errors=[RowErrorOut(row=e.row, column=e.column, message=e.message)
+                           for e in j.errors],
+                   created_at=j.created_at, finished_at=j.finished_at)
 
 
 class NoteOut(BaseModel):

@@ -11,51 +11,55 @@ customers through :attr:`Crm.on_merge`.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from kefu.config import CrmSettings
 from kefu.store.checks import MAX_DISPLAY_NAME, MAX_USERNAME, check_choice, check_text
 from kefu.store.db import Database
-from kefu.store.errors import Invalid, NotFound
+from kefu.store.errors import Conflict, Invalid, NotFound
 from kefu.users.service import Users
 
-from . import repo
-from .models import CustomerRow
+from . import duplicates, imports, repo, transfer
+from .data import CustomerData, check_customer, numbers_of
+from .fields import check_definition
+from .merge import absorb, snapshot
+from .models import CustomerRow, FieldRow, ImportRow
 from .phones import NotANumber, Phone, lookup_key, normalise
-from .records import (CONTACT_RESULTS, MAX_CALL_ID, MAX_NOTES, MAX_SUMMARY, TIMELINE_KINDS,
-                      ContactNote, Customer, TimelineEntry)
+from .records import (AUDIT_ACTIONS, CONTACT_RESULTS, MAX_CALL_ID, MAX_NOTES, MAX_SUMMARY,
+                      TIMELINE_KINDS, AuditEntry, ContactNote, Customer, Duplicate, FieldDef,
+                      ImportJob, RowError, TimelineEntry)
 
-__all__ = ["CONTACT_RESULTS", "ContactNote", "Crm", "Customer", "MAX_NOTES", "Merged",
-           "TIMELINE_KINDS", "TimelineEntry"]
+__all__ = ["CONTACT_RESULTS", "AuditEntry", "ContactNote", "Crm", "Customer", "Deleted",
+           "Duplicate", "FieldDef", "MAX_NOTES", "Merged", "TIMELINE_KINDS", "TimelineEntry"]
 
 Merged = Callable[[Session, Sequence[int], int], None]
 """Told inside the merge's transaction: ``(session, merged ids, surviving id)``; a slice
 that keeps customer ids (tickets, follow-ups, recordings) moves its rows."""
 
-_CUSTOMER_TEXT = {"name": MAX_DISPLAY_NAME, "company": MAX_DISPLAY_NAME, "tier": 32,
-                  "owner": MAX_USERNAME, "notes": MAX_NOTES}
+Deleted = Callable[[Session, int], None]
+"""Told inside a forced delete's transaction: ``(session, customer id)``; a slice whose
+rows point at the customer drops or detaches them."""
 
-
-def _check_customer_fields(fields: Mapping[str, object]) -> None:
-    """A customer's given free-text fields."""
-    for field, value in fields.items():
-        check_text(field, value, _CUSTOMER_TEXT[field])
-    tier = fields.get("tier")
-    if isinstance(tier, str) and tier.strip() != tier:
-        raise Invalid("tier must not have outer spaces")
+def _thread(run: Callable[[], None]) -> None:
+    threading.Thread(target=run, name="crm-import", daemon=True).start()
 
 
 class Crm:
     """Customers, call notes and timelines over the shared :class:`Database`."""
 
-    def __init__(self, db: Database, users: Users, settings: CrmSettings | None = None) -> None:
+    def __init__(self, db: Database, users: Users, settings: CrmSettings | None = None, *,
+                 spawn: Callable[[Callable[[], None]], None] = _thread) -> None:
         self._db = db
+        self._spawn = spawn         # runs an import (tests: at once, in the caller)
         self._users = users
         self.settings = settings or CrmSettings()
         self.on_merge: list[Merged] = []
+        self.on_delete: list[Deleted] = []
 
     # --- numbers ---------------------------------------------------------------------------
     def phone(self, raw: object) -> Phone:
@@ -74,19 +78,45 @@ class Crm:
         return None
 
     # --- customers -------------------------------------------------------------------------
-    def create_customer(self, number: str | None = None, *, numbers: Sequence[str] = (),
-                        name: str = "", company: str = "", tier: str = "", owner: str = "",
-                        notes: str = "") -> Customer:
-        """Add a customer with ``number`` and ``numbers`` (main first)."""
-        phones = [self.phone(n) for n in ([number] if number else []) + list(numbers)]
-        _check_customer_fields({"name": name, "company": company, "tier": tier,
-                                "owner": owner, "notes": notes})
-        if error := self._unknown_owner(owner):
+    def _check(self, raw: Mapping[str, object], *, creating: bool) -> CustomerData:
+        """The one check of a customer's writable data (create, update, import); the
+        owner must be a user."""
+        with self._db.tx(write=False) as s:
+            defs = repo.field_defs(s)
+        data = check_customer(raw, self.phone, defs, creating=creating)
+        if error := self._unknown_owner(data.columns.get("owner")):
             raise error
+        return data
+
+    @staticmethod
+    def _write(s: Session, row: CustomerRow, data: CustomerData, now: float) -> None:
+        """Apply checked ``data`` to ``row`` (lists replace; custom values merge, None
+        clears one)."""
+        for key, value in data.columns.items():
+            setattr(row, key, value)
+        kept = [(Phone(p.number, p.extension), p.label)
+                for p in repo.to_customer(s, row).phones]
+        if (phones := numbers_of(data, kept)) is not None:
+            repo.set_numbers(s, row.id, phones)
+        if data.emails is not None:
+            repo.set_emails(s, row.id, data.emails)
+        if data.tags is not None:
+            repo.set_tags(s, row.id, data.tags)
+        if data.fields is not None:
+            merged = {**(row.fields or {}), **data.fields}
+            row.fields = {k: v for k, v in merged.items() if v is not None}
+        row.updated_at = now
+
+    def create_customer(self, number: str | None = None, **given: object) -> Customer:
+        """Add a customer: ``number`` the main one, ``numbers`` ([str] or [{number,
+        label}]) the rest; the other keywords as :func:`check_customer` takes them."""
+        raw = dict(given, number=number) if number is not None else dict(given)
+        data = self._check(raw, creating=True)
         with self._db.tx() as s:
-            row = repo.insert_customer(s, name, time.time(), company=company, tier=tier,
-                                       owner=owner, notes=notes)
-            repo.set_numbers(s, row.id, [(p, "") for p in phones])
+            now = time.time()
+            row = repo.insert_customer(s, str(data.columns.get("name", "")), now)
+            self._write(s, row, data, now)
+            s.flush()
             return repo.to_customer(s, row)
 
     def get_customer(self, customer_id: int) -> Customer | None:
@@ -108,31 +138,223 @@ class Crm:
         found = self.find_customers(number)
         return found[0] if found else None
 
-    def update_customer(self, customer_id: int, *, number: str | None = None,
-                        name: str | None = None, company: str | None = None,
-                        tier: str | None = None, owner: str | None = None,
-                        notes: str | None = None) -> Customer:
-        """Change the given fields (None leaves one as it is); ``number`` replaces the
-        main number."""
-        fields = {k: v for k, v in (("name", name), ("company", company), ("tier", tier),
-                                    ("owner", owner), ("notes", notes)) if v is not None}
-        _check_customer_fields(fields)
-        phone = self.phone(number) if number is not None else None
-        bad_owner = self._unknown_owner(owner)
+    def update_customer(self, customer_id: int, **changes: object) -> Customer:
+        """Change the given parts (None leaves one as it is); ``number`` replaces the
+        main number, ``numbers``, ``emails`` and ``tags`` replace their lists."""
+        raw = {k: v for k, v in changes.items() if v is not None}
+        with self._db.tx(write=False) as s:
+            if s.get(CustomerRow, customer_id) is None:
+                raise NotFound(f"customer {customer_id} does not exist")
+        data = self._check(raw, creating=False)
         with self._db.tx() as s:
             row = s.get(CustomerRow, customer_id)
             if row is None:
                 raise NotFound(f"customer {customer_id} does not exist")
-            if bad_owner:           # after NotFound: an unknown customer is a 404
-                raise bad_owner
-            for key, value in fields.items():
-                setattr(row, key, value)
-            if phone is not None:
-                rest = [n for n in repo.to_customer(s, row).numbers[1:] if n != phone.number]
-                repo.set_numbers(s, row.id, [(phone, "")] + [(Phone(n), "") for n in rest])
-            row.updated_at = time.time()
+            self._write(s, row, data, time.time())
             s.flush()
             return repo.to_customer(s, row)
+
+    def search_customers(self, q: str = "", *, tag: str | None = None,
+                         tier: str | None = None, owner: str | None = None,
+                         company: str | None = None, offset: int = 0,
+                         limit: int = 50) -> tuple[list[Customer], int]:
+        """A page of the customers matching (see :func:`repo.search_query`) and their
+        total, oldest first."""
+        if not 1 <= limit <= 1000 or offset < 0:
+            raise Invalid("limit must be 1-1000 and offset >= 0")
+        check_text("q", q, 128)
+        with self._db.tx(write=False) as s:
+            return repo.search(s, self._search_query(q, tag, tier, owner, company),
+                               offset, limit)
+
+    def _search_query(self, q: str, tag: str | None, tier: str | None, owner: str | None,
+                      company: str | None) -> Select:
+        number = lookup_key(q, self.settings.region) if q.strip() else None
+        return repo.search_query(q.strip(), number, tag=tag, tier=tier, owner=owner,
+                                 company=company)
+
+    def all_customers(self, q: str = "", *, tag: str | None = None, tier: str | None = None,
+                      owner: str | None = None, company: str | None = None,
+                      page: int = 500) -> Iterator[Customer]:
+        """Every customer matching, a page (one short transaction) at a time: the export."""
+        query = self._search_query(q, tag, tier, owner, company)
+        after = 0
+        while True:
+            with self._db.tx(write=False) as s:
+                rows = list(s.scalars(query.where(CustomerRow.id > after)
+                                      .order_by(CustomerRow.id).limit(page)))
+                found = repo.to_customers(s, rows)
+            yield from found
+            if len(found) < page:
+                return
+            after = found[-1].id
+
+    def delete_customer(self, customer_id: int, username: str, *,
+                        force: bool = False) -> None:
+        """Delete the customer; refused (Conflict) while it has notes or timeline lines,
+        unless ``force`` (then they go too).  Audited with a snapshot."""
+        with self._db.tx() as s:
+            row = s.get(CustomerRow, customer_id)
+            if row is None:
+                raise NotFound(f"customer {customer_id} does not exist")
+            if not force and repo.has_history(s, customer_id):
+                raise Conflict(f"customer {customer_id} has history: merge it, or force")
+            gone = repo.to_customer(s, row)
+            for hook in self.on_delete:
+                hook(s, customer_id)
+            repo.delete_customers(s, [customer_id])
+            repo.add_audit(s, username, "delete", customer_id,
+                           {"force": force, "customer": snapshot(gone)})
+
+    # --- custom fields -----------------------------------------------------------------------
+    def field_defs(self) -> list[FieldDef]:
+        """The custom fields, in their order."""
+        with self._db.tx(write=False) as s:
+            return repo.field_defs(s)
+
+    def create_field(self, name: str, label: str, kind: str, *, choices: Sequence[str] = (),
+                     required: bool = False, position: int = 0) -> FieldDef:
+        choices = check_definition(name, label, kind, choices, required, position)
+        return self._db.add(FieldRow(name=name, label=label, kind=kind, choices=choices,
+                                     required=required, position=position,
+                                     created_at=time.time()),
+                            repo.to_field, f"field {name} exists")
+
+    def update_field(self, field_id: int, name: str, label: str, kind: str, *,
+                     choices: Sequence[str] = (), required: bool = False,
+                     position: int = 0) -> FieldDef:
+        """Replace a definition; its name (the values' key) cannot change.  Values
+        written before stay as they are; each is checked again when next written."""
+        choices = check_definition(name, label, kind, choices, required, position)
+        with self._db.tx() as s:
+            row = s.get(FieldRow, field_id)
+            if row is None:
+                raise NotFound(f"field {field_id} does not exist")
+            if row.name != name:
+                raise Invalid("a field's name cannot change (its values are kept by it)")
+            row.label, row.kind, row.choices = label, kind, choices
+            row.required, row.position = required, position
+            s.flush()
+            return repo.to_field(row)
+
+    def delete_field(self, field_id: int) -> None:
+        """Remove a definition; a customer's value under it is dropped at its next write."""
+        with self._db.tx() as s:
+            row = s.get(FieldRow, field_id)
+            if row is None:
+                raise NotFound(f"field {field_id} does not exist")
+            s.delete(row)
+
+    # --- duplicates and merge ----------------------------------------------------------------
+    def duplicates_of(self, customer_id: int) -> list[Duplicate]:
+        with self._db.tx(write=False) as s:
+            row = s.get(CustomerRow, customer_id)
+            if row is None:
+                raise NotFound(f"customer {customer_id} does not exist")
+            return duplicates.candidates(s, row, self.settings.duplicate_name_ratio)
+
+    def duplicate_groups(self, limit: int = 50) -> list[tuple[list[Customer], tuple[str, ...]]]:
+        if not 1 <= limit <= 1000:
+            raise Invalid("limit must be 1-1000")
+        with self._db.tx(write=False) as s:
+            return duplicates.groups(s, self.settings.duplicate_name_ratio, limit)
+
+    def merge_customers(self, into: int, merge: Sequence[int], username: str) -> Customer:
+        """Merge ``merge`` into ``into`` in one transaction: numbers, e-mails, tags, the
+        empty fields, the history; every :attr:`on_merge` hook moves its slice's rows;
+        the merged customers are deleted; audited with a snapshot of each."""
+        ids = list(dict.fromkeys(merge))
+        if not ids or into in ids or len(ids) > 100:
+            raise Invalid("merge 1-100 customers other than the one merged into")
+        with self._db.tx() as s:
+            survivor = s.get(CustomerRow, into)
+            rows = [s.get(CustomerRow, cid) for cid in ids]
+            if survivor is None or None in rows:
+                missing = [cid for cid, r in zip([into, *ids], [survivor, *rows]) if r is None]
+                raise NotFound(f"customer {missing[0]} does not exist")
+            gone = absorb(s, survivor, rows)       # type: ignore[arg-type]
+            for hook in self.on_merge:
+                hook(s, ids, into)
+            repo.delete_customers(s, ids)
+            survivor.updated_at = time.time()
+            repo.add_audit(s, username, "merge", into,
+                           {"merged": ids, "customers": [snapshot(c) for c in gone]})
+            s.flush()
+            return repo.to_customer(s, survivor)
+
+    # --- import and export -------------------------------------------------------------------
+    def start_import(self, username: str, filename: str, data: bytes) -> int:
+        """Read the file (Invalid when it cannot be: too big, not CSV/xlsx, no name or
+        phone column), record the job and start it on a worker (:mod:`.imports`); returns
+        the job's id.  Audited (``import``)."""
+        if len(data) > self.settings.import_max_bytes:
+            raise Invalid(f"the file is larger than {self.settings.import_max_bytes} bytes")
+        table = transfer.read_table(filename, data)
+        if not table:
+            raise Invalid("the file is empty")
+        defs = self.field_defs()
+        cols, unknown = transfer.columns(table[0], defs)
+        rows = [(line, r) for line, r in enumerate(table[1:], start=2)
+                if any(cell.strip() for cell in r)]
+        ignored = [RowError(1, h, "unknown column, ignored") for h in unknown]
+        with self._db.tx() as s:
+            job_id = imports.new_job(s, username, filename, len(rows), ignored)
+            repo.add_audit(s, username, "import", None,
+                           {"job": job_id, "filename": filename, "rows": len(rows)})
+        known: dict[str, bool] = {}
+
+        def is_user(name: str) -> bool:
+            if name not in known:
+                known[name] = not self._users.missing_users([name])
+            return known[name]
+
+        self._spawn(imports.Run(self._db, job_id, cols, rows, phone=self.phone, defs=defs,
+                                is_user=is_user, write=self._write,
+                                batch=self.settings.import_batch))
+        return job_id
+
+    def import_job(self, job_id: int) -> ImportJob:
+        with self._db.tx(write=False) as s:
+            row = s.get(ImportRow, job_id)
+            if row is None:
+                raise NotFound(f"import {job_id} does not exist")
+            return imports.to_job(row)
+
+    def fail_stale_imports(self) -> int:
+        """At start: the imports a stop cut off are failed (how far they got is kept)."""
+        with self._db.tx() as s:
+            return imports.fail_running(s)
+
+    def export(self, username: str, fmt: str, q: str = "", *, tag: str | None = None,
+               tier: str | None = None, owner: str | None = None,
+               company: str | None = None) -> tuple[bytes, int]:
+        """The matching customers as a CSV or .xlsx file and their count; audited."""
+        check_choice("format", fmt, ("csv", "xlsx"))
+        defs = self.field_defs()
+        filters = {"tag": tag, "tier": tier, "owner": owner, "company": company}
+        rows = (transfer.export_row(c, defs) for c in self.all_customers(
+            q, tag=tag, tier=tier, owner=owner, company=company))
+        write = transfer.to_csv if fmt == "csv" else transfer.to_xlsx
+        data, count = write(transfer.export_header(defs), rows)
+        self.audit(username, "export", None,
+                   {"format": fmt, "q": q, **{k: v for k, v in filters.items() if v},
+                    "count": count})
+        return data, count
+
+    # --- audit -------------------------------------------------------------------------------
+    def audit(self, username: str, action: str, customer_id: int | None, detail: dict) -> None:
+        check_choice("action", action, AUDIT_ACTIONS)
+        with self._db.tx() as s:
+            repo.add_audit(s, username, action, customer_id, detail)
+
+    def audit_log(self, action: str | None = None, since: float | None = None,
+                  until: float | None = None, offset: int = 0,
+                  limit: int = 100) -> list[AuditEntry]:
+        """Newest first."""
+        if action is not None:
+            check_choice("action", action, AUDIT_ACTIONS)
+        with self._db.tx(write=False) as s:
+            return repo.audit_log(s, action, since, until, offset, limit)
 
     # --- call notes ------------------------------------------------------------------------
     def _check_note(self, agent: str, type: str, result: str, notes: str,
@@ -171,7 +393,7 @@ class Crm:
         whether the customer was created.  All or nothing: an invalid note leaves no new
         customer behind."""
         phone = self.phone(number)
-        _check_customer_fields({"name": name})
+        check_text("name", name, MAX_DISPLAY_NAME)
         self._check_note(agent, type, result, notes, call_id, handling)
         with self._db.tx() as s:
             rows = repo.customers_numbered(s, phone.number)

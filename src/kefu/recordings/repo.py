@@ -3,10 +3,11 @@ what one transaction holds."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, fields
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from .models import RecordingAuditRow, RecordingRow, RecordingTagRow
@@ -101,3 +102,8 @@ def count(s: Session, q: Select[Any], cap: int | None = None) -> int:
 def to_audit(row: RecordingAuditRow) -> AuditEntry:
     return AuditEntry(id=row.id, at=row.at, username=row.username, action=row.action,
                       recording_id=row.recording_id, address=row.address, detail=row.detail)
+
+
+def move_customer(s: Session, merged: Sequence[int], into: int) -> None:
+    s.execute(update(RecordingRow).where(RecordingRow.customer_id.in_(merged))
+              .values(customer_id=into))

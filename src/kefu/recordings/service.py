@@ -13,10 +13,11 @@ import io
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from argon2 import PasswordHasher
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
 
 from kefu.config import RecordingsSettings
 from kefu.store.checks import check_names, check_text
@@ -66,6 +67,12 @@ class Recordings:
         self.inspectors = Inspectors(db, users, hasher=hasher)
 
     # --- saving -----------------------------------------------------------------------
+    @staticmethod
+    def move_customer(s: Session, merged: Sequence[int], into: int) -> None:
+        """The CRM merged customers ``merged`` into ``into`` (its ``on_merge`` hook,
+        inside the merge's transaction ``s``): their recordings become ``into``'s."""
+        repo.move_customer(s, merged, into)
+
     def save(self, rec: Recording) -> Recording:
         """Insert the segment ``(call_id, segment)`` or replace what is known of it (its
         score and tags stay); the saved recording."""
