@@ -323,14 +323,14 @@ class CrmSettings(Section):
         "answered", "transferred", "ticket", "callback", "escalated"]
 
 
-ATTACHMENT_TYPES = ("pdf", "png", "jpg", "gif", "txt", "csv", "docx", "xlsx", "wav", "mp3")
+AttachmentType = Literal["pdf", "png", "jpg", "gif", "txt", "csv", "docx", "xlsx", "wav", "mp3"]
 
 
 class TicketsSettings(Section):
     """``[tickets]``: attachments (their type is read from their content, not their name)."""
 
     attachments_max_bytes: Annotated[int, Field(ge=1, le=1 << 30)] = 10 * 1024 * 1024
-    attachment_types: list[Literal[ATTACHMENT_TYPES]] = list(ATTACHMENT_TYPES)  # type: ignore[valid-type]
+    attachment_types: list[AttachmentType] = list(typing.get_args(AttachmentType))
     visit_after_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 90)] = 24 * 60
     #                                 a return visit (回访) is due this long after its state is entered
 

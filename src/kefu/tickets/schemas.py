@@ -42,9 +42,9 @@ class TypeOut(BaseModel):
     def of(cls, t: TicketType) -> TypeOut:
         return cls(id=t.id, name=t.name, label_zh=t.label_zh, label_en=t.label_en,
                    workflow=t.workflow, version=t.version, sla=SlaSpec(**vars(t.sla)),
-                   fields=[FieldSpec(name=f.name, label_zh=f.label_zh, label_en=f.label_en,
-                                     kind=f.kind, choices=list(f.choices), required=f.required)
-                           for f in t.fields], active=t.active)
+                   fields=[FieldSpec.model_validate(
+                       {**vars(f), "choices": list(f.choices)}) for f in t.fields],
+                   active=t.active)
 
 
 class ClockOut(BaseModel):
