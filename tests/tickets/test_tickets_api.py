@@ -120,6 +120,7 @@ def test_type_update_with_state_map(api) -> None:  # type: ignore[no-untyped-def
     {"type": "complaint", "title": "x", "number": "abc"},
     {"type": "complaint", "title": "x", "customer_id": 999},
     {"type": "complaint", "title": "x", "id": 3},
+    {"type": "complaint", "title": "x", "due_at": 1e300}, {"type": "complaint", "title": " "},
 ])
 def test_create_bad_bodies(api, body: dict) -> None:  # type: ignore[no-untyped-def]
     r = api.client.post(URL, json=body, headers=api.as_("agent"))

@@ -274,7 +274,20 @@ def test_from_a_voicemail(kit: Kit) -> None:
                                                       call_id="call-7")
     t = _complaint(kit, voicemail_id=3)
     assert (t.voicemail_id, t.customer_id, t.call_id) == (3, c.id, "call-7")
+    assert t.description == f"语音留言 voicemail {NUMBER} 2026-12-02T09:50+08:00"
     assert t.sla["first_response"].due_at == left + 60 * 60   # the clock runs from the message
+
+
+def test_from_an_unknown_voicemail(kit: Kit) -> None:
+    def missing(i: int):  # type: ignore[no-untyped-def]
+        raise NotFound(f"message {i}")
+
+    kit.tickets.voicemail = missing
+    with pytest.raises(Invalid, match="voicemail 3 does not exist"):
+        _complaint(kit, voicemail_id=3)
+    anonymous = kit.tickets.voicemail = lambda i: __import__("types").SimpleNamespace(
+        caller="anonymous", created_at=kit.clock.now, call_id="")
+    assert anonymous and _complaint(kit, voicemail_id=4).number == ""
 
 
 def test_merge_moves_tickets(kit: Kit) -> None:

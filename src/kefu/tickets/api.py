@@ -20,7 +20,7 @@ from kefu.web.deps import MAX_INT, TicketsDep, require_roles
 
 from .attachments import TooLarge, Unsupported
 from .records import Denied
-from .schemas import (AttachmentOut, CommentIn, CommentOut, StatsOut, TicketDetailOut,
+from .schemas import (MAX_TIME, AttachmentOut, CommentIn, CommentOut, StatsOut, TicketDetailOut,
                       TicketIn, TicketOut, TicketPage, TicketPatch, TransitionIn, TypeIn,
                       TypeOut, TypeUpdate)
 
@@ -99,7 +99,8 @@ def create_ticket(body: TicketIn, tickets: TicketsDep, user: Worker) -> TicketOu
 @router.get("/tickets/stats", response_model=StatsOut,
             summary="Counts by type, state, group, agent; complaints by category and day")
 def ticket_stats(tickets: TicketsDep, user: Lead,
-                 since: float | None = None, until: float | None = None,
+                 since: Annotated[float | None, Query(ge=0, le=MAX_TIME)] = None,
+                 until: Annotated[float | None, Query(ge=0, le=MAX_TIME)] = None,
                  type: Annotated[str | None, Query(max_length=64)] = None) -> StatsOut:
     with _refusals():
         s = tickets.stats(user, since=since, until=until, type=type)

@@ -12,6 +12,7 @@ from .typespec import FieldSpec, SlaSpec, TypeSpec
 
 Priority = Literal["low", "normal", "high", "urgent"]
 MAX_ID = 2**31 - 1
+MAX_TIME = 1e11              # epoch seconds (year 5138): beyond is no date a calendar can read
 
 
 class Strict(BaseModel):
@@ -176,7 +177,7 @@ class TicketIn(Strict):
     priority: Priority = "normal"
     assignee: str = Field(default="", max_length=64)
     group: str = Field(default="", max_length=MAX_NAME)
-    due_at: float | None = None
+    due_at: float | None = Field(default=None, ge=0, le=MAX_TIME)
     fields: dict[str, Any] = {}
 
 
@@ -186,7 +187,7 @@ class TicketPatch(Strict):
     priority: Priority | None = None
     assignee: str | None = Field(default=None, max_length=64)
     group: str | None = Field(default=None, max_length=MAX_NAME)
-    due_at: float | None = None
+    due_at: float | None = Field(default=None, ge=0, le=MAX_TIME)
     fields: dict[str, Any] | None = None
 
 

@@ -332,6 +332,7 @@ class Tickets:
         check_text("title", title, MAX_TITLE, required=True)
         check_text("description", description, MAX_TEXT)
         check_choice("priority", priority, PRIORITIES)
+        _check_due(due_at)
         if call_id is not None:
             check_text("call_id", call_id, 128, required=True)
         self._check_people(user, None, assignee, group)
@@ -346,6 +347,8 @@ class Tickets:
                 raise Invalid(f"voicemail {voicemail_id} does not exist") from None
             number = number or message.caller
             started = min(now, float(message.created_at))
+            description = description or (f"语音留言 voicemail {message.caller or '-'} "
+                                           f"{_iso(started, self.tz)}")
             call_id = call_id or message.call_id or None
         phone = ""
         if number:
@@ -423,10 +426,8 @@ class Tickets:
             check_text("description", changes["description"], MAX_TEXT)
         if "priority" in changes:
             check_choice("priority", changes["priority"], PRIORITIES)
-        if "due_at" in changes and changes["due_at"] is not None and (
-                isinstance(changes["due_at"], bool)
-                or not isinstance(changes["due_at"], (int, float))):
-            raise Invalid("due_at must be epoch seconds or null")
+        if "due_at" in changes:
+            _check_due(changes["due_at"])
         self._check_people(user, row, changes.get("assignee"), changes.get("group"))
         if "fields" in changes:
             merged = {**row.fields, **typespec.check_values(ttype.fields, changes["fields"],
@@ -734,6 +735,12 @@ class Tickets:
     def _send(self, change: _Change) -> None:
         for e in change.events:
             self.publish(e)
+
+
+def _check_due(value: object) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                              or not 0 <= value <= 1e11):
+        raise Invalid("due_at must be epoch seconds (0 to 1e11) or null")
 
 
 def _agents(row: TicketRow) -> list[str]:
