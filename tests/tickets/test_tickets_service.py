@@ -290,6 +290,19 @@ def test_from_an_unknown_voicemail(kit: Kit) -> None:
     assert anonymous and _complaint(kit, voicemail_id=4).number == ""
 
 
+def test_a_deleted_customer_does_not_stop_the_ticket(kit: Kit) -> None:
+    c = kit.crm.create_customer(NUMBER, name="gone")
+    t = _complaint(kit, customer_id=c.id)
+    with kit.store._engine.begin() as conn:
+        for table in ("crm_timeline", "customer_numbers"):
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE customer_id = {c.id}"))
+        conn.execute(sa.text(f"DELETE FROM customers WHERE id = {c.id}"))
+    changed = kit.tickets.update(kit.who["ann"], t.id, title="still here")
+    assert (changed.title, changed.customer_id, changed.customer_name) == (
+        "still here", c.id, "")
+    assert _count(kit, "crm_timeline") == 0
+
+
 def test_merge_moves_tickets(kit: Kit) -> None:
     a = kit.crm.create_customer(NUMBER, name="A")
     b = kit.crm.create_customer("13900139000", name="B")

@@ -12,6 +12,7 @@ the bus's ``publish``, the time zone and the clock.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Integer, and_, case, cast, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.bus import Event
@@ -46,6 +48,8 @@ Scope = Callable[[str, str], "tuple[str, ...] | None"]
 Publish = Callable[[Event], None]
 ScheduleVisit = Callable[..., Any]
 VoicemailReader = Callable[[int], Any]       # kefu.ivr.service Mailboxes.message: .caller, .created_at
+
+log = logging.getLogger(__name__)
 
 STAFF = ("admin", "supervisor", "agent")
 EDITABLE = ("title", "description", "priority", "assignee", "group", "due_at", "fields")
@@ -725,10 +729,16 @@ class Tickets:
               now: float, change: _Change, created: bool = False) -> None:
         """The customer's timeline line (in this transaction) and the event (after it)."""
         if row.customer_id is not None:
-            self._crm.record(TimelineEntry(
+            entry = TimelineEntry(
                 customer_id=row.customer_id, at=now, kind="ticket", ref=str(row.id),
                 agent=actor, summary=f"{ttype.label_zh} #{row.id} {row.title}"[:255],
-                data={"state": row.state, "action": action, "type": ttype.name}), s)
+                data={"state": row.state, "action": action, "type": ttype.name})
+            try:
+                with s.begin_nested():          # a deleted customer must not stop the ticket
+                    self._crm.record(entry, s)
+            except IntegrityError:
+                log.warning("ticket %d: customer %d no longer exists: no timeline line",
+                            row.id, row.customer_id)
         change.events.append(self._event(TicketCreated if created else TicketChanged, row,
                                          action))
 
