@@ -196,6 +196,8 @@ def test_workflow_change_maps_states(kit: Kit) -> None:
             seen.activity[-1].actor) == ("state_mapped", "processing", "working", "root")
     same = kit.tickets.update_type(complaint.id, spec, by="root")
     assert same.version == changed.version                # no workflow change: same version
+    with pytest.raises(Invalid, match="name cannot change"):
+        kit.tickets.update_type(complaint.id, spec | {"name": "grievance"}, by="root")
 
 
 # ---------------------------------------------------------------------- visibility

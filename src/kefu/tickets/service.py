@@ -145,8 +145,8 @@ class Tickets:
             row = s.get(TicketTypeRow, type_id)
             if row is None:
                 raise NotFound(f"ticket type {type_id} does not exist")
-            if t.name != row.name and repo.type_named(s, t.name) is not None:
-                raise Conflict(f"ticket type {t.name!r} exists")
+            if t.name != row.name:      # the key seeding and filters know it by
+                raise Invalid(f"a type's name cannot change ({row.name!r}); labels can")
             old = workflow.Workflow.model_validate(row.workflow)
             kept = {st.name for st in wf.states}
             dropped = {st.name for st in old.states} - kept
@@ -174,7 +174,7 @@ class Tickets:
                           .values(state_kind=st.kind))
             if row.workflow != t.workflow:
                 row.version += 1
-            row.name, row.label_zh, row.label_en = t.name, t.label_zh, t.label_en
+            row.label_zh, row.label_en = t.label_zh, t.label_en
             row.workflow, row.sla = t.workflow, t.sla.model_dump()
             row.fields = [f.model_dump() for f in t.fields]
             row.active, row.updated_at = t.active, now
