@@ -289,10 +289,13 @@ class Tickets:
                 late = repo.late(now)
                 where.append(late if breached else ~late)
             if q:
-                text = f"%{q.strip()}%"
-                match = T.title.ilike(text) | T.description.ilike(text) | T.number.ilike(text)
-                if q.strip().lstrip("#").isdigit():
-                    match = match | (T.id == int(q.strip().lstrip("#")))
+                text = q.strip()
+                match = (T.title.icontains(text, autoescape=True)
+                         | T.description.icontains(text, autoescape=True)
+                         | T.number.icontains(text, autoescape=True))
+                digits = q.strip().lstrip("#")
+                if digits.isascii() and digits.isdigit() and len(digits) <= 9:   # an id
+                    match = match | (T.id == int(digits))
                 where.append(match)
             total = s.scalar(select(func.count()).select_from(T).where(*where)) or 0
             rows = s.scalars(select(T).where(*where).order_by(*repo.order(sort))
