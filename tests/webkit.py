@@ -17,6 +17,7 @@ from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
 from kefu.crm.service import Crm
 from kefu.store import Store
+from kefu.tickets.service import Tickets
 from kefu.users.service import ROLES, Users
 from kefu.web import AppContext, create_app
 
@@ -50,6 +51,9 @@ def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
                                                           hasher=fast_hasher)),
                      qa=Qa(store.db, recordings))
     ctx.crm.on_merge.append(recordings.move_customer)   # as kefu.app.start wires it
+    ctx.tickets = Tickets(store.db, users, ctx.crm, files_dir=tmp_path / "tickets",
+                          publish=bus.publish)
+    ctx.tickets.seed()
     api = Api(TestClient(create_app(ctx)), store, users, ctx)
     bus.subscribe(api.events.append)
     for role in ROLES:

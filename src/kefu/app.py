@@ -59,6 +59,7 @@ from kefu.ivr.sounds import Sounds
 from kefu.ivr.taking import Desk, Waiting
 from kefu.ivr.tts import VOICES, EspeakNg, TtsCache
 from kefu.store import Store
+from kefu.tickets.service import Tickets
 from kefu.store.errors import Invalid, NotFound
 from kefu.store.reconcile import reconcile
 from kefu.users.service import Users
@@ -108,6 +109,8 @@ class Kefu:
     recordings_ingest: Ingest | None = None   # the recordings' rows from the event log
     recordings_files: ThreadPoolExecutor | None = None   # compression and hashing on close
     qa: Qa | None = None                   # quality inspection over the recordings
+    tickets: Tickets | None = None         # tickets (工单) and their SLA watch
+    tickets_watch: asyncio.Task | None = None
 
     def status(self) -> dict:
         return {
@@ -193,9 +196,16 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
                            store.events_since(day_start(time.time()), "queue."))
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
+    tickets = Tickets(store.db, users, crm, files_dir=settings.data_dir / "tickets",
+                      settings=settings.tickets, calendars=settings.calendars,
+                      publish=bus.publish, group_scope=group_scope(settings, acd, recordings),
+                      voicemail=ivr.voicemail.message)
+    tickets.seed()
+    crm.on_merge.append(tickets.on_merge)
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
              directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files,
-             qa=qa)
+             qa=qa, tickets=tickets,
+             tickets_watch=asyncio.create_task(watch_tickets(tickets), name="tickets-sla"))
     if live:
         await go_live(k)
     return k
@@ -272,6 +282,17 @@ def group_scope(settings: Settings, acd: Acd, recordings: Recordings) -> GroupSc
             queues |= set(agent.skills)
         return tuple(sorted(queues))
     return scope
+async def watch_tickets(tickets: Tickets, every: float = 30.0) -> None:
+    """The tickets' SLA watch: warnings, breaches and escalations every ``every`` seconds,
+    on a worker thread (it reads and writes the database)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(tickets.tick)
+        except Exception:
+            log.exception("tickets: the SLA watch failed")
+
+
 def speak(settings: Settings, text: str) -> Path:
     """``text`` as a WAV by espeak-ng (cached under data_dir/tts): Mandarin when it holds
     Chinese characters, else English."""
@@ -325,6 +346,8 @@ async def go_live(k: Kefu) -> None:
 
 
 async def stop(k: Kefu) -> None:
+    if k.tickets_watch is not None:
+        k.tickets_watch.cancel()
     await k.switch.hangup_all()
     if k.ivr_lookups is not None:
         await k.ivr_lookups.close()
@@ -356,7 +379,7 @@ async def serve(settings: Settings) -> None:
                                 visible=lambda user, event: k.acd.visible_to(user.username,
                                                                              event),
                                 ivr=k.ivr, ivr_calls=k.ivr_calls, recordings=k.recordings,
-                                qa=k.qa))
+                                qa=k.qa, tickets=k.tickets))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

@@ -327,6 +327,18 @@ class CrmSettings(Section):
     import_batch: Annotated[int, Field(ge=1, le=10000)] = 200   # rows per transaction
 
 
+AttachmentType = Literal["pdf", "png", "jpg", "gif", "txt", "csv", "docx", "xlsx", "wav", "mp3"]
+
+
+class TicketsSettings(Section):
+    """``[tickets]``: attachments (their type is read from their content, not their name)."""
+
+    attachments_max_bytes: Annotated[int, Field(ge=1, le=1 << 30)] = 10 * 1024 * 1024
+    attachment_types: list[AttachmentType] = list(typing.get_args(AttachmentType))
+    visit_after_minutes: Annotated[int, Field(ge=0, le=60 * 24 * 90)] = 24 * 60
+    #                                 a return visit (回访) is due this long after its state is entered
+
+
 class SmtpSettings(Section):
     """Where the voicemail emails go (the WAV attached); ``host`` empty: none are sent."""
     host: str = ""
@@ -658,6 +670,7 @@ class Settings(BaseSettings):
     recordings: RecordingsSettings = RecordingsSettings()
     crm: CrmSettings = CrmSettings()
     calendars: dict[Name, Calendar] = {}   # named business calendars (tickets' SLAs)
+    tickets: TicketsSettings = TicketsSettings()
     smtp: SmtpSettings = SmtpSettings()
     tls: TlsSettings = TlsSettings()
     security: SecuritySettings = SecuritySettings()

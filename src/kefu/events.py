@@ -566,6 +566,48 @@ class AnnouncementAcked(Payload):
     agent: str
 
 
+# --- ticket.*: the tickets slice (kefu.tickets.service) -------------------------------------------
+class _TicketMoved(Payload):
+    """Fields of every ticket.created / ticket.changed."""
+    ticket_id: int
+    state: str
+    assignee: str
+    group: str
+    action: str
+    agents: list[str] = []      # the assignee; none: every agent may see it
+
+
+@declare("ticket.created", QUEUE)
+class TicketCreated(_TicketMoved):
+    """A ticket was created (``action`` created)."""
+
+
+@declare("ticket.changed", QUEUE)
+class TicketChanged(_TicketMoved):
+    """A ticket changed: ``action`` is its activity (transition, assigned, changed,
+    comment, attachment, escalated, state_mapped)."""
+
+
+class _TicketSla(Payload):
+    ticket_id: int
+    which: str                  # first_response | resolution
+    due_at: float
+    assignee: str
+    group: str
+    agents: list[str] = []
+    notify_supervisors: bool = False   # the type asks supervisors to be told
+
+
+@declare("ticket.sla_warning", QUEUE)
+class TicketSlaWarning(_TicketSla):
+    """A ticket's SLA clock ``which`` is due within its type's ``warn_before``."""
+
+
+@declare("ticket.sla_breached", QUEUE)
+class TicketSlaBreached(_TicketSla):
+    """A ticket's SLA clock ``which`` passed its due time (reported once)."""
+
+
 # --- ivr.*: a call's walk through a flow (kefu.ivr.calls) ----------------------------------------
 class IvrStep(Payload):
     """Where in which flow the call is: every ``ivr.*`` event names both."""

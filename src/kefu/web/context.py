@@ -13,6 +13,7 @@ from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
 from kefu.store import Store
+from kefu.tickets.service import Tickets
 from kefu.users.service import User, Users
 
 
@@ -38,3 +39,4 @@ class AppContext:
     ivr_calls: Any = None             # kefu.ivr.calls.IvrCalls: an agent's caller into a flow
     recordings: Recordings | None = None   # recordings' metadata, search, audit
     qa: Qa | None = None                   # quality inspection (质检) over the recordings
+    tickets: Tickets | None = None         # tickets (工单): types, workflows, SLAs

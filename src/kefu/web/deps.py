@@ -18,6 +18,7 @@ from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
 from kefu.store import Store
+from kefu.tickets.service import Tickets
 from kefu.users.service import ROLES, User, Users
 
 from .context import AppContext
@@ -71,6 +72,12 @@ def get_qa(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Qa:
     return ctx.qa
 
 
+def get_tickets(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Tickets:
+    if ctx.tickets is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "tickets are not kept")
+    return ctx.tickets
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 BusDep = Annotated[Bus, Depends(get_bus)]
 UsersDep = Annotated[Users, Depends(get_users)]
@@ -79,6 +86,7 @@ AnnouncementsDep = Annotated[Announcements, Depends(get_announcements)]
 IvrDep = Annotated[Ivr, Depends(get_ivr)]
 RecordingsDep = Annotated[Recordings, Depends(get_recordings)]
 QaDep = Annotated[Qa, Depends(get_qa)]
+TicketsDep = Annotated[Tickets, Depends(get_tickets)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 
