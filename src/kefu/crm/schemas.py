@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .records import MAX_NOTES, ContactNote, Customer
+from .records import MAX_NOTES, ContactNote, Customer, TimelineEntry
 
 Number = Annotated[str, Field(min_length=1, max_length=64,
                               description="a phone number in any spelling (+86 138 0013 8000, "
@@ -95,6 +95,8 @@ class CallNoteIn(BaseModel):
     result: NoteResult
     notes: Notes = ""
     handling: Handling = ""
+    queue: Annotated[str, Field(max_length=64, description="the call's queue, when the desk "
+                                "knows it")] = ""
     name: Name | None = Field(None, description="the customer's name, used only when the "
                                                 "number is new")
 
@@ -103,3 +105,42 @@ class CallNoteOut(BaseModel):
     note: NoteOut
     customer: CustomerOut
     customer_created: bool
+
+
+# --- the one history and note statistics (desk) ---------------------------------------------
+class TimelineItem(BaseModel):
+    id: int
+    at: float
+    kind: str = Field(description="call, note, ticket, voicemail, survey, followup, chat, email")
+    ref: str = Field(description="what the line names: a call id, a note's, ticket's or "
+                                 "voicemail message's id")
+    agent: str
+    summary: str
+    data: dict[str, Any] = Field(description="what the line shows, by kind (a call: "
+                                             "direction, agent, queue, duration, disposition, "
+                                             "call_id; a survey: score)")
+    recording_id: int | None = Field(None, description="a call line's recording, only when "
+                                                       "the viewer may play it")
+
+    @classmethod
+    def of(cls, e: TimelineEntry, recording_id: int | None = None) -> TimelineItem:
+        return cls(id=e.id or 0, at=e.at, kind=e.kind, ref=e.ref, agent=e.agent,
+                   summary=e.summary, data=e.data, recording_id=recording_id)
+
+
+class TimelineCursor(BaseModel):
+    before_at: float
+    before_id: int
+
+
+class TimelinePage(BaseModel):
+    items: list[TimelineItem]
+    next: TimelineCursor | None = Field(description="the next (older) page's cursor; null "
+                                                    "on the last page")
+
+
+class NoteStatOut(BaseModel):
+    key: str = Field(description="the type, agent, queue, or the local day (2026-12-03), "
+                                 "week (its Monday) or month (2026-12)")
+    total: int
+    types: dict[str, int] = Field(description="note type → how many")

@@ -11,8 +11,10 @@ customers through :attr:`Crm.on_merge`.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +24,8 @@ from kefu.store.db import Database
 from kefu.store.errors import Invalid, NotFound
 from kefu.users.service import Users
 
-from . import repo
+from . import history_repo, repo
+from .history_repo import NoteStat
 from .models import CustomerRow
 from .phones import NotANumber, Phone, lookup_key, normalise
 from .records import (CONTACT_RESULTS, MAX_CALL_ID, MAX_NOTES, MAX_SUMMARY, TIMELINE_KINDS,
@@ -221,6 +224,60 @@ class Crm:
             if s.get(CustomerRow, customer_id) is None:
                 raise NotFound(f"customer {customer_id} does not exist")
             return repo.timeline(s, customer_id, kinds, before, limit)
+
+    # --- one history and note statistics (kefu.crm.history) -------------------------------
+    def record_once(self, number: str, kind: str, ref: str, at: float, *, agent: str = "",
+                    summary: str = "", data: Mapping[str, Any] | None = None
+                    ) -> list[TimelineEntry]:
+        """A ``(kind, ref)`` line on the timeline of every customer with ``number`` (any
+        spelling) who has none yet: an event handled twice writes one line.  The lines
+        written (none for a number no customer has)."""
+        check_choice("kind", kind, TIMELINE_KINDS)
+        check_text("ref", ref, MAX_CALL_ID, required=True)
+        check_text("summary", summary, MAX_SUMMARY)
+        key = lookup_key(number, self.settings.region) if isinstance(number, str) else None
+        if key is None:
+            return []
+        with self._db.tx() as s:
+            ids = [r.id for r in repo.customers_numbered(s, key)]
+            have = history_repo.customers_with(s, ids, kind, ref)
+            return [repo.add_entry(s, TimelineEntry(
+                customer_id=cid, at=at, kind=kind, ref=ref, agent=agent[:MAX_USERNAME],
+                summary=summary, data=dict(data or {}))) for cid in ids if cid not in have]
+
+    def newest_entry_at(self, kind: str) -> float | None:
+        """When the newest line of ``kind`` happened (the history's catch-up at start)."""
+        with self._db.tx(write=False) as s:
+            return history_repo.newest_at(s, kind)
+
+    def note_stats(self, by: str, since: float | None = None, until: float | None = None,
+                   utc_offset: float | None = None) -> list[NoteStat]:
+        """How many call notes of each type, per ``by`` (type, agent, queue, or the local
+        day, week (from Monday) or month: keys ``2026-12-03``, ``2026-11-30``,
+        ``2026-12``), counted in SQL; periods oldest first, the rest by total."""
+        check_choice("by", by, history_repo.STATS_BY)
+        if since is not None and until is not None and until < since:
+            raise Invalid("until is before since")
+        offset = time.localtime(since).tm_gmtoff if utc_offset is None else utc_offset
+        with self._db.tx(write=False) as s:
+            counts = history_repo.note_counts(s, since, until, by, offset)
+        stats: dict[str, NoteStat] = {}
+        for key, type_, n in counts:
+            name = _period(int(key), by) if by in ("day", "week", "month") else str(key)
+            row = stats.setdefault(name, NoteStat(name))
+            row.total += n
+            row.types[type_] = row.types.get(type_, 0) + n
+        if by in ("day", "week", "month"):
+            return [stats[k] for k in sorted(stats)]
+        return sorted(stats.values(), key=lambda r: (-r.total, r.key))
+
+
+def _period(day: int, by: str) -> str:
+    """A local day number's day, week (its Monday) or month."""
+    date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+    if by == "week":
+        date -= dt.timedelta(days=date.weekday())
+    return date.strftime("%Y-%m") if by == "month" else date.isoformat()
 
 
 def _note_entry(note: ContactNote) -> TimelineEntry:

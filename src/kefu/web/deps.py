@@ -6,7 +6,7 @@ for globals, so tests build an app around any store and bus.
 
 from __future__ import annotations
 
-from typing import Annotated, Callable
+from typing import Annotated, Callable, Sequence
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -71,6 +71,14 @@ def get_qa(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Qa:
     return ctx.qa
 
 
+RecordingsFor = Callable[[Sequence[str], str, str], dict[str, int]]
+
+
+def get_recordings_for(ctx: Annotated[AppContext, Depends(get_ctx)]) -> RecordingsFor:
+    """Which calls' recordings a user may play (none when recordings are not kept)."""
+    return ctx.recordings_for or (lambda _calls, _username, _role: {})
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 BusDep = Annotated[Bus, Depends(get_bus)]
 UsersDep = Annotated[Users, Depends(get_users)]
@@ -78,6 +86,7 @@ CrmDep = Annotated[Crm, Depends(get_crm)]
 AnnouncementsDep = Annotated[Announcements, Depends(get_announcements)]
 IvrDep = Annotated[Ivr, Depends(get_ivr)]
 RecordingsDep = Annotated[Recordings, Depends(get_recordings)]
+RecordingsForDep = Annotated[RecordingsFor, Depends(get_recordings_for)]
 QaDep = Annotated[Qa, Depends(get_qa)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
