@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from fastapi.testclient import TestClient
 
+from kefu.app import recordings_for
 from kefu.bus import Event, LocalBus
 from kefu.config import Settings
 from kefu.announcements.service import Announcements
@@ -49,6 +50,7 @@ def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
                      recordings=(recordings := Recordings(store.db, users=users,
                                                           hasher=fast_hasher)),
                      qa=Qa(store.db, recordings))
+    ctx.recordings_for = recordings_for(recordings)     # the timeline's play links
     api = Api(TestClient(create_app(ctx)), store, users, ctx)
     bus.subscribe(api.events.append)
     for role in ROLES:
