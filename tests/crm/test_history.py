@@ -105,6 +105,13 @@ def test_internal_unended_and_unknown_calls_write_nothing(crm: Crm) -> None:
     assert crm.timeline(c.id) == []
 
 
+def test_an_extension_calling_a_queue_is_a_customer() -> None:
+    events = inbound("q1", caller="1002")
+    events[0] = Event("call.started", "q1", {"caller": "1002", "callee": "8001"}, T0)
+    line = call_line(events, local)
+    assert line is not None and (line.number, line.data["direction"]) == ("1002", "inbound")
+
+
 def test_an_unanswered_call_has_no_duration() -> None:
     events = [e for e in inbound() if e.type not in ("call.answered", "queue.connect")]
     events[-1] = Event("call.ended", "c1", {"disposition": "abandoned"}, T0 + 30)

@@ -44,8 +44,9 @@ class CallLine:
 def call_line(events: Sequence[Event], local: Callable[[str], bool] = _never) -> CallLine | None:
     """The line of one ended call from its events in log order, or None (no start or end,
     or an internal call: no customer's).  ``local(number)``: the number is one of kefu's
-    extensions.  Inbound: from a trunk or a number that is not local (the caller is the
-    customer); outbound: answered by a number that is not local (the callee is)."""
+    extensions.  Inbound: from a trunk, a number that is not local, or through a queue (an
+    extension calling the help desk is a customer too): the caller is the customer;
+    outbound: answered by a number that is not local (the callee is)."""
     started = next((e for e in events if e.type == "call.started"), None)
     ended = next((e for e in events if e.type == "call.ended"), None)
     if started is None or ended is None:
@@ -56,7 +57,7 @@ def call_line(events: Sequence[Event], local: Callable[[str], bool] = _never) ->
     caller = str(started.data.get("caller") or "")
     callee = str(started.data.get("callee") or "")
     answerer = str(answered.data.get("callee") or "") if answered is not None else ""
-    if started.data.get("trunk") or caller and not local(caller):
+    if started.data.get("trunk") or caller and (not local(caller) or entered is not None):
         direction, theirs, agent = "inbound", caller, answerer if local(answerer) else ""
     elif (answerer or callee) and not local(answerer or callee):
         direction, theirs, agent = "outbound", answerer or callee, caller
