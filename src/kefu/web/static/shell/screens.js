@@ -39,6 +39,9 @@ export const SCREENS = [
     load: () => import("/static/qa/mine.js") },
   { path: "/qa/examples", label: "nav.qa_examples", roles: ["agent", "qa", "supervisor", "admin"],
     load: () => import("/static/qa/examples.js") },
+  // the crm slice's note statistics (src/kefu/crm/static/)
+  { path: "/crm/notes", label: "nav.crm_notes", roles: ["supervisor", "admin"],
+    load: () => import("/static/crm/notes_stats.js") },
 ];
 
 /** The screen of `path` among `list`: the one of that path, else a `nested` one the path
