@@ -102,7 +102,8 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     caller.dial(kefu.uri("8001"))
     caller.wait_established()
     expect()(desk.locator("#state-badge")).to_have_text("通话中", timeout=15000)
-    call_id = desk.evaluate("window.kefuDesk.call.call_id")
+    call_id = desk.wait_for_function("window.kefuDesk.call && window.kefuDesk.call.call_id",
+                                     timeout=10000).json_value()
 
     # the pop: the customer, the earlier note in the history, the place of "new ticket"
     pop = desk.locator("#customer-panel")
@@ -148,3 +149,26 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     expect()(pop.locator("#customer-history li.tl-item[data-kind=note]")).to_have_count(2)
     desk.click("#btn-wrapup-end")
     expect()(desk.locator("#wrapup-panel")).to_be_hidden(timeout=5000)
+
+
+def test_note_statistics_page(kefu, pages):
+    """统计分析: a supervisor's table of notes per type, then per agent."""
+    add_user(kefu, "sue", "supervisor-password-1", role="supervisor")
+    for call_id, type_ in (("s-1", "inquiry"), ("s-2", "inquiry"), ("s-3", "praise")):
+        status, body = kefu.api("POST", f"/calls/{call_id}/notes", {
+            "number": "13800138000", "type": type_, "result": "resolved"})
+        assert status == 201, body
+    page = pages()
+    page.goto("/#/crm/notes")
+    page.fill("#login-username", "sue")
+    page.fill("#login-password", "supervisor-password-1")
+    page.click("#login-submit")
+    table = page.locator("#notes-stats[data-by=type]")
+    # the notes of the other test are there too: counts at least these
+    inquiry = table.locator("tr[data-key=inquiry]")
+    expect()(inquiry).to_contain_text("咨询")
+    assert int(inquiry.locator("td.total").inner_text()) >= 2
+    expect()(table.locator("tr[data-key=praise] td.total")).to_have_text("1")
+    page.select_option("#notes-stats-filter select[name=by]", "agent")
+    page.click("#notes-stats-filter button[type=submit]")
+    expect()(page.locator("#notes-stats[data-by=agent] tr[data-key=admin]")).to_be_visible()

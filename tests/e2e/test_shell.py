@@ -89,7 +89,7 @@ def test_admin_gets_the_wallboard_and_the_language_switch(browser):
     assert nav_paths(page) == ["/wall", "/desk", "/admin", "/ivr/flows", "/ivr/prompts",
                                "/ivr/records", "/ivr/stats", "/ivr/voicemail", "/recordings",
                                "/recordings/audit", "/qa/inspect", "/qa/scorecards", "/qa/summary",
-                               "/qa/examples"]
+                               "/qa/examples", "/crm/notes"]
     page.wait_for_function("location.hash === '#/wall'")
     expect()(page.locator("#wall[data-ready='1']")).to_be_visible()
     expect()(page.locator("#agent-table tr[data-agent=amy]")).to_be_visible()
