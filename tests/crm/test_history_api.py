@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kefu.crm.records import TimelineEntry
-from kefu.recordings.records import Recording
+from kefu.recordings.service import Recording
 
 T0 = 1_800_000_000.0
 

@@ -65,7 +65,8 @@ def call_line(events: Sequence[Event], local: Callable[[str], bool] = _never) ->
         return None
     if connect is not None:
         agent = str(connect.data.get("agent") or agent)
-    queue = str((connect or entered).data.get("queue") or "") if (connect or entered) else ""
+    queued = connect or entered
+    queue = str(queued.data.get("queue") or "") if queued is not None else ""
     duration = round(max(0.0, ended.ts - answered.ts), 1) if answered is not None else 0.0
     return CallLine(number=theirs, at=started.ts, data={
         "direction": direction, "agent": agent, "queue": queue, "duration": duration,
