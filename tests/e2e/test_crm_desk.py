@@ -78,11 +78,12 @@ def expect():
 
 
 def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
-    # the caller is known, with a note from an earlier call
-    status, body = kefu.api("POST", "/calls/earlier-1/notes", {
-        "number": CALLER, "type": "inquiry", "result": "resolved", "notes": "上次咨询价格",
-        "name": "王小明"})
-    assert status == 201, body
+    # the caller is known, with notes from five earlier calls (the latest: 上次咨询价格)
+    for n, text in enumerate(["第一次", "第二次", "第三次", "第四次", "上次咨询价格"], 1):
+        status, body = kefu.api("POST", f"/calls/earlier-{n}/notes", {
+            "number": CALLER, "type": "inquiry", "result": "resolved", "notes": text,
+            "name": "王小明"})
+        assert status == 201, body
     customer_id = body["customer"]["id"]
 
     phone(EXTENSION, tone=1000, answermode="auto")
@@ -109,7 +110,8 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     pop = desk.locator("#customer-panel")
     expect()(pop.locator("#customer-record")).to_contain_text("王小明", timeout=5000)
     note_line = pop.locator("#customer-history li.tl-item[data-kind=note]")
-    expect()(note_line).to_contain_text("上次咨询价格")
+    expect()(note_line).to_have_count(5)
+    expect()(note_line.first).to_contain_text("上次咨询价格")
     expect()(pop.locator("#desk-actions")).to_have_count(1)
 
     # a note during the call: a complaint needs its content, checked before sending
@@ -121,7 +123,7 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     form.locator("select[name=result]").select_option("follow_up")
     form.locator("button[type=submit]").click()
     expect()(desk.locator("#wrapup-error")).to_contain_text("备注")
-    assert kefu.api("GET", f"/customers/{customer_id}/history")[1][0]["call_id"] == "earlier-1"
+    assert kefu.api("GET", f"/customers/{customer_id}/history")[1][0]["call_id"] == "earlier-5"
     form.locator("textarea[name=notes]").fill("送货延误,客户不满")
     form.locator("button[type=submit]").click()
     expect()(desk.locator("#notes-saved")).to_be_visible(timeout=5000)
@@ -146,7 +148,20 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     desk_line = pop.locator(f"#customer-history li.tl-item[data-kind=call][data-ref='{call_id}']")
     expect()(desk_line).to_contain_text("呼入", timeout=10000)
     expect()(desk_line).to_contain_text(AGENT)
-    expect()(pop.locator("#customer-history li.tl-item[data-kind=note]")).to_have_count(2)
+    # the last five lines (this call's note and line, three earlier notes), then "more"
+    notes = pop.locator("#customer-history li.tl-item[data-kind=note]")
+    expect()(pop.locator("#customer-history li.tl-item")).to_have_count(5)
+    expect()(notes.first).to_contain_text("送货延误")
+    pop.locator("#customer-history .tl-more").click()
+    expect()(notes).to_have_count(6)
+    expect()(notes.last).to_contain_text("第一次")
+    expect()(pop.locator("#customer-history .tl-more")).to_have_count(0)
+    # the kind chips narrow the history to the calls, and back
+    pop.locator("#customer-history .tl-chips button[data-kind=call]").click()
+    expect()(notes).to_have_count(0)
+    expect()(desk_line).to_be_visible()
+    pop.locator("#customer-history .tl-chips button[data-kind=call]").click()
+    expect()(notes).to_have_count(4)
     desk.click("#btn-wrapup-end")
     expect()(desk.locator("#wrapup-panel")).to_be_hidden(timeout=5000)
 

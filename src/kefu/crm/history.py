@@ -111,10 +111,11 @@ class CallHistory:
 
     def _write(self, call_id: str, kind: str, ref: str, at: float,
                data: dict[str, Any]) -> list[TimelineEntry]:
-        """A survey's or voicemail's line, on the timelines of the call's caller."""
+        """A survey's or voicemail's line, on the timelines of the call's caller (the one
+        the IVR spoke with, from outside or from an extension)."""
         started = next((e for e in self.events(call_id) if e.type == "call.started"), None)
         caller = str(started.data.get("caller") or "") if started is not None else ""
-        if not caller or self.local(caller):
+        if not caller:
             return []
         return self.crm.record_once(caller, kind, ref, at, data=data)
 

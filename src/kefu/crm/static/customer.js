@@ -220,7 +220,7 @@ export function CustomerPanel({ onDial, callId }) {
     <div class="pop-actions" id="desk-actions"><${NewTicket} c=${c} callId=${callId} /></div>
     ${!c.loading && c.record && html`<${Tickets} tickets=${c.tickets} />
       <div id="customer-history"><h3>${t("customer.history")}</h3>
-        <${Timeline} customerId=${c.record.id} limit=${HISTORY} version=${c.version} chips=${false} /></div>`}
+        <${Timeline} customerId=${c.record.id} limit=${HISTORY} version=${c.version} /></div>`}
     ${!c.loading && !c.record && html`<${NewCustomer} c=${c} />`}
     ${!c.loading && !c.record && !c.unavailable && html`<${LinkCustomer} />`}
   </section>`;
