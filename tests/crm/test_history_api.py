@@ -115,3 +115,20 @@ def test_agents_hear_their_own_when_the_site_allows(api) -> None:  # type: ignor
     api.ctx.recordings.settings = api.ctx.recordings.settings.model_copy(
         update={"agents_hear_own": True})
     assert _recording_ids(api, cid, "agent") == {"c1": mine, "c2": None}
+
+
+def test_a_call_line_carries_its_survey_score(api) -> None:  # type: ignore[no-untyped-def]
+    from kefu.bus import Event
+
+    cid = _customer(api)
+    _line(api, cid, T0, ref="c1", direction="inbound")
+    _line(api, cid, T0 + 1, ref="c2", direction="inbound")
+    for event in (Event("call.started", "c1", {"caller": "13800138000", "callee": "400"}, T0),
+                  Event("ivr.survey", "c1", {"flow": "csat", "score": 5}, T0 + 60),
+                  Event("call.ended", "c1", {"disposition": "answered"}, T0 + 61)):
+        api.store.append_event(event)
+    api.store.derive_cdr("c1")
+    items = api.client.get(_url(cid), headers=api.as_("agent")).json()["items"]
+    assert [(i["ref"], i["data"]) for i in items] == [
+        ("c2", {"direction": "inbound"}),
+        ("c1", {"direction": "inbound", "survey_score": 5})]

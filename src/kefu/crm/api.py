@@ -106,10 +106,11 @@ def customer_timeline(
     page, more = entries[:limit], len(entries) > limit
     calls = sorted({e.ref for e in page if e.kind == "call"})
     playable = recordings_for(calls, user.username, user.role) if calls else {}
+    scores = crm.survey_scores(calls) if calls else {}
     last = page[-1] if page else None
     return TimelinePage(
-        items=[TimelineItem.of(e, playable.get(e.ref) if e.kind == "call" else None)
-               for e in page],
+        items=[TimelineItem.of(e, playable.get(e.ref), scores.get(e.ref)) if e.kind == "call"
+               else TimelineItem.of(e) for e in page],
         next=TimelineCursor(before_at=last.at, before_id=last.id or 0) if more and last
         else None)
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, Integer, cast, func, select
 from sqlalchemy.orm import Session
 
+from kefu.store.models import CallRow
+
 from .models import ContactNoteRow, TimelineRow
 
 DAY = 86400.0
@@ -32,6 +34,15 @@ def customers_with(s: Session, customer_ids: Sequence[int], kind: str, ref: str)
     return set(s.scalars(select(TimelineRow.customer_id)
                          .where(TimelineRow.kind == kind, TimelineRow.ref == ref,
                                 TimelineRow.customer_id.in_(customer_ids))))
+
+
+def survey_scores(s: Session, call_ids: Sequence[str]) -> dict[str, int]:
+    """The calls' post-call survey scores, from their CDRs (the calls without one left out)."""
+    if not call_ids:
+        return {}
+    rows = s.execute(select(CallRow.call_id, CallRow.survey_score)
+                     .where(CallRow.call_id.in_(call_ids), CallRow.survey_score.is_not(None)))
+    return {call_id: score for call_id, score in rows if score is not None}
 
 
 def newest_at(s: Session, kind: str) -> float | None:

@@ -118,14 +118,18 @@ class TimelineItem(BaseModel):
     summary: str
     data: dict[str, Any] = Field(description="what the line shows, by kind (a call: "
                                              "direction, agent, queue, duration, disposition, "
-                                             "call_id; a survey: score)")
+                                             "call_id, survey_score when the caller gave one; "
+                                             "a survey: score)")
     recording_id: int | None = Field(None, description="a call line's recording, only when "
                                                        "the viewer may play it")
 
     @classmethod
-    def of(cls, e: TimelineEntry, recording_id: int | None = None) -> TimelineItem:
+    def of(cls, e: TimelineEntry, recording_id: int | None = None,
+           survey_score: int | None = None) -> TimelineItem:
+        """``survey_score``: a call line's score (its CDR's), added to its data."""
+        data = e.data if survey_score is None else {**e.data, "survey_score": survey_score}
         return cls(id=e.id or 0, at=e.at, kind=e.kind, ref=e.ref, agent=e.agent,
-                   summary=e.summary, data=e.data, recording_id=recording_id)
+                   summary=e.summary, data=data, recording_id=recording_id)
 
 
 class TimelineCursor(BaseModel):

@@ -245,6 +245,11 @@ class Crm:
                 customer_id=cid, at=at, kind=kind, ref=ref, agent=agent[:MAX_USERNAME],
                 summary=summary, data=dict(data or {}))) for cid in ids if cid not in have]
 
+    def survey_scores(self, call_ids: Sequence[str]) -> dict[str, int]:
+        """The calls' survey scores (their CDRs'), for their timeline lines."""
+        with self._db.tx(write=False) as s:
+            return history_repo.survey_scores(s, list(call_ids))
+
     def newest_entry_at(self, kind: str) -> float | None:
         """When the newest line of ``kind`` happened (the history's catch-up at start)."""
         with self._db.tx(write=False) as s:

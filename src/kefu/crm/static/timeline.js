@@ -38,7 +38,8 @@ export function noteType(name, types) {
 function CallLine({ item }) {
   const d = item.data || {};
   const parts = [label("tl.dir", d.direction), d.agent, spoken(d.duration),
-                 label("tl.disp", d.disposition), d.queue].filter(Boolean);
+                 label("tl.disp", d.disposition), d.queue,
+                 d.survey_score != null && t("tl.score", { score: d.survey_score })].filter(Boolean);
   return html`<span class="tl-text">${parts.join(" · ")}</span>
     ${item.recording_id ? html` <a class="tl-play" href=${`#/recordings/${item.recording_id}`}>▶ ${t("tl.play")}</a>` : null}`;
 }
