@@ -106,7 +106,11 @@ export async function saveCustomer() {
 async function linkTo(found) {
   const c = customer.peek();
   if (!c) return;
-  const numbers = [...(found.numbers || []).map(numberOf), { number: c.number, label: "" }];
+  // the customer's numbers as they are (with their labels and extensions), and the new one
+  const kept = found.phones?.map((p) => ({ number: p.extension ? `${p.number} ext. ${p.extension}` : p.number,
+                                           label: p.label || "" }))
+               ?? (found.numbers || []).map(numberOf);
+  const numbers = [...kept, { number: c.number, label: "" }];
   try {
     const record = await api("PATCH", `/customers/${found.id}`, { numbers });
     update({ record, records: [record] });
