@@ -2,6 +2,7 @@
 the screen pop shows the caller's customer with an earlier note from the one history, the
 agent writes a note during the call (a type's required field checked first), and after
 the call the customer's timeline holds the call's line, written from the event log.
+It writes docs/img/desk-crm.png.
 
 (The "new ticket from the desk" step joins with the tickets slice: its button sits in
 ``#desk-actions`` of the customer panel.)
@@ -17,7 +18,7 @@ import urllib.request
 import pytest
 
 from . import audio
-from .browser import BrowserSession, have_browser
+from .browser import BrowserSession, have_browser, screenshot
 from .conftest import add_user, start_kefu, stop_kefu, wait_for
 
 pytestmark = [
@@ -148,6 +149,11 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     desk_line = pop.locator(f"#customer-history li.tl-item[data-kind=call][data-ref='{call_id}']")
     expect()(desk_line).to_contain_text("呼入", timeout=10000)
     expect()(desk_line).to_contain_text(AGENT)
+    desk.evaluate("window.scrollTo(0, 0)")
+    screenshot(desk, "desk-crm.png", full_page=False)
+    # saved and reset: the form is back to the first type, whose content is optional
+    expect()(desk.locator("#wrapup-form textarea[name=notes]")).not_to_have_attribute(
+        "data-required", "1")
     # the last five lines (this call's note and line, three earlier notes), then "more"
     notes = pop.locator("#customer-history li.tl-item[data-kind=note]")
     expect()(pop.locator("#customer-history li.tl-item")).to_have_count(5)

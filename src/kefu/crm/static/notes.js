@@ -82,7 +82,8 @@ function NoteForm({ wrapup, types, lists, error, onSubmit, onDial, required, inW
   const [type, setType] = useState(types[0]?.name || "");
   const need = required(type || types[0]?.name);
   const cls = (field) => (need(field) ? "note-required" : "");
-  return html`<form id="wrapup-form" onSubmit=${(e) => { e.preventDefault(); onSubmit(e.currentTarget); }}>
+  return html`<form id="wrapup-form" onSubmit=${(e) => { e.preventDefault(); onSubmit(e.currentTarget); }}
+                    onReset=${() => setType(types[0]?.name || "")}>
     <p class="muted"><span>${t("wrapup.call")}</span> <span id="wrapup-call">${wrapup.call_id || ""}</span>${" · "}<span id="wrapup-number"><${DialLink} number=${wrapup.number} onDial=${onDial} /></span>${wrapup.queue ? ` · ${wrapup.queue}` : ""}</p>
     <label><span>${t("wrapup.type")}</span>
       <select name="type" onChange=${(e) => setType(e.currentTarget.value)}>
