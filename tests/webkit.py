@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 import pytest
 from fastapi.testclient import TestClient
 
+from kefu.app import recordings_for
 from kefu.bus import Event, LocalBus
 from kefu.config import Settings
 from kefu.announcements.service import Announcements
@@ -54,6 +55,7 @@ def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
     ctx.tickets = Tickets(store.db, users, ctx.crm, files_dir=tmp_path / "tickets",
                           publish=bus.publish)
     ctx.tickets.seed()
+    ctx.recordings_for = recordings_for(recordings)     # the timeline's play links
     api = Api(TestClient(create_app(ctx)), store, users, ctx)
     bus.subscribe(api.events.append)
     for role in ROLES:

@@ -42,7 +42,9 @@ from kefu.qa.service import Qa
 from kefu.recordings.ingest import Ingest
 from kefu.recordings.lifecycle import Lifecycle
 from kefu.recordings.listen import PhoneListen
+from kefu.recordings.access import Denied
 from kefu.recordings.service import Recording, Recordings
+from kefu.crm.history import CallHistory
 from kefu.crm.service import Crm
 from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
@@ -152,6 +154,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     files = recordings_files(settings, recordings, ingest)
     eventlog = EventLog(store, bus)
     eventlog.after_write.append(ingest.on_event)   # a recording's row at its events
+    history = crm_history(store, crm, directory)
+    eventlog.after_write.append(history.on_event)  # calls, surveys, voicemails: timelines
     eventlog.start()
     bus.subscribe(directory.invalidate, prefix="extension.")
     media = MediaEngine(settings.rtp.host, settings.rtp.port_min, settings.rtp.port_max,
@@ -225,6 +229,38 @@ def recordings_ingest(store: Store, recordings: Recordings, crm: Crm,
                       e.call_id for e in store.events_since(ts, "call.recording_started")
                       if e.call_id),
                   local=lambda number: directory(number) is not None, customer=customer)
+
+
+def crm_history(store: Store, crm: Crm, directory: Directory) -> CallHistory:
+    """The customers' timelines fed from the event log (calls, surveys, voicemails), first
+    caught up with the calls that ended while kefu was down (since the newest call line,
+    with two hours' margin for long calls; the first time, the last week)."""
+    history = CallHistory(crm, store.events_for_call,
+                          ended_since=lambda ts: [e.call_id for e in
+                                                  store.events_since(ts, "call.ended")
+                                                  if e.call_id],
+                          local=lambda number: directory(number) is not None)
+    newest = crm.newest_entry_at("call")
+    history.sync(time.time() - 7 * 86400 if newest is None else newest - 7200)
+    return history
+
+
+def recordings_for(recordings: Recordings) -> Callable[[Any, str, str], dict[str, int]]:
+    """The customer timeline's play links: each call's first finished recording that this
+    user may play (the recordings slice's one rule), as ``{call id: recording id}``."""
+    def find(call_ids: Any, username: str, role: str) -> dict[str, int]:
+        try:
+            agents = recordings.visible_agents(username, role)
+        except Denied:
+            return {}
+        found: dict[str, int] = {}
+        for call_id in call_ids:
+            for rec in recordings.for_call(call_id):
+                if (rec.call_id == call_id and rec.state in ("done", "interrupted")
+                        and (agents is None or rec.agent in agents)):
+                    found.setdefault(call_id, rec.id)
+        return found
+    return find
 
 
 def phone_access(recordings: Recordings, users: Users, username: str) -> tuple[str, ...] | None:
@@ -379,7 +415,8 @@ async def serve(settings: Settings) -> None:
                                 visible=lambda user, event: k.acd.visible_to(user.username,
                                                                              event),
                                 ivr=k.ivr, ivr_calls=k.ivr_calls, recordings=k.recordings,
-                                qa=k.qa, tickets=k.tickets))
+                                qa=k.qa, tickets=k.tickets, recordings_for=recordings_for(k.recordings)
+                                if k.recordings else None))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

@@ -16,11 +16,12 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, Up
 from pydantic import BaseModel
 
 from kefu.users.service import User
-from kefu.web.deps import MAX_INT, CrmDep, require_roles
+from kefu.web.deps import MAX_INT, CrmDep, RecordingsForDep, require_roles
 
 from .schemas import (AuditOut, CallNoteIn, CallNoteOut, CustomerIn, CustomerOut,
                       CustomerPage, CustomerPatch, DuplicateGroupOut, DuplicateOut, FieldIn,
-                      FieldOut, ImportOut, ImportStarted, MergeIn, NoteOut)
+                      FieldOut, ImportOut, ImportStarted, MergeIn, NoteOut, NoteStatOut,
+                      TimelineCursor, TimelineItem, TimelinePage)
 from .transfer import errors_csv
 
 router = APIRouter(tags=["customers"])
@@ -232,6 +233,52 @@ def add_call_note(call_id: Annotated[str, Path(min_length=1, max_length=128)],
                   body: CallNoteIn, crm: CrmDep, user: Writer) -> CallNoteOut:
     note, customer, created = crm.add_call_note(
         call_id, body.number, agent=user.username, type=body.type, result=body.result,
-        notes=body.notes, name=body.name or "", handling=body.handling)
+        notes=body.notes, name=body.name or "", handling=body.handling,
+        queue=body.queue)
     return CallNoteOut(note=NoteOut.of(note), customer=CustomerOut.of(customer),
                        customer_created=created)
+
+
+# --- the one history and note statistics (desk) ---------------------------------------------
+Staff = Annotated[User, Depends(require_roles("admin", "supervisor"))]
+
+
+@router.get("/customers/{customer_id}/timeline", response_model=TimelinePage,
+            summary="The customer's one history (calls, notes, tickets, voicemails, surveys, "
+                    "follow-ups), newest first, a page at a time")
+def customer_timeline(
+        customer_id: CustomerId, crm: CrmDep, user: Reader, recordings_for: RecordingsForDep,
+        kinds: Annotated[str | None, Query(max_length=200, description="comma-separated: "
+                                           "call,note,ticket,…; none: every kind")] = None,
+        before_at: Annotated[float | None, Query(ge=0)] = None,
+        before_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50) -> TimelinePage:
+    if (before_at is None) != (before_id is None):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            "before_at and before_id go together")
+    wanted = [k for k in (kinds or "").split(",") if k.strip()] or None
+    before = (before_at, before_id) if before_at is not None and before_id is not None else None
+    # one more than asked: whether an older page exists, without a count
+    entries = crm.timeline(customer_id, kinds=[k.strip() for k in wanted] if wanted else None,
+                           before=before, limit=limit + 1)
+    page, more = entries[:limit], len(entries) > limit
+    calls = sorted({e.ref for e in page if e.kind == "call"})
+    playable = recordings_for(calls, user.username, user.role) if calls else {}
+    scores = crm.survey_scores(calls) if calls else {}
+    last = page[-1] if page else None
+    return TimelinePage(
+        items=[TimelineItem.of(e, playable.get(e.ref), scores.get(e.ref)) if e.kind == "call"
+               else TimelineItem.of(e) for e in page],
+        next=TimelineCursor(before_at=last.at, before_id=last.id or 0) if more and last
+        else None)
+
+
+@router.get("/crm/notes/stats", response_model=list[NoteStatOut],
+            summary="统计分析: call notes per type, agent, queue, day, week or month")
+def note_stats(crm: CrmDep, _user: Staff,
+               by: Annotated[Literal["type", "agent", "queue", "day", "week", "month"],
+                             Query()] = "type",
+               since: Annotated[float | None, Query(ge=0)] = None,
+               until: Annotated[float | None, Query(ge=0)] = None) -> list[NoteStatOut]:
+    return [NoteStatOut(key=r.key, total=r.total, types=r.types)
+            for r in crm.note_stats(by, since, until)]

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .records import MAX_NOTES, AuditEntry, ContactNote, Customer, FieldDef, ImportJob
+from .records import MAX_NOTES, AuditEntry, ContactNote, Customer, FieldDef, ImportJob, TimelineEntry
 
 Number = Annotated[str, Field(min_length=1, max_length=64,
                               description="a phone number in any spelling (+86 138 0013 8000, "
@@ -244,6 +244,8 @@ class CallNoteIn(BaseModel):
     result: NoteResult
     notes: Notes = ""
     handling: Handling = ""
+    queue: Annotated[str, Field(max_length=64, description="the call's queue, when the desk "
+                                "knows it")] = ""
     name: Name | None = Field(None, description="the customer's name, used only when the "
                                                 "number is new")
 
@@ -252,3 +254,46 @@ class CallNoteOut(BaseModel):
     note: NoteOut
     customer: CustomerOut
     customer_created: bool
+
+
+# --- the one history and note statistics (desk) ---------------------------------------------
+class TimelineItem(BaseModel):
+    id: int
+    at: float
+    kind: str = Field(description="call, note, ticket, voicemail, survey, followup, chat, email")
+    ref: str = Field(description="what the line names: a call id, a note's, ticket's or "
+                                 "voicemail message's id")
+    agent: str
+    summary: str
+    data: dict[str, Any] = Field(description="what the line shows, by kind (a call: "
+                                             "direction, agent, queue, duration, disposition, "
+                                             "call_id, survey_score when the caller gave one; "
+                                             "a survey: score)")
+    recording_id: int | None = Field(None, description="a call line's recording, only when "
+                                                       "the viewer may play it")
+
+    @classmethod
+    def of(cls, e: TimelineEntry, recording_id: int | None = None,
+           survey_score: int | None = None) -> TimelineItem:
+        """``survey_score``: a call line's score (its CDR's), added to its data."""
+        data = e.data if survey_score is None else {**e.data, "survey_score": survey_score}
+        return cls(id=e.id or 0, at=e.at, kind=e.kind, ref=e.ref, agent=e.agent,
+                   summary=e.summary, data=data, recording_id=recording_id)
+
+
+class TimelineCursor(BaseModel):
+    before_at: float
+    before_id: int
+
+
+class TimelinePage(BaseModel):
+    items: list[TimelineItem]
+    next: TimelineCursor | None = Field(description="the next (older) page's cursor; null "
+                                                    "on the last page")
+
+
+class NoteStatOut(BaseModel):
+    key: str = Field(description="the type, agent, queue, or the local day (2026-12-03), "
+                                 "week (its Monday) or month (2026-12)")
+    total: int
+    types: dict[str, int] = Field(description="note type → how many")

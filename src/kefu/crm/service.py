@@ -11,9 +11,11 @@ customers through :attr:`Crm.on_merge`.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
@@ -24,9 +26,10 @@ from kefu.store.db import Database
 from kefu.store.errors import Conflict, Invalid, NotFound
 from kefu.users.service import Users
 
-from . import duplicates, imports, repo, transfer
+from . import duplicates, history_repo, imports, repo, transfer
 from .data import CustomerData, check_customer, numbers_of
 from .fields import check_definition
+from .history_repo import NoteStat
 from .merge import absorb, snapshot
 from .models import CustomerRow, FieldRow, ImportRow
 from .phones import NotANumber, Phone, lookup_key, normalise
@@ -443,6 +446,65 @@ class Crm:
             if s.get(CustomerRow, customer_id) is None:
                 raise NotFound(f"customer {customer_id} does not exist")
             return repo.timeline(s, customer_id, kinds, before, limit)
+
+    # --- one history and note statistics (kefu.crm.history) -------------------------------
+    def record_once(self, number: str, kind: str, ref: str, at: float, *, agent: str = "",
+                    summary: str = "", data: Mapping[str, Any] | None = None
+                    ) -> list[TimelineEntry]:
+        """A ``(kind, ref)`` line on the timeline of every customer with ``number`` (any
+        spelling) who has none yet: an event handled twice writes one line.  The lines
+        written (none for a number no customer has)."""
+        check_choice("kind", kind, TIMELINE_KINDS)
+        check_text("ref", ref, MAX_CALL_ID, required=True)
+        check_text("summary", summary, MAX_SUMMARY)
+        key = lookup_key(number, self.settings.region) if isinstance(number, str) else None
+        if key is None:
+            return []
+        with self._db.tx() as s:
+            ids = [r.id for r in repo.customers_numbered(s, key)]
+            have = history_repo.customers_with(s, ids, kind, ref)
+            return [repo.add_entry(s, TimelineEntry(
+                customer_id=cid, at=at, kind=kind, ref=ref, agent=agent[:MAX_USERNAME],
+                summary=summary, data=dict(data or {}))) for cid in ids if cid not in have]
+
+    def survey_scores(self, call_ids: Sequence[str]) -> dict[str, int]:
+        """The calls' survey scores (their CDRs'), for their timeline lines."""
+        with self._db.tx(write=False) as s:
+            return history_repo.survey_scores(s, list(call_ids))
+
+    def newest_entry_at(self, kind: str) -> float | None:
+        """When the newest line of ``kind`` happened (the history's catch-up at start)."""
+        with self._db.tx(write=False) as s:
+            return history_repo.newest_at(s, kind)
+
+    def note_stats(self, by: str, since: float | None = None, until: float | None = None,
+                   utc_offset: float | None = None) -> list[NoteStat]:
+        """How many call notes of each type, per ``by`` (type, agent, queue, or the local
+        day, week (from Monday) or month: keys ``2026-12-03``, ``2026-11-30``,
+        ``2026-12``), counted in SQL; periods oldest first, the rest by total."""
+        check_choice("by", by, history_repo.STATS_BY)
+        if since is not None and until is not None and until < since:
+            raise Invalid("until is before since")
+        offset = time.localtime(since).tm_gmtoff if utc_offset is None else utc_offset
+        with self._db.tx(write=False) as s:
+            counts = history_repo.note_counts(s, since, until, by, offset)
+        stats: dict[str, NoteStat] = {}
+        for key, type_, n in counts:
+            name = _period(int(key), by) if by in ("day", "week", "month") else str(key)
+            row = stats.setdefault(name, NoteStat(name))
+            row.total += n
+            row.types[type_] = row.types.get(type_, 0) + n
+        if by in ("day", "week", "month"):
+            return [stats[k] for k in sorted(stats)]
+        return sorted(stats.values(), key=lambda r: (-r.total, r.key))
+
+
+def _period(day: int, by: str) -> str:
+    """A local day number's day, week (its Monday) or month."""
+    date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+    if by == "week":
+        date -= dt.timedelta(days=date.weekday())
+    return date.strftime("%Y-%m") if by == "month" else date.isoformat()
 
 
 def _note_entry(note: ContactNote) -> TimelineEntry:

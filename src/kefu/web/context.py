@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from kefu.bus import Bus, Event
 from kefu.config import Settings
@@ -40,3 +40,6 @@ class AppContext:
     recordings: Recordings | None = None   # recordings' metadata, search, audit
     qa: Qa | None = None                   # quality inspection (质检) over the recordings
     tickets: Tickets | None = None         # tickets (工单): types, workflows, SLAs
+    # (call ids, username, role) → {call id: recording id} of the ones this user may play:
+    # the customer timeline's play links, without the crm slice importing recordings
+    recordings_for: Callable[[Sequence[str], str, str], dict[str, int]] | None = None

@@ -6,7 +6,7 @@ for globals, so tests build an app around any store and bus.
 
 from __future__ import annotations
 
-from typing import Annotated, Callable
+from typing import Annotated, Callable, Sequence
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -76,6 +76,12 @@ def get_tickets(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Tickets:
     if ctx.tickets is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "tickets are not kept")
     return ctx.tickets
+RecordingsFor = Callable[[Sequence[str], str, str], dict[str, int]]
+
+
+def get_recordings_for(ctx: Annotated[AppContext, Depends(get_ctx)]) -> RecordingsFor:
+    """Which calls' recordings a user may play (none when recordings are not kept)."""
+    return ctx.recordings_for or (lambda _calls, _username, _role: {})
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -85,6 +91,7 @@ CrmDep = Annotated[Crm, Depends(get_crm)]
 AnnouncementsDep = Annotated[Announcements, Depends(get_announcements)]
 IvrDep = Annotated[Ivr, Depends(get_ivr)]
 RecordingsDep = Annotated[Recordings, Depends(get_recordings)]
+RecordingsForDep = Annotated[RecordingsFor, Depends(get_recordings_for)]
 QaDep = Annotated[Qa, Depends(get_qa)]
 TicketsDep = Annotated[Tickets, Depends(get_tickets)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]

@@ -56,6 +56,9 @@ export const SCREENS = [
     load: () => import("/static/tickets/types.js") },
   { path: "/tickets/stats", label: "nav.tickets_stats", roles: ["supervisor", "admin"],
     load: () => import("/static/tickets/stats.js") },
+  // the crm slice's note statistics (src/kefu/crm/static/)
+  { path: "/crm/notes", label: "nav.crm_notes", roles: ["supervisor", "admin"],
+    load: () => import("/static/crm/notes_stats.js") },
 ];
 
 /** The screen of `path` among `list`: the one of that path, else a `nested` one the path

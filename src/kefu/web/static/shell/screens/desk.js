@@ -15,7 +15,7 @@ import { label, t } from "../i18n.js";
 import { LineError, line, onLineState, setMuted, setSending, startLine, stopLine } from "../softphone.js";
 import { choices, liveCalls, onEvent, onSignOut, queues, user, wsStatus } from "../store.js";
 import { Elapsed, Pure, debounce, fmtDuration, now, options, run, toast } from "../util.js";
-import { clearCustomer, CustomerPanel, customer, screenPop } from "/static/crm/customer.js";
+import { clearCustomer, CustomerPanel, customer, refreshHistory, screenPop, useModule } from "/static/crm/customer.js";
 import { WrapupPanel } from "/static/crm/notes.js";
 import { AnnouncementList } from "/static/announcements/announcements.js";
 
@@ -40,6 +40,7 @@ const lineError = signal("");
 const muted = signal(false);
 const agentError = signal("");
 let numbers = {};                    // call_id → the customer's number (offers, connects)
+let callQueues = {};                 // call_id → the queue it came through (the note's queue)
 
 onLineState((s) => { lineState.value = s; muted.value = line.muted; });
 
@@ -229,6 +230,7 @@ function showOffer(msg) {
   offer.value = { call_id: msg.call_id, caller: d.caller, queue: d.queue, wait: d.wait || 0,
                   attached: d.attached || {}, callback: d.callback, at: Date.now() };
   numbers[msg.call_id] = d.caller;
+  if (d.queue) callQueues[msg.call_id] = d.queue;
   screenPop(d.caller);
 }
 
@@ -251,6 +253,7 @@ function setCall(c) {
   const previous = call.peek();
   batch(() => {
     if (c && (!previous || previous.call_id !== c.call_id)) {
+      if (c.queue) callQueues[c.call_id] ??= c.queue;
       callAt.value = Date.now();
       consulting.value = false;
       callData.value = {};
@@ -263,6 +266,9 @@ function setCall(c) {
       away.value = null;
       if (!c) callData.value = {};
       if (wrapup.peek()?.call_id !== previous.call_id) showWrapup(previous.call_id, otherParty(previous));
+      // the call's line reaches the timeline once the event log has written its end
+      setTimeout(refreshHistory, 1500);
+      setTimeout(refreshHistory, 5000);
     }
     call.value = c;
   });
@@ -277,7 +283,8 @@ function pickCall(calls) {
 }
 
 function showWrapup(callId, number) {
-  wrapup.value = { call_id: callId, number: number || numbers[callId] || customer.peek()?.number || "" };
+  wrapup.value = { call_id: callId, number: number || numbers[callId] || customer.peek()?.number || "",
+                   queue: callQueues[callId] || "" };
 }
 
 // --- events -------------------------------------------------------------------------------
@@ -325,6 +332,7 @@ function handle(msg) {
       break;
     case "queue.connect":
       numbers[msg.call_id] = d.caller;
+      if (d.queue) callQueues[msg.call_id] = d.queue;
       offer.value = null;
       liveCalls.refresh();
       refreshAgent();           // today's answered count
@@ -375,6 +383,7 @@ onSignOut(() => {
   stop = null;
   stopLine();
   numbers = {};
+  callQueues = {};
   batch(() => {
     agent.value = null; member.value = true; state.value = "logged_out"; reason.value = "";
     offer.value = null; call.value = null; consulting.value = false; wrapup.value = null;
@@ -692,8 +701,27 @@ function Help() {
   </section>`;
 }
 
-const Wrapup = () => html`<${WrapupPanel} wrapup=${wrapup.value} inWrapUp=${state.value === "wrap_up"}
+/** The call's notes: in wrap-up, or during the call (the same form, kept open after saving). */
+function notesFor() {
+  if (wrapup.value) return wrapup.value;
+  const c = call.value;
+  if (!c || !otherParty(c)) return null;
+  return { call_id: c.call_id, number: otherParty(c), queue: callQueues[c.call_id] || c.queue || "",
+           live: true };
+}
+
+const Wrapup = () => html`<${WrapupPanel} wrapup=${notesFor()} inWrapUp=${state.value === "wrap_up"}
                                           onEnd=${endWrapup} onDial=${dial} />`;
+
+/** 待办回访: the follow-ups slice's list (/static/followups/desk.js), when it is there. */
+function Followups() {
+  const FollowupList = useModule("/static/followups/desk.js");
+  if (!FollowupList) return null;
+  return html`<section class="panel" id="followups-panel">
+    <h2>${t("desk.followups")}</h2>
+    <${FollowupList} />
+  </section>`;
+}
 
 export default function Desk() {
   const [ready, setReady] = useState(false);
@@ -712,11 +740,12 @@ export default function Desk() {
       </div>
       <div class="col wide">
         <${OfferPanel} />
-        <${CustomerPanel} onDial=${dial} />
+        <${CustomerPanel} onDial=${dial} callId=${call.value?.call_id || wrapup.value?.call_id || ""} />
         <${CallPanel} />
         <${Wrapup} />
       </div>
       <div class="col">
+        <${Followups} />
         <${QueuesPanel} />
         <section class="panel" id="announcements-panel">
           <h2>${t("ann.title")}</h2>

@@ -1,0 +1,195 @@
+"""The desk's CRM parts in a real browser against a real ``kefu serve`` with baresip phones:
+the screen pop shows the caller's customer with an earlier note from the one history, the
+agent writes a note during the call (a type's required field checked first), and after
+the call the customer's timeline holds the call's line, written from the event log.
+It writes docs/img/desk-crm.png.
+
+(The "new ticket from the desk" step joins with the tickets slice: its button sits in
+``#desk-actions`` of the customer panel.)
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from . import audio
+from .browser import BrowserSession, have_browser, screenshot
+from .conftest import add_user, start_kefu, stop_kefu, wait_for
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
+                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
+]
+
+AGENT, EXTENSION, AGENT_PW = "alice", "1001", "agent-password-1"
+CALLER = "1003"
+QUEUES = """
+[[queues]]
+name = "sales"
+number = "8001"
+members = { alice = 5 }
+ring_timeout = 20
+wrap_up = 30
+"""
+
+
+@pytest.fixture(scope="module")
+def kefu(tmp_path_factory):
+    server = start_kefu(tmp_path_factory.mktemp("kefu-crm-desk"), extra=QUEUES)
+    add_user(server, AGENT, AGENT_PW, extensions=[EXTENSION], display_name="Alice")
+    yield server
+    log = stop_kefu(server)
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture(scope="module")
+def browser(kefu, tmp_path_factory):
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{kefu.http_port}/", timeout=5).close()
+    except urllib.error.HTTPError as err:
+        pytest.fail(f"GET /: {err.code}; the web shell's packages: npm ci (scripts/frontend)")
+    wav = audio.write_tone_wav(tmp_path_factory.mktemp("mic") / "mic.wav", 700, 300, rate=48000)
+    session = BrowserSession(f"http://127.0.0.1:{kefu.http_port}", wav).start()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def pages(browser, kefu):
+    kefu.mark = time.time()
+    yield browser.page
+    try:
+        for message in browser.console_errors() + browser.http_errors():
+            print("browser:", message)
+        browser.check()
+    finally:
+        browser.close_pages()
+        kefu.api("POST", f"/agents/{AGENT}/logout")
+
+
+def expect():
+    from playwright.sync_api import expect as _expect
+    return _expect
+
+
+def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
+    # the caller is known, with notes from five earlier calls (the latest: 上次咨询价格)
+    for n, text in enumerate(["第一次", "第二次", "第三次", "第四次", "上次咨询价格"], 1):
+        status, body = kefu.api("POST", f"/calls/earlier-{n}/notes", {
+            "number": CALLER, "type": "inquiry", "result": "resolved", "notes": text,
+            "name": "王小明"})
+        assert status == 201, body
+    customer_id = body["customer"]["id"]
+
+    phone(EXTENSION, tone=1000, answermode="auto")
+    caller = phone(CALLER, tone=440)
+    desk = pages()
+    desk.goto("/#/desk")
+    desk.fill("#login-username", AGENT)
+    desk.fill("#login-password", AGENT_PW)
+    desk.click("#login-submit")
+    expect()(desk.locator("#desk[data-ready='1']")).to_be_visible()
+    desk.fill("#extension", EXTENSION)
+    desk.check("input[name=device][value=phone]")
+    desk.check("input[name=ready]")
+    desk.click("#agent-login")
+    expect()(desk.locator("#agent-session")).to_be_visible()
+
+    caller.dial(kefu.uri("8001"))
+    caller.wait_established()
+    expect()(desk.locator("#state-badge")).to_have_text("通话中", timeout=15000)
+    call_id = desk.wait_for_function("window.kefuDesk.call && window.kefuDesk.call.call_id",
+                                     timeout=10000).json_value()
+
+    # the pop: the customer, the earlier note in the history, the place of "new ticket"
+    pop = desk.locator("#customer-panel")
+    expect()(pop.locator("#customer-record")).to_contain_text("王小明", timeout=5000)
+    note_line = pop.locator("#customer-history li.tl-item[data-kind=note]")
+    expect()(note_line).to_have_count(5)
+    expect()(note_line.first).to_contain_text("上次咨询价格")
+    expect()(pop.locator("#desk-actions")).to_have_count(1)
+
+    # a note during the call: a complaint needs its content, checked before sending
+    form = desk.locator("#wrapup-panel[data-live='1'] #wrapup-form")
+    expect()(form).to_be_visible()
+    form.locator("select[name=type]").select_option("complaint")
+    expect()(form.locator("textarea[name=notes]")).to_have_attribute("data-required", "1")
+    form.locator("select[name=handling]").select_option("answered")
+    form.locator("select[name=result]").select_option("follow_up")
+    form.locator("button[type=submit]").click()
+    expect()(desk.locator("#wrapup-error")).to_contain_text("备注")
+    assert kefu.api("GET", f"/customers/{customer_id}/history")[1][0]["call_id"] == "earlier-5"
+    form.locator("textarea[name=notes]").fill("送货延误,客户不满")
+    form.locator("button[type=submit]").click()
+    expect()(desk.locator("#notes-saved")).to_be_visible(timeout=5000)
+    notes = kefu.api("GET", f"/customers/{customer_id}/history")[1]
+    assert (notes[0]["call_id"], notes[0]["type"], notes[0]["handling"], notes[0]["queue"]) == (
+        call_id, "complaint", "answered", "sales")
+    expect()(desk.locator("#wrapup-panel")).to_have_attribute("data-live", "1")   # still on
+
+    # the caller hangs up: wrap-up; the call's line reaches the timeline (API and desk)
+    caller.hangup()
+    caller.wait_closed()
+    expect()(desk.locator("#wrapup-panel")).to_have_attribute("data-live", "0", timeout=5000)
+
+    def call_line():
+        status, page = kefu.api("GET", f"/customers/{customer_id}/timeline?kinds=call")
+        assert status == 200, page
+        return [i for i in page["items"] if i["ref"] == call_id]
+
+    [line] = wait_for(call_line, what="the call's timeline line")
+    assert line["data"]["direction"] == "inbound" and line["data"]["agent"] == AGENT
+    assert line["data"]["queue"] == "sales" and line["data"]["duration"] > 0
+    desk_line = pop.locator(f"#customer-history li.tl-item[data-kind=call][data-ref='{call_id}']")
+    expect()(desk_line).to_contain_text("呼入", timeout=10000)
+    expect()(desk_line).to_contain_text(AGENT)
+    desk.evaluate("window.scrollTo(0, 0)")
+    screenshot(desk, "desk-crm.png", full_page=False)
+    # saved and reset: the form is back to the first type, whose content is optional
+    expect()(desk.locator("#wrapup-form textarea[name=notes]")).not_to_have_attribute(
+        "data-required", "1")
+    # the last five lines (this call's note and line, three earlier notes), then "more"
+    notes = pop.locator("#customer-history li.tl-item[data-kind=note]")
+    expect()(pop.locator("#customer-history li.tl-item")).to_have_count(5)
+    expect()(notes.first).to_contain_text("送货延误")
+    pop.locator("#customer-history .tl-more").click()
+    expect()(notes).to_have_count(6)
+    expect()(notes.last).to_contain_text("第一次")
+    expect()(pop.locator("#customer-history .tl-more")).to_have_count(0)
+    # the kind chips narrow the history to the calls, and back
+    pop.locator("#customer-history .tl-chips button[data-kind=call]").click()
+    expect()(notes).to_have_count(0)
+    expect()(desk_line).to_be_visible()
+    pop.locator("#customer-history .tl-chips button[data-kind=call]").click()
+    expect()(notes).to_have_count(4)
+    desk.click("#btn-wrapup-end")
+    expect()(desk.locator("#wrapup-panel")).to_be_hidden(timeout=5000)
+
+
+def test_note_statistics_page(kefu, pages):
+    """统计分析: a supervisor's table of notes per type, then per agent."""
+    add_user(kefu, "sue", "supervisor-password-1", role="supervisor")
+    for call_id, type_ in (("s-1", "inquiry"), ("s-2", "inquiry"), ("s-3", "praise")):
+        status, body = kefu.api("POST", f"/calls/{call_id}/notes", {
+            "number": "13800138000", "type": type_, "result": "resolved"})
+        assert status == 201, body
+    page = pages()
+    page.goto("/#/crm/notes")
+    page.fill("#login-username", "sue")
+    page.fill("#login-password", "supervisor-password-1")
+    page.click("#login-submit")
+    table = page.locator("#notes-stats[data-by=type]")
+    # the notes of the other test are there too: counts at least these
+    inquiry = table.locator("tr[data-key=inquiry]")
+    expect()(inquiry).to_contain_text("咨询")
+    assert int(inquiry.locator("td.total").inner_text()) >= 2
+    expect()(table.locator("tr[data-key=praise] td.total")).to_have_text("1")
+    page.select_option("#notes-stats-filter select[name=by]", "agent")
+    page.click("#notes-stats-filter button[type=submit]")
+    expect()(page.locator("#notes-stats[data-by=agent] tr[data-key=admin]")).to_be_visible()
