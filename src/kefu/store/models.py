@@ -41,7 +41,7 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-SLICES = ("users", "crm", "announcements", "ivr", "recordings", "qa")
+SLICES = ("users", "crm", "announcements", "ivr", "recordings", "qa", "followups")
 """The business slices whose ``kefu.<slice>.models`` hold tables on :class:`Base`."""
 
 
