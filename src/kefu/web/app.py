@@ -24,6 +24,7 @@ from kefu.announcements import api as announcements
 from kefu.qa import api as qa
 from kefu.recordings import api as recordings
 from kefu.crm import api as customers
+from kefu.followups import api as followups
 from kefu.ivr import api as ivr
 from kefu.calls.errors import ControlError, Kind
 from kefu.store import Conflict, Invalid, NotFound
@@ -88,7 +89,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(ControlError, _control_error)
     app.include_router(health.router, prefix=API_PREFIX)        # its own 503 (no auth)
     for module in (auth, calls, live, agents, directory, lines, events, extensions,
-                   users, customers, announcements, ivr, recordings, qa, rooms, choices):
+                   users, customers, announcements, ivr, recordings, qa, rooms, choices,
+                   followups):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERRORS)
     _mount_docs(app)
     pages.install(app)          # the web shell, its screens and modules (not under /api/v1)

@@ -9,6 +9,7 @@ from kefu.bus import Bus, Event
 from kefu.config import Settings
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
+from kefu.followups.service import Followups
 from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
@@ -38,3 +39,4 @@ class AppContext:
     ivr_calls: Any = None             # kefu.ivr.calls.IvrCalls: an agent's caller into a flow
     recordings: Recordings | None = None   # recordings' metadata, search, audit
     qa: Qa | None = None                   # quality inspection (质检) over the recordings
+    followups: Followups | None = None     # callbacks and return visits (回访)

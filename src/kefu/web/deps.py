@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from kefu.bus import Bus
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
+from kefu.followups.service import Followups
 from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
@@ -71,6 +72,12 @@ def get_qa(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Qa:
     return ctx.qa
 
 
+def get_followups(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Followups:
+    if ctx.followups is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "follow-ups are off")
+    return ctx.followups
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 BusDep = Annotated[Bus, Depends(get_bus)]
 UsersDep = Annotated[Users, Depends(get_users)]
@@ -79,6 +86,7 @@ AnnouncementsDep = Annotated[Announcements, Depends(get_announcements)]
 IvrDep = Annotated[Ivr, Depends(get_ivr)]
 RecordingsDep = Annotated[Recordings, Depends(get_recordings)]
 QaDep = Annotated[Qa, Depends(get_qa)]
+FollowupsDep = Annotated[Followups, Depends(get_followups)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 
