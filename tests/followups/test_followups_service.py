@@ -109,7 +109,7 @@ def test_visibility_by_role_and_group(fu: Followups, staff: dict[str, User]) -> 
     support = fu.create(root, kind="visit", number="1004", due_at=T0 + 3, group="support")
 
     def ids(user: str, **kw: object) -> list[int]:
-        items, total = fu.list(staff[user], **kw)  # type: ignore[arg-type]
+        items, total = fu.find(staff[user], **kw)  # type: ignore[arg-type]
         assert total == len(items)
         return [f.id for f in items]
 
@@ -125,8 +125,8 @@ def test_visibility_by_role_and_group(fu: Followups, staff: dict[str, User]) -> 
     with pytest.raises(NotFound):
         fu.start(staff["ann"], bobs_sales.id)
     with pytest.raises(Refused):
-        fu.list(staff["quinn"])
-    items, total = fu.list(root, limit=2, offset=1)
+        fu.find(staff["quinn"])
+    items, total = fu.find(root, limit=2, offset=1)
     assert ([f.id for f in items], total) == ([sales.id, bobs_sales.id], 4)
 
 
@@ -217,7 +217,7 @@ def test_tick_reminds_before_due_and_escalates_once(fu: Followups, staff: dict[s
     assert (due.type, due.data["id"], due.data["agent"], due.data["number"]) == (
         "followup.due", f.id, "ann", "1001")
     assert fu.tick(T0 + 3100) == []                   # once
-    assert fu.list(staff["ann"])[0][0].overdue is False
+    assert fu.find(staff["ann"])[0][0].overdue is False
     [late] = fu.tick(T0 + 3601)
     assert (late.type, late.data["agent"], late.data["group"]) == ("followup.overdue", "ann", "")
     assert fu.tick(T0 + 9000) == []                   # escalated once
@@ -247,7 +247,7 @@ def test_overdue_moves_to_the_escalation_group(store, crm: Crm, users: Users, cl
     assert (late.data["previous"], late.data["group"], late.data["agent"]) == (
         "ann", "support", "ann")
     clock.now = T0 + 301
-    [seen] = fu.list(staff["bob"])[0]                  # now the support group's
+    [seen] = fu.find(staff["bob"])[0]                  # now the support group's
     assert (seen.id, seen.assignee, seen.group, seen.overdue) == (f.id, "", "support", True)
 
 
@@ -259,12 +259,12 @@ def test_schedule_inside_the_callers_transaction(store, fu: Followups, crm: Crm,
             fu.schedule(customer_id=customer.id, number="13800138000", due_at=T0,
                         group="sales", by="sue", ticket_id=3, s=s)
             raise RuntimeError("the ticket's change failed")
-    assert fu.list(staff["root"])[1] == 0              # rolled back with it
+    assert fu.find(staff["root"])[1] == 0              # rolled back with it
     with store.db.tx() as s:
         made = fu.schedule(customer_id=customer.id, number="13800138000", due_at=T0,
                            group="sales", by="sue", ticket_id=3, s=s)
     assert (made.kind, made.ticket_id, made.created_by) == ("visit", 3, "sue")
-    [f] = fu.list(staff["sue"], ticket_id=3)[0]
+    [f] = fu.find(staff["sue"], ticket_id=3)[0]
     assert f.customer_id == customer.id
 
 

@@ -49,7 +49,7 @@ def list_followups(service: Service, user: Staff,
                    ticket_id: Annotated[int, Query(ge=1, le=MAX_INT)] | None = None,
                    limit: Annotated[int, Query(ge=1, le=500)] = 50,
                    offset: Annotated[int, Query(ge=0, le=MAX_INT)] = 0) -> FollowUpPage:
-    items, total = _refused(lambda: service.list(
+    items, total = _refused(lambda: service.find(
         user, mine=mine, state=state, kind=kind, due_before=due_before, group=group,
         customer_id=customer_id, ticket_id=ticket_id, limit=limit, offset=offset))
     return FollowUpPage(items=[FollowUpOut.of(f) for f in items], total=total)

@@ -32,7 +32,7 @@ def visible(seen: Seen) -> ColumnElement[bool]:
     mine = or_(FollowUpRow.assignee == seen.username, FollowUpRow.created_by == seen.username)
     if not seen.groups:
         return mine
-    in_groups = FollowUpRow.group.in_(seen.groups)
+    in_groups: ColumnElement[bool] = FollowUpRow.group.in_(seen.groups)
     if seen.own_groups_unassigned:
         in_groups = and_(in_groups, FollowUpRow.assignee == "")
     return or_(mine, in_groups)

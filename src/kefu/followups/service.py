@@ -105,7 +105,7 @@ class Followups:
             found = repo.to_followup(row)
         return self._dressed([found])[0]
 
-    def list(self, user: User, *, mine: bool = False, state: str | None = None,
+    def find(self, user: User, *, mine: bool = False, state: str | None = None,
              kind: str | None = None, due_before: float | None = None,
              group: str | None = None, customer_id: int | None = None,
              ticket_id: int | None = None, limit: int = 50,
