@@ -162,6 +162,20 @@ const zh = {
   "qa.by_agent": "按坐席", "qa.by_criterion": "按评分项", "qa.by_queue": "按队列", "qa.by_week": "按周", "qa.criterion": "评分项",
   "qa.st.draft": "草稿", "qa.st.submitted": "已提交", "qa.st.acknowledged": "已确认", "qa.st.disputed": "申诉中",
   "qa.st.revised": "已修改", "qa.st.upheld": "维持原评分",
+  // the followups slice (src/kefu/followups/static/)
+  "nav.followups": "回访", "fu.mine": "我的", "fu.my_groups": "我的组", "fu.all": "全部",
+  "fu.open": "未完成", "fu.new": "新建回访", "fu.none": "暂无回访", "fu.due": "到期时间",
+  "fu.kind": "类型", "fu.customer": "客户", "fu.assignee": "负责人", "fu.group": "组",
+  "fu.state": "状态", "fu.note": "备注", "fu.number": "号码", "fu.call": "呼叫",
+  "fu.cancel": "取消", "fu.create": "创建", "fu.made": "已创建回访", "fu.overdue": "已逾期",
+  "fu.attempts": "第 {n}/{max} 次", "fu.outcome": "结果", "fu.save_outcome": "保存结果",
+  "fu.outcome_saved": "结果已保存", "fu.reschedule_at": "再次呼叫时间",
+  "fu.reminder": "回访即将到期:{number}", "fu.desk_title": "待回访",
+  "fu.kind.callback": "回电", "fu.kind.visit": "回访",
+  "fu.st.pending": "待处理", "fu.st.in_progress": "进行中", "fu.st.done": "已完成",
+  "fu.st.failed": "失败", "fu.st.cancelled": "已取消",
+  "fu.out.reached": "已联系上", "fu.out.no_answer": "无人接听", "fu.out.busy": "占线",
+  "fu.out.wrong_number": "号码错误", "fu.out.refused": "客户拒绝", "fu.out.other": "其他",
 };
 
 const en = {
@@ -324,6 +338,20 @@ const en = {
   "qa.by_agent": "By agent", "qa.by_criterion": "By criterion", "qa.by_queue": "By queue", "qa.by_week": "By week", "qa.criterion": "Criterion",
   "qa.st.draft": "Draft", "qa.st.submitted": "Submitted", "qa.st.acknowledged": "Acknowledged", "qa.st.disputed": "Disputed",
   "qa.st.revised": "Revised", "qa.st.upheld": "Upheld",
+  // the followups slice (src/kefu/followups/static/)
+  "nav.followups": "Follow-ups", "fu.mine": "Mine", "fu.my_groups": "My groups", "fu.all": "All",
+  "fu.open": "Open", "fu.new": "New follow-up", "fu.none": "No follow-ups", "fu.due": "Due",
+  "fu.kind": "Kind", "fu.customer": "Customer", "fu.assignee": "Assignee", "fu.group": "Group",
+  "fu.state": "State", "fu.note": "Note", "fu.number": "Number", "fu.call": "Call",
+  "fu.cancel": "Cancel", "fu.create": "Create", "fu.made": "Follow-up created", "fu.overdue": "overdue",
+  "fu.attempts": "attempt {n}/{max}", "fu.outcome": "Outcome", "fu.save_outcome": "Save outcome",
+  "fu.outcome_saved": "Outcome saved", "fu.reschedule_at": "Call again at",
+  "fu.reminder": "Follow-up due soon: {number}", "fu.desk_title": "Follow-ups due",
+  "fu.kind.callback": "Callback", "fu.kind.visit": "Return visit",
+  "fu.st.pending": "Pending", "fu.st.in_progress": "In progress", "fu.st.done": "Done",
+  "fu.st.failed": "Failed", "fu.st.cancelled": "Cancelled",
+  "fu.out.reached": "Reached", "fu.out.no_answer": "No answer", "fu.out.busy": "Busy",
+  "fu.out.wrong_number": "Wrong number", "fu.out.refused": "Refused", "fu.out.other": "Other",
 };
 
 export const DICTS = { zh, en };

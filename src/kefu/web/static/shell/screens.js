@@ -39,6 +39,9 @@ export const SCREENS = [
     load: () => import("/static/qa/mine.js") },
   { path: "/qa/examples", label: "nav.qa_examples", roles: ["agent", "qa", "supervisor", "admin"],
     load: () => import("/static/qa/examples.js") },
+  // the followups slice's screen (src/kefu/followups/static/)
+  { path: "/followups", label: "nav.followups", roles: ["agent", "supervisor", "admin"],
+    load: () => import("/static/followups/followups.js") },
 ];
 
 /** The screen of `path` among `list`: the one of that path, else a `nested` one the path
