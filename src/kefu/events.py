@@ -737,9 +737,10 @@ class FollowupOverdue(_FollowUp):
     previous: str = ""
 
 
-@declare("followup.changed", AGENT)
+@declare("followup.changed", QUEUE)
 class FollowupChanged(_FollowUp):
-    """Created, started, an outcome, edited or cancelled (``action``)."""
+    """Created, started, an outcome, edited or cancelled (``action``): for its assignee,
+    or every agent while it is a group's (their lists refresh; no number in it)."""
     action: str
 
 
