@@ -4,7 +4,9 @@ itself) sees her group's overdue return visit highlighted, presses 呼叫; kefu 
 phone first and then the customer's (another baresip), which rings and is answered: the
 call is established between the two.  The follow-up is in progress with the call noted;
 after the call the outcome form records "reached": done, with a line on the customer's
-timeline.  Writes docs/img/followups.png."""
+timeline.  The desk's component (``/static/followups/desk.js``, default export
+``FollowupList``, placed on the desk by the desk's branch) lists her own due ones with the
+call button.  Writes docs/img/followups.png."""
 
 from __future__ import annotations
 
@@ -117,3 +119,29 @@ def test_a_follow_up_started_from_the_list_rings_the_customer(kefu, browser, pho
         store.close()
     assert (line.ref, line.agent, line.data["outcome"], line.data["call_id"]) == (
         str(fu["id"]), AGENT[0], "reached", started["call_id"])
+
+
+def test_the_desk_list_shows_my_due_follow_ups(kefu, browser):
+    due = time.time() + 120
+    status, mine = kefu.api("POST", "/followups", {
+        "kind": "callback", "number": "13800138000", "due_at": due, "assignee": AGENT[0]})
+    assert status == 201, mine
+    status, other = kefu.api("POST", "/followups", {
+        "kind": "callback", "number": "13900139000", "due_at": due, "group": "sales"})
+    assert status == 201, other
+    page = signed_in(browser, AGENT[0], AGENT[1])
+    page.evaluate("""async () => {
+        const { h, render } = await import("preact");
+        const { default: FollowupList } = await import("/static/followups/desk.js");
+        const box = Object.assign(document.createElement("div"), { id: "desk-test" });
+        document.body.append(box);
+        render(h(FollowupList), box);
+    }""")
+    box = page.locator("#desk-followups")
+    expect()(box.locator(f"li[data-id='{mine['id']}']")).to_contain_text("+8613800138000")
+    expect()(box.locator(f"li[data-id='{mine['id']}'] button.call")).to_have_text("呼叫")
+    expect()(box.locator(f"li[data-id='{other['id']}']")).to_have_count(0)   # not hers yet
+    # a follow-up given to her meanwhile appears through the events stream
+    status, _ = kefu.api("PATCH", f"/followups/{other['id']}", {"assignee": AGENT[0]})
+    assert status == 200
+    expect()(box.locator(f"li[data-id='{other['id']}']")).to_be_visible()
