@@ -52,3 +52,18 @@ def test_who_sees_the_followup_events() -> None:
     assert visible("agent", "ann", mine) and not visible("agent", "bob", mine)
     groups = _event("followup.changed", "", action="created")   # a group's: its lists refresh
     assert visible("agent", "bob", groups)
+
+
+def test_the_followups_section_is_read_and_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from kefu.config import ConfigError, load_settings
+    path = tmp_path / "kefu.toml"
+    path.write_text('[followups]\nmax_attempts = 5\nremind_before = 300\n'
+                    'escalate_to = "support"\n', encoding="utf-8")
+    s = load_settings(path, {})
+    assert (s.followups.max_attempts, s.followups.remind_before, s.followups.overdue_after,
+            s.followups.escalate_to) == (5, 300.0, 0.0, "support")
+    path.write_text("[followups]\nmax_attempts = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="followups.max_attempts"):
+        load_settings(path, {})
