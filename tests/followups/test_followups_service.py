@@ -200,6 +200,8 @@ def test_update_and_cancel(fu: Followups, staff: dict[str, User], events: list[E
     assert (moved.assignee, moved.group, moved.due_at, moved.note) == ("", "sales", T0 + 60, "n")
     with pytest.raises(Refused):
         fu.update(sue, f.id, group="support")
+    with pytest.raises(Invalid, match="not a user"):
+        fu.update(sue, f.id, assignee="ghost")
     assert fu.update(ann, f.id, call_id="c-1").call_id == "c-1"
     assert fu.cancel(ann, f.id).state == "cancelled"
     with pytest.raises(Conflict):

@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true, upda
 from sqlalchemy.orm import Session
 
 from .models import FollowUpRow
-from .records import OPEN_STATES, FollowUp
+from .records import FollowUp
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,3 @@ def move_customers(s: Session, merged: Sequence[int], surviving: int) -> None:
     s.execute(update(FollowUpRow).where(FollowUpRow.customer_id.in_(list(merged)))
               .values(customer_id=surviving))
 
-
-def open_for_ticket(s: Session, ticket_id: int) -> list[FollowUpRow]:
-    return list(s.scalars(select(FollowUpRow).where(
-        FollowUpRow.ticket_id == ticket_id, FollowUpRow.state.in_(OPEN_STATES))))

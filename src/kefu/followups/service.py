@@ -82,14 +82,18 @@ class Followups:
             raise NotFound(f"follow-up {followup_id} does not exist")
         return row
 
+    def _check_user(self, assignee: str | None) -> None:
+        """An assignee is a user (asked before a transaction of ours opens: never two)."""
+        if assignee and self._users.missing_users([assignee]):
+            raise Invalid(f"assignee {assignee} is not a user")
+
     def _check_target(self, user: User, assignee: str, group: str) -> None:
-        """Whom a follow-up may be given to by ``user``: someone (a user) or a group."""
+        """Whom a follow-up may be given to by ``user``: someone or a group (one of
+        theirs unless they see every group; an agent only themselves)."""
         check_text("assignee", assignee, MAX_USERNAME)
         check_text("group", group, MAX_GROUP)
         if not assignee and not group:
             raise Invalid("a follow-up needs an assignee or a group")
-        if assignee and self._users.missing_users([assignee]):
-            raise Invalid(f"assignee {assignee} is not a user")
         seen = self._seen(user)
         if seen.everything:
             return
@@ -157,6 +161,7 @@ class Followups:
         if assignee is None:
             assignee = user.username if user.role == "agent" and not group else ""
         self._check_target(user, assignee, group)
+        self._check_user(assignee)
         if customer_id is None:
             found = self._crm.find_customer_by_number(number) if isinstance(number, str) else None
             customer_id = found.id if found else None
@@ -181,8 +186,8 @@ class Followups:
         check_text("group", group, MAX_GROUP)
         if not assignee and not group:
             raise Invalid("a follow-up needs an assignee or a group")
-        if s is None and assignee and self._users.missing_users([assignee]):
-            raise Invalid(f"assignee {assignee} is not a user")
+        if s is None:
+            self._check_user(assignee)
         now = self._clock()
         row = FollowUpRow(kind=kind, customer_id=customer_id, number=phone, due_at=due_at,
                           assignee=assignee, group=group, state="pending", attempts=0,
@@ -256,11 +261,13 @@ class Followups:
             check_text("note", note, MAX_NOTE)
         if call_id is not None:
             check_text("call_id", call_id, MAX_CALL_ID, required=True)
+        check_text("assignee", "" if assignee is None else assignee, MAX_USERNAME)
+        self._check_user(assignee)
         with self._db.tx() as s:
             row = self._load(s, user, followup_id)
             moving = due_at is not None or assignee is not None or group is not None
             if moving and row.state not in ("pending", "in_progress"):
-                raise move_error(row)
+                raise _closed(row)
             if assignee is not None or group is not None:
                 new_assignee = row.assignee if assignee is None else assignee
                 new_group = row.group if group is None else group
@@ -335,7 +342,7 @@ class Followups:
                                            state=f.state, due_at=f.due_at, action=action)))
 
 
-def move_error(row: FollowUpRow) -> Conflict:
+def _closed(row: FollowUpRow) -> Conflict:
     return Conflict(f"follow-up {row.id} is {row.state}: it is not changed any more")
 
 
