@@ -254,7 +254,8 @@ def test_overdue_moves_to_the_escalation_group(store, crm: Crm, users: Users, cl
 
 
 def test_schedule_inside_the_callers_transaction(store, fu: Followups, crm: Crm,  # type: ignore[no-untyped-def]
-                                                 staff: dict[str, User]) -> None:
+                                                 staff: dict[str, User],
+                                                 events: list[Event]) -> None:
     customer = crm.create_customer("13800138000")
     with pytest.raises(RuntimeError):
         with store.db.tx() as s:
@@ -262,10 +263,12 @@ def test_schedule_inside_the_callers_transaction(store, fu: Followups, crm: Crm,
                         group="sales", by="sue", ticket_id=3, s=s)
             raise RuntimeError("the ticket's change failed")
     assert fu.find(staff["root"])[1] == 0              # rolled back with it
+    assert events == []                                # and nothing told
     with store.db.tx() as s:
         made = fu.schedule(customer_id=customer.id, number="13800138000", due_at=T0,
                            group="sales", by="sue", ticket_id=3, s=s)
     assert (made.kind, made.ticket_id, made.created_by) == ("visit", 3, "sue")
+    assert [(e.type, e.data["id"]) for e in events] == [("followup.changed", made.id)]
     [f] = fu.find(staff["sue"], ticket_id=3)[0]
     assert f.customer_id == customer.id
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from kefu.bus import Event
@@ -194,17 +195,19 @@ class Followups:
                           max_attempts=self.settings.max_attempts, outcome="", note=note,
                           ticket_id=ticket_id, call_id=None, created_by=by, created_at=now,
                           updated_at=now, reminded=False, escalated=False)
-        if s is not None:
+        if s is not None:           # the event once the caller's transaction commits
             s.add(row)
             s.flush()
             made = repo.to_followup(row)
-        else:
-            with self._db.tx() as own:
-                own.add(row)
-                own.flush()
-                made = repo.to_followup(row)
+            sa_event.listen(s, "after_commit", lambda _s: self._changed(made, "created"),
+                            once=True)
+            return made
+        with self._db.tx() as own:
+            own.add(row)
+            own.flush()
+            made = repo.to_followup(row)
         self._changed(made, "created")
-        return made if s is not None else self._dressed([made])[0]
+        return self._dressed([made])[0]
 
     # --- working on one ------------------------------------------------------------------
     def start(self, user: User, followup_id: int) -> FollowUp:
