@@ -145,3 +145,24 @@ def test_the_desk_list_shows_my_due_follow_ups(kefu, browser):
     status, _ = kefu.api("PATCH", f"/followups/{other['id']}", {"assignee": AGENT[0]})
     assert status == 200
     expect()(box.locator(f"li[data-id='{other['id']}']")).to_be_visible()
+
+
+def test_a_new_follow_up_from_the_form_is_mine_and_a_bad_number_is_refused(kefu, browser):
+    page = signed_in(browser, AGENT[0], AGENT[1])
+    page.click("#shell-nav a[data-path='/followups']")
+    expect()(page.locator("#followups[data-ready='1']")).to_be_visible()
+    page.click("#fu-new")
+    form = page.locator("#fu-form")
+    form.locator("input[name=number]").fill("not a number")
+    form.locator("button[type=submit]").click()
+    expect()(page.locator("#toasts .toast.error")).to_contain_text("not a phone number")
+    form.locator("input[name=number]").fill("139 0013 9001")
+    form.locator("input[name=note]").fill("客户要求下午回电")
+    form.locator("button[type=submit]").click()
+    row = page.locator("#fu-list tr", has_text="+8613900139001")
+    expect()(row).to_contain_text("客户要求下午回电")
+    expect()(row.locator("button.call")).to_be_visible()
+    status, page_ = kefu.api("GET", "/followups?state=pending")
+    [made] = [f for f in page_["items"] if f["number"] == "+8613900139001"]
+    assert (made["assignee"], made["created_by"], made["kind"]) == (AGENT[0], AGENT[0], "callback")
+    assert made["due_at"] > time.time() + 3000     # the form's default: in an hour
