@@ -17,6 +17,7 @@ from kefu.announcements.service import Announcements
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
 from kefu.crm.service import Crm
+from kefu.followups.service import Followups
 from kefu.store import Store
 from kefu.tickets.service import Tickets
 from kefu.users.service import ROLES, Users
@@ -46,11 +47,13 @@ def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
     store.migrate()
     users = Users(store.db, hasher=fast_hasher)
     bus = LocalBus()
+    crm = Crm(store.db, users)
     ctx = AppContext(settings=Settings(data_dir=tmp_path), store=store, bus=bus, users=users,
-                     crm=Crm(store.db, users), announcements=Announcements(store.db, users),
+                     crm=crm, announcements=Announcements(store.db, users),
                      recordings=(recordings := Recordings(store.db, users=users,
                                                           hasher=fast_hasher)),
-                     qa=Qa(store.db, recordings))
+                     qa=Qa(store.db, recordings),
+                     followups=Followups(store.db, crm, users, publish=bus.publish))
     ctx.crm.on_merge.append(recordings.move_customer)   # as kefu.app.start wires it
     ctx.tickets = Tickets(store.db, users, ctx.crm, files_dir=tmp_path / "tickets",
                           publish=bus.publish)

@@ -46,6 +46,7 @@ from kefu.recordings.access import Denied
 from kefu.recordings.service import Recording, Recordings
 from kefu.crm.history import CallHistory
 from kefu.crm.service import Crm
+from kefu.followups.service import Followups
 from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
 from kefu.ivr.asr import Hearing, shipped_engines
@@ -113,6 +114,8 @@ class Kefu:
     qa: Qa | None = None                   # quality inspection over the recordings
     tickets: Tickets | None = None         # tickets (工单) and their SLA watch
     tickets_watch: asyncio.Task | None = None
+    followups: Followups | None = None     # callbacks and return visits (回访)
+    followups_tick: asyncio.Task | None = None   # their reminders and escalation
 
     def status(self) -> dict:
         return {
@@ -200,19 +203,37 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
                            store.events_since(day_start(time.time()), "queue."))
     log.info("acd: %d logged events replayed (skills, today's figures)", restored)
     await acd.start()
+    followups = Followups(store.db, crm, users, settings.followups,
+                          scope=group_scope(settings, acd, recordings), publish=bus.publish)
+    crm.on_merge.append(followups.on_merge)        # a merged customer's follow-ups move
     tickets = Tickets(store.db, users, crm, files_dir=settings.data_dir / "tickets",
                       settings=settings.tickets, calendars=settings.calendars,
                       publish=bus.publish, group_scope=group_scope(settings, acd, recordings),
-                      voicemail=ivr.voicemail.message)
+                      voicemail=ivr.voicemail.message, schedule_visit=followups.schedule)
     tickets.seed()
     crm.on_merge.append(tickets.on_merge)
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
              directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files,
-             qa=qa, tickets=tickets,
-             tickets_watch=asyncio.create_task(watch_tickets(tickets), name="tickets-sla"))
+             qa=qa, tickets=tickets, followups=followups,
+             tickets_watch=asyncio.create_task(watch_tickets(tickets), name="tickets-sla"),
+             followups_tick=asyncio.create_task(followups_ticking(followups)))
     if live:
         await go_live(k)
     return k
+
+
+FOLLOWUPS_TICK = 30.0      # seconds between two looks for reminders and overdue follow-ups
+
+
+async def followups_ticking(followups: Followups, every: float = FOLLOWUPS_TICK) -> None:
+    """Remind and escalate follow-ups (``Followups.tick``) every ``every`` seconds, in a
+    worker thread: it reads and writes the database."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(followups.tick)
+        except Exception:
+            log.exception("follow-ups: the tick failed")
 
 
 def recordings_ingest(store: Store, recordings: Recordings, crm: Crm,
@@ -384,6 +405,8 @@ async def go_live(k: Kefu) -> None:
 async def stop(k: Kefu) -> None:
     if k.tickets_watch is not None:
         k.tickets_watch.cancel()
+    if k.followups_tick is not None:
+        k.followups_tick.cancel()
     await k.switch.hangup_all()
     if k.ivr_lookups is not None:
         await k.ivr_lookups.close()
@@ -416,7 +439,8 @@ async def serve(settings: Settings) -> None:
                                                                              event),
                                 ivr=k.ivr, ivr_calls=k.ivr_calls, recordings=k.recordings,
                                 qa=k.qa, tickets=k.tickets, recordings_for=recordings_for(k.recordings)
-                                if k.recordings else None))
+                                if k.recordings else None,
+                                followups=k.followups))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

@@ -339,6 +339,16 @@ class TicketsSettings(Section):
     #                                 a return visit (回访) is due this long after its state is entered
 
 
+class FollowupsSettings(Section):
+    """``[followups]``: callbacks and return visits (回访): attempts, reminders, escalation."""
+
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 3   # calls before a follow-up fails
+    remind_before: Annotated[float, Field(ge=0)] = 600.0   # seconds: the assignee reminded
+    overdue_after: Annotated[float, Field(ge=0)] = 0.0     # seconds past due: escalated
+    retry_after: Annotated[float, Field(gt=0)] = 1800.0    # no answer, no time given: again in
+    escalate_to: str = ""             # a queue an overdue one moves to; "": supervisors told
+
+
 class SmtpSettings(Section):
     """Where the voicemail emails go (the WAV attached); ``host`` empty: none are sent."""
     host: str = ""
@@ -669,6 +679,7 @@ class Settings(BaseSettings):
     recording: RecordingSettings = RecordingSettings()
     recordings: RecordingsSettings = RecordingsSettings()
     crm: CrmSettings = CrmSettings()
+    followups: FollowupsSettings = FollowupsSettings()
     calendars: dict[Name, Calendar] = {}   # named business calendars (tickets' SLAs)
     tickets: TicketsSettings = TicketsSettings()
     smtp: SmtpSettings = SmtpSettings()

@@ -754,6 +754,38 @@ class IvrExit(IvrStep):
     to: str = ""
 
 
+# --- followup.*: callbacks and return visits (kefu.followups) ----------------------------------
+class _FollowUp(Payload):
+    """A follow-up: its id, ``agent`` (the assignee, "" for the group's), ``group`` (a
+    queue, or ""), ``state`` and ``due_at``."""
+    id: int
+    agent: str
+    group: str
+    state: str
+    due_at: float
+
+
+@declare("followup.due", AGENT)
+class FollowupDue(_FollowUp):
+    """Reminder: the follow-up falls due soon (``[followups] remind_before``); ``number``
+    to call."""
+    number: str
+
+
+@declare("followup.overdue", AGENT)
+class FollowupOverdue(_FollowUp):
+    """The follow-up is overdue and escalated (once): supervisors are told, or it moved to
+    the group ``[followups] escalate_to`` (``previous``: the assignee it had)."""
+    previous: str = ""
+
+
+@declare("followup.changed", QUEUE)
+class FollowupChanged(_FollowUp):
+    """Created, started, an outcome, edited or cancelled (``action``): for its assignee,
+    or every agent while it is a group's (their lists refresh; no number in it)."""
+    action: str
+
+
 # --- the check --------------------------------------------------------------------------------
 class EventMismatch(ValueError):
     """An event whose type is not declared, or whose data does not match its payload."""

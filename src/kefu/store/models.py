@@ -41,7 +41,8 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-SLICES = ("users", "crm", "announcements", "ivr", "recordings", "qa", "tickets")
+SLICES = ("users", "crm", "announcements", "ivr", "recordings", "qa", "tickets",
+          "followups")
 """The business slices whose ``kefu.<slice>.models`` hold tables on :class:`Base`."""
 
 

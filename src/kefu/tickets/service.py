@@ -523,7 +523,7 @@ class Tickets:
         row.state, row.state_kind, row.updated_at = st.name, st.kind, now
         repo.activity(s, row.id, actor, action, field="state", old=old_state, new=st.name,
                       detail=detail, at=now)
-        if st.visit and old_state != st.name:
+        if st.visit and old_state != st.name and row.number:   # a visit is a call
             self.schedule_visit(kind="visit", customer_id=row.customer_id, number=row.number,
                                 due_at=now + self.settings.visit_after_minutes * 60,
                                 assignee=row.assignee, group=row.group_name,

@@ -9,6 +9,7 @@ from kefu.bus import Bus, Event
 from kefu.config import Settings
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
+from kefu.followups.service import Followups
 from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
@@ -43,3 +44,4 @@ class AppContext:
     # (call ids, username, role) → {call id: recording id} of the ones this user may play:
     # the customer timeline's play links, without the crm slice importing recordings
     recordings_for: Callable[[Sequence[str], str, str], dict[str, int]] | None = None
+    followups: Followups | None = None     # callbacks and return visits (回访)

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from kefu.bus import Bus
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
+from kefu.followups.service import Followups
 from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
@@ -82,6 +83,10 @@ RecordingsFor = Callable[[Sequence[str], str, str], dict[str, int]]
 def get_recordings_for(ctx: Annotated[AppContext, Depends(get_ctx)]) -> RecordingsFor:
     """Which calls' recordings a user may play (none when recordings are not kept)."""
     return ctx.recordings_for or (lambda _calls, _username, _role: {})
+def get_followups(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Followups:
+    if ctx.followups is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "follow-ups are off")
+    return ctx.followups
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -94,6 +99,7 @@ RecordingsDep = Annotated[Recordings, Depends(get_recordings)]
 RecordingsForDep = Annotated[RecordingsFor, Depends(get_recordings_for)]
 QaDep = Annotated[Qa, Depends(get_qa)]
 TicketsDep = Annotated[Tickets, Depends(get_tickets)]
+FollowupsDep = Annotated[Followups, Depends(get_followups)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 

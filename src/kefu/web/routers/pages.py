@@ -27,7 +27,7 @@ SHELL_DIR = Path(__file__).resolve().parent.parent / "static" / "shell"
 SHELL_URL = "/static/shell"
 IMPORT_MAP_MARK = "<!-- importmap -->"
 # the slices that have screens: kefu.<slice>/static/ at /static/<slice>/
-SLICE_SCREENS = ("crm", "announcements", "ivr", "recordings", "qa", "tickets")
+SLICE_SCREENS = ("crm", "announcements", "ivr", "recordings", "qa", "tickets", "followups")
 # old page → its shell route
 OLD_PAGES = {"/desk": "/desk", "/wall": "/wall"}
 

@@ -259,6 +259,20 @@ const zh = {
   "nav.crm_notes": "小结统计", "notestats.by": "统计维度", "notestats.by.type": "类型", "notestats.by.agent": "坐席",
   "notestats.by.queue": "队列", "notestats.by.day": "按日", "notestats.by.week": "按周", "notestats.by.month": "按月",
   "notestats.total": "合计", "notestats.show": "统计", "notestats.none": "该时段没有小结", "notestats.no_queue": "(无队列)",
+  // the followups slice (src/kefu/followups/static/)
+  "nav.followups": "回访", "fu.mine": "我的", "fu.my_groups": "我的组", "fu.all": "全部",
+  "fu.open": "未完成", "fu.new": "新建回访", "fu.none": "暂无回访", "fu.due": "到期时间",
+  "fu.kind": "类型", "fu.customer": "客户", "fu.assignee": "负责人", "fu.group": "组",
+  "fu.state": "状态", "fu.note": "备注", "fu.number": "号码", "fu.call": "呼叫",
+  "fu.cancel": "取消", "fu.create": "创建", "fu.made": "已创建回访", "fu.overdue": "已逾期",
+  "fu.attempts": "第 {n}/{max} 次", "fu.outcome": "结果", "fu.save_outcome": "保存结果",
+  "fu.outcome_saved": "结果已保存", "fu.reschedule_at": "再次呼叫时间",
+  "fu.reminder": "回访即将到期:{number}", "fu.desk_title": "待回访",
+  "fu.kind.callback": "回电", "fu.kind.visit": "回访",
+  "fu.st.pending": "待处理", "fu.st.in_progress": "进行中", "fu.st.done": "已完成",
+  "fu.st.failed": "失败", "fu.st.cancelled": "已取消",
+  "fu.out.reached": "已联系上", "fu.out.no_answer": "无人接听", "fu.out.busy": "占线",
+  "fu.out.wrong_number": "号码错误", "fu.out.refused": "客户拒绝", "fu.out.other": "其他",
 };
 
 const en = {
@@ -520,6 +534,20 @@ const en = {
   "nav.crm_notes": "Note statistics", "notestats.by": "Group by", "notestats.by.type": "Type", "notestats.by.agent": "Agent",
   "notestats.by.queue": "Queue", "notestats.by.day": "Day", "notestats.by.week": "Week", "notestats.by.month": "Month",
   "notestats.total": "Total", "notestats.show": "Show", "notestats.none": "No notes in this range", "notestats.no_queue": "(no queue)",
+  // the followups slice (src/kefu/followups/static/)
+  "nav.followups": "Follow-ups", "fu.mine": "Mine", "fu.my_groups": "My groups", "fu.all": "All",
+  "fu.open": "Open", "fu.new": "New follow-up", "fu.none": "No follow-ups", "fu.due": "Due",
+  "fu.kind": "Kind", "fu.customer": "Customer", "fu.assignee": "Assignee", "fu.group": "Group",
+  "fu.state": "State", "fu.note": "Note", "fu.number": "Number", "fu.call": "Call",
+  "fu.cancel": "Cancel", "fu.create": "Create", "fu.made": "Follow-up created", "fu.overdue": "overdue",
+  "fu.attempts": "attempt {n}/{max}", "fu.outcome": "Outcome", "fu.save_outcome": "Save outcome",
+  "fu.outcome_saved": "Outcome saved", "fu.reschedule_at": "Call again at",
+  "fu.reminder": "Follow-up due soon: {number}", "fu.desk_title": "Follow-ups due",
+  "fu.kind.callback": "Callback", "fu.kind.visit": "Return visit",
+  "fu.st.pending": "Pending", "fu.st.in_progress": "In progress", "fu.st.done": "Done",
+  "fu.st.failed": "Failed", "fu.st.cancelled": "Cancelled",
+  "fu.out.reached": "Reached", "fu.out.no_answer": "No answer", "fu.out.busy": "Busy",
+  "fu.out.wrong_number": "Wrong number", "fu.out.refused": "Refused", "fu.out.other": "Other",
 };
 
 export const DICTS = { zh, en };

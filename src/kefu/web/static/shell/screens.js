@@ -47,6 +47,8 @@ export const SCREENS = [
     load: () => import("/static/crm/import.js") },
   { path: "/crm/fields", label: "nav.crm_fields", roles: ["admin"],
     load: () => import("/static/crm/fields.js") },
+  { path: "/crm/notes", label: "nav.crm_notes", roles: ["supervisor", "admin"],
+    load: () => import("/static/crm/notes_stats.js") },
   // the tickets slice's screens (src/kefu/tickets/static/)
   { path: "/tickets", label: "nav.tickets", roles: ["agent", "supervisor", "admin"], nested: true,
     load: () => import("/static/tickets/tickets.js") },
@@ -56,9 +58,9 @@ export const SCREENS = [
     load: () => import("/static/tickets/types.js") },
   { path: "/tickets/stats", label: "nav.tickets_stats", roles: ["supervisor", "admin"],
     load: () => import("/static/tickets/stats.js") },
-  // the crm slice's note statistics (src/kefu/crm/static/)
-  { path: "/crm/notes", label: "nav.crm_notes", roles: ["supervisor", "admin"],
-    load: () => import("/static/crm/notes_stats.js") },
+  // the followups slice's screen (src/kefu/followups/static/)
+  { path: "/followups", label: "nav.followups", roles: ["agent", "supervisor", "admin"],
+    load: () => import("/static/followups/followups.js") },
 ];
 
 /** The screen of `path` among `list`: the one of that path, else a `nested` one the path
