@@ -291,6 +291,9 @@ class RecordingsSettings(Section):
     retention: list[RetentionRule] = []
 
 
+NoteField = Literal["handling", "result", "notes"]   # what a note type may require
+
+
 class NoteTypeConfig(Section):
     """``[[crm.note_types]]``: a kind of call note (咨询 inquiry, 投诉 complaint…) and the
     note fields an agent must fill for it."""
@@ -298,10 +301,10 @@ class NoteTypeConfig(Section):
     name: Name                        # stored on the note; reports group by it
     label_zh: Annotated[str, NotBlank]
     label_en: Annotated[str, NotBlank]
-    required: list[Literal["handling", "result", "notes"]] = []
+    required: list[NoteField] = []
 
 
-def _note_type(name: str, zh: str, en: str, *required: str) -> NoteTypeConfig:
+def _note_type(name: str, zh: str, en: str, *required: NoteField) -> NoteTypeConfig:
     return NoteTypeConfig(name=name, label_zh=zh, label_en=en, required=list(required))
 
 

@@ -152,6 +152,9 @@ def add_attachment(ticket_id: Id, tickets: TicketsDep, user: Worker,
 
 
 @router.get("/tickets/{ticket_id}/attachments/{attachment_id}", response_class=FileResponse,
+            responses={200: {"content": {"application/octet-stream": {
+                "schema": {"type": "string", "format": "binary"}}},
+                "description": "the file, served with the media type its content was found to be"}},
             summary="An attachment's file")
 def get_attachment(ticket_id: Id, attachment_id: Id, tickets: TicketsDep,
                    user: Worker) -> FileResponse:
