@@ -9,10 +9,11 @@ Lengths, and why:
 
 * extension number: 2-10 digits.  One digit would collide with the keypad's single-key
   menus; ten matches the database column (``extensions.number``).
-* phone number (caller IDs, DIDs, customer numbers): an optional leading ``+``, then 2-31
-  digits.  E.164 allows 15 digits, but numbers arrive as carriers send them, with national
-  or international prefixes and sometimes a PBX extension appended, so there is headroom;
-  ``+`` and 31 digits fill the 32 characters of ``customers.number``.  No number a carrier
+* phone number (caller IDs, DIDs): an optional leading ``+``, then 2-31 digits.  E.164
+  allows 15 digits, but numbers arrive as carriers send them, with national or
+  international prefixes and sometimes a PBX extension appended, so there is headroom
+  (``+`` and 31 digits: 32 characters).  The CRM keeps customers' numbers in one
+  spelling of its own, E.164 (``kefu.crm.phones``).  No number a carrier
   delivers is a single digit (the shortest are emergency numbers, 3 digits), so 1 is a
   typo.  ``*`` and ``#`` are not part of a phone number: they are keys, not addresses.
 * dial string (what the call-control API dials or names: an extension, a phone number, a
