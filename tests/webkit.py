@@ -53,11 +53,14 @@ def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
                      recordings=(recordings := Recordings(store.db, users=users,
                                                           hasher=fast_hasher)),
                      qa=Qa(store.db, recordings),
-                     followups=Followups(store.db, crm, users, publish=bus.publish))
-    ctx.crm.on_merge.append(recordings.move_customer)   # as kefu.app.start wires it
+                     followups=(followups := Followups(store.db, crm, users,
+                                                       publish=bus.publish)))
     ctx.tickets = Tickets(store.db, users, ctx.crm, files_dir=tmp_path / "tickets",
-                          publish=bus.publish)
+                          publish=bus.publish, schedule_visit=followups.schedule)
     ctx.tickets.seed()
+    # as kefu.app.start wires them: a merge moves recordings, tickets and follow-ups
+    crm.on_merge += [recordings.move_customer, ctx.tickets.on_merge, followups.on_merge]
+    crm.on_delete += [ctx.tickets.on_delete, followups.on_delete]
     ctx.recordings_for = recordings_for(recordings)     # the timeline's play links
     api = Api(TestClient(create_app(ctx)), store, users, ctx)
     bus.subscribe(api.events.append)

@@ -79,7 +79,8 @@ def to_escalate(s: Session, due_before: float) -> list[FollowUpRow]:
         FollowUpRow.due_at <= due_before).order_by(FollowUpRow.id).with_for_update()))
 
 
-def move_customers(s: Session, merged: Sequence[int], surviving: int) -> None:
+def move_customers(s: Session, merged: Sequence[int], surviving: int | None) -> None:
+    """The follow-ups of ``merged`` customers become ``surviving``'s (None: no one's)."""
     s.execute(update(FollowUpRow).where(FollowUpRow.customer_id.in_(list(merged)))
               .values(customer_id=surviving))
 

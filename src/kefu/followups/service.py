@@ -329,6 +329,11 @@ class Followups:
         """:attr:`Crm.on_merge`: the merged customers' follow-ups become the survivor's."""
         repo.move_customers(s, merged, surviving)
 
+    def on_delete(self, s: Session, customer_id: int) -> None:
+        """:attr:`Crm.on_delete`: a deleted customer's follow-ups keep their number, no
+        customer."""
+        repo.move_customers(s, [customer_id], None)
+
     # --- helpers ---------------------------------------------------------------------------
     def _touch(self, row: FollowUpRow) -> float:
         now = self._clock()

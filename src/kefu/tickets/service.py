@@ -667,6 +667,12 @@ class Tickets:
         s.execute(update(TicketRow).where(TicketRow.customer_id.in_(list(merged)))
                   .values(customer_id=surviving))
 
+    def on_delete(self, s: Session, customer_id: int) -> None:
+        """``Crm.on_delete``: a deleted customer's tickets stay, with no customer (their
+        number and title still say who it was)."""
+        s.execute(update(TicketRow).where(TicketRow.customer_id == customer_id)
+                  .values(customer_id=None))
+
     # --- statistics --------------------------------------------------------------------------
     def stats(self, user: User, *, since: float | None = None, until: float | None = None,
               type: str | None = None) -> Stats:
