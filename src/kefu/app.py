@@ -212,6 +212,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
                       voicemail=ivr.voicemail.message, schedule_visit=followups.schedule)
     tickets.seed()
     crm.on_merge.append(tickets.on_merge)
+    crm.on_delete += [tickets.on_delete, followups.on_delete]   # they keep the number
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
              directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files,
              qa=qa, tickets=tickets, followups=followups,
