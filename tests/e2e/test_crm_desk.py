@@ -4,8 +4,9 @@ agent writes a note during the call (a type's required field checked first), and
 the call the customer's timeline holds the call's line, written from the event log.
 It writes docs/img/desk-crm.png.
 
-(The "new ticket from the desk" step joins with the tickets slice: its button sits in
-``#desk-actions`` of the customer panel.)
+During the call the agent also opens a ticket from the desk (the tickets slice's form,
+prefilled with the caller and the call); the customer's timeline then holds the call and
+the ticket.
 """
 
 from __future__ import annotations
@@ -133,6 +134,25 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
         call_id, "complaint", "answered", "sales")
     expect()(desk.locator("#wrapup-panel")).to_have_attribute("data-live", "1")   # still on
 
+    # a ticket from the desk during the call: the form knows the customer and the call
+    pop.locator("#btn-new-ticket").click()
+    ticket_form = pop.locator("#tk-create")
+    expect()(ticket_form).to_be_visible(timeout=5000)
+    expect()(ticket_form.locator("input[name=number]")).to_have_value(CALLER)
+    ticket_form.locator("#tk-create-type").select_option("complaint")
+    ticket_form.locator("input[name=title]").fill("送货延误投诉")
+    ticket_form.locator("#tk-create-submit").click()
+    expect()(ticket_form).to_have_count(0, timeout=5000)
+
+    def the_ticket():
+        status, page = kefu.api("GET", f"/tickets?customer_id={customer_id}")
+        assert status == 200, page
+        return page["items"]
+
+    [ticket] = wait_for(the_ticket, what="the ticket made from the desk")
+    assert (ticket["call_id"], ticket["type"], ticket["state"]) == (
+        call_id, "complaint", "registered")
+
     # the caller hangs up: wrap-up; the call's line reaches the timeline (API and desk)
     caller.hangup()
     caller.wait_closed()
@@ -146,6 +166,8 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     [line] = wait_for(call_line, what="the call's timeline line")
     assert line["data"]["direction"] == "inbound" and line["data"]["agent"] == AGENT
     assert line["data"]["queue"] == "sales" and line["data"]["duration"] > 0
+    kinds = [i["kind"] for i in kefu.api("GET", f"/customers/{customer_id}/timeline")[1]["items"]]
+    assert {"call", "ticket", "note"} <= set(kinds[:4]), kinds   # this call's three
     desk_line = pop.locator(f"#customer-history li.tl-item[data-kind=call][data-ref='{call_id}']")
     expect()(desk_line).to_contain_text("呼入", timeout=10000)
     expect()(desk_line).to_contain_text(AGENT)
@@ -154,7 +176,7 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     # saved and reset: the form is back to the first type, whose content is optional
     expect()(desk.locator("#wrapup-form textarea[name=notes]")).not_to_have_attribute(
         "data-required", "1")
-    # the last five lines (this call's note and line, three earlier notes), then "more"
+    # the last five lines (this call's ticket, note and line, two earlier notes), then "more"
     notes = pop.locator("#customer-history li.tl-item[data-kind=note]")
     expect()(pop.locator("#customer-history li.tl-item")).to_have_count(5)
     expect()(notes.first).to_contain_text("送货延误")
@@ -167,7 +189,7 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     expect()(notes).to_have_count(0)
     expect()(desk_line).to_be_visible()
     pop.locator("#customer-history .tl-chips button[data-kind=call]").click()
-    expect()(notes).to_have_count(4)
+    expect()(notes).to_have_count(3)
     desk.click("#btn-wrapup-end")
     expect()(desk.locator("#wrapup-panel")).to_be_hidden(timeout=5000)
 
