@@ -26,7 +26,9 @@ from kefu.bus import Event, LocalBus, set_check
 from kefu.config import Settings
 from kefu.acd.service import Acd
 from kefu.calls.control import CallControl
-from kefu.calls.dialplan import DialPlan
+from kefu.calls.call import Call
+from kefu.calls.destinations import Destination
+from kefu.calls.dialplan import DialPlan, Route
 from kefu.acd.figures import day_start
 from kefu.calls.protocol import Calls
 from kefu.calls.switch import Switch
@@ -182,7 +184,7 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     restrict_ice([settings.webrtc_host])
     calls: Calls = switch          # the ACD sees the switch through the calls protocol only
     acd = Acd(settings, calls, bus)
-    switch.register("queue", acd.take)
+    switch.register("queue", known_caller(crm, acd.take))
     recordings.members = lambda queues: acd_members(acd, queues)   # the groups' agents
     ivr_lookups = Lookups({"kefu": settings.db_url})
     ivr_calls = ivr_on_calls(settings, ivr, calls, bus, acd, crm, ivr_lookups,
@@ -318,6 +320,21 @@ def acd_members(acd: Acd, queues: Any) -> set[str]:
     """The agents who are members of any of ``queues`` now (a recordings group)."""
     wanted = set(queues)
     return {a.username for a in list(acd.agents.values()) if wanted & set(a.skills)}
+
+
+def known_caller(crm: Crm, take: Destination) -> Destination:
+    """The ACD's queue handler, told first what the CRM knows of the caller: the
+    customer's ``tier`` (VIP priority) and ``owner`` (customer-based routing) join the
+    call-attached data unless the call already has them (an IVR or the API set them)."""
+    async def queue(call: Call, route: Route) -> None:
+        if not {"tier", "owner"} <= call.data.keys():
+            found = await asyncio.to_thread(crm.find_customer_by_number, call.caller)
+            for key, value in (("tier", found.tier if found else ""),
+                               ("owner", found.owner if found else "")):
+                if value:
+                    call.data.setdefault(key, value)
+        await take(call, route)
+    return queue
 
 
 GroupScope = Callable[[str, str], "tuple[str, ...] | None"]
