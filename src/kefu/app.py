@@ -17,7 +17,7 @@ import resource
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -115,9 +115,8 @@ class Kefu:
     recordings_files: ThreadPoolExecutor | None = None   # compression and hashing on close
     qa: Qa | None = None                   # quality inspection over the recordings
     tickets: Tickets | None = None         # tickets (工单) and their SLA watch
-    tickets_watch: asyncio.Task | None = None
     followups: Followups | None = None     # callbacks and return visits (回访)
-    followups_tick: asyncio.Task | None = None   # their reminders and escalation
+    rounds: list[asyncio.Task] = field(default_factory=list)   # every(): background work
 
     def status(self) -> dict:
         return {
@@ -218,25 +217,27 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
              directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files,
              qa=qa, tickets=tickets, followups=followups,
-             tickets_watch=asyncio.create_task(watch_tickets(tickets), name="tickets-sla"),
-             followups_tick=asyncio.create_task(followups_ticking(followups)))
+             rounds=[asyncio.create_task(every(ROUND, tickets.tick, "tickets: the SLA watch"),
+                                         name="tickets-sla"),
+                     asyncio.create_task(every(ROUND, followups.tick, "follow-ups: the tick"),
+                                         name="followups")])
     if live:
         await go_live(k)
     return k
 
 
-FOLLOWUPS_TICK = 30.0      # seconds between two looks for reminders and overdue follow-ups
+ROUND = 30.0    # seconds between two rounds of the tickets' SLA watch and the follow-ups' tick
 
 
-async def followups_ticking(followups: Followups, every: float = FOLLOWUPS_TICK) -> None:
-    """Remind and escalate follow-ups (``Followups.tick``) every ``every`` seconds, in a
-    worker thread: it reads and writes the database."""
+async def every(seconds: float, work: Callable[[], object], what: str) -> None:
+    """``work()`` every ``seconds`` on a worker thread (it reads and writes the database)
+    until cancelled; a failed round is logged and the next one runs."""
     while True:
-        await asyncio.sleep(every)
+        await asyncio.sleep(seconds)
         try:
-            await asyncio.to_thread(followups.tick)
+            await asyncio.to_thread(work)
         except Exception:
-            log.exception("follow-ups: the tick failed")
+            log.exception("%s failed", what)
 
 
 def recordings_ingest(store: Store, recordings: Recordings, crm: Crm,
@@ -357,15 +358,6 @@ def group_scope(settings: Settings, acd: Acd, recordings: Recordings) -> GroupSc
             queues |= set(agent.skills)
         return tuple(sorted(queues))
     return scope
-async def watch_tickets(tickets: Tickets, every: float = 30.0) -> None:
-    """The tickets' SLA watch: warnings, breaches and escalations every ``every`` seconds,
-    on a worker thread (it reads and writes the database)."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await asyncio.to_thread(tickets.tick)
-        except Exception:
-            log.exception("tickets: the SLA watch failed")
 
 
 def speak(settings: Settings, text: str) -> Path:
@@ -421,10 +413,8 @@ async def go_live(k: Kefu) -> None:
 
 
 async def stop(k: Kefu) -> None:
-    if k.tickets_watch is not None:
-        k.tickets_watch.cancel()
-    if k.followups_tick is not None:
-        k.followups_tick.cancel()
+    for task in k.rounds:
+        task.cancel()
     await k.switch.hangup_all()
     if k.ivr_lookups is not None:
         await k.ivr_lookups.close()

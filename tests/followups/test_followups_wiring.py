@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from kefu.app import followups_ticking
+from kefu.app import every
 from kefu.bus import Event
 from kefu.events import visible
 
@@ -26,7 +26,7 @@ def test_the_app_ticks_again_and_again_and_survives_a_failed_tick() -> None:
     ticks = Ticks(fail_first=True)
 
     async def run() -> None:
-        task = asyncio.create_task(followups_ticking(ticks, every=0.01))  # type: ignore[arg-type]
+        task = asyncio.create_task(every(0.01, ticks.tick, "follow-ups: the tick"))
         for _ in range(200):
             await asyncio.sleep(0.01)
             if ticks.calls >= 3:

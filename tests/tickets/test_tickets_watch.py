@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from kefu.app import watch_tickets
+from kefu.app import every
 
 
 class _Ticking:
@@ -22,7 +22,7 @@ class _Ticking:
 
 async def test_watch_ticks_off_the_loop_and_survives_a_failure(caplog) -> None:  # type: ignore[no-untyped-def]
     fake = _Ticking()
-    task = asyncio.create_task(watch_tickets(fake, every=0.01))  # type: ignore[arg-type]
+    task = asyncio.create_task(every(0.01, fake.tick, "tickets: the SLA watch"))
     for _ in range(200):
         await asyncio.sleep(0.01)
         if len(fake.threads) >= 3:
