@@ -13,7 +13,7 @@ import { ApiError, get, session } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 import { navigate, redirect, route } from "/static/shell/router.js";
 import { onSignOut, user } from "/static/shell/store.js";
-import { fmtTime, run, toast } from "/static/shell/util.js";
+import { Pager as SharedPager, fmtTime, run, toast } from "/static/shell/util.js";
 
 // --- shared by the customer screens ----------------------------------------------------
 
@@ -184,22 +184,10 @@ function Filters() {
 
 function Pager() {
   const page = results.value;
-  if (!page) return null;
-  const { offset, limit } = page;
   const go = (next) => { paging.value = { ...paging.value, ...next }; search(); };
-  const last = offset + page.items.length;
-  return html`<div class="buttons" id="crm-pager">
-    <button type="button" id="crm-prev" disabled=${offset === 0}
-            onClick=${() => go({ offset: Math.max(0, offset - limit) })}>${t("crm.prev")}</button>
-    <span id="crm-range">${page.items.length ? t("crm.range", { from: offset + 1, to: last, total: page.total })
-                                             : t("crm.none")}</span>
-    <button type="button" id="crm-next" disabled=${last >= page.total}
-            onClick=${() => go({ offset: offset + limit })}>${t("crm.next")}</button>
-    <label class="inline">${t("crm.per_page")}
-      <select id="crm-limit" value=${limit} onChange=${(e) => go({ offset: 0, limit: Number(e.currentTarget.value) })}>
-        ${SIZES.map((n) => html`<option key=${n} value=${n}>${n}</option>`)}</select></label>
-    ${page.fallback ? html`<span class="muted" id="crm-fallback">${t("crm.search_by_number")}</span>` : null}
-  </div>`;
+  return html`<${SharedPager} prefix="crm" page=${page} sizes=${SIZES} onGo=${go} none="crm.none">
+    ${page?.fallback ? html`<span class="muted" id="crm-fallback">${t("crm.search_by_number")}</span>` : null}
+  <//>`;
 }
 
 function Exports() {

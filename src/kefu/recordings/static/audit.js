@@ -40,9 +40,9 @@ export default function Audit() {
       <div class="buttons"><button type="submit" class="primary">${t("rec.search")}</button>
         <button type="button" id="audit-csv" onClick=${exportCsv}>${t("rec.export")}</button>
         <button type="button" id="audit-prev" disabled=${offset === 0}
-                onClick=${() => setOffset(Math.max(0, offset - LIMIT))}>${t("rec.prev")}</button>
+                onClick=${() => setOffset(Math.max(0, offset - LIMIT))}>${t("page.prev")}</button>
         <button type="button" id="audit-next" disabled=${!rows || rows.length < LIMIT}
-                onClick=${() => setOffset(offset + LIMIT)}>${t("rec.next")}</button></div>
+                onClick=${() => setOffset(offset + LIMIT)}>${t("page.next")}</button></div>
     </form>
     <table id="audit-table" class="kv rec-table">
       <thead><tr><th>${t("rec.audit.at")}</th><th>${t("rec.audit.user")}</th><th>${t("rec.audit.action")}</th>

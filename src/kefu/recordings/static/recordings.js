@@ -11,7 +11,7 @@ import { get } from "/static/shell/api.js";
 import { label, t } from "/static/shell/i18n.js";
 import { navigate, redirect, route } from "/static/shell/router.js";
 import { choices, onSignOut } from "/static/shell/store.js";
-import { fmtDuration, fmtTime, options, run } from "/static/shell/util.js";
+import { Pager as SharedPager, fmtDuration, fmtTime, options, run } from "/static/shell/util.js";
 import { epoch, query } from "./common.js";
 import { Player } from "./player.js";
 
@@ -97,25 +97,8 @@ function Filters() {
 }
 
 function Pager() {
-  const page = results.value;
-  if (!page) return null;
-  const { offset, limit } = page;
   const go = (next) => { paging.value = { ...paging.value, ...next }; search(); };
-  const last = offset + page.items.length;
-  // a capped count (the API stops counting at its cap): more while pages come back full
-  const more = page.total_capped ? page.items.length === limit : last < page.total;
-  return html`<div class="buttons rec-pager" id="rec-pager">
-    <button type="button" id="rec-prev" disabled=${offset === 0}
-            onClick=${() => go({ offset: Math.max(0, offset - limit) })}>${t("rec.prev")}</button>
-    <span id="rec-range">${page.items.length ? t("rec.range", { from: offset + 1, to: last,
-                                                          total: page.total_capped ? `${page.total}+` : page.total })
-                                      : t("rec.none")}</span>
-    <button type="button" id="rec-next" disabled=${!more}
-            onClick=${() => go({ offset: offset + limit })}>${t("rec.next")}</button>
-    <label class="inline">${t("rec.per_page")}
-      <select id="rec-limit" value=${limit} onChange=${(e) => go({ offset: 0, limit: Number(e.currentTarget.value) })}>
-        ${SIZES.map((n) => html`<option key=${n} value=${n}>${n}</option>`)}</select></label>
-  </div>`;
+  return html`<${SharedPager} prefix="rec" page=${results.value} sizes=${SIZES} onGo=${go} none="rec.none" />`;
 }
 
 function Search() {

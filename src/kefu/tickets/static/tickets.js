@@ -10,7 +10,7 @@ import { get } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 import { navigate, redirect, route } from "/static/shell/router.js";
 import { onSignOut, useEvents, user } from "/static/shell/store.js";
-import { debounce, fmtTime } from "/static/shell/util.js";
+import { Pager as SharedPager, debounce, fmtTime } from "/static/shell/util.js";
 import { PRIORITIES, PeopleLists, SlaBadges, StateBadge, lbl, loadPeople, loadTypes, missing,
          priorityText, query, typeLabel, typeNamed, types } from "./common.js";
 import TicketCreate from "./create.js";
@@ -99,21 +99,8 @@ function Filters() {
 }
 
 function Pager() {
-  const page = results.value;
-  if (!page) return null;
-  const { offset, limit } = page;
   const go = (next) => { paging.value = { ...paging.value, ...next }; search(); };
-  const last = offset + page.items.length;
-  return html`<div class="buttons tk-pager" id="tk-pager">
-    <button type="button" id="tk-prev" disabled=${offset === 0}
-            onClick=${() => go({ offset: Math.max(0, offset - limit) })}>${t("tk.prev")}</button>
-    <span id="tk-range">${page.total ? t("tk.range", { from: offset + 1, to: last, total: page.total }) : t("tk.none")}</span>
-    <button type="button" id="tk-next" disabled=${offset + limit >= page.total}
-            onClick=${() => go({ offset: offset + limit })}>${t("tk.next")}</button>
-    <label class="inline">${t("tk.per_page")}
-      <select id="tk-limit" value=${limit} onChange=${(e) => go({ offset: 0, limit: Number(e.currentTarget.value) })}>
-        ${SIZES.map((n) => html`<option key=${n} value=${n}>${n}</option>`)}</select></label>
-  </div>`;
+  return html`<${SharedPager} prefix="tk" page=${results.value} sizes=${SIZES} onGo=${go} none="tk.none" />`;
 }
 
 export function Row({ x }) {

@@ -116,3 +116,29 @@ export function DialLink({ number, onDial }) {
 export function Elapsed({ base = 0, from, running = true }) {
   return fmtDuration(base + (running ? (now.value - from) / 1000 : 0));
 }
+
+/** A list's pages: previous, "from–to of total", next, page size.  `page` is the API's
+ *  page (`items`, `total`, `offset`, `limit`; `total_capped`: the count stopped at the
+ *  API's cap, so there is more while pages come back full); `onGo({offset, limit})` asks
+ *  for another; `prefix` names the elements (`<prefix>-prev` …); `none` is the i18n key
+ *  for an empty result. */
+export function Pager({ prefix, page, sizes, onGo, none, children }) {
+  if (!page) return null;
+  const { offset, limit } = page;
+  const last = offset + page.items.length;
+  const more = page.total_capped ? page.items.length === limit : last < page.total;
+  const total = page.total_capped ? `${page.total}+` : page.total;
+  return html`<div class=${`buttons ${prefix}-pager`} id=${`${prefix}-pager`}>
+    <button type="button" id=${`${prefix}-prev`} disabled=${offset === 0}
+            onClick=${() => onGo({ offset: Math.max(0, offset - limit) })}>${t("page.prev")}</button>
+    <span id=${`${prefix}-range`}>${page.items.length ? t("page.range", { from: offset + 1, to: last, total })
+                                                      : t(none)}</span>
+    <button type="button" id=${`${prefix}-next`} disabled=${!more}
+            onClick=${() => onGo({ offset: offset + limit })}>${t("page.next")}</button>
+    <label class="inline">${t("page.per_page")}
+      <select id=${`${prefix}-limit`} value=${limit}
+              onChange=${(e) => onGo({ offset: 0, limit: Number(e.currentTarget.value) })}>
+        ${sizes.map((n) => html`<option key=${n} value=${n}>${n}</option>`)}</select></label>
+    ${children}
+  </div>`;
+}
