@@ -308,3 +308,32 @@ def test_recordings_retain_deletes_and_audits_as_the_cli_user(config: Path, caps
     assert [(e.action, e.username) for e in audits[1]] == [("delete", "sue")]
     assert audits[young[0]] == []
     assert main(["recordings", "verify", "--config", str(config)]) == 0
+
+
+DEMO_CUSTOMERS = Path(__file__).resolve().parents[1] / "src/kefu/crm/demo/customers.csv"
+
+
+def test_customers_import_then_again_then_export(config: Path, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The demo file (scripts/demo imports it): every row in; a second import updates
+    instead of duplicating; a bad row is listed with its reason and exits 1; the export
+    holds every customer."""
+    assert main(["user", "add", "agent1", "--role", "agent", "--password", "long-enough",
+                 "--config", str(config)]) == 0
+    assert main(["user", "add", "agent2", "--role", "agent", "--password", "long-enough",
+                 "--config", str(config)]) == 0
+    capsys.readouterr()
+    assert main(["customers", "import", str(DEMO_CUSTOMERS), "--config", str(config)]) == 0
+    assert "8 created, 0 updated, 0 refused" in capsys.readouterr().out
+    assert main(["customers", "import", str(DEMO_CUSTOMERS), "--config", str(config)]) == 0
+    assert "0 created, 8 updated, 0 refused" in capsys.readouterr().out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("姓名,电话\n新客户,13500135001\n坏号码,not-a-number\n", encoding="utf-8")
+    assert main(["customers", "import", str(bad), "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "bad.csv: row 3" in out and "1 created, 0 updated, 1 refused" in out
+    assert main(["customers", "import", str(tmp_path / "missing.csv"),
+                 "--config", str(config)]) == 2
+    assert main(["customers", "export", str(tmp_path / "all.csv"), "--config", str(config)]) == 0
+    assert "9 customers written" in capsys.readouterr().out
+    lines = (tmp_path / "all.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 10 and "王小明" in (tmp_path / "all.csv").read_text(encoding="utf-8-sig")

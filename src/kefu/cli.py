@@ -13,6 +13,7 @@ import importlib
 import logging
 import os
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
@@ -267,6 +268,61 @@ def cmd_recordings_retain(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextmanager
+def _crm(args: argparse.Namespace) -> Iterator[Any]:
+    """The CRM service over the configured store."""
+    from kefu.crm.service import Crm
+    from kefu.users.service import Users
+
+    settings = _settings(args)
+    _setup_logging(settings.log_level)
+    store = _open_store(settings)
+    try:
+        yield Crm(store.db, Users(store.db, settings.users), settings.crm)
+    finally:
+        store.close()
+
+
+def cmd_customers_import(args: argparse.Namespace) -> int:
+    """Import a CSV or .xlsx file of customers as the API does (a re-import updates by
+    number); a progress bar, then the rows refused with their reasons (exit 1 if any)."""
+    from tqdm import tqdm
+
+    from kefu.store import Invalid
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _Fail(f"cannot read {path}: {exc}", 2) from None
+    with _crm(args) as crm:
+        try:
+            job_id = crm.start_import(args.user, path.name, data)
+        except Invalid as exc:
+            raise _Fail(f"{path}: {exc}", 2) from None
+        job = crm.import_job(job_id)
+        with tqdm(total=job.total, desc="import", unit="row", disable=None,
+                  file=sys.stderr) as bar:
+            while job.state == "running":
+                time.sleep(0.2)
+                job = crm.import_job(job_id)
+                bar.update(job.done - bar.n)
+    for e in job.errors:
+        print(f"{path.name}: row {e.row}{f' ({e.column})' if e.column else ''}: {e.message}")
+    print(f"kefu: import {job.state}: {job.created} created, {job.updated} updated, "
+          f"{job.failed} refused")
+    return 0 if job.state == "done" and not job.failed else 1
+
+
+def cmd_customers_export(args: argparse.Namespace) -> int:
+    fmt = "xlsx" if args.file.endswith(".xlsx") else "csv"
+    with _crm(args) as crm:
+        data, count = crm.export(args.user, fmt)
+    Path(args.file).write_bytes(data)
+    print(f"kefu: {count} customers written to {args.file}")
+    return 0
+
+
 # ------------------------------------------------------------------ parser
 
 def build_parser() -> argparse.ArgumentParser:
@@ -322,6 +378,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--author", default="cli", help="recorded with the version (default: cli)")
     p.set_defaults(func=cmd_ivr_publish)
     ivr.set_defaults(func=lambda _a: _usage(ivr))
+
+    cust = sub.add_parser("customers", help="customers: import and export (CSV or .xlsx)")
+    cust_sub = cust.add_subparsers(dest="customers_command", metavar="ACTION")
+    p = cust_sub.add_parser("import", parents=[common],
+                            help="import customers from a CSV or .xlsx file (a re-import "
+                                 "updates by number; refused rows listed, exit 1)")
+    p.add_argument("file")
+    p.add_argument("--user", default="system", help="the name audited (default: system)")
+    p.set_defaults(func=cmd_customers_import)
+    p = cust_sub.add_parser("export", parents=[common],
+                            help="write every customer to a .csv or .xlsx file")
+    p.add_argument("file", help="the file to write; .xlsx: Excel, else CSV")
+    p.add_argument("--user", default="system", help="the name audited (default: system)")
+    p.set_defaults(func=cmd_customers_export)
+    cust.set_defaults(func=lambda _a: _usage(cust))
 
     recs = sub.add_parser("recordings", help="recordings' files: integrity, archive, retention")
     recs_sub = recs.add_subparsers(dest="recordings_command", metavar="ACTION")
