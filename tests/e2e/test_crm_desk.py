@@ -29,7 +29,7 @@ pytestmark = [
 ]
 
 AGENT, EXTENSION, AGENT_PW = "alice", "1001", "agent-password-1"
-CALLER = "1003"
+CALLER, SECOND_CALLER = "1003", "1004"
 QUEUES = """
 [[queues]]
 name = "sales"
@@ -192,6 +192,44 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     expect()(notes).to_have_count(3)
     desk.click("#btn-wrapup-end")
     expect()(desk.locator("#wrapup-panel")).to_be_hidden(timeout=5000)
+
+
+def test_an_unknown_caller_linked_to_an_existing_customer(kefu, pages, phone):
+    """The pop for a number no customer has offers "link to an existing customer": found
+    by name, the number is added to that customer, and the pop shows them."""
+    status, known = kefu.api("POST", "/customers", {
+        "name": "赵六", "company": "华北物流", "numbers": [{"number": "13900139000",
+                                                           "label": "mobile"}]})
+    assert status == 201, known
+    phone(EXTENSION, tone=1000, answermode="auto")
+    caller = phone(SECOND_CALLER, tone=440)
+    desk = pages()
+    desk.goto("/#/desk")
+    desk.fill("#login-username", AGENT)
+    desk.fill("#login-password", AGENT_PW)
+    desk.click("#login-submit")
+    expect()(desk.locator("#desk[data-ready='1']")).to_be_visible()
+    desk.fill("#extension", EXTENSION)
+    desk.check("input[name=device][value=phone]")
+    desk.check("input[name=ready]")
+    desk.click("#agent-login")
+    expect()(desk.locator("#agent-session")).to_be_visible()
+    caller.dial(kefu.uri("8001"))
+    caller.wait_established()
+    pop = desk.locator("#customer-panel")
+    expect()(pop.locator("#customer-form")).to_be_visible(timeout=15000)
+    link = pop.locator("#customer-link")
+    link.locator("input[name=q]").fill("赵六")
+    link.locator("button[type=submit]").click()
+    link.locator(f"#customer-link-found button[data-link='{known['id']}']").click()
+    expect()(pop.locator("#customer-record")).to_contain_text("赵六", timeout=5000)
+    status, found = kefu.api("GET", f"/customers?number={SECOND_CALLER}")
+    assert status == 200 and [c["id"] for c in found] == [known["id"]]
+    assert found[0]["numbers"] == ["+8613900139000", SECOND_CALLER]
+    caller.hangup()
+    caller.wait_closed()
+    expect()(desk.locator("#wrapup-panel")).to_have_attribute("data-live", "0", timeout=5000)
+    desk.click("#btn-wrapup-end")
 
 
 def test_note_statistics_page(kefu, pages):
