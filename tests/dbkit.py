@@ -118,17 +118,4 @@ def people(users: Users) -> Users:
 def downgrade(store: Store):  # type: ignore[no-untyped-def]
     """``downgrade("0002")``: take the store's database down to that revision
     (``store.migrate()`` brings it back up)."""
-    from alembic import command
-    from alembic.config import Config
-
-    from kefu.store.service import MIGRATIONS_DIR
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-
-    def to(revision: str) -> None:
-        with store._engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, revision)
-
-    return to
+    return lambda revision: store.db.migrate(revision, down=True)

@@ -45,15 +45,36 @@ class Database:
         """``sqlite`` or ``postgresql``."""
         return self.engine.dialect.name
 
-    def migrate(self) -> None:
-        """Bring the schema to the newest revision (idempotent)."""
+    def migrate(self, revision: str = "head", *, down: bool = False) -> None:
+        """Bring the schema to ``revision`` (idempotent); ``down``: take it down to it.
+
+        On SQLite the migrations run with foreign keys off (SQLite alters a table by
+        building a copy, dropping the old one and renaming the copy: with rows pointing at
+        the table, the drop would break their foreign keys), and ``foreign_key_check``
+        then checks every row, so a migration cannot leave a broken reference behind.
+        """
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-        with self.engine.execution_options(**{WRITE_OPTION: True}).begin() as conn:
-            if self.dialect == "postgresql":  # two nodes starting at once take turns
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATE_LOCK})
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        sqlite_ = self.dialect == "sqlite"
+        with self.engine.execution_options(**{WRITE_OPTION: True}).connect() as conn:
+            raw = conn.connection.dbapi_connection
+            if sqlite_ and raw is not None:    # outside a transaction, or it is ignored
+                raw.execute("PRAGMA foreign_keys=OFF")
+            try:
+                with conn.begin():
+                    if self.dialect == "postgresql":  # two nodes starting at once take turns
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                     {"key": _MIGRATE_LOCK})
+                    cfg.attributes["connection"] = conn
+                    (command.downgrade if down else command.upgrade)(cfg, revision)
+                    if sqlite_:
+                        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                        if broken:
+                            raise RuntimeError(f"the migration to {revision} left rows "
+                                               f"with broken foreign keys: {broken[:5]}")
+            finally:
+                if sqlite_ and raw is not None:
+                    raw.execute("PRAGMA foreign_keys=ON")
 
     def close(self) -> None:
         self.engine.dispose()

@@ -169,7 +169,7 @@ def upgrade() -> None:
     notes = sa.table("contact_notes", *(sa.column(c) for c in (
         "id", "customer_id", "call_id", "agent", "type", "result", "notes", "created_at")))
     timeline = sa.table("crm_timeline", *(sa.column(c) for c in (
-        "customer_id", "at", "kind", "ref", "agent", "summary", "data")))
+        "customer_id", "at", "kind", "ref", "agent", "summary")), sa.column("data", JSON))
     lines = [{"customer_id": n.customer_id, "at": n.created_at, "kind": "note",
               "ref": str(n.id), "agent": n.agent, "summary": n.notes[:255],
               "data": {"type": n.type, "result": n.result, "handling": "",
