@@ -265,6 +265,7 @@ def crm_history(store: Store, crm: Crm, directory: Directory) -> CallHistory:
                                                   store.events_since(ts, "call.ended")
                                                   if e.call_id],
                           local=lambda number: directory(number) is not None)
+    crm.on_call_note.append(history.replay)
     newest = crm.newest_entry_at("call")
     history.sync(time.time() - 7 * 86400 if newest is None else newest - 7200)
     return history

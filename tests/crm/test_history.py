@@ -158,3 +158,30 @@ def test_record_once_checks_its_input(crm: Crm) -> None:
     with pytest.raises(Invalid):
         crm.record_once("13800138000", "call", "", T0)
     assert crm.record_once("not a number", "call", "c9", T0) == []
+
+
+def test_a_new_callers_first_call_joins_the_timeline_with_the_wrap_up_note(crm: Crm) -> None:
+    """The caller is no customer while the call runs; the wrap-up note makes them one
+    (``Crm.on_call_note``): the call's line and its survey score are written then, once."""
+    events = inbound() + [Event("ivr.survey", "c1", {"score": 5}, T0 + 150)]
+    h = history(crm, Log(events))
+    crm.on_call_note.append(h.replay)
+    feed(h, events)                                  # live: nobody to write them for
+    note, customer, created = crm.add_call_note("c1", "138 0013 8000", agent="ann",
+                                                type="inquiry", result="resolved",
+                                                name="新客户")
+    assert created
+    assert sorted((e.kind, e.ref) for e in crm.timeline(customer.id)) == [
+        ("call", "c1"), ("note", str(note.id)), ("survey", "c1")]
+    crm.add_call_note("c1", "13800138000", agent="ann", type="praise", result="resolved")
+    assert [e.kind for e in crm.timeline(customer.id)].count("call") == 1
+
+
+def test_a_failing_hook_does_not_undo_the_note(crm: Crm) -> None:
+    def broken(_call_id: str) -> None:
+        raise RuntimeError("history away")
+
+    crm.on_call_note.append(broken)
+    note, customer, _ = crm.add_call_note("c9", "13800138000", agent="ann", type="inquiry",
+                                          result="resolved")
+    assert crm.contact_history(customer.id) == [note]

@@ -101,6 +101,13 @@ class CallHistory:
                         {"message_id": event.data["message_id"],
                          "mailbox": event.data.get("mailbox"), "call_id": event.call_id})
 
+    def replay(self, call_id: str) -> None:
+        """The call's lines again (``Crm.on_call_note``): those that found no customer
+        when their events came (the note has just made the caller one) are written now;
+        the others are there already."""
+        for event in self.events(call_id):
+            self.on_event(event)
+
     def call(self, call_id: str) -> list[TimelineEntry]:
         """Write the call's line on its customers' timelines (those not written yet)."""
         line = call_line(self.events(call_id), self.local)

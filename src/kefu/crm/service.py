@@ -12,6 +12,7 @@ customers through :attr:`Crm.on_merge`.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -36,6 +37,8 @@ from .phones import NotANumber, Phone, lookup_key, normalise
 from .records import (AUDIT_ACTIONS, CONTACT_RESULTS, MAX_CALL_ID, MAX_NOTES, MAX_SUMMARY,
                       TIMELINE_KINDS, AuditEntry, ContactNote, Customer, Duplicate, FieldDef,
                       ImportJob, RowError, TimelineEntry)
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CONTACT_RESULTS", "AuditEntry", "ContactNote", "Crm", "Customer", "Deleted",
            "Duplicate", "FieldDef", "MAX_NOTES", "Merged", "TIMELINE_KINDS", "TimelineEntry"]
@@ -63,6 +66,9 @@ class Crm:
         self.settings = settings or CrmSettings()
         self.on_merge: list[Merged] = []
         self.on_delete: list[Deleted] = []
+        # told a call's id after a note on it is saved: the history writes the lines the
+        # call could not give a customer who did not exist yet (a new caller's first call)
+        self.on_call_note: list[Callable[[str], None]] = []
 
     # --- numbers ---------------------------------------------------------------------------
     def phone(self, raw: object) -> Phone:
@@ -407,7 +413,13 @@ class Crm:
             note = repo.append_note(s, row.id, agent, type, result, notes, call_id,
                                     handling, queue)
             self.record(_note_entry(note), s)
-            return note, repo.to_customer(s, row), created
+            done = note, repo.to_customer(s, row), created
+        for hook in self.on_call_note:      # the call's own lines, now it has a customer
+            try:
+                hook(call_id)
+            except Exception:
+                log.exception("call %s: a hook after its note failed", call_id)
+        return done
 
     def contact_history(self, customer_id: int, limit: int = 50) -> list[ContactNote]:
         """The customer's notes, newest first; NotFound for an unknown customer (an empty
