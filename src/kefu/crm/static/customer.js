@@ -34,7 +34,8 @@ const numberOf = (n) => (typeof n === "string" ? { number: n, label: "" } : { nu
  *  there (that slice not merged or not running). */
 const modules = {};
 export function useModule(url) {
-  const [mod, setMod] = useState(modules[url]?.value ?? null);
+  // a function given to useState is called as its initialiser: the component is wrapped
+  const [mod, setMod] = useState(() => modules[url]?.value ?? null);
   useEffect(() => {
     modules[url] ??= { promise: import(url).then((m) => m.default || null, () => null) };
     let live = true;
