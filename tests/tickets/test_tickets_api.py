@@ -160,6 +160,10 @@ def test_list_filters_and_paging(api) -> None:  # type: ignore[no-untyped-def]
     assert ids(open="false") == [] and ids(state_kind="open") == [b, a]
     assert ids(limit=1, offset=1) == [a] and ids(breached="true") == []
     assert ids(q="9" * 40) == [] and ids(q="%") == []
+    assert ids(priority="urgent") == [b] and ids(priority="low") == [a]
+    assert ids(priority="high") == []
+    assert api.client.get(URL, params={"priority": "asap"},
+                          headers=api.as_("admin")).status_code == 422
     r = api.client.get(URL, params={"limit": 1}, headers=api.as_("admin")).json()
     assert r["total"] == 2
     assert api.client.get(URL, params={"sort": "x"}, headers=api.as_("admin")).status_code == 422

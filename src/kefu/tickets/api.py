@@ -20,7 +20,7 @@ from kefu.web.deps import MAX_INT, TicketsDep, require_roles
 
 from .attachments import TooLarge, Unsupported
 from .records import Denied
-from .schemas import (MAX_TIME, AttachmentOut, CommentIn, CommentOut, StatsOut, TicketDetailOut,
+from .schemas import (MAX_TIME, AttachmentOut, Priority, CommentIn, CommentOut, StatsOut, TicketDetailOut,
                       TicketIn, TicketOut, TicketPage, TicketPatch, TransitionIn, TypeIn,
                       TypeOut, TypeUpdate)
 
@@ -78,6 +78,7 @@ def list_tickets(
         group: Annotated[str | None, Query(max_length=64)] = None,
         customer_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
         breached: bool | None = None,
+        priority: Priority | None = None,
         q: Annotated[str | None, Query(max_length=200)] = None,
         sort: Literal["created_at", "-created_at", "due", "-priority"] = "-created_at",
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -86,7 +87,8 @@ def list_tickets(
         items, total = tickets.list(user, type=type, state=state, state_kind=state_kind,
                                     open=open, assignee=assignee, group=group,
                                     customer_id=customer_id, breached=breached, q=q,
-                                    sort=sort, limit=limit, offset=offset)
+                                    sort=sort, limit=limit, offset=offset,
+                                    priority=priority)
     return TicketPage(items=[TicketOut.of(t) for t in items], total=total)
 
 

@@ -257,13 +257,15 @@ class Tickets:
              assignee: str | None = None, group: str | None = None,
              customer_id: int | None = None, breached: bool | None = None,
              q: str | None = None, sort: str = "-created_at", limit: int = 50,
-             offset: int = 0) -> tuple[list[Ticket], int]:
+             offset: int = 0, priority: str | None = None) -> tuple[list[Ticket], int]:
         """A page of the tickets ``user`` sees, and how many match in all."""
         if user.role not in STAFF:
             raise Denied(f"tickets are for {', '.join(STAFF)}; you are {user.role}")
         check_choice("sort", sort, SORTS)
         if state_kind is not None:
             check_choice("state_kind", state_kind, STATE_KINDS)
+        if priority is not None:
+            check_choice("priority", priority, PRIORITIES)
         if not 1 <= limit <= 500 or offset < 0:
             raise Invalid("limit must be 1-500 and offset >= 0")
         now = self.clock()
@@ -285,6 +287,8 @@ class Tickets:
                 where.append(T.group_name == group)
             if customer_id is not None:
                 where.append(T.customer_id == customer_id)
+            if priority is not None:
+                where.append(T.priority == priority)
             if breached is not None:
                 late = repo.late(now)
                 where.append(late if breached else ~late)

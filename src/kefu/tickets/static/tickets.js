@@ -42,9 +42,7 @@ async function search() {
   try {
     const page = await get(`/tickets?${query({ ...listParams(f, user.value?.username), sort: sort.value, ...asked })}`);
     if (mine !== searching) return;
-    // priority is not among the contract's filters: the rows shown keep to it all the same
-    const items = f.priority ? page.items.filter((x) => x.priority === f.priority) : page.items;
-    results.value = { ...page, items, ...asked };
+    results.value = { ...page, ...asked };
     failed.value = null;
   } catch (err) {
     if (mine === searching) failed.value = err;
