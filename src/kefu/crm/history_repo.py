@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import ColumnElement, Integer, cast, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from kefu.store.models import CallRow
+from kefu.store.periods import local_day
 
 from .models import ContactNoteRow, TimelineRow
 
-DAY = 86400.0
 STATS_BY = ("type", "agent", "queue", "day", "week", "month")
 
 
@@ -49,14 +49,6 @@ def newest_at(s: Session, kind: str) -> float | None:
     return s.scalar(select(func.max(TimelineRow.at)).where(TimelineRow.kind == kind))
 
 
-def _floor(s: Session, value: ColumnElement[float]) -> ColumnElement[int]:
-    """``floor(value)`` for the non-negative values here: SQLite's CAST truncates, and
-    PostgreSQL's rounds, so it has FLOOR first."""
-    if s.get_bind().dialect.name == "postgresql":
-        return cast(func.floor(value), Integer)
-    return cast(value, Integer)
-
-
 def note_counts(s: Session, since: float | None, until: float | None, by: str,
                 utc_offset: float) -> list[tuple[str | int, str, int]]:
     """``(key, type, count)`` of the notes written in ``[since, until)``, grouped in SQL by
@@ -66,7 +58,7 @@ def note_counts(s: Session, since: float | None, until: float | None, by: str,
     if by in ("type", "agent", "queue"):
         key = getattr(ContactNoteRow, by)
     else:
-        key = _floor(s, (ContactNoteRow.created_at + utc_offset) / DAY)
+        key = local_day(ContactNoteRow.created_at, utc_offset, s.get_bind().dialect.name)
     q = select(key.label("key"), ContactNoteRow.type, func.count()).group_by(
         key, ContactNoteRow.type)
     if since is not None:

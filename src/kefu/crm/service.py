@@ -25,6 +25,7 @@ from kefu.config import CrmSettings
 from kefu.store.checks import MAX_DISPLAY_NAME, MAX_USERNAME, check_choice, check_text
 from kefu.store.db import Database
 from kefu.store.errors import Conflict, Invalid, NotFound
+from kefu.store.periods import day_date
 from kefu.users.service import Users
 
 from . import duplicates, history_repo, imports, repo, transfer
@@ -513,7 +514,7 @@ class Crm:
 
 def _period(day: int, by: str) -> str:
     """A local day number's day, week (its Monday) or month."""
-    date = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+    date = day_date(day)
     if by == "week":
         date -= dt.timedelta(days=date.weekday())
     return date.strftime("%Y-%m") if by == "month" else date.isoformat()

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, cast, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from kefu.events import (TicketChanged, TicketCreated, TicketSlaBreached, Ticket
 from kefu.store.checks import MAX_USERNAME, check_choice, check_text
 from kefu.store.db import Database
 from kefu.store.errors import Conflict, Invalid, NotFound
+from kefu.store.periods import day_date, local_day
 from kefu.users.service import User, Users
 
 from . import attachments, builtin, repo, sla, typespec, workflow
@@ -721,11 +722,8 @@ class Tickets:
                 .group_by(category).order_by(category))]
             offset = (dt.datetime.fromtimestamp(until, self.tz).utcoffset()
                       or dt.timedelta()).total_seconds()
-            shifted = (T.created_at + offset) / 86400
-            day = cast(func.floor(shifted) if self._db.dialect == "postgresql" else shifted,
-                       Integer)
-            by_day = [{"key": dt.date.fromordinal(dt.date(1970, 1, 1).toordinal() + int(d))
-                       .isoformat(), "total": n} for d, n in s.execute(
+            day = local_day(T.created_at, offset, self._db.dialect)
+            by_day = [{"key": day_date(d).isoformat(), "total": n} for d, n in s.execute(
                 select(day, func.count()).where(*where, T.type_id.in_(complaint))
                 .group_by(day).order_by(day))]
         return Stats(by_type, by_state, by_group, by_agent, by_category, by_day)
