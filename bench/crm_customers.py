@@ -33,7 +33,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -49,8 +48,9 @@ from kefu.crm.models import CustomerNumberRow, CustomerRow, TimelineRow  # noqa:
 from kefu.crm.phones import lookup_key  # noqa: E402
 from kefu.crm.service import Crm  # noqa: E402
 from kefu.store import Store  # noqa: E402
-from kefu.store.engine import normalise_url  # noqa: E402
 from kefu.users.service import Users  # noqa: E402
+
+from _stores import filled_store  # noqa: E402
 
 END = 1_780_000_000.0
 YEARS = 3 * 365 * 86400.0                     # the timeline spans three years
@@ -271,36 +271,9 @@ def measure(store: Store, n: int, runs: int, naive_runs: int) -> dict[str, tuple
 
 
 def run(backend: str, n: int, runs: int, naive_runs: int, pg_url: str) -> dict[str, tuple]:
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-            store.migrate()
-            t = time.perf_counter()
-            fill_sqlite(store, n)
-            print(f"sqlite: loaded in {time.perf_counter() - t:.1f} s")
-            try:
-                return measure(store, n, runs, naive_runs)
-            finally:
-                store.close()
-    schema = f"kefu_bench_{os.getpid()}"
-    admin = sa.create_engine(normalise_url(pg_url))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = normalise_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"})
-        store = Store(url.render_as_string(hide_password=False))
-        store.migrate()
-        t = time.perf_counter()
-        fill_postgres(store, n)
-        print(f"postgresql: loaded in {time.perf_counter() - t:.1f} s")
-        try:
-            return measure(store, n, runs, naive_runs)
-        finally:
-            store.close()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    fill = fill_sqlite if backend == "sqlite" else fill_postgres
+    with filled_store(backend, pg_url, lambda store: fill(store, n)) as store:
+        return measure(store, n, runs, naive_runs)
 
 
 TARGETS = {"screen pop": 5.0, "timeline page": 20.0, "timeline busy": 20.0}

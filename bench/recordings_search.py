@@ -29,7 +29,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -43,7 +42,8 @@ from tqdm import tqdm  # noqa: E402
 from kefu.recordings.models import RecordingRow  # noqa: E402
 from kefu.recordings.service import Recordings, Search  # noqa: E402
 from kefu.store import Store  # noqa: E402
-from kefu.store.engine import normalise_url  # noqa: E402
+
+from _stores import filled_store  # noqa: E402
 
 PG_URL = os.environ.get("KEFU_TEST_POSTGRES_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -196,36 +196,9 @@ def measure(recordings: Recordings, runs: int, numbers: list[str]) -> dict[str, 
 
 def run(backend: str, n: int, runs: int) -> dict[str, tuple]:
     numbers = known_numbers(n)
-    if backend == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            store = Store(f"sqlite:///{Path(tmp) / 'bench.db'}")
-            store.migrate()
-            t = time.perf_counter()
-            fill_sqlite(store, n)
-            print(f"sqlite: {n:,} rows inserted in {time.perf_counter() - t:.1f} s")
-            try:
-                return measure(Recordings(store.db), runs, numbers)
-            finally:
-                store.close()
-    schema = f"kefu_bench_{os.getpid()}"
-    admin = sa.create_engine(normalise_url(PG_URL))
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = normalise_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
-        store = Store(url.render_as_string(hide_password=False))
-        store.migrate()
-        t = time.perf_counter()
-        fill_postgres(store, n)
-        print(f"postgresql: {n:,} rows copied in {time.perf_counter() - t:.1f} s")
-        try:
-            return measure(Recordings(store.db), runs, numbers)
-        finally:
-            store.close()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    fill = fill_sqlite if backend == "sqlite" else fill_postgres
+    with filled_store(backend, PG_URL, lambda store: fill(store, n)) as store:
+        return measure(Recordings(store.db), runs, numbers)
 
 
 def main() -> None:
