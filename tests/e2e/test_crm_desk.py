@@ -79,6 +79,21 @@ def expect():
     return _expect
 
 
+def ready_desk(desk):
+    """Alice signed in on the desk, logged in on her phone, ready."""
+    desk.goto("/#/desk")
+    desk.fill("#login-username", AGENT)
+    desk.fill("#login-password", AGENT_PW)
+    desk.click("#login-submit")
+    expect()(desk.locator("#desk[data-ready='1']")).to_be_visible()
+    desk.fill("#extension", EXTENSION)
+    desk.check("input[name=device][value=phone]")
+    desk.check("input[name=ready]")
+    desk.click("#agent-login")
+    expect()(desk.locator("#agent-session")).to_be_visible()
+    return desk
+
+
 def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     # the caller is known, with notes from five earlier calls (the latest: 上次咨询价格)
     for n, text in enumerate(["第一次", "第二次", "第三次", "第四次", "上次咨询价格"], 1):
@@ -90,17 +105,7 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
 
     phone(EXTENSION, tone=1000, answermode="auto")
     caller = phone(CALLER, tone=440)
-    desk = pages()
-    desk.goto("/#/desk")
-    desk.fill("#login-username", AGENT)
-    desk.fill("#login-password", AGENT_PW)
-    desk.click("#login-submit")
-    expect()(desk.locator("#desk[data-ready='1']")).to_be_visible()
-    desk.fill("#extension", EXTENSION)
-    desk.check("input[name=device][value=phone]")
-    desk.check("input[name=ready]")
-    desk.click("#agent-login")
-    expect()(desk.locator("#agent-session")).to_be_visible()
+    desk = ready_desk(pages())
 
     caller.dial(kefu.uri("8001"))
     caller.wait_established()
@@ -203,17 +208,7 @@ def test_an_unknown_caller_linked_to_an_existing_customer(kefu, pages, phone):
     assert status == 201, known
     phone(EXTENSION, tone=1000, answermode="auto")
     caller = phone(SECOND_CALLER, tone=440)
-    desk = pages()
-    desk.goto("/#/desk")
-    desk.fill("#login-username", AGENT)
-    desk.fill("#login-password", AGENT_PW)
-    desk.click("#login-submit")
-    expect()(desk.locator("#desk[data-ready='1']")).to_be_visible()
-    desk.fill("#extension", EXTENSION)
-    desk.check("input[name=device][value=phone]")
-    desk.check("input[name=ready]")
-    desk.click("#agent-login")
-    expect()(desk.locator("#agent-session")).to_be_visible()
+    desk = ready_desk(pages())
     caller.dial(kefu.uri("8001"))
     caller.wait_established()
     pop = desk.locator("#customer-panel")
