@@ -352,6 +352,14 @@ class FollowupsSettings(Section):
     escalate_to: str = ""             # a queue an overdue one moves to; "": supervisors told
 
 
+class ReportsSettings(Section):
+    """``[reports]``: what the reports count (docs/kpis.md): one definition everywhere."""
+
+    short_abandon: Annotated[float, Field(ge=0, le=600)] = 5.0   # seconds: a caller who
+    #                                   hangs up sooner is a short abandon, not offered
+    timezone: str = ""                # reports' days and hours; "": the server's local zone
+
+
 class SmtpSettings(Section):
     """Where the voicemail emails go (the WAV attached); ``host`` empty: none are sent."""
     host: str = ""
@@ -408,6 +416,13 @@ class AcdSettings(Section):
     pause_reasons: list[str] = ["break", "lunch", "meeting", "training", "after_call"]
     max_data_bytes: int = 1024 * 1024  # call-attached data, as JSON
     prompts_dir: str = ""             # queue announcements; empty: <data_dir>/prompts/queue
+    reconnect_grace: Annotated[float, Field(ge=0, le=600)] = 30.0   # seconds a browser desk
+    #                                   whose line went away (reload, lost network) has to
+    #                                   come back before its call is re-queued and it is
+    #                                   logged out; its caller hears music meanwhile
+    leave_grace: Annotated[float, Field(ge=0, le=60)] = 1.5   # seconds after a desk said
+    #                                   it was closed (page-hide beacon) before its idle agent
+    #                                   is logged out, unless the page comes back (a reload)
 
 
 FLOW_PREFIX = "flow:"
@@ -685,6 +700,7 @@ class Settings(BaseSettings):
     followups: FollowupsSettings = FollowupsSettings()
     calendars: dict[Name, Calendar] = {}   # named business calendars (tickets' SLAs)
     tickets: TicketsSettings = TicketsSettings()
+    reports: ReportsSettings = ReportsSettings()
     smtp: SmtpSettings = SmtpSettings()
     tls: TlsSettings = TlsSettings()
     security: SecuritySettings = SecuritySettings()
