@@ -306,13 +306,16 @@ class QueueOverflow(Payload):
 
 @declare("queue.offer", QUEUE)
 class QueueOffer(Payload):
-    """The call is offered to ``agents``, with its attached data."""
+    """The call is offered to ``agents``, with its attached data; ``timeout``: the
+    queue's ring timeout (seconds), after which an unanswered offer rings out (the desk
+    counts it down)."""
     queue: str
     agents: list[str]
     caller: str
     wait: float
     callback: str | None
     attached: dict[str, Any]
+    timeout: float = 0.0
 
 
 @declare("queue.connect", QUEUE)

@@ -101,6 +101,7 @@ def test_a_persistent_line_gets_offers_on_the_desk_and_the_acds_ring_timeout(des
     assert d.state("alice") is S.READY and d.of("agent.line")[0]["state"] == "open"
     call = d.call("2001")
     assert d.offered() == [["alice"]] and d.switch.ringing() == []   # nothing rings
+    assert d.of("queue.offer")[0]["timeout"] == 15    # the desk counts it down
     d.clock.advance(15)                               # not answered on the desk
     assert d.of("queue.ring_no_answer")[0]["code"] == 408
     d.clock.advance(1)

@@ -70,7 +70,8 @@ class Offers(AcdCore):
         self._publish("queue.offer", queued.call.id, queue=queued.queue,
                       agents=[a.id for a in offer.agents], caller=queued.call.caller,
                       wait=round(self.clock() - queued.entered, 3),
-                      callback=queued.callback or None, attached=queued.call.data)
+                      callback=queued.callback or None, attached=queued.call.data,
+                      timeout=self.queues[queued.queue].ring_timeout)
         for slot in offer.agents:
             self._ring(queued, self.agents[slot.id])
 
