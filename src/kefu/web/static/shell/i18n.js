@@ -272,6 +272,14 @@ const zh = {
   "fu.st.failed": "失败", "fu.st.cancelled": "已取消",
   "fu.out.reached": "已联系上", "fu.out.no_answer": "无人接听", "fu.out.busy": "占线",
   "fu.out.wrong_number": "号码错误", "fu.out.refused": "客户拒绝", "fu.out.other": "其他",
+  // the desk's offer alerts, devices and wrap-up countdown (issue 15, deskui)
+  "alert.title": "📞 来电 {caller}", "alert.note_title": "来电 — 请接听",
+  "alert.note_body": "{caller} · {queue}", "alert.allow": "允许桌面通知",
+  "alert.denied": "桌面通知已被浏览器禁止", "offer.left": "剩余",
+  "ring.on": "来电铃声", "ring.volume": "铃声音量", "ring.playing": "振铃中",
+  "dev.mic": "麦克风", "dev.speaker": "扬声器", "dev.default": "系统默认", "dev.level": "麦克风音量",
+  "dev.mic_failed": "无法切换麦克风: {detail}", "state.reason": "示忙原因",
+  "wrapup.left": "剩余", "wrapup.extend": "延长 {seconds} 秒",
 };
 
 const en = {
@@ -546,6 +554,14 @@ const en = {
   "fu.st.failed": "Failed", "fu.st.cancelled": "Cancelled",
   "fu.out.reached": "Reached", "fu.out.no_answer": "No answer", "fu.out.busy": "Busy",
   "fu.out.wrong_number": "Wrong number", "fu.out.refused": "Refused", "fu.out.other": "Other",
+  // the desk's offer alerts, devices and wrap-up countdown (issue 15, deskui)
+  "alert.title": "📞 Call {caller}", "alert.note_title": "Incoming call — answer",
+  "alert.note_body": "{caller} · {queue}", "alert.allow": "Allow desktop notifications",
+  "alert.denied": "Desktop notifications are blocked by the browser", "offer.left": "Time left",
+  "ring.on": "Ring tone", "ring.volume": "Ring volume", "ring.playing": "Ringing",
+  "dev.mic": "Microphone", "dev.speaker": "Speaker", "dev.default": "System default", "dev.level": "Microphone level",
+  "dev.mic_failed": "Could not switch the microphone: {detail}", "state.reason": "Not-ready reason",
+  "wrapup.left": "Time left", "wrapup.extend": "{seconds} s more",
 };
 
 export const DICTS = { zh, en };

@@ -151,3 +151,17 @@ export function setSending(on) {
   line.sending = on;
   sender.replaceTrack(on ? track : null).catch(() => { /* the line is closing */ });
 }
+
+/** Another microphone for the open line (the desk's device choice): `stream`'s track
+ *  replaces the old one in the sender (no renegotiation), keeping mute and the idle
+ *  silence; the old microphone is released.  False (and `stream` stopped): no line. */
+export function replaceMicrophone(stream) {
+  const [track] = stream.getAudioTracks();
+  const old = line.stream;
+  if (!line.pc || !track) { stream.getTracks().forEach((tr) => tr.stop()); return false; }
+  track.enabled = !line.muted;
+  Object.assign(line, { stream, track });
+  if (line.sending) line.sender?.replaceTrack(track).catch(() => { /* the line is closing */ });
+  if (old && old !== stream) old.getTracks().forEach((tr) => tr.stop());
+  return true;
+}

@@ -18,8 +18,12 @@ import { Elapsed, Pure, debounce, fmtDuration, now, options, run, toast } from "
 import { clearCustomer, CustomerPanel, customer, refreshHistory, screenPop, useModule } from "/static/crm/customer.js";
 import { WrapupPanel } from "/static/crm/notes.js";
 import { AnnouncementList } from "/static/announcements/announcements.js";
+import { alerting, alertOffer, endAlert } from "../alerts.js";
+import { applyMic, askNotify, AudioSettings, listDevices } from "../devices.js";
+import { ringing, unlockAudio } from "../ring.js";
 
 const IN_CALL = new Set(["talking", "on_hold"]);
+const WRAP_UP_MORE = 30;             // s: the extend button's
 const CHOOSABLE = new Set(["ready", "not_ready", "away", "wrap_up"]);  // may press a state button
 
 const agent = signal(null);          // GET /agents/{me}
@@ -28,13 +32,14 @@ const state = signal("logged_out");
 const reason = signal("");
 const since = signal(Date.now());    // local clock: when the current state began
 const device = signal(localStorage.getItem("kefu.device") || "webrtc");
-const offer = signal(null);          // {call_id, caller, queue, wait, attached, callback, at}
+const offer = signal(null);          // {call_id, caller, queue, wait, attached, callback, at, until}
 const call = signal(null);           // the /live-calls item involving my extension
 const callAt = signal(0);
 const consulting = signal(false);
 const away = signal(null);           // {call_id, flow}: my caller is in a self-service flow
 const callData = signal({});         // the call-attached data of my call
 const wrapup = signal(null);         // {call_id, number}
+const wrapUntil = signal(0);         // ms: when the wrap-up ends (the agent's wrap_up_until)
 const lineState = signal(line.state);
 const lineError = signal("");
 const muted = signal(false);
@@ -45,7 +50,8 @@ let callQueues = {};                 // call_id → the queue it came through (t
 onLineState((s) => { lineState.value = s; muted.value = line.muted; });
 
 // the test and debugging hook (softphone.js adds pc, lineState, muted, sending)
-const exposed = { state, reason, agent, call, offer, device, wrapup, away, callData };
+const exposed = { state, reason, agent, call, offer, device, wrapup, away, callData, ringing, wrapUntil,
+                  alert: { get value() { return alerting(); } } };
 Object.defineProperties(window.kefuDesk ??= {}, Object.fromEntries(Object.entries(exposed).map(
   ([k, s]) => [k, { get: () => s.value, enumerable: true, configurable: true }])));
 
@@ -53,6 +59,19 @@ const me = () => user.peek().username;
 const ext = () => agent.peek()?.extension || "";
 const loggedIn = () => state.peek() !== "logged_out";
 const agentPath = (suffix) => `/agents/${encodeURIComponent(me())}${suffix}`;
+
+/** An offer rings (the browser line: a desk phone rings itself), flashes the title and
+ *  notifies a hidden page, until it ends: answered, withdrawn, rung out. */
+effect(() => {
+  const o = offer.value;
+  untracked(() => (o ? alertOffer({ id: o.call_id, caller: o.caller, queue: o.queue },
+                                  { ring: device.peek() === "webrtc" }) : endAlert()));
+});
+
+// browsers play a page's audio after a user gesture: the first one on the page will do
+// (after a reload no log-in click comes)
+for (const type of ["pointerdown", "keydown"])
+  document.addEventListener(type, unlockAudio, { once: true, capture: true });
 
 /** The softphone sends the microphone only while an offer or a call needs it. */
 effect(() => {
@@ -70,6 +89,7 @@ function applyAgent(a) {
     state.value = a.state;
     reason.value = a.reason || "";
     if (a.device && a.state !== "logged_out") device.value = a.device;   // else: the choice
+    wrapUntil.value = a.state === "wrap_up" && a.wrap_up_until ? a.wrap_up_until * 1000 : 0;
     if (a.call_id && a.queue && wrapup.peek() === null && a.state === "wrap_up") showWrapup(a.call_id);
   });
 }
@@ -85,6 +105,8 @@ async function refreshAgent() {
 }
 
 async function agentLogin(body) {
+  unlockAudio();        // the click is the gesture the ring and the notifications need
+  askNotify();
   device.value = body.device;
   localStorage.setItem("kefu.device", body.device);
   localStorage.setItem("kefu.extension", body.extension);
@@ -102,6 +124,8 @@ async function connectLine() {
   lineError.value = "";
   try {
     await startLine(user.peek().token);
+    await applyMic();
+    listDevices();        // their names, now that the page may use the microphone
   } catch (err) {
     lineError.value = !(err instanceof LineError) ? errorText(err)
       : err.kind === "unavailable" ? t("line.unavailable")
@@ -214,6 +238,11 @@ async function dial(to) {
   }
 }
 
+async function extendWrapup() {
+  const a = await run(() => post(agentPath("/wrap-up/extend"), { seconds: WRAP_UP_MORE }));
+  if (a && a !== true) applyAgent(a);
+}
+
 async function endWrapup() {
   if (state.peek() === "wrap_up") {
     const a = await run(() => post(agentPath("/wrap-up/end")));
@@ -228,7 +257,8 @@ async function endWrapup() {
 function showOffer(msg) {
   const d = msg.data;
   offer.value = { call_id: msg.call_id, caller: d.caller, queue: d.queue, wait: d.wait || 0,
-                  attached: d.attached || {}, callback: d.callback, at: Date.now() };
+                  attached: d.attached || {}, callback: d.callback, at: Date.now(),
+                  until: d.timeout ? Date.now() + d.timeout * 1000 : 0 };
   numbers[msg.call_id] = d.caller;
   if (d.queue) callQueues[msg.call_id] = d.queue;
   screenPop(d.caller);
@@ -311,6 +341,7 @@ function handle(msg) {
         if (agent.peek()) agent.value = { ...agent.peek(), state: d.state, reason: d.reason, call_id: msg.call_id };
         if (was === "reserved" && d.state !== "reserved" && offer.peek() && !IN_CALL.has(d.state)) offer.value = null;
         if (d.state === "wrap_up" && !wrapup.peek()) showWrapup(msg.call_id);
+        if (d.state !== "wrap_up") wrapUntil.value = 0;
       });
       if (IN_CALL.has(d.state) || IN_CALL.has(was)) liveCalls.refresh();
       if (d.state === "logged_out") { stopLine(); offer.value = null; refreshAgent(); }
@@ -325,7 +356,11 @@ function handle(msg) {
       refreshAgent();
       break;
     case "agent.wrap_up_start":
+      wrapUntil.value = d.until * 1000;
       if (wrapup.peek()?.call_id !== msg.call_id) showWrapup(msg.call_id);
+      break;
+    case "agent.wrap_up_extended":
+      wrapUntil.value = d.until * 1000;
       break;
     case "queue.offer":
       showOffer(msg);
@@ -386,7 +421,7 @@ onSignOut(() => {
   callQueues = {};
   batch(() => {
     agent.value = null; member.value = true; state.value = "logged_out"; reason.value = "";
-    offer.value = null; call.value = null; consulting.value = false; wrapup.value = null;
+    offer.value = null; call.value = null; consulting.value = false; wrapup.value = null; wrapUntil.value = 0;
     away.value = null; callData.value = {};
     lineError.value = ""; agentError.value = "";
   });
@@ -397,6 +432,13 @@ onSignOut(() => {
 
 const Clock = ({ from, id, cls = "timer" }) =>
   html`<span id=${id} class=${cls}>${fmtDuration((now.value - from) / 1000)}</span>`;
+
+/** The time left until `until` (ms), whole seconds rounded up; "urgent" in the last 5. */
+function Countdown({ until, id }) {
+  const left = Math.max(0, Math.ceil((until - now.value) / 1000));
+  return html`<span id=${id} class=${`timer countdown${left <= 5 ? " urgent" : ""}`} data-left=${left}>
+    ${fmtDuration(left)}</span>`;
+}
 
 function Badge({ id }) {
   return html`<span id=${id} class=${`badge state-${state.value}`} data-state=${state.value}>
@@ -484,9 +526,11 @@ function StatePanel() {
     </div>
     <div class="buttons">
       ${button("btn-ready", "ready", "ok", "state.ready", () => setState("ready"))}
-      <select id="reason" aria-label="reason" disabled=${!free} value=${pick}
-              onChange=${(e) => setWhy(e.currentTarget.value)}>${options("reason", lists?.pause_reasons)}</select>
-      ${button("btn-not-ready", "not_ready", "warn", "state.not_ready", () => setState("not_ready", pick))}
+      <span class="pause" title=${t("state.reason")}>
+        ${button("btn-not-ready", "not_ready", "warn", "state.not_ready", () => setState("not_ready", pick))}
+        <select id="reason" aria-label=${t("state.reason")} disabled=${!free} value=${pick}
+                onChange=${(e) => setWhy(e.currentTarget.value)}>${options("reason", lists?.pause_reasons)}</select>
+      </span>
       ${button("btn-away", "away", "", "state.away", () => setState("away"))}
     </div>
   </section>`;
@@ -502,6 +546,7 @@ function PhonePanel() {
     ${lineError.value && html`<p id="line-error" class="error">${lineError.value}</p>`}
     ${on && webrtc && ["idle", "failed", "closed"].includes(lineState.value)
       && html`<button type="button" id="btn-line" onClick=${connectLine}>${t("phone.connect")}</button>`}
+    ${on && html`<${AudioSettings} webrtc=${webrtc} />`}
   </section>`;
 }
 
@@ -535,6 +580,8 @@ function OfferPanel() {
       <span class="caller" id="offer-caller">${o.caller + (o.callback ? ` (${t("offer.callback")})` : "")}</span>
       <span><span>${t("offer.queue")}</span>: <b id="offer-queue">${o.queue}</b></span>
       <span><span>${t("offer.wait")}</span>: <${Clock} id="offer-wait" from=${o.at - o.wait * 1000} /></span>
+      ${o.until > 0 && html`<span class="offer-left"><span>${t("offer.left")}</span>: <${Countdown}
+          id="offer-left" until=${o.until} /></span>`}
     </div>
     <${DataTable} id="offer-data" caption=${t("offer.attached")} data=${o.attached} />
     ${!answerable && html`<p id="offer-hint" class="muted">${t("offer.on_phone")}</p>`}
@@ -586,11 +633,11 @@ function TransferForm({ has }) {
 function CallInfo({ c }) {
   if (!c) return html`<span class="muted">${t("call.none")}</span>`;
   const mine = myMember(c);
-  return html`<div class="call-line">
+  return html`<div class="call-line" title=${`${t("call.id")}: ${c.call_id}`}>
       <span>${t("call.with")}: <b id="call-other">${otherParty(c) || "—"}</b></span>
       <${Clock} id="call-time" from=${callAt.value} />
-      <span class="badge">${label("cs", c.state)}</span></div>
-    <div class="muted small">${t("call.id")}: ${c.call_id}${c.queue ? ` · ${c.queue}` : ""}</div>
+      <span class="badge">${label("cs", c.state)}</span>
+      ${c.queue && html`<span class="muted small">${c.queue}</span>`}</div>
     <div class="small">${t("call.parties")}: ${(c.members || []).map((m) => html`<span key=${m.number}
         class=${`party${m.holding || m.held ? " held" : ""}`}>${m.number}${m.holding || m.held ? ` (${t("call.held")})` : ""}</span>`)}
       ${(c.dialing || []).map((n) => html`<span key=${`d${n}`} class="party dialing">${n} (${t("call.dialing")})</span>`)}</div>
@@ -622,48 +669,70 @@ function SelfServiceForm({ has }) {
   </form>`;
 }
 
+/** The call's controls while there is a call; when idle (logged in, no call, no offer) the
+ *  dial box alone: nothing shows greyed. */
 function CallPanel() {
   const c = call.value;
   const has = Boolean(c);
-  const holding = Boolean(myMember(c)?.holding);
-  const canMute = has && device.value === "webrtc" && lineState.value === "connected";
-  const connected = has && c.state === "connected";
-  const rec = c?.recording || null;     // "recording" | "paused" | null
+  const idle = !has && !offer.value && !["logged_out", "reserved"].includes(state.value);
   const [to, setTo] = useState("");
-  return html`<section class="panel" id="call-panel">
+  return html`<section class=${`panel${has ? " in-call" : " no-call"}`} id="call-panel">
     <h2>${t("call.title")}</h2>
     <div id="call-info" class="call-info"><${CallInfo} c=${c} /></div>
-    <div class="buttons" id="call-controls">
-      <button type="button" id="btn-hangup" class="danger" disabled=${!has} onClick=${hangup}>
+    ${has && html`<${CallControls} c=${c} />`}
+    ${idle && html`<form id="dial-form" class="dial" onSubmit=${(e) => { e.preventDefault(); dial(to); }}>
+      <input name="to" id="dial-to" inputmode="tel" pattern="[0-9*#+]{2,20}" required
+             placeholder=${t("dial.placeholder")} value=${to} onInput=${(e) => setTo(e.currentTarget.value)} />
+      <button type="submit" class="ok">${t("dial.call")}</button>
+    </form>`}
+  </section>`;
+}
+
+function CallControls({ c }) {
+  const holding = Boolean(myMember(c)?.holding);
+  const canMute = device.value === "webrtc" && lineState.value === "connected";
+  const connected = c.state === "connected";
+  const rec = c.recording || null;     // "recording" | "paused" | null
+  return html`<div class="buttons" id="call-controls">
+      <button type="button" id="btn-hangup" class="danger big" onClick=${hangup}>
         <span>${t("call.hangup")}</span> <kbd>F4</kbd></button>
-      <button type="button" id="btn-hold" disabled=${!has} onClick=${toggleHold}>
+      <button type="button" id="btn-hold" onClick=${toggleHold}>
         <span id="hold-label">${t(holding ? "call.resume" : "call.hold")}</span> <kbd>F6</kbd></button>
-      <button type="button" id="btn-mute" class=${muted.value ? "active" : ""} disabled=${!canMute}
-              onClick=${toggleMute}>${t(muted.value ? "call.unmute" : "call.mute")}</button>
-    </div>
-    <div class="buttons" id="rec-controls">
+      ${canMute && html`<button type="button" id="btn-mute" class=${muted.value ? "active" : ""}
+              onClick=${toggleMute}>${t(muted.value ? "call.unmute" : "call.mute")}</button>`}
+      <span class="spacer"></span>
       <span id="rec-state" class=${`badge rec-${rec || "off"}`}>${t(`rec.${rec || "off"}`)}</span>
-      <button type="button" id="btn-rec" disabled=${!connected}
-              onClick=${() => recording(rec ? "stop" : "start")}>${t(rec ? "rec.stop" : "rec.start")}</button>
-      <button type="button" id="btn-rec-pause" disabled=${!connected || !rec}
+      ${connected && html`<button type="button" id="btn-rec" class="small"
+              onClick=${() => recording(rec ? "stop" : "start")}>${t(rec ? "rec.stop" : "rec.start")}</button>`}
+      ${connected && rec && html`<button type="button" id="btn-rec-pause" class="small"
               onClick=${() => recording(rec === "paused" ? "resume" : "pause")}>
-        ${t(rec === "paused" ? "rec.resume" : "rec.pause")}</button>
+        ${t(rec === "paused" ? "rec.resume" : "rec.pause")}</button>`}
     </div>
     <div class="call-tools">
       <div class="keypad" id="keypad" aria-label="DTMF">${[..."123456789*0#"].map((k) =>
-        html`<button key=${k} type="button" class="key" data-digit=${k} disabled=${!has}
+        html`<button key=${k} type="button" class="key" data-digit=${k}
                      onClick=${() => sendDtmf(k)}>${k}</button>`)}</div>
-      <${TransferForm} has=${has} />
-      <${SelfServiceForm} has=${has} />
+      <div class="call-forms">
+        <${TransferForm} has=${true} />
+        <${SelfServiceForm} has=${true} />
+      </div>
     </div>
-    ${has && html`<${DataTable} id="call-data" caption=${t("call.data")} data=${callData.value} />`}
-    <form id="dial-form" class="dial" onSubmit=${(e) => { e.preventDefault(); dial(to); }}>
-      <input name="to" id="dial-to" inputmode="tel" pattern="[0-9*#+]{2,20}" required
-             placeholder=${t("dial.placeholder")} value=${to} onInput=${(e) => setTo(e.currentTarget.value)} />
-      <button type="submit" class="ok" disabled=${state.value === "logged_out" || has || state.value === "reserved"}>
-        ${t("dial.call")}</button>
-    </form>
-  </section>`;
+    <${DataTable} id="call-data" caption=${t("call.data")} data=${callData.value} />`;
+}
+
+/** Wrap-up: the caller's number (the call id in its tooltip), the time left, more time. */
+function WrapupBar() {
+  const w = wrapup.value;
+  if (!w || state.value !== "wrap_up") return null;
+  return html`<div class="wrapup-bar" id="wrapup-bar">
+    <span class="badge state-wrap_up">${label("st", "wrap_up")}</span>
+    <b id="wrapup-caller" class="caller" title=${`${t("call.id")}: ${w.call_id}`}>${w.number || "—"}</b>
+    ${wrapUntil.value > 0 && html`<span><span>${t("wrapup.left")}</span>: <${Countdown}
+        id="wrapup-left" until=${wrapUntil.value} /></span>`}
+    <span class="spacer"></span>
+    <button type="button" id="btn-wrapup-extend" class="small" onClick=${extendWrapup}>
+      ${t("wrapup.extend", { seconds: WRAP_UP_MORE })}</button>
+  </div>`;
 }
 
 class QueueRow extends Pure {
@@ -736,17 +805,17 @@ export default function Desk() {
     <${DeskBar} />
     <div class="desk-grid">
       <div class="col">
-        <${AgentPanel} /><${StatePanel} /><${PhonePanel} /><${StatsPanel} />
+        <${AgentPanel} /><${StatePanel} /><${PhonePanel} /><${StatsPanel} /><${QueuesPanel} />
       </div>
-      <div class="col wide">
+      <div class="col wide work">
         <${OfferPanel} />
-        <${CustomerPanel} onDial=${dial} callId=${call.value?.call_id || wrapup.value?.call_id || ""} />
         <${CallPanel} />
+        <${WrapupBar} />
         <${Wrapup} />
       </div>
       <div class="col">
+        <${CustomerPanel} onDial=${dial} callId=${call.value?.call_id || wrapup.value?.call_id || ""} />
         <${Followups} />
-        <${QueuesPanel} />
         <section class="panel" id="announcements-panel">
           <h2>${t("ann.title")}</h2>
           <${AnnouncementList} canAck=${true} />
