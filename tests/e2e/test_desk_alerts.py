@@ -13,7 +13,8 @@ them all; a caller hanging up during the offer too.
 At 1366×768 the answer, hang-up and wrap-up controls are in the viewport with nothing
 to scroll, in offer, in call and in wrap-up (which shows the caller's number and counts
 down); the three states are saved as docs/img/desk-offer.png, desk-call.png and
-desk-wrapup.png.
+desk-wrapup.png.  During the call the agent picks another microphone: the line's sender
+sends that one's track (no renegotiation) and the choice is kept.
 """
 
 from __future__ import annotations
@@ -234,6 +235,20 @@ def test_an_offer_rings_notifies_flashes_counts_down_and_stops_on_answer(kefu, b
     in_view(desk, "#btn-hangup", "#btn-hold", "#call-other")
     expect()(desk.locator("#keypad")).to_be_visible()
     expect()(desk.locator("#dial-form")).to_have_count(0)      # dialling is for idle times
+    # another microphone during the call: the sender's track is replaced, sound goes on
+    options = desk.locator("#mic-select option").evaluate_all("os => os.map((o) => o.value)")
+    other = [o for o in options if o][-1]
+    before = desk.evaluate("window.kefuDesk.pc.getSenders()[0].track.id")
+    desk.select_option("#mic-select", other)
+    wait_for(lambda: desk.evaluate("window.kefuDesk.pc.getSenders()[0].track?.getSettings().deviceId")
+             == other, what="the sender on the chosen microphone")
+    assert desk.evaluate("window.kefuDesk.pc.getSenders()[0].track.id") != before
+    assert desk.evaluate("localStorage.getItem('kefu.mic')") == other
+    sent = desk.evaluate("""async () => {
+        const count = async () => { let n = 0; (await window.kefuDesk.pc.getStats()).forEach((r) => {
+            if (r.type === "outbound-rtp" && r.kind === "audio") n += r.packetsSent; }); return n; };
+        const a = await count(); await new Promise((r) => setTimeout(r, 1000)); return (await count()) - a; }""")
+    assert sent > 40, sent
     screenshot(desk, "desk-call.png", full_page=False)
 
     # wrap-up: the caller's number, the time left, more time

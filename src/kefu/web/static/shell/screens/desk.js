@@ -435,7 +435,9 @@ const Clock = ({ from, id, cls = "timer" }) =>
 
 /** The time left until `until` (ms), whole seconds rounded up; "urgent" in the last 5. */
 function Countdown({ until, id }) {
-  const left = Math.max(0, Math.ceil((until - now.value) / 1000));
+  // re-rendered by the one-second tick, measured from this moment (the tick may be up to
+  // a second old: a fresh 40 s would show 41)
+  const left = now.value && Math.max(0, Math.ceil((until - Date.now()) / 1000));
   return html`<span id=${id} class=${`timer countdown${left <= 5 ? " urgent" : ""}`} data-left=${left}>
     ${fmtDuration(left)}</span>`;
 }
