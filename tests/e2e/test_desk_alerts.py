@@ -211,6 +211,15 @@ def test_an_offer_rings_notifies_flashes_counts_down_and_stops_on_answer(kefu, b
     # the page seen again: the notification goes; the ring can be muted and back
     desk.evaluate("window.__setHidden(false)")
     wait_for(lambda: desk.evaluate("window.__notes[0].closed"), what="the notification closed")
+    # hidden again, on another screen: a new notification, whose click brings the desk back
+    desk.evaluate("location.hash = '#/followups'")
+    expect()(desk.locator("#desk")).to_have_count(0)
+    desk.evaluate("window.__setHidden(true)")
+    wait_for(lambda: desk.evaluate("window.__notes.length") == 2, what="the second notification")
+    desk.evaluate("window.__notes[1].note.onclick()")
+    expect()(desk.locator("#offer-panel")).to_be_visible()
+    assert desk.evaluate("[location.hash, window.__notes[1].closed]") == ["#/desk", True]
+    desk.evaluate("window.__setHidden(false)")
     desk.uncheck("#ring-on")
     wait_for(lambda: silent(desk, 0.5), what="the ring muted", timeout=2)
     desk.check("#ring-on")
