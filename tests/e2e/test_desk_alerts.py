@@ -14,7 +14,8 @@ At 1366×768 the answer, hang-up and wrap-up controls are in the viewport with n
 to scroll, in offer, in call and in wrap-up (which shows the caller's number and counts
 down); the three states are saved as docs/img/desk-offer.png, desk-call.png and
 desk-wrapup.png.  During the call the agent picks another microphone: the line's sender
-sends that one's track (no renegotiation) and the choice is kept.
+sends that one's track (no renegotiation), and another speaker: the call plays there;
+both choices are kept.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def test_an_offer_rings_notifies_flashes_counts_down_and_stops_on_answer(kefu, b
     desk.fill("#login-username", AGENT)
     desk.fill("#login-password", AGENT_PW)
     desk.click("#login-submit")
-    expect()(desk.locator("#desk[data-ready='1']")).to_be_visible()
+    expect()(desk.locator("#desk[data-ready='1']")).to_be_visible(timeout=20000)
     desk.fill("#extension", EXTENSION)
     desk.check("input[name=device][value=webrtc]")
     desk.check("input[name=ready]")
@@ -258,6 +259,13 @@ def test_an_offer_rings_notifies_flashes_counts_down_and_stops_on_answer(kefu, b
             if (r.type === "outbound-rtp" && r.kind === "audio") n += r.packetsSent; }); return n; };
         const a = await count(); await new Promise((r) => setTimeout(r, 1000)); return (await count()) - a; }""")
     assert sent > 40, sent
+    # and another speaker: the call's <audio> plays there
+    outputs = desk.locator("#speaker-select option").evaluate_all("os => os.map((o) => o.value)")
+    speaker = [o for o in outputs if o][-1]
+    desk.select_option("#speaker-select", speaker)
+    wait_for(lambda: desk.evaluate("document.querySelector('#remote-audio').sinkId") == speaker,
+             what="the call on the chosen speaker")
+    assert desk.evaluate("localStorage.getItem('kefu.speaker')") == speaker
     screenshot(desk, "desk-call.png", full_page=False)
 
     # wrap-up: the caller's number, the time left, more time

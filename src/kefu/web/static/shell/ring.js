@@ -23,6 +23,7 @@ export const ringing = signal(false);
 let ctx = null;         // the page's AudioContext
 let master = null;      // the volume: every tone goes through it to the speakers
 let playing = null;     // {gate, oscillators} while ringing
+let sink = "";          // the speaker chosen ("": the default)
 
 /** The page's AudioContext (made at the first call, resumed if the browser suspended it). */
 export function audioContext() {
@@ -33,6 +34,7 @@ export function audioContext() {
     master = ctx.createGain();
     master.gain.value = level();
     master.connect(ctx.destination);
+    if (sink && ctx.setSinkId) ctx.setSinkId(sink).catch(() => { /* device gone */ });
   }
   if (ctx.state === "suspended") ctx.resume().catch(() => { /* no gesture yet */ });
   return ctx;
@@ -86,8 +88,9 @@ export function stopRing() {
   gate.disconnect();
 }
 
-/** Play the ring on the speaker `id` ("" = the default), where the browser can. */
+/** Play the ring on the speaker `id` ("" = the default), where the browser can; kept
+ *  for the context made later (none is made here: that needs a user gesture). */
 export function ringOutput(id) {
-  const c = audioContext();
-  if (c?.setSinkId) c.setSinkId(id || "").catch(() => { /* device gone: the default */ });
+  sink = id || "";
+  if (ctx?.setSinkId) ctx.setSinkId(sink).catch(() => { /* device gone: the default */ });
 }
