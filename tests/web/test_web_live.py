@@ -158,3 +158,9 @@ def test_monitor_switches_mode_in_place_and_stop_leaves_the_call_as_it_was(live)
     assert r.status_code == 404 and "no live call" in r.json()["detail"]
     r = api.client.post(path, json={"supervisor": "1002"}, headers=api.as_("admin"))
     assert r.status_code == 409 and "a party" in r.json()["detail"]   # not the agent
+    # named, as the wallboard's "monitor with: desk phone 1004" does
+    assert api.client.post(path, json={"supervisor": "1004"},
+                           headers=api.as_("admin")).status_code == 202
+    assert api.client.delete(f"{path}?supervisor=1004",
+                             headers=api.as_("admin")).status_code == 204
+    assert call.room.find("1004") is None and line in session.room.members
