@@ -272,6 +272,12 @@ const zh = {
   "fu.st.failed": "失败", "fu.st.cancelled": "已取消",
   "fu.out.reached": "已联系上", "fu.out.no_answer": "无人接听", "fu.out.busy": "占线",
   "fu.out.wrong_number": "号码错误", "fu.out.refused": "客户拒绝", "fu.out.other": "其他",
+  // wallsup: supervision from the wallboard (screens/wallcalls.js)
+  "sup.with": "监控方式", "sup.with.browser": "浏览器", "sup.with.phone": "座机",
+  "sup.line_hint": "按监听时自动接入本机音频(我的绑定分机)", "sup.now_listen": "正在监听",
+  "sup.now_whisper": "正在耳语", "sup.now_barge": "已强插", "sup.stopped": "已停止监控",
+  "sup.mode.listen": "监听", "sup.mode.whisper": "耳语", "sup.mode.barge": "强插", "sup.mode.talk": "通话",
+  "act.stop_monitor": "停止监控",
 };
 
 const en = {
@@ -546,6 +552,13 @@ const en = {
   "fu.st.failed": "Failed", "fu.st.cancelled": "Cancelled",
   "fu.out.reached": "Reached", "fu.out.no_answer": "No answer", "fu.out.busy": "Busy",
   "fu.out.wrong_number": "Wrong number", "fu.out.refused": "Refused", "fu.out.other": "Other",
+  // wallsup: supervision from the wallboard (screens/wallcalls.js)
+  "sup.with": "Monitor with", "sup.with.browser": "Browser", "sup.with.phone": "Desk phone",
+  "sup.line_hint": "Opens by itself on the first listen (on your own bound extension)",
+  "sup.now_listen": "Listening", "sup.now_whisper": "Whispering", "sup.now_barge": "Barged in",
+  "sup.stopped": "Monitoring stopped",
+  "sup.mode.listen": "Listen", "sup.mode.whisper": "Whisper", "sup.mode.barge": "Barge", "sup.mode.talk": "Talk",
+  "act.stop_monitor": "Stop monitoring",
 };
 
 export const DICTS = { zh, en };
