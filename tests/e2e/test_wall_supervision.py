@@ -1,7 +1,7 @@
 """Supervision from the wallboard in one click, in headless Chromium against a real
 ``kefu serve`` with baresip phones: the supervisor presses 监听 on a call row without
 typing any extension (the page's own audio line opens on her bound extension), then
-switches to 耳语 and 强插 in place, then 停止监控; each step is checked by ear (FFT in the
+switches to 密语 and 强插 in place, then 停止监控; each step is checked by ear (FFT in the
 page for what the supervisor hears, FFT of what each phone has received so far) and on
 the row (the mode badge).  The customer's call goes on after "stop".  Also writes
 docs/img/wall-supervise.png (1366×768)."""
@@ -154,9 +154,9 @@ def test_listen_whisper_barge_and_stop_in_one_click_each(kefu, browser, phone):
     assert to_agent.share(MIC_TONE) < 0.02 and to_caller.share(MIC_TONE) < 0.02
     wall.evaluate("window.firstPc = window.kefuWall.line.pc")
 
-    # 耳语: the agent hears the supervisor, the caller does not (same leg: no new line)
+    # 密语: the agent hears the supervisor, the caller does not (same leg: no new line)
     step(wall, row, "whisper", ears)
-    expect()(wall.locator(f"{row} .sup-mode")).to_have_text("耳语")
+    expect()(wall.locator(f"{row} .sup-mode")).to_have_text("密语")
     print("whisper:", to_agent.share(MIC_TONE), to_caller.share(MIC_TONE))
     assert to_agent.share(MIC_TONE) > 0.15 and to_agent.share(CALLER_TONE) > 0.15
     assert to_caller.share(MIC_TONE) < 0.02 and to_caller.share(AGENT_TONE) > 0.3

@@ -275,8 +275,8 @@ const zh = {
   // wallsup: supervision from the wallboard (screens/wallcalls.js)
   "sup.with": "监控方式", "sup.with.browser": "浏览器", "sup.with.phone": "座机",
   "sup.line_hint": "按监听时自动接入本机音频(我的绑定分机)", "sup.now_listen": "正在监听",
-  "sup.now_whisper": "正在耳语", "sup.now_barge": "已强插", "sup.stopped": "已停止监控",
-  "sup.mode.listen": "监听", "sup.mode.whisper": "耳语", "sup.mode.barge": "强插", "sup.mode.talk": "通话",
+  "sup.now_whisper": "正在密语", "sup.now_barge": "已强插", "sup.stopped": "已停止监控",
+  "sup.mode.listen": "监听", "sup.mode.whisper": "密语", "sup.mode.barge": "强插", "sup.mode.talk": "通话",
   "act.stop_monitor": "停止监控",
 };
 

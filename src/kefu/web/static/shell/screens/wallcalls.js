@@ -2,7 +2,7 @@
 // and the supervisor's own audio.  Kept out of wall.js so that the wallboard's data
 // (queues, agents, announcements) and its supervision can change apart.
 //
-// One click: pressing 监听 / 耳语 / 强插 on a row opens the supervisor's browser line if it is
+// One click: pressing 监听 / 密语 / 强插 on a row opens the supervisor's browser line if it is
 // not up (kefu puts it on the supervisor's own bound extension), then brings it into the
 // call; pressing another mode switches in place (same leg, no gap); 停止监控 takes it out
 // and the customer's call goes on.  A desk phone stays an option ("monitor with"), kept in
@@ -77,7 +77,7 @@ function release(callId) {
   return run(() => del(callPath(callId)), t("act.done")).then(() => liveCalls.refresh());
 }
 
-/** The supervisor's mode in a call, as a badge (监听 / 耳语 / 强插). */
+/** The supervisor's mode in a call, as a badge (监听 / 密语 / 强插). */
 function ModeBadge({ mode }) {
   return mode ? html`<span class=${`badge sup-mode sup-${mode}`} data-mode=${mode}>${t(`sup.mode.${mode}`)}</span>` : null;
 }
