@@ -263,6 +263,8 @@ class _Sheets:
             c.set_legend({"position": "right"})
         sheet = self.wb.add_chartsheet(self._name(f"{self.words['chart']}{index + 1} {title}"))
         sheet.set_chart(c)
+        sheet.set_landscape()       # a chart prints wider than tall
+        sheet.set_paper(9)          # A4
 
     # -- the filter sheet ------------------------------------------------------------------
 
