@@ -20,7 +20,7 @@ from kefu.mail import Mailer
 from kefu.reports.records import Report
 from kefu.reports.schedule import ReportSchedules
 from kefu.store.db import Database
-from kefu.users.records import User
+from kefu.users.service import User
 from reportkit import AGENTS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")           # no daylight saving time

@@ -188,7 +188,7 @@ def test_bad_schedules_are_refused_with_every_reason(store: Store) -> None:
     with pytest.raises(Invalid, match="HH:MM"):
         svc.create(BOSS, report="agent_summary", period="yesterday", frequency="daily",
                    at="24:00", recipients=["a@b.cn"])
-    assert svc.list() == []                            # nothing half-written
+    assert svc.all() == []                            # nothing half-written
 
 
 def test_update_restarts_the_timetable_and_delete_takes_the_log(

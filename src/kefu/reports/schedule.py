@@ -27,7 +27,6 @@ from dataclasses import dataclass, fields, replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from kefu.mail import Attachment, DeliveryError, Mailer
@@ -35,7 +34,7 @@ from kefu.store.db import Database
 from kefu.store.errors import Invalid, NotFound
 from kefu.users.service import User
 
-from . import excel
+from . import excel, repo
 from .models import FREQUENCIES, LANGS, PERIODS, DeliveryRow, ScheduleRow
 from .records import Report
 
@@ -203,10 +202,9 @@ class ReportSchedules:
 
     # -- reading and writing ---------------------------------------------------------------
 
-    def list(self) -> list[Schedule]:
+    def all(self) -> list[Schedule]:
         with self._db.tx(write=False) as s:
-            rows = s.scalars(select(ScheduleRow).order_by(ScheduleRow.id))
-            return [self._with_next(_schedule(r)) for r in rows]
+            return [self._with_next(_schedule(r)) for r in repo.schedules(s)]
 
     def get(self, schedule_id: int) -> Schedule:
         with self._db.tx(write=False) as s:
@@ -264,17 +262,13 @@ class ReportSchedules:
     def delete(self, schedule_id: int) -> None:
         with self._db.tx() as s:
             self._row(s, schedule_id)
-            s.execute(delete(DeliveryRow).where(DeliveryRow.schedule_id == schedule_id))
-            s.execute(delete(ScheduleRow).where(ScheduleRow.id == schedule_id))
+            repo.delete_schedule(s, schedule_id)
 
     def deliveries(self, schedule_id: int, limit: int = 100) -> list[Delivery]:
         """The schedule's delivery log, newest first."""
         with self._db.tx(write=False) as s:
             self._row(s, schedule_id)
-            rows = s.scalars(select(DeliveryRow).where(DeliveryRow.schedule_id == schedule_id)
-                             .order_by(DeliveryRow.at.desc(), DeliveryRow.id.desc())
-                             .limit(limit))
-            return [_delivery(r) for r in rows]
+            return [_delivery(r) for r in repo.deliveries(s, schedule_id, limit)]
 
     def _check(self, row: ScheduleRow) -> None:
         """Every reason the schedule is not valid, as one :class:`Invalid`."""
@@ -324,17 +318,15 @@ class ReportSchedules:
         if self.render is None or self.mailer is None:
             return []            # nothing can be made or sent: the slots wait
         with self._db.tx(write=False) as s:
-            schedules = [_schedule(r) for r in s.scalars(
-                select(ScheduleRow).where(ScheduleRow.enabled.is_(True))
-                .order_by(ScheduleRow.id))]
+            schedules = [_schedule(r) for r in repo.schedules(s, enabled_only=True)]
         sent = []
         for sched in schedules:
-            while (d := due(sched, self.clock(), self.tz)) is not None:
-                delivery = self._attempt(sched, d.first, d.last, d.slot)
+            current: Schedule | None = sched
+            while current is not None and (d := due(current, self.clock(), self.tz)):
+                delivery = self._attempt(current, d.first, d.last, d.slot)
                 sent.append(delivery)
-                sched = self._after(sched.id, d.slot, delivery)
-                if not delivery.ok or sched is None:
-                    break
+                after = self._after(current.id, d.slot, delivery)
+                current = after if delivery.ok else None    # a failed slot waits RETRY
         return sent
 
     def _after(self, schedule_id: int, slot: float, delivery: Delivery) -> Schedule | None:
@@ -369,7 +361,7 @@ class ReportSchedules:
                 raise DeliveryError(ENGINE_MISSING)
             if self.mailer is None:
                 raise DeliveryError(NO_SMTP)
-            lang = "en" if sched.lang == "en" else "zh"
+            lang: excel.Lang = "en" if sched.lang == "en" else "zh"
             report = self.render(sched.report, {**sched.filters, "from": first.isoformat(),
                                                 "to": last.isoformat()})
             data = excel.to_bytes(report, lang=lang, tz=self.tz,
