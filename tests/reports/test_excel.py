@@ -88,6 +88,8 @@ def test_a_line_chart_over_intervals_and_datetimes_in_the_zone() -> None:
     data = excel.to_bytes(INTERVALS, tz=SHANGHAI, made_at=MADE)
     xml = _chart_xml(data, 1)
     assert "<c:lineChart>" in xml
+    assert "<c:catAx>" in xml and "<c:dateAx>" not in xml     # one point per interval
+    assert 'formatCode="mm-dd hh:mm"' in xml
     assert _refs(xml, "cat") == ["分时段话务量统计表!$A$2:$A$9"] * 2
     assert _refs(xml, "val") == ["分时段话务量统计表!$B$2:$B$9", "分时段话务量统计表!$C$2:$C$9"]
     ws = _book(data).worksheets[0]

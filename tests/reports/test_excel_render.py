@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from kefu.reports import excel
-from reportkit import AGENTS
+from reportkit import AGENTS, INTERVALS
 
 pytestmark = pytest.mark.skipif(
     (shutil.which("soffice") is None or shutil.which("pdftoppm") is None)
@@ -38,24 +38,36 @@ def _ppm(path: Path) -> np.ndarray:
         int(height), int(width), 3).astype(np.int16)
 
 
+def _near(img: np.ndarray, hex_: str) -> np.ndarray:
+    return np.abs(img - _rgb(hex_)).max(axis=2) <= 12
+
+
 def _share(img: np.ndarray, hex_: str) -> float:
     """The fraction of the page's pixels within a small distance of a colour."""
-    return float((np.abs(img - _rgb(hex_)).max(axis=2) <= 12).mean())
+    return float(_near(img, hex_).mean())
+
+
+def _spread(img: np.ndarray, hex_: str) -> float:
+    """How much of the page's width a colour spans (a line across the chart: most)."""
+    xs = np.flatnonzero(_near(img, hex_).any(axis=0))
+    return float(xs.max() - xs.min()) / img.shape[1] if xs.size else 0.0
 
 
 def test_libreoffice_draws_the_charts(tmp_path: Path) -> None:
-    xlsx = tmp_path / "agents.xlsx"
-    excel.write(AGENTS, xlsx)
-    began = time.monotonic()
+    excel.write(AGENTS, tmp_path / "agents.xlsx")
+    excel.write(INTERVALS, tmp_path / "intervals.xlsx")
+    began = time.monotonic()            # one LibreOffice start for both files
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/profile",
-                    "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(xlsx)],
+                    "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path),
+                    str(tmp_path / "agents.xlsx"), str(tmp_path / "intervals.xlsx")],
                    check=True, capture_output=True, timeout=120)
     took = time.monotonic() - began
     pdf = tmp_path / "agents.pdf"
-    assert pdf.exists(), "LibreOffice wrote no PDF"
-    subprocess.run(["pdftoppm", "-r", "50", str(pdf), str(tmp_path / "p")], check=True,
-                   timeout=60)
-    pages = [_ppm(p) for p in sorted(tmp_path.glob("p-*.ppm"))]
+    for name in ("agents", "intervals"):
+        assert (tmp_path / f"{name}.pdf").exists(), f"LibreOffice wrote no {name}.pdf"
+        subprocess.run(["pdftoppm", "-r", "50", str(tmp_path / f"{name}.pdf"),
+                        str(tmp_path / name)], check=True, timeout=60)
+    pages = [_ppm(p) for p in sorted(tmp_path.glob("agents-*.ppm"))]
     # the data sheet first, then a chart sheet per chart: the pie, then the columns
     table, pie, columns = pages[:3]
     blue, orange, grey = excel.PALETTE[:3]
@@ -64,7 +76,10 @@ def test_libreoffice_draws_the_charts(tmp_path: Path) -> None:
         assert _share(pie, colour) > 0.01, colour
     assert _share(columns, blue) > 0.03                # answered: tall columns
     assert 0.001 < _share(columns, orange) < _share(columns, blue)   # missed: short ones
-    assert took < 60, took                             # measured ~4 s on the CI machine
+    _, lines = [_ppm(p) for p in sorted(tmp_path.glob("intervals-*.ppm"))][:2]
+    for colour in (blue, orange):                      # two lines across the hours (a
+        assert _spread(lines, colour) > 0.5, colour    # date axis drew them on one day)
+    assert took < 60, took                             # measured ~4 s here (2 cores)
     if os.environ.get("KEFU_WRITE_DOCS_IMG"):          # refresh docs/img/report-excel.png
         subprocess.run(["pdftoppm", "-r", "80", "-f", "3", "-l", "3", "-png",
                         "-singlefile", str(pdf), str(DOCS_IMG.with_suffix(""))], check=True)

@@ -46,12 +46,16 @@ PALETTE = ("#4472C4", "#ED7D31", "#A5A5A5", "#FFC000", "#5B9BD5", "#70AD47",
 """Series colours, in order (a pie's slices take them in turn): fixed so that a rendered
 file can be checked for its chart."""
 
+PIE_POINTS = 100
+"""A pie's first slices get the palette's colours; Excel varies the colours of the rest."""
+
 MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 _NUM_FORMATS: dict[Kind, str] = {
     "text": "@", "int": "#,##0", "float": "#,##0.00", "percent": "0.0%",
     "seconds": "[h]:mm:ss", "datetime": "yyyy-mm-dd hh:mm:ss", "date": "yyyy-mm-dd",
 }
+_AXIS_FORMATS = {"datetime": "mm-dd hh:mm", "date": "yyyy-mm-dd", "seconds": "[h]:mm:ss"}
 _WIDTHS: dict[Kind, float] = {"int": 10, "float": 12, "percent": 9, "seconds": 10,
                               "datetime": 19, "date": 11, "text": 8}
 _EXCEL_TYPE = {"bar": "bar", "column": "column", "pie": "pie", "line": "line"}
@@ -237,7 +241,7 @@ class _Sheets:
             }
             if chart.kind == "pie":
                 series["points"] = [{"fill": {"color": PALETTE[i % len(PALETTE)]}}
-                                    for i in range(len(self.report.rows))]
+                                    for i in range(min(len(self.report.rows), PIE_POINTS))]
                 series["data_labels"] = {"percentage": True, "category": True,
                                          "leader_lines": True}
             elif chart.kind == "line":
@@ -251,8 +255,13 @@ class _Sheets:
         title = chart.title_zh if self.lang == "zh" else chart.title_en
         c.set_title({"name": title})
         if chart.kind != "pie":
-            axis = self.label(by_key[chart.category])
-            (c.set_y_axis if chart.kind == "bar" else c.set_x_axis)({"name": axis})
+            category = by_key[chart.category]
+            axis: dict[str, Any] = {"name": self.label(category)}
+            if category.kind in ("datetime", "date", "seconds"):
+                # one label per row: a date axis would put a day's intervals on one point
+                axis.update(text_axis=True, num_format=_AXIS_FORMATS[category.kind],
+                            num_font={"rotation": -45})
+            (c.set_y_axis if chart.kind == "bar" else c.set_x_axis)(axis)
             kinds = {by_key[k].kind for k in values}
             if len(kinds) == 1:     # one number format for the value axis when it is shared
                 fmt = _NUM_FORMATS[kinds.pop()]
