@@ -139,3 +139,12 @@ def test_a_big_report_streams_with_its_chart(tmp_path) -> None:
     ws = openpyxl.load_workbook(path, read_only=True).worksheets[0]
     rows = ws.iter_rows(min_row=12_001, max_row=12_001, values_only=True)
     assert next(rows) == ("1049", dt.timedelta(seconds=599))
+
+
+def test_text_that_looks_like_a_formula_stays_text() -> None:
+    """A caller's name or a note is never run by the spreadsheet (CSV/Excel injection)."""
+    r = Report("r", "甲", "A", (Column("a", "甲", "A"), Column("n", "数", "N", "int")),
+               [{"a": "=HYPERLINK(\"http://x\")", "n": "12"}, {"a": "+1 800", "n": 3}])
+    ws = _book(excel.to_bytes(r)).worksheets[0]
+    assert ws["A2"].data_type == "s" and ws["A2"].value == "=HYPERLINK(\"http://x\")"
+    assert ws["B2"].value == "12" and ws["B3"].value == 3     # a string is not made a number
