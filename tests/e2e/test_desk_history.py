@@ -142,3 +142,35 @@ def test_second_call_pops_the_first_calls_note_and_call_back(kefu, pages, phone)
     caller.wait_incoming(timeout=15000)
     caller.hangup()
     wait_for(lambda: not kefu.api("GET", "/live-calls")[1], timeout=10, what="the call-back's end")
+
+
+def test_a_strangers_second_call_pops_its_first_call(kefu, pages, phone):
+    """A number no customer has, called before without a note: the pop lists that call
+    (from the CDRs) with a call-back link."""
+    stranger = "1004"
+    agent_phone = phone(EXTENSION, tone=1000, answermode="auto")
+    caller = phone(stranger, tone=440)
+    desk = ready_desk(pages())
+    caller.dial(kefu.uri("8001"))
+    caller.wait_established()
+    first = desk.wait_for_function("window.kefuDesk.call && window.kefuDesk.call.call_id",
+                                   timeout=15000).json_value()
+    caller.hangup()
+    caller.wait_closed()
+    expect()(desk.locator("#wrapup-panel")).to_have_attribute("data-live", "0", timeout=5000)
+    desk.click("#btn-wrapup-end")
+    expect()(desk.locator("#wrapup-panel")).to_be_hidden(timeout=5000)
+
+    agent_phone.set_answermode("manual")
+    agent_phone.drain()
+    caller.dial(kefu.uri("8001"))
+    agent_phone.wait_incoming(timeout=15000)
+    pop = desk.locator("#customer-panel")
+    expect()(pop.locator("#customer-form")).to_be_visible(timeout=5000)
+    row = pop.locator(f"#number-calls tr[data-call='{first}']")
+    expect()(row).to_contain_text("呼入", timeout=5000)
+    expect()(row).to_contain_text("已接听")
+    expect()(row.locator("button.rc-dial")).to_be_visible()
+    caller.hangup()
+    caller.wait_closed()
+    expect()(desk.locator("#offer-panel")).to_be_hidden(timeout=10000)
