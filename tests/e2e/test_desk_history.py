@@ -79,6 +79,7 @@ def test_second_call_pops_the_first_calls_note_and_call_back(kefu, pages, phone)
     first = desk.wait_for_function("window.kefuDesk.call && window.kefuDesk.call.call_id",
                                    timeout=10000).json_value()
     expect()(pop.locator("#customer-form")).to_be_visible(timeout=5000)
+    pop.locator("#customer-form input[name=name]").fill("李四")   # saved with the note
 
     # a complaint note while talking
     form = desk.locator("#wrapup-panel[data-live='1'] #wrapup-form")
@@ -104,9 +105,10 @@ def test_second_call_pops_the_first_calls_note_and_call_back(kefu, pages, phone)
     notes = kefu.api("GET", f"/customers/{customer['id']}/history")[1]
     assert [(n["call_id"], n["type"], n["notes"]) for n in notes] == [(first, "complaint", NOTE)]
 
-    # the recent calls: the first call, inbound, answered
+    # the recent calls: the first call, inbound, answered, with the customer's name
     row = recent.locator(f"#recent-calls tr[data-call='{first}']")
     expect()(row).to_contain_text(CALLER, timeout=10000)
+    expect()(row.locator(".rc-name")).to_have_text("李四")
     expect()(row).to_contain_text("呼入")
     expect()(row).to_contain_text("已接听")
 
@@ -142,6 +144,12 @@ def test_second_call_pops_the_first_calls_note_and_call_back(kefu, pages, phone)
     caller.wait_incoming(timeout=15000)
     caller.hangup()
     wait_for(lambda: not kefu.api("GET", "/live-calls")[1], timeout=10, what="the call-back's end")
+    # the call-back is the newest of the recent calls: outbound, to the caller
+    expect()(recent.locator("#recent-calls tbody tr")).to_have_count(3, timeout=10000)
+    newest = recent.locator("#recent-calls tbody tr").first
+    expect()(newest).to_have_attribute("data-number", CALLER)
+    expect()(newest).to_contain_text("呼出")
+    expect()(newest.locator(".rc-name")).to_have_text("李四")
 
 
 def test_a_strangers_second_call_pops_its_first_call(kefu, pages, phone):

@@ -14,7 +14,8 @@ import { fmtTime } from "/static/shell/util.js";
 import { spoken } from "./timeline.js";
 
 const SHOWN = 10;
-const names = new Map();             // number → the customer's name ("" when none), this sign-in
+const names = new Map();             // number → its customers' names, this sign-in (a number
+                                     // with none is asked again: it may become a customer)
 onSignOut(() => names.clear());
 
 /** The customers' names of `numbers` (GET /customers?number=, the pop's own lookup),
@@ -23,10 +24,9 @@ async function nameAll(numbers) {
   await Promise.all(numbers.filter((n) => n && !names.has(n)).map(async (n) => {
     try {
       const found = await get(`/customers?number=${encodeURIComponent(n)}`);
-      names.set(n, (Array.isArray(found) ? found : []).map((c) => c.name).filter(Boolean).join(", "));
-    } catch {
-      names.set(n, "");             // no CRM, or not for this role: the number alone
-    }
+      const known = (Array.isArray(found) ? found : []).map((c) => c.name).filter(Boolean).join(", ");
+      if (known) names.set(n, known);
+    } catch { /* no CRM, or not for this role: the number alone */ }
   }));
 }
 
