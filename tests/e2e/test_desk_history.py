@@ -64,6 +64,15 @@ def pages(browser, kefu):
         kefu.api("POST", f"/agents/{AGENT}/logout")
 
 
+def end_wrap_up(desk):
+    """Once the agent is in wrap-up (its events all in), end it from the desk."""
+    expect()(desk.locator("#wrapup-panel")).to_have_attribute("data-live", "0", timeout=5000)
+    expect()(desk.locator("#state-badge")).to_have_text("话后处理", timeout=5000)
+    desk.click("#btn-wrapup-end")
+    expect()(desk.locator("#wrapup-panel")).to_be_hidden(timeout=5000)
+    expect()(desk.locator("#state-badge")).to_have_text("空闲", timeout=5000)
+
+
 def test_second_call_pops_the_first_calls_note_and_call_back(kefu, pages, phone):
     agent_phone = phone(EXTENSION, tone=1000, answermode="auto")
     caller = phone(CALLER, tone=440)
@@ -98,6 +107,7 @@ def test_second_call_pops_the_first_calls_note_and_call_back(kefu, pages, phone)
     expect()(wrap.locator("textarea[name=notes]")).to_have_value(NOTE)
     expect()(wrap.locator("select[name=type]")).to_have_value("complaint")
     expect()(wrap.locator("select[name=handling]")).to_have_value("ticket")
+    expect()(desk.locator("#state-badge")).to_have_text("话后处理", timeout=5000)
     wrap.locator("button[type=submit]").click()          # unchanged: nothing added, wrap-up ends
     expect()(desk.locator("#wrapup-panel")).to_be_hidden(timeout=5000)
     status, [customer] = kefu.api("GET", f"/customers?number={CALLER}")
@@ -132,9 +142,7 @@ def test_second_call_pops_the_first_calls_note_and_call_back(kefu, pages, phone)
     expect()(desk.locator("#state-badge")).to_have_text("通话中", timeout=10000)
     caller.hangup()
     caller.wait_closed()
-    expect()(desk.locator("#wrapup-panel")).to_have_attribute("data-live", "0", timeout=5000)
-    desk.click("#btn-wrapup-end")
-    expect()(desk.locator("#wrapup-panel")).to_be_hidden(timeout=5000)
+    end_wrap_up(desk)
 
     # call back from the recent calls: the desk's click-to-call rings the caller's phone
     expect()(recent.locator("#recent-calls tbody tr")).to_have_count(2, timeout=10000)
@@ -165,9 +173,7 @@ def test_a_strangers_second_call_pops_its_first_call(kefu, pages, phone):
                                    timeout=15000).json_value()
     caller.hangup()
     caller.wait_closed()
-    expect()(desk.locator("#wrapup-panel")).to_have_attribute("data-live", "0", timeout=5000)
-    desk.click("#btn-wrapup-end")
-    expect()(desk.locator("#wrapup-panel")).to_be_hidden(timeout=5000)
+    end_wrap_up(desk)
 
     agent_phone.set_answermode("manual")
     agent_phone.drain()

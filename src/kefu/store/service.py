@@ -265,6 +265,8 @@ class Store:
             took = (select(CallEventRow.call_id)
                     .where(CallEventRow.type == "queue.connect",
                            CallEventRow.data["agent"].as_string() == agent))
+            if since is not None:      # a call is connected after it starts: the ts index
+                took = took.where(CallEventRow.ts >= since)
             own = [CallRow.caller.in_(extensions), CallRow.callee.in_(extensions)] if extensions else []
             where.append(or_(CallRow.call_id.in_(took), *own))
         if since is not None:

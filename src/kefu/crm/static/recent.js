@@ -1,5 +1,5 @@
-// 最近通话: the agent's last calls on the desk (GET /calls?agent=me, its own CDRs: taken
-// from a queue or placed or taken on its extensions), each with time, the other party's
+// 最近通话: the agent's last calls on the desk (GET /calls?agent=me, its own CDRs of the
+// last day, else week: taken from a queue or placed or taken on its extensions), each with time, the other party's
 // number and customer name when the CRM knows it, direction, talk time and disposition,
 // and a call-back button that places the call through the desk's click-to-call (`onDial`,
 // the desk's dial(): POST /live-calls).  Read again when one of the agent's calls ends.
@@ -14,6 +14,9 @@ import { fmtTime } from "/static/shell/util.js";
 import { spoken } from "./timeline.js";
 
 const SHOWN = 10;
+// how far back, tried in turn until one gives SHOWN calls: the query reads the event log
+// from there (measured on 100k calls over 35 days: 1 day ~30 ms, 7 days ~300 ms)
+const SPANS = [1, 7];
 const names = new Map();             // number → its customers' names, this sign-in (a number
                                      // with none is asked again: it may become a customer)
 onSignOut(() => names.clear());
@@ -58,15 +61,20 @@ function Row({ c, onDial, busy }) {
   </tr>`;
 }
 
-/** The rows of `path` (a GET /calls page), named; `version` reads them again. */
-function useCalls(path, own, version) {
+/** The rows of the first of `paths` (GET /calls pages) that fills its page, else of the
+ *  last, named; `version` reads them again. */
+function useCalls(paths, limit, own, version) {
   const [calls, setCalls] = useState(null);
   const [error, setError] = useState("");
   useEffect(() => {
     let live = true;
     (async () => {
       try {
-        const page = await get(path);
+        let page = null;
+        for (const path of paths) {
+          page = await get(path);
+          if (page.items.length >= limit) break;
+        }
         const seen = page.items.map((c) => asSeen(c, own));
         await nameAll(seen.map((c) => c.other));
         if (live) { setCalls(seen); setError(""); }
@@ -75,7 +83,7 @@ function useCalls(path, own, version) {
       }
     })();
     return () => { live = false; };
-  }, [path, own.join(","), version]);
+  }, [paths.join(" "), own.join(","), version]);
   return [calls, error];
 }
 
@@ -102,7 +110,10 @@ export default function RecentCalls({ onDial, extension = "", busy = false }) {
     }
   });
   const own = extension ? [extension] : [];
-  const [calls, error] = useCalls(`/calls?agent=me&limit=${SHOWN}`, own, version);
+  // `since` by the hour, so that the paths (the effect's key) stay the same meanwhile
+  const hour = Math.floor(Date.now() / 3600e3) * 3600;
+  const paths = SPANS.map((days) => `/calls?agent=me&since=${hour - days * 86400}&limit=${SHOWN}`);
+  const [calls, error] = useCalls(paths, SHOWN, own, version);
   if (!user.value) return null;
   return html`<section class="panel" id="recent-panel">
     <h2>${t("recent.title")}</h2>
@@ -113,7 +124,7 @@ export default function RecentCalls({ onDial, extension = "", busy = false }) {
 /** One number's last calls (the pop of a caller who is no customer yet): every agent's,
  *  from the CDRs; `onDial` as above. */
 export function NumberCalls({ number, onDial, limit = 5 }) {
-  const [calls, error] = useCalls(`/calls?number=${encodeURIComponent(number)}&limit=${limit}`, [], 0);
+  const [calls, error] = useCalls([`/calls?number=${encodeURIComponent(number)}&limit=${limit}`], limit, [], 0);
   if (!number || !calls?.length && !error) return null;
   // here the number is the caller or the callee: the other party is always `number`
   const rows = (calls || []).map((c) => ({ ...c, direction: c.caller === number ? "inbound" : "outbound",
