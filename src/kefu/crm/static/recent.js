@@ -55,7 +55,7 @@ function Row({ c, onDial, busy }) {
     <td><b class="rc-number">${c.other}</b>${name ? html`<br /><span class="rc-name">${name}</span>` : null}</td>
     <td>${label("tl.dir", c.direction)}</td>
     <td class="num">${c.answer_ts ? spoken(c.duration) : "—"}</td>
-    <td>${c.disposition ? label("tl.disp", c.disposition) : t("recent.in_progress")}</td>
+    <td>${label("tl.disp", c.disposition)}</td>
     <td>${onDial && html`<button type="button" class="rc-dial" title=${t("recent.call_back")}
         disabled=${busy} onClick=${() => onDial(c.other)}>☎ ${t("recent.call_back")}</button>`}</td>
   </tr>`;
@@ -75,7 +75,8 @@ function useCalls(paths, limit, own, version) {
           page = await get(path);
           if (page.items.length >= limit) break;
         }
-        const seen = page.items.map((c) => asSeen(c, own));
+        // a call still on is the desk's call panel's, not a past contact
+        const seen = page.items.filter((c) => c.end_ts != null).map((c) => asSeen(c, own));
         await nameAll(seen.map((c) => c.other));
         if (live) { setCalls(seen); setError(""); }
       } catch (err) {
