@@ -49,6 +49,8 @@ from kefu.recordings.service import Recording, Recordings
 from kefu.crm.history import CallHistory
 from kefu.crm.service import Crm
 from kefu.followups.service import Followups
+from kefu.mail import Mailer as SmtpMailer
+from kefu.reports.schedule import ReportSchedules, zone
 from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
 from kefu.ivr.asr import Hearing, shipped_engines
@@ -116,6 +118,7 @@ class Kefu:
     qa: Qa | None = None                   # quality inspection over the recordings
     tickets: Tickets | None = None         # tickets (工单) and their SLA watch
     followups: Followups | None = None     # callbacks and return visits (回访)
+    report_schedules: ReportSchedules | None = None   # reports mailed on a timetable
     rounds: list[asyncio.Task] = field(default_factory=list)   # every(): background work
 
     def status(self) -> dict:
@@ -214,10 +217,18 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     tickets.seed()
     crm.on_merge.append(tickets.on_merge)
     crm.on_delete += [tickets.on_delete, followups.on_delete]   # they keep the number
+    # render: the reports engine's (name, filters) -> Report; None until it is wired, and
+    # then every schedule is refused with that reason
+    report_schedules = ReportSchedules(
+        store.db, render=None, tz=zone(settings.reports.timezone),
+        mailer=SmtpMailer(settings.smtp) if settings.smtp.host else None)
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
              directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files,
-             qa=qa, tickets=tickets, followups=followups,
-             rounds=[asyncio.create_task(every(ROUND, tickets.tick, "tickets: the SLA watch"),
+             qa=qa, tickets=tickets, followups=followups, report_schedules=report_schedules,
+             rounds=[asyncio.create_task(every(ROUND, report_schedules.tick,
+                                               "reports: the scheduled deliveries"),
+                                         name="report-schedules"),
+                     asyncio.create_task(every(ROUND, tickets.tick, "tickets: the SLA watch"),
                                          name="tickets-sla"),
                      asyncio.create_task(every(ROUND, followups.tick, "follow-ups: the tick"),
                                          name="followups")])
@@ -226,7 +237,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     return k
 
 
-ROUND = 30.0    # seconds between two rounds of the tickets' SLA watch and the follow-ups' tick
+ROUND = 30.0    # seconds between two rounds of the tickets' SLA watch, the follow-ups' tick and
+#                 the scheduled reports' deliveries
 
 
 async def every(seconds: float, work: Callable[[], object], what: str) -> None:
@@ -449,7 +461,7 @@ async def serve(settings: Settings) -> None:
                                 ivr=k.ivr, ivr_calls=k.ivr_calls, recordings=k.recordings,
                                 qa=k.qa, tickets=k.tickets, recordings_for=recordings_for(k.recordings)
                                 if k.recordings else None,
-                                followups=k.followups))
+                                followups=k.followups, report_schedules=k.report_schedules))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

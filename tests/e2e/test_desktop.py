@@ -319,13 +319,17 @@ def test_offer_screen_pop_call_control_and_wrap_up(kefu, pages, phones):
     # the supervisor listens in from 1005 (answers by itself), then force-releases the
     # waiting call
     phones("1005", tone=1300, answermode="auto")
+    wall.select_option("#sup-with", "phone")          # monitor with: desk phone 1005
     wall.fill("#sup-ext", "1005")
     wall.locator(f"#call-table tr[data-call='{call_id}'] button[data-act=listen]").click()
     wait_for(lambda: any(m["number"] == "1005" and m["mode"] == "listen"
                          for c in kefu.api("GET", "/live-calls")[1] if c["call_id"] == call_id
                          for m in c["members"]), what="1005 listening")
-    expect()(wall.locator(f"#call-table tr[data-call='{call_id}']")).to_contain_text(
-        "1005(listen)", timeout=3000)
+    expect()(wall.locator(f"#call-table tr[data-call='{call_id}']")).to_have_attribute(
+        "data-sup-mode", "listen", timeout=3000)
+    expect()(wall.locator(f"#call-table tr[data-call='{call_id}'] .member.sup")).to_contain_text(
+        "1005 监听")
+    wall.select_option("#sup-with", "browser")
     wall.locator(f"#call-table tr[data-call='{second_id}'] button[data-act=release]").click()
     second.wait_closed()
     expect()(wall.locator(f"#call-table tr[data-call='{second_id}']")).to_have_count(0,
@@ -669,20 +673,21 @@ def _release(wall, row: str, *phones) -> None:
 
 def test_supervisor_listens_whispers_and_barges_with_its_own_browser_audio(kefu, pages,
                                                                            phones):
-    """The wallboard connects the supervisor's own WebRTC audio on its extension.  First
-    call: listen brings that line into the call (both voices heard in the page, by FFT),
-    whisper reaches the agent and not the caller, force release ends the call.  Second
-    call: barge lets the caller hear the supervisor's microphone."""
+    """The wallboard connects the supervisor's own WebRTC audio on its own (bound)
+    extension.  First call: listen brings that line into the call (both voices heard in
+    the page, by FFT), whisper reaches the agent and not the caller, force release ends
+    the call.  Second call: barge lets the caller hear the supervisor's microphone."""
     agent = phones(AGENTS["alice"], tone=1000, answermode="auto")
     caller = phones(CALLER, tone=440)
     status, body = kefu.api("POST", "/agents/alice/login",
                             {"extension": AGENTS["alice"], "queues": ["support"], "ready": True})
     assert status == 200, body
+    status, body = kefu.api("PUT", f"/users/{SUPERVISOR[0]}/extensions",
+                            {"extensions": [SECOND_CALLER]})      # her own extension
+    assert status == 200, body
     wall = pages()
     sign_in(wall, "/wall", *SUPERVISOR)
-    wall.fill("#sup-ext", SECOND_CALLER)
-    wall.locator("#sup-ext").dispatch_event("change")
-    wall.click("#sup-line")
+    wall.click("#sup-line")                           # no extension typed
     expect()(wall.locator("#sup-line")).to_have_attribute("data-line", "connected",
                                                           timeout=15000)
     call, row = _supervised_call(kefu, wall, caller, agent)

@@ -258,6 +258,12 @@ const zh = {
   "nav.crm_notes": "小结统计", "notestats.by": "统计维度", "notestats.by.type": "类型", "notestats.by.agent": "坐席",
   "notestats.by.queue": "队列", "notestats.by.day": "按日", "notestats.by.week": "按周", "notestats.by.month": "按月",
   "notestats.total": "合计", "notestats.show": "统计", "notestats.none": "该时段没有小结", "notestats.no_queue": "(无队列)",
+  // deskpop: the desk's recent calls and a number's calls in the pop (crm/static/recent.js),
+  // a note saved during the call, kept for editing in wrap-up (crm/static/notes.js)
+  "recent.title": "最近通话", "recent.time": "时间", "recent.number": "号码", "recent.direction": "方向",
+  "recent.duration": "通话时长", "recent.disposition": "结果", "recent.call_back": "回拨",
+  "recent.none": "暂无通话", "recent.number_calls": "该号码的通话记录",
+  "note.update": "更新小结", "note.saved_live": "小结已保存,可继续修改",
   // the followups slice (src/kefu/followups/static/)
   "nav.followups": "回访", "fu.mine": "我的", "fu.my_groups": "我的组", "fu.all": "全部",
   "fu.open": "未完成", "fu.new": "新建回访", "fu.none": "暂无回访", "fu.due": "到期时间",
@@ -280,6 +286,12 @@ const zh = {
   "dev.mic": "麦克风", "dev.speaker": "扬声器", "dev.default": "系统默认", "dev.level": "麦克风音量",
   "dev.mic_failed": "无法切换麦克风: {detail}", "state.reason": "示忙原因",
   "wrapup.left": "剩余", "wrapup.extend": "延长 {seconds} 秒",
+  // wallsup: supervision from the wallboard (screens/wallcalls.js)
+  "sup.with": "监控方式", "sup.with.browser": "浏览器", "sup.with.phone": "座机",
+  "sup.line_hint": "按监听时自动接入本机音频(我的绑定分机)", "sup.now_listen": "正在监听",
+  "sup.now_whisper": "正在密语", "sup.now_barge": "已强插", "sup.stopped": "已停止监控",
+  "sup.mode.listen": "监听", "sup.mode.whisper": "密语", "sup.mode.barge": "强插", "sup.mode.talk": "通话",
+  "act.stop_monitor": "停止监控",
 };
 
 const en = {
@@ -540,6 +552,12 @@ const en = {
   "nav.crm_notes": "Note statistics", "notestats.by": "Group by", "notestats.by.type": "Type", "notestats.by.agent": "Agent",
   "notestats.by.queue": "Queue", "notestats.by.day": "Day", "notestats.by.week": "Week", "notestats.by.month": "Month",
   "notestats.total": "Total", "notestats.show": "Show", "notestats.none": "No notes in this range", "notestats.no_queue": "(no queue)",
+  // deskpop: the desk's recent calls and a number's calls in the pop (crm/static/recent.js),
+  // a note saved during the call, kept for editing in wrap-up (crm/static/notes.js)
+  "recent.title": "Recent calls", "recent.time": "Time", "recent.number": "Number", "recent.direction": "Direction",
+  "recent.duration": "Talk time", "recent.disposition": "Outcome", "recent.call_back": "Call back",
+  "recent.none": "No calls yet", "recent.number_calls": "Calls with this number",
+  "note.update": "Update note", "note.saved_live": "Note saved; you can still change it",
   // the followups slice (src/kefu/followups/static/)
   "nav.followups": "Follow-ups", "fu.mine": "Mine", "fu.my_groups": "My groups", "fu.all": "All",
   "fu.open": "Open", "fu.new": "New follow-up", "fu.none": "No follow-ups", "fu.due": "Due",
@@ -562,6 +580,13 @@ const en = {
   "dev.mic": "Microphone", "dev.speaker": "Speaker", "dev.default": "System default", "dev.level": "Microphone level",
   "dev.mic_failed": "Could not switch the microphone: {detail}", "state.reason": "Not-ready reason",
   "wrapup.left": "Time left", "wrapup.extend": "{seconds} s more",
+  // wallsup: supervision from the wallboard (screens/wallcalls.js)
+  "sup.with": "Monitor with", "sup.with.browser": "Browser", "sup.with.phone": "Desk phone",
+  "sup.line_hint": "Opens by itself on the first listen (on your own bound extension)",
+  "sup.now_listen": "Listening", "sup.now_whisper": "Whispering", "sup.now_barge": "Barged in",
+  "sup.stopped": "Monitoring stopped",
+  "sup.mode.listen": "Listen", "sup.mode.whisper": "Whisper", "sup.mode.barge": "Barge", "sup.mode.talk": "Talk",
+  "act.stop_monitor": "Stop monitoring",
 };
 
 export const DICTS = { zh, en };

@@ -18,6 +18,7 @@ import { Elapsed, Pure, debounce, fmtDuration, now, options, run, toast } from "
 import { clearCustomer, CustomerPanel, customer, refreshHistory, screenPop, useModule } from "/static/crm/customer.js";
 import { WrapupPanel } from "/static/crm/notes.js";
 import { AnnouncementList } from "/static/announcements/announcements.js";
+import RecentCalls from "/static/crm/recent.js";
 import { alerting, alertOffer, endAlert } from "../alerts.js";
 import { applyMic, askNotify, AudioSettings, listDevices } from "../devices.js";
 import { ringing, unlockAudio } from "../ring.js";
@@ -818,6 +819,7 @@ export default function Desk() {
       <div class="col">
         <${CustomerPanel} onDial=${dial} callId=${call.value?.call_id || wrapup.value?.call_id || ""} />
         <${Followups} />
+        <${RecentCalls} onDial=${dial} extension=${agent.value?.extension || ""} busy=${Boolean(call.value)} />
         <section class="panel" id="announcements-panel">
           <h2>${t("ann.title")}</h2>
           <${AnnouncementList} canAck=${true} />

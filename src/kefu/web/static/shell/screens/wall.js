@@ -6,11 +6,12 @@
 
 import { html } from "htm/preact";
 import { computed, signal } from "@preact/signals";
-import { del, post, put } from "../api.js";
+import { post, put } from "../api.js";
 import { label, t } from "../i18n.js";
-import { line, onLineState, startLine, stopLine } from "../softphone.js";
-import { choices, liveCalls, queues, resource, useEvents, user } from "../store.js";
-import { Elapsed, Pure, fmtDuration, now, options, run, toast } from "../util.js";
+import { line } from "../softphone.js";
+import { choices, liveCalls, queues, resource, useEvents } from "../store.js";
+import { Elapsed, Pure, fmtDuration, now, options, run } from "../util.js";
+import { CallButtons, CallTable, SupervisionBar } from "./wallcalls.js";
 import { AnnouncementForm, AnnouncementList } from "/static/announcements/announcements.js";
 
 const TALKING = new Set(["talking", "on_hold"]);
@@ -23,10 +24,7 @@ const agents = resource("/agents", {
   map: (list) => list.map((a) => ({ ...a, localSince: Date.now() - (a.in_state || 0) * 1000 })),
 });
 const forceReason = signal("");
-const supExt = signal(localStorage.getItem("kefu.supExt") || "");
-const lineState = signal(line.state);
 const editing = signal(null);          // the agent whose skills form is open
-onLineState((s) => { lineState.value = s; });
 window.kefuWall = { line, agents };
 
 const agentPath = (u, suffix) => `/agents/${encodeURIComponent(u)}${suffix}`;
@@ -43,32 +41,6 @@ function forceState(a, state) {
 function forceLogout(a) {
   if (!confirm(t("act.confirm_logout", { agent: a.username }))) return;
   return run(() => post(agentPath(a.username, "/logout")), t("act.done")).then(refresh);
-}
-
-// Who supervises: "my extension" when filled in, else me (kefu finds my browser line or
-// the extension I am logged in on, and says so when there is none).
-function monitor(callId, mode, target) {
-  const body = { supervisor: supExt.peek().trim() || user.peek().username, mode };
-  if (mode === "whisper" && target) body.target = target;
-  return run(() => post(`/live-calls/${encodeURIComponent(callId)}/monitor`, body), t("act.done"));
-}
-
-function release(callId) {
-  if (!confirm(t("act.confirm_release"))) return;
-  return run(() => del(`/live-calls/${encodeURIComponent(callId)}`), t("act.done")).then(refresh);
-}
-
-// The supervisor's own audio: a browser line on "my extension".  With it up, listen /
-// whisper / barge take this line into the call instead of ringing a phone there.
-async function toggleLine() {
-  if (line.pc) { stopLine(); return; }
-  const ext = supExt.peek().trim();
-  if (!ext) { toast(t("act.need_ext"), "error"); document.getElementById("sup-ext")?.focus(); return; }
-  try {
-    await startLine(user.peek().token, { extension: ext });
-  } catch (err) {
-    toast(`${t("wall.line_failed")}: ${err.detail || err.message}`, "error");
-  }
 }
 
 // --- views ----------------------------------------------------------------------------------
@@ -136,15 +108,6 @@ function QueueTable() {
       <tbody>${list.map((q) => html`<${QueueRow} key=${q.name} q=${q} />`)}</tbody>
     </table>
   </section>`;
-}
-
-function CallButtons({ callId, whisperTo }) {
-  const b = (act, cls, onClick) => html`<button type="button" class=${`small ${cls}`} data-act=${act}
-    onClick=${onClick}>${t(`act.${act}`)}</button>`;
-  return html`${b("listen", "", () => monitor(callId, "listen"))}
-    ${b("whisper", "", () => monitor(callId, "whisper", whisperTo))}
-    ${b("barge", "", () => monitor(callId, "barge"))}
-    ${b("release", "danger", () => release(callId))}`;
 }
 
 class AgentRow extends Pure {
@@ -226,47 +189,11 @@ function AgentTable() {
   </section>`;
 }
 
-class CallRow extends Pure {
-  render({ c, whisperTo, at }) {
-    const members = (c.members || []).map((m) => (m.mode && m.mode !== "talk" ? `${m.number}(${m.mode})` : m.number)).join(" ");
-    return html`<tr data-call=${c.call_id}>
-      <td>${c.caller}</td><td>${c.callee || ""}</td>
-      <td class="call-state">${label("cs", c.state)}</td>
-      <td>${c.queue || ""}</td><td>${c.agent || ""}</td>
-      <td class="num call-time"><${Elapsed} from=${c.started ? c.started * 1000 : at} /></td>
-      <td class="small members">${members}</td>
-      <td class="actions"><${CallButtons} callId=${c.call_id} whisperTo=${whisperTo} /></td></tr>`;
-  }
-}
-
-function CallTable() {
-  const calls = liveCalls.data.value || [];
-  const list = agents.data.value || [];
-  const at = liveCalls.at.value;
-  const cols = ["calls.caller", "calls.callee", "calls.state", "calls.queue", "calls.agent", "calls.duration",
-                "calls.members", "agents.actions"];
-  return html`<section class="panel">
-    <h2>${t("calls.title")}</h2>
-    <table class="grid" id="call-table">
-      <thead><tr>${cols.map((key) => html`<th>${t(key)}</th>`)}</tr></thead>
-      <tbody>${calls.length ? calls.map((c) => html`<${CallRow} key=${c.call_id} c=${c} at=${at}
-          whisperTo=${list.find((a) => a.username === c.agent)?.extension} />`)
-        : html`<tr><td colspan="8" class="muted">${t("calls.none")}</td></tr>`}</tbody>
-    </table>
-  </section>`;
-}
-
 function WallBar() {
-  const on = lineState.value === "connected" || lineState.value === "connecting";
   return html`<div class="screen-bar">
     <span id="clock" class="timer">${new Date(now.value).toLocaleTimeString()}</span>
     <span class="spacer"></span>
-    <label class="inline"><span>${t("wall.sup_ext")}</span>
-      <input id="sup-ext" size="6" inputmode="numeric" pattern="[0-9]{2,10}" value=${supExt.value}
-             onInput=${(e) => { supExt.value = e.currentTarget.value; }}
-             onChange=${(e) => localStorage.setItem("kefu.supExt", e.currentTarget.value.trim())} /></label>
-    <button type="button" id="sup-line" data-line=${lineState.value} onClick=${toggleLine}>
-      ${t(on ? "wall.line_on" : "wall.line_connect")}</button>
+    <${SupervisionBar} />
   </div>`;
 }
 
@@ -298,7 +225,7 @@ export default function Wall() {
       <${Tiles} />
       <${QueueTable} />
       <${AgentTable} />
-      <${CallTable} />
+      <${CallTable} agents=${agents.data.value} />
       <${Announcements} />
     </div>
   </div>`;
