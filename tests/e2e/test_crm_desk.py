@@ -176,7 +176,9 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     desk_line = pop.locator(f"#customer-history li.tl-item[data-kind=call][data-ref='{call_id}']")
     expect()(desk_line).to_contain_text("呼入", timeout=10000)
     expect()(desk_line).to_contain_text(AGENT)
-    desk.evaluate("window.scrollTo(0, 0)")
+    # the desk scrolls its columns, not the page (it fits 1366×768): back to their tops
+    desk.evaluate("document.querySelectorAll('.desk-grid > .col')"
+                  ".forEach((c) => { c.scrollTop = 0; })")
     screenshot(desk, "desk-crm.png", full_page=False)
     # saved and kept: wrap-up shows the note saved during the call, to correct
     expect()(desk.locator("#wrapup-form textarea[name=notes]")).to_have_value("送货延误,客户不满")
