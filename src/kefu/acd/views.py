@@ -49,8 +49,8 @@ class Views(AcdCore):
         }
 
     def _waiting_call(self, w: Queued, now: float) -> dict[str, Any]:
-        """A caller in the queue as the wallboard lists it; ``priority`` is the routing
-        one within the queue (the caller's, raised by its tier's), ``tier`` the call-attached one."""
+        """A caller in the queue as the wallboard lists it: ``priority`` is the one routing
+        orders the queue by (the caller's, raised by its tier's), ``tier`` the call's."""
         tier = w.call.data.get("tier")
         return {"call_id": w.call.id, "caller": w.call.caller,
                 "position": self.router.position(w.call.id),
