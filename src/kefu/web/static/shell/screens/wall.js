@@ -95,10 +95,11 @@ const figures = computed(() => {
 });
 
 /** The alerts now (wallalerts.js), recomputed each second; `alertKeys` changes only when
- *  one is raised or cleared, so what shows them re-renders then only. */
+ *  one is raised or cleared (or its start moved: a new not-ready spell), so what shows
+ *  them re-renders then only. */
 const alerts = computed(() => alertsOf(queues.data.value || [], agents.data.value || [],
                                        liveCalls.data.value || [], now.value));
-const alertKeys = computed(() => alerts.value.map((a) => a.key).join(" "));
+const alertKeys = computed(() => alerts.value.map((a) => `${a.key}@${Math.round(a.since / 1000)}`).join(" "));
 /** What the rows highlight: queue → its late callers' ids; agent → its alert's kind. */
 const alertIndex = computed(() => {
   alertKeys.value;
