@@ -214,7 +214,7 @@ def test_announcement_to_a_group_and_an_agent_from_the_lists(kefu, pages):
     wall.check("#announce-groups input[name=groups][value=support]")
     wall.click("#announce-form button[type=submit]")
     item = bob.locator("#announcements li", has_text="售后组例会")
-    expect()(item).to_have_class("unread", timeout=5000)
+    expect()(item).to_have_class("unread", timeout=10000)      # live, from the event
     expect()(item.locator(".ann-group[data-group=support]")).to_have_count(1)
     expect()(alice.locator("#announcements li", has_text="售后组例会")).to_have_count(0)
     expect()(wall.locator("#announce-groups input[value=support]")).not_to_be_checked()
@@ -224,7 +224,7 @@ def test_announcement_to_a_group_and_an_agent_from_the_lists(kefu, pages):
     wall.check("#announce-agents [data-agent=alice] input")
     wall.click("#announce-form button[type=submit]")
     expect()(alice.locator("#announcements li", has_text="午餐提醒")).to_have_class(
-        "unread", timeout=5000)
+        "unread", timeout=10000)
     expect()(wall.locator("#announcements li").first.locator(".ann-agents")).to_have_text("alice")
     bob.reload()
     expect()(bob.locator("#desk[data-ready='1']")).to_be_visible()
