@@ -179,3 +179,9 @@ class Switchboard(Calls, Protocol):
     def open_line(self, number: str, party: Any, rtp: "RtpLeg") -> tuple[Call, Member]: ...
 
     def leg_ended(self, leg: Any) -> None: ...
+
+    def line_lost(self, member: Member) -> None:
+        """A line's media went away; its member stays, absent, to be re-bound."""
+
+    def rebind_line(self, member: Member, party: Any, rtp: "RtpLeg") -> Call | None:
+        """A new dialog and media leg for an (absent) line member; the call it is in."""
