@@ -272,6 +272,11 @@ const zh = {
   "fu.st.failed": "失败", "fu.st.cancelled": "已取消",
   "fu.out.reached": "已联系上", "fu.out.no_answer": "无人接听", "fu.out.busy": "占线",
   "fu.out.wrong_number": "号码错误", "fu.out.refused": "客户拒绝", "fu.out.other": "其他",
+  // the desk surviving a reload (issue 15, reload: keepalive.js, softphone.js, desk.js)
+  "reason.reconnecting": "重新连接中",
+  "logout.notice": "您已于 {at} 被系统签出: {reason}",
+  "logout.line_lost": "软电话线路中断后未能在宽限期内恢复,通话已转回队列",
+  "logout.closed": "工作台页面已关闭", "logout.line_closed": "软电话线路已断开",
 };
 
 const en = {
@@ -546,6 +551,11 @@ const en = {
   "fu.st.failed": "Failed", "fu.st.cancelled": "Cancelled",
   "fu.out.reached": "Reached", "fu.out.no_answer": "No answer", "fu.out.busy": "Busy",
   "fu.out.wrong_number": "Wrong number", "fu.out.refused": "Refused", "fu.out.other": "Other",
+  // the desk surviving a reload (issue 15, reload: keepalive.js, softphone.js, desk.js)
+  "reason.reconnecting": "Reconnecting",
+  "logout.notice": "You were logged out by the system at {at}: {reason}",
+  "logout.line_lost": "the softphone line did not come back within the grace period; the call went back to its queue",
+  "logout.closed": "the desk page was closed", "logout.line_closed": "the softphone line closed",
 };
 
 export const DICTS = { zh, en };
