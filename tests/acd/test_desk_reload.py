@@ -201,10 +201,24 @@ def test_leave_in_a_call_is_the_lines_grace_period(desk):
     d = desk(queue(members={"alice": 5}))
     browser(d, "alice")
     call = talking(d)
+    member = d.acd.agents["alice"].line
     d.acd.leave("alice")
+    assert member.absent                                    # music for the customer at once
     d.clock.advance(1.5)
     assert d.state("alice") is S.TALKING                    # not the leave grace
-    lose(d, "alice")
+    d.clock.advance(10)
+    assert lose(d, "alice")                                 # the old page's line goes now:
+    d.clock.advance(15)                                     # the grace runs from the leave
+    assert d.state("alice") is S.TALKING
+    d.clock.advance(4)
+    assert d.state("alice") is S.LOGGED_OUT and call.state is CallState.QUEUED
+
+
+def test_back_after_leave_in_a_call_waits_for_the_new_line(desk):
+    d = desk(queue(members={"alice": 5}))
+    browser(d, "alice")
+    call = talking(d)
+    d.acd.leave("alice")
     d.clock.advance(10)
     d.acd.back("alice")                                     # the line is still gone: waits
     assert d.acd.agents["alice"].absent == "lost"

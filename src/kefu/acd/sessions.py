@@ -293,21 +293,25 @@ class Sessions(AcdCore):
         grace = self.settings.acd.reconnect_grace
         if agent is None or agent.device != "webrtc" or agent.line is None or grace <= 0:
             return False
-        self._absent(agent, "lost", grace)
+        if agent.absent != "lost":           # (its desk said it was leaving a call: running)
+            self._absent(agent, "lost", grace)
         return True
 
     def leave(self, username: str) -> Agent:
         """The agent's desk says it is closing (page-hide): an idle agent is offered
         nothing from now on and is logged out after ``acd.leave_grace`` unless the page
         comes back (:meth:`back`, a reload); an agent in a call (or its wrap-up) gets the
-        line's grace period, as if its line were lost."""
+        line's grace period, as if its line were lost: its member is absent at once, so
+        the customer hears music rather than a page that is no longer there."""
         agent = self._desk(username)
         if agent.absent == "lost":
             return agent
         if agent.state in IDLE or agent.state is AgentState.RESERVED:
             self._absent(agent, "leaving", self.settings.acd.leave_grace)
-        else:
-            self._absent(agent, "lost", self.settings.acd.reconnect_grace)
+            return agent
+        self._absent(agent, "lost", self.settings.acd.reconnect_grace)
+        if agent.line is not None and agent.device == "webrtc":
+            self.switch.line_lost(agent.line)
         return agent
 
     def back(self, username: str) -> Agent:

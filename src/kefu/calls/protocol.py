@@ -113,6 +113,10 @@ class Calls(Protocol):
     def open_session(self, number: str, on_open: Callable[[Call, Member], None],
                      on_fail: Callable[[int, str], None]) -> Call: ...
 
+    def line_lost(self, member: Member) -> None:
+        """A line's media went away (or is going); its member stays, absent, to be
+        re-bound."""
+
     def idle_line(self, number: str) -> Member | None: ...
 
     # --- the room -------------------------------------------------------------------------
@@ -179,9 +183,6 @@ class Switchboard(Calls, Protocol):
     def open_line(self, number: str, party: Any, rtp: "RtpLeg") -> tuple[Call, Member]: ...
 
     def leg_ended(self, leg: Any) -> None: ...
-
-    def line_lost(self, member: Member) -> None:
-        """A line's media went away; its member stays, absent, to be re-bound."""
 
     def rebind_line(self, member: Member, party: Any, rtp: "RtpLeg") -> Call | None:
         """A new dialog and media leg for an (absent) line member; the call it is in."""
