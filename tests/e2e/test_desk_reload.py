@@ -209,7 +209,8 @@ def test_a_closed_tab_is_logged_out_at_once_and_the_next_call_goes_to_another(
     caller = phone(CALLER, tone=CALLER_TONE)
     desk.bring_to_front()
     t_close = time.time()
-    desk.close(run_before_unload=True)
+    desk.close(run_before_unload=True)       # the beforeunload question is answered "leave"
+    desk.wait_for_event("close")             # (sync Playwright answers it only while waiting)
     wait_for(lambda: agent(kefu, "alice")["state"] == "logged_out", timeout=5,
              what="alice logged out")
     took = time.time() - t_close
