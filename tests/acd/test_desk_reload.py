@@ -93,6 +93,8 @@ def test_the_grace_period_over_requeues_the_call_at_its_old_place(desk):
     assert d.acd.router.position(later.id) == 2
     d.login("bob")                                          # the next agent gets it first
     assert d.offered()[-1] == ["bob"] and d.acd.agents["bob"].call_id == first.id
+    browser(d, "alice")                                     # alice again: offered as before
+    assert d.offered()[-1] == ["alice"] and d.acd.agents["alice"].call_id == later.id
 
 
 def test_the_grace_period_over_ends_a_call_that_was_not_a_queue_call(desk):

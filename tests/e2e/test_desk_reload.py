@@ -5,8 +5,8 @@
   the queue's music while the page is away and the agent's microphone again after; the
   reloaded desk reopens its line by itself and shows the same call.
 - A reload while ready keeps the agent ready.
-- A tab closed while ready is logged out within 2 s (the page-hide ``leave``), and the
-  next call goes to another agent.
+- A tab closed while ready is logged out within 2 s (the page-hide ``leave``), the next
+  call goes to another agent, and the desk says why at the next sign-in.
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def test_a_reload_while_ready_keeps_the_agent_ready(kefu, desk):
 
 
 def test_a_closed_tab_is_logged_out_at_once_and_the_next_call_goes_to_another(
-        kefu, desk, phone):
+        kefu, browser, desk, phone):
     bob = phone(AGENTS["bob"], tone=CALLER_TONE)
     status, body = kefu.api("POST", "/agents/bob/login",
                             {"extension": AGENTS["bob"], "ready": True})
@@ -223,3 +223,11 @@ def test_a_closed_tab_is_logged_out_at_once_and_the_next_call_goes_to_another(
     assert kefu.events(since, "queue.offer")[0][2]["agents"] == ["bob"]
     bob.wait_incoming()
     caller.hangup()
+    # alice signs in again: the desk says why she was logged out
+    page = browser.page()
+    page.goto("/#/desk")
+    page.fill("#login-username", "alice")
+    page.fill("#login-password", AGENT_PW)
+    page.click("#login-submit")
+    desk_ready(page)
+    expect()(page.locator("#last-logout")).to_contain_text("工作台页面已关闭")

@@ -164,7 +164,7 @@ class Sessions(AcdCore):
             raise AcdError(f"agent {username} is not logged in")
         self._cancel_timer(username)
         self._cancel_grace(agent)
-        agent.resume = None
+        agent.absent, agent.resume = "", None
         offered = self.waiting.get(agent.call_id or "") \
             if agent.state is AgentState.RESERVED else None
         session, agent.session, agent.line = agent.session, None, None
