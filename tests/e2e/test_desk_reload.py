@@ -91,7 +91,7 @@ def desk(browser, kefu):
     wait_for(lambda: agent(kefu, "alice")["state"] == "ready", what="alice ready")
     yield page
     try:
-        for message in browser.console_errors():
+        for message in browser.console_errors() + browser.http_errors():
             print("browser:", message)
         browser.check()
     finally:
