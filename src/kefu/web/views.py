@@ -19,6 +19,14 @@ class View(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class LastLogout(View):
+    at: float = Field(description="when (Unix time)")
+    reason: str | None = Field(description="the ACD's reason: line_lost (the desk's line "
+                               "did not come back in time), closed (the tab was closed), "
+                               "line_closed; None: logged out by hand")
+    by: str | None = Field(description="who: acd, a supervisor; None: the agent itself")
+
+
 class AgentOut(View):
     """An agent's state and today's figures."""
     username: str
@@ -39,6 +47,10 @@ class AgentOut(View):
     auto_answer: bool
     answered: int = Field(description="calls answered today")
     talk_time: float = Field(description="seconds talked today")
+    absent: str | None = Field(None, description="the browser desk went away: lost (its "
+                               "line; the call waits with music) or leaving (page-hide)")
+    last_logout: LastLogout | None = Field(None, description="the last log-out, with the "
+                                           "ACD's reason (shown at the next sign-in)")
 
 
 class WaitingCall(View):

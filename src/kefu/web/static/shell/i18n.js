@@ -294,6 +294,11 @@ const zh = {
   "filter.queue": "签入队列", "filter.group": "技能组", "filter.state": "状态", "filter.any": "全部",
   "filter.clear": "清除筛选",
   "ann.agents_none": "暂无坐席", "ann.agents_filter": "查找坐席",
+  // the desk surviving a reload (issue 15, reload: keepalive.js, softphone.js, desk.js)
+  "reason.reconnecting": "重新连接中",
+  "logout.notice": "您已于 {at} 被系统签出: {reason}",
+  "logout.line_lost": "软电话线路中断后未能在宽限期内恢复,通话已转回队列",
+  "logout.closed": "工作台页面已关闭", "logout.line_closed": "软电话线路已断开",
 };
 
 const en = {
@@ -591,6 +596,11 @@ const en = {
   "filter.queue": "Logged in to", "filter.group": "Group", "filter.state": "State", "filter.any": "All",
   "filter.clear": "Clear filter",
   "ann.agents_none": "No agents", "ann.agents_filter": "Find an agent",
+  // the desk surviving a reload (issue 15, reload: keepalive.js, softphone.js, desk.js)
+  "reason.reconnecting": "Reconnecting",
+  "logout.notice": "You were logged out by the system at {at}: {reason}",
+  "logout.line_lost": "the softphone line did not come back within the grace period; the call went back to its queue",
+  "logout.closed": "the desk page was closed", "logout.line_closed": "the softphone line closed",
 };
 
 export const DICTS = { zh, en };

@@ -12,9 +12,9 @@ import { useEffect, useState } from "preact/hooks";
 import { batch, effect, signal, untracked } from "@preact/signals";
 import { del, errorText, get, post } from "../api.js";
 import { label, t } from "../i18n.js";
-import { LineError, line, onLineState, setMuted, setSending, startLine, stopLine } from "../softphone.js";
+import { LineError, keepLine, line, onLineState, setMuted, setSending, stopLine } from "../softphone.js";
 import { choices, liveCalls, onEvent, onSignOut, queues, user, wsStatus } from "../store.js";
-import { Elapsed, Pure, debounce, fmtDuration, now, options, run, toast } from "../util.js";
+import { Elapsed, Pure, debounce, fmtDuration, fmtTime, now, options, run, toast } from "../util.js";   // keepalive: fmtTime
 import { clearCustomer, CustomerPanel, customer, refreshHistory, screenPop, useModule } from "/static/crm/customer.js";
 import { WrapupPanel } from "/static/crm/notes.js";
 import { AnnouncementList } from "/static/announcements/announcements.js";
@@ -100,9 +100,10 @@ async function agentLogin(body) {
 }
 
 async function connectLine() {
+  if (["connecting", "connected"].includes(line.state)) return;   // keepalive: opened already
   lineError.value = "";
   try {
-    await startLine(user.peek().token);
+    await keepLine(user.peek().token);   // keepalive: reopened by itself when it drops
   } catch (err) {
     lineError.value = !(err instanceof LineError) ? errorText(err)
       : err.kind === "unavailable" ? t("line.unavailable")
@@ -368,6 +369,7 @@ function onKey(e) {
 // Started by the first mount, for the rest of the sign-in: the desk keeps following its
 // events (an offer, a state change) while another screen is shown.
 let stop = null;
+let resumed = false;   // keepalive: the line was reopened (or opened) once since this page loaded
 function start() {
   if (stop) return;
   const offs = [
@@ -375,6 +377,16 @@ function start() {
     effect(() => { const calls = liveCalls.data.value; untracked(() => pickCall(calls)); }),
     effect(() => { if (wsStatus.value === "open") untracked(refreshAgent); }),
   ];
+  offs.push(effect(() => {   // keepalive: keepalive.js tells kefu when this desk goes and comes back
+    if (!agent.value) return;
+    const browser = state.value !== "logged_out" && device.value === "webrtc";
+    if (browser) sessionStorage.setItem("kefu.desk", JSON.stringify({ username: me() }));
+    else sessionStorage.removeItem("kefu.desk");
+    if (browser && lineState.value === "idle" && !resumed) {   // keepalive: after a reload
+      resumed = true;
+      untracked(connectLine);
+    }
+  }));
   const timer = setInterval(refreshAgent, 15000);
   stop = () => { offs.forEach((off) => off()); clearInterval(timer); };
 }
@@ -383,6 +395,8 @@ onSignOut(() => {
   stop?.();
   stop = null;
   stopLine();
+  sessionStorage.removeItem("kefu.desk");   // keepalive
+  resumed = false;   // keepalive
   numbers = {};
   callQueues = {};
   batch(() => {
@@ -466,7 +480,8 @@ function AgentPanel() {
       <button type="button" id="agent-logout" onClick=${agentLogout}>${t("agent.logout")}</button>
     </div>`}
     ${error && html`<p id="agent-error" class="error">${error}</p>`}
-  </section>`;
+    ${!on && agent.value?.last_logout?.reason && html`<p id="last-logout" class="notice">${t("logout.notice", { at: fmtTime(agent.value.last_logout.at), reason: label("logout", agent.value.last_logout.reason) })}</p>`}
+  </section>`;   // keepalive: #last-logout, why the ACD logged this agent out
 }
 
 function StatePanel() {
