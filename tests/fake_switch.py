@@ -342,6 +342,19 @@ class FakeSwitch:
     def leg_ended(self, leg: Any) -> None:
         pass
 
+    def line_lost(self, member: Member) -> None:
+        """As the switch's: the member stays where it is, absent."""
+        member.absent = True
+
+    def rebind_line(self, member: Member, party: Any, rtp: Any) -> Call | None:
+        """As the switch's: the member gets the new dialog and leg where it is."""
+        home = member.home
+        if home is not None and home.a is member.sip:
+            home.a = party
+        member.sip, member.rtp, member.absent = party, rtp, False
+        return next((c for c in self.calls.values()
+                     if not c.ended and member in c.room.members), None)
+
     # --- the caller's side -----------------------------------------------------------------
     async def answer_hosted(self, call: Call, state: CallState = CallState.HOSTED) -> None:
         call.a_rtp = call.a_rtp or object()         # type: ignore[assignment]

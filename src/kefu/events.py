@@ -101,6 +101,7 @@ class MemberFields(BaseModel):
     holding: bool
     held: bool
     whisper_to: str | None
+    absent: bool = False        # a browser agent whose line went away, waiting for it back
 
 
 class _Member(MemberFields, Payload):
@@ -431,10 +432,14 @@ class AgentLogin(Payload):
 
 @declare("agent.logout", AGENT)
 class AgentLogout(Payload):
-    """Logged out (``by`` someone else)."""
+    """Logged out (``by`` someone else; ``by="acd"`` with a ``reason``: ``line_lost``,
+    the browser desk's line did not come back within ``acd.reconnect_grace``;
+    ``closed``, the desk said it was closing and did not come back within
+    ``acd.leave_grace``; ``line_closed``, the line ended)."""
     agent: str
     extension: str
     by: str | None = None
+    reason: str | None = None
 
 
 @declare("agent.state", AGENT)
@@ -477,13 +482,17 @@ class AgentSkills(Payload):
 
 @declare("agent.line", AGENT)
 class AgentLine(Payload):
-    """The agent's persistent line: ``open`` (on ``device``), ``closed`` or ``failed``."""
+    """The agent's persistent line: ``open`` (on ``device``), ``closed`` or ``failed``;
+    a browser desk's: ``lost`` (its line went away, or the desk said it was closing:
+    ``leaving``; the agent has ``grace`` seconds to come back, its call waits with
+    music), ``restored`` (the desk's new line took the same place)."""
     agent: str
     state: str
     code: int | None = None
     reason: str | None = None
     extension: str | None = None
     device: str | None = None
+    grace: float | None = None
 
 
 @declare("agent.wrap_up_start", AGENT)

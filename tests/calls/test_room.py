@@ -66,3 +66,14 @@ def test_removing_the_whisper_target_turns_whisper_into_listen():
     r.remove(m["agent"])
     assert m["sup"].mode is Mode.LISTEN and m["sup"].whisper_to is None
     assert heard(r) == {"cust": set(), "sup": {"rtpcust"}}
+
+
+def test_an_absent_member_is_left_out_and_the_one_left_alone_hears_music():
+    r, m = room("agent", "caller")
+    m["agent"].absent = True                      # its browser line went away (reload)
+    assert heard(r) == {"caller": {MOH}}          # no leg to route for the absent one
+    r, m = room("agent", "caller", "third")
+    m["agent"].absent = True
+    assert heard(r) == {"caller": {"rtpthird"}, "third": {"rtpcaller"}}
+    m["agent"].absent = False                     # re-bound: heard again
+    assert heard(r)["caller"] == {"rtpagent", "rtpthird"}

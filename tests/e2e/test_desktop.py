@@ -543,7 +543,7 @@ def test_announcements_posted_and_acknowledged(kefu, pages):
     sign_in(wall, "/wall", *SUPERVISOR)
     wall.fill("#announce-form input[name=title]", "系统维护通知")
     wall.fill("#announce-form textarea[name=body]", "今晚 22:00 升级电话系统,请提前保存工作。")
-    wall.fill("#announce-form input[name=audience]", "alice")
+    wall.check("#announce-agents [data-agent=alice] input")      # from the directory's agents
     wall.click("#announce-form button[type=submit]")
     expect()(wall.locator("#announcements li").first).to_contain_text("系统维护通知", timeout=3000)
     # alice's desktop gets it from the event (well before its one-minute poll) and acks it
@@ -561,7 +561,7 @@ def test_announcements_posted_and_acknowledged(kefu, pages):
     expect()(bob.locator("#announcements li", has_text="系统维护通知")).to_have_count(0)
     wall.fill("#announce-form input[name=title]", "售后组例会")
     wall.fill("#announce-form textarea[name=body]", "周五 17:00 三楼会议室。")
-    wall.fill("#announce-form input[name=audience]", "")
+    expect()(wall.locator("#announce-agents [data-agent=alice] input")).not_to_be_checked()
     wall.check("#announce-groups input[name=groups][value=support]")
     wall.click("#announce-form button[type=submit]")
     expect()(wall.locator("#announcements li").first).to_contain_text("售后组例会", timeout=3000)

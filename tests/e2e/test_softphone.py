@@ -173,7 +173,8 @@ def test_agent_answers_on_its_browser_line(kefu, browser, phone):
     status, agent = kefu.api("GET", "/agents/alice")
     assert agent["persistent_line"] and agent["device"] == "webrtc"
 
-    # the browser goes away: the line closes and the agent is logged out
+    # the browser goes away and no new line comes within [acd] reconnect_grace (30 s):
+    # the agent is logged out
     b.close()
     wait_for(lambda: kefu.api("GET", "/agents/alice")[1]["state"] == "logged_out",
              timeout=40, what="logged out after the browser left")

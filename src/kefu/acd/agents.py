@@ -81,6 +81,10 @@ class Agent:
     want_ready: bool = False                        # go ready once the line is up
     session: Any = None                             # the persistent line's call (常连接)
     line: Any = None                                # its member, while the line is open
+    absent: str = ""                                # its browser desk went away: "lost"
+    #                                                 (the line) or "leaving" (page-hide)
+    resume: tuple[AgentState, str] | None = None    # the idle state to give back then
+    last_logout: dict | None = None                 # {at, reason, by}: shown at sign-in
 
     def move(self, new: AgentState, reason: str = "", now: float | None = None) -> AgentState:
         """Change state (``IllegalTransition`` if not allowed); returns the old state."""
@@ -106,4 +110,5 @@ class Agent:
                 "call_id": self.call_id, "queue": self.queue,
                 "wrap_up_until": self.wrap_up_until or None,
                 "persistent_line": self.line is not None, "device": self.device,
-                "auto_answer": self.auto_answer}
+                "auto_answer": self.auto_answer, "absent": self.absent or None,
+                "last_logout": self.last_logout}

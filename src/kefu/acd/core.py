@@ -74,6 +74,7 @@ class AcdCore:
         self._moh: dict[str, Any] = {}
         self._outbound: dict[str, tuple[Agent, AgentState, str]] = {}   # click-to-call
         self._timers: dict[str, Timer] = {}   # agent → back-off / wrap-up / ring timeout
+        self._grace: dict[str, Timer] = {}    # agent → its desk's time to come back
         self._due: tuple[Timer, float] | None = None   # when a preference runs out next
         for i, q in enumerate(settings.queues):
             try:
@@ -123,8 +124,8 @@ class AcdCore:
         return sum(1 for a in self.agents.values() if a.logged_in and queue in a.queues)
 
     def _available(self, agent: Agent) -> None:
-        """The agent is READY: the engine may offer it a call."""
-        if agent.state is AgentState.READY:
+        """The agent is READY (and its desk is there): the engine may offer it a call."""
+        if agent.state is AgentState.READY and not agent.absent:
             self._dispatch(self.router.set_ready(agent.username, self.clock()))
 
     def _schedule(self, username: str, delay: float, fn: Callable[..., None], *args: Any) -> None:
@@ -178,6 +179,12 @@ class AcdCore:
 
     def _call_back(self, queued: Queued, agent: Agent, line: Member | None = None) -> None:
         """A callback's turn: ring the agent, then the customer (callbacks.py)."""
+        raise NotImplementedError
+
+    async def enqueue(self, call: Call, queue_name: str, priority: int = 0,
+                      on_refused: Callable[[str], None] | None = None,
+                      min_level: int = 0, entered: float | None = None) -> None:
+        """A call reaches a queue (rules.py)."""
         raise NotImplementedError
 
     def _announce(self, queued: Queued) -> None:

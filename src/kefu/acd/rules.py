@@ -44,10 +44,12 @@ class QueueRules(AcdCore):
 
     async def enqueue(self, call: Call, queue_name: str, priority: int = 0,
                       on_refused: Callable[[str], None] | None = None,
-                      min_level: int = 0) -> None:
+                      min_level: int = 0, entered: float | None = None) -> None:
         """A call reaches a queue (dialled, a DID, an overflow, a transfer or an IVR flow);
         ``min_level``: only members at that skill level or above are offered it (an IVR
         ``queue`` node's; a call no member qualifies for waits, to ``max_wait``'s overflow).
+        ``entered``: the call comes back with its first entry time, so its old place
+        (a call whose agent's desk never came back: :mod:`kefu.acd.sessions`).
 
         A full queue, or one nobody is logged in to, without an overflow refuses the call:
         it ends, unless ``on_refused`` is given (an IVR flow sent it): then that is told
@@ -83,9 +85,9 @@ class QueueRules(AcdCore):
                           position=waiting + 1, destination=to)
             return self._send_on(call, to)
         now = self.clock()
-        queued = Queued(call, queue_name, now)
+        queued = Queued(call, queue_name, now if entered is None else entered)
         self.waiting[call.id] = queued
-        entry = Waiting(call.id, queue_name, now, priority + self._tier_priority(call, q),
+        entry = Waiting(call.id, queue_name, queued.entered, priority + self._tier_priority(call, q),
                         data=queued, base_priority=priority, min_level=min_level)
         if q.strategy == "customer" or q.prefer_timeout:
             preferred = call.data.get("owner") or self.last_agent.get(call.caller)

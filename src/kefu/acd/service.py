@@ -94,7 +94,7 @@ class Acd(Sessions, Offers, QueueRules, Callbacks, Announcer, Views, AcdCore):
                 self._publish("agent.line", event.call_id, agent=agent.username,
                               state="closed")
                 if agent.logged_in:
-                    self.logout(agent.username, by="acd")
+                    self.logout(agent.username, by="acd", reason="line_closed")
         self._outbound_over(event.call_id)  # type: ignore[arg-type]
         queued = self.waiting.get(event.call_id)  # type: ignore[arg-type]
         if queued is not None and not queued.callback:

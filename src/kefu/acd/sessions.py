@@ -5,11 +5,18 @@ phone on a persistent line 常连接, or the browser), the states it chooses (re
 ready with a reason, away), its queues and skill levels (a supervisor may change them
 while kefu runs), its own calls (click-to-call) and the wrap-up after each queue call.
 The states themselves are :mod:`kefu.acd.agents`' state machine.
+
+A browser desk may go away and come back (a reload, a frozen tab, a lost network): its
+line's loss (:meth:`Sessions.line_lost`) or the page's own word (:meth:`Sessions.leave`)
+starts a grace period in which the agent keeps its call and state (an idle agent is
+offered nothing) and the desk's next line is re-bound to the same member; only after it
+is the call re-queued (or ended) and the agent logged out, the reason kept for the next
+sign-in.
 """
 
 from __future__ import annotations
 
-from kefu.acd.agents import IDLE, Agent, AgentState
+from kefu.acd.agents import IDLE, IN_CALL, Agent, AgentState
 from kefu.acd.routing import RoutingError
 from kefu.acd.offer import OfferState
 from kefu.acd.core import AcdCore, AcdError, Queued
@@ -136,16 +143,28 @@ class Sessions(AcdCore):
         """A browser's WebRTC line came up on ``extension``: if an agent logged in there
         with ``device="webrtc"`` waits for it, it becomes that agent's line."""
         agent = self.agent_on(extension)
-        if agent is None or agent.device != "webrtc" or agent.line is not None:
+        if agent is None or agent.device != "webrtc":
+            return
+        if agent.line is member:              # the desk came back: its line re-bound
+            agent.session = session
+            self._publish("agent.line", session.id, agent=agent.username, state="restored",
+                          extension=extension, device=agent.device)
+            self._present(agent)
+            return
+        if agent.line is not None:
             return
         agent.session = session
         self._line_opened(agent, member, agent.want_ready)
 
-    def logout(self, username: str, by: str = "") -> None:
+    def logout(self, username: str, by: str = "", reason: str = "") -> None:
+        """Log the agent out; ``reason`` (the ACD's, e.g. ``line_lost``) is kept in
+        ``last_logout`` for its next sign-in."""
         agent = self.agent(username)
         if not agent.logged_in:
             raise AcdError(f"agent {username} is not logged in")
         self._cancel_timer(username)
+        self._cancel_grace(agent)
+        agent.absent, agent.resume = "", None
         offered = self.waiting.get(agent.call_id or "") \
             if agent.state is AgentState.RESERVED else None
         session, agent.session, agent.line = agent.session, None, None
@@ -160,8 +179,9 @@ class Sessions(AcdCore):
             if not offered.offers and offered.entry is not None and \
                     self._still_waiting(offered):
                 released.append(offered.entry)
+        agent.last_logout = {"at": self.clock(), "reason": reason or None, "by": by or None}
         self._publish("agent.logout", agent=username, extension=agent.extension,
-                      **({"by": by} if by else {}))
+                      **({"by": by} if by else {}), **({"reason": reason} if reason else {}))
         agent.extension, agent.queues = "", []
         for entry in released:
             self._dispatch(self.router.requeue(entry, self.clock()))
@@ -262,3 +282,140 @@ class Sessions(AcdCore):
             agent.call_id = agent.queue = None
             self._move(agent, AgentState.READY)
             self._available(agent)
+
+    # --- a browser desk that goes away and comes back -----------------------------------------
+    def line_lost(self, extension: str) -> bool:
+        """The browser line on ``extension`` went away (a reload, a lost network).  True
+        when the agent logged in there keeps it for ``acd.reconnect_grace``: its member
+        stays, absent, in the call it is in, the agent keeps its state (an idle one is
+        offered nothing meanwhile), and the desk's next line is re-bound to it."""
+        agent = self.agent_on(extension)
+        grace = self.settings.acd.reconnect_grace
+        if agent is None or agent.device != "webrtc" or agent.line is None or grace <= 0:
+            return False
+        if agent.absent != "lost":           # (its desk said it was leaving a call: running)
+            self._absent(agent, "lost", grace)
+        return True
+
+    def leave(self, username: str) -> Agent:
+        """The agent's desk says it is closing (page-hide): an idle agent is offered
+        nothing from now on and is logged out after ``acd.leave_grace`` unless the page
+        comes back (:meth:`back`, a reload); an agent in a call (or its wrap-up) gets the
+        line's grace period, as if its line were lost: its member is absent at once, so
+        the customer hears music rather than a page that is no longer there."""
+        agent = self._desk(username)
+        if agent.absent == "lost":
+            return agent
+        if agent.state in IDLE or agent.state is AgentState.RESERVED:
+            self._absent(agent, "leaving", self.settings.acd.leave_grace)
+            return agent
+        self._absent(agent, "lost", self.settings.acd.reconnect_grace)
+        if agent.line is not None and agent.device == "webrtc":
+            self.switch.line_lost(agent.line)
+        return agent
+
+    def back(self, username: str) -> Agent:
+        """The desk is there again (the reloaded page's first word): a desk that only
+        said it was leaving is back at once; one whose line is gone waits for its new
+        line (:meth:`attach_line`)."""
+        agent = self._desk(username)
+        line = agent.line
+        if agent.absent == "leaving" or (agent.absent and line is not None
+                                         and not line.absent):
+            self._present(agent)
+        return agent
+
+    def _desk(self, username: str) -> Agent:
+        agent = self.agent(username)
+        if not agent.logged_in:
+            raise AcdError(f"agent {username} is not logged in")
+        return agent
+
+    def _absent(self, agent: Agent, why: str, grace: float) -> None:
+        """Start (or restart) the agent's grace period; an idle or offered agent becomes
+        NOT_READY ``reconnecting``, its idle state kept to give back."""
+        if agent.state is AgentState.RESERVED:
+            self._withdraw_offer(agent)
+        elif agent.state in IDLE and agent.resume is None and not (
+                agent.state is AgentState.NOT_READY and agent.reason == "reconnecting"):
+            agent.resume = (agent.state, agent.reason)
+            self._cancel_timer(agent.username)        # a back-off: nothing to offer anyway
+            self.router.set_busy(agent.username)
+            self._move(agent, AgentState.NOT_READY, "reconnecting", by="acd")
+        agent.absent = why
+        self._cancel_grace(agent)
+        self._grace[agent.username] = self.clock.call_later(grace, self._grace_over, agent)
+        session = agent.session
+        self._publish("agent.line", session.id if session is not None else None,
+                      agent=agent.username, state="lost" if why == "lost" else why,
+                      extension=agent.extension, device=agent.device, grace=grace)
+
+    def _withdraw_offer(self, agent: Agent) -> None:
+        """The call offered to an agent whose desk went away goes to the next agent."""
+        self._cancel_timer(agent.username)
+        queued = self.waiting.get(agent.call_id or "")
+        agent.call_id = agent.queue = None
+        agent.resume = (AgentState.READY, "")
+        self.router.set_busy(agent.username)
+        self._move(agent, AgentState.NOT_READY, "reconnecting", by="acd")
+        if queued is None or self._end_offer(queued, agent.username,
+                                             OfferState.WITHDRAWN) is None:
+            return
+        if not queued.offers and queued.entry is not None and self._still_waiting(queued):
+            self._dispatch(self.router.requeue(queued.entry, self.clock()))
+
+    def _present(self, agent: Agent) -> None:
+        """The desk is back: the grace period ends and an idle agent gets its state back
+        (a ready one is offered calls again)."""
+        self._cancel_grace(agent)
+        agent.absent = ""
+        resume, agent.resume = agent.resume, None
+        if resume is not None and agent.state is AgentState.NOT_READY \
+                and agent.reason == "reconnecting":
+            state, reason = resume
+            self._move(agent, state, reason, by="acd")
+        self._available(agent)
+
+    def _cancel_grace(self, agent: Agent) -> None:
+        timer = self._grace.pop(agent.username, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _grace_over(self, agent: Agent) -> None:
+        """The desk did not come back: its call goes back to its queue at its old place
+        (or ends, if it was not a queue call) and the agent is logged out."""
+        self._grace.pop(agent.username, None)
+        if not agent.logged_in or not agent.absent:
+            return
+        lost = agent.absent == "lost"
+        if lost:
+            self._drop_call(agent)
+        self.logout(agent.username, by="acd", reason="line_lost" if lost else "closed")
+
+    def _drop_call(self, agent: Agent) -> None:
+        call_id = agent.call_id
+        if call_id is None or agent.state not in IN_CALL:
+            return
+        call = self.switch.calls.get(call_id)
+        talking = self.talking.pop(call_id, None)
+        self._outbound.pop(call_id, None)
+        agent.call_id = agent.queue = None        # its member leaving is not its doing
+        if call is None or call.ended:
+            return
+        if talking is None:                       # not a queue call: it ends
+            self.switch.spawn(self.switch.end(call, Disposition.ANSWERED, "system", 200))
+            return
+        now = self.clock()
+        started = talking.connected or agent.since
+        self._publish("queue.complete", call_id, queue=talking.queue, agent=agent.username,
+                      by="line_lost", talk=round(now - started, 3),
+                      wait=round(started - talking.entered, 3))
+        self.switch.end_segment(call)
+        member = agent.line
+        if member is not None and member in call.room.members:
+            self.switch.dismiss(call, member, sip_done=True)
+        entry = talking.entry
+        self.switch.spawn(self.enqueue(call, talking.queue,
+                                       entry.base_priority if entry is not None else 0,
+                                       min_level=entry.min_level if entry is not None else 0,
+                                       entered=talking.entered))

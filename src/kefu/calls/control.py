@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from kefu.calls.call import Call, CallState, Disposition
 from kefu.calls.room import Member, Mode
@@ -224,8 +224,11 @@ class BrowserParty:
 
     def __init__(self, line: "WebRtcLine") -> None:
         self.line = line
+        self.closing = False        # kefu hangs it up: its end is the line's end
+        self.replaced = False       # a newer line of the same browser took its place
 
     def hangup(self) -> None:
+        self.closing = True
         asyncio.ensure_future(self.line.close())
 
     def dialog_id(self) -> None:
@@ -320,14 +323,24 @@ class CallControl:
         add_party(self.switch, self._connected(call_id), number)
 
     async def open_webrtc_line(self, number: str, offer_sdp: str, host: str,
-                               owner: str | None = None) -> tuple[str, Call, Member]:
+                               owner: str | None = None,
+                               keep: Callable[[], bool] | None = None,
+                               ) -> tuple[str, Call, Member]:
         """A browser's softphone (``owner``'s, a username) becomes ``number``'s persistent
         line; returns the SDP answer, the line's session call and its member.
         INVALID for an offer kefu cannot use, CONFLICT when ``number`` already has a
-        line or is in a call."""
+        line or is in a call.
+
+        ``keep``: asked when the browser goes away (a reload, a lost network); True keeps
+        the member, absent, in whatever call it is in (the ACD's grace period) instead of
+        ending the line.  The same owner's next line for ``number`` (its page reloaded)
+        is then re-bound to that member: same session, same call."""
         from kefu.media.webrtc import WebRtcError, WebRtcLine
 
-        if number in self.switch.lines or self.switch.busy(number):
+        current = self.switch.lines.get(number)
+        rebind = current is not None and isinstance(current.sip, BrowserParty) and \
+            owner is not None and self.line_owners.get(number) == owner and keep is not None
+        if not rebind and (number in self.switch.lines or self.switch.busy(number)):
             raise ControlError(f"{number} already has a line or is in a call")
         line = WebRtcLine(self.switch.media, host)
         try:
@@ -335,8 +348,25 @@ class CallControl:
         except WebRtcError as exc:
             raise ControlError(str(exc), Kind.INVALID) from None
         party = BrowserParty(line)
-        session, member = self.switch.open_line(number, party, line.rtp)
-        line.on_closed = lambda: self.switch.leg_ended(party)   # type: ignore[arg-type]
+        assert line.rtp is not None
+        if rebind and current is not None and self.switch.lines.get(number) is current:
+            old = current.sip
+            old.replaced = True                  # its closing is no longer the line's end
+            self.switch.rebind_line(current, party, line.rtp)
+            old.hangup()
+            session, member = current.home, current
+        else:
+            session, member = self.switch.open_line(number, party, line.rtp)
+
+        def closed() -> None:
+            if party.replaced:
+                return
+            if not party.closing and keep is not None and keep():
+                self.switch.line_lost(member)
+            else:
+                self.switch.leg_ended(party)   # type: ignore[arg-type]
+
+        line.on_closed = closed
         if owner is not None:
             self.line_owners[number] = owner
         return answer, session, member

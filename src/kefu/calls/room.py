@@ -10,7 +10,11 @@ barge-in all come out of :meth:`Room.matrix`:
 - a member who holds is neither heard nor hears; whoever is then left with no one
   to hear (while someone holds, or while a transfer target rings) hears music on hold;
 - a member who is held (the caller while its agent consults someone) is not heard and
-  hears music on hold.
+  hears music on hold;
+- an absent member (a browser agent whose line went away: a reload, a lost network,
+  while the ACD's grace period runs) counts as holding: not heard, hears nothing (its
+  media leg is gone, so it is left out of the matrix), and whoever is left alone hears
+  music until the line is re-bound to it.
 """
 
 from __future__ import annotations
@@ -52,10 +56,11 @@ class Member:
     holding: bool = False          # this member put the others on hold
     held: bool = False             # others put this member on hold (consultation)
     home: Any = None               # an agent's session call it returns to (persistent line)
+    absent: bool = False           # its line went away; the member waits to be re-bound
 
     def describe(self) -> dict[str, Any]:
         return {"number": self.number, "role": self.role, "mode": self.mode.value,
-                "holding": self.holding, "held": self.held,
+                "holding": self.holding, "held": self.held, "absent": self.absent,
                 "whisper_to": self.whisper_to.number if self.whisper_to else None}
 
 
@@ -86,7 +91,8 @@ class Room:
 
     @property
     def talkers(self) -> list[Member]:
-        return [m for m in self.members if m.mode.talks and not m.holding and not m.held]
+        return [m for m in self.members
+                if m.mode.talks and not m.holding and not m.held and not m.absent]
 
     @property
     def parties(self) -> list[Member]:
@@ -94,11 +100,14 @@ class Room:
         return [m for m in self.members if m.role != "supervisor"]
 
     def matrix(self, moh: Any = None) -> dict[Member, list[Any]]:
-        """For each member, the sources it hears (RtpLegs, or ``moh``)."""
+        """For each member, the sources it hears (RtpLegs, or ``moh``); an absent member
+        has no media leg and is left out."""
         talkers = self.talkers
-        anyone_holding = any(m.holding for m in self.members)
+        anyone_holding = any(m.holding or m.absent for m in self.members)
         out: dict[Member, list[Any]] = {}
         for listener in self.members:
+            if listener.absent:
+                continue
             if listener.holding or listener.held:
                 out[listener] = [moh] if listener.held and moh is not None else []
                 continue

@@ -311,6 +311,35 @@ class Switch:
         self.publish(session, "call.answered", callee=number)
         return member
 
+    def line_lost(self, member: Member) -> None:
+        """A persistent line's media went away but its owner may come back (a browser
+        reloading): the member stays where it is, absent (not heard; whoever is left
+        alone hears music), until :meth:`rebind_line` or the session's end."""
+        member.absent = True
+        call = self._by_leg.get(member.sip)
+        if call is not None and not call.ended:
+            self.remix(call)
+
+    def rebind_line(self, member: Member, party: Any, rtp: RtpLeg) -> Call | None:
+        """Give a persistent-line member a new dialog and media leg (the browser's new
+        line after a reload): it stays in the call it is in (its session, or a call it
+        answered), heard and hearing again; the old leg is closed.  Returns that call."""
+        old_sip, old_rtp = member.sip, member.rtp
+        call = self._by_leg.pop(old_sip, None)
+        home = member.home
+        if home is not None and home.a is old_sip:
+            home.a, home.a_rtp = party, rtp
+        member.sip, member.rtp, member.absent = party, rtp, False
+        if old_rtp is not rtp:
+            self.spawn(self.media.close_leg(old_rtp))
+        if call is None or call.ended:
+            return None
+        self._by_leg[party] = call
+        rtp.on_dtmf = lambda digit, m=member: self._dtmf(
+            call, m, digit, relay=m.rtp.dtmf_pt is not None)
+        self.remix(call)
+        return call
+
     def idle_line(self, number: str) -> Member | None:
         """``number``'s persistent line, when it is open and not in a call."""
         member = self.lines.get(number)
@@ -664,7 +693,7 @@ class Switch:
         """Re-apply the room's matrix and point the recorder at who is there now."""
         call.room.apply(self.media, call.room.moh or self.moh)
         if call.recorder is not None:
-            parties = call.room.parties
+            parties = [m for m in call.room.parties if not m.absent]
             left = [m.rtp for m in parties if m.sip is call.a]
             right = [m.rtp for m in parties if m.sip is not call.a]
             self.media.set_recording_sources(call.recorder, left, right)

@@ -19,6 +19,14 @@ class View(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
+class LastLogout(View):
+    at: float = Field(description="when (Unix time)")
+    reason: str | None = Field(description="the ACD's reason: line_lost (the desk's line "
+                               "did not come back in time), closed (the tab was closed), "
+                               "line_closed; None: logged out by hand")
+    by: str | None = Field(description="who: acd, a supervisor; None: the agent itself")
+
+
 class AgentOut(View):
     """An agent's state and today's figures."""
     username: str
@@ -39,6 +47,10 @@ class AgentOut(View):
     auto_answer: bool
     answered: int = Field(description="calls answered today")
     talk_time: float = Field(description="seconds talked today")
+    absent: str | None = Field(None, description="the browser desk went away: lost (its "
+                               "line; the call waits with music) or leaving (page-hide)")
+    last_logout: LastLogout | None = Field(None, description="the last log-out, with the "
+                                           "ACD's reason (shown at the next sign-in)")
 
 
 class WaitingCall(View):
@@ -48,6 +60,9 @@ class WaitingCall(View):
     wait: float
     callback: bool = Field(description="a callback keeping the caller's place")
     ringing: list[str] = Field(description="agents it is offered to now")
+    priority: int = Field(description="its priority in the queue (the caller's, raised "
+                                      "by its tier's): higher first")
+    tier: str | None = Field(description="the customer's tier (call-attached data)")
 
 
 class QueueOut(View):
@@ -70,6 +85,10 @@ class QueueOut(View):
     service_level: float | None = Field(description="answered within target / handled "
                                                     "(null before any call)")
     service_level_seconds: float
+    alert_wait: float = Field(description="the wallboard's long-wait alert, seconds (0: off)")
+    alert_not_ready: float = Field(description="the long not-ready alert for its agents, "
+                                               "seconds (0: off)")
+    alert_talk: float = Field(description="the long-call alert, seconds (0: off)")
     calls: list[WaitingCall]
 
 

@@ -137,6 +137,23 @@ async def logout(username: str, acd: AcdDep, user: Staff) -> None:
     acd.logout(username, acting_on(user, username))
 
 
+@router.post("/agents/{username}/leave", response_model=AgentOut,
+             summary="The desk is closing (page-hide): offer nothing, log out soon unless back")
+async def leave(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
+    """Sent by the desk on ``pagehide`` (``fetch`` with ``keepalive``): an idle agent is
+    offered nothing at once and logged out after ``acd.leave_grace`` unless ``back``
+    comes first (a reload); an agent in a call gets the line's ``acd.reconnect_grace``."""
+    acting_on(user, username)
+    return acd.describe(acd.leave(username))
+
+
+@router.post("/agents/{username}/back", response_model=AgentOut,
+             summary="The desk is there again (a reloaded page's first request)")
+async def back(username: str, acd: AcdDep, user: Staff) -> dict[str, Any]:
+    acting_on(user, username)
+    return acd.describe(acd.back(username))
+
+
 @router.post("/agents/{username}/state", response_model=AgentOut,
              summary="Ready (示闲), not ready with a reason (示忙) or away")
 async def set_state(username: str, body: StateIn, acd: AcdDep, user: Staff) -> dict[str, Any]:

@@ -77,8 +77,11 @@ async def open_line(body: LineIn, ctx: CtxDep, control: Control, acd: AcdDep,
                     users: UsersDep, user: Staff) -> LineOut:
     number = await line_number(user, acd, body.extension,
                                control.switch.is_extension, users)
+    agent = acd.agents.get(user.username) if user.role not in SUPERVISORS else None
+    # an agent's line that goes away waits for the desk to come back (acd.reconnect_grace)
+    keep = (lambda: acd.line_lost(number)) if agent is not None else None
     answer, session, member = await control.open_webrtc_line(
-        number, body.sdp, ctx.settings.webrtc_host, user.username)
+        number, body.sdp, ctx.settings.webrtc_host, user.username, keep=keep)
     acd.attach_line(number, session, member)
     return LineOut(type="answer", sdp=answer, call_id=session.id, extension=number)
 

@@ -292,6 +292,21 @@ const zh = {
   "sup.now_whisper": "正在密语", "sup.now_barge": "已强插", "sup.stopped": "已停止监控",
   "sup.mode.listen": "监听", "sup.mode.whisper": "密语", "sup.mode.barge": "强插", "sup.mode.talk": "通话",
   "act.stop_monitor": "停止监控",
+  // the wallboard's data (walldata): waiting callers, alerts, the agents' filter, recipients
+  "wall.callers": "排队来电", "callers.position": "位置", "callers.caller": "主叫", "callers.wait": "已等待",
+  "callers.priority": "优先级", "callers.tier": "客户等级", "callers.status": "状态", "callers.callback": "回呼",
+  "callers.ringing": "振铃: {agents}", "callers.none": "无排队来电",
+  "alert.title": "告警", "alert.none": "无", "alert.since": "自 {time}",
+  "alert.wait": "{caller} 在 {queue} 排队超过 {limit}", "alert.not_ready": "{agent} 示忙超过 {limit}",
+  "alert.talk": "{agent} 与 {caller} 通话超过 {limit}",
+  "filter.queue": "签入队列", "filter.group": "技能组", "filter.state": "状态", "filter.any": "全部",
+  "filter.clear": "清除筛选",
+  "ann.agents_none": "暂无坐席", "ann.agents_filter": "查找坐席",
+  // the desk surviving a reload (issue 15, reload: keepalive.js, softphone.js, desk.js)
+  "reason.reconnecting": "重新连接中",
+  "logout.notice": "您已于 {at} 被系统签出: {reason}",
+  "logout.line_lost": "软电话线路中断后未能在宽限期内恢复,通话已转回队列",
+  "logout.closed": "工作台页面已关闭", "logout.line_closed": "软电话线路已断开",
 };
 
 const en = {
@@ -587,6 +602,21 @@ const en = {
   "sup.stopped": "Monitoring stopped",
   "sup.mode.listen": "Listen", "sup.mode.whisper": "Whisper", "sup.mode.barge": "Barge", "sup.mode.talk": "Talk",
   "act.stop_monitor": "Stop monitoring",
+  // the wallboard's data (walldata): waiting callers, alerts, the agents' filter, recipients
+  "wall.callers": "Waiting callers", "callers.position": "Position", "callers.caller": "Caller",
+  "callers.wait": "Waiting", "callers.priority": "Priority", "callers.tier": "Tier", "callers.status": "Status",
+  "callers.callback": "callback", "callers.ringing": "ringing {agents}", "callers.none": "No callers waiting",
+  "alert.title": "Alerts", "alert.none": "none", "alert.since": "since {time}",
+  "alert.wait": "{caller} waiting in {queue} over {limit}", "alert.not_ready": "{agent} not ready over {limit}",
+  "alert.talk": "{agent} on a call with {caller} over {limit}",
+  "filter.queue": "Logged in to", "filter.group": "Group", "filter.state": "State", "filter.any": "All",
+  "filter.clear": "Clear filter",
+  "ann.agents_none": "No agents", "ann.agents_filter": "Find an agent",
+  // the desk surviving a reload (issue 15, reload: keepalive.js, softphone.js, desk.js)
+  "reason.reconnecting": "Reconnecting",
+  "logout.notice": "You were logged out by the system at {at}: {reason}",
+  "logout.line_lost": "the softphone line did not come back within the grace period; the call went back to its queue",
+  "logout.closed": "the desk page was closed", "logout.line_closed": "the softphone line closed",
 };
 
 export const DICTS = { zh, en };
@@ -597,6 +627,12 @@ export const lang = signal(DICTS[localStorage.getItem(STORE)] ? localStorage.get
 export function t(key, vars = {}) {
   const text = DICTS[lang.value][key] ?? zh[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/** A text read when shown, not when made: `toast(later("act.done"))` is in the language
+ *  of the moment, and again after a switch while it shows.  (`t()` gives the text now.) */
+export function later(key, vars = {}) {
+  return () => t(key, vars);
 }
 
 /** Whether the dictionaries hold `key`. */

@@ -5,6 +5,11 @@
 // While no call needs it, the line sends nothing (setSending): kefu then spends no work
 // on an idle line, and nobody's room is streamed to the server between calls.
 //
+// A desk that must keep its line (keepLine: a logged-in agent's) opens it again by itself
+// when it drops (a frozen tab, a lost network), every second while within kefu's grace
+// period ([acd] reconnect_grace): kefu re-binds the new line to the agent's place in its
+// call. stopLine (log-out, sign-out) ends that wish.
+//
 // window.kefuDesk.pc / .lineState / .muted / .sending are exposed for tests and debugging.
 
 import { detailText } from "./api.js";
@@ -28,12 +33,50 @@ Object.defineProperties(hook, {
   muted: { get: () => line.muted, enumerable: true, configurable: true },
   sending: { get: () => line.sending, enumerable: true, configurable: true },
   startLine: { value: (...a) => startLine(...a), configurable: true },
+  keepingLine: { get: () => Boolean(want), enumerable: true, configurable: true },
 });
+
+let want = null;          // {token, opts, grace, lostAt}: keep the line up (keepLine)
+let retry = 0;            // the timer of the next attempt
 
 function setState(state) {
   if (line.state === state) return;
   line.state = state;
   for (const fn of listeners) fn(state);
+  if (want && state === "connected") want.lostAt = 0;
+  if (want && (state === "closed" || state === "failed")) dropped();
+}
+
+/** The kept line dropped: try again in a second, while within the grace period. */
+function dropped() {
+  if (!want || retry) return;
+  want.lostAt ||= Date.now();
+  if (Date.now() - want.lostAt > want.grace) { want = null; return; }
+  retry = setTimeout(async () => {
+    retry = 0;
+    if (!want) return;
+    try {
+      await startLine(want.token, want.opts);
+    } catch (err) {
+      // no microphone, or kefu says this desk has no line to come back to: give up
+      if (err.kind === "media" || [401, 403, 409].includes(err.status)) want = null;
+      else dropped();
+    }
+  }, 1000);
+}
+
+/**
+ * Open the line and keep it: if it drops, open it again (see the top of this module).
+ * Resolves or throws as startLine; a refused first attempt does not keep trying.
+ */
+export async function keepLine(token, { grace = 30000, ...opts } = {}) {
+  want = { token, opts, grace, lostAt: 0 };
+  try {
+    return await startLine(token, opts);
+  } catch (err) {
+    want = null;
+    throw err;
+  }
 }
 
 /** Call `fn(state)` on every line state change: idle, connecting, connected, failed, closed. */
@@ -59,7 +102,7 @@ function iceGathered(pc, timeout) {
  */
 export async function startLine(token, { audio = document.querySelector("#remote-audio"),
                                          iceTimeout = 5000, extension = null } = {}) {
-  stopLine();
+  closeLine();
   setState("connecting");
   let stream;
   try {
@@ -103,12 +146,12 @@ export async function startLine(token, { audio = document.querySelector("#remote
                              ...(extension ? { extension } : {}) }),
     });
   } catch (err) {
-    stopLine("failed");
+    closeLine("failed");
     throw new LineError("http", 0, err.message || String(err));
   }
   const body = await res.json().catch(() => ({}));
   if (!res.ok) {
-    stopLine("failed");
+    closeLine("failed");
     const kind = res.status === 404 ? "unavailable" : res.status === 409 ? "conflict" : "http";
     throw new LineError(kind, res.status,
                         body.detail === undefined ? res.statusText : detailText(body.detail));
@@ -116,15 +159,22 @@ export async function startLine(token, { audio = document.querySelector("#remote
   try {
     await pc.setRemoteDescription({ type: body.type || "answer", sdp: body.sdp });
   } catch (err) {
-    stopLine("failed");
+    closeLine("failed");
     throw new LineError("sdp", 0, err.message || String(err));
   }
   if (pc.connectionState === "connected") setState("connected");
   return line;
 }
 
-/** Close the line (agent logout, page leave). */
+/** Close the line (agent logout, page leave); it is not opened again. */
 export function stopLine(state = "idle") {
+  want = null;
+  clearTimeout(retry);
+  retry = 0;
+  closeLine(state);
+}
+
+function closeLine(state = "idle") {
   const { pc, stream } = line;
   Object.assign(line, { pc: null, stream: null, track: null, sender: null, muted: false,
                         sending: true });

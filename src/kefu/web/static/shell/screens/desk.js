@@ -12,9 +12,9 @@ import { useEffect, useState } from "preact/hooks";
 import { batch, effect, signal, untracked } from "@preact/signals";
 import { del, errorText, get, post } from "../api.js";
 import { label, t } from "../i18n.js";
-import { LineError, line, onLineState, setMuted, setSending, startLine, stopLine } from "../softphone.js";
+import { LineError, keepLine, line, onLineState, setMuted, setSending, stopLine } from "../softphone.js";
 import { choices, liveCalls, onEvent, onSignOut, queues, user, wsStatus } from "../store.js";
-import { Elapsed, Pure, debounce, fmtDuration, now, options, run, toast } from "../util.js";
+import { Elapsed, Pure, debounce, fmtDuration, fmtTime, now, options, run, toast } from "../util.js";   // keepalive: fmtTime
 import { clearCustomer, CustomerPanel, customer, refreshHistory, screenPop, useModule } from "/static/crm/customer.js";
 import { WrapupPanel } from "/static/crm/notes.js";
 import { AnnouncementList } from "/static/announcements/announcements.js";
@@ -48,7 +48,11 @@ const agentError = signal("");
 let numbers = {};                    // call_id → the customer's number (offers, connects)
 let callQueues = {};                 // call_id → the queue it came through (the note's queue)
 
-onLineState((s) => { lineState.value = s; muted.value = line.muted; });
+onLineState((s) => {
+  lineState.value = s;
+  muted.value = line.muted;
+  if (s === "connected") applyMic();     // each (re)opened line on the chosen microphone
+});
 
 // the test and debugging hook (softphone.js adds pc, lineState, muted, sending)
 const exposed = { state, reason, agent, call, offer, device, wrapup, away, callData, ringing, wrapUntil,
@@ -122,10 +126,10 @@ async function agentLogin(body) {
 }
 
 async function connectLine() {
+  if (["connecting", "connected"].includes(line.state)) return;   // keepalive: opened already
   lineError.value = "";
   try {
-    await startLine(user.peek().token);
-    await applyMic();
+    await keepLine(user.peek().token);   // keepalive: reopened by itself when it drops
     listDevices();        // their names, now that the page may use the microphone
   } catch (err) {
     lineError.value = !(err instanceof LineError) ? errorText(err)
@@ -403,6 +407,7 @@ function onKey(e) {
 // Started by the first mount, for the rest of the sign-in: the desk keeps following its
 // events (an offer, a state change) while another screen is shown.
 let stop = null;
+let resumed = false;   // keepalive: the line was reopened (or opened) once since this page loaded
 function start() {
   if (stop) return;
   const offs = [
@@ -410,6 +415,16 @@ function start() {
     effect(() => { const calls = liveCalls.data.value; untracked(() => pickCall(calls)); }),
     effect(() => { if (wsStatus.value === "open") untracked(refreshAgent); }),
   ];
+  offs.push(effect(() => {   // keepalive: keepalive.js tells kefu when this desk goes and comes back
+    if (!agent.value) return;
+    const browser = state.value !== "logged_out" && device.value === "webrtc";
+    if (browser) sessionStorage.setItem("kefu.desk", JSON.stringify({ username: me() }));
+    else sessionStorage.removeItem("kefu.desk");
+    if (browser && lineState.value === "idle" && !resumed) {   // keepalive: after a reload
+      resumed = true;
+      untracked(connectLine);
+    }
+  }));
   const timer = setInterval(refreshAgent, 15000);
   stop = () => { offs.forEach((off) => off()); clearInterval(timer); };
 }
@@ -418,6 +433,8 @@ onSignOut(() => {
   stop?.();
   stop = null;
   stopLine();
+  sessionStorage.removeItem("kefu.desk");   // keepalive
+  resumed = false;   // keepalive
   numbers = {};
   callQueues = {};
   batch(() => {
@@ -510,7 +527,8 @@ function AgentPanel() {
       <button type="button" id="agent-logout" onClick=${agentLogout}>${t("agent.logout")}</button>
     </div>`}
     ${error && html`<p id="agent-error" class="error">${error}</p>`}
-  </section>`;
+    ${!on && agent.value?.last_logout?.reason && html`<p id="last-logout" class="notice">${t("logout.notice", { at: fmtTime(agent.value.last_logout.at), reason: label("logout", agent.value.last_logout.reason) })}</p>`}
+  </section>`;   // keepalive: #last-logout, why the ACD logged this agent out
 }
 
 function StatePanel() {
