@@ -20,7 +20,7 @@ export function askNotifications() {
 export function alertOffer({ id, caller, queue }, { ring = true } = {}) {
   if (current?.id === id) return;
   endAlert();
-  const a = current = { id, caller, queue, flash: t("alert.title", { caller }), normal: document.title,
+  const a = current = { id, caller, queue, flash: t("offer.alert_title", { caller }), normal: document.title,
                         timer: null, note: null };
   if (ring) startRing();
   document.title = a.flash;
@@ -39,8 +39,8 @@ function notify() {
   if (document.visibilityState !== "hidden") { a.note?.close(); a.note = null; return; }
   if (a.note || !("Notification" in window) || Notification.permission !== "granted") return;
   try {
-    a.note = new Notification(t("alert.note_title"), {
-      body: t("alert.note_body", { caller: a.caller, queue: a.queue || "" }),
+    a.note = new Notification(t("offer.alert_note_title"), {
+      body: t("offer.alert_note_body", { caller: a.caller, queue: a.queue || "" }),
       tag: `kefu-offer-${a.id}`, requireInteraction: true });
   } catch { return; }          // a browser that only notifies from a service worker
   a.note.onclick = () => {

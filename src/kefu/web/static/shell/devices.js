@@ -124,8 +124,8 @@ export function AudioSettings({ webrtc }) {
              onInput=${(e) => { ringVolume.value = Number(e.currentTarget.value); }} />
       ${ringing.value && html`<span class="badge state-reserved" id="ring-playing">${t("ring.playing")}</span>`}
       ${notifyState.value === "default" && html`<button type="button" class="small" id="btn-notify"
-          onClick=${askNotify}>${t("alert.allow")}</button>`}
-      ${notifyState.value === "denied" && html`<span class="muted small" id="notify-denied">${t("alert.denied")}</span>`}
+          onClick=${askNotify}>${t("offer.alert_allow")}</button>`}
+      ${notifyState.value === "denied" && html`<span class="muted small" id="notify-denied">${t("offer.alert_denied")}</span>`}
     </div>
   </div>`;
 }
