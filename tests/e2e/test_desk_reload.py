@@ -200,6 +200,21 @@ def test_a_reload_while_ready_keeps_the_agent_ready(kefu, desk):
     expect()(desk.locator("#state-badge")).to_have_text("空闲")
 
 
+def test_a_reload_on_another_screen_brings_the_line_back_there(kefu, desk):
+    """An agent working on the customers screen presses F5: the shell starts the desk's
+    background part (no desk on screen), which reopens the line; the agent is ready
+    again, never logged out."""
+    desk.evaluate("location.hash = '#/customers'")
+    expect()(desk.locator("#desk")).to_have_count(0)
+    since = time.time()
+    reload(desk)
+    wait_for(lambda: desk.evaluate("window.kefuDesk?.lineState") == "connected",
+             timeout=15, what="the line up again on the customers screen")
+    wait_for(lambda: agent(kefu, "alice")["state"] == "ready", what="alice ready again")
+    assert "logged_out" not in states(kefu, since, "alice")
+    expect()(desk.locator("#desk")).to_have_count(0)
+
+
 def test_a_closed_tab_is_logged_out_at_once_and_the_next_call_goes_to_another(
         kefu, browser, desk, phone):
     bob = phone(AGENTS["bob"], tone=CALLER_TONE)

@@ -97,7 +97,7 @@ function NoteForm({ wrapup, last, types, lists, error, onSubmit, onDial, require
   const need = required(type || types[0]?.name);
   const cls = (field) => (need(field) ? "note-required" : "");
   return html`<form id="wrapup-form" ref=${ref} data-saved=${last ? "1" : undefined} onSubmit=${(e) => { e.preventDefault(); onSubmit(e.currentTarget); }}>
-    <p class="muted"><span>${t("wrapup.call")}</span> <span id="wrapup-call">${wrapup.call_id || ""}</span>${" · "}<span id="wrapup-number"><${DialLink} number=${wrapup.number} onDial=${onDial} /></span>${wrapup.queue ? ` · ${wrapup.queue}` : ""}</p>
+    <p class="muted" id="wrapup-call" title=${`${t("call.id")}: ${wrapup.call_id || ""}`}><span id="wrapup-number"><${DialLink} number=${wrapup.number} onDial=${onDial} /></span>${wrapup.queue ? ` · ${wrapup.queue}` : ""}</p>
     <label><span>${t("wrapup.type")}</span>
       <select name="type" onChange=${(e) => setType(e.currentTarget.value)}>
         ${types.map((nt) => html`<option key=${nt.name} value=${nt.name} ref=${(n) => n?.setAttribute("value", nt.name)}>${noteType(nt.name, types)}</option>`)}

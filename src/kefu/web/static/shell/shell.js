@@ -50,6 +50,9 @@ async function me(token) {
 function signedIn(u) {
   user.value = u;
   connect(() => signedOut(true));
+  // a browser desk reloaded on another screen (tickets, customers): the desk follows its
+  // calls and offers and reopens its line there too, as when the desk had been opened
+  if (sessionStorage.getItem("kefu.desk")) import("./screens/desk.js").then((m) => m.follow());
 }
 
 function signedOut(expired = false) {

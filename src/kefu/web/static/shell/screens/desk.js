@@ -407,6 +407,9 @@ function onKey(e) {
 // Started by the first mount, for the rest of the sign-in: the desk keeps following its
 // events (an offer, a state change) while another screen is shown.
 let stop = null;
+/** The desk's background part without its screen: the shell starts it after a reload on
+ *  another screen while this page's agent is logged in on the browser (keepalive). */
+export const follow = () => start();
 let resumed = false;   // keepalive: the line was reopened (or opened) once since this page loaded
 function start() {
   if (stop) return;
@@ -680,10 +683,10 @@ function SelfServiceForm({ has }) {
   const inside = mine || call.value?.state === "hosted";
   return html`<form id="ivr-form" class="transfer" onSubmit=${(e) => { e.preventDefault(); selfService(pick); }}>
     <h3>${t("ivr.title")}</h3>
-    <select name="flow" id="ivr-flow" aria-label=${t("ivr.flow")} value=${pick}
+    <select name="flow" id="ivr-flow" aria-label=${t("ivr.self_flow")} value=${pick}
             disabled=${!names.length} onChange=${(e) => setFlow(e.currentTarget.value)}>
       ${names.length ? names.map((n) => html`<option key=${n} value=${n}>${n}</option>`)
-        : html`<option value="">${t("ivr.none")}</option>`}</select>
+        : html`<option value="">${t("ivr.self_none")}</option>`}</select>
     <button type="submit" id="btn-ivr" disabled=${!has || !pick || inside || call.value?.state !== "connected"}>
       ${t("ivr.send")}</button>
     ${inside && html`<p id="ivr-away" class="badge state-on_hold">${t("ivr.away", { flow: mine ? a.flow : "" })}</p>`}
@@ -727,7 +730,7 @@ function CallControls({ c }) {
               onClick=${() => recording(rec ? "stop" : "start")}>${t(rec ? "rec.stop" : "rec.start")}</button>`}
       ${connected && rec && html`<button type="button" id="btn-rec-pause" class="small"
               onClick=${() => recording(rec === "paused" ? "resume" : "pause")}>
-        ${t(rec === "paused" ? "rec.resume" : "rec.pause")}</button>`}
+        ${t(rec === "paused" ? "rec.resume" : "rec.pause_rec")}</button>`}
     </div>
     <div class="call-tools">
       <div class="keypad" id="keypad" aria-label="DTMF">${[..."123456789*0#"].map((k) =>
