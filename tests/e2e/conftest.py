@@ -13,7 +13,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +24,7 @@ import pytest
 from kefu.events import CHECK_ENV
 
 from . import audio
+from .browser import BrowserSession
 from .phones import Baresip, find_free_ports
 
 PASSWORDS = {n: f"pw-{n}-secret" for n in ("1001", "1002", "1003", "1004", "1005")}
@@ -204,6 +207,50 @@ def add_user(server: KefuServer, username: str, password: str, role: str = "agen
     status, out = server.api("POST", "/users", body)
     assert status == 201, out
     return out
+
+
+def staffed(tmp: Path, extra: str, agents: dict[str, str], password: str,
+            supervisor: tuple[str, str] | None = None,
+            supervisor_extensions: tuple[str, ...] = ()) -> Iterator[KefuServer]:
+    """A browser module's kefu (its fixture's body: ``yield from staffed(...)``): the
+    ``agents`` (username → the extension bound to it, named after the username) with
+    ``password``, a ``supervisor`` (username, password); afterwards stopped, and its log
+    must hold no traceback."""
+    server = start_kefu(tmp, extra=extra)
+    for username, extension in agents.items():
+        add_user(server, username, password, extensions=[extension],
+                 display_name=username.title())
+    if supervisor is not None:
+        add_user(server, *supervisor, role="supervisor", extensions=supervisor_extensions)
+    yield server
+    log = stop_kefu(server)
+    assert "Traceback" not in log, log
+
+
+def shell_browser(server: KefuServer, mic_dir: Path | None = None, tone: float = 0,
+                  viewport: tuple[int, int] = (1440, 900),
+                  check: bool = False) -> Iterator[BrowserSession]:
+    """A headless Chromium on ``server``'s web shell (a fixture's body: ``yield from``),
+    its microphone a ``tone`` Hz WAV written in ``mic_dir`` (none: Chromium's own beep).
+    The shell must be served (a 404 means its npm packages are missing); afterwards the
+    pages' console and HTTP errors are printed (seen with -s or on failure) and, with
+    ``check``, an uncaught page error fails the module."""
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{server.http_port}/", timeout=5).close()
+    except urllib.error.HTTPError as err:
+        pytest.fail(f"GET /: {err.code}; the web shell's packages: npm ci (scripts/frontend)")
+    wav = audio.write_tone_wav(mic_dir / "mic.wav", tone, 300, rate=48000) \
+        if mic_dir is not None and tone else None
+    session = BrowserSession(f"http://127.0.0.1:{server.http_port}", wav,
+                             viewport=viewport).start()
+    yield session
+    for message in session.console_errors() + session.http_errors():
+        print("browser:", message)
+    try:
+        if check:
+            session.check()
+    finally:
+        session.close()
 
 
 def publish_flow(server: KefuServer, flow: dict) -> None:

@@ -29,8 +29,8 @@ import numpy as np
 import pytest
 
 from . import audio
-from .browser import BrowserSession, have_browser, screenshot
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .browser import have_browser, screenshot
+from .conftest import shell_browser, staffed, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -106,23 +106,13 @@ INIT = """
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-desk-alerts"), extra=QUEUES)
-    add_user(server, AGENT, AGENT_PW, extensions=[EXTENSION], display_name="Alice")
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
+    yield from staffed(tmp_path_factory.mktemp("kefu-desk-alerts"), QUEUES, {AGENT: EXTENSION}, AGENT_PW)
 
 
 @pytest.fixture(scope="module")
 def browser(kefu, tmp_path_factory):
-    wav = audio.write_tone_wav(tmp_path_factory.mktemp("mic") / "mic.wav", 700, 300, rate=48000)
-    session = BrowserSession(f"http://127.0.0.1:{kefu.http_port}", wav,
-                             viewport=(1366, 768)).start()
-    yield session
-    for message in session.console_errors() + session.http_errors():
-        print("browser:", message)
-    session.check()
-    session.close()
+    yield from shell_browser(kefu, tmp_path_factory.mktemp("mic"), 700, viewport=(1366, 768),
+                             check=True)
 
 
 def expect():

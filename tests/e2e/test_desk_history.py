@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from .browser import BrowserSession, have_browser, screenshot
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .browser import have_browser, screenshot
+from .conftest import shell_browser, staffed, wait_for
 from .test_crm_desk import AGENT, EXTENSION, expect, ready_desk
 
 pytestmark = [
@@ -37,18 +37,13 @@ wrap_up = 30
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-desk-history"), extra=QUEUES)
-    add_user(server, AGENT, "agent-password-1", extensions=[EXTENSION], display_name="Alice")
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
+    yield from staffed(tmp_path_factory.mktemp("kefu-desk-history"), QUEUES, {AGENT: EXTENSION},
+                       "agent-password-1")
 
 
 @pytest.fixture(scope="module")
 def browser(kefu):
-    session = BrowserSession(f"http://127.0.0.1:{kefu.http_port}").start()
-    yield session
-    session.close()
+    yield from shell_browser(kefu)
 
 
 @pytest.fixture

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import os
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from . import audio
-from .browser import BrowserSession, have_browser
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .browser import have_browser
+from .conftest import shell_browser, staffed, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -51,26 +49,12 @@ moh_file = "{moh}"
 def kefu(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("kefu-reload")
     moh = audio.write_tone_wav(tmp / "moh.wav", MOH_TONE, 5)
-    server = start_kefu(tmp, extra=QUEUES.format(moh=moh))
-    for username, extension in AGENTS.items():
-        add_user(server, username, AGENT_PW, extensions=[extension],
-                 display_name=username.title())
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
+    yield from staffed(tmp, QUEUES.format(moh=moh), AGENTS, AGENT_PW)
 
 
 @pytest.fixture(scope="module")
 def browser(kefu, tmp_path_factory):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{kefu.http_port}/", timeout=5).close()
-    except urllib.error.HTTPError as err:
-        pytest.fail(f"GET /: {err.code}; the web shell's packages: npm ci (scripts/frontend)")
-    wav = audio.write_tone_wav(tmp_path_factory.mktemp("mic") / "mic.wav", MIC_TONE, 300,
-                               rate=48000)
-    session = BrowserSession(f"http://127.0.0.1:{kefu.http_port}", wav).start()
-    yield session
-    session.close()
+    yield from shell_browser(kefu, tmp_path_factory.mktemp("mic"), MIC_TONE)
 
 
 @pytest.fixture

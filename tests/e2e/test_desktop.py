@@ -15,14 +15,12 @@ import json
 import os
 import re
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
 from . import audio
-from .browser import BrowserSession, have_browser, screenshot
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .browser import have_browser, screenshot
+from .conftest import shell_browser, staffed, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -56,29 +54,12 @@ wrap_up = 0
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-desk"), extra=QUEUES)
-    for username, extension in AGENTS.items():
-        add_user(server, username, AGENT_PW, extensions=[extension],
-                 display_name=username.title())
-    status, body = server.api("POST", "/users", {"username": SUPERVISOR[0],
-                                                 "password": SUPERVISOR[1], "role": "supervisor"})
-    assert status == 201, body
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
+    yield from staffed(tmp_path_factory.mktemp("kefu-desk"), QUEUES, AGENTS, AGENT_PW, SUPERVISOR)
 
 
 @pytest.fixture(scope="module")
 def browser(kefu, tmp_path_factory):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{kefu.http_port}/", timeout=5).close()
-    except urllib.error.HTTPError as err:
-        pytest.fail(f"GET /: {err.code}; the web shell's packages: npm ci (scripts/frontend)")
-    wav = audio.write_tone_wav(tmp_path_factory.mktemp("mic") / "mic.wav", MIC_TONE, 300,
-                               rate=48000)
-    session = BrowserSession(f"http://127.0.0.1:{kefu.http_port}", wav).start()
-    yield session
-    session.close()
+    yield from shell_browser(kefu, tmp_path_factory.mktemp("mic"), MIC_TONE)
 
 
 @pytest.fixture

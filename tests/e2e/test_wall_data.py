@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import os
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
-from .browser import BrowserSession, have_browser
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .browser import have_browser
+from .conftest import shell_browser, staffed, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -49,27 +47,13 @@ alert_not_ready = 0
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-wall-data"), extra=QUEUES)
-    for username, extension in AGENTS.items():
-        add_user(server, username, AGENT_PW, extensions=[extension],
-                 display_name=username.title())
-    status, body = server.api("POST", "/users", {"username": SUPERVISOR[0],
-                                                 "password": SUPERVISOR[1], "role": "supervisor"})
-    assert status == 201, body
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
+    yield from staffed(tmp_path_factory.mktemp("kefu-wall-data"), QUEUES, AGENTS, AGENT_PW,
+                       SUPERVISOR)
 
 
 @pytest.fixture(scope="module")
 def browser(kefu):
-    try:
-        urllib.request.urlopen(f"http://127.0.0.1:{kefu.http_port}/", timeout=5).close()
-    except urllib.error.HTTPError as err:
-        pytest.fail(f"GET /: {err.code}; the web shell's packages: npm ci (scripts/frontend)")
-    session = BrowserSession(f"http://127.0.0.1:{kefu.http_port}").start()
-    yield session
-    session.close()
+    yield from shell_browser(kefu)
 
 
 @pytest.fixture

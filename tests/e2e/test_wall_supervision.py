@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import struct
 import time
-import urllib.request
 
 import numpy as np
 import pytest
 
 from . import audio
-from .browser import BrowserSession, have_browser, screenshot
-from .conftest import add_user, start_kefu, stop_kefu, wait_for
+from .browser import have_browser, screenshot
+from .conftest import shell_browser, staffed, wait_for
 from .test_desktop import SPECTRUM
 
 pytestmark = [
@@ -41,26 +40,14 @@ wrap_up = 0
 
 @pytest.fixture(scope="module")
 def kefu(tmp_path_factory):
-    server = start_kefu(tmp_path_factory.mktemp("kefu-wallsup"), extra=QUEUES)
-    add_user(server, "alice", "agent-password-1", extensions=[AGENT])
-    add_user(server, *SUPERVISOR, role="supervisor", extensions=[SUP_EXT])   # her own
-    yield server
-    log = stop_kefu(server)
-    assert "Traceback" not in log, log
+    yield from staffed(tmp_path_factory.mktemp("kefu-wallsup"), QUEUES, {"alice": AGENT},
+                       "agent-password-1", SUPERVISOR, (SUP_EXT,))   # her own extension
 
 
 @pytest.fixture(scope="module")
 def browser(kefu, tmp_path_factory):
-    urllib.request.urlopen(f"http://127.0.0.1:{kefu.http_port}/", timeout=5).close()
-    wav = audio.write_tone_wav(tmp_path_factory.mktemp("mic") / "mic.wav", MIC_TONE, 300,
-                               rate=48000)
-    session = BrowserSession(f"http://127.0.0.1:{kefu.http_port}", wav,
-                             viewport=(1366, 768)).start()
-    yield session
-    for message in session.console_errors() + session.http_errors():
-        print("browser:", message)
-    session.check()
-    session.close()
+    yield from shell_browser(kefu, tmp_path_factory.mktemp("mic"), MIC_TONE, viewport=(1366, 768),
+                             check=True)
 
 
 def expect():
