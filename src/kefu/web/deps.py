@@ -18,6 +18,7 @@ from kefu.followups.service import Followups
 from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
+from kefu.reports.service import Reports
 from kefu.store import Store
 from kefu.tickets.service import Tickets
 from kefu.users.service import ROLES, User, Users
@@ -89,6 +90,12 @@ def get_followups(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Followups:
     return ctx.followups
 
 
+def get_reports(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Reports:
+    if ctx.reports is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "reports are off")
+    return ctx.reports
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 BusDep = Annotated[Bus, Depends(get_bus)]
 UsersDep = Annotated[Users, Depends(get_users)]
@@ -100,6 +107,7 @@ RecordingsForDep = Annotated[RecordingsFor, Depends(get_recordings_for)]
 QaDep = Annotated[Qa, Depends(get_qa)]
 TicketsDep = Annotated[Tickets, Depends(get_tickets)]
 FollowupsDep = Annotated[Followups, Depends(get_followups)]
+ReportsDep = Annotated[Reports, Depends(get_reports)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 
