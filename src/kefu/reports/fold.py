@@ -227,7 +227,7 @@ def _consult(f: Fold, e: Logged, d: dict[str, Any]) -> None:
 
 def _started(f: Fold, e: Logged, d: dict[str, Any]) -> None:
     agent = f.extensions.get(str(d.get("caller") or ""))
-    if agent and not d.get("session"):
+    if agent and not d.get("session") and str(d.get("callee") or "") not in f.extensions:
         f.facts.add((interval_of(e.ts), "", agent), outbound=1)
 
 
