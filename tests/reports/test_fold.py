@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from kefu.acd.figures import DayFigures
-from kefu.reports.fold import INTERVAL, Fold, interval_of
+from kefu.reports.fold import ALL, INTERVAL, Fold, interval_of
 from kefu.reports.kpis import derive
 
 from scenario import M, SALES, SHORT, SL, T, day
@@ -35,7 +35,7 @@ def fold_all(events=None, chunks=1):  # type: ignore[no-untyped-def]
 def summed(rows, queue=None, agent=None, start=None, end=None):  # type: ignore[no-untyped-def]
     out: dict = {}
     for (iv, q, a), v in rows.items():
-        if queue is not None and q != queue or agent is not None and a != agent:
+        if queue is not None and q != queue or a != (ALL if agent is None else agent):
             continue
         if start is not None and not start <= iv < end:
             continue

@@ -68,7 +68,9 @@ def _summed(s: Session, ask: Asked, by: tuple[str, ...], agent_time: bool = Fals
     """Measures summed per ``by`` (or per ``label(row)`` over the rows grouped by
     interval too, when the rows must be cut by local time or bucketed)."""
     f = ask.filters
-    where = q.fact_where(f.start, f.end, ask.queues, ask.agents, agent_time)
+    per_agent = "agent" in by
+    where = q.fact_where(f.start, f.end, ask.queues, ask.agents if per_agent else None,
+                         per_agent, agent_time)
     needs_interval = f.by_time or label is not None
     rows = q.sums(s, where, by + (("interval",) if needs_interval else ()))
     out: dict[Any, dict[str, Any]] = {}

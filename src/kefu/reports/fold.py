@@ -36,7 +36,8 @@ PAUSED = ("not_ready", "away")
 BUSY = ("reserved", "talking", "on_hold", "wrap_up")
 DROPS = ("caller_hangup", "hangup")          # an IVR exit that is a drop-out
 
-FactKey = tuple[int, str, str]               # interval start, queue ("": none), agent ("")
+FactKey = tuple[int, str, str]               # interval start, queue ("": none), agent
+ALL = "*"                                    # the agent of a row summing every agent's
 CountKey = tuple[int, str, str, str]         # interval start, kind, key, sub
 
 
@@ -68,6 +69,14 @@ class Facts:
         self.counts: dict[CountKey, list[float]] = {}   # [n, seconds]
 
     def add(self, key: FactKey, **values: float) -> None:
+        """Add to the all-agents row (:data:`ALL`) of ``key``'s interval and queue, and to
+        its agent's row if it has one: a queue's or an interval's figures then read one
+        row per interval and queue, not one per agent."""
+        self._add((key[0], key[1], ALL), values)
+        if key[2] and key[2] != ALL:
+            self._add(key, values)
+
+    def _add(self, key: FactKey, values: dict[str, float]) -> None:
         row = self.rows.setdefault(key, {})
         for name, value in values.items():
             if name in MAXIMA:

@@ -16,8 +16,8 @@ from .fold import COUNTS, MAXIMA, SECONDS
 
 
 class ReportFactRow(Base):
-    """Sums per (interval, queue, agent); "" is no queue (an agent's clock time) or no
-    agent (a call no agent took).  The measure columns are added below from
+    """Sums per (interval, queue, agent); queue "" is none (an agent's clock time), agent
+    "*" every agent's and none (a queue's figures in one row per interval).  The measure columns are added below from
     :data:`kefu.reports.fold.MEASURES`: one list, the fold's and the table's."""
 
     __tablename__ = "report_facts"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from kefu.store.models import CallEventRow, CallRow, ExtensionRow
 
-from .fold import COUNTS, MAXIMA, SECONDS
+from .fold import ALL, COUNTS, MAXIMA, SECONDS
 from .models import ReportCountRow, ReportFactRow
 
 F = ReportFactRow.__table__.c
@@ -20,11 +20,14 @@ EVENTS_LIMIT = 200_000       # events the agent detail reads at most
 
 
 def fact_where(start: float, end: float, queues: Sequence[str] = (),
-               agents: Sequence[str] | None = None,
+               agents: Sequence[str] | None = None, per_agent: bool = False,
                agent_time: bool = False) -> list[ColumnElement[bool]]:
-    """``queues``: those queues' rows (``agent_time``: and the agents' clock-time rows,
-    which have no queue); ``agents``: only theirs (None: any, "" rows included)."""
-    where: list[ColumnElement[bool]] = [F.interval >= start, F.interval < end]
+    """Rows of intervals starting in [start, end).  ``per_agent``: the agents' rows, else
+    the all-agents rows (:data:`~kefu.reports.fold.ALL`); ``queues``: those queues' rows
+    (``agent_time``: and the agents' clock-time rows, which have no queue); ``agents``:
+    only theirs."""
+    where: list[ColumnElement[bool]] = [F.interval >= start, F.interval < end,
+                                        F.agent != ALL if per_agent else F.agent == ALL]
     if queues:
         where.append(or_(F.queue.in_(queues), F.queue == "") if agent_time
                      else F.queue.in_(queues))
