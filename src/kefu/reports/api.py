@@ -5,7 +5,7 @@ bad filter a 422, an unknown report a 404."""
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any, Callable, Literal
+from typing import Annotated, Callable, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response, status
@@ -14,6 +14,7 @@ from kefu.users.service import User
 from kefu.web.deps import ReportsDep, require_roles
 
 from .records import Report
+from .schemas import ReportEntryOut, ReportOut
 from .service import Refused, to_csv
 
 router = APIRouter(prefix="/reports", tags=["reports"])
@@ -49,10 +50,11 @@ def _run(do: Callable[[], Report]) -> Report:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such report") from None
 
 
-@router.get("", summary="The reports the caller may run, with the filters each reads")
-def list_reports(service: ReportsDep, user: Caller) -> list[dict[str, Any]]:
-    return [{"name": e.name, "title_zh": e.title_zh, "title_en": e.title_en,
-             "filters": list(e.filters)} for e in service.catalog(user.role)]
+@router.get("", response_model=list[ReportEntryOut],
+            summary="The reports the caller may run, with the filters each reads")
+def list_reports(service: ReportsDep, user: Caller) -> list[ReportEntryOut]:
+    return [ReportEntryOut(name=e.name, title_zh=e.title_zh, title_en=e.title_en,
+                           filters=list(e.filters)) for e in service.catalog(user.role)]
 
 
 @router.get("/{name}.csv", response_class=Response,
@@ -67,8 +69,9 @@ def report_csv(name: Name, service: ReportsDep, user: Caller, params: Params,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{filename}"})
 
 
-@router.get("/{name}", summary="A report: columns, rows (drill: the row's detail), totals, "
+@router.get("/{name}", response_model=ReportOut, summary="A report: columns, rows (drill: the row's detail), totals, "
                                "charts and the filters it was made with")
 def report_json(name: Name, service: ReportsDep, user: Caller,
-                params: Params) -> dict[str, Any]:
-    return asdict(_run(lambda: service.run(name, params, user.username, user.role)))
+                params: Params) -> ReportOut:
+    return ReportOut.model_validate(asdict(_run(lambda: service.run(
+        name, params, user.username, user.role))))

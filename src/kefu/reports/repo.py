@@ -1,5 +1,5 @@
-"""The reports' SQL: sums over the summary tables (a month is thousands of rows, summed
-by the database), and the detail reports' rows from the CDRs and the event log."""
+"""The reports' queries (the slice's repo): sums over the summary tables (a month is
+thousands of rows, summed by the database), and the detail reports' rows from the CDRs and the event log."""
 
 from __future__ import annotations
 
