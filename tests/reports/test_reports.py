@@ -108,7 +108,7 @@ def test_agent_summary_and_its_drill_down(logged: Store) -> None:
     assert {row["agent"] for row in detail.rows} == {"bob"}
     whats = [row["what"] for row in detail.rows]
     assert whats.count("connect") == 2 and whats.count("complete") == 2
-    assert "state" in whats and "transferred" not in whats       # no agent field on it
+    assert whats.count("state") == 5 and len(whats) == 9    # bob: 5 state changes
 
 
 def test_service_time_and_abandon(logged: Store) -> None:

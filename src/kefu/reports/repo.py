@@ -1,5 +1,6 @@
 """The reports' queries (the slice's repo): sums over the summary tables (a month is
-thousands of rows, summed by the database), and the detail reports' rows from the CDRs and the event log."""
+thousands of rows, summed by the database), and the detail reports' rows from the CDRs
+and the event log."""
 
 from __future__ import annotations
 
@@ -103,7 +104,7 @@ def cdrs(s: Session, start: float, end: float, numbers: Sequence[str]) -> list[C
 
 
 AGENT_EVENTS = ("queue.connect", "queue.complete", "queue.ring_no_answer", "agent.state",
-                "queue.callback_connect", "call.transferred")
+                "queue.callback_connect")
 
 
 def agent_events(s: Session, start: float, end: float) -> list[CallEventRow]:
