@@ -42,10 +42,16 @@ CountKey = tuple[int, str, str, str]         # interval start, kind, key, sub
 
 
 class Logged(Protocol):
-    type: str
-    call_id: str | None
-    data: dict[str, Any]
-    ts: float
+    """An event as logged (``kefu.bus.Event``, or a row of ``call_events``)."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def call_id(self) -> str | None: ...
+    @property
+    def data(self) -> dict[str, Any]: ...
+    @property
+    def ts(self) -> float: ...
 
 
 def interval_of(ts: float) -> int:
