@@ -36,3 +36,22 @@ async def test_published_events_reach_the_reports(tmp_path) -> None:  # type: ig
     assert r.rows[0]["answered"] == SALES["answered"]
     assert r.rows[0]["service_level"] == SALES["service_level"]
     store.close()
+
+
+def test_the_app_catches_up_at_start_with_each_queues_target(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kefu.app import report_summaries
+    from kefu.config import QueueConfig, Settings
+
+    store = Store(f"sqlite:///{tmp_path / 'k.db'}")
+    store.migrate()
+    store.append_events(day())
+    settings = Settings(data_dir=tmp_path, queues=[QueueConfig(name="sales", number="5000", service_level=30)],
+                        reports=ReportsSettings(short_abandon=SHORT, timezone="UTC"))
+    summaries = report_summaries(settings, store)
+    assert summaries.sync() == 0                          # all folded at start
+    reports = Reports(store.db, settings.reports)
+    r = reports.run("traffic_by_interval", {"from": "2026-12-01", "to": "2026-12-01",
+                                            "queues": "sales", "interval": "day"},
+                    "admin", "admin")
+    assert r.rows[0]["answered_in_sl"] == 2               # c1 (10 s) and c4 (30 s) now
+    store.close()
