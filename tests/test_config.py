@@ -407,9 +407,21 @@ callback_key = "9"
     ('[acd]\nno_answer_limit = "x"', "acd.no_answer_limit"),
     ('[[queues]]\nname = "q"\nnumber = "8001"\nservice_level = 0', "queues[0].service_level"),
     ('[[queues]]\nname = "q"\nnumber = "8001"\ncallback_attempts = 0', "callback_attempts"),
+    ('[[queues]]\nname = "q"\nnumber = "8001"\nalert_wait = -1', "queues[0].alert_wait"),
+    ('[[queues]]\nname = "q"\nnumber = "8001"\nalert_talk = "long"', "queues[0].alert_talk"),
 ])
 def test_bad_queues(tmp_path: Path, text: str, expected: str) -> None:
     assert expected in error_of(write(tmp_path, text))
+
+
+def test_queue_alerts_default_on_and_zero_turns_one_off(tmp_path: Path) -> None:
+    """The wallboard's thresholds: on by default (a minute's wait, ten minutes not ready, a
+    quarter-hour call); the demo queue of the starter config sets them as the defaults."""
+    q = load_settings(write(tmp_path, '[[queues]]\nname = "q"\nnumber = "8001"\n'
+                                      'alert_not_ready = 0\n'), env={}).queues[0]
+    assert (q.alert_wait, q.alert_not_ready, q.alert_talk) == (60, 0, 900)
+    (demo,) = load_settings(write(tmp_path, starter_config(True)), {}).queues
+    assert (demo.alert_wait, demo.alert_not_ready, demo.alert_talk) == (60, 600, 900)
 
 
 def test_queue_strategy_is_checked_at_load(tmp_path: Path) -> None:

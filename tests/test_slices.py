@@ -3,7 +3,8 @@
 A business slice (``kefu.users``, ``kefu.crm``, ``kefu.announcements``) owns its tables and
 queries: no code outside it imports its ``models`` or ``repo``; another slice imports it
 through ``service`` only; the store (below the slices) imports none; of a slice, only its
-``api`` module (the HTTP adapter) imports ``kefu.web``, and only ``kefu.web.deps``.
+``api`` module (the HTTP adapter; a second one is named ``*_api``) imports ``kefu.web``,
+and only ``kefu.web.deps``.
 """
 
 from __future__ import annotations
@@ -59,7 +60,9 @@ def _problems(module: str, mine: str | None, name: str, slices: tuple[str, ...])
         if mine is not None and sub not in (None, "service"):
             return [f"another slice imports {name}; only kefu.{target}.service"]
     if mine is not None and module.startswith("kefu.") and parts[:2] == ["kefu", "web"]:
-        if module != f"kefu.{mine}.api" or parts[:3] != ["kefu", "web", "deps"]:
+        adapter = module == f"kefu.{mine}.api" or (module.startswith(f"kefu.{mine}.")
+                                                   and module.endswith("_api"))
+        if not adapter or parts[:3] != ["kefu", "web", "deps"]:
             return [f"{module} imports {name}; only a slice's api imports kefu.web, "
                     "and only kefu.web.deps"]
     return []
@@ -127,6 +130,7 @@ def test_what_the_rule_allows(tmp_path: Path) -> None:
         "crm/service.py": "from kefu.users.service import Users\nfrom . import repo\n"
                           "from .models import CustomerRow\n",
         "crm/api.py": "from kefu.web.deps import MAX_INT\nfrom .schemas import X\n",
+        "crm/imports_api.py": "from kefu.web.deps import MAX_INT\n",   # a second adapter
         "web/app.py": "from kefu.crm import api\nfrom kefu.users.schemas import Skills\n",
         "store/service.py": "from .models import Base\n",
     })

@@ -51,6 +51,8 @@ from kefu.reports.service import Reports
 from kefu.reports.summary import Summaries
 from kefu.crm.service import Crm
 from kefu.followups.service import Followups
+from kefu.mail import Mailer as SmtpMailer
+from kefu.reports.schedule import ReportSchedules, zone
 from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
 from kefu.ivr.asr import Hearing, shipped_engines
@@ -120,6 +122,7 @@ class Kefu:
     followups: Followups | None = None     # callbacks and return visits (回访)
     reports: Reports | None = None         # the reports (系统报表)
     summaries: Summaries | None = None     # their summary tables, folded from the event log
+    report_schedules: ReportSchedules | None = None   # reports mailed on a timetable
     rounds: list[asyncio.Task] = field(default_factory=list)   # every(): background work
 
     def status(self) -> dict:
@@ -222,11 +225,18 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     crm.on_delete += [tickets.on_delete, followups.on_delete]   # they keep the number
     reports = Reports(store.db, settings.reports, scope=group_scope(settings, acd, recordings),
                       members=lambda queues: acd_members(acd, queues))
+    report_schedules = ReportSchedules(
+        store.db, render=reports.render, tz=zone(settings.reports.timezone),
+        mailer=SmtpMailer(settings.smtp) if settings.smtp.host else None,
+        names=reports.names)
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
              directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files,
              qa=qa, tickets=tickets, followups=followups, reports=reports,
-             summaries=summaries,
-             rounds=[asyncio.create_task(every(ROUND, tickets.tick, "tickets: the SLA watch"),
+             summaries=summaries, report_schedules=report_schedules,
+             rounds=[asyncio.create_task(every(ROUND, report_schedules.tick,
+                                               "reports: the scheduled deliveries"),
+                                         name="report-schedules"),
+                     asyncio.create_task(every(ROUND, tickets.tick, "tickets: the SLA watch"),
                                          name="tickets-sla"),
                      asyncio.create_task(every(ROUND, followups.tick, "follow-ups: the tick"),
                                          name="followups")])
@@ -235,7 +245,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     return k
 
 
-ROUND = 30.0    # seconds between two rounds of the tickets' SLA watch and the follow-ups' tick
+ROUND = 30.0    # seconds between two rounds of the tickets' SLA watch, the follow-ups' tick and
+#                 the scheduled reports' deliveries
 
 
 async def every(seconds: float, work: Callable[[], object], what: str) -> None:
@@ -472,7 +483,8 @@ async def serve(settings: Settings) -> None:
                                 ivr=k.ivr, ivr_calls=k.ivr_calls, recordings=k.recordings,
                                 qa=k.qa, tickets=k.tickets, recordings_for=recordings_for(k.recordings)
                                 if k.recordings else None,
-                                followups=k.followups, reports=k.reports))
+                                followups=k.followups, reports=k.reports,
+                                report_schedules=k.report_schedules))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

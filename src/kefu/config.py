@@ -464,6 +464,12 @@ class QueueConfig(Section):
     callback_attempts: Annotated[int, Field(ge=1)] = 3   # tries to reach a customer who
     #                                   asked for a callback
     callback_retry: Annotated[float, Field(ge=0)] = 300.0   # seconds between them
+    # the wallboard's alerts, seconds (0: off): a caller waiting, an agent of the queue not
+    # ready, a call of the queue talking longer than this (an agent in several queues: the
+    # smallest of theirs)
+    alert_wait: Annotated[float, Field(ge=0)] = 60.0
+    alert_not_ready: Annotated[float, Field(ge=0)] = 600.0
+    alert_talk: Annotated[float, Field(ge=0)] = 900.0
 
     @field_validator("strategy")
     @classmethod

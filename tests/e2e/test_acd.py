@@ -465,6 +465,7 @@ ROLE_MATRIX = [
     ("PATCH", "/live-calls/nope/data", {"a": 1}, "sue", "quinn"),
     ("PUT", "/live-calls/nope/data", {"a": 1}, "sue", "quinn"),
     ("POST", "/live-calls/nope/monitor", {"supervisor": "1004"}, "sue", "bob"),
+    ("DELETE", "/live-calls/nope/monitor", None, "sue", "bob"),
     ("DELETE", "/live-calls/nope", None, "sue", "bob"),
     ("DELETE", "/live-calls/nope/parties/1004", None, "sue", "quinn"),
     ("POST", "/agents/alice/answer", None, "sue", "bob"),

@@ -178,10 +178,12 @@ def test_pop_note_during_the_call_and_the_calls_line(kefu, pages, phone):
     expect()(desk_line).to_contain_text(AGENT)
     desk.evaluate("window.scrollTo(0, 0)")
     screenshot(desk, "desk-crm.png", full_page=False)
-    # saved and reset: the form is back to the first type, whose content is optional
-    expect()(desk.locator("#wrapup-form textarea[name=notes]")).not_to_have_attribute(
-        "data-required", "1")
-    # the last five lines (this call's ticket, note and line, two earlier notes), then "more"
+    # saved and kept: wrap-up shows the note saved during the call, to correct
+    expect()(desk.locator("#wrapup-form textarea[name=notes]")).to_have_value("送货延误,客户不满")
+    expect()(desk.locator("#wrapup-form select[name=type]")).to_have_value("complaint")
+    # the last five lines (this call's ticket, note and line, two earlier notes), then "more";
+    # the note is shown inside its call's line (one contact)
+    expect()(desk_line.locator(".tl-joined li.tl-item[data-kind=note]")).to_contain_text("送货延误")
     notes = pop.locator("#customer-history li.tl-item[data-kind=note]")
     expect()(pop.locator("#customer-history li.tl-item")).to_have_count(5)
     expect()(notes.first).to_contain_text("送货延误")

@@ -319,13 +319,17 @@ def test_offer_screen_pop_call_control_and_wrap_up(kefu, pages, phones):
     # the supervisor listens in from 1005 (answers by itself), then force-releases the
     # waiting call
     phones("1005", tone=1300, answermode="auto")
+    wall.select_option("#sup-with", "phone")          # monitor with: desk phone 1005
     wall.fill("#sup-ext", "1005")
     wall.locator(f"#call-table tr[data-call='{call_id}'] button[data-act=listen]").click()
     wait_for(lambda: any(m["number"] == "1005" and m["mode"] == "listen"
                          for c in kefu.api("GET", "/live-calls")[1] if c["call_id"] == call_id
                          for m in c["members"]), what="1005 listening")
-    expect()(wall.locator(f"#call-table tr[data-call='{call_id}']")).to_contain_text(
-        "1005(listen)", timeout=3000)
+    expect()(wall.locator(f"#call-table tr[data-call='{call_id}']")).to_have_attribute(
+        "data-sup-mode", "listen", timeout=3000)
+    expect()(wall.locator(f"#call-table tr[data-call='{call_id}'] .member.sup")).to_contain_text(
+        "1005 监听")
+    wall.select_option("#sup-with", "browser")
     wall.locator(f"#call-table tr[data-call='{second_id}'] button[data-act=release]").click()
     second.wait_closed()
     expect()(wall.locator(f"#call-table tr[data-call='{second_id}']")).to_have_count(0,
@@ -539,7 +543,7 @@ def test_announcements_posted_and_acknowledged(kefu, pages):
     sign_in(wall, "/wall", *SUPERVISOR)
     wall.fill("#announce-form input[name=title]", "系统维护通知")
     wall.fill("#announce-form textarea[name=body]", "今晚 22:00 升级电话系统,请提前保存工作。")
-    wall.fill("#announce-form input[name=audience]", "alice")
+    wall.check("#announce-agents [data-agent=alice] input")      # from the directory's agents
     wall.click("#announce-form button[type=submit]")
     expect()(wall.locator("#announcements li").first).to_contain_text("系统维护通知", timeout=3000)
     # alice's desktop gets it from the event (well before its one-minute poll) and acks it
@@ -557,7 +561,7 @@ def test_announcements_posted_and_acknowledged(kefu, pages):
     expect()(bob.locator("#announcements li", has_text="系统维护通知")).to_have_count(0)
     wall.fill("#announce-form input[name=title]", "售后组例会")
     wall.fill("#announce-form textarea[name=body]", "周五 17:00 三楼会议室。")
-    wall.fill("#announce-form input[name=audience]", "")
+    expect()(wall.locator("#announce-agents [data-agent=alice] input")).not_to_be_checked()
     wall.check("#announce-groups input[name=groups][value=support]")
     wall.click("#announce-form button[type=submit]")
     expect()(wall.locator("#announcements li").first).to_contain_text("售后组例会", timeout=3000)
@@ -669,20 +673,21 @@ def _release(wall, row: str, *phones) -> None:
 
 def test_supervisor_listens_whispers_and_barges_with_its_own_browser_audio(kefu, pages,
                                                                            phones):
-    """The wallboard connects the supervisor's own WebRTC audio on its extension.  First
-    call: listen brings that line into the call (both voices heard in the page, by FFT),
-    whisper reaches the agent and not the caller, force release ends the call.  Second
-    call: barge lets the caller hear the supervisor's microphone."""
+    """The wallboard connects the supervisor's own WebRTC audio on its own (bound)
+    extension.  First call: listen brings that line into the call (both voices heard in
+    the page, by FFT), whisper reaches the agent and not the caller, force release ends
+    the call.  Second call: barge lets the caller hear the supervisor's microphone."""
     agent = phones(AGENTS["alice"], tone=1000, answermode="auto")
     caller = phones(CALLER, tone=440)
     status, body = kefu.api("POST", "/agents/alice/login",
                             {"extension": AGENTS["alice"], "queues": ["support"], "ready": True})
     assert status == 200, body
+    status, body = kefu.api("PUT", f"/users/{SUPERVISOR[0]}/extensions",
+                            {"extensions": [SECOND_CALLER]})      # her own extension
+    assert status == 200, body
     wall = pages()
     sign_in(wall, "/wall", *SUPERVISOR)
-    wall.fill("#sup-ext", SECOND_CALLER)
-    wall.locator("#sup-ext").dispatch_event("change")
-    wall.click("#sup-line")
+    wall.click("#sup-line")                           # no extension typed
     expect()(wall.locator("#sup-line")).to_have_attribute("data-line", "connected",
                                                           timeout=15000)
     call, row = _supervised_call(kefu, wall, caller, agent)

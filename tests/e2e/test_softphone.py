@@ -199,7 +199,7 @@ def test_supervisor_listens_whispers_barges_and_releases_from_the_browser(kefu, 
     sup = browser(700)
     status, body = kefu.api("POST", "/lines", {"type": "offer", "sdp": sup.offer()},
                             token=sue_token)
-    assert status == 422, body                     # a supervisor names its extension
+    assert status == 409 and "no extension of its own" in body["detail"], body
     status, body = kefu.api("POST", "/lines", {"type": "offer", "sdp": sup.offer(),
                                                "extension": "1004"}, token=sue_token)
     assert status == 200, body

@@ -176,3 +176,14 @@ def test_csv_cells_are_safe(logged: Store) -> None:
     text = to_csv(r)
     assert text.splitlines()[0].startswith("开始时间,主叫")
     assert ",'=1+1," in text
+
+
+def test_render_is_the_scheduled_reports_engine(logged: Store) -> None:
+    """``ReportSchedules``' ``render(name, filters)``: saved filters (lists too) and the
+    period's dates, as kefu.app wires it."""
+    summaries(logged).sync()
+    r = reports(logged).render("traffic_by_interval", {"queues": ["sales"], "interval": "day",
+                                                      "from": "2026-12-01",
+                                                      "to": "2026-12-01"})
+    assert r.rows[0]["service_level"] == SALES["service_level"]
+    assert "abandon" in reports(logged).names()

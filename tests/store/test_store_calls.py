@@ -117,3 +117,26 @@ def test_list_calls_filters_and_pages(store: Store) -> None:
     assert b is not None and b.answer_ts is None and b.duration == 0 and b.disposition == "no_answer"
     with pytest.raises(Invalid):
         store.list_calls(limit=0)
+
+
+def test_list_calls_of_an_agent(store: Store) -> None:
+    """An agent's calls: those it took from a queue (the JSON ``agent`` of its
+    ``queue.connect``, on SQLite and PostgreSQL alike) and those on its extensions."""
+    _call(store, "q1", "13800138000", "8001", 1000.0)
+    _call(store, "q2", "13800138000", "8001", 2000.0)
+    _call(store, "out", "1001", "13900139000", 3000.0)
+    _call(store, "in", "1004", "1001", 4000.0)
+    _call(store, "other", "1004", "1005", 5000.0)
+    for cid, agent, at in (("q1", "alice", 1001.0), ("q2", "bob", 2001.0)):
+        store.append_event(Event("queue.connect", cid, {"queue": "sales", "agent": agent,
+                                                        "extension": "1009", "caller": "x",
+                                                        "wait": 1.0, "position": 1}, ts=at))
+    items, total = store.list_calls(agent="alice", extensions=["1001"])
+    assert [c.call_id for c in items] == ["in", "out", "q1"] and total == 3
+    assert [c.call_id for c in store.list_calls(agent="alice")[0]] == ["q1"]
+    assert [c.call_id for c in store.list_calls(agent="bob", extensions=["1005"])[0]] == ["other", "q2"]
+    assert store.list_calls(agent="carol") == ([], 0)
+    items, total = store.list_calls(agent="alice", extensions=["1001"], number="1004", limit=1)
+    assert [c.call_id for c in items] == ["in"] and total == 1
+    assert [c.call_id for c in store.list_calls(agent="bob", since=1500.0)[0]] == ["q2"]
+    assert store.list_calls(agent="alice", since=1500.0) == ([], 0)

@@ -26,7 +26,7 @@ def test_create_agent_with_extensions(exts: Users) -> None:
 
 @pytest.mark.parametrize("role,extensions", [
     ("agent", ["1009"]), ("agent", ["1001", "12a"]), ("agent", "1001"),
-    ("supervisor", ["1001"]),
+    ("qa", ["1001"]),                                    # takes no calls
 ])
 def test_create_with_bad_bindings_creates_nothing(exts: Users, role: str,
                                                   extensions: object) -> None:
@@ -47,9 +47,11 @@ def test_set_replaces_and_checks(exts: Users) -> None:
         exts.set_user_extensions("ghost", ["1001"])
     with pytest.raises(NotFound):
         exts.user_extensions("ghost")
-    exts.create_user("sue", "password1", "supervisor")
-    with pytest.raises(Invalid, match="only agents"):
-        exts.set_user_extensions("sue", ["1001"])
+    exts.create_user("sue", "password1", "supervisor")      # her own (the wallboard's line)
+    assert exts.set_user_extensions("sue", ["1001"]) == ["1001"]
+    exts.create_user("quinn", "password1", "qa")
+    with pytest.raises(Invalid, match="takes no calls"):
+        exts.set_user_extensions("quinn", ["1001"])
 
 
 def test_duplicate_user_still_conflict(exts: Users) -> None:

@@ -12,7 +12,7 @@ API = "/api/v1"
 NO_BODY = {
     ("post", f"{API}/live-calls/{{call_id}}/{action}"):
         "202: a phone is rung or digits played; the outcome comes as events"
-    for action in ("transfer", "parties", "consult", "dtmf", "monitor")
+    for action in ("transfer", "parties", "consult", "dtmf")
 } | {("post", f"{API}/live-calls/{{call_id}}/ivr"):
      "202: the caller walks a flow; its return comes as events (ivr.back)"}
 # routes whose JSON body is a document with its own standard → why

@@ -4,6 +4,7 @@ admins are not bound.  A real ACD and store, a stand-in for the switch (no SIP h
 
 from __future__ import annotations
 
+import asyncio
 from types import SimpleNamespace
 
 import pytest
@@ -108,7 +109,7 @@ def test_create_agent_with_extensions_and_skills_in_one_call(api) -> None:  # ty
 @pytest.mark.parametrize("extra,status,word", [
     ({"extensions": ["1009"]}, 422, "1009"),              # no such extension
     ({"skills": {"nope": 1}}, 422, "nope"),               # no such queue
-    ({"role": "supervisor", "extensions": ["1001"]}, 422, "only agents"),
+    ({"role": "qa", "extensions": ["1001"]}, 422, "takes no calls"),
     ({"role": "qa", "skills": {"sales": 1}}, 422, "skills are for agents"),
     ({"extensions": ["10x1"]}, 422, ""),
     ({"skills": {"sales": 101}}, 422, ""),
@@ -134,7 +135,7 @@ def test_bindings_api(api) -> None:  # type: ignore[no-untyped-def]
     assert api.client.get(url, headers=api.as_("admin")).json()["extensions"] == ["1001", "1003"]
     assert bind(api, "ghost", "1001").status_code == 404
     assert bind(api, "agent", "1009").status_code == 422
-    assert bind(api, "supervisor", "1001").status_code == 422
+    assert bind(api, "qa", "1001").status_code == 422                  # takes no calls
     assert api.client.put(url, json={"extensions": "1001"},
                           headers=api.as_("admin")).status_code == 422
     assert api.client.get(url, headers=api.as_("admin")).json()["extensions"] == ["1001", "1003"]
@@ -162,3 +163,15 @@ def test_browser_line_only_on_a_bound_extension(api) -> None:  # type: ignore[no
     r = api.client.post("/api/v1/lines", json={**offer, "extension": "1001"},
                         headers=api.as_("agent"))
     assert r.status_code == 403 and "not bound" in r.json()["detail"]
+
+
+def test_a_supervisors_line_stands_for_its_own_bound_extension(api) -> None:  # type: ignore[no-untyped-def]
+    from kefu.web.routers.lines import line_number
+    offer = {"type": "offer", "sdp": "v=0 an offer"}
+    r = api.client.post("/api/v1/lines", json=offer, headers=api.as_("supervisor"))
+    assert r.status_code == 409 and "no extension of its own" in r.json()["detail"]
+    assert bind(api, "supervisor", "1003").status_code == 200
+    sup = api.users.user_named("supervisor")
+    number = asyncio.run(line_number(sup, api.ctx.acd, None, lambda n: True, api.users))
+    assert number == "1003"
+    assert asyncio.run(line_number(sup, api.ctx.acd, "1001", lambda n: True, api.users)) == "1001"

@@ -134,3 +134,33 @@ def test_recording_on_demand_for_the_agent_on_the_call_supervisors_and_admins(li
     r = api.client.post("/api/v1/live-calls/nope/recording", json={"action": "stop"},
                         headers=api.as_("admin"))
     assert r.status_code == 404
+
+
+def test_monitor_switches_mode_in_place_and_stop_leaves_the_call_as_it_was(live):
+    api, switch, call = live
+    path = f"/api/v1/live-calls/{call.id}/monitor"
+    session, line = switch.line_up("1004")
+    api.ctx.control.line_owners["1004"] = "supervisor"
+    for mode in ("listen", "whisper", "barge"):
+        body = {"mode": mode, **({"target": "1002"} if mode == "whisper" else {})}
+        r = api.client.post(path, json=body, headers=api.as_("supervisor"))
+        assert r.status_code == 202, r.text
+        assert r.json() == {"call_id": call.id, "supervisor": "1004", "mode": mode}
+        assert call.room.find("1004") is line and line.mode.value == mode
+    assert switch.reached == []                                  # one leg all along
+    assert api.client.delete(path, headers=api.as_("agent")).status_code == 403
+    assert api.client.delete(path, headers=api.as_("supervisor")).status_code == 204
+    assert [m.number for m in call.room.members] == ["1001", "1002"] and not call.ended
+    assert line in session.room.members                          # back to its session
+    r = api.client.delete(path, headers=api.as_("supervisor"))
+    assert r.status_code == 404 and "1004 does not supervise" in r.json()["detail"]
+    r = api.client.delete("/api/v1/live-calls/nope/monitor", headers=api.as_("supervisor"))
+    assert r.status_code == 404 and "no live call" in r.json()["detail"]
+    r = api.client.post(path, json={"supervisor": "1002"}, headers=api.as_("admin"))
+    assert r.status_code == 409 and "a party" in r.json()["detail"]   # not the agent
+    # named, as the wallboard's "monitor with: desk phone 1004" does
+    assert api.client.post(path, json={"supervisor": "1004"},
+                           headers=api.as_("admin")).status_code == 202
+    assert api.client.delete(f"{path}?supervisor=1004",
+                             headers=api.as_("admin")).status_code == 204
+    assert call.room.find("1004") is None and line in session.room.members

@@ -9,7 +9,7 @@ from typing import Any
 from kefu.bus import Event
 from kefu.events import visible
 from kefu.acd.agents import Agent, AgentState
-from kefu.acd.core import AcdCore, AcdError
+from kefu.acd.core import AcdCore, AcdError, Queued
 from kefu.calls.errors import Kind
 
 
@@ -42,12 +42,22 @@ class Views(AcdCore):
             "callbacks": figures.callbacks, "callbacks_connected": figures.callbacks_connected,
             "service_level": figures.service_level,
             "service_level_seconds": q.service_level,
-            "calls": sorted(({"call_id": w.call.id, "caller": w.call.caller,
-                              "position": self.router.position(w.call.id),
-                              "wait": round(now - w.entered, 3), "callback": bool(w.callback),
-                              "ringing": sorted(w.offers)} for w in waiting),
+            "alert_wait": q.alert_wait, "alert_not_ready": q.alert_not_ready,
+            "alert_talk": q.alert_talk,
+            "calls": sorted((self._waiting_call(w, now) for w in waiting),
                             key=lambda c: (c["position"] == 0, c["position"])),
         }
+
+    def _waiting_call(self, w: Queued, now: float) -> dict[str, Any]:
+        """A caller in the queue as the wallboard lists it: ``priority`` is the one routing
+        orders the queue by (the caller's, raised by its tier's), ``tier`` the call's."""
+        tier = w.call.data.get("tier")
+        return {"call_id": w.call.id, "caller": w.call.caller,
+                "position": self.router.position(w.call.id),
+                "wait": round(now - w.entered, 3), "callback": bool(w.callback),
+                "ringing": sorted(w.offers),
+                "priority": w.entry.priority if w.entry is not None else 0,
+                "tier": tier if isinstance(tier, str) else None}
 
     def visible_to(self, username: str, event: Event) -> bool:
         """Which live events an agent's desktop receives (:func:`kefu.events.visible`):

@@ -366,16 +366,42 @@ class CallControl:
 
     def monitor(self, call_id: str, supervisor: str, mode: Mode = Mode.LISTEN,
                 target: str | None = None) -> None:
-        """Bring a supervisor's phone into the call, or change how it takes part."""
+        """Bring a supervisor's phone into the call, or change how it takes part: a
+        supervisor already in the room switches mode in place (same leg, no gap).  A
+        browser line supervising another call leaves that one first (one click moves it)."""
         call = self._connected(call_id)
         whisper_to = self.member(call, target) if target else None
         present = call.room.find(supervisor)
         if present is not None:
+            if present.role != "supervisor":
+                raise ControlError(f"{supervisor} is a party of call {call_id}, not its "
+                                   "supervisor")
             return set_mode(self.switch, call, present, mode, whisper_to)
         if mode is Mode.WHISPER and whisper_to is None:
             raise ControlError("whisper needs a target", Kind.INVALID)
+        if supervisor in self.switch.lines:
+            elsewhere = self.supervising(supervisor)
+            if elsewhere is not None:
+                self.switch.dismiss(elsewhere, self.member(elsewhere, supervisor))
         add_party(self.switch, call, supervisor, role="supervisor", mode=mode,
                   whisper_to=whisper_to)
+
+    def supervising(self, number: str) -> Call | None:
+        """The live call ``number`` supervises (listens, whispers or barges in), if any."""
+        return next((c for c in self.switch.calls.values() if not c.ended
+                     and any(m.number == number and m.role == "supervisor"
+                             for m in c.room.members)), None)
+
+    def stop_monitor(self, call_id: str, supervisor: str) -> None:
+        """Take the supervisor out of the call (停止监控), leaving the call as it was: a
+        browser line goes back to its session, a phone is hung up.  NOT_FOUND when
+        ``supervisor`` does not supervise the call."""
+        call = self.get(call_id)
+        member = call.room.find(supervisor)
+        if member is None or member.role != "supervisor":
+            raise ControlError(f"{supervisor} does not supervise call {call_id}",
+                               Kind.NOT_FOUND)
+        self.switch.dismiss(call, member)
 
     async def recording(self, call_id: str, action: str, by: str) -> None:
         """Start, stop, pause or resume the call's recording on demand (``by``: the user);

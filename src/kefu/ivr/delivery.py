@@ -11,38 +11,27 @@ APIs); the C library spandsp (Debian ``libspandsp2``) does, with no maintained P
 binding, so kefu sends documents this way instead. PDF would need a CJK font beside
 fpdf2/reportlab to print Mandarin, so the document is text (and HTML).
 
-SMTP runs in a worker thread (:mod:`smtplib`), so the event loop never waits on a mail
-server; every failure is a :class:`DeliveryError` saying what went wrong.
+The SMTP part is kefu's one mailer (:mod:`kefu.mail`, shared with the reports' scheduled
+deliveries); every failure is a :class:`DeliveryError` saying what went wrong.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import html
-import smtplib
-import ssl
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
 
-from kefu.config import SmtpSettings  # the [smtp] section: host, port, sender, login …
+from kefu import mail
+from kefu.config import SmtpSettings  # noqa: F401  (the [smtp] section, for the callers)
+from kefu.mail import Attachment, DeliveryError
 
 from .records import Mailbox, Message
 
-
-class DeliveryError(RuntimeError):
-    """The document or notification was not handed over; the message says why."""
-
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    data: bytes  # text/* is UTF-8
-    mime: str  # "text/plain", "audio/wav" …
+__all__ = ["Attachment", "DeliveryError", "Document", "Mailer", "SmsGateway", "SmtpSettings"]
 
 
 @dataclass(frozen=True)
@@ -67,39 +56,8 @@ class Document:
         return f"{safe or 'document'}.txt"
 
 
-class Mailer:
-    """Sends mail through one SMTP server."""
-
-    def __init__(self, smtp: SmtpSettings) -> None:
-        self.smtp = smtp      # ``starttls``: upgrade before logging in; login when ``username``
-
-    async def send(self, to: str, subject: str, body: str, *, html_body: str | None = None,
-                   attachments: Sequence[Attachment] = ()) -> None:
-        msg = EmailMessage()
-        msg["From"], msg["To"], msg["Subject"] = self.smtp.sender, to, subject
-        msg.set_content(body)
-        if html_body is not None:
-            msg.add_alternative(html_body, subtype="html")
-        for a in attachments:
-            maintype, _, subtype = a.mime.partition("/")
-            if maintype == "text":  # UTF-8 said in the part, or a reader guesses ASCII
-                msg.add_attachment(a.data.decode("utf-8"), subtype=subtype, charset="utf-8",
-                                   filename=a.filename)
-            else:
-                msg.add_attachment(a.data, maintype=maintype, subtype=subtype, filename=a.filename)
-        await asyncio.to_thread(self._deliver, msg)
-
-    def _deliver(self, msg: EmailMessage) -> None:
-        s = self.smtp
-        try:
-            with smtplib.SMTP(s.host, s.port, timeout=s.timeout) as conn:
-                if s.starttls:
-                    conn.starttls(context=ssl.create_default_context())
-                if s.username:
-                    conn.login(s.username, s.password or "")
-                conn.send_message(msg)
-        except (OSError, smtplib.SMTPException) as e:
-            raise DeliveryError(f"mail to {msg['To']} via {s.host}:{s.port} failed: {e}") from None
+class Mailer(mail.Mailer):
+    """The site's mailer (:class:`kefu.mail.Mailer`) with the IVR's two mails."""
 
     async def send_document(self, to: str, doc: Document) -> None:
         """The document by email: the text in the body and attached, HTML as the alternative."""

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy.orm import Session
 
-from . import repo as q
+from . import queries as q
 from .filters import Filters, bucket, keeps
 from .fold import ABANDON_BUCKETS, COUNTS, MAXIMA, SECONDS
 from .kpis import derive

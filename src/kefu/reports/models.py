@@ -1,18 +1,72 @@
-"""The reports' summary tables, on the store's declarative base: the facts of
-:mod:`kefu.reports.fold` per 15-minute interval, kept up to date as events arrive
-(:mod:`kefu.reports.summary`), so that a month's report reads thousands of rows, not
-millions of events."""
+"""The reports slice's tables, on the store's declarative base: the scheduled reports and
+their delivery log (:mod:`kefu.reports.schedule` queries them), and the summary tables:
+the facts of :mod:`kefu.reports.fold` per 15-minute interval, kept up to date as events
+arrive (:mod:`kefu.reports.summary`), so that a month's report reads thousands of rows,
+not millions of events."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Double, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Double, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kefu.store.models import Base
+from kefu.store.models import Base, JsonData, one_of
 
 from .fold import COUNTS, MAXIMA, SECONDS
+
+FREQUENCIES = ("daily", "weekly", "monthly")
+PERIODS = ("yesterday", "last_week", "last_month")
+LANGS = ("zh", "en")
+TRIGGERS = ("schedule", "manual")
+
+
+class ScheduleRow(Base):
+    """A report sent by email on a timetable.  ``done_through``: every slot up to this time
+    is handled (delivered, or before the schedule existed); ``failed_at``: when the pending
+    slot's last attempt failed (the next one waits a while, see ``schedule.RETRY``)."""
+
+    __tablename__ = "report_schedules"
+    __table_args__ = (one_of("frequency", FREQUENCIES), one_of("period", PERIODS),
+                      one_of("lang", LANGS))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report: Mapped[str] = mapped_column(String(64))
+    filters: Mapped[dict[str, Any]] = mapped_column(JsonData)
+    period: Mapped[str] = mapped_column(String(16))
+    frequency: Mapped[str] = mapped_column(String(16))
+    minute: Mapped[int] = mapped_column(Integer)            # of the local day: 07:30 is 450
+    weekday: Mapped[int | None] = mapped_column(Integer)    # weekly: 0 Monday … 6 Sunday
+    day: Mapped[int | None] = mapped_column(Integer)        # monthly: 1 … 28
+    recipients: Mapped[list[str]] = mapped_column(JsonData)
+    lang: Mapped[str] = mapped_column(String(2))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Double)
+    updated_at: Mapped[float] = mapped_column(Double)
+    done_through: Mapped[float] = mapped_column(Double)
+    failed_at: Mapped[float | None] = mapped_column(Double)
+
+
+class DeliveryRow(Base):
+    """One attempt to send a schedule's report: to whom, whether the server took it (or
+    why not), the file's size.  ``slot`` is the scheduled time (None: sent on demand)."""
+
+    __tablename__ = "report_deliveries"
+    __table_args__ = (one_of("trigger", TRIGGERS),
+                      Index("ix_report_deliveries_schedule_id_at", "schedule_id", "at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    schedule_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("report_schedules.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(16))
+    slot: Mapped[float | None] = mapped_column(Double)
+    at: Mapped[float] = mapped_column(Double)
+    recipients: Mapped[list[str]] = mapped_column(JsonData)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
 
 
 class ReportFactRow(Base):

@@ -52,6 +52,18 @@ class Reports:
         return [e for e in CATALOG.values() if role in ("admin", "supervisor") or
                 (role == "agent" and e.agent)]
 
+    def names(self) -> list[str]:
+        """Every report's name (the scheduled reports refuse others)."""
+        return list(CATALOG)
+
+    def render(self, name: str, filters: Mapping[str, Any]) -> Report:
+        """A scheduled report (``ReportSchedules``' engine): ``filters`` as saved (lists
+        or comma-separated text), with the period's ``from`` and ``to``; run with an
+        admin's reach, the schedule's filters saying what it covers."""
+        params = {k: ",".join(map(str, v)) if isinstance(v, (list, tuple)) else
+                  None if v is None else str(v) for k, v in filters.items()}
+        return self.run(name, params, "", "admin")
+
     def run(self, name: str, params: Mapping[str, str | None], username: str,
             role: str) -> Report:
         """Report ``name`` with the query ``params``; :class:`Refused`, ``Invalid`` (a bad

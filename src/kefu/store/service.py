@@ -248,16 +248,27 @@ class Store:
 
     def list_calls(self, number: str | None = None, since: float | None = None,
                    until: float | None = None, limit: int = 50,
-                   offset: int = 0) -> tuple[list[Cdr], int]:
+                   offset: int = 0, agent: str | None = None,
+                   extensions: Sequence[str] = ()) -> tuple[list[Cdr], int]:
         """CDRs newest first, and how many match in all.
 
-        ``number`` matches caller or callee; ``since <= start_ts < until``.
+        ``number`` matches caller or callee; ``since <= start_ts < until``.  ``agent``: the
+        calls that agent took from a queue (its ``queue.connect``) or that one of its
+        ``extensions`` placed or took directly (the event log names no agent on those).
         """
         if limit < 1 or offset < 0:
             raise Invalid("limit must be >= 1 and offset >= 0")
         where = []
         if number:
             where.append(or_(CallRow.caller == number, CallRow.callee == number))
+        if agent is not None:
+            took = (select(CallEventRow.call_id)
+                    .where(CallEventRow.type == "queue.connect",
+                           CallEventRow.data["agent"].as_string() == agent))
+            if since is not None:      # a call is connected after it starts: the ts index
+                took = took.where(CallEventRow.ts >= since)
+            own = [CallRow.caller.in_(extensions), CallRow.callee.in_(extensions)] if extensions else []
+            where.append(or_(CallRow.call_id.in_(took), *own))
         if since is not None:
             where.append(CallRow.start_ts >= since)
         if until is not None:

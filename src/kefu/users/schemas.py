@@ -25,7 +25,8 @@ class UserIn(BaseModel):
     display_name: str = Field("", max_length=128)
     extensions: Extensions = Field(default_factory=list, description=(
         "agents: the extensions it may log in on (and open its browser line for); "
-        "supervisors and admins use any"))
+        "supervisors and admins use any, and their bound ones are their own (the "
+        "wallboard's browser line stands for the first); qa: none"))
     skills: Skills | None = Field(None, max_length=200, description=(
         "agents: queue → skill level (0-100), as PUT /agents/{username}/skills"))
 

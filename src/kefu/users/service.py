@@ -31,14 +31,19 @@ __all__ = ["MAX_BINDINGS", "MAX_USERNAME", "MIN_USER_PASSWORD", "ROLES",
 log = logging.getLogger(__name__)
 
 
+BOUND_ROLES = ("agent", "supervisor", "admin")   # the roles that take part in calls
+
+
 def _check_bindings(role: str, extensions: object) -> list[str]:
-    """The extensions to bind, without duplicates: only agents are bound (supervisors and
-    admins may use any extension)."""
+    """The extensions to bind, without duplicates.  An agent may use only its bound
+    extensions; a supervisor or admin may use any, and its bound ones are its own (the
+    wallboard's browser line stands for the first); a qa user takes no calls."""
     numbers = check_names("extensions", extensions, MAX_BINDINGS, EXTENSION_MAX)
     for number in numbers:
         check_number(number)
-    if numbers and role != "agent":
-        raise Invalid(f"only agents are bound to extensions; a {role} may use any")
+    if numbers and role not in BOUND_ROLES:
+        raise Invalid(f"a {role} user takes no calls: only {', '.join(BOUND_ROLES)} users "
+                      "are bound to extensions")
     return numbers
 
 
@@ -57,7 +62,7 @@ class Users:
 
     def create_user(self, username: str, password: str, role: str,
                     display_name: str = "", extensions: Sequence[str] = ()) -> User:
-        """Add a web user, bound to ``extensions`` (agents only) in the same transaction;
+        """Add a web user, bound to ``extensions`` (not qa) in the same transaction;
         raises :class:`Conflict` when the username is taken, Invalid (and creates
         nothing) when an extension does not exist."""
         if not (isinstance(username, str) and 0 < len(username) <= MAX_USERNAME
@@ -89,7 +94,7 @@ class Users:
             return repo.bound_numbers(s, user_id)
 
     def set_user_extensions(self, username: str, extensions: Sequence[str]) -> list[str]:
-        """Bind ``username`` (an agent) to exactly ``extensions``, replacing its bindings;
+        """Bind ``username`` (an agent, supervisor or admin) to exactly ``extensions``, replacing its bindings;
         returns them sorted.  NotFound for an unknown user, Invalid for another role or an
         extension that does not exist (nothing changes then)."""
         with self._db.tx() as s:

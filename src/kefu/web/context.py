@@ -14,6 +14,7 @@ from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
 from kefu.reports.service import Reports
+from kefu.reports.schedule import ReportSchedules
 from kefu.store import Store
 from kefu.tickets.service import Tickets
 from kefu.users.service import User, Users
@@ -47,3 +48,4 @@ class AppContext:
     recordings_for: Callable[[Sequence[str], str, str], dict[str, int]] | None = None
     followups: Followups | None = None     # callbacks and return visits (回访)
     reports: Reports | None = None         # the reports (系统报表) over the summary tables
+    report_schedules: ReportSchedules | None = None   # reports mailed on a timetable

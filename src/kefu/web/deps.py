@@ -15,6 +15,7 @@ from kefu.bus import Bus
 from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
 from kefu.followups.service import Followups
+from kefu.reports.schedule import ReportSchedules
 from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
@@ -96,6 +97,12 @@ def get_reports(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Reports:
     return ctx.reports
 
 
+def get_report_schedules(ctx: Annotated[AppContext, Depends(get_ctx)]) -> ReportSchedules:
+    if ctx.report_schedules is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "report schedules are off")
+    return ctx.report_schedules
+
+
 StoreDep = Annotated[Store, Depends(get_store)]
 BusDep = Annotated[Bus, Depends(get_bus)]
 UsersDep = Annotated[Users, Depends(get_users)]
@@ -108,6 +115,7 @@ QaDep = Annotated[Qa, Depends(get_qa)]
 TicketsDep = Annotated[Tickets, Depends(get_tickets)]
 FollowupsDep = Annotated[Followups, Depends(get_followups)]
 ReportsDep = Annotated[Reports, Depends(get_reports)]
+ReportSchedulesDep = Annotated[ReportSchedules, Depends(get_report_schedules)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 

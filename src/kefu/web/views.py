@@ -48,6 +48,9 @@ class WaitingCall(View):
     wait: float
     callback: bool = Field(description="a callback keeping the caller's place")
     ringing: list[str] = Field(description="agents it is offered to now")
+    priority: int = Field(description="its priority in the queue (the caller's, raised "
+                                      "by its tier's): higher first")
+    tier: str | None = Field(description="the customer's tier (call-attached data)")
 
 
 class QueueOut(View):
@@ -70,6 +73,10 @@ class QueueOut(View):
     service_level: float | None = Field(description="answered within target / handled "
                                                     "(null before any call)")
     service_level_seconds: float
+    alert_wait: float = Field(description="the wallboard's long-wait alert, seconds (0: off)")
+    alert_not_ready: float = Field(description="the long not-ready alert for its agents, "
+                                               "seconds (0: off)")
+    alert_talk: float = Field(description="the long-call alert, seconds (0: off)")
     calls: list[WaitingCall]
 
 

@@ -1,15 +1,23 @@
 // The announcements slice's screens (公告): the list agents read and acknowledge on the
 // desk (and staff read on the wallboard, with how many acknowledged), and the form staff
-// post with, to every agent, named agents and/or groups (技能组 = queues).
+// post with, to every agent, agents and/or groups (技能组 = queues) ticked in lists: the
+// agents from the transfer directory (GET /directory?kind=agent, which staff may read).
 
 import { html } from "htm/preact";
 import { useState } from "preact/hooks";
 import { errorText, post } from "/static/shell/api.js";
-import { t } from "/static/shell/i18n.js";
+import { later, t } from "/static/shell/i18n.js";
 import { resource } from "/static/shell/store.js";
 import { fmtTime, run, toast } from "/static/shell/util.js";
 
 const MISSING = new Set([404, 405, 501]);
+const AGENT_LIMIT = 200;     // the directory's most per request
+
+/** The agents one can name as recipients: [{value: username, label: name, …}]. */
+const agentList = resource(`/directory?kind=agent&limit=${AGENT_LIMIT}`, {
+  prefixes: ["agent.login", "agent.logout", "agent.skills"], every: 60000, key: (a) => a.value,
+  volatile: ["state"], map: (list) => [...list].sort((a, b) => a.value.localeCompare(b.value)),
+});
 
 /** GET /announcements: what reaches this user, newest first; fresh on announcement.* events. */
 export const announcements = resource("/announcements", {
@@ -60,34 +68,57 @@ export function AnnouncementList({ canAck = false }) {
   return html`<ul id="announcements" class="announcements">${body}</ul>`;
 }
 
-/** The staff's form: title, text, named agents and the queues (groups) it goes to. */
+const toggled = (set, name, on) => {
+  const next = new Set(set);
+  if (on) next.add(name); else next.delete(name);
+  return next;
+};
+
+/** The agents to tick, narrowed by a search box (ticked ones always show). */
+function AgentPicker({ chosen, onToggle }) {
+  const list = agentList.use();
+  const [find, setFind] = useState("");
+  const q = find.trim().toLowerCase();
+  const shown = (list || []).filter((a) => chosen.has(a.value) || !q
+    || a.value.toLowerCase().includes(q) || (a.label || "").toLowerCase().includes(q));
+  return html`<fieldset id="announce-agents" class="announce-agents">
+    <legend>${t("ann.audience")}</legend>
+    ${(list?.length || 0) > 8 ? html`<input type="search" id="announce-agents-find" value=${find}
+        placeholder=${t("ann.agents_filter")} onInput=${(e) => setFind(e.currentTarget.value)} />` : null}
+    <span id="announce-agents-list">${shown.length
+      ? shown.map((a) => html`<label key=${a.value} class="inline" data-agent=${a.value}>
+          <input type="checkbox" name="audience" value=${a.value} checked=${chosen.has(a.value)}
+                 onChange=${(e) => onToggle(a.value, e.currentTarget.checked)} />${a.value}${a.label && a.label !== a.value
+            ? html`<small class="muted"> ${a.label}</small>` : null}</label>`)
+      : html`<span class="muted">${t("ann.agents_none")}</span>`}</span>
+  </fieldset>`;
+}
+
+/** The staff's form: title, text, the agents and the queues (groups) it goes to. */
 export function AnnouncementForm({ queueNames }) {
   const [groups, setGroups] = useState(() => new Set());
+  const [audience, setAudience] = useState(() => new Set());
   async function submit(e) {
     e.preventDefault();
     const form = e.currentTarget;
     const data = Object.fromEntries(new FormData(form));
-    const audience = String(data.audience || "").split(/[,,\s]+/).filter(Boolean);
     try {
-      await post("/announcements", { title: data.title, body: data.body, audience, groups: [...groups] });
-      toast(t("ann.posted"));
+      await post("/announcements", { title: data.title, body: data.body, audience: [...audience],
+                                     groups: [...groups] });
+      toast(later("ann.posted"));
       form.reset();
       setGroups(new Set());
+      setAudience(new Set());
       announcements.refresh();
     } catch (err) {
-      toast(MISSING.has(err.status) ? t("ann.unavailable") : t("msg.error", { detail: errorText(err) }), "error");
+      toast(MISSING.has(err.status) ? later("ann.unavailable") : later("msg.error", { detail: errorText(err) }), "error");
     }
   }
-  const toggle = (name, on) => {
-    const next = new Set(groups);
-    if (on) next.add(name); else next.delete(name);
-    setGroups(next);
-  };
+  const toggle = (name, on) => setGroups(toggled(groups, name, on));
   return html`<form id="announce-form" class="announce-form" onSubmit=${submit}>
     <label><span>${t("ann.field_title")}</span> <input name="title" required maxlength="200" /></label>
     <label class="block"><span>${t("ann.body")}</span> <textarea name="body" rows="3" required></textarea></label>
-    <label><span>${t("ann.audience")}</span>
-      <input name="audience" placeholder=${t("ann.audience_hint")} /></label>
+    <${AgentPicker} chosen=${audience} onToggle=${(name, on) => setAudience(toggled(audience, name, on))} />
     <fieldset id="announce-groups" class="announce-groups">
       <legend>${t("ann.groups")}</legend>
       <span id="announce-groups-list">${queueNames.length

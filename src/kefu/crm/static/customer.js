@@ -6,7 +6,9 @@
 // unknown number offers a new-customer form, or linking the number to a customer found by
 // search (GET /customers/search, then PATCH /customers/{id} with the numbers).  The desk
 // calls screenPop(number) on an offer or a call; notes.js reads `customer` to save the
-// name with the note and calls refreshHistory() after it.
+// name with the note and calls refreshHistory() after it.  The history joins a call and
+// its notes into one contact; a number no customer has shows its last calls from the CDRs
+// (recent.js), so a second call from a stranger is no first contact either.
 
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
@@ -15,6 +17,7 @@ import { api, errorText, get, post } from "/static/shell/api.js";
 import { label, t } from "/static/shell/i18n.js";
 import { DialLink, fmtTime, toast } from "/static/shell/util.js";
 import Timeline from "./timeline.js";
+import { NumberCalls } from "./recent.js";
 
 const MISSING = new Set([404, 405, 501]);      // an endpoint not in this kefu (yet)
 const HISTORY = 5;                              // timeline lines shown on the desk
@@ -225,7 +228,8 @@ export function CustomerPanel({ onDial, callId }) {
     <div class="pop-actions" id="desk-actions"><${NewTicket} c=${c} callId=${callId} /></div>
     ${!c.loading && c.record && html`<${Tickets} tickets=${c.tickets} />
       <div id="customer-history"><h3>${t("customer.history")}</h3>
-        <${Timeline} customerId=${c.record.id} limit=${HISTORY} version=${c.version} /></div>`}
+        <${Timeline} customerId=${c.record.id} limit=${HISTORY} version=${c.version} joined=${true} /></div>`}
+    ${!c.loading && !c.record && !c.unavailable && html`<${NumberCalls} number=${c.number} onDial=${onDial} />`}
     ${!c.loading && !c.record && html`<${NewCustomer} c=${c} />`}
     ${!c.loading && !c.record && !c.unavailable && html`<${LinkCustomer} />`}
   </section>`;

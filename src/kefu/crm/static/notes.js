@@ -3,10 +3,12 @@
 // (the site's note types, labelled in the language shown), handling (处理方式), result,
 // content; the fields a type requires are marked and checked before sending.  The call's
 // queue goes with the note when the desk knows it.  A new-customer form filled but not
-// saved is saved first.
+// saved is saved first.  A saved note stays in the form (in the call and then in wrap-up)
+// for the agent to correct: notes are append-only, so a changed form saves a newer note on
+// the call (the history shows both, newest first) and an unchanged one saves nothing.
 
 import { html } from "htm/preact";
-import { useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText, post } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 import { choices } from "/static/shell/store.js";
@@ -15,7 +17,9 @@ import { customer, refreshHistory, saveCustomer, unsaved } from "./customer.js";
 import { noteType } from "./timeline.js";
 
 const MISSING = new Set([404, 405, 501]);
-const saved = {};                    // call id → notes saved on it (this page's life)
+const saved = {};                    // call id → the notes saved on it (this page's life)
+const FIELDS = ["type", "handling", "result", "notes"];
+const same = (a, b) => Boolean(a && b) && FIELDS.every((f) => (a[f] || "") === (b[f] || ""));
 
 /** The fields `type` requires that are empty in `data` (the server checks the same). */
 export function missingFields(type, data, types) {
@@ -32,6 +36,8 @@ async function save(form, note, setError, after) {
     return;
   }
   setError("");
+  const last = saved[note.call_id]?.at(-1);
+  if (same(last, data)) { await after(); return; }        // nothing changed: nothing to add
   const body = { number: note.number, type: data.type, result: data.result, notes: data.notes,
                  handling: data.handling || "" };
   if (note.queue) body.queue = note.queue;
@@ -49,9 +55,8 @@ async function save(form, note, setError, after) {
     toast(text, "error");
     return;
   }
-  saved[note.call_id] = (saved[note.call_id] || 0) + 1;
+  (saved[note.call_id] ??= []).push(Object.fromEntries(FIELDS.map((f) => [f, body[f] || ""])));
   toast(t("wrapup.saved"));
-  form.reset();
   refreshHistory();
   await after();
 }
@@ -71,19 +76,27 @@ export function WrapupPanel({ wrapup, inWrapUp, onEnd, onDial }) {
   const after = async () => { setCount((n) => n + 1); if (!wrapup.live) await onEnd(); };
   return html`<section class="panel" id="wrapup-panel" data-live=${wrapup.live ? "1" : "0"}>
     <h2>${t(wrapup.live ? "note.title_live" : "wrapup.title")}</h2>
-    <${NoteForm} key=${wrapup.call_id} wrapup=${wrapup} types=${types} lists=${lists} error=${error}
+    <${NoteForm} key=${`${wrapup.call_id}:${saved[wrapup.call_id]?.length || 0}`} wrapup=${wrapup}
+                 last=${saved[wrapup.call_id]?.at(-1) || null} types=${types} lists=${lists} error=${error}
                  onSubmit=${(form) => save(form, wrapup, setError, after)} onDial=${onDial} required=${required}
                  inWrapUp=${inWrapUp} onEnd=${onEnd} />
-    ${saved[wrapup.call_id] ? html`<p class="muted" id="notes-saved">${t("note.saved_n", { n: saved[wrapup.call_id] })}</p>` : null}
+    ${saved[wrapup.call_id] ? html`<p class="muted" id="notes-saved">${t("note.saved_n", { n: saved[wrapup.call_id].length })}
+      · ${t("note.saved_live")}</p>` : null}
   </section>`;
 }
 
-function NoteForm({ wrapup, types, lists, error, onSubmit, onDial, required, inWrapUp, onEnd }) {
-  const [type, setType] = useState(types[0]?.name || "");
+/** The form; `last`: the note saved last on this call, shown in the fields to correct. */
+function NoteForm({ wrapup, last, types, lists, error, onSubmit, onDial, required, inWrapUp, onEnd }) {
+  const [type, setType] = useState(last?.type || types[0]?.name || "");
+  const ref = useRef(null);
+  useEffect(() => {        // a mounted form (a new call, or just saved) shows the last note
+    const form = ref.current;
+    if (!form || !last) return;
+    for (const f of FIELDS) if (form.elements[f]) form.elements[f].value = last[f] || "";
+  }, [Boolean(lists)]);
   const need = required(type || types[0]?.name);
   const cls = (field) => (need(field) ? "note-required" : "");
-  return html`<form id="wrapup-form" onSubmit=${(e) => { e.preventDefault(); onSubmit(e.currentTarget); }}
-                    onReset=${() => setType(types[0]?.name || "")}>
+  return html`<form id="wrapup-form" ref=${ref} data-saved=${last ? "1" : undefined} onSubmit=${(e) => { e.preventDefault(); onSubmit(e.currentTarget); }}>
     <p class="muted"><span>${t("wrapup.call")}</span> <span id="wrapup-call">${wrapup.call_id || ""}</span>${" · "}<span id="wrapup-number"><${DialLink} number=${wrapup.number} onDial=${onDial} /></span>${wrapup.queue ? ` · ${wrapup.queue}` : ""}</p>
     <label><span>${t("wrapup.type")}</span>
       <select name="type" onChange=${(e) => setType(e.currentTarget.value)}>
@@ -98,7 +111,7 @@ function NoteForm({ wrapup, types, lists, error, onSubmit, onDial, required, inW
       <textarea name="notes" rows="3" data-required=${need("notes") ? "1" : undefined}></textarea></label>
     ${error && html`<p class="error" id="wrapup-error">${error}</p>`}
     <div class="buttons">
-      <button type="submit" class="primary">${t("wrapup.save")}</button>
+      <button type="submit" class="primary">${t(last ? "note.update" : "wrapup.save")}</button>
       ${!wrapup.live && html`<button type="button" id="btn-wrapup-end" disabled=${!inWrapUp} onClick=${onEnd}>${t("wrapup.end")}</button>`}
     </div>
   </form>`;

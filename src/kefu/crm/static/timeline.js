@@ -3,7 +3,8 @@
 // paging), with a chip per kind to narrow it.  Used by the desk's screen pop and the
 // customer page: `Timeline({customerId, limit, version})`; a new `version` reads it again
 // (a note was saved, a call ended).  A call line's play link comes only when the server
-// says this viewer may play its recording.
+// says this viewer may play its recording.  `joined`: a call and the notes written on it
+// show as one contact (the notes nested in the call's line, as the desk's pop wants).
 
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
@@ -51,6 +52,19 @@ function NoteLine({ item, types }) {
   return html`<span class="tl-text"><b>${head}</b>${item.summary ? html` — ${item.summary}` : null}</span>`;
 }
 
+/** The lines with each note on a call of this page moved into that call's line
+ *  (`item.notes`): one contact per call.  A note whose call is not on the page stays. */
+export function joinNotes(items) {
+  const calls = new Map(items.filter((i) => i.kind === "call").map((i) => [i.ref, { ...i, notes: [] }]));
+  const out = [];
+  for (const item of items) {
+    const call = item.kind === "note" && item.data?.call_id ? calls.get(item.data.call_id) : null;
+    if (call) call.notes.push(item);
+    else out.push(item.kind === "call" ? calls.get(item.ref) : item);
+  }
+  return out;
+}
+
 function Line({ item, types }) {
   const d = item.data || {};
   const body = {
@@ -68,6 +82,8 @@ function Line({ item, types }) {
     <span class="tl-kind">${t(`tl.kind.${item.kind}`)}</span>
     <time class="tl-at muted">${fmtTime(item.at)}</time>
     <div class="tl-body">${body()}</div>
+    ${item.notes?.length ? html`<ol class="tl-list tl-joined">${item.notes.map((n) =>
+      html`<${Line} key=${n.id} item=${n} types=${types} />`)}</ol>` : null}
   </li>`;
 }
 
@@ -78,7 +94,7 @@ async function page(customerId, kinds, limit, before) {
   return get(`/customers/${customerId}/timeline?${q}`);
 }
 
-export default function Timeline({ customerId, limit = 20, version = 0, chips = true }) {
+export default function Timeline({ customerId, limit = 20, version = 0, chips = true, joined = false }) {
   const lists = choices.use();
   const [kinds, setKinds] = useState([]);          // none picked: every kind
   const [items, setItems] = useState([]);
@@ -108,7 +124,7 @@ export default function Timeline({ customerId, limit = 20, version = 0, chips = 
           ${ICONS[k]} ${t(`tl.kind.${k}`)}</button>`)}</div>`}
     ${error ? html`<p class="error tl-error">${t("tl.error", { detail: error })}</p>` : null}
     ${!error && !loading && !items.length ? html`<p class="muted tl-none">${t("tl.none")}</p>` : null}
-    <ol class="tl-list">${items.map((item) => html`<${Line} key=${item.id} item=${item} types=${lists?.note_types} />`)}</ol>
+    <ol class="tl-list">${(joined ? joinNotes(items) : items).map((item) => html`<${Line} key=${item.id} item=${item} types=${lists?.note_types} />`)}</ol>
     ${next && html`<button type="button" class="tl-more" disabled=${loading} onClick=${() => load(true)}>${t("tl.more")}</button>`}
   </div>`;
 }

@@ -3,8 +3,9 @@
 The line stays up while the desktop is open (one persistent media session per agent, so
 an answered call is connected at once); calls borrow it and give it back.  An agent's
 line is on the extension it logged in with (``device: webrtc``), which must be bound to
-it (403 otherwise, like the login); a supervisor names the extension its browser stands
-for (listen, whisper and barge then use that line).
+it (403 otherwise, like the login); a supervisor's browser stands for the extension it
+names, else its own (the first bound to it: the wallboard opens it on demand when the
+supervisor presses listen); listen, whisper and barge then use that line.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from kefu.users.service import User, Users
@@ -29,8 +31,9 @@ class LineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["offer"]
     sdp: str = Field(min_length=10, max_length=20000)
-    extension: ExtensionNumber | None = Field(None,
-                                              description="supervisors: the extension this browser is")
+    extension: ExtensionNumber | None = Field(
+        None, description="supervisors: the extension this browser is (default: the first "
+                          "one bound to them; 409 when none is)")
 
 
 class LineOut(BaseModel):
@@ -44,7 +47,7 @@ class LineOut(BaseModel):
 async def line_number(user: User, acd: Any, extension: str | None, is_extension: Any,
                       users: Users) -> str:
     """The number the browser's line is for: an agent's own (bound) extension, or the one a
-    supervisor names."""
+    supervisor names, else the supervisor's own (the first bound to it)."""
     if user.role not in SUPERVISORS:
         agent = acd.agents.get(user.username)
         if agent is None or not agent.logged_in or agent.device != "webrtc":
@@ -56,7 +59,13 @@ async def line_number(user: User, acd: Any, extension: str | None, is_extension:
         await check_device(users, user.username, agent.extension)
         return agent.extension
     if not extension:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "extension is required")
+        bound = await run_in_threadpool(users.user_extensions, user.username)
+        if not bound:
+            raise HTTPException(status.HTTP_409_CONFLICT,
+                                f"{user.username} has no extension of its own: name one, or "
+                                "an admin binds one (PUT /api/v1/users/"
+                                f"{user.username}/extensions)")
+        extension = bound[0]
     if not is_extension(extension):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no extension {extension}")
     return extension

@@ -17,14 +17,15 @@ unregistered, not the holder); 403: not allowed.
 Who may do what: supervisors and admins act on any call and party; an agent acts only on
 calls its logged-in extension takes part in, and only as that extension (recording on
 demand too: start, stop, pause, resume).  Listening,
-whispering, barging and releasing a whole call are for supervisors and admins.
+whispering, barging (a second press switches mode in place), stopping that and releasing a
+whole call are for supervisors and admins.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field, model_validator
 
 from kefu.calls.call import Call
@@ -334,12 +335,31 @@ async def self_service(call_id: str, body: SelfServiceIn, control: Control, acd:
     ivr_calls.send(call, body.flow, by, agent.username if agent is not None else by)
 
 
-@router.post("/{call_id}/monitor", **STARTED,
-             summary="Supervisor listens (监听), whispers (密语) or barges in (强插)")
+class MonitorOut(BaseModel):
+    call_id: str
+    supervisor: str = Field(description="the number that supervises (a browser line's, a phone's)")
+    mode: Literal["listen", "whisper", "barge"]
+
+
+@router.post("/{call_id}/monitor", status_code=status.HTTP_202_ACCEPTED, response_model=MonitorOut,
+             summary="Supervisor listens (监听), whispers (密语) or barges in (强插); already "
+                     "in the call: switches mode in place")
 async def monitor(call_id: str, body: MonitorIn, control: Control, acd: AcdDep,
-                  user: Supervisor) -> None:
+                  user: Supervisor) -> MonitorOut:
     number = supervisor_number(body.supervisor, user, control, acd)
     control.monitor(call_id, number, Mode(body.mode), body.target)
+    return MonitorOut(call_id=call_id, supervisor=number, mode=body.mode)
+
+
+@router.delete("/{call_id}/monitor", status_code=204,
+               summary="Stop supervising (停止监控): the supervisor leaves, the call goes on "
+                       "(a browser line goes back to its session, a phone is hung up)")
+async def stop_monitor(call_id: str, control: Control, acd: AcdDep, user: Supervisor,
+                       supervisor: Annotated[str | None, Query(
+                           pattern=r"^[A-Za-z0-9_.@+*#-]{1,64}$",
+                           description="as in POST …/monitor (default: you)")] = None) -> None:
+    control.get(call_id)                              # 404 for no such call first
+    control.stop_monitor(call_id, supervisor_number(supervisor, user, control, acd))
 
 
 @router.delete("/{call_id}", status_code=204,

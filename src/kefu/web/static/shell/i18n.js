@@ -258,6 +258,12 @@ const zh = {
   "nav.crm_notes": "小结统计", "notestats.by": "统计维度", "notestats.by.type": "类型", "notestats.by.agent": "坐席",
   "notestats.by.queue": "队列", "notestats.by.day": "按日", "notestats.by.week": "按周", "notestats.by.month": "按月",
   "notestats.total": "合计", "notestats.show": "统计", "notestats.none": "该时段没有小结", "notestats.no_queue": "(无队列)",
+  // deskpop: the desk's recent calls and a number's calls in the pop (crm/static/recent.js),
+  // a note saved during the call, kept for editing in wrap-up (crm/static/notes.js)
+  "recent.title": "最近通话", "recent.time": "时间", "recent.number": "号码", "recent.direction": "方向",
+  "recent.duration": "通话时长", "recent.disposition": "结果", "recent.call_back": "回拨",
+  "recent.none": "暂无通话", "recent.number_calls": "该号码的通话记录",
+  "note.update": "更新小结", "note.saved_live": "小结已保存,可继续修改",
   // the followups slice (src/kefu/followups/static/)
   "nav.followups": "回访", "fu.mine": "我的", "fu.my_groups": "我的组", "fu.all": "全部",
   "fu.open": "未完成", "fu.new": "新建回访", "fu.none": "暂无回访", "fu.due": "到期时间",
@@ -272,6 +278,22 @@ const zh = {
   "fu.st.failed": "失败", "fu.st.cancelled": "已取消",
   "fu.out.reached": "已联系上", "fu.out.no_answer": "无人接听", "fu.out.busy": "占线",
   "fu.out.wrong_number": "号码错误", "fu.out.refused": "客户拒绝", "fu.out.other": "其他",
+  // wallsup: supervision from the wallboard (screens/wallcalls.js)
+  "sup.with": "监控方式", "sup.with.browser": "浏览器", "sup.with.phone": "座机",
+  "sup.line_hint": "按监听时自动接入本机音频(我的绑定分机)", "sup.now_listen": "正在监听",
+  "sup.now_whisper": "正在密语", "sup.now_barge": "已强插", "sup.stopped": "已停止监控",
+  "sup.mode.listen": "监听", "sup.mode.whisper": "密语", "sup.mode.barge": "强插", "sup.mode.talk": "通话",
+  "act.stop_monitor": "停止监控",
+  // the wallboard's data (walldata): waiting callers, alerts, the agents' filter, recipients
+  "wall.callers": "排队来电", "callers.position": "位置", "callers.caller": "主叫", "callers.wait": "已等待",
+  "callers.priority": "优先级", "callers.tier": "客户等级", "callers.status": "状态", "callers.callback": "回呼",
+  "callers.ringing": "振铃: {agents}", "callers.none": "无排队来电",
+  "alert.title": "告警", "alert.none": "无", "alert.since": "自 {time}",
+  "alert.wait": "{caller} 在 {queue} 排队超过 {limit}", "alert.not_ready": "{agent} 示忙超过 {limit}",
+  "alert.talk": "{agent} 与 {caller} 通话超过 {limit}",
+  "filter.queue": "签入队列", "filter.group": "技能组", "filter.state": "状态", "filter.any": "全部",
+  "filter.clear": "清除筛选",
+  "ann.agents_none": "暂无坐席", "ann.agents_filter": "查找坐席",
 };
 
 const en = {
@@ -532,6 +554,12 @@ const en = {
   "nav.crm_notes": "Note statistics", "notestats.by": "Group by", "notestats.by.type": "Type", "notestats.by.agent": "Agent",
   "notestats.by.queue": "Queue", "notestats.by.day": "Day", "notestats.by.week": "Week", "notestats.by.month": "Month",
   "notestats.total": "Total", "notestats.show": "Show", "notestats.none": "No notes in this range", "notestats.no_queue": "(no queue)",
+  // deskpop: the desk's recent calls and a number's calls in the pop (crm/static/recent.js),
+  // a note saved during the call, kept for editing in wrap-up (crm/static/notes.js)
+  "recent.title": "Recent calls", "recent.time": "Time", "recent.number": "Number", "recent.direction": "Direction",
+  "recent.duration": "Talk time", "recent.disposition": "Outcome", "recent.call_back": "Call back",
+  "recent.none": "No calls yet", "recent.number_calls": "Calls with this number",
+  "note.update": "Update note", "note.saved_live": "Note saved; you can still change it",
   // the followups slice (src/kefu/followups/static/)
   "nav.followups": "Follow-ups", "fu.mine": "Mine", "fu.my_groups": "My groups", "fu.all": "All",
   "fu.open": "Open", "fu.new": "New follow-up", "fu.none": "No follow-ups", "fu.due": "Due",
@@ -546,6 +574,23 @@ const en = {
   "fu.st.failed": "Failed", "fu.st.cancelled": "Cancelled",
   "fu.out.reached": "Reached", "fu.out.no_answer": "No answer", "fu.out.busy": "Busy",
   "fu.out.wrong_number": "Wrong number", "fu.out.refused": "Refused", "fu.out.other": "Other",
+  // wallsup: supervision from the wallboard (screens/wallcalls.js)
+  "sup.with": "Monitor with", "sup.with.browser": "Browser", "sup.with.phone": "Desk phone",
+  "sup.line_hint": "Opens by itself on the first listen (on your own bound extension)",
+  "sup.now_listen": "Listening", "sup.now_whisper": "Whispering", "sup.now_barge": "Barged in",
+  "sup.stopped": "Monitoring stopped",
+  "sup.mode.listen": "Listen", "sup.mode.whisper": "Whisper", "sup.mode.barge": "Barge", "sup.mode.talk": "Talk",
+  "act.stop_monitor": "Stop monitoring",
+  // the wallboard's data (walldata): waiting callers, alerts, the agents' filter, recipients
+  "wall.callers": "Waiting callers", "callers.position": "Position", "callers.caller": "Caller",
+  "callers.wait": "Waiting", "callers.priority": "Priority", "callers.tier": "Tier", "callers.status": "Status",
+  "callers.callback": "callback", "callers.ringing": "ringing {agents}", "callers.none": "No callers waiting",
+  "alert.title": "Alerts", "alert.none": "none", "alert.since": "since {time}",
+  "alert.wait": "{caller} waiting in {queue} over {limit}", "alert.not_ready": "{agent} not ready over {limit}",
+  "alert.talk": "{agent} on a call with {caller} over {limit}",
+  "filter.queue": "Logged in to", "filter.group": "Group", "filter.state": "State", "filter.any": "All",
+  "filter.clear": "Clear filter",
+  "ann.agents_none": "No agents", "ann.agents_filter": "Find an agent",
 };
 
 export const DICTS = { zh, en };
@@ -556,6 +601,12 @@ export const lang = signal(DICTS[localStorage.getItem(STORE)] ? localStorage.get
 export function t(key, vars = {}) {
   const text = DICTS[lang.value][key] ?? zh[key] ?? key;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/** A text read when shown, not when made: `toast(later("act.done"))` is in the language
+ *  of the moment, and again after a switch while it shows.  (`t()` gives the text now.) */
+export function later(key, vars = {}) {
+  return () => t(key, vars);
 }
 
 /** Whether the dictionaries hold `key`. */

@@ -6,7 +6,7 @@ import { Component } from "preact";
 import { html } from "htm/preact";
 import { signal } from "@preact/signals";
 import { errorText } from "./api.js";
-import { known, lang, t } from "./i18n.js";
+import { known, lang, later, t } from "./i18n.js";
 
 /** 75 → "01:15", 3725 → "1:02:05" */
 export function fmtDuration(seconds) {
@@ -43,22 +43,26 @@ setInterval(() => { now.value = Date.now(); }, 1000);
 export const toasts = signal([]);
 let toastId = 0;
 
-/** A short message at the bottom of the page; kind "error" stays longer. */
+/** A short message at the bottom of the page; kind "error" stays longer.  `message`: a
+ *  text, or `later(key, vars)`: then `item.message` translates it each time it is read,
+ *  so the toasts (which read it while rendering, as `t()` does) follow a language switch. */
 export function toast(message, kind = "info") {
-  const item = { id: ++toastId, kind, message };
+  const text = typeof message === "function" ? message : () => message;
+  const item = { id: ++toastId, kind, get message() { return text(); } };
   toasts.value = [...toasts.value, item];
   setTimeout(() => { toasts.value = toasts.value.filter((x) => x !== item); }, kind === "error" ? 8000 : 3500);
 }
 
-/** Run an API action: on success toast `okMessage` (if any) and return the result (true
- *  for an empty one); on failure toast the reason and return undefined. */
+/** Run an API action: on success toast `okMessage` (if any: a text or `later(key)`) and
+ *  return the result (true for an empty one); on failure toast the reason and return
+ *  undefined. */
 export async function run(fn, okMessage) {
   try {
     const out = await fn();
     if (okMessage) toast(okMessage);
     return out ?? true;
   } catch (err) {
-    toast(t("msg.error", { detail: errorText(err) }), "error");
+    toast(later("msg.error", { detail: errorText(err) }), "error");
     return undefined;
   }
 }

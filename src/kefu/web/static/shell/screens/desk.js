@@ -18,6 +18,7 @@ import { Elapsed, Pure, debounce, fmtDuration, now, options, run, toast } from "
 import { clearCustomer, CustomerPanel, customer, refreshHistory, screenPop, useModule } from "/static/crm/customer.js";
 import { WrapupPanel } from "/static/crm/notes.js";
 import { AnnouncementList } from "/static/announcements/announcements.js";
+import RecentCalls from "/static/crm/recent.js";
 
 const IN_CALL = new Set(["talking", "on_hold"]);
 const CHOOSABLE = new Set(["ready", "not_ready", "away", "wrap_up"]);  // may press a state button
@@ -746,6 +747,7 @@ export default function Desk() {
       </div>
       <div class="col">
         <${Followups} />
+        <${RecentCalls} onDial=${dial} extension=${agent.value?.extension || ""} busy=${Boolean(call.value)} />
         <${QueuesPanel} />
         <section class="panel" id="announcements-panel">
           <h2>${t("ann.title")}</h2>
