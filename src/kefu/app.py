@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from kefu import __version__
 from kefu.bus import Event, LocalBus, set_check
-from kefu.config import Settings
+from kefu.config import QueueConfig, Settings
 from kefu.acd.service import Acd
 from kefu.calls.control import CallControl
 from kefu.calls.call import Call
@@ -47,6 +47,8 @@ from kefu.recordings.listen import PhoneListen
 from kefu.recordings.access import Denied
 from kefu.recordings.service import Recording, Recordings
 from kefu.crm.history import CallHistory
+from kefu.reports.service import Reports
+from kefu.reports.summary import Summaries
 from kefu.crm.service import Crm
 from kefu.followups.service import Followups
 from kefu.mail import Mailer as SmtpMailer
@@ -118,6 +120,8 @@ class Kefu:
     qa: Qa | None = None                   # quality inspection over the recordings
     tickets: Tickets | None = None         # tickets (工单) and their SLA watch
     followups: Followups | None = None     # callbacks and return visits (回访)
+    reports: Reports | None = None         # the reports (系统报表)
+    summaries: Summaries | None = None     # their summary tables, folded from the event log
     report_schedules: ReportSchedules | None = None   # reports mailed on a timetable
     rounds: list[asyncio.Task] = field(default_factory=list)   # every(): background work
 
@@ -163,6 +167,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     eventlog.after_write.append(ingest.on_event)   # a recording's row at its events
     history = crm_history(store, crm, directory)
     eventlog.after_write.append(history.on_event)  # calls, surveys, voicemails: timelines
+    summaries = report_summaries(settings, store)
+    eventlog.after_write.append(summaries.on_event)  # the reports' tables, event by event
     eventlog.start()
     bus.subscribe(directory.invalidate, prefix="extension.")
     media = MediaEngine(settings.rtp.host, settings.rtp.port_min, settings.rtp.port_max,
@@ -217,14 +223,16 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     tickets.seed()
     crm.on_merge.append(tickets.on_merge)
     crm.on_delete += [tickets.on_delete, followups.on_delete]   # they keep the number
-    # render: the reports engine's (name, filters) -> Report; None until it is wired, and
-    # then every schedule is refused with that reason
+    reports = Reports(store.db, settings.reports, scope=group_scope(settings, acd, recordings),
+                      members=lambda queues: acd_members(acd, queues))
     report_schedules = ReportSchedules(
-        store.db, render=None, tz=zone(settings.reports.timezone),
-        mailer=SmtpMailer(settings.smtp) if settings.smtp.host else None)
+        store.db, render=reports.render, tz=zone(settings.reports.timezone),
+        mailer=SmtpMailer(settings.smtp) if settings.smtp.host else None,
+        names=reports.names)
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
              directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files,
-             qa=qa, tickets=tickets, followups=followups, report_schedules=report_schedules,
+             qa=qa, tickets=tickets, followups=followups, reports=reports,
+             summaries=summaries, report_schedules=report_schedules,
              rounds=[asyncio.create_task(every(ROUND, report_schedules.tick,
                                                "reports: the scheduled deliveries"),
                                          name="report-schedules"),
@@ -266,6 +274,20 @@ def recordings_ingest(store: Store, recordings: Recordings, crm: Crm,
                       e.call_id for e in store.events_since(ts, "call.recording_started")
                       if e.call_id),
                   local=lambda number: directory(number) is not None, customer=customer)
+
+
+def report_summaries(settings: Settings, store: Store) -> Summaries:
+    """The reports' summary tables, caught up at start with what was logged since they
+    last folded (the first start folds the whole log), then kept up event by event.
+    The queues' service-level targets and ``[reports] short_abandon`` count as of the
+    moment an event is folded (docs/kpis.md)."""
+    levels = {q.name: q.service_level for q in settings.queues}
+    default = QueueConfig.model_fields["service_level"].default
+    summaries = Summaries(store.db, lambda queue: levels.get(queue, default),
+                          settings.reports.short_abandon)
+    folded = summaries.sync()
+    log.info("reports: %d logged events folded into the summary tables", folded)
+    return summaries
 
 
 def crm_history(store: Store, crm: Crm, directory: Directory) -> CallHistory:
@@ -461,7 +483,8 @@ async def serve(settings: Settings) -> None:
                                 ivr=k.ivr, ivr_calls=k.ivr_calls, recordings=k.recordings,
                                 qa=k.qa, tickets=k.tickets, recordings_for=recordings_for(k.recordings)
                                 if k.recordings else None,
-                                followups=k.followups, report_schedules=k.report_schedules))
+                                followups=k.followups, reports=k.reports,
+                                report_schedules=k.report_schedules))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

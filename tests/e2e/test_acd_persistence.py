@@ -60,8 +60,8 @@ def _figures(kefu) -> tuple[dict, dict]:
     assert status == 200, queue
     status, agent = kefu.api("GET", "/agents/alice")
     assert status == 200, agent
-    return ({k: queue[k] for k in ("entered", "answered", "abandoned", "service_level",
-                                   "service_level_seconds")},
+    return ({k: queue[k] for k in ("entered", "answered", "abandoned", "short_abandoned",
+                                   "service_level", "service_level_seconds")},
             {k: agent[k] for k in ("answered", "talk_time")})
 
 
@@ -80,11 +80,15 @@ def test_todays_figures_survive_a_restart(kefu, phone):
     time.sleep(1.0)
     caller.hangup()
     agent.wait_closed()
-    before = wait_for(lambda: (lambda f: f if f[0]["abandoned"] == 1 and f[1]["talk_time"] > 0
-                               else None)(_figures(kefu)), what="the figures")
+    # the quitter waited a moment: an abandon, or a short abandon under [reports]
+    # short_abandon (5 s), which is left out of the service level (docs/kpis.md)
+    before = wait_for(lambda: (lambda f: f if f[0]["abandoned"] + f[0]["short_abandoned"] == 1
+                               and f[1]["talk_time"] > 0 else None)(_figures(kefu)),
+                      what="the figures")
     queue, alice = before
-    assert (queue["entered"], queue["answered"], queue["abandoned"]) == (2, 1, 1), queue
-    assert queue["service_level"] == 0.5 and queue["service_level_seconds"] == 30, queue
+    assert (queue["entered"], queue["answered"]) == (2, 1), queue
+    assert queue["service_level"] == (0.5 if queue["abandoned"] else 1.0), queue
+    assert queue["service_level_seconds"] == 30, queue
     assert alice["answered"] == 1 and alice["talk_time"] >= 1.0, alice
     time.sleep(0.5)                                    # the event log writes in batches
 

@@ -1,5 +1,6 @@
-"""The reports' output tests: schedules on both backends (:mod:`dbkit`) and over the API
-(:mod:`webkit`), a local SMTP server (:mod:`schedkit`)."""
+"""The reports slice's tests: the fold (pure), the summary tables and the reports on both
+backends (:mod:`dbkit`), the API over SQLite (:mod:`webkit`); the outputs: schedules on
+both backends and over the API, a local SMTP server (:mod:`schedkit`)."""
 
 from dbkit import db_url, pg_schema_url, store  # noqa: F401
 from webkit import Api, api  # noqa: F401

@@ -66,7 +66,8 @@ class AcdCore:
         # restart, from today's logged ones: see restore)
         default_level = QueueConfig.model_fields["service_level"].default
         self.figures = DayFigures(lambda name: getattr(self.queues.get(name), "service_level",
-                                                       default_level), self.clock)
+                                                       default_level), self.clock,
+                                  settings.reports.short_abandon)
         self.agents: dict[str, Agent] = {}
         self.waiting: dict[str, Queued] = {}       # call id (or callback id) → Queued
         self.talking: dict[str, Queued] = {}       # call id → Queued, once an agent answered

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+ENTRY_TIMED = ("queue.connect", "queue.abandon", "queue.overflow", "queue.callback")
 HANDLE_TIMES_KEPT = 50                 # the wait estimate's average: the last 50 calls
 DEFAULT_HANDLE_TIME = 120.0            # ... until a queue has history
 
@@ -25,7 +26,8 @@ DEFAULT_HANDLE_TIME = 120.0            # ... until a queue has history
 class QueueFigures:
     entered: int = 0
     answered: int = 0
-    abandoned: int = 0
+    abandoned: int = 0                 # waited at least [reports] short_abandon, then hung up
+    short_abandoned: int = 0           # hung up sooner: neither offered nor abandoned
     overflowed: int = 0
     callbacks: int = 0                 # callbacks requested (the caller pressed the key)
     callbacks_connected: int = 0       # callbacks the customer answered (agent connected)
@@ -34,7 +36,8 @@ class QueueFigures:
 
     @property
     def service_level(self) -> float | None:
-        """Answered within target over answered + abandoned (None before any call)."""
+        """Answered within target over answered + abandoned, short abandons left out
+        (docs/kpis.md; None before any call)."""
         handled = self.answered + self.abandoned
         return round(self.answered_in_sl / handled, 4) if handled else None
 
@@ -63,12 +66,15 @@ def day_start(ts: float) -> float:
 class DayFigures:
     """Per-queue and per-agent figures of the current local day.
 
-    ``sl_seconds(queue)`` is the queue's service-level target: answered within it counts.
+    ``sl_seconds(queue)`` is the queue's service-level target: answered within it counts;
+    a caller hanging up within ``short_abandon`` seconds is a short abandon (the reports'
+    rule, ``[reports] short_abandon``: docs/kpis.md).
     """
 
     def __init__(self, sl_seconds: Callable[[str], float],
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, short_abandon: float = 0.0) -> None:
         self.sl_seconds = sl_seconds
+        self.short_abandon = short_abandon
         self.clock = clock
         self.day = local_day(clock())
         self.queues: dict[str, QueueFigures] = {}
@@ -91,13 +97,20 @@ class DayFigures:
         return n
 
     def apply(self, type_: str, data: dict[str, Any], ts: float) -> None:
-        """Fold one event; events of an earlier day than the current one are ignored."""
+        """Fold one event; events of an earlier day than the current one are ignored, and
+        so is the answer, abandon, overflow or callback of a call that entered the queue
+        before today (``ts - wait``): a call is counted on the day it entered the queue,
+        as the reports count it in the interval it entered (docs/kpis.md)."""
         day = local_day(ts)
         if day < self.day:
             return
         self._roll(ts)
         name = data.get("queue")
         if not type_.startswith("queue.") or not isinstance(name, str):
+            return
+        entry = ts - float(data.get("wait") or 0.0) - float(data.get("talk") or 0.0)
+        earlier = local_day(entry) < self.day        # the call entered before today
+        if type_ in ENTRY_TIMED and earlier:
             return
         q = self.queues.setdefault(name, QueueFigures())
         if type_ == "queue.entered":
@@ -108,7 +121,10 @@ class DayFigures:
             if agent := data.get("agent"):
                 self.agents.setdefault(agent, AgentFigures()).answered += 1
         elif type_ == "queue.abandon":
-            q.abandoned += 1
+            if float(data.get("wait") or 0.0) < self.short_abandon:
+                q.short_abandoned += 1
+            else:
+                q.abandoned += 1
         elif type_ == "queue.overflow":
             q.overflowed += 1
         elif type_ == "queue.callback":
@@ -120,7 +136,7 @@ class DayFigures:
         elif type_ == "queue.complete":
             talk = float(data.get("talk") or 0.0)
             q.handle_times = (q.handle_times + [talk])[-HANDLE_TIMES_KEPT:]
-            if agent := data.get("agent"):
+            if (agent := data.get("agent")) and not earlier:
                 self.agents.setdefault(agent, AgentFigures()).talk_time += talk
 
     def _roll(self, ts: float) -> None:

@@ -1,4 +1,6 @@
-"""The scheduled reports API's bodies and answers (``/report-schedules``)."""
+"""The reports API's bodies and answers: the scheduled reports (``/report-schedules``),
+the list of reports and a report as JSON (``/reports``: the :class:`Report` value as it
+is; rows are open dicts, their keys the columns' plus ``drill``)."""
 
 from __future__ import annotations
 
@@ -93,3 +95,36 @@ class DeliveryOut(BaseModel):
     @classmethod
     def of(cls, d: Delivery) -> DeliveryOut:
         return cls.model_validate(d, from_attributes=True)
+
+
+class ReportEntryOut(BaseModel):
+    name: str
+    title_zh: str
+    title_en: str
+    filters: list[str]
+
+
+class ColumnOut(BaseModel):
+    key: str
+    label_zh: str
+    label_en: str
+    kind: str
+
+
+class ChartOut(BaseModel):
+    kind: str
+    title_zh: str
+    title_en: str
+    category: str
+    values: list[str]
+
+
+class ReportOut(BaseModel):
+    name: str
+    title_zh: str
+    title_en: str
+    columns: list[ColumnOut]
+    rows: list[dict[str, Any]]
+    totals: dict[str, Any] | None
+    charts: list[ChartOut]
+    filters: dict[str, Any]

@@ -26,6 +26,7 @@ from kefu.tickets import api as tickets
 from kefu.recordings import api as recordings
 from kefu.crm import api as customers
 from kefu.followups import api as followups
+from kefu.reports import api as reports
 from kefu.reports import schedules_api as report_schedules
 from kefu.ivr import api as ivr
 from kefu.calls.errors import ControlError, Kind
@@ -92,7 +93,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(health.router, prefix=API_PREFIX)        # its own 503 (no auth)
     for module in (auth, calls, live, agents, directory, lines, events, extensions,
                    users, customers, announcements, ivr, recordings, qa, tickets, rooms,
-                   choices, followups, report_schedules):
+                   choices, followups, reports, report_schedules):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERRORS)
     _mount_docs(app)
     pages.install(app)          # the web shell, its screens and modules (not under /api/v1)

@@ -13,6 +13,7 @@ from kefu.followups.service import Followups
 from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
+from kefu.reports.service import Reports
 from kefu.reports.schedule import ReportSchedules
 from kefu.store import Store
 from kefu.tickets.service import Tickets
@@ -46,4 +47,5 @@ class AppContext:
     # the customer timeline's play links, without the crm slice importing recordings
     recordings_for: Callable[[Sequence[str], str, str], dict[str, int]] | None = None
     followups: Followups | None = None     # callbacks and return visits (回访)
+    reports: Reports | None = None         # the reports (系统报表) over the summary tables
     report_schedules: ReportSchedules | None = None   # reports mailed on a timetable

@@ -19,6 +19,7 @@ from kefu.reports.schedule import ReportSchedules
 from kefu.ivr.service import Ivr
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
+from kefu.reports.service import Reports
 from kefu.store import Store
 from kefu.tickets.service import Tickets
 from kefu.users.service import ROLES, User, Users
@@ -90,6 +91,12 @@ def get_followups(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Followups:
     return ctx.followups
 
 
+def get_reports(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Reports:
+    if ctx.reports is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "reports are off")
+    return ctx.reports
+
+
 def get_report_schedules(ctx: Annotated[AppContext, Depends(get_ctx)]) -> ReportSchedules:
     if ctx.report_schedules is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "report schedules are off")
@@ -107,6 +114,7 @@ RecordingsForDep = Annotated[RecordingsFor, Depends(get_recordings_for)]
 QaDep = Annotated[Qa, Depends(get_qa)]
 TicketsDep = Annotated[Tickets, Depends(get_tickets)]
 FollowupsDep = Annotated[Followups, Depends(get_followups)]
+ReportsDep = Annotated[Reports, Depends(get_reports)]
 ReportSchedulesDep = Annotated[ReportSchedules, Depends(get_report_schedules)]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 

@@ -78,7 +78,9 @@ class QueueOut(View):
     agents_talking: int
     entered: int
     answered: int
-    abandoned: int
+    abandoned: int = Field(description="waited [reports] short_abandon or longer, then hung up")
+    short_abandoned: int = Field(description="hung up sooner: neither offered nor abandoned "
+                                             "(docs/kpis.md)")
     overflowed: int
     callbacks: int
     callbacks_connected: int
