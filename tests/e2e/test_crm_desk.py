@@ -17,7 +17,7 @@ import time
 import pytest
 
 from .browser import have_browser, screenshot
-from .conftest import shell_browser, staffed, wait_for
+from .conftest import add_user, shell_browser, staffed, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
