@@ -6,7 +6,7 @@ for globals, so tests build an app around any store and bus.
 
 from __future__ import annotations
 
-from typing import Annotated, Callable, Sequence
+from typing import Annotated, Any, Callable, Sequence
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -57,50 +57,23 @@ def get_announcements(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Announcem
     return ctx.announcements
 
 
-def get_ivr(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Ivr:
-    if ctx.ivr is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the IVR is not running")
-    return ctx.ivr
+def running(attr: str, off: str) -> Callable[[AppContext], Any]:
+    """The dependency of a service kefu may run without (``ctx.<attr>`` None: 503 saying
+    ``off``): the IVR, recordings, quality inspection, tickets, follow-ups, reports."""
+    def get(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Any:
+        service = getattr(ctx, attr)
+        if service is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, off)
+        return service
+    return get
 
 
-def get_recordings(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Recordings:
-    if ctx.recordings is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "recordings are not kept")
-    return ctx.recordings
-
-
-def get_qa(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Qa:
-    if ctx.qa is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "quality inspection is off")
-    return ctx.qa
-
-
-def get_tickets(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Tickets:
-    if ctx.tickets is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "tickets are not kept")
-    return ctx.tickets
 RecordingsFor = Callable[[Sequence[str], str, str], dict[str, int]]
 
 
 def get_recordings_for(ctx: Annotated[AppContext, Depends(get_ctx)]) -> RecordingsFor:
     """Which calls' recordings a user may play (none when recordings are not kept)."""
     return ctx.recordings_for or (lambda _calls, _username, _role: {})
-def get_followups(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Followups:
-    if ctx.followups is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "follow-ups are off")
-    return ctx.followups
-
-
-def get_reports(ctx: Annotated[AppContext, Depends(get_ctx)]) -> Reports:
-    if ctx.reports is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "reports are off")
-    return ctx.reports
-
-
-def get_report_schedules(ctx: Annotated[AppContext, Depends(get_ctx)]) -> ReportSchedules:
-    if ctx.report_schedules is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "report schedules are off")
-    return ctx.report_schedules
 
 
 StoreDep = Annotated[Store, Depends(get_store)]
@@ -108,14 +81,15 @@ BusDep = Annotated[Bus, Depends(get_bus)]
 UsersDep = Annotated[Users, Depends(get_users)]
 CrmDep = Annotated[Crm, Depends(get_crm)]
 AnnouncementsDep = Annotated[Announcements, Depends(get_announcements)]
-IvrDep = Annotated[Ivr, Depends(get_ivr)]
-RecordingsDep = Annotated[Recordings, Depends(get_recordings)]
+IvrDep = Annotated[Ivr, Depends(running("ivr", "the IVR is not running"))]
+RecordingsDep = Annotated[Recordings, Depends(running("recordings", "recordings are not kept"))]
 RecordingsForDep = Annotated[RecordingsFor, Depends(get_recordings_for)]
-QaDep = Annotated[Qa, Depends(get_qa)]
-TicketsDep = Annotated[Tickets, Depends(get_tickets)]
-FollowupsDep = Annotated[Followups, Depends(get_followups)]
-ReportsDep = Annotated[Reports, Depends(get_reports)]
-ReportSchedulesDep = Annotated[ReportSchedules, Depends(get_report_schedules)]
+QaDep = Annotated[Qa, Depends(running("qa", "quality inspection is off"))]
+TicketsDep = Annotated[Tickets, Depends(running("tickets", "tickets are not kept"))]
+FollowupsDep = Annotated[Followups, Depends(running("followups", "follow-ups are off"))]
+ReportsDep = Annotated[Reports, Depends(running("reports", "reports are off"))]
+ReportSchedulesDep = Annotated[ReportSchedules,
+                               Depends(running("report_schedules", "report schedules are off"))]
 CtxDep = Annotated[AppContext, Depends(get_ctx)]
 
 
