@@ -76,7 +76,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(kefu, tmp_pa
          "--checks", ",".join(CHECKS), "--max-examples", str(MAX_EXAMPLES),
          "--seed", str(SEED), "--workers", "1", "--generation-database", "none",
          "--no-color", "--output-truncate", "true"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=150)
+        cwd=tmp_path, capture_output=True, text=True, timeout=300)
     report = run.stdout + run.stderr
     assert run.returncode == 0, report[-20000:]
     selected = re.search(r"Selected: (\d+)/(\d+)\s+Tested: (\d+)", report)

@@ -1,5 +1,5 @@
 """The /report-schedules API over SQLite: supervisors and admins only, 422 with the
-reasons, 503 while the engine is missing, the CRUD, the delivery log and send-now to a
+reasons, 409 while the engine is missing, the CRUD, the delivery log and send-now to a
 local SMTP server."""
 
 from __future__ import annotations
@@ -91,9 +91,9 @@ def test_send_now_and_the_delivery_log(sched_api: Api, smtp: tuple[Inbox, int]) 
     assert [x["id"] for x in log] == [d["id"]]
 
 
-def test_without_the_engine_a_503_says_why(api: Api, clock: FakeClock) -> None:
+def test_without_the_engine_a_409_says_why(api: Api, clock: FakeClock) -> None:
     api.ctx.report_schedules = schedules(api.store.db, clock, 25, None)
     r = api.client.post(URL, json=BODY, headers=api.as_("admin"))
-    assert r.status_code == 503 and ENGINE_MISSING in r.text
+    assert r.status_code == 409 and ENGINE_MISSING in r.text
     api.ctx.report_schedules = None
-    assert api.client.get(URL, headers=api.as_("admin")).status_code == 503
+    assert api.client.get(URL, headers=api.as_("admin")).status_code == 503   # no service

@@ -1,7 +1,8 @@
 """Scheduled reports over HTTP (``/report-schedules``), for supervisors and admins.
 
 Bad input is a 422 with every reason at once (the service's one check); a schedule while
-the reports engine or the mail server is missing is a 503 saying which.  ``send-now``
+the reports engine or the mail server is missing is a 409 saying which (a setting to make
+first, not a passing outage).  ``send-now``
 mails the report for the period as of today at once and answers the delivery row (a
 failed one included: the reason is in it).  The reports slice's second HTTP adapter
 beside ``api.py`` (see ``tests/test_slices.py``).
@@ -28,11 +29,11 @@ T = TypeVar("T")
 
 
 def _available(do: Callable[[], T]) -> T:
-    """The service's :class:`Unavailable` as a 503 with its reason."""
+    """The service's :class:`Unavailable` as a 409 with its reason."""
     try:
         return do()
     except Unavailable as e:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(e)) from None
+        raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
 
 
 @router.get("", response_model=list[ScheduleOut])
