@@ -16,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -251,6 +252,23 @@ def shell_browser(server: KefuServer, mic_dir: Path | None = None, tone: float =
             session.check()
     finally:
         session.close()
+
+
+@contextmanager
+def checked_pages(browser: BrowserSession, server: KefuServer, agents) -> Iterator[None]:
+    """One browser test's pages (``with checked_pages(...): yield browser.page``): then
+    their console and HTTP errors printed, an uncaught page error fails the test, the
+    pages closed and the ``agents`` logged out for the next test."""
+    server.mark = time.time()
+    yield
+    try:
+        for message in browser.console_errors() + browser.http_errors():   # -s or on failure
+            print("browser:", message)
+        browser.check()
+    finally:
+        browser.close_pages()
+        for username in agents:
+            server.api("POST", f"/agents/{username}/logout")
 
 
 def publish_flow(server: KefuServer, flow: dict) -> None:

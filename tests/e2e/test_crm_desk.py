@@ -17,7 +17,7 @@ import time
 import pytest
 
 from .browser import have_browser, screenshot
-from .conftest import add_user, shell_browser, staffed, wait_for
+from .conftest import checked_pages, add_user, shell_browser, staffed, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -49,15 +49,8 @@ def browser(kefu, tmp_path_factory):
 
 @pytest.fixture
 def pages(browser, kefu):
-    kefu.mark = time.time()
-    yield browser.page
-    try:
-        for message in browser.console_errors() + browser.http_errors():
-            print("browser:", message)
-        browser.check()
-    finally:
-        browser.close_pages()
-        kefu.api("POST", f"/agents/{AGENT}/logout")
+    with checked_pages(browser, kefu, [AGENT]):
+        yield browser.page
 
 
 def expect():

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from .browser import have_browser, screenshot
-from .conftest import shell_browser, staffed, wait_for
+from .conftest import checked_pages, shell_browser, staffed, wait_for
 from .test_crm_desk import AGENT, EXTENSION, expect, ready_desk
 
 pytestmark = [
@@ -48,15 +48,8 @@ def browser(kefu):
 
 @pytest.fixture
 def pages(browser, kefu):
-    kefu.mark = time.time()
-    yield browser.page
-    try:
-        for message in browser.console_errors() + browser.http_errors():
-            print("browser:", message)
-        browser.check()
-    finally:
-        browser.close_pages()
-        kefu.api("POST", f"/agents/{AGENT}/logout")
+    with checked_pages(browser, kefu, [AGENT]):
+        yield browser.page
 
 
 def end_wrap_up(desk):

@@ -18,7 +18,7 @@ import pytest
 
 from . import audio
 from .browser import have_browser
-from .conftest import shell_browser, staffed, wait_for
+from .conftest import checked_pages, shell_browser, staffed, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -60,28 +60,20 @@ def browser(kefu, tmp_path_factory):
 @pytest.fixture
 def desk(browser, kefu):
     """Alice's desk: signed in, logged in on the browser softphone, ready, line up."""
-    kefu.mark = time.time()
-    page = browser.page()
-    page.goto("/#/desk")
-    page.fill("#login-username", "alice")
-    page.fill("#login-password", AGENT_PW)
-    page.click("#login-submit")
-    desk_ready(page)
-    page.fill("#extension", AGENTS["alice"])
-    page.check("input[name=device][value=webrtc]")
-    page.check("input[name=ready]")
-    page.click("#agent-login")
-    line_up(page)
-    wait_for(lambda: agent(kefu, "alice")["state"] == "ready", what="alice ready")
-    yield page
-    try:
-        for message in browser.console_errors() + browser.http_errors():
-            print("browser:", message)
-        browser.check()
-    finally:
-        browser.close_pages()
-        for username in AGENTS:
-            kefu.api("POST", f"/agents/{username}/logout")
+    with checked_pages(browser, kefu, AGENTS):
+        page = browser.page()
+        page.goto("/#/desk")
+        page.fill("#login-username", "alice")
+        page.fill("#login-password", AGENT_PW)
+        page.click("#login-submit")
+        desk_ready(page)
+        page.fill("#extension", AGENTS["alice"])
+        page.check("input[name=device][value=webrtc]")
+        page.check("input[name=ready]")
+        page.click("#agent-login")
+        line_up(page)
+        wait_for(lambda: agent(kefu, "alice")["state"] == "ready", what="alice ready")
+        yield page
 
 
 def expect():

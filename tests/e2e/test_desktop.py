@@ -20,7 +20,7 @@ import pytest
 
 from . import audio
 from .browser import have_browser, screenshot
-from .conftest import shell_browser, staffed, wait_for
+from .conftest import checked_pages, shell_browser, staffed, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -65,16 +65,8 @@ def browser(kefu, tmp_path_factory):
 @pytest.fixture
 def pages(browser, kefu):
     """New pages for this test; afterwards: no uncaught page errors, agents logged out."""
-    kefu.mark = time.time()
-    yield browser.page
-    try:
-        for message in browser.console_errors() + browser.http_errors():   # -s or on failure
-            print("browser:", message)
-        browser.check()
-    finally:
-        browser.close_pages()
-        for username in AGENTS:
-            kefu.api("POST", f"/agents/{username}/logout")
+    with checked_pages(browser, kefu, AGENTS):
+        yield browser.page
 
 
 @pytest.fixture
