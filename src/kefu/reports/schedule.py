@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from kefu.mail import Attachment, DeliveryError, Mailer
 from kefu.store.db import Database
-from kefu.store.errors import Invalid, NotFound
+from kefu.store.errors import Conflict, Invalid, NotFound
 from kefu.users.service import User
 
 from . import excel, repo
@@ -56,8 +56,9 @@ _EMAIL = re.compile(r"^[^@\s,;<>\"]{1,64}@[^@\s,;<>\"]{1,255}\.[^@\s,;<>\"]+$")
 _REPORT = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
-class Unavailable(RuntimeError):
-    """What a schedule needs is not there (the engine, a mail server); the message says."""
+class Unavailable(Conflict):
+    """What a schedule needs is not there (the engine, a mail server); the message says.
+    A store ``Conflict``: the web layer answers it 409 with the message, as every other."""
 
 
 @dataclass(frozen=True)

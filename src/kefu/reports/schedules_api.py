@@ -10,30 +10,20 @@ beside ``api.py`` (see ``tests/test_slices.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 
 from kefu.users.service import User
 from kefu.web.deps import MAX_INT, ReportSchedulesDep, require_roles
 
-from .schedule import Unavailable
 from .schemas import DeliveryOut, ScheduleIn, ScheduleOut, SchedulePatch
 
 router = APIRouter(prefix="/report-schedules", tags=["reports"])
 
 Boss = Annotated[User, Depends(require_roles("supervisor", "admin"))]
 Id = Annotated[int, Path(ge=1, le=MAX_INT)]
-T = TypeVar("T")
 
-
-def _available(do: Callable[[], T]) -> T:
-    """The service's :class:`Unavailable` as a 409 with its reason."""
-    try:
-        return do()
-    except Unavailable as e:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(e)) from None
 
 
 @router.get("", response_model=list[ScheduleOut])
@@ -43,7 +33,7 @@ def list_schedules(service: ReportSchedulesDep, _user: Boss) -> list[ScheduleOut
 
 @router.post("", response_model=ScheduleOut, status_code=status.HTTP_201_CREATED)
 def create_schedule(body: ScheduleIn, service: ReportSchedulesDep, user: Boss) -> ScheduleOut:
-    return ScheduleOut.of(_available(lambda: service.create(user, **body.model_dump())))
+    return ScheduleOut.of(service.create(user, **body.model_dump()))
 
 
 @router.get("/{schedule_id}", response_model=ScheduleOut)
@@ -75,4 +65,4 @@ def list_deliveries(schedule_id: Id, service: ReportSchedulesDep, _user: Boss,
              summary="Mail the report for the period as of today now (the timetable is "
                      "untouched); a failed delivery is answered too, with its reason")
 def send_now(schedule_id: Id, service: ReportSchedulesDep, _user: Boss) -> DeliveryOut:
-    return DeliveryOut.of(_available(lambda: service.send_now(schedule_id)))
+    return DeliveryOut.of(service.send_now(schedule_id))
