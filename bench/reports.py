@@ -29,6 +29,7 @@ import os
 import random
 import resource
 import sys
+import tempfile
 import time
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -40,10 +41,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sqlalchemy as sa  # noqa: E402
 
-from _stores import filled_store  # noqa: E402
 from kefu.config import ReportsSettings  # noqa: E402
 from kefu.reports.service import Reports  # noqa: E402
-from kefu.reports.summary import Summaries  # noqa: E402
+from kefu.reports.fold import Fold  # noqa: E402
+from kefu.reports.models import ReportCursorRow  # noqa: E402
+from kefu.reports.summary import Days, Summaries  # noqa: E402
+from kefu.store.engine import normalise_url  # noqa: E402
 from kefu.store import Store  # noqa: E402
 
 START = datetime(2026, 11, 1, tzinfo=timezone.utc).timestamp()
@@ -103,34 +106,80 @@ def month(calls: int, queues: int, agents: int, seed: int = 7) -> Iterator[tuple
                                        "sip_code": None}
 
 
-def fill(store: Store, args: argparse.Namespace) -> int:
-    """Bulk-write the month; how many events."""
-    n = 0
-    raw = store.db.engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        pg = store.db.dialect == "postgresql"
-        sql = ("INSERT INTO call_events (ts, call_id, type, data) VALUES (?, ?, ?, ?)"
-               if not pg else None)
-        batch: list[tuple] = []
+class Writer:
+    """Bulk-writes event rows into one store's ``call_events`` (SQLite executemany,
+    PostgreSQL COPY), 50,000 at a time."""
 
-        def flush() -> None:
-            if pg:
-                with cur.copy("COPY call_events (ts, call_id, type, data) FROM STDIN") as cp:
-                    for row in batch:
-                        cp.write_row(row)
-            else:
-                cur.executemany(sql, batch)
-            batch.clear()
-        for ts, cid, type_, data in month(args.calls, args.queues, args.agents):
-            batch.append((ts, cid, type_, json.dumps(data)))
-            n += 1
-            if len(batch) >= 50_000:
-                flush()
-        flush()
-        raw.commit()
-    finally:
-        raw.close()
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.raw = store.db.engine.raw_connection()
+        self.cur = self.raw.cursor()
+        self.pg = store.db.dialect == "postgresql"
+        self.batch: list[tuple] = []
+
+    def add(self, row: tuple) -> None:
+        self.batch.append(row)
+        if len(self.batch) >= 50_000:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pg:
+            with self.cur.copy("COPY call_events (ts, call_id, type, data) FROM STDIN") as cp:
+                for row in self.batch:
+                    cp.write_row(row)
+        else:
+            self.cur.executemany("INSERT INTO call_events (ts, call_id, type, data) "
+                                 "VALUES (?, ?, ?, ?)", self.batch)
+        self.raw.commit()
+        self.batch.clear()
+
+    def close(self) -> None:
+        self.flush()
+        self.raw.commit()
+        self.raw.close()
+
+
+class Streamed:
+    """An event as the fold reads it, straight from the generator."""
+
+    __slots__ = ("ts", "call_id", "type", "data")
+
+    def __init__(self, ts: float, call_id: str | None, type_: str, data: dict) -> None:
+        self.ts, self.call_id, self.type, self.data = ts, call_id, type_, data
+
+
+def fill(stores: list[Store], args: argparse.Namespace, stream: bool) -> int:
+    """Bulk-write the month into every store; ``stream``: fold the generated events in
+    the same pass (the same :class:`Fold` the consumer runs, written by the same
+    ``Summaries.write``) instead of reading them back from the log.  How many events."""
+    writers = [Writer(s) for s in stores]
+    sums = [Summaries(s.db, lambda q: SL, SHORT, Days("UTC")) for s in stores]
+    fold = Fold(lambda q: SL, SHORT)
+    n = 0
+
+    def write_facts() -> None:
+        facts = fold.take()
+        for summaries in sums:
+            with summaries.db.tx() as s:
+                summaries.write(s, facts)
+    for ts, cid, type_, data in month(args.calls, args.queues, args.agents):
+        row = (ts, cid, type_, json.dumps(data))
+        for w in writers:
+            w.add(row)
+        n += 1
+        if stream:
+            fold.apply(Streamed(ts, cid, type_, data))
+            if n % 500_000 == 0:
+                write_facts()
+                print(f"  {n:,} events", flush=True)
+    for w in writers:
+        w.close()
+    if stream:
+        write_facts()
+        for store in stores:                 # the cursor as the consumer leaves it
+            with store.db.tx() as s:
+                last = s.execute(sa.text("SELECT max(id) FROM call_events")).scalar()
+                s.add(ReportCursorRow(id=1, last_event_id=last, state=fold.state, zone="UTC"))
     return n
 
 
@@ -170,56 +219,109 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def open_store(backend: str, args: argparse.Namespace) -> tuple[Store, bool]:
+    """The store to run on, and whether it already holds the month (``--keep``: a SQLite
+    file or a PostgreSQL schema kept between runs, to time the reports again)."""
+    if backend == "sqlite":
+        path = Path(args.keep or tempfile.mkdtemp()) / f"reports-{args.calls}.db"
+        store = Store(f"sqlite:///{path}")
+    else:
+        schema = f"kefu_bench_reports_{args.calls}" if args.keep else f"kefu_bench_{os.getpid()}"
+        admin = sa.create_engine(normalise_url(args.pg))
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        admin.dispose()
+        url = normalise_url(args.pg).update_query_dict({"options": f"-csearch_path={schema}"})
+        store = Store(url.render_as_string(hide_password=False))
+    store.migrate()
+    with store.db.engine.connect() as conn:
+        done = conn.execute(sa.text("SELECT count(*) FROM report_cursor")).scalar() > 0
+    return store, done
+
+
+def drop(store: Store, args: argparse.Namespace) -> None:
+    if store.db.dialect == "postgresql" and not args.keep:
+        schema = f"kefu_bench_{os.getpid()}"
+        store.close()
+        admin = sa.create_engine(normalise_url(args.pg))
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    else:
+        store.close()
+
+
+def measure(store: Store, folded_already: bool, fold_log: bool) -> None:
+    """Fold (when the log was not folded while written), time the two reports and the
+    naive aggregation on one store, check they agree."""
+    name = store.db.dialect
+    if fold_log and not folded_already:
+        t = time.perf_counter()
+        folded = Summaries(store.db, lambda q: SL, SHORT, Days("UTC")).sync()
+        dt = time.perf_counter() - t
+        print(f"{name}: fold {folded:,} events in {dt:.1f} s = {folded / dt:,.0f} events/s")
+    with store.db.engine.connect() as conn:
+        facts = conn.execute(sa.text("SELECT count(*) FROM report_facts")).scalar()
+        days = conn.execute(sa.text("SELECT count(*) FROM report_days")).scalar()
+    print(f"{name}: rows report_facts {facts:,}, report_days {days:,}")
+    reports = Reports(store.db, ReportsSettings(short_abandon=SHORT, timezone="UTC"))
+    span = {"from": "2026-11-01", "to": "2026-11-30", "interval": "hour"}
+    best, parts = [], []
+    for _ in range(3):
+        t = time.perf_counter()
+        agent = reports.run("agent_summary", span, "admin", "admin")
+        t1 = time.perf_counter()
+        interval = reports.run("traffic_by_interval", span, "admin", "admin")
+        best.append(time.perf_counter() - t)
+        parts.append((t1 - t, time.perf_counter() - t1))
+    a, i = parts[best.index(min(best))]
+    print(f"{name}: report agent summary ({len(agent.rows)} rows) + interval "
+          f"({len(interval.rows)} rows): {min(best):.3f} s (best of 3: {a:.3f} + "
+          f"{i:.3f}; first {best[0]:.3f} s; load {os.getloadavg()[0]:.1f})")
+    t = time.perf_counter()
+    agents, hours = naive(store, START, START + DAYS * 86400)
+    dt = time.perf_counter() - t
+    print(f"{name}: naive per-row Python over the events: {dt:.1f} s "
+          f"({len(agents)} agents, {len(hours)} hours; load {os.getloadavg()[0]:.1f})")
+    total = interval.totals or {}
+    assert total.get("answered") == sum(h["answered"] for h in hours.values()), \
+        "the engine and the naive count disagree"
+    assert total.get("abandoned") == sum(h["abandoned"] for h in hours.values())
+    agent_total = agent.totals or {}
+    assert abs(agent_total.get("talk", 0) - sum(v["talk"] for v in agents.values())) < 1
+    print(f"{name}: agree answered {total.get('answered'):,}, abandoned "
+          f"{total.get('abandoned'):,}, service level {total.get('service_level')}, "
+          f"talk {agent_total.get('talk'):,.0f} s")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--calls", type=int, default=1_000_000)
     p.add_argument("--queues", type=int, default=10)
     p.add_argument("--agents", type=int, default=200)
-    p.add_argument("--pg", default="", help="PostgreSQL URL: run there instead of SQLite")
+    p.add_argument("--pg", default="", help="PostgreSQL URL: run there too (the same month)")
+    p.add_argument("--fold", choices=("log", "stream"), default="log",
+                   help="log: Summaries.sync() reads the log back (what kefu does); stream: "
+                        "fold the generated events while writing them (for 10M calls)")
+    p.add_argument("--keep", default="", help="a directory: keep the SQLite file there and "
+                   "the PostgreSQL schema; a later run with the same --calls reuses them")
     args = p.parse_args()
-    backend = "postgresql" if args.pg else "sqlite"
     print(f"load average {os.getloadavg()[0]:.2f}; {args.calls:,} calls, {args.queues} "
-          f"queues, {args.agents} agents, {backend}")
-    events = 0
-
-    def load(store: Store) -> None:
-        nonlocal events
-        events = fill(store, args)
-    with filled_store(backend, args.pg, load) as store:
-        print(f"events {events:,}")
+          f"queues, {args.agents} agents, fold {args.fold}")
+    opened = [open_store("sqlite", args)] + ([open_store("postgresql", args)] if args.pg else [])
+    stores = [s for s, _ in opened]
+    if not all(done for _, done in opened):
         t = time.perf_counter()
-        folded = Summaries(store.db, lambda q: SL, SHORT).sync()
-        dt = time.perf_counter() - t
-        print(f"fold     {folded:,} events in {dt:.1f} s = {folded / dt:,.0f} events/s")
-        with store.db.engine.connect() as conn:
-            facts = conn.execute(sa.text("SELECT count(*) FROM report_facts")).scalar()
-        print(f"rows     report_facts: {facts:,}")
-        reports = Reports(store.db, ReportsSettings(short_abandon=SHORT, timezone="UTC"))
-        span = {"from": "2026-11-01", "to": "2026-11-30", "interval": "hour"}
-        best, parts = [], []
-        for _ in range(3):
-            t = time.perf_counter()
-            agent = reports.run("agent_summary", span, "admin", "admin")
-            t1 = time.perf_counter()
-            interval = reports.run("traffic_by_interval", span, "admin", "admin")
-            best.append(time.perf_counter() - t)
-            parts.append((t1 - t, time.perf_counter() - t1))
-        a, i = parts[best.index(min(best))]
-        print(f"report   agent summary ({len(agent.rows)} rows) + interval "
-              f"({len(interval.rows)} rows): {min(best):.3f} s (best of 3: {a:.3f} + "
-              f"{i:.3f}; first {best[0]:.3f} s)")
-        t = time.perf_counter()
-        agents, hours = naive(store, START, START + DAYS * 86400)
-        dt = time.perf_counter() - t
-        print(f"naive    per-row Python over the events: {dt:.1f} s "
-              f"({len(agents)} agents, {len(hours)} hours)")
-        total = interval.totals or {}
-        assert total.get("answered") == sum(h["answered"] for h in hours.values()), \
-            "the engine and the naive count disagree"
-        assert total.get("abandoned") == sum(h["abandoned"] for h in hours.values())
-        print(f"agree    answered {total.get('answered'):,}, abandoned "
-              f"{total.get('abandoned'):,}, service level {total.get('service_level')}")
-        print(f"peak RSS {rss_mb():.0f} MB")
+        events = fill(stores, args, args.fold == "stream")
+        print(f"loaded {events:,} events into {', '.join(s.db.dialect for s in stores)} "
+              f"in {time.perf_counter() - t:.1f} s")
+    try:
+        for store, done in opened:
+            measure(store, done, args.fold == "log")
+    finally:
+        for store in stores:
+            drop(store, args)
+    print(f"peak RSS {rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":

@@ -48,11 +48,12 @@ from kefu.recordings.access import Denied
 from kefu.recordings.service import Recording, Recordings
 from kefu.crm.history import CallHistory
 from kefu.reports.service import Reports
-from kefu.reports.summary import Summaries
+from kefu.reports.summary import Days, Summaries
 from kefu.crm.service import Crm
 from kefu.followups.service import Followups
 from kefu.mail import Mailer as SmtpMailer
-from kefu.reports.schedule import ReportSchedules, zone
+from kefu.reports.filters import zone
+from kefu.reports.schedule import ReportSchedules
 from kefu.acd.clock import LoopClock
 from kefu.crm.records import Customer
 from kefu.ivr.asr import Hearing, shipped_engines
@@ -277,16 +278,17 @@ def recordings_ingest(store: Store, recordings: Recordings, crm: Crm,
 
 
 def report_summaries(settings: Settings, store: Store) -> Summaries:
-    """The reports' summary tables, caught up at start with what was logged since they
-    last folded (the first start folds the whole log), then kept up event by event.
-    The queues' service-level targets and ``[reports] short_abandon`` count as of the
-    moment an event is folded (docs/kpis.md)."""
+    """The reports' summary tables (per 15 minutes, and per local day of ``[reports]
+    timezone``), caught up in the background with what was logged since they last folded
+    (the first start folds the whole log), then kept up event by event.  The queues'
+    service-level targets and ``[reports] short_abandon`` count as of the moment an event
+    is folded (docs/kpis.md)."""
     levels = {q.name: q.service_level for q in settings.queues}
     default = QueueConfig.model_fields["service_level"].default
     summaries = Summaries(store.db, lambda queue: levels.get(queue, default),
-                          settings.reports.short_abandon)
-    folded = summaries.sync()
-    log.info("reports: %d logged events folded into the summary tables", folded)
+                          settings.reports.short_abandon,
+                          Days(settings.reports.timezone))
+    summaries.start()
     return summaries
 
 
@@ -457,6 +459,8 @@ async def stop(k: Kefu) -> None:
     await k.media.stop()
     await k.eventlog.drain()
     await k.eventlog.stop()
+    if k.summaries is not None:             # a catch-up stops between two chunks
+        await asyncio.to_thread(k.summaries.stop)
     if k.recordings_files is not None:      # the last recordings compressed and hashed
         await asyncio.to_thread(k.recordings_files.shutdown)
     k.store.close()

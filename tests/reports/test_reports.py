@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import text
 
 from kefu import events as ev
 from kefu.config import ReportsSettings
 from kefu.reports.service import Refused, Reports, to_csv
-from kefu.reports.summary import Summaries
+from kefu.reports.summary import Days, Summaries
 from kefu.store import Invalid, Store
 
 from scenario import M, SALES, SHORT, SL, T, at, day
@@ -47,7 +48,7 @@ def logged(store: Store) -> Store:
 
 
 def summaries(store: Store) -> Summaries:
-    return Summaries(store.db, SL.__getitem__, SHORT)
+    return Summaries(store.db, SL.__getitem__, SHORT, Days("UTC"))
 
 
 def reports(store: Store, **kw) -> Reports:  # type: ignore[no-untyped-def]
@@ -187,3 +188,47 @@ def test_render_is_the_scheduled_reports_engine(logged: Store) -> None:
                                                       "to": "2026-12-01"})
     assert r.rows[0]["service_level"] == SALES["service_level"]
     assert "abandon" in reports(logged).names()
+
+
+def _every_report(logged: Store, settings: ReportsSettings) -> dict[str, object]:
+    r = Reports(logged.db, settings)
+    out: dict[str, object] = {}
+    for name in r.names():
+        for grain in ("day", "weekday", "hour"):
+            got = r.run(name, {"from": "2026-11-30", "to": "2026-12-02", "interval": grain},
+                        "admin", "admin")
+            out[f"{name}/{grain}"] = (got.rows, got.totals)
+    return out
+
+
+def test_the_daily_rollup_gives_the_15_minute_figures(logged: Store) -> None:
+    """Whole days are read from report_days; the same reports read from report_facts
+    (the rollup marked as another zone's) give the same rows and totals."""
+    summaries(logged).sync()
+    settings = ReportsSettings(short_abandon=SHORT, timezone="UTC")
+    from_days = _every_report(logged, settings)
+    with logged.db.tx() as s:
+        s.execute(text("UPDATE report_cursor SET zone = 'Asia/Tokyo'"))
+    assert _every_report(logged, settings) == from_days
+    with logged.db.tx() as s:
+        days = s.execute(text("SELECT count(*) FROM report_days")).scalar()
+        assert 0 < days < s.execute(text("SELECT count(*) FROM report_facts")).scalar()
+
+
+def test_another_zone_rebuilds_the_days(logged: Store) -> None:
+    """A start with another ``[reports] timezone`` rebuilds report_days for its days:
+    the call entered at 23:xx UTC on Dec 1 is Dec 2's in Shanghai, by day as by hour."""
+    summaries(logged).sync()
+    Summaries(logged.db, SL.__getitem__, SHORT, Days("Asia/Shanghai")).sync()
+    with logged.db.tx() as s:
+        assert s.execute(text("SELECT zone FROM report_cursor")).scalar() == "Asia/Shanghai"
+    shanghai = ReportsSettings(short_abandon=SHORT, timezone="Asia/Shanghai")
+    by_day = Reports(logged.db, shanghai).run(
+        "traffic_by_interval", {"from": "2026-12-01", "to": "2026-12-02", "queues": "sales",
+                                "interval": "day"}, "admin", "admin")
+    assert [(x["period"], x["entered"]) for x in by_day.rows] == [
+        ("2026-12-01", 6), ("2026-12-02", 1)]
+    from_days = _every_report(logged, shanghai)
+    with logged.db.tx() as s:
+        s.execute(text("UPDATE report_cursor SET zone = 'UTC'"))
+    assert _every_report(logged, shanghai) == from_days

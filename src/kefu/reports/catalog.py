@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, tzinfo
 from typing import Any, Callable
 from urllib.parse import urlencode
@@ -31,16 +32,21 @@ class Asked:
     queues: tuple[str, ...]
     agents: tuple[str, ...] | None
     tz: tzinfo | None
+    daily: bool = False     # the range is whole local days that report_days holds
 
     def link(self, name: str, **params: str) -> str:
         """The URL of report ``name`` over the same range with these filters."""
+        return f"{PREFIX}/{name}?{self._base}&" + urlencode(params)
+
+    @cached_property
+    def _base(self) -> str:
         f = self.filters
         base = {"from": _iso(f.start, self.tz), "to": _iso(f.end, self.tz)}
         if f.hours is not None:
             base["business_hours"] = self.described()["business_hours"]
         if f.weekdays:
             base["weekdays"] = ",".join(map(str, f.weekdays))
-        return f"{PREFIX}/{name}?" + urlencode({**base, **params})
+        return urlencode(base)
 
     def described(self) -> dict[str, Any]:
         return self.filters.describe(self.tz)
@@ -66,20 +72,37 @@ def _add(into: dict[str, Any], row: dict[str, Any]) -> None:
 def _summed(s: Session, ask: Asked, by: tuple[str, ...], agent_time: bool = False,
             label: Callable[[dict[str, Any]], Any] | None = None) -> dict[Any, dict[str, Any]]:
     """Measures summed per ``by`` (or per ``label(row)`` over the rows grouped by
-    interval too, when the rows must be cut by local time or bucketed)."""
+    interval too, when the rows must be cut by local time or bucketed): from the daily
+    rollup when nothing finer than a day is asked, else the 15-minute facts."""
     f = ask.filters
     per_agent = "agent" in by
+    days = ask.daily and f.hours is None and (label is None or f.interval in ("day", "weekday"))
+    table = q.DAYS if days else q.F
     where = q.fact_where(f.start, f.end, ask.queues, ask.agents if per_agent else None,
-                         per_agent, agent_time)
+                         per_agent, agent_time, table)
     needs_interval = f.by_time or label is not None
-    rows = q.sums(s, where, by + (("interval",) if needs_interval else ()))
+    hours = (fixed_offset(ask.tz, f.start, f.end)
+             if label is not None and f.interval == "hour" and f.hours is None else None)
+    rows = q.sums(s, where, by + (("interval",) if needs_interval else ()), table, hours)
     out: dict[Any, dict[str, Any]] = {}
     for row in rows:
         if needs_interval and not keeps(f, row["interval"], ask.tz):
             continue
         key = label(row) if label is not None else tuple(row[b] for b in by)
-        _add(out.setdefault(key, {}), row)
+        acc = out.get(key)
+        if acc is None:
+            out[key] = {m: row[m] or 0 for m in MEASURES}
+        else:
+            _add(acc, row)
     return out
+
+
+def fixed_offset(tz: tzinfo | None, start: float, end: float) -> int | None:
+    """The zone's offset from UTC in seconds if it is the same all through [start, end)
+    (checked at each day's start and the end: no change of clocks inside), else None."""
+    offsets = {int(datetime.fromtimestamp(ts, tz).utcoffset().total_seconds())  # type: ignore[union-attr]
+               for ts in [*range(int(start), int(end), 86400), end - 1]}
+    return offsets.pop() if len(offsets) == 1 else None
 
 
 def _total(rows: list[dict[str, Any]]) -> dict[str, Any]:

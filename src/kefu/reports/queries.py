@@ -6,15 +6,16 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from sqlalchemy import ColumnElement, case, func, or_, select
+from sqlalchemy import ColumnElement, ColumnCollection, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from kefu.store.models import CallEventRow, CallRow, ExtensionRow
 
 from .fold import ALL, COUNTS, MAXIMA, SECONDS
-from .models import ReportCountRow, ReportFactRow
+from .models import ReportCountRow, ReportCursorRow, ReportDayRow, ReportFactRow
 
 F = ReportFactRow.__table__.c
+DAYS = ReportDayRow.__table__.c      # the same columns, one row per local day
 C = ReportCountRow.__table__.c
 DETAIL_LIMIT = 5000          # rows of a detail report (the page says when there are more)
 EVENTS_LIMIT = 200_000       # events the agent detail reads at most
@@ -22,28 +23,41 @@ EVENTS_LIMIT = 200_000       # events the agent detail reads at most
 
 def fact_where(start: float, end: float, queues: Sequence[str] = (),
                agents: Sequence[str] | None = None, per_agent: bool = False,
-               agent_time: bool = False) -> list[ColumnElement[bool]]:
+               agent_time: bool = False, table: ColumnCollection[str, Any] = F,
+               ) -> list[ColumnElement[bool]]:
     """Rows of intervals starting in [start, end).  ``per_agent``: the agents' rows, else
     the all-agents rows (:data:`~kefu.reports.fold.ALL`); ``queues``: those queues' rows
     (``agent_time``: and the agents' clock-time rows, which have no queue); ``agents``:
-    only theirs."""
-    where: list[ColumnElement[bool]] = [F.interval >= start, F.interval < end,
-                                        F.agent != ALL if per_agent else F.agent == ALL]
+    only theirs; ``table``: the columns of ``report_facts`` or of :data:`DAYS`."""
+    T = table
+    where: list[ColumnElement[bool]] = [T.interval >= start, T.interval < end,
+                                        T.agent != ALL if per_agent else T.agent == ALL]
     if queues:
-        where.append(or_(F.queue.in_(queues), F.queue == "") if agent_time
-                     else F.queue.in_(queues))
+        where.append(or_(T.queue.in_(queues), T.queue == "") if agent_time
+                     else T.queue.in_(queues))
     if agents is not None:
-        where.append(F.agent.in_(agents))
+        where.append(T.agent.in_(agents))
     return where
 
 
-def sums(s: Session, where: list[ColumnElement[bool]], by: Sequence[str]) -> list[dict[str, Any]]:
-    """The measures summed per ``by`` (columns of ``report_facts``)."""
-    cols = [F[name] for name in by]
-    measures = [func.coalesce(func.sum(F[m]), 0).label(m) for m in COUNTS + SECONDS]
-    measures += [func.coalesce(func.max(F[m]), 0).label(m) for m in MAXIMA]
+def sums(s: Session, where: list[ColumnElement[bool]], by: Sequence[str],
+         table: ColumnCollection[str, Any] = F,
+         hours: int | None = None) -> list[dict[str, Any]]:
+    """The measures summed per ``by`` (columns of ``report_facts`` or :data:`DAYS`);
+    ``hours``: ``interval`` cut to the hour by the database, in a zone this many seconds
+    off UTC (a month's hourly report then reads 720 rows, not 2,880)."""
+    cols = [table[name] if name != "interval" or hours is None else
+            (table.interval - (table.interval + hours) % 3600).label("interval")
+            for name in by]
+    measures = [func.coalesce(func.sum(table[m]), 0).label(m) for m in COUNTS + SECONDS]
+    measures += [func.coalesce(func.max(table[m]), 0).label(m) for m in MAXIMA]
     rows = s.execute(select(*cols, *measures).where(*where).group_by(*cols)).mappings()
     return [dict(r) for r in rows]
+
+
+def days_zone(s: Session) -> str | None:
+    """The zone whose local days ``report_days`` holds (None: not built yet)."""
+    return s.execute(select(ReportCursorRow.zone).where(ReportCursorRow.id == 1)).scalar()
 
 
 def counts(s: Session, kind: str, start: float, end: float, keys: Sequence[str] = (),

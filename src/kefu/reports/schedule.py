@@ -25,7 +25,6 @@ import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, fields, replace
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
@@ -110,12 +109,6 @@ class Due:
 
 
 # -- the timetable (pure) ------------------------------------------------------------------
-
-def zone(name: str) -> dt.tzinfo | None:
-    """``[reports] timezone``: an IANA name; "": None, the server's local zone (Python's
-    naive local times, DST included)."""
-    return ZoneInfo(name) if name else None
-
 
 def _on(s: Schedule, day: dt.date) -> bool:
     if s.frequency == "weekly":

@@ -20,9 +20,11 @@ from kefu.store import Invalid
 from kefu.store.db import Database
 from kefu.store.export import safe_cell
 
+from . import queries as q
 from .catalog import CATALOG, Asked, Entry
 from .filters import parse, zone
 from .records import Report
+from .summary import Days
 
 GroupScope = Callable[[str, str], "tuple[str, ...] | None"]
 Members = Callable[[Iterable[str]], Iterable[str]]
@@ -43,6 +45,7 @@ class Reports:
         self.db = db
         self.settings = settings
         self.tz = zone(settings.timezone)
+        self.days = Days(settings.timezone)
         self.scope = scope
         self.members = members
         self.clock = clock
@@ -92,8 +95,11 @@ class Reports:
             raise Refused(f"role {role} may not run reports")
         if filters.groups and entry.agent and role != "agent" and agents is None:
             agents = tuple(sorted(set(self.members(queues))))
+        whole_days = (self.days(filters.start) == filters.start
+                      and self.days(filters.end) == filters.end)
         with self.db.tx(write=False) as s:
-            return entry.run(s, Asked(filters, queues, agents, self.tz))
+            daily = whole_days and q.days_zone(s) == self.settings.timezone
+            return entry.run(s, Asked(filters, queues, agents, self.tz, daily))
 
 
 def to_csv(report: Report, lang: str = "zh") -> str:
