@@ -52,14 +52,24 @@ class Filters:
     def describe(self, tz: tzinfo | None) -> dict[str, Any]:
         """The filters as a person reads them (the Excel filter sheet, ``Report.filters``)."""
         out: dict[str, Any] = {k: v for k, v in asdict(self).items() if v not in ((), None)}
-        out["from"] = datetime.fromtimestamp(self.start, tz).isoformat(timespec="minutes")
-        out["to"] = datetime.fromtimestamp(self.end, tz).isoformat(timespec="minutes")
+        out["from"] = _said(self.start, tz, end=False)
+        out["to"] = _said(self.end, tz, end=True)
         del out["start"], out["end"]
         if self.hours is not None:
             a, b = self.hours
             out["business_hours"] = f"{a // 60:02d}:{a % 60:02d}-{b // 60:02d}:{b % 60:02d}"
             del out["hours"]
         return out
+
+
+def _said(ts: float, tz: tzinfo | None, end: bool) -> str:
+    """A bound as ``from``/``to`` take it (:func:`_moment`'s inverse): a local midnight is a
+    date (``to``: the last day, through it; one day's report reads "from 1 Dec to 1 Dec",
+    not "to 2 Dec 00:00"), else a date and time."""
+    at = datetime.fromtimestamp(ts, tz)
+    if at.time() != time():
+        return at.isoformat(timespec="minutes")
+    return (at.date() - timedelta(days=1) if end else at.date()).isoformat()
 
 
 def _names(value: str | None, what: str) -> tuple[str, ...]:
