@@ -40,6 +40,7 @@ HANDLE_BUCKETS = (60, 180, 300, 600)         # upper bounds (s) of the handle-ti
 PAUSED = ("not_ready", "away")
 BUSY = ("reserved", "talking", "on_hold", "wrap_up")
 DROPS = ("caller_hangup", "hangup")          # an IVR exit that is a drop-out
+COMPLETIONS = ("queue", "transfer")          # an IVR exit that handed the caller on
 
 FactKey = tuple[int, str, str]               # interval start, queue ("": none), agent
 ALL = "*"                                    # the agent of a row summing every agent's

@@ -22,6 +22,7 @@ from kefu.store.export import safe_cell
 
 from .catalog import CATALOG, Asked, Entry
 from .filters import parse, zone
+from .outside import Outside
 from .records import Report
 
 GroupScope = Callable[[str, str], "tuple[str, ...] | None"]
@@ -34,18 +35,21 @@ class Refused(Exception):
 
 class Reports:
     """``scope(username, role)``: the groups (queues) a user sees, None: all;
-    ``members(queues)``: the agents of those queues."""
+    ``members(queues)``: the agents of those queues; ``outside``: the tickets and CRM
+    services the KPI overview reads."""
 
     def __init__(self, db: Database, settings: ReportsSettings,
                  scope: GroupScope = lambda _u, _r: None,
                  members: Members = lambda _q: (),
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 outside: Outside | None = None) -> None:
         self.db = db
         self.settings = settings
         self.tz = zone(settings.timezone)
         self.scope = scope
         self.members = members
         self.clock = clock
+        self.outside = outside or Outside()
 
     def catalog(self, role: str) -> list[Entry]:
         """The reports ``role`` may run."""
@@ -93,7 +97,7 @@ class Reports:
         if filters.groups and entry.agent and role != "agent" and agents is None:
             agents = tuple(sorted(set(self.members(queues))))
         with self.db.tx(write=False) as s:
-            return entry.run(s, Asked(filters, queues, agents, self.tz))
+            return entry.run(s, Asked(filters, queues, agents, self.tz, self.outside))
 
 
 def to_csv(report: Report, lang: str = "zh") -> str:
@@ -114,4 +118,4 @@ def to_csv(report: Report, lang: str = "zh") -> str:
     return out.getvalue()
 
 
-__all__ = ["Invalid", "Refused", "Reports", "to_csv"]
+__all__ = ["Invalid", "Outside", "Refused", "Reports", "to_csv"]
