@@ -11,8 +11,9 @@ import pytest
 from kefu.config import ReportsSettings
 from kefu.crm import repo as crm_repo
 from kefu.crm.service import Crm
+from kefu.reports import excel
 from kefu.reports.fold import Fold
-from kefu.reports.service import Outside, Reports
+from kefu.reports.service import Outside, Reports, to_csv
 from kefu.reports.summary import Summaries
 from kefu.store import Store
 from kefu.tickets.service import Tickets
@@ -129,6 +130,9 @@ def test_the_kpi_overview_is_the_hand_count(kpi: Reports) -> None:
     assert t["occupancy"] == round(220 / (220 + 53850 + 5330), 4)
     assert t["utilisation"] == round(220 / (54000 + 7200), 4)
     assert (t["ivr_started"], t["ivr_completion"]) == (2, 0.5)
+    lines = to_csv(r).splitlines()                    # and as the files every report makes
+    assert lines[0].startswith("队列/流程,呼入量") and lines[-1].startswith("合计,7,4,1")
+    assert excel.to_bytes(r)[:2] == b"PK"
 
 
 def test_the_kpi_overview_keeps_to_a_supervisors_queues(kpi: Reports) -> None:
