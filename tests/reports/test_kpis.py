@@ -4,12 +4,11 @@ read through their services; every figure worked out by hand (scenario.py)."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import time
 
 import pytest
 
 from kefu.config import ReportsSettings
-from kefu.crm import repo as crm_repo
 from kefu.crm.service import Crm
 from kefu.reports import excel
 from kefu.reports.fold import Fold
@@ -39,14 +38,15 @@ def kpi(store: Store, users: Users, crm: Crm, tmp_path, monkeypatch) -> Reports:
     store.append_events(day() + kpi_extras())
     Summaries(store.db, SL.__getitem__, SHORT).sync()
     root = users.create_user("root", "password1", "admin")
-    monkeypatch.setattr(crm_repo, "time", SimpleNamespace(time=lambda: T + 2000))
-    # notes: sales c1 resolved (inquiry), c4 a complaint to follow up; support c7 resolved
-    crm.add_call_note("c1", "13800000001", agent="ann", type="inquiry", result="resolved",
-                      queue="sales")
-    crm.add_call_note("c4", "13800000004", agent="bob", type="complaint",
-                      result="follow_up", notes="rude", queue="sales")
-    crm.add_call_note("c7", "13800000007", agent="bob", type="inquiry", result="resolved",
-                      queue="support")
+    with monkeypatch.context() as m:        # a note is written at the wall clock's time
+        m.setattr(time, "time", lambda: T + 2000)
+        # notes: sales c1 resolved (inquiry), c4 a complaint to follow up; support c7 resolved
+        crm.add_call_note("c1", "13800000001", agent="ann", type="inquiry",
+                          result="resolved", queue="sales")
+        crm.add_call_note("c4", "13800000004", agent="bob", type="complaint",
+                          result="follow_up", notes="rude", queue="sales")
+        crm.add_call_note("c7", "13800000007", agent="bob", type="inquiry",
+                          result="resolved", queue="support")
     clock = Clock(T + 3000)
     tickets = Tickets(store.db, users, crm, files_dir=tmp_path / "tickets", clock=clock)
     tickets.seed()
