@@ -58,7 +58,8 @@ def kpi(store: Store, users: Users, crm: Crm, tmp_path, monkeypatch) -> Reports:
     clock.now = LATER
     return Reports(store.db, ReportsSettings(short_abandon=SHORT, timezone="UTC"),
                    outside=Outside(tickets=tickets, crm=crm), clock=clock,
-                   scope=lambda u, r: ("support",))
+                   scope=lambda u, r: ("support",),
+                   members=lambda queues: {"bob"} if "support" in set(queues) else set())
 
 
 def test_declined_offers_are_rejected_rung_out_ones_missed() -> None:
@@ -139,5 +140,6 @@ def test_the_kpi_overview_keeps_to_a_supervisors_queues(kpi: Reports) -> None:
     r = kpi.run("kpis", DAY, "sue", "supervisor")
     assert [row["queue"] for row in r.rows] == ["support"]      # no IVR, no other queue
     assert r.totals is not None and r.totals["tickets_opened"] == 0
+    assert r.totals["occupancy"] == round(70 / (70 + 5330), 4)   # bob's time only
     assert "kpis" in [e.name for e in kpi.catalog("supervisor")]
     assert "kpis" not in [e.name for e in kpi.catalog("agent")]

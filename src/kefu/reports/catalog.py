@@ -306,7 +306,8 @@ def _ivr_rows(s: Session, ask: Asked) -> list[dict[str, Any]]:
 def kpis(s: Session, ask: Asked) -> Report:
     """Every KPI of docs/kpis.md for the range: a row per queue (calls, handling,
     callbacks, surveys, first-contact resolution, tickets and complaints), a row per IVR
-    flow when no queue is asked for, and the totals with the agents' occupancy."""
+    flow when no queue is asked for, and the totals with the agents' occupancy (of the
+    queues' agents when a supervisor's scope or groups name them, else every agent's)."""
     f = ask.filters
     sums = _summed(s, ask, ("queue",))
     for queue, extra in ask.outside.by_queue(f.start, f.end).items():
@@ -441,7 +442,8 @@ def extension_detail(s: Session, ask: Asked) -> Report:
 @dataclass(frozen=True)
 class Entry:
     """A report in the list: its function, whose it is (``agent``: agents may run it for
-    themselves) and the filters it reads."""
+    themselves), the filters it reads, and ``members``: whether it needs the agents of
+    the queues asked for (their time, as the agent reports do) without being one."""
 
     name: str
     title_zh: str
@@ -449,6 +451,7 @@ class Entry:
     run: Callable[[Session, Asked], Report]
     filters: tuple[str, ...]
     agent: bool = False
+    members: bool = False
 
 
 COMMON = ("from", "to", "business_hours", "weekdays")
@@ -467,5 +470,6 @@ CATALOG: dict[str, Entry] = {e.name: e for e in (
           COMMON + ("queues", "groups", "agents"), agent=True),
     Entry("abandon", "用户放弃率统计表", "Caller abandon rate", abandon,
           COMMON + ("queues", "groups", "interval")),
-    Entry("kpis", "关键指标", "KPI overview", kpis, COMMON + ("queues", "groups")),
+    Entry("kpis", "关键指标", "KPI overview", kpis, COMMON + ("queues", "groups"),
+          members=True),
 )}

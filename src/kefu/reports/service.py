@@ -89,12 +89,13 @@ class Reports:
                 if outside:
                     raise Refused(f"group {outside[0]!r} is not one of yours")
                 queues = queues or tuple(allowed)
-                if entry.agent:
+                if entry.agent or entry.members:
                     theirs = set(self.members(queues))
                     agents = tuple(a for a in (agents or sorted(theirs)) if a in theirs)
         elif role != "admin":
             raise Refused(f"role {role} may not run reports")
-        if filters.groups and entry.agent and role != "agent" and agents is None:
+        if filters.groups and (entry.agent or entry.members) and role != "agent" \
+                and agents is None:
             agents = tuple(sorted(set(self.members(queues))))
         with self.db.tx(write=False) as s:
             return entry.run(s, Asked(filters, queues, agents, self.tz, self.outside))
