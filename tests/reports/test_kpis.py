@@ -33,7 +33,8 @@ class Clock:
 
 
 @pytest.fixture
-def kpi(store: Store, users: Users, crm: Crm, tmp_path, monkeypatch) -> Reports:  # type: ignore[no-untyped-def]
+def kpi(store: Store, users: Users, crm: Crm, tmp_path,  # type: ignore[no-untyped-def]
+        monkeypatch) -> Reports:
     """The day and its extras folded; three call notes and three tickets on Dec 1."""
     store.append_events(day() + kpi_extras())
     Summaries(store.db, SL.__getitem__, SHORT).sync()
@@ -90,7 +91,8 @@ def test_service_time_has_the_handle_time_distribution(kpi: Reports) -> None:
         got = {k[len("handle"):]: v for k, v in row.items() if k[6:7] in "<>" and k.startswith("handle") and v}
         assert got == want, (row["agent"], row["queue"])
     assert r.totals is not None
-    assert (r.totals["handle<=60"], r.totals["handle<=180"], r.totals["handle>600"]) == (2, 2, 0)
+    assert (r.totals["handle<=60"], r.totals["handle<=180"],
+            r.totals["handle>600"]) == (2, 2, 0)
     sales = kpi.run("service_time", {**DAY, "queues": "sales", "agents": "ann"}, "root", "admin")
     [row] = sales.rows
     assert (row["handle<=60"], row["handle<=180"]) == (1, 1)

@@ -1,5 +1,5 @@
-"""The seven reports of the seed and the KPI overview, each a function from a session and what was asked to a
-:class:`~kefu.reports.records.Report`.  The figures come from :mod:`kefu.reports.kpis`
+"""The seven reports of the seed and the KPI overview, each a function from a session and
+what was asked to a :class:`~kefu.reports.records.Report`.  The figures come from :mod:`kefu.reports.kpis`
 over sums of the summary tables (the CDRs and the event log for the detail reports);
 a summary row links to its detail (``drill``: the detail report with the row's filter)."""
 
