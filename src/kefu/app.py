@@ -47,7 +47,7 @@ from kefu.recordings.listen import PhoneListen
 from kefu.recordings.access import Denied
 from kefu.recordings.service import Recording, Recordings
 from kefu.crm.history import CallHistory
-from kefu.reports.service import Reports
+from kefu.reports.service import Outside, Reports
 from kefu.reports.summary import Days, Summaries
 from kefu.crm.service import Crm
 from kefu.followups.service import Followups
@@ -225,7 +225,8 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
     crm.on_merge.append(tickets.on_merge)
     crm.on_delete += [tickets.on_delete, followups.on_delete]   # they keep the number
     reports = Reports(store.db, settings.reports, scope=group_scope(settings, acd, recordings),
-                      members=lambda queues: acd_members(acd, queues))
+                      members=lambda queues: acd_members(acd, queues),
+                      outside=Outside(tickets=tickets, crm=crm))
     report_schedules = ReportSchedules(
         store.db, render=reports.render, tz=zone(settings.reports.timezone),
         mailer=SmtpMailer(settings.smtp) if settings.smtp.host else None,

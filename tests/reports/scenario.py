@@ -136,3 +136,24 @@ SALES = {
     "aht": 103.3,            # (250 + 30 + 30) / 3
     "transfers": 1, "consults": 1, "surveys": 1, "csat": 4.0,
 }
+
+
+def kpi_extras() -> list[Event]:
+    """What the KPI tests add to :func:`day`: bob declines c3 (603: rejected), ann's
+    phone rings out on c4 (408: missed), and a second IVR caller c10 leaves the menu for
+    the queue (an IVR completion)."""
+    return [
+        at(T + 220, ev.QueueRingNoAnswer(queue="sales", agent="bob", code=603,
+                                         reason="Decline"), "c3"),
+        at(T + 320, ev.QueueRingNoAnswer(queue="sales", agent="ann", code=408,
+                                         reason="No Answer"), "c4"),
+        at(T + 700, ev.IvrStart(flow="main", node="start", version=1, caller="y"), "c10"),
+        at(T + 720, ev.IvrExit(flow="main", node="menu", reason="queue", to="sales"), "c10"),
+    ]
+
+
+# The handle time of each call (talk + hold + wrap-up) and its bar, per (agent, queue):
+# ann sales c1 120 + 30 + 30 = 180 (<=180), c8 60 (<=60); bob sales c4 70 (<=180);
+# bob support c7 60 (<=60; counted when bob next changes state, at 10:30).
+HANDLE = {("ann", "sales"): {"<=60": 1, "<=180": 1}, ("bob", "sales"): {"<=180": 1},
+          ("bob", "support"): {"<=60": 1}}

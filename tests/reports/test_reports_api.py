@@ -22,7 +22,7 @@ def test_list_by_role(api) -> None:  # type: ignore[no-untyped-def]
     wired(api)
     names = [r["name"] for r in api.client.get("/api/v1/reports",
                                                headers=api.as_("supervisor")).json()]
-    assert len(names) == 7 and "abandon" in names
+    assert len(names) == 8 and "abandon" in names and "kpis" in names
     mine = [r["name"] for r in api.client.get("/api/v1/reports",
                                               headers=api.as_("agent")).json()]
     assert mine == ["agent_summary", "agent_detail", "service_time"]

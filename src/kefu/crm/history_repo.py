@@ -66,3 +66,13 @@ def note_counts(s: Session, since: float | None, until: float | None, by: str,
     if until is not None:
         q = q.where(ContactNoteRow.created_at < until)
     return [(k, t, n) for k, t, n in s.execute(q)]
+
+
+def note_results(s: Session, since: float, until: float) -> list[tuple[str, str, str, int]]:
+    """``(queue, type, result, count)`` of the call notes (notes on a call) written in
+    ``[since, until)``, counted in SQL."""
+    N = ContactNoteRow
+    rows = s.execute(select(N.queue, N.type, N.result, func.count())
+                     .where(N.call_id.is_not(None), N.created_at >= since, N.created_at < until)
+                     .group_by(N.queue, N.type, N.result))
+    return [(q, t, r, n) for q, t, r, n in rows]

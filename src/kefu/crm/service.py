@@ -490,6 +490,14 @@ class Crm:
         with self._db.tx(write=False) as s:
             return history_repo.newest_at(s, kind)
 
+    def note_results(self, since: float, until: float) -> list[tuple[str, str, str, int]]:
+        """``(queue, type, result, count)`` of the call notes written in ``[since, until)``:
+        the reports' first-contact resolution and complaint figures."""
+        if until < since:
+            raise Invalid("until is before since")
+        with self._db.tx(write=False) as s:
+            return history_repo.note_results(s, since, until)
+
     def note_stats(self, by: str, since: float | None = None, until: float | None = None,
                    utc_offset: float | None = None) -> list[NoteStat]:
         """How many call notes of each type, per ``by`` (type, agent, queue, or the local

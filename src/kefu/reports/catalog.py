@@ -1,12 +1,12 @@
-"""The seven reports of the seed, each a function from a session and what was asked to a
-:class:`~kefu.reports.records.Report`.  The figures come from :mod:`kefu.reports.kpis`
+"""The seven reports of the seed and the KPI overview, each a function from a session and
+what was asked to a :class:`~kefu.reports.records.Report`.  The figures come from :mod:`kefu.reports.kpis`
 over sums of the summary tables (the CDRs and the event log for the detail reports);
 a summary row links to its detail (``drill``: the detail report with the row's filter)."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime, tzinfo
 from typing import Any, Callable
@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from . import queries as q
 from .filters import Filters, bucket, keeps
-from .fold import ABANDON_BUCKETS, COUNTS, MAXIMA, SECONDS
+from .fold import ABANDON_BUCKETS, COMPLETIONS, COUNTS, HANDLE_BUCKETS, MAXIMA, SECONDS, labels
 from .kpis import derive
+from .outside import OUTSIDE, Outside
 from .records import Chart, Column, Report
 
 PREFIX = "/api/v1/reports"
@@ -26,12 +27,14 @@ PREFIX = "/api/v1/reports"
 @dataclass(frozen=True)
 class Asked:
     """A report's request once the caller's scope is applied: ``queues`` (empty: all),
-    ``agents`` (None: all), the zone and the filters as given."""
+    ``agents`` (None: all), the zone and the filters as given; ``outside``: the
+    tickets and CRM services the KPI overview reads."""
 
     filters: Filters
     queues: tuple[str, ...]
     agents: tuple[str, ...] | None
     tz: tzinfo | None
+    outside: Outside = field(default_factory=Outside)
     daily: bool = False     # the range is whole local days that report_days holds
 
     def link(self, name: str, **params: str) -> str:
@@ -145,7 +148,8 @@ def traffic_by_interval(s: Session, ask: Asked) -> Report:
 AGENT_COLUMNS = (
     col("agent", "座席", "Agent", "text"),
     col("agent_offered", "分配", "Offered"), col("agent_answered", "接听", "Answered"),
-    col("ring_no_answer", "未接", "Missed"), col("outbound", "外呼", "Outbound"),
+    col("ring_no_answer", "未接", "Missed"), col("rejected", "拒接", "Rejected"),
+    col("outbound", "外呼", "Outbound"),
     col("transfers", "转接", "Transfers"), col("consults", "咨询", "Consultations"),
     col("callbacks_made", "回呼", "Callbacks made"),
     col("talk", "通话时长", "Talk time", "seconds"), col("hold", "保持时长", "Hold time", "seconds"),
@@ -186,27 +190,48 @@ def agent_summary(s: Session, ask: Asked) -> Report:
 
 
 # --- 6. 座席平均服务时间统计表: average service time -------------------------------------------------
+HANDLES = labels(HANDLE_BUCKETS)
+_MINUTES = {f"<={b}": f"≤{b // 60}" for b in HANDLE_BUCKETS} | {
+    f">{HANDLE_BUCKETS[-1]}": f">{HANDLE_BUCKETS[-1] // 60}"}
 SERVICE_COLUMNS = (
     col("agent", "座席", "Agent", "text"), col("queue", "队列", "Queue", "text"),
     col("handled", "处理量", "Handled"), col("avg_talk", "平均通话", "Avg talk", "seconds"),
     col("avg_hold", "平均保持", "Avg hold", "seconds"),
     col("avg_wrap_up", "平均话后处理", "Avg wrap-up", "seconds"),
-    col("aht", "平均处理时长", "AHT", "seconds"))
+    col("aht", "平均处理时长", "AHT", "seconds"),
+    *(col(f"handle{b}", f"处理{_MINUTES[b]}分钟", f"Handled in {_MINUTES[b]} min")
+      for b in HANDLES))
 
 
 def service_time(s: Session, ask: Asked) -> Report:
+    """Per agent and queue: the averages, and how many calls fell in each bar of the
+    handle-time histogram (talk + hold + wrap-up of each call, ``report_counts``)."""
+    f = ask.filters
     sums = _summed(s, ask, ("agent", "queue"))
+    bars: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for c in q.counts(s, "handle", f.start, f.end, ask.agents or (), by_interval=f.by_time):
+        queue, _, bar = str(c["sub"]).rpartition(" ")
+        if (ask.queues and queue not in ask.queues) or \
+                (f.by_time and not keeps(f, c["interval"], ask.tz)):
+            continue
+        cell = bars[(c["key"], queue)]
+        cell[bar] = cell.get(bar, 0) + int(c["n"])
     rows = [{"agent": a, "queue": qn, **derive(v),
+             **{f"handle{b}": bars.get((a, qn), {}).get(b, 0) for b in HANDLES},
              "drill": ask.link("agent_detail", agents=a, queues=qn)}
             for (a, qn), v in sorted(sums.items()) if a and qn and v.get("handled")]
+    total = _total(rows)
+    total.update({f"handle{b}": sum(r[f"handle{b}"] for r in rows) for b in HANDLES})
     return Report("service_time", "座席平均服务时间统计表", "Average service time",
-                  SERVICE_COLUMNS, rows, _total(rows),
+                  SERVICE_COLUMNS, rows, total,
                   (Chart("bar", "平均处理时长", "AHT", "agent",
-                         ("avg_talk", "avg_hold", "avg_wrap_up")),), ask.described())
+                         ("avg_talk", "avg_hold", "avg_wrap_up")),
+                   Chart("column", "处理时长分布", "Handle-time distribution", "agent",
+                         tuple(f"handle{b}" for b in HANDLES))), ask.described())
 
 
 # --- 7. 用户放弃率统计表: caller abandon rate --------------------------------------------------------
-BUCKETS = tuple(f"<={b}" for b in ABANDON_BUCKETS) + (f">{ABANDON_BUCKETS[-1]}",)
+BUCKETS = labels(ABANDON_BUCKETS)
 ABANDON_COLUMNS = (
     col("queue", "队列", "Queue", "text"), col("period", "时段", "Period", "text"),
     col("offered", "呼入量", "Offered"), col("abandoned", "放弃", "Abandoned"),
@@ -240,6 +265,108 @@ def abandon(s: Session, ask: Asked) -> Report:
                           Chart("column", "放弃前等待分布", "Wait before abandon", "period",
                                 tuple(f"wait{b}" for b in BUCKETS))),
                   ask.described())
+
+
+# --- 8. 关键指标: the KPI overview ------------------------------------------------------------------
+KPI_COLUMNS = (
+    col("queue", "队列/流程", "Queue / flow", "text"),
+    col("offered", "呼入量", "Offered"), col("answered", "接通", "Answered"),
+    col("abandoned", "放弃", "Abandoned"), col("short_abandoned", "短时放弃", "Short abandons"),
+    col("service_level", "服务水平", "Service level", "percent"),
+    col("asa", "平均应答速度", "ASA", "seconds"),
+    col("max_wait", "最长等待", "Longest wait", "seconds"),
+    col("abandon_rate", "放弃率", "Abandon rate", "percent"),
+    col("overflowed", "溢出", "Overflowed"), col("aht", "平均处理时长", "AHT", "seconds"),
+    col("transfers", "转接", "Transfers"), col("consults", "咨询", "Consultations"),
+    col("callbacks_requested", "预约回呼", "Callbacks requested"),
+    col("callbacks_made", "已回呼", "Callbacks made"),
+    col("callbacks_connected", "回呼接通", "Callbacks connected"),
+    col("callbacks_failed", "回呼失败", "Callbacks failed"),
+    col("surveys", "评价数", "Surveys"), col("csat", "满意度", "CSAT", "float"),
+    col("fcr", "首次解决率", "First-contact resolution", "percent"),
+    col("tickets_opened", "新建工单", "Tickets opened"),
+    col("tickets_closed", "已结工单", "Tickets closed"),
+    col("tickets_overdue", "超时工单", "Tickets overdue"),
+    col("complaints", "投诉", "Complaints"),
+    col("occupancy", "占用率", "Occupancy", "percent"),
+    col("utilisation", "利用率", "Utilisation", "percent"),
+    col("ivr_started", "IVR进入", "IVR started"),
+    col("ivr_completion", "IVR完成率", "IVR completion", "percent"),
+    col("ivr_dropped", "IVR挂机", "IVR drop-outs"),
+    col("drop_points", "挂机节点", "Drop-out points", "text"))
+IVR_ROW = "IVR "            # an IVR flow's row: its name after this
+
+
+def _counted(s: Session, ask: Asked, kind: str) -> list[dict[str, Any]]:
+    """``report_counts`` of ``kind`` in the range, kept by the time-of-day filters."""
+    f = ask.filters
+    return [c for c in q.counts(s, kind, f.start, f.end, by_interval=f.by_time)
+            if not f.by_time or keeps(f, c["interval"], ask.tz)]
+
+
+def _ivr_rows(s: Session, ask: Asked) -> list[dict[str, Any]]:
+    """One row per IVR flow: started, completion, drop-outs and where (node × count)."""
+    flows: dict[str, dict[str, Any]] = defaultdict(
+        lambda: {"ivr_started": 0, "ivr_completed": 0, "ivr_dropped": 0, "points": {}})
+    for c in _counted(s, ask, "ivr_start"):
+        flows[c["key"]]["ivr_started"] += int(c["n"])
+    for c in _counted(s, ask, "ivr_exit"):
+        if c["sub"] in COMPLETIONS:
+            flows[c["key"]]["ivr_completed"] += int(c["n"])
+    for c in _counted(s, ask, "ivr_drop"):
+        flow = flows[c["key"]]
+        flow["ivr_dropped"] += int(c["n"])
+        flow["points"][c["sub"]] = flow["points"].get(c["sub"], 0) + int(c["n"])
+    rows = []
+    for name, v in sorted(flows.items()):
+        points = sorted(v.pop("points").items(), key=lambda p: (-p[1], p[0]))
+        rows.append({"queue": IVR_ROW + name, **v,
+                     "ivr_completion": derive(v)["ivr_completion"],
+                     "drop_points": ", ".join(f"{node} {n}" for node, n in points)})
+    return rows
+
+
+def kpis(s: Session, ask: Asked) -> Report:
+    """Every KPI of docs/kpis.md for the range: a row per queue (calls, handling,
+    callbacks, surveys, first-contact resolution, tickets and complaints), a row per IVR
+    flow when no queue is asked for, and the totals with the agents' occupancy (of the
+    queues' agents when a supervisor's scope or groups name them, else every agent's)."""
+    f = ask.filters
+    sums = _summed(s, ask, ("queue",))
+    for queue, extra in ask.outside.by_queue(f.start, f.end).items():
+        if not ask.queues or queue in ask.queues:
+            _add_outside(sums.setdefault((queue,), {}), extra)
+    rows = [{"queue": queue or "-", **derive(v), "occupancy": None, "utilisation": None}
+            for (queue,), v in sorted(sums.items())
+            if queue or any(v.get(m) for m in OUTSIDE)]      # agents' time has no queue
+    for row in rows:
+        if row["queue"] != "-":
+            row["drill"] = ask.link("traffic_by_interval", queues=row["queue"])
+    total = _total(rows)
+    for m in OUTSIDE:
+        total[m] = sum(r.get(m) or 0 for r in rows)
+    total = derive(total)
+    agents = _total(list(_summed(s, ask, ("agent",), agent_time=True).values()))
+    total.update({k: agents[k] for k in ("occupancy", "utilisation")})
+    if not ask.queues:
+        ivr = _ivr_rows(s, ask)
+        rows += ivr
+        started = sum(r["ivr_started"] for r in ivr)
+        done = sum(r["ivr_completed"] for r in ivr)
+        total.update(ivr_started=started, ivr_completed=done,
+                     ivr_dropped=sum(r["ivr_dropped"] for r in ivr),
+                     ivr_completion=derive({"ivr_started": started,
+                                            "ivr_completed": done})["ivr_completion"])
+    return Report("kpis", "关键指标", "KPI overview", KPI_COLUMNS, rows, total,
+                  (Chart("column", "服务水平与放弃率", "Service level and abandon rate",
+                         "queue", ("service_level", "abandon_rate")),
+                   Chart("pie", "呼入量", "Offered", "queue", ("offered",))),
+                  ask.described())
+
+
+def _add_outside(into: dict[str, Any], extra: dict[str, int]) -> None:
+    for m, v in extra.items():
+        into[m] = into.get(m, 0) + v
 
 
 # --- 5. 座席话务统计详细表: agent traffic detail -------------------------------------------------
@@ -338,7 +465,8 @@ def extension_detail(s: Session, ask: Asked) -> Report:
 @dataclass(frozen=True)
 class Entry:
     """A report in the list: its function, whose it is (``agent``: agents may run it for
-    themselves) and the filters it reads."""
+    themselves), the filters it reads, and ``members``: whether it needs the agents of
+    the queues asked for (their time, as the agent reports do) without being one."""
 
     name: str
     title_zh: str
@@ -346,6 +474,7 @@ class Entry:
     run: Callable[[Session, Asked], Report]
     filters: tuple[str, ...]
     agent: bool = False
+    members: bool = False
 
 
 COMMON = ("from", "to", "business_hours", "weekdays")
@@ -364,4 +493,6 @@ CATALOG: dict[str, Entry] = {e.name: e for e in (
           COMMON + ("queues", "groups", "agents"), agent=True),
     Entry("abandon", "用户放弃率统计表", "Caller abandon rate", abandon,
           COMMON + ("queues", "groups", "interval")),
+    Entry("kpis", "关键指标", "KPI overview", kpis, COMMON + ("queues", "groups"),
+          members=True),
 )}

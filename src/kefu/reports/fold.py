@@ -19,22 +19,28 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable, Protocol
 
+from kefu.acd.offer import AgentOffer, OfferState
+
 INTERVAL = 900                      # seconds: the finest grain a report can ask for
 
 COUNTS = ("entered", "answered", "answered_in_sl", "abandoned", "short_abandoned",
           "overflowed", "refused", "handled", "ring_no_answer", "transfers", "consults",
           "callbacks_requested", "callbacks_made", "callbacks_connected", "callbacks_failed",
-          "outbound", "surveys", "survey_score")
+          "outbound", "surveys", "survey_score", "rejected")
 SECONDS = ("wait_answered", "wait_abandoned", "talk", "hold", "wrap_up", "login", "ready",
            "paused", "busy")
 MAXIMA = ("max_wait",)
 MEASURES = COUNTS + SECONDS + MAXIMA
 """The columns of ``report_facts`` beside (interval, queue, agent): sums, but ``max_wait``."""
+ADDED = ("rejected",)
+"""Measures added after the first tables (migration 0024 adds their columns)."""
 
 ABANDON_BUCKETS = (5, 10, 20, 30, 60, 120)   # upper bounds (s) of the abandon-wait histogram
+HANDLE_BUCKETS = (60, 180, 300, 600)         # upper bounds (s) of the handle-time histogram
 PAUSED = ("not_ready", "away")
 BUSY = ("reserved", "talking", "on_hold", "wrap_up")
 DROPS = ("caller_hangup", "hangup")          # an IVR exit that is a drop-out
+COMPLETIONS = ("queue", "transfer")          # an IVR exit that handed the caller on
 
 FactKey = tuple[int, str, str]               # interval start, queue ("": none), agent
 ALL = "*"                                    # the agent of a row summing every agent's
@@ -59,12 +65,23 @@ def interval_of(ts: float) -> int:
     return int(ts // INTERVAL * INTERVAL)
 
 
-def abandon_bucket(wait: float) -> str:
-    """The histogram bar of an abandon's wait: "≤5", "≤10" … ">120"."""
-    for bound in ABANDON_BUCKETS:
-        if wait <= bound:
+def bucket_of(seconds: float, bounds: tuple[int, ...]) -> str:
+    """The histogram bar holding ``seconds``: "<=5", "<=10" … ">120" for ``bounds``
+    (5, 10 … 120)."""
+    for bound in bounds:
+        if seconds <= bound:
             return f"<={bound}"
-    return f">{ABANDON_BUCKETS[-1]}"
+    return f">{bounds[-1]}"
+
+
+def abandon_bucket(wait: float) -> str:
+    """The histogram bar of an abandon's wait: "<=5", "<=10" … ">120"."""
+    return bucket_of(wait, ABANDON_BUCKETS)
+
+
+def labels(bounds: tuple[int, ...]) -> tuple[str, ...]:
+    """Every bar of a histogram over ``bounds``, in order."""
+    return tuple(f"<={b}" for b in bounds) + (f">{bounds[-1]}",)
 
 
 class Facts:
@@ -206,9 +223,13 @@ def _callback_failed(f: Fold, e: Logged, d: dict[str, Any]) -> None:
 
 
 def _ring_no_answer(f: Fold, e: Logged, d: dict[str, Any]) -> None:
+    """An offer the agent did not take: declined (rejected) or rung out, busy,
+    unreachable (missed), as the ACD's offer ends it (:meth:`AgentOffer.failure`)."""
     call = f.calls.get(e.call_id or "")
     start = call["e"] if call is not None else e.ts
-    f.facts.add((interval_of(start), d["queue"], d["agent"]), ring_no_answer=1)
+    declined = AgentOffer.failure(int(d.get("code") or 0)) is OfferState.DECLINED
+    f.facts.add((interval_of(start), d["queue"], d["agent"]),
+                **{"rejected" if declined else "ring_no_answer": 1})
 
 
 def _complete(f: Fold, e: Logged, d: dict[str, Any]) -> None:
@@ -216,7 +237,22 @@ def _complete(f: Fold, e: Logged, d: dict[str, Any]) -> None:
     call = f.calls.get(e.call_id or "")
     start = call["e"] if call is not None and call["q"] == d["queue"] else e.ts - talk - wait
     f.facts.add((interval_of(start), d["queue"], d["agent"]), handled=1, talk=talk)
-    f.agents.setdefault(d["agent"], {}).update(q=d["queue"], e=start)
+    agent = f.agents.setdefault(d["agent"], {})
+    _handled(f, d["agent"], agent)                   # a call before it never wrapped up
+    held = call.get("hs", 0.0) if call is not None else 0.0
+    agent.update(q=d["queue"], e=start,
+                 p={"c": e.call_id or "", "h": talk + held, "q": d["queue"], "e": start})
+
+
+def _handled(f: Fold, name: str, agent: dict[str, Any], wrap_up: float = 0.0) -> None:
+    """The agent's last call is done (talk, hold and wrap-up known): its handle time
+    into the histogram, in the call's interval, queue and agent."""
+    pending = agent.pop("p", None)
+    if pending is not None:
+        handle = pending["h"] + wrap_up
+        bar = bucket_of(handle, HANDLE_BUCKETS)
+        f.facts.count((interval_of(pending["e"]), "handle", name, f"{pending['q']} {bar}"),
+                      1, handle)
 
 
 def _hold(f: Fold, e: Logged, d: dict[str, Any]) -> None:
@@ -228,7 +264,9 @@ def _hold(f: Fold, e: Logged, d: dict[str, Any]) -> None:
 def _resume(f: Fold, e: Logged, d: dict[str, Any]) -> None:
     call = f.calls.get(e.call_id or "")
     if call is not None and call.get("h") is not None:
-        f.facts.add(f._call_key(e.call_id, e.ts), hold=max(0.0, e.ts - call.pop("h")))
+        held = max(0.0, e.ts - call.pop("h"))
+        call["hs"] = call.get("hs", 0.0) + held
+        f.facts.add(f._call_key(e.call_id, e.ts), hold=held)
 
 
 def _transferred(f: Fold, e: Logged, d: dict[str, Any]) -> None:
@@ -249,8 +287,11 @@ def _started(f: Fold, e: Logged, d: dict[str, Any]) -> None:
 def _ended(f: Fold, e: Logged, d: dict[str, Any]) -> None:
     call = f.calls.pop(e.call_id or "", None)
     if call is not None and call.get("h") is not None:      # hung up while on hold
-        f.facts.add((interval_of(call["e"]), call["q"], call["a"]),
-                    hold=max(0.0, e.ts - call["h"]))
+        held = max(0.0, e.ts - call["h"])
+        f.facts.add((interval_of(call["e"]), call["q"], call["a"]), hold=held)
+        pending = f.agents.get(call["a"], {}).get("p")
+        if pending is not None and pending["c"] == e.call_id:
+            pending["h"] += held
     f.ivr.pop(e.call_id or "", None)
 
 
@@ -285,6 +326,9 @@ def _state(f: Fold, e: Logged, d: dict[str, Any]) -> None:
         if state == "wrap_up" and "e" in agent:      # after-call work: the last call's
             f.facts.add((interval_of(agent["e"]), agent.get("q", ""), d["agent"]),
                         wrap_up=e.ts - since)
+            _handled(f, d["agent"], agent, e.ts - since)
+    if d["state"] != "wrap_up":                      # no wrap-up (left) after the call
+        _handled(f, d["agent"], agent)
     agent.update(t=e.ts, s=d["state"], r=d.get("reason") or d["state"])
 
 

@@ -1,4 +1,5 @@
-"""The KPIs from summed facts: every formula of docs/kpis.md, in one place.
+"""The KPIs from summed facts: every formula of docs/kpis.md, in one place (the ticket
+and note parts come from :mod:`kefu.reports.outside`).
 
 A rate is always recomputed from its summed parts (a day's service level is not the mean
 of its intervals'), so totals rows and any grouping use :func:`derive` on sums.
@@ -36,7 +37,10 @@ def derive(m: dict[str, Any]) -> dict[str, Any]:
         "avg_wrap_up": ratio(g.get("wrap_up", 0.0), handled, 1),
         "occupancy": ratio(busy, busy + ready),
         "utilisation": ratio(busy, login),
-        "agent_offered": answered + g.get("ring_no_answer", 0),
+        "agent_offered": answered + g.get("ring_no_answer", 0) + g.get("rejected", 0),
         "agent_answered": answered + g.get("callbacks_connected", 0),   # as the wallboard
         "csat": ratio(g.get("survey_score", 0), g.get("surveys", 0), 2),
+        "fcr": ratio(g.get("notes_resolved", 0), g.get("notes", 0)),
+        "complaints": g.get("complaint_tickets", 0) + g.get("complaint_notes", 0),
+        "ivr_completion": ratio(g.get("ivr_completed", 0), g.get("ivr_started", 0)),
     }

@@ -111,8 +111,9 @@ class ReportDayRow(Measures, Base):
 
 class ReportCountRow(Base):
     """Counted things with a name of their own: ``kind`` pause (``key`` agent, ``sub``
-    reason, ``seconds``), abandon_wait (queue, bucket), ivr_start / ivr_exit (flow,
-    reason) / ivr_drop (flow, node)."""
+    reason, ``seconds``), abandon_wait (queue, bucket), handle (agent, "queue bucket",
+    ``seconds`` the calls' handle time), ivr_start / ivr_exit (flow, reason) / ivr_drop
+    (flow, node)."""
 
     __tablename__ = "report_counts"
 

@@ -23,6 +23,7 @@ from kefu.store.export import safe_cell
 from . import queries as q
 from .catalog import CATALOG, Asked, Entry
 from .filters import parse, zone
+from .outside import Outside
 from .records import Report
 from .summary import Days
 
@@ -36,12 +37,14 @@ class Refused(Exception):
 
 class Reports:
     """``scope(username, role)``: the groups (queues) a user sees, None: all;
-    ``members(queues)``: the agents of those queues."""
+    ``members(queues)``: the agents of those queues; ``outside``: the tickets and CRM
+    services the KPI overview reads."""
 
     def __init__(self, db: Database, settings: ReportsSettings,
                  scope: GroupScope = lambda _u, _r: None,
                  members: Members = lambda _q: (),
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 outside: Outside | None = None) -> None:
         self.db = db
         self.settings = settings
         self.tz = zone(settings.timezone)
@@ -49,6 +52,7 @@ class Reports:
         self.scope = scope
         self.members = members
         self.clock = clock
+        self.outside = outside or Outside()
 
     def catalog(self, role: str) -> list[Entry]:
         """The reports ``role`` may run."""
@@ -88,18 +92,19 @@ class Reports:
                 if outside:
                     raise Refused(f"group {outside[0]!r} is not one of yours")
                 queues = queues or tuple(allowed)
-                if entry.agent:
+                if entry.agent or entry.members:
                     theirs = set(self.members(queues))
                     agents = tuple(a for a in (agents or sorted(theirs)) if a in theirs)
         elif role != "admin":
             raise Refused(f"role {role} may not run reports")
-        if filters.groups and entry.agent and role != "agent" and agents is None:
+        if filters.groups and (entry.agent or entry.members) and role != "agent" \
+                and agents is None:
             agents = tuple(sorted(set(self.members(queues))))
         whole_days = (self.days(filters.start) == filters.start
                       and self.days(filters.end) == filters.end)
         with self.db.tx(write=False) as s:
             daily = whole_days and q.days_zone(s) == self.settings.timezone
-            return entry.run(s, Asked(filters, queues, agents, self.tz, daily))
+            return entry.run(s, Asked(filters, queues, agents, self.tz, self.outside, daily))
 
 
 def to_csv(report: Report, lang: str = "zh") -> str:
@@ -120,4 +125,4 @@ def to_csv(report: Report, lang: str = "zh") -> str:
     return out.getvalue()
 
 
-__all__ = ["Invalid", "Refused", "Reports", "to_csv"]
+__all__ = ["Invalid", "Outside", "Refused", "Reports", "to_csv"]
