@@ -72,20 +72,6 @@ class Version:
 
 
 @dataclass(frozen=True)
-class Article:
-    """An article as one caller sees it: ``live`` is what readers read (None: not published),
-    ``open`` the draft, pending or scheduled version (only for its author and approvers)."""
-
-    id: int
-    category_id: int
-    created_by: str
-    created_at: float
-    live: Version | None
-    open: Version | None
-    stale: bool                            # the live version's review date has passed
-
-
-@dataclass(frozen=True)
 class File:
     id: int
     article_id: int
@@ -96,6 +82,22 @@ class File:
     by: str
     at: float
     path: str = field(default="", repr=False)    # the stored file's name under files_dir
+
+
+@dataclass(frozen=True)
+class Article:
+    """An article as one caller sees it: ``live`` is what readers read (None: not
+    published); ``working`` the newest version after it that is a draft, pending, scheduled
+    or rejected (only for writers and approvers)."""
+
+    id: int
+    category_id: int
+    created_by: str
+    created_at: float
+    live: Version | None
+    working: Version | None
+    stale: bool                            # the live version's review date has passed
+    files: tuple[File, ...] = ()
 
 
 @dataclass(frozen=True)
