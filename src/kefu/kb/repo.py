@@ -46,9 +46,12 @@ def categories(s: Session) -> list[KbCategoryRow]:
                                                          KbCategoryRow.id)))
 
 
-def published_counts(s: Session) -> dict[int, int]:
-    q = (select(KbArticleRow.category_id, func.count()).where(KbArticleRow.live_id.is_not(None))
-         .group_by(KbArticleRow.category_id))
+def published_counts(s: Session, public: bool = False) -> dict[int, int]:
+    """Published articles per category (``public``: the public ones only)."""
+    q = (select(KbArticleRow.category_id, func.count())
+         .join(V, V.id == KbArticleRow.live_id).group_by(KbArticleRow.category_id))
+    if public:
+        q = q.where(V.visibility == "public")
     return {c: n for c, n in s.execute(q).all()}
 
 

@@ -86,10 +86,11 @@ class Kb:
         return self.can_write(user) or self.can_approve(user)
 
     # --- categories --------------------------------------------------------------------------
-    def categories(self) -> list[Category]:
-        """The tree: top-level categories with their children, by position then id."""
+    def categories(self, public: bool = False) -> list[Category]:
+        """The tree: top-level categories with their children, by position then id; each
+        with its published articles counted (``public``: the public ones)."""
         with self._db.tx(write=False) as s:
-            rows, counts = repo.categories(s), repo.published_counts(s)
+            rows, counts = repo.categories(s), repo.published_counts(s, public)
         kids: dict[int | None, list[KbCategoryRow]] = {}
         for r in rows:
             kids.setdefault(r.parent_id, []).append(r)
@@ -127,11 +128,14 @@ class Kb:
                        category_id=row.id, comment=f"{old} → {name}")
 
     def move_category(self, user: User, category_id: int, parent_id: int | None,
-                      position: int | None = None) -> None:
-        """Under another parent (None: top level); never under itself or its own subtree."""
+                      position: int | None = None, *, keep_parent: bool = False) -> None:
+        """Under another parent (None: top level; ``keep_parent``: only the position
+        changes); never under itself or its own subtree."""
         self._approver(user, "editing categories")
         with self._db.tx() as s:
             row = self._category(s, category_id)
+            if keep_parent:
+                parent_id = row.parent_id
             self._check_place(s, row.id, parent_id, row.name)
             row.parent_id = parent_id
             if position is not None:
