@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import sqlalchemy as sa
 
 from kbkit import PDF, PNG, Kit, at
 from kefu.kb.service import Denied, TooLarge, Unsupported
@@ -113,7 +114,7 @@ def test_an_edit_to_a_published_article_keeps_the_old_version_live(kit: Kit) -> 
     seen = kb.get(w["qa"], a.id)                            # readers: still version 1
     assert (seen.live.number, seen.working) == (1, None)
     assert kit.index.docs[a.id].title == "退货流程"
-    assert [x.id for x in kb.list(w["agent"], view="pending")[0]] == [a.id]
+    assert [x.id for x in kb.articles(w["agent"], view="pending")[0]] == [a.id]
     a = kb.approve(w["supervisor"], a.id, 2)
     assert (a.live.number, a.live.title) == (2, "退货流程（新）")
     assert [(v.number, v.state) for v in kb.versions(w["agent"], a.id)] == \
@@ -190,9 +191,9 @@ def test_stale_after_the_review_date(kit: Kit) -> None:
     assert kb.get(w["qa"], a.id).stale is False             # on the day: not yet
     kit.clock.now = at(2026, 12, 3, 0, 0)
     assert kb.get(w["qa"], a.id).stale is True
-    assert [x.id for x in kb.list(w["supervisor"], view="stale")[0]] == [a.id]
+    assert [x.id for x in kb.articles(w["supervisor"], view="stale")[0]] == [a.id]
     with pytest.raises(Denied):
-        kb.list(w["qa"], view="stale")
+        kb.articles(w["qa"], view="stale")
 
 
 def test_the_public_reads_only_public_published_articles(kit: Kit) -> None:
@@ -203,8 +204,8 @@ def test_the_public_reads_only_public_published_articles(kit: Kit) -> None:
                        submit=True)
     public = kb.approve(w["admin"], public.id, 1)
     draft = kb.create(w["agent"], category_id=cat, title="草稿", visibility="public")
-    assert [a.id for a in kb.list(None)[0]] == [public.id]
-    assert {a.id for a in kb.list(w["qa"])[0]} == {inside.id, public.id}
+    assert [a.id for a in kb.articles(None)[0]] == [public.id]
+    assert {a.id for a in kb.articles(w["qa"])[0]} == {inside.id, public.id}
     assert kb.get(None, public.id).working is None
     for hidden in (inside.id, draft.id):
         with pytest.raises(NotFound):
@@ -213,7 +214,7 @@ def test_the_public_reads_only_public_published_articles(kit: Kit) -> None:
     assert [a.id for a in kb.search(None, "退货")] == []
     assert [a.id for a in kb.search(w["agent"], "退货")] == [inside.id]
     kb.unpublish(w["supervisor"], public.id, "过时")
-    assert kb.list(None) == ([], 0)
+    assert kb.articles(None) == ([], 0)
     assert public.id not in kit.index.docs
 
 
@@ -225,11 +226,11 @@ def test_list_by_category_includes_subcategories(kit: Kit) -> None:
                                          submit=True).id, 1)
     b = kb.approve(w["admin"], kb.create(w["agent"], category_id=top.id, title="b",
                                          submit=True).id, 1)
-    assert {x.id for x in kb.list(w["qa"], category_id=top.id)[0]} == {a.id, b.id}
-    assert [x.id for x in kb.list(w["qa"], category_id=sub.id)[0]] == [a.id]
+    assert {x.id for x in kb.articles(w["qa"], category_id=top.id)[0]} == {a.id, b.id}
+    assert [x.id for x in kb.articles(w["qa"], category_id=sub.id)[0]] == [a.id]
     assert kb.categories()[0].children[0].articles == 1
     kb.move(w["agent"], a.id, top.id)
-    assert kb.list(w["qa"], category_id=sub.id) == ([], 0)
+    assert kb.articles(w["qa"], category_id=sub.id) == ([], 0)
     assert kit.index.docs[a.id].category == top.id
 
 
@@ -242,7 +243,7 @@ def test_bad_content_writes_nothing(kit: Kit) -> None:
             kb.create(w["agent"], category_id=cat.id, **bad)
     with pytest.raises(NotFound):
         kb.create(w["agent"], category_id=999, title="t")
-    assert kb.list(w["admin"], view="mine") == ([], 0)
+    assert kb.articles(w["admin"], view="mine") == ([], 0)
 
 
 # --- files ------------------------------------------------------------------------------------
@@ -291,3 +292,13 @@ def test_reindex_hands_every_live_article(kit: Kit) -> None:
     kit.index.docs.clear()
     assert kit.kb.reindex() == 1
     assert list(kit.index.docs) == [a.id]
+
+
+def test_the_audit_is_append_only(kit: Kit) -> None:
+    _published(kit)
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        with kit.store.db.tx() as s:
+            s.execute(sa.text("UPDATE kb_audit SET actor = 'x'"))
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        with kit.store.db.tx() as s:
+            s.execute(sa.text("DELETE FROM kb_audit"))

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path as FilePath
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import (APIRouter, Depends, File, HTTPException, Path, Query, Response,
                      UploadFile, status)
@@ -39,7 +39,7 @@ CategoryQ = Annotated[int | None, Query(ge=1, le=MAX_INT)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 SearchQ = Annotated[str, Query(min_length=1, max_length=200)]
-FILE_RESPONSE = {200: {"content": {"application/octet-stream": {
+FILE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/octet-stream": {
     "schema": {"type": "string", "format": "binary"}}},
     "description": "the file, served with the media type its content was found to be"}}
 
@@ -110,7 +110,7 @@ def list_articles(kb: KbDep, user: Signed,
                   offset: Offset = 0) -> ArticlePage:
     assert view in LISTS
     with _refusals():
-        items, total = kb.list(user, view=view, category_id=category_id, limit=limit,
+        items, total = kb.articles(user, view=view, category_id=category_id, limit=limit,
                                offset=offset)
     return ArticlePage(items=[ArticleOut.of(a) for a in items], total=total)
 
@@ -236,7 +236,7 @@ def public_categories(kb: KbDep) -> list[CategoryOut]:
 @public_router.get("/public/kb/articles", response_model=PublicArticlePage)
 def public_articles(kb: KbDep, category_id: CategoryQ = None, limit: Limit = 50,
                     offset: Offset = 0) -> PublicArticlePage:
-    items, total = kb.list(None, category_id=category_id, limit=limit, offset=offset)
+    items, total = kb.articles(None, category_id=category_id, limit=limit, offset=offset)
     return PublicArticlePage(items=[PublicArticleOut.of(a) for a in items], total=total)
 
 

@@ -418,11 +418,11 @@ class Kb:
         with self._db.tx(write=False) as s:
             art = s.get(KbArticleRow, article_id)
             out = None if art is None else self._article(s, art, user)
-            if out is None or (out.live is None and out.working is None):
+            if out is None or not self._seen(out, user):
                 raise NotFound(f"article {article_id} not found")
             return out
 
-    def list(self, user: User | None, *, view: str = "published",
+    def articles(self, user: User | None, *, view: str = "published",
              category_id: int | None = None, limit: int = 50,
              offset: int = 0) -> tuple[list[Article], int]:
         """``published`` (readers; the public: public ones), ``stale`` (published, past
@@ -465,7 +465,7 @@ class Kb:
             for h in hits:
                 art = s.get(KbArticleRow, h.id)
                 a = None if art is None else self._article(s, art, user)
-                if a is not None and a.live is not None:
+                if a is not None and a.live is not None:   # the index may lag a moment
                     out.append(a)
             return out
 
@@ -511,14 +511,12 @@ class Kb:
     def today(self) -> dt.date:
         return dt.datetime.fromtimestamp(self.clock(), self.tz).date()
 
-    def _article(self, s: Session, art: KbArticleRow, user: User | None) -> Article | None:
-        """The article as ``user`` sees it; None when they may see nothing of it."""
+    def _article(self, s: Session, art: KbArticleRow, user: User | None) -> Article:
+        """The article as ``user`` sees it (:meth:`_seen` says whether they may)."""
         live = s.get(KbVersionRow, art.live_id) if art.live_id else None
         if live is not None and user is None and live.visibility != "public":
             live = None
         work = self._working(s, art) if self._staff(user) else None
-        if live is None and work is None:
-            return None
         stale = live is not None and live.review_date is not None \
             and live.review_date < self.today()
         return Article(id=art.id, category_id=art.category_id, created_by=art.created_by,
@@ -526,6 +524,11 @@ class Kb:
                        live=None if live is None else repo.to_version(live),
                        working=None if work is None else repo.to_version(work),
                        stale=stale, files=repo.files(s, art.id))
+
+    def _seen(self, a: Article, user: User | None) -> bool:
+        """Writers and approvers see every article; readers published ones; the public
+        public published ones (``a.live`` is already None for them otherwise)."""
+        return a.live is not None or self._staff(user)
 
     @staticmethod
     def _working(s: Session, art: KbArticleRow) -> KbVersionRow | None:
@@ -561,8 +564,8 @@ class Kb:
         self._writer(user, "adding files")
         check_choice("kind", kind, FILE_KINDS)
         cfg = self.settings
-        allowed, limit = ((list(cfg.image_types), cfg.image_max_bytes) if kind == "image"
-                          else (list(cfg.attachment_types), cfg.attachment_max_bytes))
+        allowed: list[str] = list(cfg.image_types if kind == "image" else cfg.attachment_types)
+        limit = cfg.image_max_bytes if kind == "image" else cfg.attachment_max_bytes
         _, mime = kbfiles.check(data, name, allowed, limit)
         with self._db.tx(write=False) as s:
             self._article_row(s, article_id)
@@ -589,8 +592,8 @@ class Kb:
         with self._db.tx(write=False) as s:
             row = s.get(KbFileRow, file_id)
             art = s.get(KbArticleRow, article_id)
-            seen = None if art is None else self._article(s, art, user)
-            if row is None or row.article_id != article_id or seen is None \
+            seen = art is not None and self._seen(self._article(s, art, user), user)
+            if row is None or row.article_id != article_id or not seen \
                     or (user is None and row.kind != "image"):
                 raise NotFound(f"file {file_id} of article {article_id} not found")
             f = repo.to_file(row)

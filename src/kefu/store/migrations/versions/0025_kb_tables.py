@@ -1,4 +1,5 @@
-"""The knowledge base slice: kb_categories, kb_articles, kb_versions, kb_files, kb_audit.
+"""The knowledge base slice: kb_categories, kb_articles, kb_versions, kb_files and the
+append-only kb_audit (a trigger refuses UPDATE and DELETE on both backends).
 
 Revision ID: 0025
 Revises: 0022
@@ -117,8 +118,28 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_kb_audit"),
     )
     op.create_index("ix_kb_audit_article_id", "kb_audit", ["article_id"])
+    _append_only()
+
+
+REFUSE = "kb_audit is append-only"
+
+
+def _append_only() -> None:
+    """Refuse UPDATE and DELETE on kb_audit, whoever connects."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("CREATE FUNCTION kb_audit_append_only() RETURNS trigger "
+                   f"LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '{REFUSE}'; END $$")
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER kb_audit_no_{verb.lower()} BEFORE {verb} "
+                       "ON kb_audit FOR EACH ROW EXECUTE FUNCTION kb_audit_append_only()")
+    else:
+        for verb in ("UPDATE", "DELETE"):
+            op.execute(f"CREATE TRIGGER kb_audit_no_{verb.lower()} BEFORE {verb} "
+                       f"ON kb_audit BEGIN SELECT RAISE(ABORT, '{REFUSE}'); END")
 
 
 def downgrade() -> None:
     for table in ("kb_audit", "kb_files", "kb_versions", "kb_articles", "kb_categories"):
         op.drop_table(table)
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION kb_audit_append_only()")
