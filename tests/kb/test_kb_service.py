@@ -247,7 +247,8 @@ def test_bad_content_writes_nothing(kit: Kit) -> None:
 
 
 # --- files ------------------------------------------------------------------------------------
-def test_files_checked_by_content_and_nothing_half_written(kit: Kit, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_files_checked_by_content_and_nothing_half_written(  # type: ignore[no-untyped-def]
+        kit: Kit, tmp_path) -> None:
     kb, w = kit.kb, kit.who
     a = _published(kit, visibility="public")
     img = kb.attach(w["agent"], a.id, "image", "../../screen.png", PNG)

@@ -179,8 +179,9 @@ class DiffOut(BaseModel):
 
     @classmethod
     def of(cls, d: Diff) -> DiffOut:
-        return cls(a=d.a, b=d.b, mode=d.mode, unified=d.unified,  # type: ignore[arg-type]
-                   rows=[DiffRow(op=o, left=x, right=y) for o, x, y in d.rows])  # type: ignore[arg-type]
+        return cls.model_validate({"a": d.a, "b": d.b, "mode": d.mode, "unified": d.unified,
+                                   "rows": [{"op": o, "left": x, "right": y}
+                                            for o, x, y in d.rows]})
 
 
 class PublicArticleOut(BaseModel):

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from kefu.config import KbSettings
@@ -375,7 +376,11 @@ class Kb:
                            decided_by="", decided_at=None, comment="", publish_at=None,
                            published_at=None)
         s.add(row)
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError:          # two edits at once took the same number
+            raise Conflict(f"article {art.id} was edited at the same moment; "
+                           "reload and try again") from None
         return row
 
     def _publish(self, s: Session, art: KbArticleRow, row: KbVersionRow, now: float,
