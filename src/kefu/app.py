@@ -51,6 +51,7 @@ from kefu.reports.service import Outside, Reports
 from kefu.reports.summary import Days, Summaries
 from kefu.crm.service import Crm
 from kefu.followups.service import Followups
+from kefu.kb.service import Kb
 from kefu.mail import Mailer as SmtpMailer
 from kefu.reports.filters import zone
 from kefu.reports.schedule import ReportSchedules
@@ -124,6 +125,7 @@ class Kefu:
     reports: Reports | None = None         # the reports (系统报表)
     summaries: Summaries | None = None     # their summary tables, folded from the event log
     report_schedules: ReportSchedules | None = None   # reports mailed on a timetable
+    kb: Kb | None = None                   # the knowledge base (知识库)
     rounds: list[asyncio.Task] = field(default_factory=list)   # every(): background work
 
     def status(self) -> dict:
@@ -231,24 +233,28 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
         store.db, render=reports.render, tz=zone(settings.reports.timezone),
         mailer=SmtpMailer(settings.smtp) if settings.smtp.host else None,
         names=reports.names)
+    kb = Kb(store.db, settings.kb, files_dir=settings.data_dir / "kb")
+    log.info("kb: %d published articles indexed", kb.reindex())
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
              directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files,
              qa=qa, tickets=tickets, followups=followups, reports=reports,
-             summaries=summaries, report_schedules=report_schedules,
+             summaries=summaries, report_schedules=report_schedules, kb=kb,
              rounds=[asyncio.create_task(every(ROUND, report_schedules.tick,
                                                "reports: the scheduled deliveries"),
                                          name="report-schedules"),
                      asyncio.create_task(every(ROUND, tickets.tick, "tickets: the SLA watch"),
                                          name="tickets-sla"),
                      asyncio.create_task(every(ROUND, followups.tick, "follow-ups: the tick"),
-                                         name="followups")])
+                                         name="followups"),
+                     asyncio.create_task(every(ROUND, kb.tick, "kb: scheduled publishing"),
+                                         name="kb-publish")])
     if live:
         await go_live(k)
     return k
 
 
-ROUND = 30.0    # seconds between two rounds of the tickets' SLA watch, the follow-ups' tick and
-#                 the scheduled reports' deliveries
+ROUND = 30.0    # seconds between two rounds of the tickets' SLA watch, the follow-ups' tick,
+#                 the scheduled reports' deliveries and the knowledge base's scheduled publishing
 
 
 async def every(seconds: float, work: Callable[[], object], what: str) -> None:
@@ -489,7 +495,7 @@ async def serve(settings: Settings) -> None:
                                 qa=k.qa, tickets=k.tickets, recordings_for=recordings_for(k.recordings)
                                 if k.recordings else None,
                                 followups=k.followups, reports=k.reports,
-                                report_schedules=k.report_schedules))
+                                report_schedules=k.report_schedules, kb=k.kb))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

@@ -342,6 +342,26 @@ class TicketsSettings(Section):
     #                                 a return visit (回访) is due this long after its state is entered
 
 
+KbRole = Literal["admin", "supervisor", "agent", "qa"]
+KbImageType = Literal["png", "jpg", "gif", "webp"]
+KbFileType = Literal["pdf", "png", "jpg", "gif", "webp", "txt", "csv", "docx", "xlsx", "mp3",
+                     "wav"]
+
+
+class KbSettings(Section):
+    """``[kb]``: the knowledge base (知识库): who writes and who approves articles, and the
+    uploads' limits (their type read from their content, not their name)."""
+
+    writers: Annotated[list[KbRole], Field(min_length=1)] = ["admin", "supervisor", "agent"]
+    #                                 write drafts and submit them (every role reads)
+    approvers: Annotated[list[KbRole], Field(min_length=1)] = ["admin", "supervisor"]
+    #                                 approve or reject, schedule, unpublish; edit the categories
+    image_max_bytes: Annotated[int, Field(ge=1, le=1 << 30)] = 5 * 1024 * 1024
+    attachment_max_bytes: Annotated[int, Field(ge=1, le=1 << 30)] = 20 * 1024 * 1024
+    image_types: list[KbImageType] = list(typing.get_args(KbImageType))
+    attachment_types: list[KbFileType] = list(typing.get_args(KbFileType))
+
+
 class FollowupsSettings(Section):
     """``[followups]``: callbacks and return visits (回访): attempts, reminders, escalation."""
 
@@ -706,6 +726,7 @@ class Settings(BaseSettings):
     followups: FollowupsSettings = FollowupsSettings()
     calendars: dict[Name, Calendar] = {}   # named business calendars (tickets' SLAs)
     tickets: TicketsSettings = TicketsSettings()
+    kb: KbSettings = KbSettings()
     reports: ReportsSettings = ReportsSettings()
     smtp: SmtpSettings = SmtpSettings()
     tls: TlsSettings = TlsSettings()

@@ -42,7 +42,7 @@ class Base(DeclarativeBase):
 
 
 SLICES = ("users", "crm", "announcements", "ivr", "recordings", "qa", "tickets",
-          "followups", "reports")
+          "followups", "reports", "kb")
 """The business slices whose ``kefu.<slice>.models`` hold tables on :class:`Base`."""
 
 

@@ -29,6 +29,7 @@ from kefu.followups import api as followups
 from kefu.reports import api as reports
 from kefu.reports import schedules_api as report_schedules
 from kefu.ivr import api as ivr
+from kefu.kb import api as kb
 from kefu.calls.errors import ControlError, Kind
 from kefu.store import Conflict, Invalid, NotFound
 from kefu.users import api as users
@@ -93,8 +94,9 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(health.router, prefix=API_PREFIX)        # its own 503 (no auth)
     for module in (auth, calls, live, agents, directory, lines, events, extensions,
                    users, customers, announcements, ivr, recordings, qa, tickets, rooms,
-                   choices, followups, reports, report_schedules):
+                   choices, followups, reports, report_schedules, kb):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERRORS)
+    app.include_router(kb.public_router, prefix=API_PREFIX, responses=ERRORS)   # no login
     _mount_docs(app)
     pages.install(app)          # the web shell, its screens and modules (not under /api/v1)
     return app

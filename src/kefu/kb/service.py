@@ -1,0 +1,641 @@
+"""The knowledge base's public face (知识库): the category tree, articles and their
+versions, the review workflow, files, scheduled publishing (:meth:`Kb.tick`) and search
+through the pluggable index.
+
+Who may do what is one rule here: every role reads published articles; ``[kb] writers``
+also see drafts and history, write drafts and submit them; ``[kb] approvers`` approve,
+reject, schedule and unpublish, edit anyone's draft and keep the category tree; the
+public (no user) reads public published articles only.  Every edit is a new version;
+while an edit is pending the live version stays live.  Every method is one transaction;
+the index hears of what went live or off only after its transaction committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import itertools
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from kefu.config import KbSettings
+from kefu.store.checks import check_choice, check_text
+from kefu.store.db import Database
+from kefu.store.errors import Conflict, Invalid, NotFound
+from kefu.users.service import User
+
+from . import files as kbfiles
+from . import repo
+from .index import ArticleIndex, ScanIndex
+from .models import KbArticleRow, KbCategoryRow, KbFileRow, KbVersionRow
+from .records import (DIFF_MODES, FILE_KINDS, MAX_BODY, MAX_CATEGORY, MAX_COMMENT, MAX_DEPTH,
+                      MAX_KEYWORD, MAX_KEYWORDS, MAX_TITLE, OPEN, VISIBILITIES, Article,
+                      AuditEntry, Category, Denied, Diff, File, KbDocument, TooLarge,
+                      Unsupported, Version)
+
+__all__ = ["Article", "AuditEntry", "Category", "Denied", "Diff", "File", "Kb", "KbDocument",
+           "TooLarge", "Unsupported", "Version"]
+
+log = logging.getLogger(__name__)
+
+LISTS = ("published", "pending", "scheduled", "mine", "stale")
+Change = tuple[str, int, KbDocument | None]        # ("update" | "remove", article, doc)
+
+
+def _local_tz() -> dt.tzinfo:
+    return dt.datetime.now().astimezone().tzinfo or dt.timezone.utc
+
+
+class Kb:
+    """The knowledge base over the shared :class:`Database`; files under ``files_dir``."""
+
+    def __init__(self, db: Database, settings: KbSettings | None = None, *, files_dir: Path,
+                 clock: Callable[[], float] = time.time, tz: dt.tzinfo | None = None,
+                 index: ArticleIndex | None = None) -> None:
+        self._db = db
+        self.settings = settings or KbSettings()
+        self.files_dir = files_dir
+        self.clock = clock
+        self.tz = tz or _local_tz()
+        self.index: ArticleIndex = index or ScanIndex()
+
+    # --- who ---------------------------------------------------------------------------------
+    def can_write(self, user: User | None) -> bool:
+        return user is not None and user.role in self.settings.writers
+
+    def can_approve(self, user: User | None) -> bool:
+        return user is not None and user.role in self.settings.approvers
+
+    def _writer(self, user: User, what: str) -> None:
+        if not (self.can_write(user) or self.can_approve(user)):
+            raise Denied(f"{what} needs a role of [kb] writers "
+                         f"({', '.join(self.settings.writers)}); you are {user.role}")
+
+    def _approver(self, user: User, what: str) -> None:
+        if not self.can_approve(user):
+            raise Denied(f"{what} needs a role of [kb] approvers "
+                         f"({', '.join(self.settings.approvers)}); you are {user.role}")
+
+    def _staff(self, user: User | None) -> bool:
+        """Sees drafts, pending versions and history."""
+        return self.can_write(user) or self.can_approve(user)
+
+    # --- categories --------------------------------------------------------------------------
+    def categories(self, public: bool = False) -> list[Category]:
+        """The tree: top-level categories with their children, by position then id; each
+        with its published articles counted (``public``: the public ones)."""
+        with self._db.tx(write=False) as s:
+            rows, counts = repo.categories(s), repo.published_counts(s, public)
+        kids: dict[int | None, list[KbCategoryRow]] = {}
+        for r in rows:
+            kids.setdefault(r.parent_id, []).append(r)
+
+        def build(r: KbCategoryRow) -> Category:
+            return Category(id=r.id, name=r.name, parent_id=r.parent_id, position=r.position,
+                            articles=counts.get(r.id, 0),
+                            children=tuple(build(c) for c in kids.get(r.id, [])))
+        return [build(r) for r in kids.get(None, [])]
+
+    def create_category(self, user: User, name: str, parent_id: int | None = None,
+                        position: int = 0) -> Category:
+        self._approver(user, "editing categories")
+        name = self._category_name(name)
+        now = self.clock()
+        with self._db.tx() as s:
+            self._check_place(s, None, parent_id, name)
+            row = KbCategoryRow(name=name, parent_id=parent_id, position=position,
+                                created_at=now)
+            s.add(row)
+            s.flush()
+            repo.audit(s, now, user.username, "category_created", category_id=row.id,
+                       comment=name)
+            return Category(id=row.id, name=name, parent_id=parent_id, position=position,
+                            articles=0)
+
+    def rename_category(self, user: User, category_id: int, name: str) -> None:
+        self._approver(user, "editing categories")
+        name = self._category_name(name)
+        with self._db.tx() as s:
+            row = self._category(s, category_id)
+            self._check_place(s, row.id, row.parent_id, name)
+            old, row.name = row.name, name
+            repo.audit(s, self.clock(), user.username, "category_renamed",
+                       category_id=row.id, comment=f"{old} → {name}")
+
+    def move_category(self, user: User, category_id: int, parent_id: int | None,
+                      position: int | None = None, *, keep_parent: bool = False) -> None:
+        """Under another parent (None: top level; ``keep_parent``: only the position
+        changes); never under itself or its own subtree."""
+        self._approver(user, "editing categories")
+        with self._db.tx() as s:
+            row = self._category(s, category_id)
+            if keep_parent:
+                parent_id = row.parent_id
+            self._check_place(s, row.id, parent_id, row.name)
+            row.parent_id = parent_id
+            if position is not None:
+                row.position = position
+            repo.audit(s, self.clock(), user.username, "category_moved", category_id=row.id,
+                       comment=f"parent {parent_id}")
+
+    def delete_category(self, user: User, category_id: int) -> None:
+        """Only an empty one: no subcategory and no article (published or not)."""
+        self._approver(user, "editing categories")
+        with self._db.tx() as s:
+            row = self._category(s, category_id)
+            children = s.scalar(select(func.count()).select_from(KbCategoryRow)
+                                .where(KbCategoryRow.parent_id == row.id)) or 0
+            articles = repo.articles_in(s, row.id)
+            if children or articles:
+                raise Conflict(f"category {row.id} is not empty ({children} subcategories, "
+                               f"{articles} articles): move or delete them first")
+            repo.audit(s, self.clock(), user.username, "category_deleted", category_id=row.id,
+                       comment=row.name)
+            s.delete(row)
+
+    @staticmethod
+    def _category_name(name: str) -> str:
+        check_text("category name", name, MAX_CATEGORY, required=True)
+        return name.strip()
+
+    @staticmethod
+    def _category(s: Session, category_id: int) -> KbCategoryRow:
+        row = s.get(KbCategoryRow, category_id)
+        if row is None:
+            raise NotFound(f"category {category_id} not found")
+        return row
+
+    def _check_place(self, s: Session, me: int | None, parent_id: int | None,
+                     name: str) -> None:
+        """The parent exists, is not ``me`` nor below it, the tree stays within
+        ``MAX_DEPTH`` levels, and no sibling has this name."""
+        depth, at = 1, parent_id
+        while at is not None:
+            if at == me:
+                raise Conflict(f"category {me} cannot move under itself or its own subcategory")
+            depth += 1
+            at = self._category(s, at).parent_id
+        if me is not None:
+            depth += self._height(s, me) - 1
+        if depth > MAX_DEPTH:
+            raise Invalid(f"categories nest at most {MAX_DEPTH} levels deep")
+        same = s.scalars(select(KbCategoryRow.id).where(
+            KbCategoryRow.parent_id.is_(None) if parent_id is None
+            else KbCategoryRow.parent_id == parent_id,
+            KbCategoryRow.name == name)).first()
+        if same is not None and same != me:
+            raise Conflict(f"a category named {name!r} is already there")
+
+    def _height(self, s: Session, category_id: int) -> int:
+        kids = s.scalars(select(KbCategoryRow.id).where(KbCategoryRow.parent_id == category_id))
+        return 1 + max((self._height(s, k) for k in kids), default=0)
+
+    def _subtree(self, s: Session, category_id: int) -> list[int]:
+        self._category(s, category_id)
+        out, todo = [], [category_id]
+        while todo:
+            at = todo.pop()
+            out.append(at)
+            todo += s.scalars(select(KbCategoryRow.id).where(KbCategoryRow.parent_id == at))
+        return out
+
+    # --- writing -----------------------------------------------------------------------------
+    def create(self, user: User, *, category_id: int, title: str, body: str = "",
+               keywords: Sequence[str] = (), visibility: str = "internal",
+               review_date: dt.date | None = None, submit: bool = False) -> Article:
+        """A new article: version 1, a draft (pending when ``submit``)."""
+        self._writer(user, "writing articles")
+        content = _content(title, body, keywords, visibility, review_date)
+        now = self.clock()
+        with self._db.tx() as s:
+            self._category(s, category_id)
+            art = KbArticleRow(category_id=category_id, live_id=None,
+                               created_by=user.username, created_at=now, updated_at=now)
+            s.add(art)
+            s.flush()
+            self._new_version(s, art, 1, content, user, now, submit)
+            repo.audit(s, now, user.username, "created", article_id=art.id, version=1)
+            if submit:
+                repo.audit(s, now, user.username, "submitted", article_id=art.id, version=1)
+            return self._article(s, art, user)
+
+    def edit(self, user: User, article_id: int, *, title: str | None = None,
+             body: str | None = None, keywords: Sequence[str] | None = None,
+             visibility: str | None = None, review_date: dt.date | None = None,
+             clear_review_date: bool = False, submit: bool = False) -> Article:
+        """A new version from the newest one (what is not given is kept).  It replaces the
+        article's open draft, pending or scheduled version (only its author or an approver
+        may), never the live one: that stays live until the new version is approved."""
+        self._writer(user, "editing articles")
+        now = self.clock()
+        with self._db.tx() as s:
+            art = self._article_row(s, article_id)
+            live = s.get(KbVersionRow, art.live_id) if art.live_id else None
+            work = self._working(s, art)
+            if work is not None and work.state in OPEN and work.author != user.username \
+                    and not self.can_approve(user):
+                raise Denied(f"article {article_id} has a {work.state} version by "
+                             f"{work.author}; only they or an approver may change it")
+            base = work or live
+            assert base is not None
+            content = _content(
+                base.title if title is None else title, base.body if body is None else body,
+                base.keywords if keywords is None else keywords,
+                base.visibility if visibility is None else visibility,
+                None if clear_review_date else review_date or base.review_date)
+            if work is not None and work.state in OPEN:
+                work.state = "superseded"
+            number = repo.last_number(s, art.id) + 1
+            self._new_version(s, art, number, content, user, now, submit)
+            art.updated_at = now
+            repo.audit(s, now, user.username, "edited", article_id=art.id, version=number)
+            if submit:
+                repo.audit(s, now, user.username, "submitted", article_id=art.id,
+                           version=number)
+            return self._article(s, art, user)
+
+    def submit(self, user: User, article_id: int) -> Article:
+        """The open draft goes to the approvers (its author or an approver)."""
+        self._writer(user, "submitting articles")
+        now = self.clock()
+        with self._db.tx() as s:
+            art = self._article_row(s, article_id)
+            work = self._working(s, art)
+            if work is None or work.state != "draft":
+                raise Conflict(f"article {article_id} has no draft to submit")
+            if work.author != user.username and not self.can_approve(user):
+                raise Denied(f"the draft is {work.author}'s; only they or an approver may "
+                             "submit it")
+            work.state, work.submitted_at = "pending", now
+            repo.audit(s, now, user.username, "submitted", article_id=art.id,
+                       version=work.number)
+            return self._article(s, art, user)
+
+    def approve(self, user: User, article_id: int, number: int, comment: str = "",
+                publish_at: float | None = None) -> Article:
+        """A pending version goes live now, or at ``publish_at`` (scheduled until then;
+        the current live version stays live meanwhile)."""
+        self._approver(user, "approving articles")
+        check_text("comment", comment, MAX_COMMENT)
+        now = self.clock()
+        changes: list[Change] = []
+        with self._db.tx() as s:
+            art = self._article_row(s, article_id)
+            row = self._version_row(s, art.id, number)
+            if row.state != "pending":
+                raise Conflict(f"version {number} of article {article_id} is {row.state}, "
+                               "not pending")
+            row.decided_by, row.decided_at, row.comment = user.username, now, comment
+            repo.audit(s, now, user.username, "approved", article_id=art.id, version=number,
+                       comment=comment)
+            if publish_at is not None and publish_at > now:
+                row.state, row.publish_at = "scheduled", publish_at
+                repo.audit(s, now, user.username, "scheduled", article_id=art.id,
+                           version=number, comment=_iso(publish_at, self.tz))
+            else:
+                changes.append(self._publish(s, art, row, now, user.username))
+            out = self._article(s, art, user)
+        self._tell_index(changes)
+        return out
+
+    def reject(self, user: User, article_id: int, number: int, comment: str) -> Article:
+        """A pending or scheduled version is turned down, with the reason."""
+        self._approver(user, "rejecting articles")
+        check_text("comment", comment, MAX_COMMENT, required=True)
+        now = self.clock()
+        with self._db.tx() as s:
+            art = self._article_row(s, article_id)
+            row = self._version_row(s, art.id, number)
+            if row.state not in ("pending", "scheduled"):
+                raise Conflict(f"version {number} of article {article_id} is {row.state}, "
+                               "not pending")
+            row.state, row.decided_by, row.decided_at = "rejected", user.username, now
+            row.comment, row.publish_at = comment, None
+            repo.audit(s, now, user.username, "rejected", article_id=art.id, version=number,
+                       comment=comment)
+            return self._article(s, art, user)
+
+    def unpublish(self, user: User, article_id: int, comment: str = "") -> Article:
+        self._approver(user, "unpublishing articles")
+        check_text("comment", comment, MAX_COMMENT)
+        now = self.clock()
+        with self._db.tx() as s:
+            art = self._article_row(s, article_id)
+            live = s.get(KbVersionRow, art.live_id) if art.live_id else None
+            if live is None:
+                raise Conflict(f"article {article_id} is not published")
+            live.state, art.live_id, art.updated_at = "superseded", None, now
+            repo.audit(s, now, user.username, "unpublished", article_id=art.id,
+                       version=live.number, comment=comment)
+            out = self._article(s, art, user)
+        self._tell_index([("remove", article_id, None)])
+        return out
+
+    def move(self, user: User, article_id: int, category_id: int) -> Article:
+        """File an article under another category (audited; no new version)."""
+        self._writer(user, "moving articles")
+        now = self.clock()
+        changes: list[Change] = []
+        with self._db.tx() as s:
+            art = self._article_row(s, article_id)
+            self._category(s, category_id)
+            old, art.category_id, art.updated_at = art.category_id, category_id, now
+            repo.audit(s, now, user.username, "moved", article_id=art.id,
+                       category_id=category_id, comment=f"category {old} → {category_id}")
+            if art.live_id is not None:
+                live = s.get(KbVersionRow, art.live_id)
+                assert live is not None
+                changes.append(("update", art.id, _doc(art, live)))
+            out = self._article(s, art, user)
+        self._tell_index(changes)
+        return out
+
+    def tick(self, now: float | None = None) -> list[int]:
+        """Publish the scheduled versions whose time has come; the articles' ids."""
+        now = self.clock() if now is None else now
+        changes: list[Change] = []
+        with self._db.tx() as s:
+            for row in repo.due(s, now):
+                art = self._article_row(s, row.article_id)
+                changes.append(self._publish(s, art, row, now, "scheduler"))
+        self._tell_index(changes)
+        return [c[1] for c in changes]
+
+    def _new_version(self, s: Session, art: KbArticleRow, number: int,
+                     content: dict[str, object], user: User, now: float,
+                     submit: bool) -> KbVersionRow:
+        row = KbVersionRow(article_id=art.id, number=number, **content,
+                           state="pending" if submit else "draft", author=user.username,
+                           created_at=now, submitted_at=now if submit else None,
+                           decided_by="", decided_at=None, comment="", publish_at=None,
+                           published_at=None)
+        s.add(row)
+        try:
+            s.flush()
+        except IntegrityError:          # two edits at once took the same number
+            raise Conflict(f"article {art.id} was edited at the same moment; "
+                           "reload and try again") from None
+        return row
+
+    def _publish(self, s: Session, art: KbArticleRow, row: KbVersionRow, now: float,
+                 actor: str) -> Change:
+        first = art.live_id is None
+        if not first:
+            old = s.get(KbVersionRow, art.live_id)
+            assert old is not None
+            old.state = "superseded"
+        row.state, row.published_at = "published", now
+        art.live_id, art.updated_at = row.id, now
+        repo.audit(s, now, actor, "published", article_id=art.id, version=row.number)
+        return ("update", art.id, _doc(art, row))
+
+    def _tell_index(self, changes: Iterable[Change]) -> None:
+        """After commit: a failing index is logged, never undoes a publication."""
+        for kind, article_id, doc in changes:
+            try:
+                if kind == "remove":
+                    self.index.remove(article_id)
+                else:
+                    assert doc is not None
+                    self.index.update(doc)
+            except Exception:
+                log.exception("kb: the index failed on article %d", article_id)
+
+    def reindex(self) -> int:
+        """Hand the index every live article (on start); how many."""
+        with self._db.tx(write=False) as s:
+            q = (select(KbArticleRow, KbVersionRow)
+                 .join(KbVersionRow, KbVersionRow.id == KbArticleRow.live_id))
+            docs = [_doc(a, v) for a, v in s.execute(q).all()]
+        for d in docs:
+            self.index.add(d)
+        return len(docs)
+
+    # --- reading -----------------------------------------------------------------------------
+    def get(self, user: User | None, article_id: int) -> Article:
+        """As ``user`` may see it (None: the public: public published articles only)."""
+        with self._db.tx(write=False) as s:
+            art = s.get(KbArticleRow, article_id)
+            out = None if art is None else self._article(s, art, user)
+            if out is None or not self._seen(out, user):
+                raise NotFound(f"article {article_id} not found")
+            return out
+
+    def articles(self, user: User | None, *, view: str = "published",
+             category_id: int | None = None, limit: int = 50,
+             offset: int = 0) -> tuple[list[Article], int]:
+        """``published`` (readers; the public: public ones), ``stale`` (published, past
+        their review date), ``pending`` and ``scheduled`` (waiting for approvers), ``mine``
+        (the caller's unpublished versions)."""
+        check_choice("view", view, LISTS)
+        if view in ("pending", "scheduled", "mine", "stale") and not self._staff(user):
+            raise Denied(f"the {view} list is for [kb] writers and approvers")
+        A, V = KbArticleRow, KbVersionRow
+        with self._db.tx(write=False) as s:
+            if view in ("published", "stale"):
+                q = select(A).join(V, V.id == A.live_id)
+                if user is None:
+                    q = q.where(V.visibility == "public")
+                if view == "stale":
+                    q = q.where(V.review_date < self.today())
+                q = q.order_by(V.published_at.desc(), A.id.desc())
+            else:
+                cond = (V.state == view if view != "mine"
+                        else and_(V.state.in_((*OPEN, "rejected")),
+                                  V.author == (user.username if user else "")))
+                ids = select(V.article_id).where(cond)
+                q = select(A).where(A.id.in_(ids)).order_by(A.updated_at.desc(), A.id.desc())
+            if category_id is not None:
+                q = q.where(A.category_id.in_(self._subtree(s, category_id)))
+            total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+            rows = s.scalars(q.limit(limit).offset(offset)).all()
+            return [self._article(s, r, user) for r in rows], total
+
+    def search(self, user: User | None, query: str, *, category_id: int | None = None,
+               limit: int = 20) -> list[Article]:
+        """Published articles the index finds, best first (the public: public ones)."""
+        check_text("query", query, 200, required=True)
+        with self._db.tx(write=False) as s:
+            cats = None if category_id is None else self._subtree(s, category_id)
+        hits = self.index.search(query, limit=limit, categories=cats,
+                                 visibility=("public",) if user is None else None)
+        with self._db.tx(write=False) as s:
+            out = []
+            for h in hits:
+                art = s.get(KbArticleRow, h.id)
+                a = None if art is None else self._article(s, art, user)
+                if a is not None and a.live is not None:   # the index may lag a moment
+                    out.append(a)
+            return out
+
+    def versions(self, user: User, article_id: int) -> list[Version]:
+        self._writer(user, "an article's history")
+        with self._db.tx(write=False) as s:
+            self._article_row(s, article_id)
+            return [repo.to_version(r) for r in repo.versions(s, article_id)]
+
+    def version(self, user: User, article_id: int, number: int) -> Version:
+        self._writer(user, "an article's history")
+        with self._db.tx(write=False) as s:
+            return repo.to_version(self._version_row(s, article_id, number))
+
+    def diff(self, user: User, article_id: int, a: int, b: int,
+             mode: str = "unified") -> Diff:
+        """What changed from version ``a`` to ``b``: difflib's unified text, or side by
+        side rows (op, left line, right line) with op equal, replace, delete or insert."""
+        check_choice("mode", mode, DIFF_MODES)
+        self._writer(user, "an article's history")
+        with self._db.tx(write=False) as s:
+            va, vb = self._version_row(s, article_id, a), self._version_row(s, article_id, b)
+            left, right = _lines(repo.to_version(va)), _lines(repo.to_version(vb))
+        if mode == "unified":
+            text = "\n".join(difflib.unified_diff(left, right, f"v{a}", f"v{b}", lineterm=""))
+            return Diff(article_id, a, b, mode, text)
+        rows: list[tuple[str, str, str]] = []
+        for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, left, right,
+                                                          autojunk=False).get_opcodes():
+            for x, y in itertools.zip_longest(left[i1:i2], right[j1:j2]):
+                kind = op if x is not None and y is not None else \
+                    ("insert" if x is None else "delete")   # a replace's unpaired lines
+                rows.append((kind, x or "", y or ""))
+        return Diff(article_id, a, b, mode, "", tuple(rows))
+
+    def audit(self, user: User, article_id: int) -> tuple[AuditEntry, ...]:
+        """Who did what to the article, when, with which comment (approvals included)."""
+        self._writer(user, "an article's history")
+        with self._db.tx(write=False) as s:
+            self._article_row(s, article_id)
+            return repo.audit_of(s, article_id)
+
+    def today(self) -> dt.date:
+        return dt.datetime.fromtimestamp(self.clock(), self.tz).date()
+
+    def _article(self, s: Session, art: KbArticleRow, user: User | None) -> Article:
+        """The article as ``user`` sees it (:meth:`_seen` says whether they may)."""
+        live = s.get(KbVersionRow, art.live_id) if art.live_id else None
+        if live is not None and user is None and live.visibility != "public":
+            live = None
+        work = self._working(s, art) if self._staff(user) else None
+        stale = live is not None and live.review_date is not None \
+            and live.review_date < self.today()
+        return Article(id=art.id, category_id=art.category_id, created_by=art.created_by,
+                       created_at=art.created_at,
+                       live=None if live is None else repo.to_version(live),
+                       working=None if work is None else repo.to_version(work),
+                       stale=stale, files=repo.files(s, art.id))
+
+    def _seen(self, a: Article, user: User | None) -> bool:
+        """Writers and approvers see every article; readers published ones; the public
+        public published ones (``a.live`` is already None for them otherwise)."""
+        return a.live is not None or self._staff(user)
+
+    @staticmethod
+    def _working(s: Session, art: KbArticleRow) -> KbVersionRow | None:
+        """The newest version after the live one that is open or was rejected."""
+        live_no = None
+        if art.live_id is not None:
+            live = s.get(KbVersionRow, art.live_id)
+            live_no = live.number if live else None
+        V = KbVersionRow
+        q = select(V).where(V.article_id == art.id, V.state.in_((*OPEN, "rejected")))
+        if live_no is not None:
+            q = q.where(V.number > live_no)
+        return s.scalars(q.order_by(V.number.desc())).first()
+
+    @staticmethod
+    def _article_row(s: Session, article_id: int) -> KbArticleRow:
+        art = s.get(KbArticleRow, article_id)
+        if art is None:
+            raise NotFound(f"article {article_id} not found")
+        return art
+
+    @staticmethod
+    def _version_row(s: Session, article_id: int, number: int) -> KbVersionRow:
+        row = repo.version(s, article_id, number)
+        if row is None:
+            raise NotFound(f"article {article_id} has no version {number}")
+        return row
+
+    # --- files -------------------------------------------------------------------------------
+    def attach(self, user: User, article_id: int, kind: str, name: str, data: bytes) -> File:
+        """Store an image or attachment: checked (size, type by content) before anything is
+        written; the file written before its row, and removed if the row is not."""
+        self._writer(user, "adding files")
+        check_choice("kind", kind, FILE_KINDS)
+        cfg = self.settings
+        allowed: list[str] = list(cfg.image_types if kind == "image" else cfg.attachment_types)
+        limit = cfg.image_max_bytes if kind == "image" else cfg.attachment_max_bytes
+        _, mime = kbfiles.check(data, name, allowed, limit)
+        with self._db.tx(write=False) as s:
+            self._article_row(s, article_id)
+        path = kbfiles.write(self.files_dir, data)
+        now = self.clock()
+        try:
+            with self._db.tx() as s:
+                self._article_row(s, article_id)
+                row = KbFileRow(article_id=article_id, kind=kind,
+                                name=kbfiles.display_name(name), mime=mime, size=len(data),
+                                path=path, by=user.username, at=now)
+                s.add(row)
+                s.flush()
+                repo.audit(s, now, user.username, "file_added", article_id=article_id,
+                           comment=f"{kind} {row.name}")
+                return repo.to_file(row)
+        except BaseException:
+            (self.files_dir / path).unlink(missing_ok=True)
+            raise
+
+    def file(self, user: User | None, article_id: int, file_id: int) -> tuple[File, Path]:
+        """A file and where it is, if ``user`` may see the article (the public: only the
+        images of a public published article)."""
+        with self._db.tx(write=False) as s:
+            row = s.get(KbFileRow, file_id)
+            art = s.get(KbArticleRow, article_id)
+            seen = art is not None and self._seen(self._article(s, art, user), user)
+            if row is None or row.article_id != article_id or not seen \
+                    or (user is None and row.kind != "image"):
+                raise NotFound(f"file {file_id} of article {article_id} not found")
+            f = repo.to_file(row)
+        return f, self.files_dir / f.path
+
+
+def _content(title: str, body: str, keywords: Sequence[str], visibility: str,
+             review_date: dt.date | None) -> dict[str, object]:
+    """One version's content checked (Invalid with the reason), before any write."""
+    check_text("title", title, MAX_TITLE, required=True)
+    check_text("body", body, MAX_BODY)
+    check_choice("visibility", visibility, VISIBILITIES)
+    if isinstance(keywords, str) or len(keywords) > MAX_KEYWORDS:
+        raise Invalid(f"keywords must be a list of at most {MAX_KEYWORDS}")
+    for k in keywords:
+        check_text("keyword", k, MAX_KEYWORD, required=True)
+    if review_date is not None and not isinstance(review_date, dt.date):
+        raise Invalid("review_date must be a date")
+    return {"title": title.strip(), "body": body,
+            "keywords": list(dict.fromkeys(k.strip() for k in keywords)),
+            "visibility": visibility, "review_date": review_date}
+
+
+def _doc(art: KbArticleRow, v: KbVersionRow) -> KbDocument:
+    return KbDocument(id=art.id, title=v.title, body=v.body, keywords=tuple(v.keywords),
+                      category=art.category_id, updated_at=v.published_at or v.created_at,
+                      visibility=v.visibility)
+
+
+def _lines(v: Version) -> list[str]:
+    """A version as the lines a diff compares: its fields, then the Markdown."""
+    head = [f"# {v.title}", f"keywords: {', '.join(v.keywords)}",
+            f"visibility: {v.visibility}",
+            f"review_date: {v.review_date.isoformat() if v.review_date else ''}", ""]
+    return head + v.body.splitlines()
+
+
+def _iso(at: float, tz: dt.tzinfo) -> str:
+    return dt.datetime.fromtimestamp(at, tz).isoformat(timespec="seconds")
+
