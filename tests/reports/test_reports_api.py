@@ -56,3 +56,66 @@ def test_json_csv_and_refusals(api) -> None:  # type: ignore[no-untyped-def]
     bad = api.client.get("/api/v1/reports/abandon", params={"from": "2026-13-01"},
                          headers=api.as_("admin"))
     assert bad.status_code == 422 and "date" in bad.text
+
+
+def _disposition(r) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """(the ASCII ``filename``, the RFC 5987 ``filename*`` decoded) of a download."""
+    from urllib.parse import unquote
+    header = r.headers["content-disposition"]
+    plain = header.split('filename="')[1].split('"')[0]
+    assert "filename*=UTF-8''" in header, header
+    return plain, unquote(header.split("filename*=UTF-8''")[1])
+
+
+def test_excel_download_with_its_file_name_charts_and_refusals(api) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+    import io
+
+    import openpyxl
+    wired(api)
+    r = api.client.get("/api/v1/reports/traffic_by_interval.xlsx",
+                       params={**DAY, "queues": "sales", "interval": "day"},
+                       headers=api.as_("supervisor"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == ("application/vnd.openxmlformats-officedocument."
+                                         "spreadsheetml.sheet")
+    assert r.content[:2] == b"PK"
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()   # the reports' zone: UTC
+    assert _disposition(r) == (f"Traffic_by_interval-{today}.xlsx",
+                               f"分时段话务量统计表-{today}.xlsx")
+    wb = openpyxl.load_workbook(io.BytesIO(r.content))
+    # the data sheet, a chart sheet per chart (line, column), the filters last
+    assert wb.sheetnames[0] == "分时段话务量统计表" and wb.sheetnames[-1] == "筛选条件"
+    assert len(wb.chartsheets) == 2
+    sheet = wb.worksheets[0]
+    header = [c.value for c in sheet[1]]
+    level = header.index("服务水平") + 1
+    assert sheet.cell(2, 1).value == "2026-12-01"
+    assert sheet.cell(2, level).value == 0.25              # the same figure as the JSON's
+    assert sheet.cell(3, 1).value == "合计"                 # one day: one row, then the totals
+    en = api.client.get("/api/v1/reports/agent_summary.xlsx",
+                        params={**DAY, "lang": "en"}, headers=api.as_("admin"))
+    assert en.status_code == 200
+    assert _disposition(en)[1] == f"Agent_traffic_summary-{today}.xlsx"
+    assert openpyxl.load_workbook(io.BytesIO(en.content)).sheetnames[-1] == "Filters"
+    # the same refusals as the JSON and the CSV
+    assert api.client.get("/api/v1/reports/abandon.xlsx", params=DAY,
+                          headers=api.as_("agent")).status_code == 403
+    assert api.client.get("/api/v1/reports/abandon.xlsx", params=DAY,
+                          headers=api.as_("qa")).status_code == 403
+    assert api.client.get("/api/v1/reports/abandon.xlsx", params=DAY).status_code == 401
+    assert api.client.get("/api/v1/reports/nope.xlsx",
+                          headers=api.as_("admin")).status_code == 404
+    bad = api.client.get("/api/v1/reports/abandon.xlsx", params={"from": "2026-13-01"},
+                         headers=api.as_("admin"))
+    assert bad.status_code == 422 and "date" in bad.text
+    mine = api.client.get("/api/v1/reports/agent_summary.xlsx", params=DAY,
+                          headers=api.as_("agent"))
+    assert mine.status_code == 200 and mine.content[:2] == b"PK"
+
+
+def test_csv_names_its_file_for_every_client(api) -> None:  # type: ignore[no-untyped-def]
+    wired(api)
+    r = api.client.get("/api/v1/reports/abandon.csv", params=DAY, headers=api.as_("admin"))
+    assert r.status_code == 200
+    assert _disposition(r) == ("abandon.csv", "用户放弃率统计表.csv")
