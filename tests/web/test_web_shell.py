@@ -34,7 +34,8 @@ def test_shell_page_maps_every_module_to_a_local_file(api, installed) -> None:  
     imports = import_map(page.text)
     assert set(imports) == {"preact", "preact/hooks", "htm", "htm/preact",
                             "@preact/signals", "@preact/signals-core", "@dagrejs/dagre",
-                            "wavesurfer.js", "wavesurfer.js/dist/plugins/regions.esm.js"}
+                            "wavesurfer.js", "wavesurfer.js/dist/plugins/regions.esm.js",
+                            "echarts"}
     for url in imports.values():
         assert url.startswith("/static/vendor/"), url      # nothing from a CDN
         js = api.client.get(url)

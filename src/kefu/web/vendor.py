@@ -1,5 +1,6 @@
-"""The browser libraries of the web shell (Preact, htm, signals, dagre, wavesurfer.js), served from the npm
-packages that ``npm ci`` installed next to this module: ``web/frontend/node_modules``.
+"""The browser libraries of the web shell (Preact, htm, signals, dagre, wavesurfer.js,
+ECharts), served from the npm packages that ``npm ci`` installed next to this module:
+``web/frontend/node_modules``.
 
 The packages come from the npm registry at set-up (``scripts/test`` and ``scripts/demo``
 run ``npm ci`` against the committed ``package-lock.json``); nothing third-party is in the
@@ -39,6 +40,9 @@ MODULES: dict[str, str] = {
     # one ES module with no imports
     "wavesurfer.js": "wavesurfer.js/dist/wavesurfer.esm.js",
     "wavesurfer.js/dist/plugins/regions.esm.js": "wavesurfer.js/dist/plugins/regions.esm.js",
+    # the reports' charts (bar, pie, line; Chinese and English built in): the full build
+    # as one ES module with no imports (zrender bundled)
+    "echarts": "echarts/dist/echarts.esm.min.js",
 }
 _FILES = frozenset(MODULES.values())
 _NO_CACHE = {"Cache-Control": "no-cache"}   # revalidated (ETag): an upgrade is seen at once
