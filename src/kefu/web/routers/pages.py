@@ -27,7 +27,8 @@ SHELL_DIR = Path(__file__).resolve().parent.parent / "static" / "shell"
 SHELL_URL = "/static/shell"
 IMPORT_MAP_MARK = "<!-- importmap -->"
 # the slices that have screens: kefu.<slice>/static/ at /static/<slice>/
-SLICE_SCREENS = ("crm", "announcements", "ivr", "recordings", "qa", "tickets", "followups")
+SLICE_SCREENS = ("crm", "announcements", "ivr", "recordings", "qa", "tickets", "followups",
+                 "reports")
 # old page → its shell route
 OLD_PAGES = {"/desk": "/desk", "/wall": "/wall"}
 

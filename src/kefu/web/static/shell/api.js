@@ -62,6 +62,37 @@ export const post = (path, body = {}) => api("POST", path, body);
 export const put = (path, body = {}) => api("PUT", path, body);
 export const del = (path) => api("DELETE", path);
 
+/** Save an authorised file (GET under /api/v1 with the token: a link cannot carry it) under
+ *  the name the answer's Content-Disposition gives (RFC 5987 `filename*` first), else
+ *  `fallback`. */
+export async function download(path, fallback = "download") {
+  const bearer = sessionStorage.getItem(TOKEN);
+  const res = await fetch(`/api/v1${path}`, { headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
+  if (!res.ok) {
+    let detail = res.statusText;
+    try { detail = (await res.json()).detail ?? detail; } catch { /* not JSON */ }
+    if (res.status === 401) onUnauthorized();
+    throw new ApiError(res.status, detail);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = Object.assign(document.createElement("a"), { href: url, download: fileName(res) || fallback });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/** The file name of a download answer: `filename*=UTF-8''…` or `filename="…"`. */
+export function fileName(res) {
+  const header = res.headers.get("Content-Disposition") || "";
+  const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(header);
+  if (utf8) {
+    try { return decodeURIComponent(utf8[1].trim()); } catch { /* malformed: the plain one */ }
+  }
+  const plain = /filename="([^"]*)"/i.exec(header) || /filename=([^;]+)/i.exec(header);
+  return plain ? plain[1].trim() : "";
+}
+
 /** Username/password → token, kept in sessionStorage. */
 export async function login(username, password) {
   const out = await api("POST", "/auth/login", { username, password }, { token: "" });

@@ -307,6 +307,30 @@ const zh = {
   "logout.notice": "您已于 {at} 被系统签出: {reason}",
   "logout.line_lost": "软电话线路中断后未能在宽限期内恢复,通话已转回队列",
   "logout.closed": "工作台页面已关闭", "logout.line_closed": "软电话线路已断开",
+  // --- reportpages ---
+  "nav.reports": "报表", "nav.reports_schedules": "定时报表",
+  "rp.f.from": "开始日期", "rp.f.to": "结束日期", "rp.f.queues": "队列", "rp.f.groups": "班组",
+  "rp.f.agents": "座席", "rp.f.extensions": "分机", "rp.f.interval": "时段粒度",
+  "rp.f.business_hours": "仅工作时间", "rp.f.weekdays": "星期", "rp.many_hint": "按住 Ctrl 多选;不选为全部",
+  "rp.grain.15m": "15 分钟", "rp.grain.hour": "小时", "rp.grain.day": "天", "rp.grain.weekday": "星期几",
+  "rp.wd.1": "一", "rp.wd.2": "二", "rp.wd.3": "三", "rp.wd.4": "四", "rp.wd.5": "五", "rp.wd.6": "六", "rp.wd.7": "日",
+  "rp.run": "查询", "rp.csv": "导出 CSV", "rp.xlsx": "导出 Excel", "rp.back": "返回上一报表",
+  "rp.total": "合计", "rp.no_rows": "此范围内没有数据", "rp.loading": "加载中…", "rp.charts": "图表",
+  "rp.drill_hint": "点击查看明细", "rp.truncated": "明细过多,仅显示前面部分;请缩小范围或导出",
+  "rp.report": "报表", "rp.period": "统计周期", "rp.period.yesterday": "昨天", "rp.period.last_week": "上周",
+  "rp.period.last_month": "上月", "rp.frequency": "发送频率", "rp.freq.daily": "每天", "rp.freq.weekly": "每周",
+  "rp.freq.monthly": "每月", "rp.weekday": "星期", "rp.day": "日期", "rp.day_n": "{day} 日", "rp.at": "发送时间",
+  "rp.lang": "语言", "rp.enabled": "启用", "rp.recipients": "收件人", "rp.filters": "筛选条件",
+  "rp.when": "发送时间", "rp.next": "下次发送", "rp.disabled": "已停用", "rp.failing": "发送失败,将重试",
+  "rp.sched_new": "新建定时报表", "rp.sched_edit": "编辑定时报表 #{id}", "rp.sched_none": "还没有定时报表",
+  "rp.save": "保存", "rp.cancel": "取消", "rp.saved": "已保存", "rp.edit": "编辑", "rp.log": "发送记录",
+  "rp.send_now": "立即发送", "rp.sent": "已发送", "rp.send_failed": "发送失败: {error}",
+  "rp.delete": "删除", "rp.deleted": "已删除", "rp.delete_confirm": "删除定时报表 #{id}?",
+  "rp.no_mail": "无法保存定时报表:服务器未配置邮件服务器([smtp] host),报表无法发送。请管理员先配置邮件服务器。({detail})",
+  "rp.deliveries": "#{id} 的发送记录", "rp.d.at": "时间", "rp.d.trigger": "方式", "rp.d.slot": "计划时间",
+  "rp.d.result": "结果", "rp.d.file": "文件", "rp.d.ok": "成功", "rp.d.none": "暂无发送记录",
+  "rp.trigger.schedule": "定时", "rp.trigger.manual": "手动",
+  // --- end reportpages ---
 };
 
 const en = {
@@ -617,6 +641,30 @@ const en = {
   "logout.notice": "You were logged out by the system at {at}: {reason}",
   "logout.line_lost": "the softphone line did not come back within the grace period; the call went back to its queue",
   "logout.closed": "the desk page was closed", "logout.line_closed": "the softphone line closed",
+  // --- reportpages ---
+  "nav.reports": "Reports", "nav.reports_schedules": "Scheduled reports",
+  "rp.f.from": "From", "rp.f.to": "To", "rp.f.queues": "Queues", "rp.f.groups": "Groups",
+  "rp.f.agents": "Agents", "rp.f.extensions": "Extensions", "rp.f.interval": "Interval",
+  "rp.f.business_hours": "Business hours only", "rp.f.weekdays": "Weekdays", "rp.many_hint": "Ctrl-click for several; none: all",
+  "rp.grain.15m": "15 minutes", "rp.grain.hour": "Hour", "rp.grain.day": "Day", "rp.grain.weekday": "Weekday",
+  "rp.wd.1": "Mon", "rp.wd.2": "Tue", "rp.wd.3": "Wed", "rp.wd.4": "Thu", "rp.wd.5": "Fri", "rp.wd.6": "Sat", "rp.wd.7": "Sun",
+  "rp.run": "Run", "rp.csv": "CSV", "rp.xlsx": "Excel", "rp.back": "Back to the previous report",
+  "rp.total": "Total", "rp.no_rows": "No data in this range", "rp.loading": "Loading…", "rp.charts": "Charts",
+  "rp.drill_hint": "Click for the detail", "rp.truncated": "Too many rows: the first ones only; narrow the range or export",
+  "rp.report": "Report", "rp.period": "Period", "rp.period.yesterday": "Yesterday", "rp.period.last_week": "Last week",
+  "rp.period.last_month": "Last month", "rp.frequency": "Frequency", "rp.freq.daily": "Daily", "rp.freq.weekly": "Weekly",
+  "rp.freq.monthly": "Monthly", "rp.weekday": "Weekday", "rp.day": "Day", "rp.day_n": "day {day}", "rp.at": "At",
+  "rp.lang": "Language", "rp.enabled": "Enabled", "rp.recipients": "Recipients", "rp.filters": "Filters",
+  "rp.when": "When", "rp.next": "Next sending", "rp.disabled": "Disabled", "rp.failing": "failed, will retry",
+  "rp.sched_new": "New schedule", "rp.sched_edit": "Edit schedule #{id}", "rp.sched_none": "No scheduled reports yet",
+  "rp.save": "Save", "rp.cancel": "Cancel", "rp.saved": "Saved", "rp.edit": "Edit", "rp.log": "Deliveries",
+  "rp.send_now": "Send now", "rp.sent": "Sent", "rp.send_failed": "Sending failed: {error}",
+  "rp.delete": "Delete", "rp.deleted": "Deleted", "rp.delete_confirm": "Delete schedule #{id}?",
+  "rp.no_mail": "The schedule cannot be saved: no mail server is configured ([smtp] host), so reports cannot be sent. Ask an administrator to set one up. ({detail})",
+  "rp.deliveries": "Deliveries of #{id}", "rp.d.at": "When", "rp.d.trigger": "How", "rp.d.slot": "Scheduled for",
+  "rp.d.result": "Result", "rp.d.file": "File", "rp.d.ok": "Sent", "rp.d.none": "No deliveries yet",
+  "rp.trigger.schedule": "Scheduled", "rp.trigger.manual": "Manual",
+  // --- end reportpages ---
 };
 
 export const DICTS = { zh, en };

@@ -61,6 +61,11 @@ export const SCREENS = [
   // the followups slice's screen (src/kefu/followups/static/)
   { path: "/followups", label: "nav.followups", roles: ["agent", "supervisor", "admin"],
     load: () => import("/static/followups/followups.js") },
+  // the reports slice's screens (src/kefu/reports/static/): an agent runs its own reports
+  { path: "/reports", label: "nav.reports", roles: ["agent", "supervisor", "admin"],
+    load: () => import("/static/reports/reports.js") },
+  { path: "/reports/schedules", label: "nav.reports_schedules", roles: ["supervisor", "admin"],
+    load: () => import("/static/reports/schedules.js") },
 ];
 
 /** The screen of `path` among `list`: the one of that path, else a `nested` one the path
