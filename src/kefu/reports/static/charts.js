@@ -25,7 +25,7 @@ export function option(chart, report) {
   if (chart.kind === "pie") {
     const v = values[0];
     return { ...base, series: [{ type: "pie", name: title(v), radius: "62%", center: ["50%", "56%"],
-      label: { formatter: (p) => `${p.name}: ${fmt(p.value)}` },
+      label: { formatter: (p) => `${p.name} ${p.percent}%` },     // the value in the tooltip
       data: report.rows.map((r, i) => ({ name: names[i], value: r[v.key] ?? 0 })) }] };
   }
   const categoryAxis = { type: "category", data: names, axisLabel: { hideOverlap: true } };
