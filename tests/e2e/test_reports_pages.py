@@ -5,7 +5,8 @@ to the server's log and folded into the summary tables; the admin opens #/report
 summary for that day and sees its charts drawn on canvases (pixels of the Excel palette's
 first colour on the bar chart) and its table (ann answered 3, bob 2, total 5), sorts by a
 column both ways, drills into bob's detail and comes back, and saves the Excel file (a
-zip: "PK", named after the report); then creates a scheduled report and sees it listed.
+zip: "PK", named after the report); then creates a scheduled report and sees it listed,
+its delivery log, a 422's reason and a 409 (no mail server) said in words.
 Writes docs/img/reports.png (1366×768)."""
 
 from __future__ import annotations
@@ -190,5 +191,14 @@ def test_a_schedule_is_created_listed_and_its_log_opens(kefu, browser) -> None:
     form.locator("input[name=recipients]").fill("not-an-address")
     page.click("#rp-sched-save")
     expect()(page.locator("#rp-sched-problem")).to_contain_text("recipients")
+    assert len(kefu.api("GET", "/report-schedules")[1]) == 1
+    # a server without a mail server answers 409: the form says so in words
+    from kefu.reports.schedule import NO_SMTP
+    page.route("**/api/v1/report-schedules", lambda route: route.fulfill(
+        status=409, json={"detail": NO_SMTP}) if route.request.method == "POST" else route.continue_())
+    form.locator("input[name=recipients]").fill("boss@example.com")
+    page.click("#rp-sched-save")
+    expect()(page.locator("#rp-sched-problem")).to_contain_text("服务器未配置邮件服务器")
+    expect()(page.locator("#rp-sched-problem")).to_contain_text("[smtp] host")
     assert len(kefu.api("GET", "/report-schedules")[1]) == 1
     browser.check()

@@ -129,10 +129,10 @@ export default function Schedules() {
           <td class="rp-recipients">${s.recipients.join(", ")}</td>
           <td>${s.enabled ? (s.next_at ? fmtTime(s.next_at) : "–") : t("rp.disabled")}
             ${s.failing_since ? html` <span class="error" title=${fmtTime(s.failing_since)}>${t("rp.failing")}</span>` : null}</td>
-          <td class="buttons"><button type="button" class="edit" onClick=${() => edit(s)}>${t("rp.edit")}</button>
+          <td class="rp-actions"><div class="buttons"><button type="button" class="edit" onClick=${() => edit(s)}>${t("rp.edit")}</button>
             <button type="button" class="log" onClick=${() => setLog(s)}>${t("rp.log")}</button>
             <button type="button" class="send" onClick=${() => sendNow(s)}>${t("rp.send_now")}</button>
-            <button type="button" class="delete danger" onClick=${() => remove(s)}>${t("rp.delete")}</button></td></tr>`)}
+            <button type="button" class="delete danger" onClick=${() => remove(s)}>${t("rp.delete")}</button></div></td></tr>`)}
           ${list && !list.length ? html`<tr><td colspan="7" class="muted" id="rp-sched-none">${t("rp.sched_none")}</td></tr>` : null}</tbody>
       </table>
       ${log ? html`<${Deliveries} schedule=${log} />` : null}
