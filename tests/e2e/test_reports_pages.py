@@ -144,6 +144,14 @@ def test_the_agent_summary_charts_table_drill_and_excel(kefu, browser) -> None:
     page.click("#rp-back")
     expect()(page.locator("#rp-title")).to_have_text("座席话务统计报表")
     expect()(rows).to_have_count(2)
+    # English second: the titles, headers and charts follow the shell's language
+    page.click("#shell-lang")
+    expect()(page.locator("#rp-title")).to_have_text("Agent traffic summary")
+    expect()(page.locator("#rp-table th[data-key=agent_answered]")).to_contain_text("Answered")
+    expect()(page.locator("#rp-totals td[data-key=agent]")).to_have_text("Total")
+    page.wait_for_function("document.querySelectorAll('#rp-charts canvas').length === 3")
+    page.click("#shell-lang")
+    expect()(page.locator("#rp-title")).to_have_text("座席话务统计报表")
     # the Excel file, fetched with the token and saved under the server's name
     with page.expect_download() as download:
         page.click("#rp-xlsx")

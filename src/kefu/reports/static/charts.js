@@ -24,8 +24,8 @@ export function option(chart, report) {
     tooltip: { trigger: chart.kind === "pie" ? "item" : "axis", valueFormatter: fmt } };
   if (chart.kind === "pie") {
     const v = values[0];
-    return { ...base, series: [{ type: "pie", name: title(v), radius: "62%", center: ["50%", "56%"],
-      label: { formatter: (p) => `${p.name} ${p.percent}%` },     // the value in the tooltip
+    return { ...base, series: [{ type: "pie", name: title(v), radius: "55%", center: ["50%", "56%"],
+      label: { formatter: (p) => `${p.name} ${Math.round(p.percent)}%` },   // the value: tooltip
       data: report.rows.map((r, i) => ({ name: names[i], value: r[v.key] ?? 0 })) }] };
   }
   const categoryAxis = { type: "category", data: names, axisLabel: { hideOverlap: true } };
