@@ -6,7 +6,8 @@ summary for that day and sees its charts drawn on canvases (pixels of the Excel 
 first colour on the bar chart) and its table (ann answered 3, bob 2, total 5), sorts by a
 column both ways, drills into bob's detail and comes back, and saves the Excel file (a
 zip: "PK", named after the report); then creates a scheduled report and sees it listed,
-its delivery log, a 422's reason and a 409 (no mail server) said in words.
+its delivery log, a 422's reason and a 409 (no mail server) said in words; an agent
+has its own three reports and no schedules.
 Writes docs/img/reports.png (1366×768)."""
 
 from __future__ import annotations
@@ -209,4 +210,20 @@ def test_a_schedule_is_created_listed_and_its_log_opens(kefu, browser) -> None:
     expect()(page.locator("#rp-sched-problem")).to_contain_text("服务器未配置邮件服务器")
     expect()(page.locator("#rp-sched-problem")).to_contain_text("[smtp] host")
     assert len(kefu.api("GET", "/report-schedules")[1]) == 1
+    browser.check()
+
+
+def test_an_agent_has_its_own_reports_only(kefu, browser) -> None:
+    page = signed_in(browser, *AGENT[:2])
+    nav = set(page.locator("#shell-nav a").evaluate_all("(as) => as.map((a) => a.dataset.path)"))
+    assert "/reports" in nav and "/reports/schedules" not in nav
+    go(page, "/reports")
+    picks = page.locator("#rp-list .rp-pick")
+    expect()(picks).to_have_count(3)
+    assert picks.evaluate_all("(bs) => bs.map((b) => b.dataset.name)") == \
+        ["agent_summary", "agent_detail", "service_time"]
+    # not an agent's screen: back to its first one, not the schedules
+    page.evaluate("() => { location.hash = '#/reports/schedules'; }")
+    page.wait_for_function("location.hash !== '#/reports/schedules'")
+    expect()(page.locator("#rp-schedules")).to_have_count(0)
     browser.check()
