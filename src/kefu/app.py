@@ -10,7 +10,9 @@ round so that no event is lost and every port is released.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
+import importlib
 import logging
 import re
 import resource
@@ -508,6 +510,10 @@ async def serve(settings: Settings) -> None:
     # a cold disk cache, so both happen now, before the media clock runs
     config.load()
     await anyio.to_thread.run_sync(int)
+    # FastAPI imports its telemetry runtime (OpenTelemetry) on the loop at the first request
+    # of a sync route (found by tests/e2e/test_startup.py's import hook): now instead
+    with contextlib.suppress(ImportError):          # private: not in every FastAPI version
+        importlib.import_module("fastapi.telemetry._runtime")
     server = uvicorn.Server(config)
     logging.getLogger("uvicorn.error").addFilter(_RedactTokens())
     server.install_signal_handlers = lambda: None  # we own the signals

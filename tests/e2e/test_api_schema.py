@@ -6,7 +6,10 @@ The server is idle (no phones): call-control operations meet no call and answer 
 which must be documented too.  It has a queue with two agents, so the agent and queue
 operations reach their logic when schemathesis picks one of the known names (dictionaries,
 half the time) instead of a random one.  Bounded: ``MAX_EXAMPLES`` per operation and a fixed
-seed, so a run takes seconds and finds the same things each time.
+seed, so a run finds the same things each time.  The coverage phase (four in five of the
+8243 cases, mostly invalid inputs that must get a 4xx) sends each path one undocumented
+method, TRACE, instead of seven: the 405 comes from one rule (the router), and the seven
+were 870 cases, an eighth of the run.
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ numbers = {{ values = ["1001", "1002", "8001"] }}
 "path.username" = {{ dictionary = "agents", probability = 0.5 }}
 "path.name" = {{ dictionary = "queues", probability = 0.5 }}
 "path.number" = {{ dictionary = "numbers", probability = 0.5 }}
+
+[phases.coverage]
+unexpected-methods = ["trace"]
 
 [[operations]]
 include-path = "/api/v1/auth/logout"
