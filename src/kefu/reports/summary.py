@@ -21,7 +21,7 @@ import threading
 from datetime import datetime
 from typing import Any, Callable
 
-from sqlalchemy import Table, case, delete, select
+from sqlalchemy import case, delete, select
 from sqlalchemy.orm import Session
 
 from kefu.bus import Event
@@ -197,7 +197,7 @@ class Summaries:
                     set_={"n": table.c.n + ex.n, "seconds": table.c.seconds + ex.seconds}),
                     part)
 
-    def _upsert(self, s: Session, table: Table, rows: dict[FactKey, dict[str, float]]) -> None:
+    def _upsert(self, s: Session, table: Any, rows: dict[FactKey, dict[str, float]]) -> None:
         """Add ``rows`` (key → measures) to a fact table."""
         if not rows:
             return
