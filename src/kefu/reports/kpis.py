@@ -37,7 +37,8 @@ def derive(m: dict[str, Any]) -> dict[str, Any]:
         "avg_wrap_up": ratio(g.get("wrap_up", 0.0), handled, 1),
         "occupancy": ratio(busy, busy + ready),
         "utilisation": ratio(busy, login),
-        "agent_offered": answered + g.get("ring_no_answer", 0) + g.get("rejected", 0),
+        "agent_offered": answered + g.get("callbacks_made", 0) + g.get("ring_no_answer", 0)
+        + g.get("rejected", 0),
         "agent_answered": answered + g.get("callbacks_connected", 0),   # as the wallboard
         "csat": ratio(g.get("survey_score", 0), g.get("surveys", 0), 2),
         "fcr": ratio(g.get("notes_resolved", 0), g.get("notes", 0)),
