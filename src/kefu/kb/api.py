@@ -21,7 +21,9 @@ from fastapi.responses import FileResponse
 from kefu.users.service import ROLES, User
 from kefu.web.deps import MAX_INT, require_roles, running
 
-from .records import Denied, TooLarge, Unsupported
+from kefu.store.uploads import TooLarge, Unsupported
+
+from .records import Denied
 from .records import File as KbFile
 from .schemas import (ArticleIn, ArticleOut, ArticlePage, ArticlePatch, AuditOut, CategoryIn,
                       CategoryOut, CategoryPatch, CommentIn, DecisionIn, DiffOut, FileOut,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from kefu.store.errors import Invalid, StoreError
+from kefu.store.errors import StoreError
 
 VISIBILITIES = ("internal", "public")
 # A version's life: draft → pending → published | rejected; an approval with a later
@@ -30,14 +30,6 @@ MAX_DEPTH = 8                 # category levels
 
 class Denied(StoreError):
     """The caller may not do this (a 403 with the reason)."""
-
-
-class TooLarge(Invalid):
-    """An upload over its ``[kb]`` limit (a 413)."""
-
-
-class Unsupported(Invalid):
-    """An upload whose content is of no allowed type (a 415)."""
 
 
 @dataclass(frozen=True)

@@ -28,16 +28,16 @@ from kefu.config import KbSettings
 from kefu.store.checks import check_choice, check_text
 from kefu.store.db import Database
 from kefu.store.errors import Conflict, Invalid, NotFound
+from kefu.store import uploads
+from kefu.store.uploads import TooLarge, Unsupported
 from kefu.users.service import User
 
-from . import files as kbfiles
 from . import repo
 from .index import ArticleIndex, ScanIndex
 from .models import KbArticleRow, KbCategoryRow, KbFileRow, KbVersionRow
 from .records import (DIFF_MODES, FILE_KINDS, MAX_BODY, MAX_CATEGORY, MAX_COMMENT, MAX_DEPTH,
                       MAX_KEYWORD, MAX_KEYWORDS, MAX_TITLE, OPEN, VISIBILITIES, Article,
-                      AuditEntry, Category, Denied, Diff, File, KbDocument, TooLarge,
-                      Unsupported, Version)
+                      AuditEntry, Category, Denied, Diff, File, KbDocument, Version)
 
 __all__ = ["Article", "AuditEntry", "Category", "Denied", "Diff", "File", "Kb", "KbDocument",
            "TooLarge", "Unsupported", "Version"]
@@ -571,16 +571,16 @@ class Kb:
         cfg = self.settings
         allowed: list[str] = list(cfg.image_types if kind == "image" else cfg.attachment_types)
         limit = cfg.image_max_bytes if kind == "image" else cfg.attachment_max_bytes
-        _, mime = kbfiles.check(data, name, allowed, limit)
+        _, mime = uploads.check(data, name, allowed, limit)
         with self._db.tx(write=False) as s:
             self._article_row(s, article_id)
-        path = kbfiles.write(self.files_dir, data)
+        path = uploads.write(self.files_dir, data)
         now = self.clock()
         try:
             with self._db.tx() as s:
                 self._article_row(s, article_id)
                 row = KbFileRow(article_id=article_id, kind=kind,
-                                name=kbfiles.display_name(name), mime=mime, size=len(data),
+                                name=uploads.display_name(name), mime=mime, size=len(data),
                                 path=path, by=user.username, at=now)
                 s.add(row)
                 s.flush()

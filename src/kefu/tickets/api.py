@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse
 from kefu.users.service import User
 from kefu.web.deps import MAX_INT, TicketsDep, require_roles
 
-from .attachments import TooLarge, Unsupported
+from kefu.store.uploads import TooLarge, Unsupported
 from .records import Denied
 from .schemas import (MAX_TIME, AttachmentOut, Priority, CommentIn, CommentOut, StatsOut, TicketDetailOut,
                       TicketIn, TicketOut, TicketPage, TicketPatch, TransitionIn, TypeIn,

@@ -33,9 +33,10 @@ from kefu.store.checks import MAX_USERNAME, check_choice, check_text
 from kefu.store.db import Database
 from kefu.store.errors import Conflict, Invalid, NotFound
 from kefu.store.periods import day_date, local_day
+from kefu.store import uploads
 from kefu.users.service import User, Users
 
-from . import attachments, builtin, repo, sla, typespec, workflow
+from . import builtin, repo, sla, typespec, workflow
 from .models import (TicketAttachmentRow, TicketCommentRow, TicketRow, TicketTypeRow)
 from .records import (ACTIONS, CLOCKS, MAX_NAME, MAX_TEXT, MAX_TITLE, PRIORITIES, SORTS,
                       STATE_KINDS, Activity, Attachment, Clock, Comment, Denied, Ticket,
@@ -567,15 +568,13 @@ class Tickets:
     def attach(self, user: User, ticket_id: int, name: str, data: bytes) -> Attachment:
         """Keep a file on the ticket: TooLarge, Unsupported (by its content) or the file
         on disk and its row, never one without the other."""
-        if len(data) > self.settings.attachments_max_bytes:
-            raise attachments.TooLarge(f"the file has {len(data)} bytes; at most "
-                                       f"{self.settings.attachments_max_bytes} are allowed")
-        shown = attachments.display_name(name)
-        _kind, mime = attachments.sniff(data, shown, list(self.settings.attachment_types))
+        shown = uploads.display_name(name, "attachment")
+        _kind, mime = uploads.check(data, shown, list(self.settings.attachment_types),
+                                    self.settings.attachments_max_bytes)
         now = self.clock()
         with self._db.tx(write=False) as s:
             self._load(s, user, ticket_id)
-        path = attachments.write(self.files_dir, data)
+        path = uploads.write(self.files_dir, data)
         change = _Change()
         try:
             with self._db.tx() as s:
