@@ -21,7 +21,6 @@ from fastapi.responses import FileResponse
 from kefu.users.service import ROLES, User
 from kefu.web.deps import MAX_INT, require_roles, running
 
-from kefu.store.uploads import TooLarge, Unsupported
 
 from .records import Denied
 from .records import File as KbFile
@@ -54,10 +53,6 @@ def _refusals() -> Iterator[None]:
         yield
     except Denied as e:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(e)) from None
-    except TooLarge as e:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, str(e)) from None
-    except Unsupported as e:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(e)) from None
 
 
 def _send(f: KbFile, path: FilePath) -> FileResponse:

@@ -18,7 +18,6 @@ from fastapi.responses import FileResponse
 from kefu.users.service import User
 from kefu.web.deps import MAX_INT, TicketsDep, require_roles
 
-from kefu.store.uploads import TooLarge, Unsupported
 from .records import Denied
 from .schemas import (MAX_TIME, AttachmentOut, Priority, CommentIn, CommentOut, StatsOut, TicketDetailOut,
                       TicketIn, TicketOut, TicketPage, TicketPatch, TransitionIn, TypeIn,
@@ -40,10 +39,6 @@ def _refusals() -> Iterator[None]:
         yield
     except Denied as e:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(e)) from None
-    except TooLarge as e:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, str(e)) from None
-    except Unsupported as e:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, str(e)) from None
 
 
 # --- types ----------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from kefu.ivr import api as ivr
 from kefu.kb import api as kb
 from kefu.calls.errors import ControlError, Kind
 from kefu.store import Conflict, Invalid, NotFound
+from kefu.store.uploads import TooLarge, Unsupported
 from kefu.users import api as users
 
 from .context import AppContext
@@ -90,6 +91,8 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.add_exception_handler(Conflict, _store_error(409))
     app.add_exception_handler(NotFound, _store_error(404))
     app.add_exception_handler(Invalid, _store_error(422))
+    app.add_exception_handler(TooLarge, _store_error(413))      # uploads (store/uploads.py)
+    app.add_exception_handler(Unsupported, _store_error(415))
     app.add_exception_handler(ControlError, _control_error)
     app.include_router(health.router, prefix=API_PREFIX)        # its own 503 (no auth)
     for module in (auth, calls, live, agents, directory, lines, events, extensions,
