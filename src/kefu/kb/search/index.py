@@ -360,7 +360,7 @@ class SearchIndex:
             own = vocab.get(tok.term)
             if own is not None and self._live_df(own) > 0:
                 alt[own] = 1.0
-            reach(filter(None, map(vocab.get, self.synonyms.of(tok.term))), w.synonym)
+            reach([t for t in map(vocab.get, self.synonyms.of(tok.term)) if t is not None], w.synonym)
             latin = raw.isascii() and raw.isalpha()
             if latin and len(raw) >= 2:
                 reach(vocab.by_pinyin(raw), w.pinyin)

@@ -33,6 +33,7 @@ _WIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # Single characters that carry no meaning for search (particles, conjunctions).
 STOP_CHARS = frozenset("的了是在和与及或吗呢吧啊么着过把被也就都而之其")
 _ASCII_WORD = re.compile(r"[a-z]+")
+_CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]{2,}")
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {}
@@ -151,8 +152,26 @@ def stem(word: str) -> str:
 
 
 def tokens(folded: str) -> Iterator[Token]:
-    """The terms of an already folded text, with offsets (jieba search mode)."""
+    """The terms of an already folded text, with offsets: jieba's search mode, plus the
+    dictionary words of two or three characters the segmentation passed over (退货运费 is
+    cut 退 / 货运 / 运费, so 退货 is added: a search for 退货 must find it)."""
     seg = segmenter()
+    freq = seg.FREQ
+    emitted: set[tuple[int, int]] = set()
+    for tok in _jieba_tokens(seg, folded):
+        emitted.add((tok.start, tok.end))
+        yield tok
+    for run in _CJK_RUN.finditer(folded):
+        text, base = run.group(), run.start()
+        for i in range(len(text) - 1):
+            for n in (2, 3):
+                word = text[i : i + n]
+                if len(word) == n and freq.get(word) and (base + i, base + i + n) not in emitted:
+                    if not (n == 2 and word[0] in STOP_CHARS):
+                        yield Token(word, base + i, base + i + n)
+
+
+def _jieba_tokens(seg: Any, folded: str) -> Iterator[Token]:
     for word, start, end in seg.tokenize(folded, mode="search", HMM=False):
         if not word.isalnum():
             if word.isspace() or not any(c.isalnum() for c in word):
