@@ -43,15 +43,19 @@ from kefu.kb.search import Document, SearchIndex
 from kefu.kb.search import text as tx
 
 EN = (
-    "account order refund return shipping delivery invoice payment card password login reset email phone "
-    "address change cancel subscription plan upgrade downgrade price discount coupon points member warranty "
-    "repair replace broken screen battery charger cable bluetooth sync app update install error crash slow "
-    "network wifi signal setting privacy security verify code message notification receipt tax business "
-    "company contract service support ticket agent call hours holiday store pickup package tracking courier "
-    "delay lost damaged exchange size color stock available preorder gift wrap voucher balance wallet "
-    "transfer bank fee charge duplicate pending approved rejected review complaint feedback survey manual "
-    "guide setup pairing firmware version device tablet laptop watch band headphone speaker camera printer"
-).split()
+    "account", "order", "refund", "return", "shipping", "delivery", "invoice", "payment", "card", "password",
+    "login", "reset", "email", "phone", "address", "change", "cancel", "subscription", "plan", "upgrade",
+    "downgrade", "price", "discount", "coupon", "points", "member", "warranty", "repair", "replace",
+    "broken", "screen", "battery", "charger", "cable", "bluetooth", "sync", "app", "update", "install",
+    "error", "crash", "slow", "network", "wifi", "signal", "setting", "privacy", "security", "verify",
+    "code", "message", "notification", "receipt", "tax", "business", "company", "contract", "service",
+    "support", "ticket", "agent", "call", "hours", "holiday", "store", "pickup", "package", "tracking",
+    "courier", "delay", "lost", "damaged", "exchange", "size", "color", "stock", "available", "preorder",
+    "gift", "wrap", "voucher", "balance", "wallet", "transfer", "bank", "fee", "charge", "duplicate",
+    "pending", "approved", "rejected", "review", "complaint", "feedback", "survey", "manual", "guide",
+    "setup", "pairing", "firmware", "version", "device", "tablet", "laptop", "watch", "band", "headphone",
+    "speaker", "camera", "printer",
+)
 CATEGORIES = [f"cat{i:02d}" for i in range(30)]
 
 

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Literal
 
 import numpy as np
@@ -351,11 +352,7 @@ class SearchIndex:
             seen.add(tok.term)
             raw = folded[tok.start : tok.end]
             alt: dict[int, float] = {}
-
-            def reach(tids: Iterable[int], weight: float) -> None:
-                for tid in tids:
-                    if alt.get(tid, 0.0) < weight and self._live_df(tid) > 0:
-                        alt[tid] = weight
+            reach = partial(self._reach, alt)
 
             own = vocab.get(tok.term)
             if own is not None and self._live_df(own) > 0:
@@ -380,6 +377,12 @@ class SearchIndex:
             elif not is_last:
                 out.append({})  # a word nothing holds still counts in "words matched"
         return out
+
+    def _reach(self, alt: dict[int, float], tids: Iterable[int], weight: float) -> None:
+        """Let a query word reach ``tids`` at ``weight`` (the highest way counts)."""
+        for tid in tids:
+            if alt.get(tid, 0.0) < weight and self._live_df(tid) > 0:
+                alt[tid] = weight
 
     def _join_homophones(self, toks: list[tx.Token]) -> list[tx.Token]:
         """A run of single Chinese characters the dictionary did not join (推货: a wrong

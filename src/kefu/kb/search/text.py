@@ -166,16 +166,19 @@ def tokens(folded: str) -> Iterator[Token]:
         for i in range(len(text) - 1):
             for n in (2, 3):
                 word = text[i : i + n]
-                if len(word) == n and freq.get(word) and (base + i, base + i + n) not in emitted:
-                    if not (n == 2 and word[0] in STOP_CHARS):
-                        yield Token(word, base + i, base + i + n)
+                if (
+                    len(word) == n
+                    and freq.get(word)
+                    and (base + i, base + i + n) not in emitted
+                    and not (n == 2 and word[0] in STOP_CHARS)
+                ):
+                    yield Token(word, base + i, base + i + n)
 
 
 def _jieba_tokens(seg: Any, folded: str) -> Iterator[Token]:
     for word, start, end in seg.tokenize(folded, mode="search", HMM=False):
-        if not word.isalnum():
-            if word.isspace() or not any(c.isalnum() for c in word):
-                continue
+        if not word.isalnum() and (word.isspace() or not any(c.isalnum() for c in word)):
+            continue
         if len(word) == 1 and word in STOP_CHARS:
             continue
         if word.isascii() and word.isalpha():
