@@ -92,7 +92,7 @@ class Vocabulary:
 
     def prefixed(self, prefix: str, limit: int) -> list[int]:
         """Ids of terms starting with ``prefix`` (at most ``limit`` scanned, in term order)."""
-        out = []
+        out: list[int] = []
         for term in self._sorted.irange(minimum=prefix):
             if not term.startswith(prefix) or len(out) >= limit:
                 break
@@ -129,7 +129,7 @@ class Vocabulary:
         k = max_typos(word)
         if k == 0 or has_cjk(word):
             return []
-        out = []
+        out: list[int] = []
         for n in range(len(word) - k, len(word) + k + 1):
             bucket = self._latin_by_len.get(n)
             if not bucket:
