@@ -13,7 +13,7 @@ Documents and queries go through the same steps, so a query finds what the text 
    to the dictionary instead); English and digits by jieba too, English stemmed by
    Snowball (PyStemmer).  Punctuation and a few Chinese function characters are dropped.
 
-jieba loads its dictionary once per process, lazily (about 0.7 s from its cache, 2.5 s
+jieba loads its dictionary once per process, lazily (1.4-1.7 s from its cache on a busy machine, 2.5 s
 the first time on a machine); the segmenter is shared, so a word added to it (a
 product name) is known to every index in the process.
 """
