@@ -117,7 +117,7 @@ def test_compaction_runs_by_itself_after_many_updates() -> None:
     for i in range(50):
         ix.add(doc(i, "退货", "退款 " * 10))
     postings = ix._postings
-    for _ in range(3000):  # 3000 updates × 2 terms: past the 50,000-posting floor? no: 6,000
+    for _ in range(3000):  # 3,000 updates × 2 terms = 6,000 dead postings: under the 50,000 floor
         ix.update(doc(7, "退货", "退款"))
     assert ix._dead_postings == 3000 * 2  # below the floor: kept, skipped by the scoring
     assert ids(ix, "退货", limit=100).count(7) == 1
