@@ -313,6 +313,8 @@ def main() -> None:
     p.add_argument("--queues", type=int, default=10)
     p.add_argument("--agents", type=int, default=200)
     p.add_argument("--pg", default="", help="PostgreSQL URL: run there too (the same month)")
+    p.add_argument("--only", choices=("sqlite", "postgresql"), default="",
+                   help="one backend (two runs side by side use both cores)")
     p.add_argument("--fold", choices=("log", "stream"), default="log",
                    help="log: Summaries.sync() reads the log back (what kefu does); stream: "
                         "fold the generated events while writing them (for 10M calls)")
@@ -321,7 +323,8 @@ def main() -> None:
     args = p.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}; {args.calls:,} calls, {args.queues} "
           f"queues, {args.agents} agents, fold {args.fold}")
-    opened = [open_store("sqlite", args)] + ([open_store("postgresql", args)] if args.pg else [])
+    backends = [args.only] if args.only else ["sqlite"] + (["postgresql"] if args.pg else [])
+    opened = [open_store(b, args) for b in backends]
     stores = [s for s, _ in opened]
     if not all(done for _, done in opened):
         t = time.perf_counter()
