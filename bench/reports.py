@@ -252,6 +252,40 @@ def open_store(backend: str, args: argparse.Namespace) -> tuple[Store, bool]:
     return store, done
 
 
+COPIED = ("call_events", "report_facts", "report_days", "report_counts", "report_cursor")
+
+
+def copy_from(source: Path, store: Store) -> int:
+    """The kept SQLite month (its log and the summary tables its fold wrote) copied into
+    ``store`` (PostgreSQL) with COPY: the same data without generating and folding it
+    again; how many events."""
+    import sqlite3
+    src = sqlite3.connect(source)
+    raw = store.db.engine.raw_connection()
+    cur = raw.cursor()
+    for name, _ in INDEXES:
+        cur.execute(f"DROP INDEX IF EXISTS {name}")
+    for table in COPIED:
+        cols = [r[1] for r in src.execute(f"PRAGMA table_info({table})")]
+        names = ", ".join(f'"{c}"' for c in cols)
+        rows = src.execute(f"SELECT {names} FROM {table}")
+        with cur.copy(f"COPY {table} ({names}) FROM STDIN") as cp:
+            while batch := rows.fetchmany(50_000):
+                for row in batch:
+                    cp.write_row(row)
+        raw.commit()
+    for name, column in INDEXES:
+        cur.execute(f"CREATE INDEX {name} ON call_events ({column})")
+    cur.execute("SELECT setval(pg_get_serial_sequence('call_events', 'id'), "
+                "(SELECT max(id) FROM call_events))")
+    cur.execute("ANALYZE")
+    raw.commit()
+    n = src.execute("SELECT count(*) FROM call_events").fetchone()[0]
+    raw.close()
+    src.close()
+    return n
+
+
 def drop(store: Store, args: argparse.Namespace) -> None:
     if store.db.dialect == "postgresql" and not args.keep:
         schema = f"kefu_bench_{os.getpid()}"
@@ -318,6 +352,8 @@ def main() -> None:
     p.add_argument("--fold", choices=("log", "stream"), default="log",
                    help="log: Summaries.sync() reads the log back (what kefu does); stream: "
                         "fold the generated events while writing them (for 10M calls)")
+    p.add_argument("--from-sqlite", default="", help="with --only postgresql: copy a kept "
+                   "SQLite month (its events and summary tables) instead of generating it")
     p.add_argument("--keep", default="", help="a directory: keep the SQLite file there and "
                    "the PostgreSQL schema; a later run with the same --calls reuses them")
     args = p.parse_args()
@@ -326,7 +362,13 @@ def main() -> None:
     backends = [args.only] if args.only else ["sqlite"] + (["postgresql"] if args.pg else [])
     opened = [open_store(b, args) for b in backends]
     stores = [s for s, _ in opened]
-    if not all(done for _, done in opened):
+    if args.from_sqlite and not opened[0][1]:
+        t = time.perf_counter()
+        events = copy_from(Path(args.from_sqlite), stores[0])
+        print(f"copied {events:,} events and the summary tables from {args.from_sqlite} in "
+              f"{time.perf_counter() - t:.1f} s")
+        opened = [(stores[0], True)]
+    elif not all(done for _, done in opened):
         t = time.perf_counter()
         events = fill(stores, args, args.fold == "stream")
         print(f"loaded {events:,} events into {', '.join(s.db.dialect for s in stores)} "
