@@ -165,6 +165,10 @@ def fill(stores: list[Store], args: argparse.Namespace, stream: bool) -> int:
     """Bulk-write the month into every store; ``stream``: fold the generated events in
     the same pass (the same :class:`Fold` the consumer runs, written by the same
     ``Summaries.write``) instead of reading them back from the log.  How many events."""
+    for store in stores:                     # a kept month a run left half-written
+        with store.db.tx() as s:
+            for table in ("call_events", "report_facts", "report_days", "report_counts"):
+                s.execute(sa.text(f"DELETE FROM {table}"))
     writers = [Writer(s) for s in stores]
     sums = [Summaries(s.db, lambda q: SL, SHORT, Days("UTC")) for s in stores]
     fold = Fold(lambda q: SL, SHORT)
