@@ -122,6 +122,7 @@ class KbSearchRow(Base):
     hits: Mapped[int] = mapped_column(Integer)
     username: Mapped[str] = mapped_column(String(64))      # "": the public help centre
     call_id: Mapped[str] = mapped_column(String(64))
+    top_id: Mapped[int | None] = mapped_column(Integer)    # the best hit (the hot list)
     handled_at: Mapped[float | None] = mapped_column(Double)
     draft_id: Mapped[int | None] = mapped_column(Integer)  # the article made from the gap
 

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("hits", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(64), nullable=False),
         sa.Column("call_id", sa.String(64), nullable=False),
+        sa.Column("top_id", sa.Integer(), nullable=True),
         sa.Column("handled_at", sa.Double(), nullable=True),
         sa.Column("draft_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_kb_searches"),
