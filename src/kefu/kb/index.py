@@ -45,7 +45,8 @@ class Found:
 
 
 class ArticleIndex(Protocol):
-    building: bool
+    @property
+    def building(self) -> bool: ...
 
     def update(self, doc: KbDocument) -> None: ...
 

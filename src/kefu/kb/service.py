@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -719,7 +719,7 @@ class Kb:
         if sum(map(len, clean)) > MAX_WORDS:
             raise Invalid(f"at most {MAX_WORDS} synonym words in all")
         with self._db.tx() as s:
-            s.execute(KbSynonymRow.__table__.delete())
+            s.execute(delete(KbSynonymRow))
             s.add_all(KbSynonymRow(words=g) for g in clean)
             groups_now, words = self._vocabulary(s)
         self.index.vocabulary(groups_now, words)
@@ -734,7 +734,7 @@ class Kb:
         if len(clean) > MAX_WORDS:
             raise Invalid(f"at most {MAX_WORDS} words")
         with self._db.tx() as s:
-            s.execute(KbWordRow.__table__.delete())
+            s.execute(delete(KbWordRow))
             s.add_all(KbWordRow(word=w) for w in clean)
             groups, words_now = self._vocabulary(s)
         self.index.vocabulary(groups, words_now)

@@ -151,8 +151,8 @@ def hot(s: Session, since: float, limit: int, public_only: bool = False) -> list
     score: Counter[int] = Counter()
     score.update(dict(s.execute(select(W.article_id, func.count()).where(W.at >= since)
                                 .group_by(W.article_id)).tuples().all()))
-    score.update(dict(s.execute(select(S.top_id, func.count()).where(
-        S.at >= since, S.top_id.is_not(None)).group_by(S.top_id)).tuples().all()))
+    score.update({int(a or 0): n for a, n in s.execute(select(S.top_id, func.count()).where(
+        S.at >= since, S.top_id.is_not(None)).group_by(S.top_id)).tuples().all()})
     titles = _titles(s, list(score), public_only)
     best = sorted((a for a in score if a in titles), key=lambda a: (-score[a], a))[:limit]
     return [ArticleCount(a, titles[a], score[a]) for a in best]
