@@ -39,6 +39,7 @@ def test_searches_gaps_and_draft(kit: Kit) -> None:
     assert kb.gaps(w["admin"]) == []
     with pytest.raises(NotFound):
         kb.draft_from_gap(w["supervisor"], "invoice title", cat)
+    assert kb.articles(w["supervisor"], view="mine")[1] == 1      # no second draft written
     kit.clock.advance(31 * 86400)
     assert kb.top_searches(w["supervisor"]) == []
     assert [q.query for q in kb.top_searches(w["supervisor"], days=40)][:1] == ["invoice title"]

@@ -3,7 +3,9 @@
 ``router`` (signed in, every role): every role reads published articles; what else a
 caller may do is the service's one rule (``[kb] writers`` draft and submit, ``[kb]
 approvers`` approve, reject, schedule, unpublish and keep the category tree): a 403 with
-the reason otherwise.  ``public_router`` (no login, ``/public/kb``): public published
+the reason otherwise.  Searches, views and votes are open to every role; the statistics
+(``/kb/stats/...``) to supervisors and admins; the vocabulary (``/kb/synonyms``,
+``/kb/words``) to admins; ``/kb/hot`` to every role.  ``public_router`` (no login, ``/public/kb``): public published
 articles and their images only, for the help centre.
 """
 

@@ -235,16 +235,20 @@ class Kb:
         content = _content(title, body, keywords, visibility, review_date)
         now = self.clock()
         with self._db.tx() as s:
-            self._category(s, category_id)
-            art = KbArticleRow(category_id=category_id, live_id=None,
-                               created_by=user.username, created_at=now, updated_at=now)
-            s.add(art)
-            s.flush()
-            self._new_version(s, art, 1, content, user, now, submit)
-            repo.audit(s, now, user.username, "created", article_id=art.id, version=1)
-            if submit:
-                repo.audit(s, now, user.username, "submitted", article_id=art.id, version=1)
-            return self._article(s, art, user)
+            return self._create(s, user, category_id, content, now, submit)
+
+    def _create(self, s: Session, user: User, category_id: int, content: dict[str, object],
+                now: float, submit: bool) -> Article:
+        self._category(s, category_id)
+        art = KbArticleRow(category_id=category_id, live_id=None,
+                           created_by=user.username, created_at=now, updated_at=now)
+        s.add(art)
+        s.flush()
+        self._new_version(s, art, 1, content, user, now, submit)
+        repo.audit(s, now, user.username, "created", article_id=art.id, version=1)
+        if submit:
+            repo.audit(s, now, user.username, "submitted", article_id=art.id, version=1)
+        return self._article(s, art, user)
 
     def edit(self, user: User, article_id: int, *, title: str | None = None,
              body: str | None = None, keywords: Sequence[str] | None = None,
@@ -655,13 +659,14 @@ class Kb:
     def draft_from_gap(self, user: User, query: str, category_id: int) -> Article:
         """One click: a draft titled with the gap's query, and the gap handled."""
         self._manager(user, "turning a gap into a draft")
-        with self._db.tx(write=False) as s:
-            if not stats.is_gap(s, query):
+        self._writer(user, "writing articles")
+        content = _content(stats.fold_query(query), "", (), "internal", None)
+        now = self.clock()
+        with self._db.tx() as s:                     # the draft and the gap handled: one tx
+            draft = self._create(s, user, category_id, content, now, False)
+            if not stats.handle_gap(s, query, now, draft.id):
                 raise NotFound(f"no open content gap for {stats.fold_query(query)!r}")
-        draft = self.create(user, category_id=category_id, title=stats.fold_query(query))
-        with self._db.tx() as s:
-            stats.handle_gap(s, query, self.clock(), draft.id)
-        return draft
+            return draft
 
     def most_viewed(self, user: User, *, days: int = 30,
                     limit: int = 20) -> list[stats.ArticleCount]:

@@ -107,11 +107,6 @@ def handle_gap(s: Session, query: str, at: float, draft_id: int) -> int:
     return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def is_gap(s: Session, query: str) -> bool:
-    return s.scalar(select(func.count()).select_from(S).where(
-        S.query == fold_query(query), S.hits == 0, S.handled_at.is_(None))) != 0
-
-
 def _titles(s: Session, ids: list[int], public_only: bool = False) -> dict[int, str]:
     """The live titles of the published ones among ``ids``."""
     if not ids:
