@@ -116,13 +116,13 @@ def _titles(s: Session, ids: list[int], public_only: bool = False) -> dict[int, 
          .where(KbArticleRow.id.in_(ids)))
     if public_only:
         q = q.where(KbVersionRow.visibility == "public")
-    return dict(s.execute(q).tuples().all())
+    return dict(s.execute(q).all())
 
 
 def most_viewed(s: Session, since: float, limit: int) -> list[ArticleCount]:
     n = func.count().label("n")
     rows = s.execute(select(W.article_id, n).where(W.at >= since).group_by(W.article_id)
-                     .order_by(n.desc(), W.article_id).limit(limit)).tuples().all()
+                     .order_by(n.desc(), W.article_id).limit(limit)).all()
     titles = _titles(s, [a for a, _ in rows])
     return [ArticleCount(a, titles.get(a, ""), c) for a, c in rows]
 
@@ -134,7 +134,7 @@ def votes(s: Session, limit: int) -> list[VoteCount]:
     rows = s.execute(select(T.article_id, T.version, yes, total)
                      .group_by(T.article_id, T.version)
                      .order_by((total - yes).desc(), total.desc(), T.article_id, T.version)
-                     .limit(limit)).tuples().all()
+                     .limit(limit)).all()
     titles = _titles(s, [a for a, *_ in rows])
     return [VoteCount(a, v, titles.get(a, ""), int(y or 0), int(t) - int(y or 0))
             for a, v, y, t in rows]
@@ -145,9 +145,9 @@ def hot(s: Session, since: float, limit: int, public_only: bool = False) -> list
     by id (the older first)."""
     score: Counter[int] = Counter()
     score.update(dict(s.execute(select(W.article_id, func.count()).where(W.at >= since)
-                                .group_by(W.article_id)).tuples().all()))
+                                .group_by(W.article_id)).all()))
     score.update({int(a or 0): n for a, n in s.execute(select(S.top_id, func.count()).where(
-        S.at >= since, S.top_id.is_not(None)).group_by(S.top_id)).tuples().all()})
+        S.at >= since, S.top_id.is_not(None)).group_by(S.top_id)).all()})
     titles = _titles(s, list(score), public_only)
     best = sorted((a for a in score if a in titles), key=lambda a: (-score[a], a))[:limit]
     return [ArticleCount(a, titles[a], score[a]) for a in best]
@@ -158,7 +158,7 @@ def coviews(s: Session, article_id: int, since: float, scan: int = 2000) -> Coun
     ``since``: how many calls/sessions each shared (``scan``: the newest views looked at)."""
     mine = s.execute(select(W.call_id, W.session).where(
         W.article_id == article_id, W.at >= since, or_(W.call_id != "", W.session != ""))
-        .order_by(W.at.desc()).limit(scan)).tuples().all()
+        .order_by(W.at.desc()).limit(scan)).all()
     calls = {c for c, _ in mine if c}
     sessions = {x for _, x in mine if x}
     if not calls and not sessions:
@@ -170,7 +170,7 @@ def coviews(s: Session, article_id: int, since: float, scan: int = 2000) -> Coun
         conds.append(W.session.in_(sessions))
     rows = s.execute(select(W.article_id, W.call_id, W.session).where(
         and_(W.article_id != article_id, W.at >= since, or_(*conds)))
-        .order_by(W.at.desc()).limit(scan * 10)).tuples().all()
+        .order_by(W.at.desc()).limit(scan * 10)).all()
     shared: dict[int, set[tuple[str, str]]] = {}
     for a, c, x in rows:
         keys = shared.setdefault(a, set())
