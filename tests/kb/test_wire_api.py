@@ -71,6 +71,9 @@ def test_synonyms_and_words_by_admin(kb_api: Api) -> None:
     assert search(kb_api, "退钱") == []
     r = _call(kb_api, "admin", "PUT", f"{KB}/synonyms", json={"groups": [["退款"]]})
     assert r.status_code == 422 and "two words" in r.text
+    r = _call(kb_api, "admin", "PUT", f"{KB}/synonyms", json={"groups": [["e-mail", "邮件"]]})
+    assert r.status_code == 422 and "e-mail" in r.text
+    assert _ok(_call(kb_api, "admin", "GET", f"{KB}/synonyms")) == {"groups": []}
     words = {"words": ["畅享二十"]}
     assert _ok(_call(kb_api, "admin", "PUT", f"{KB}/words", json=words)) == words
     assert _ok(_call(kb_api, "admin", "GET", f"{KB}/words")) == words

@@ -75,3 +75,12 @@ def test_many_threads_one_lock() -> None:
     assert errors == []
     assert ix.find("运费", limit=200).total == 80
     assert ix.find("退货", limit=200).total == 20
+
+
+def test_a_bad_synonym_group_never_stops_a_build() -> None:
+    ix = LiveIndex()
+    ix.start([doc(1, "邮件设置", "email")], [["e-mail", "邮件"], ["邮件", "电邮"]])
+    assert ix.thread is not None
+    ix.thread.join(30)
+    assert not ix.building
+    assert [h.id for h in ix.find("电邮").hits] == [1]

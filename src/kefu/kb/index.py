@@ -219,8 +219,20 @@ def _document(d: KbDocument) -> Document:
 
 
 def _vocabulary(ix: SearchIndex, synonyms: list[list[str]], words: list[str]) -> None:
+    """Words, then synonyms; a group the index refuses is logged and left out, so one bad
+    row never stops a build."""
     ix.add_words(words)
-    ix.set_synonyms(synonyms)
+    try:
+        ix.set_synonyms(synonyms)
+    except ValueError:
+        good = []
+        for g in synonyms:
+            try:
+                ix.set_synonyms([g])
+                good.append(g)
+            except ValueError as e:
+                log.warning("kb: synonym group %s left out: %s", g, e)
+        ix.set_synonyms(good)
 
 
 def _safely(change: Callable[[SearchIndex], object], ix: SearchIndex) -> None:

@@ -35,6 +35,7 @@ from kefu.users.service import User
 
 from . import related as rel
 from . import repo, stats
+from .search.text import is_cjk
 from .index import ArticleIndex, Found, Hit, LiveIndex
 from .models import (KbArticleRow, KbCategoryRow, KbFileRow, KbSynonymRow, KbVersionRow,
                      KbWordRow)
@@ -719,8 +720,10 @@ class Kb:
         clean = [_words(g, "synonym") for g in groups]
         if any(len(g) < 2 for g in clean):
             raise Invalid("a synonym group needs two words or more")
-        if any(" " in w and w.isascii() for g in clean for w in g):
-            raise Invalid("an English synonym must be one word")
+        odd = [w for g in clean for w in g if not _one_term(w)]
+        if odd:
+            raise Invalid("a synonym must be one word of Chinese characters or of Latin "
+                          f"letters: {', '.join(odd[:5])}")
         if sum(map(len, clean)) > MAX_WORDS:
             raise Invalid(f"at most {MAX_WORDS} synonym words in all")
         with self._db.tx() as s:
@@ -804,6 +807,11 @@ def _content(title: str, body: str, keywords: Sequence[str], visibility: str,
     return {"title": title.strip(), "body": body,
             "keywords": list(dict.fromkeys(k.strip() for k in keywords)),
             "visibility": visibility, "review_date": review_date}
+
+
+def _one_term(word: str) -> bool:
+    """What the index can hold as one synonym term: all Chinese, or all Latin letters."""
+    return all(is_cjk(c) for c in word) or (word.isascii() and word.isalpha())
 
 
 def _words(words: Sequence[str], what: str) -> list[str]:
