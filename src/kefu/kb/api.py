@@ -3,7 +3,9 @@
 ``router`` (signed in, every role): every role reads published articles; what else a
 caller may do is the service's one rule (``[kb] writers`` draft and submit, ``[kb]
 approvers`` approve, reject, schedule, unpublish and keep the category tree): a 403 with
-the reason otherwise.  ``public_router`` (no login, ``/public/kb``): public published
+the reason otherwise.  Searches, views and votes are open to every role; the statistics
+(``/kb/stats/...``) to supervisors and admins; the vocabulary (``/kb/synonyms``,
+``/kb/words``) to admins; ``/kb/hot`` to every role.  ``public_router`` (no login, ``/public/kb``): public published
 articles and their images only, for the help centre.
 """
 
@@ -24,9 +26,11 @@ from kefu.web.deps import MAX_INT, require_roles, running
 
 from .records import Denied
 from .records import File as KbFile
-from .schemas import (ArticleIn, ArticleOut, ArticlePage, ArticlePatch, AuditOut, CategoryIn,
-                      CategoryOut, CategoryPatch, CommentIn, DecisionIn, DiffOut, FileOut,
-                      MoveIn, PublicArticleOut, PublicArticlePage, RejectIn, VersionOut)
+from .schemas import (ArticleCountOut, ArticleIn, ArticleOut, ArticlePage, ArticlePatch,
+                      AuditOut, CategoryIn, CategoryOut, CategoryPatch, CommentIn, DecisionIn,
+                      DiffOut, FileOut, GapDraftIn, MoveIn, PublicArticleOut, PublicArticlePage,
+                      PublicSearchHitOut, QueryCountOut, RejectIn, RelatedOut, SearchHitOut,
+                      SynonymsIO, VersionOut, ViewIn, ViewOut, VoteCountOut, VoteIn, WordsIO)
 from .service import LISTS, Kb
 
 router = APIRouter(tags=["kb"])
@@ -40,6 +44,11 @@ CategoryQ = Annotated[int | None, Query(ge=1, le=MAX_INT)]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 SearchQ = Annotated[str, Query(min_length=1, max_length=200)]
+Prefix = Annotated[bool, Query(description="search as you type: the last word may be partial "
+                                           "(not logged in the statistics)")]
+CallQ = Annotated[str, Query(max_length=64, description="the call the search is for")]
+Days = Annotated[int, Query(ge=1, le=366)]
+BUILDING = "X-Kb-Index-Building"        # "1": the index was still building; a plain scan answered
 FILE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/octet-stream": {
     "schema": {"type": "string", "format": "binary"}}},
     "description": "the file, served with the media type its content was found to be"}}
@@ -112,12 +121,15 @@ def list_articles(kb: KbDep, user: Signed,
     return ArticlePage(items=[ArticleOut.of(a) for a in items], total=total)
 
 
-@router.get("/kb/search", response_model=list[ArticleOut],
-            summary="Published articles matching q, best first")
-def search(kb: KbDep, user: Signed, q: SearchQ, category_id: CategoryQ = None,
-           limit: Limit = 20) -> list[ArticleOut]:
-    return [ArticleOut.of(a) for a in kb.search(user, q, category_id=category_id,
-                                                limit=limit)]
+@router.get("/kb/search", response_model=list[SearchHitOut],
+            summary="Published articles matching q, best first, matches marked; header "
+                    f"{BUILDING}: 1 while the index builds (a plain scan answers)")
+def search(kb: KbDep, user: Signed, q: SearchQ, response: Response, category_id: CategoryQ = None,
+           limit: Limit = 20, prefix: Prefix = False, call_id: CallQ = "") -> list[SearchHitOut]:
+    hits, found = kb.find(user, q, category_id=category_id, limit=limit, prefix=prefix,
+                          call_id=call_id)
+    response.headers[BUILDING] = "1" if found.building else "0"
+    return [SearchHitOut.hit(h) for h in hits]
 
 
 @router.post("/kb/articles", response_model=ArticleOut, status_code=status.HTTP_201_CREATED,
@@ -224,6 +236,105 @@ def get_file(article_id: Id, file_id: Id, kb: KbDep, user: Signed) -> FileRespon
     return _send(*kb.file(user, article_id, file_id))
 
 
+# --- use: views, votes, related, statistics, vocabulary ---------------------------------------
+@router.post("/kb/articles/{article_id}/views", response_model=ViewOut,
+             summary="Count a reading (call_id/session: for related articles)")
+def view(article_id: Id, body: ViewIn, kb: KbDep, user: Signed) -> ViewOut:
+    return ViewOut(views=kb.view(user, article_id, call_id=body.call_id, session=body.session))
+
+
+@router.put("/kb/articles/{article_id}/vote", status_code=status.HTTP_204_NO_CONTENT,
+            summary="Helpful or not (one vote per user per version; again: replaced)")
+def vote(article_id: Id, body: VoteIn, kb: KbDep, user: Signed) -> Response:
+    kb.vote(user, article_id, body.helpful)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/kb/articles/{article_id}/related", response_model=list[RelatedOut],
+            summary="Related articles: content similarity and co-viewing blended")
+def related(article_id: Id, kb: KbDep, user: Signed,
+            limit: Annotated[int, Query(ge=1, le=20)] = 5) -> list[RelatedOut]:
+    return [RelatedOut(article_id=a.id, title=a.live.title if a.live else "", score=r.score,
+                       content=r.content, coview=r.coview)
+            for a, r in kb.related(user, article_id, limit)]
+
+
+@router.get("/kb/hot", response_model=list[ArticleCountOut],
+            summary="常问问题: published articles most viewed or searched lately (every role)")
+def hot(kb: KbDep, user: Signed, days: Days = 30, limit: Limit = 10) -> list[ArticleCountOut]:
+    return [ArticleCountOut.model_validate(c, from_attributes=True)
+            for c in kb.hot(user, days=days, limit=limit)]
+
+
+@router.get("/kb/stats/searches", response_model=list[QueryCountOut],
+            summary="Top searches (supervisors, admins)")
+def top_searches(kb: KbDep, user: Signed, days: Days = 30,
+                 limit: Limit = 20) -> list[QueryCountOut]:
+    with _refusals():
+        rows = kb.top_searches(user, days=days, limit=limit)
+    return [QueryCountOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/kb/stats/gaps", response_model=list[QueryCountOut],
+            summary="Searches that found nothing, not yet made a draft (supervisors, admins)")
+def gaps(kb: KbDep, user: Signed, days: Days = 30, limit: Limit = 20) -> list[QueryCountOut]:
+    with _refusals():
+        rows = kb.gaps(user, days=days, limit=limit)
+    return [QueryCountOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/kb/stats/gaps/draft", response_model=ArticleOut,
+             status_code=status.HTTP_201_CREATED,
+             summary="Make a draft titled with a gap's query; the gap is handled")
+def draft_from_gap(body: GapDraftIn, kb: KbDep, user: Signed) -> ArticleOut:
+    with _refusals():
+        return ArticleOut.of(kb.draft_from_gap(user, body.query, body.category_id))
+
+
+@router.get("/kb/stats/views", response_model=list[ArticleCountOut],
+            summary="Most viewed articles (supervisors, admins)")
+def most_viewed(kb: KbDep, user: Signed, days: Days = 30,
+                limit: Limit = 20) -> list[ArticleCountOut]:
+    with _refusals():
+        rows = kb.most_viewed(user, days=days, limit=limit)
+    return [ArticleCountOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/kb/stats/votes", response_model=list[VoteCountOut],
+            summary="Helpful / not helpful per article version (supervisors, admins)")
+def votes(kb: KbDep, user: Signed, limit: Limit = 50) -> list[VoteCountOut]:
+    with _refusals():
+        rows = kb.votes(user, limit=limit)
+    return [VoteCountOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.get("/kb/synonyms", response_model=SynonymsIO, summary="Synonym groups (admins)")
+def get_synonyms(kb: KbDep, user: Signed) -> SynonymsIO:
+    with _refusals():
+        return SynonymsIO(groups=kb.vocabulary(user)[0])
+
+
+@router.put("/kb/synonyms", response_model=SynonymsIO,
+            summary="Replace the synonym groups (admins); applied at once")
+def put_synonyms(body: SynonymsIO, kb: KbDep, user: Signed) -> SynonymsIO:
+    with _refusals():
+        return SynonymsIO(groups=kb.set_synonyms(user, body.groups))
+
+
+@router.get("/kb/words", response_model=WordsIO,
+            summary="The segmenter's dictionary of product names (admins)")
+def get_words(kb: KbDep, user: Signed) -> WordsIO:
+    with _refusals():
+        return WordsIO(words=kb.vocabulary(user)[1])
+
+
+@router.put("/kb/words", response_model=WordsIO,
+            summary="Replace the product-name dictionary (admins); applied at once")
+def put_words(body: WordsIO, kb: KbDep, user: Signed) -> WordsIO:
+    with _refusals():
+        return WordsIO(words=kb.set_words(user, body.words))
+
+
 # --- public (no login) ------------------------------------------------------------------------
 @public_router.get("/public/kb/categories", response_model=list[CategoryOut])
 def public_categories(kb: KbDep) -> list[CategoryOut]:
@@ -237,11 +348,18 @@ def public_articles(kb: KbDep, category_id: CategoryQ = None, limit: Limit = 50,
     return PublicArticlePage(items=[PublicArticleOut.of(a) for a in items], total=total)
 
 
-@public_router.get("/public/kb/search", response_model=list[PublicArticleOut])
-def public_search(kb: KbDep, q: SearchQ, category_id: CategoryQ = None,
-                  limit: Limit = 20) -> list[PublicArticleOut]:
-    return [PublicArticleOut.of(a) for a in kb.search(None, q, category_id=category_id,
-                                                      limit=limit)]
+@public_router.get("/public/kb/search", response_model=list[PublicSearchHitOut])
+def public_search(kb: KbDep, q: SearchQ, category_id: CategoryQ = None, limit: Limit = 20,
+                  prefix: Prefix = False) -> list[PublicSearchHitOut]:
+    return [PublicSearchHitOut.hit(h) for h in kb.search(None, q, category_id=category_id,
+                                                         limit=limit, prefix=prefix)]
+
+
+@public_router.get("/public/kb/hot", response_model=list[ArticleCountOut],
+                   summary="常问问题 among the public articles (the help centre, the IVR)")
+def public_hot(kb: KbDep, days: Days = 30, limit: Limit = 10) -> list[ArticleCountOut]:
+    return [ArticleCountOut.model_validate(c, from_attributes=True)
+            for c in kb.hot(None, days=days, limit=limit)]
 
 
 @public_router.get("/public/kb/articles/{article_id}", response_model=PublicArticleOut)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import (JSON, BigInteger, Date, Double, ForeignKey, Index, Integer, String,
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, Double, ForeignKey, Index, Integer, String,
                         Text, UniqueConstraint)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -105,3 +105,71 @@ class KbAuditRow(Base):
     version: Mapped[int | None] = mapped_column(Integer)
     category_id: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text)
+
+
+# --- use of the knowledge base (migration 0026): searches, views, votes; the admins' vocabulary
+
+
+class KbSearchRow(Base):
+    """One search as asked (statistics): ``hits`` 0 is a content gap until ``handled_at``."""
+
+    __tablename__ = "kb_searches"
+    __table_args__ = (Index("ix_kb_searches_at", "at"), Index("ix_kb_searches_gap", "hits", "query"))
+
+    id: Mapped[int] = mapped_column(EntryId, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Double)
+    query: Mapped[str] = mapped_column(String(200))
+    hits: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))      # "": the public help centre
+    call_id: Mapped[str] = mapped_column(String(64))
+    top_id: Mapped[int | None] = mapped_column(Integer)    # the best hit (the hot list)
+    handled_at: Mapped[float | None] = mapped_column(Double)
+    draft_id: Mapped[int | None] = mapped_column(Integer)  # the article made from the gap
+
+
+class KbViewRow(Base):
+    """One reading of a published article; ``call_id``/``session`` tie views together
+    (co-viewing, for related articles)."""
+
+    __tablename__ = "kb_views"
+    __table_args__ = (Index("ix_kb_views_article_at", "article_id", "at"),
+                      Index("ix_kb_views_call_id", "call_id"),
+                      Index("ix_kb_views_session", "session"))
+
+    id: Mapped[int] = mapped_column(EntryId, primary_key=True, autoincrement=True)
+    at: Mapped[float] = mapped_column(Double)
+    article_id: Mapped[int] = mapped_column(Integer, ForeignKey("kb_articles.id"))
+    username: Mapped[str] = mapped_column(String(64))
+    call_id: Mapped[str] = mapped_column(String(64))
+    session: Mapped[str] = mapped_column(String(64))
+
+
+class KbVoteRow(Base):
+    """Helpful or not: one per user per article version (a second vote changes it)."""
+
+    __tablename__ = "kb_votes"
+    __table_args__ = (UniqueConstraint("article_id", "version", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer, ForeignKey("kb_articles.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    username: Mapped[str] = mapped_column(String(64))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[float] = mapped_column(Double)
+
+
+class KbSynonymRow(Base):
+    """A synonym group an admin keeps (退款 = 退钱)."""
+
+    __tablename__ = "kb_synonyms"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    words: Mapped[list[str]] = mapped_column(JsonData)
+
+
+class KbWordRow(Base):
+    """A product name (or other site word) the segmenter must keep whole."""
+
+    __tablename__ = "kb_words"
+
+    word: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .records import (MAX_BODY, MAX_CATEGORY, MAX_COMMENT, MAX_KEYWORDS,
                       MAX_TITLE, Article, AuditEntry, Category, Diff, File, Version)
+from .service import SearchHit
 
 MAX_ID = 2**31 - 1
 MAX_TIME = 1e11              # epoch seconds (year 5138)
@@ -205,3 +206,82 @@ class PublicArticleOut(BaseModel):
 class PublicArticlePage(BaseModel):
     items: list[PublicArticleOut]
     total: int
+
+
+# --- search, statistics, related, vocabulary ------------------------------------------------
+HTML_DESC = "HTML: the text escaped, the words that matched in <mark>"
+
+
+class SearchHitOut(ArticleOut):
+    score: float
+    title_html: str = Field(description=HTML_DESC)
+    snippet_html: str = Field(description=HTML_DESC + " (a window of the body)")
+
+    @classmethod
+    def hit(cls, h: SearchHit) -> SearchHitOut:
+        return cls(**ArticleOut.of(h.article).model_dump(), score=h.score,
+                   title_html=h.title_html, snippet_html=h.snippet_html)
+
+
+class PublicSearchHitOut(PublicArticleOut):
+    title_html: str = Field(description=HTML_DESC)
+    snippet_html: str = Field(description=HTML_DESC)
+
+    @classmethod
+    def hit(cls, h: SearchHit) -> PublicSearchHitOut:
+        return cls(**PublicArticleOut.of(h.article).model_dump(), title_html=h.title_html,
+                   snippet_html=h.snippet_html)
+
+
+class ViewIn(Strict):
+    call_id: str = Field(default="", max_length=64, description="the call it was read in")
+    session: str = Field(default="", max_length=64, description="the desk or web session")
+
+
+class ViewOut(BaseModel):
+    views: int
+
+
+class VoteIn(Strict):
+    helpful: bool
+
+
+class QueryCountOut(BaseModel):
+    query: str
+    searches: int
+    last_at: float
+
+
+class ArticleCountOut(BaseModel):
+    article_id: int
+    title: str
+    count: float = Field(description="views (hot list: views + searches it answered first)")
+
+
+class VoteCountOut(BaseModel):
+    article_id: int
+    version: int
+    title: str
+    helpful: int
+    not_helpful: int
+
+
+class GapDraftIn(Strict):
+    query: str = Field(min_length=1, max_length=200)
+    category_id: int = Field(ge=1, le=MAX_ID)
+
+
+class RelatedOut(BaseModel):
+    article_id: int
+    title: str
+    score: float = Field(description="content × 0.5 + co-viewing × 0.5, each 0..1")
+    content: float
+    coview: float
+
+
+class SynonymsIO(Strict):
+    groups: list[list[str]] = Field(max_length=1000)
+
+
+class WordsIO(Strict):
+    words: list[str] = Field(max_length=2000)

@@ -18,9 +18,10 @@ import itertools
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,19 +33,40 @@ from kefu.store import uploads
 from kefu.store.uploads import TooLarge, Unsupported
 from kefu.users.service import User
 
-from . import repo
-from .index import ArticleIndex, ScanIndex
-from .models import KbArticleRow, KbCategoryRow, KbFileRow, KbVersionRow
+from . import related as rel
+from . import repo, stats
+from .search.text import is_cjk
+from .index import ArticleIndex, Found, Hit, LiveIndex
+from .models import (KbArticleRow, KbCategoryRow, KbFileRow, KbSynonymRow, KbVersionRow,
+                     KbWordRow)
 from .records import (DIFF_MODES, FILE_KINDS, MAX_BODY, MAX_CATEGORY, MAX_COMMENT, MAX_DEPTH,
                       MAX_KEYWORD, MAX_KEYWORDS, MAX_TITLE, OPEN, VISIBILITIES, Article,
                       AuditEntry, Category, Denied, Diff, File, KbDocument, Version)
 
 __all__ = ["Article", "AuditEntry", "Category", "Denied", "Diff", "File", "Kb", "KbDocument",
-           "TooLarge", "Unsupported", "Version"]
+           "SearchHit", "TooLarge", "Unsupported", "Version"]
 
 log = logging.getLogger(__name__)
 
 LISTS = ("published", "pending", "scheduled", "mine", "stale")
+MANAGERS = ("supervisor", "admin")      # read the statistics, turn gaps into drafts
+MAX_WORD = 64                           # a synonym or dictionary word
+MAX_WORDS = 2000                        # synonym words, or dictionary words, in all
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A search's article with its title and snippet as HTML (escaped, <mark>ed)."""
+
+    article: Article
+    score: float
+    title_html: str
+    snippet_html: str
+
+    @property
+    def id(self) -> int:
+        return self.article.id
+
 Change = tuple[str, int, KbDocument | None]        # ("update" | "remove", article, doc)
 
 
@@ -63,7 +85,7 @@ class Kb:
         self.files_dir = files_dir
         self.clock = clock
         self.tz = tz or _local_tz()
-        self.index: ArticleIndex = index or ScanIndex()
+        self.index: ArticleIndex = index or LiveIndex()
 
     # --- who ---------------------------------------------------------------------------------
     def can_write(self, user: User | None) -> bool:
@@ -214,16 +236,20 @@ class Kb:
         content = _content(title, body, keywords, visibility, review_date)
         now = self.clock()
         with self._db.tx() as s:
-            self._category(s, category_id)
-            art = KbArticleRow(category_id=category_id, live_id=None,
-                               created_by=user.username, created_at=now, updated_at=now)
-            s.add(art)
-            s.flush()
-            self._new_version(s, art, 1, content, user, now, submit)
-            repo.audit(s, now, user.username, "created", article_id=art.id, version=1)
-            if submit:
-                repo.audit(s, now, user.username, "submitted", article_id=art.id, version=1)
-            return self._article(s, art, user)
+            return self._create(s, user, category_id, content, now, submit)
+
+    def _create(self, s: Session, user: User, category_id: int, content: dict[str, object],
+                now: float, submit: bool) -> Article:
+        self._category(s, category_id)
+        art = KbArticleRow(category_id=category_id, live_id=None,
+                           created_by=user.username, created_at=now, updated_at=now)
+        s.add(art)
+        s.flush()
+        self._new_version(s, art, 1, content, user, now, submit)
+        repo.audit(s, now, user.username, "created", article_id=art.id, version=1)
+        if submit:
+            repo.audit(s, now, user.username, "submitted", article_id=art.id, version=1)
+        return self._article(s, art, user)
 
     def edit(self, user: User, article_id: int, *, title: str | None = None,
              body: str | None = None, keywords: Sequence[str] | None = None,
@@ -351,7 +377,7 @@ class Kb:
             if art.live_id is not None:
                 live = s.get(KbVersionRow, art.live_id)
                 assert live is not None
-                changes.append(("update", art.id, _doc(art, live)))
+                changes.append(("update", art.id, _doc(art, live, stats.views_of(s, art.id))))
             out = self._article(s, art, user)
         self._tell_index(changes)
         return out
@@ -393,7 +419,7 @@ class Kb:
         row.state, row.published_at = "published", now
         art.live_id, art.updated_at = row.id, now
         repo.audit(s, now, actor, "published", article_id=art.id, version=row.number)
-        return ("update", art.id, _doc(art, row))
+        return ("update", art.id, _doc(art, row, stats.views_of(s, art.id)))
 
     def _tell_index(self, changes: Iterable[Change]) -> None:
         """After commit: a failing index is logged, never undoes a publication."""
@@ -408,13 +434,15 @@ class Kb:
                 log.exception("kb: the index failed on article %d", article_id)
 
     def reindex(self) -> int:
-        """Hand the index every live article (on start); how many."""
+        """Hand the index every live article (with its views) and the admins' vocabulary
+        (on start; a :class:`LiveIndex` builds in the background); how many articles."""
         with self._db.tx(write=False) as s:
             q = (select(KbArticleRow, KbVersionRow)
                  .join(KbVersionRow, KbVersionRow.id == KbArticleRow.live_id))
-            docs = [_doc(a, v) for a, v in s.execute(q).all()]
-        for d in docs:
-            self.index.add(d)
+            views = stats.view_counts(s)
+            docs = [_doc(a, v, views.get(a.id, 0)) for a, v in s.execute(q).all()]
+            synonyms, words = self._vocabulary(s)
+        self.index.start(docs, synonyms, words)
         return len(docs)
 
     # --- reading -----------------------------------------------------------------------------
@@ -458,21 +486,35 @@ class Kb:
             return [self._article(s, r, user) for r in rows], total
 
     def search(self, user: User | None, query: str, *, category_id: int | None = None,
-               limit: int = 20) -> list[Article]:
-        """Published articles the index finds, best first (the public: public ones)."""
+               limit: int = 20, prefix: bool = False, call_id: str = "") -> list[SearchHit]:
+        """Published articles the index finds, best first (the public: public ones), with
+        their marked title and snippet.  Logged for the statistics unless ``prefix``
+        (search as you type: the partial word is not what was asked)."""
+        return self.find(user, query, category_id=category_id, limit=limit, prefix=prefix,
+                         call_id=call_id)[0]
+
+    def find(self, user: User | None, query: str, *, category_id: int | None = None,
+             limit: int = 20, prefix: bool = False,
+             call_id: str = "") -> tuple[list[SearchHit], Found]:
+        """:meth:`search` and the index's answer (total, whether it was still building)."""
         check_text("query", query, 200, required=True)
+        check_text("call_id", call_id, stats.MAX_KEY)
         with self._db.tx(write=False) as s:
             cats = None if category_id is None else self._subtree(s, category_id)
-        hits = self.index.search(query, limit=limit, categories=cats,
-                                 visibility=("public",) if user is None else None)
-        with self._db.tx(write=False) as s:
+        found = self.index.find(query, limit=limit, categories=cats,
+                                public_only=user is None, prefix=prefix)
+        with self._db.tx(write=not prefix) as s:
             out = []
-            for h in hits:
+            for h in found.hits:
                 art = s.get(KbArticleRow, h.id)
                 a = None if art is None else self._article(s, art, user)
                 if a is not None and a.live is not None:   # the index may lag a moment
-                    out.append(a)
-            return out
+                    out.append(SearchHit(a, h.score, h.title_html, h.snippet_html))
+            if not prefix:
+                stats.log_search(s, self.clock(), query, found.total,
+                                 out[0].id if out else None,
+                                 user.username if user else "", call_id)
+        return out, found
 
     def versions(self, user: User, article_id: int) -> list[Version]:
         self._writer(user, "an article's history")
@@ -562,6 +604,151 @@ class Kb:
             raise NotFound(f"article {article_id} has no version {number}")
         return row
 
+    # --- use: views, votes, statistics, related, vocabulary ----------------------------------
+    def _manager(self, user: User, what: str) -> None:
+        if user.role not in MANAGERS:
+            raise Denied(f"{what} is for supervisors and admins; you are {user.role}")
+
+    def _admin(self, user: User, what: str) -> None:
+        if user.role != "admin":
+            raise Denied(f"{what} is for admins; you are {user.role}")
+
+    def view(self, user: User | None, article_id: int, *, call_id: str = "",
+             session: str = "") -> int:
+        """Count a reading of a published article (``call_id``/``session`` tie the views of
+        one call or visit together); its views in all, which the index ranks by."""
+        check_text("call_id", call_id, stats.MAX_KEY)
+        check_text("session", session, stats.MAX_KEY)
+        now = self.clock()
+        with self._db.tx() as s:
+            art = s.get(KbArticleRow, article_id)
+            a = None if art is None else self._article(s, art, user)
+            if a is None or a.live is None:
+                raise NotFound(f"article {article_id} not found")
+            n = stats.log_view(s, now, article_id, user.username if user else "", call_id,
+                               session)
+        self.index.set_views(article_id, n)
+        return n
+
+    def vote(self, user: User, article_id: int, helpful: bool) -> None:
+        """Helpful or not, on the live version: one vote per user per version (a second
+        replaces the first)."""
+        now = self.clock()
+        with self._db.tx() as s:
+            a = self._article(s, self._article_row(s, article_id), user)
+            if a.live is None:
+                raise NotFound(f"article {article_id} is not published")
+            stats.vote(s, now, article_id, a.live.number, user.username, helpful)
+
+    def _since(self, days: int) -> float:
+        if not 1 <= days <= 366:
+            raise Invalid("days must be 1 to 366")
+        return self.clock() - days * stats.DAY
+
+    def top_searches(self, user: User, *, days: int = 30,
+                     limit: int = 20) -> list[stats.QueryCount]:
+        self._manager(user, "search statistics")
+        with self._db.tx(write=False) as s:
+            return stats.top_searches(s, self._since(days), limit)
+
+    def gaps(self, user: User, *, days: int = 30, limit: int = 20) -> list[stats.QueryCount]:
+        """Searches that found nothing and no one has turned into a draft yet."""
+        self._manager(user, "content gaps")
+        with self._db.tx(write=False) as s:
+            return stats.top_searches(s, self._since(days), limit, gaps=True)
+
+    def draft_from_gap(self, user: User, query: str, category_id: int) -> Article:
+        """One click: a draft titled with the gap's query, and the gap handled."""
+        self._manager(user, "turning a gap into a draft")
+        self._writer(user, "writing articles")
+        content = _content(stats.fold_query(query), "", (), "internal", None)
+        now = self.clock()
+        with self._db.tx() as s:                     # the draft and the gap handled: one tx
+            draft = self._create(s, user, category_id, content, now, False)
+            if not stats.handle_gap(s, query, now, draft.id):
+                raise NotFound(f"no open content gap for {stats.fold_query(query)!r}")
+            return draft
+
+    def most_viewed(self, user: User, *, days: int = 30,
+                    limit: int = 20) -> list[stats.ArticleCount]:
+        self._manager(user, "view statistics")
+        with self._db.tx(write=False) as s:
+            return stats.most_viewed(s, self._since(days), limit)
+
+    def votes(self, user: User, *, limit: int = 50) -> list[stats.VoteCount]:
+        self._manager(user, "vote statistics")
+        with self._db.tx(write=False) as s:
+            return stats.votes(s, limit)
+
+    def hot(self, user: User | None, *, days: int = 30,
+            limit: int = 10) -> list[stats.ArticleCount]:
+        """常问问题: the published articles most viewed or searched lately (every role; the
+        public and the IVR: public ones)."""
+        with self._db.tx(write=False) as s:
+            return stats.hot(s, self._since(days), limit, public_only=user is None)
+
+    def related(self, user: User | None, article_id: int,
+                limit: int = 5) -> list[tuple[Article, rel.Related]]:
+        """Articles related to this one, by content and co-viewing (``related.py``), as
+        ``user`` may see them."""
+        self.get(user, article_id)
+        content = {h.id: h.score for h in self.index.similar(article_id, rel.CANDIDATES)}
+        with self._db.tx(write=False) as s:
+            coview = stats.coviews(s, article_id, self.clock() - rel.WINDOW_DAYS * stats.DAY)
+            out = []
+            for r in rel.blend(content, coview, limit * 2, exclude=article_id):
+                art = s.get(KbArticleRow, r.article_id)
+                a = None if art is None else self._article(s, art, user)
+                if a is not None and a.live is not None:
+                    out.append((a, r))
+            return out[:limit]
+
+    @staticmethod
+    def _vocabulary(s: Session) -> tuple[list[list[str]], list[str]]:
+        groups = [list(r.words) for r in s.scalars(select(KbSynonymRow).order_by(KbSynonymRow.id))]
+        return groups, list(s.scalars(select(KbWordRow.word).order_by(KbWordRow.word)))
+
+    def vocabulary(self, user: User) -> tuple[list[list[str]], list[str]]:
+        """The synonym groups and the dictionary words (product names)."""
+        self._admin(user, "the search vocabulary")
+        with self._db.tx(write=False) as s:
+            return self._vocabulary(s)
+
+    def set_synonyms(self, user: User, groups: Sequence[Sequence[str]]) -> list[list[str]]:
+        """Replace every synonym group; applied to the index at once."""
+        self._admin(user, "the search vocabulary")
+        clean = [_words(g, "synonym") for g in groups]
+        if any(len(g) < 2 for g in clean):
+            raise Invalid("a synonym group needs two words or more")
+        odd = [w for g in clean for w in g if not _one_term(w)]
+        if odd:
+            raise Invalid("a synonym must be one word of Chinese characters or of Latin "
+                          f"letters: {', '.join(odd[:5])}")
+        if sum(map(len, clean)) > MAX_WORDS:
+            raise Invalid(f"at most {MAX_WORDS} synonym words in all")
+        with self._db.tx() as s:
+            s.execute(delete(KbSynonymRow))
+            s.add_all(KbSynonymRow(words=g) for g in clean)
+            groups_now, words = self._vocabulary(s)
+        self.index.vocabulary(groups_now, words)
+        log.info("kb: %s set %d synonym groups", user.username, len(clean))
+        return groups_now
+
+    def set_words(self, user: User, words: Sequence[str]) -> list[str]:
+        """Replace the dictionary of site words (product names) the segmenter keeps whole;
+        the articles holding a new one are re-indexed."""
+        self._admin(user, "the search vocabulary")
+        clean = _words(words, "word")
+        if len(clean) > MAX_WORDS:
+            raise Invalid(f"at most {MAX_WORDS} words")
+        with self._db.tx() as s:
+            s.execute(delete(KbWordRow))
+            s.add_all(KbWordRow(word=w) for w in clean)
+            groups, words_now = self._vocabulary(s)
+        self.index.vocabulary(groups, words_now)
+        log.info("kb: %s set %d dictionary words", user.username, len(clean))
+        return words_now
+
     # --- files -------------------------------------------------------------------------------
     def attach(self, user: User, article_id: int, kind: str, name: str, data: bytes) -> File:
         """Store an image or attachment: checked (size, type by content) before anything is
@@ -622,10 +809,24 @@ def _content(title: str, body: str, keywords: Sequence[str], visibility: str,
             "visibility": visibility, "review_date": review_date}
 
 
-def _doc(art: KbArticleRow, v: KbVersionRow) -> KbDocument:
+def _one_term(word: str) -> bool:
+    """What the index can hold as one synonym term: all Chinese, or all Latin letters."""
+    return all(is_cjk(c) for c in word) or (word.isascii() and word.isalpha())
+
+
+def _words(words: Sequence[str], what: str) -> list[str]:
+    """Stripped, non-empty, unique (in order), each at most ``MAX_WORD`` characters."""
+    if isinstance(words, str):
+        raise Invalid(f"{what}s must be a list")
+    for w in words:
+        check_text(what, w, MAX_WORD, required=True)
+    return list(dict.fromkeys(" ".join(w.split()) for w in words))
+
+
+def _doc(art: KbArticleRow, v: KbVersionRow, views: int) -> KbDocument:
     return KbDocument(id=art.id, title=v.title, body=v.body, keywords=tuple(v.keywords),
                       category=art.category_id, updated_at=v.published_at or v.created_at,
-                      visibility=v.visibility)
+                      visibility=v.visibility, views=views)
 
 
 def _lines(v: Version) -> list[str]:
