@@ -105,3 +105,6 @@ class KbAuditRow(Base):
     version: Mapped[int | None] = mapped_column(Integer)
     category_id: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text)
+
+
+from . import trees_models  # noqa: E402,F401  the guided trees' tables, for all_tables()
