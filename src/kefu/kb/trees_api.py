@@ -112,8 +112,9 @@ class AnswerIn(BaseModel):
 
 
 class FinishIn(BaseModel):
-    type: str = Field("inquiry", min_length=1, max_length=32, description="the note's type")
-    result: str = Field("resolved", min_length=1, max_length=16)
+    type: str = Field(default="inquiry", min_length=1, max_length=32,
+                      description="the note's type")
+    result: str = Field(default="resolved", min_length=1, max_length=16)
 
 
 class StepOut(BaseModel):

@@ -4,12 +4,13 @@ keeps the tree it started on (``shape``) so an edit mid-call cannot break it, an
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Double, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Double, ForeignKey, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kefu.store.models import Base, one_of
 
-from .models import JsonData
+JsonData = JSON().with_variant(JSONB(), "postgresql")     # as models.py's (which imports us)
 
 WALK_STATES = ("open", "finished", "abandoned")
 
