@@ -13,6 +13,7 @@ CRM service; a walk left for a new one on the same call, or abandoned, keeps its
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from .trees import MAX_TITLE, Node, Problem, Shape, problems
 from .trees_models import KbTreeRow, KbWalkRow
 
 __all__ = ["Guides", "Problem", "Shape", "Step", "Tree", "TreeInvalid", "Walk"]
+
+log = logging.getLogger(__name__)
 
 
 class TreeInvalid(Invalid):
@@ -171,7 +174,9 @@ class Guides:
         if s.get(KbCategoryRow, category_id) is None:
             raise NotFound(f"category {category_id} does not exist")
         if found := self._problems(s, shape):
-            raise TreeInvalid(found)
+            err = TreeInvalid(found)
+            log.info("kb trees: a save refused: %s", err)
+            raise err
 
     @staticmethod
     def _row(s: Session, tree_id: int) -> KbTreeRow:
