@@ -118,3 +118,16 @@ def test_a_walk_over_http_saves_the_path_to_the_calls_note(trees_api: Api) -> No
     assert [(n.call_id, n.notes, n.type, n.result)
             for n in api.ctx.crm.contact_history(customer.id)] == [
         ("c7", text, "complaint", "follow_up")]
+
+
+def test_check_lists_problems_without_saving(trees_api: Api) -> None:
+    api = trees_api
+    body = _tree(api)
+    body.pop("article")
+    assert _ok(_call(api, "supervisor", "POST", f"{KB}/trees/check", json=body["shape"])) == []
+    body["shape"]["edges"] = body["shape"]["edges"][:2]            # q2 left without answers
+    assert _ok(_call(api, "supervisor", "POST", f"{KB}/trees/check", json=body["shape"])) == [
+        {"node": "q2", "message": "a dead end: a question with no answers"}]
+    assert _ok(_call(api, "admin", "GET", f"{KB}/trees")) == []
+    assert _call(api, "admin", "GET", f"{KB}/trees/5").status_code == 404
+    assert _call(api, "agent", "GET", f"{KB}/walks/5").status_code == 404
