@@ -53,6 +53,7 @@ from kefu.reports.service import Outside, Reports
 from kefu.reports.summary import Days, Summaries
 from kefu.crm.service import Crm
 from kefu.followups.service import Followups
+from kefu.kb.guides import Guides
 from kefu.kb.service import Kb
 from kefu.mail import Mailer as SmtpMailer
 from kefu.reports.filters import zone
@@ -128,6 +129,7 @@ class Kefu:
     summaries: Summaries | None = None     # their summary tables, folded from the event log
     report_schedules: ReportSchedules | None = None   # reports mailed on a timetable
     kb: Kb | None = None                   # the knowledge base (知识库)
+    kb_trees: Guides | None = None         # its guided question trees (问题推测)
     rounds: list[asyncio.Task] = field(default_factory=list)   # every(): background work
 
     def status(self) -> dict:
@@ -237,10 +239,11 @@ async def start(settings: Settings, *, live: bool = True) -> Kefu:
         names=reports.names)
     kb = Kb(store.db, settings.kb, files_dir=settings.data_dir / "kb")
     log.info("kb: %d published articles indexed", kb.reindex())
+    kb_trees = Guides(store.db, kb, crm)
     k = Kefu(settings, store, users, crm, announcements, bus, eventlog, media, sip, switch,
              directory, acd, ivr, ivr_calls, ivr_lookups, recordings, ingest, files,
              qa=qa, tickets=tickets, followups=followups, reports=reports,
-             summaries=summaries, report_schedules=report_schedules, kb=kb,
+             summaries=summaries, report_schedules=report_schedules, kb=kb, kb_trees=kb_trees,
              rounds=[asyncio.create_task(every(ROUND, report_schedules.tick,
                                                "reports: the scheduled deliveries"),
                                          name="report-schedules"),
@@ -497,7 +500,8 @@ async def serve(settings: Settings) -> None:
                                 qa=k.qa, tickets=k.tickets, recordings_for=recordings_for(k.recordings)
                                 if k.recordings else None,
                                 followups=k.followups, reports=k.reports,
-                                report_schedules=k.report_schedules, kb=k.kb))
+                                report_schedules=k.report_schedules, kb=k.kb,
+                                kb_trees=k.kb_trees))
     config = uvicorn.Config(app, host=settings.http.host, port=settings.http.port,
                             log_level=settings.log_level.lower(), loop="none", lifespan="on",
                             access_log=False,

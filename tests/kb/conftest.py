@@ -3,6 +3,6 @@ clock; its API over SQLite (:mod:`kbkit`)."""
 
 from __future__ import annotations
 
-from dbkit import db_url, pg_schema_url, store, users  # noqa: F401
+from dbkit import crm, db_url, pg_schema_url, store, users  # noqa: F401
 from kbkit import kb_api, kit  # noqa: F401
 from webkit import api  # noqa: F401

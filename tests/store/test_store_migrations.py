@@ -14,7 +14,7 @@ TABLES = {"extensions", "users", "api_tokens", "call_events", "calls", "customer
           "ivr_flows", "ivr_flow_versions", "ivr_records", "ivr_mailboxes", "ivr_messages",
           "ivr_prompts", "recording_scopes", "qa_scorecards", "qa_evaluations", "qa_comments", "qa_steps",
           "qa_examples", "ticket_types", "tickets", "ticket_comments", "ticket_attachments",
-          "ticket_activity", "followups", "report_schedules", "report_deliveries",
+          "ticket_activity", "followups", "report_schedules", "report_deliveries", "kb_trees", "kb_walks",
           "alembic_version"}
 
 
@@ -22,7 +22,7 @@ def test_migrate_creates_tables_and_is_idempotent(store: Store) -> None:
     store.migrate()  # second run is a no-op
     with store._engine.connect() as conn:
         assert TABLES <= set(sa.inspect(conn).get_table_names())
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0026"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0027"
 
 
 def test_models_match_migrations(store: Store) -> None:

@@ -173,3 +173,6 @@ class KbWordRow(Base):
     __tablename__ = "kb_words"
 
     word: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+from . import trees_models  # noqa: E402,F401  the guided trees' tables, for all_tables()

@@ -39,6 +39,7 @@ from .search.text import is_cjk
 from .index import ArticleIndex, Found, Hit, LiveIndex
 from .models import (KbArticleRow, KbCategoryRow, KbFileRow, KbSynonymRow, KbVersionRow,
                      KbWordRow)
+from .trees_models import KbTreeRow
 from .records import (DIFF_MODES, FILE_KINDS, MAX_BODY, MAX_CATEGORY, MAX_COMMENT, MAX_DEPTH,
                       MAX_KEYWORD, MAX_KEYWORDS, MAX_TITLE, OPEN, VISIBILITIES, Article,
                       AuditEntry, Category, Denied, Diff, File, KbDocument, Version)
@@ -167,16 +168,20 @@ class Kb:
                        comment=f"parent {parent_id}")
 
     def delete_category(self, user: User, category_id: int) -> None:
-        """Only an empty one: no subcategory and no article (published or not)."""
+        """Only an empty one: no subcategory, no article (published or not), no guided
+        question tree."""
         self._approver(user, "editing categories")
         with self._db.tx() as s:
             row = self._category(s, category_id)
             children = s.scalar(select(func.count()).select_from(KbCategoryRow)
                                 .where(KbCategoryRow.parent_id == row.id)) or 0
             articles = repo.articles_in(s, row.id)
-            if children or articles:
+            trees = s.scalar(select(func.count()).select_from(KbTreeRow)
+                             .where(KbTreeRow.category_id == row.id)) or 0
+            if children or articles or trees:
                 raise Conflict(f"category {row.id} is not empty ({children} subcategories, "
-                               f"{articles} articles): move or delete them first")
+                               f"{articles} articles, {trees} guided trees): move or delete "
+                               f"them first")
             repo.audit(s, self.clock(), user.username, "category_deleted", category_id=row.id,
                        comment=row.name)
             s.delete(row)

@@ -11,6 +11,7 @@ from kefu.announcements.service import Announcements
 from kefu.crm.service import Crm
 from kefu.followups.service import Followups
 from kefu.ivr.service import Ivr
+from kefu.kb.guides import Guides
 from kefu.kb.service import Kb
 from kefu.qa.service import Qa
 from kefu.recordings.service import Recordings
@@ -51,3 +52,4 @@ class AppContext:
     reports: Reports | None = None         # the reports (系统报表) over the summary tables
     report_schedules: ReportSchedules | None = None   # reports mailed on a timetable
     kb: Kb | None = None                   # the knowledge base (知识库)
+    kb_trees: Guides | None = None         # its guided question trees (问题推测)
