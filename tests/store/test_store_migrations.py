@@ -22,7 +22,7 @@ def test_migrate_creates_tables_and_is_idempotent(store: Store) -> None:
     store.migrate()  # second run is a no-op
     with store._engine.connect() as conn:
         assert TABLES <= set(sa.inspect(conn).get_table_names())
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0027"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0028"
 
 
 def test_models_match_migrations(store: Store) -> None:

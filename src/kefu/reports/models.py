@@ -116,6 +116,7 @@ class ReportCountRow(Base):
     (flow, node)."""
 
     __tablename__ = "report_counts"
+    __table_args__ = (Index("ix_report_counts_kind", "kind", "interval"),)   # one kind's rows
 
     interval: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"),
                                           primary_key=True)
