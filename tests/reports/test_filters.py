@@ -37,3 +37,21 @@ def test_the_range_is_said_as_asked_and_selects_the_same(asked: tuple[str, str],
 def test_a_day_in_the_servers_zone() -> None:
     f = parse({"from": "2026-12-01", "to": "2026-12-01"}, None, NOW)
     assert (f.end - f.start, f.describe(None)["to"]) == (86400, "2026-12-01")
+
+
+def test_fixed_offset_of_a_zone_over_a_range() -> None:
+    """The offset the database may cut hours with: constant over the range, or None (a
+    change of clocks inside); the server's zone (None) too."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from kefu.reports.catalog import fixed_offset
+    jan = datetime(2026, 1, 5, tzinfo=timezone.utc).timestamp()
+    apr = datetime(2026, 4, 5, tzinfo=timezone.utc).timestamp()
+    assert fixed_offset(ZoneInfo("Asia/Shanghai"), jan, apr) == 8 * 3600
+    assert fixed_offset(ZoneInfo("Asia/Kolkata"), jan, jan + 86400) == 19800
+    assert fixed_offset(ZoneInfo("Europe/Berlin"), jan, jan + 86400) == 3600
+    assert fixed_offset(ZoneInfo("Europe/Berlin"), jan, apr) is None     # summer time began
+    local = datetime.fromtimestamp(jan).astimezone().utcoffset()
+    assert local is not None
+    assert fixed_offset(None, jan, jan + 86400) == int(local.total_seconds())

@@ -232,3 +232,12 @@ def test_another_zone_rebuilds_the_days(logged: Store) -> None:
     with logged.db.tx() as s:
         s.execute(text("UPDATE report_cursor SET zone = 'UTC'"))
     assert _every_report(logged, shanghai) == from_days
+
+
+def test_every_report_in_the_servers_zone(logged: Store) -> None:
+    """``[reports] timezone = ""``: the server's zone (days and hours local, the hours
+    still cut by the database): every report runs and counts the day's calls."""
+    summaries(logged).sync()
+    got = _every_report(logged, ReportsSettings(short_abandon=SHORT, timezone=""))
+    rows, totals = got["traffic_by_interval/hour"]  # type: ignore[misc]
+    assert totals["entered"] == sum(r["entered"] for r in rows) > 0

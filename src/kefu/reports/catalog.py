@@ -103,7 +103,8 @@ def _summed(s: Session, ask: Asked, by: tuple[str, ...], agent_time: bool = Fals
 def fixed_offset(tz: tzinfo | None, start: float, end: float) -> int | None:
     """The zone's offset from UTC in seconds if it is the same all through [start, end)
     (checked at each day's start and the end: no change of clocks inside), else None."""
-    offsets = {int(datetime.fromtimestamp(ts, tz).utcoffset().total_seconds())  # type: ignore[union-attr]
+    offsets = {int(datetime.fromtimestamp(ts, tz).astimezone(tz)  # None: the server's zone
+                   .utcoffset().total_seconds())  # type: ignore[union-attr]
                for ts in [*range(int(start), int(end), 86400), end - 1]}
     return offsets.pop() if len(offsets) == 1 else None
 
