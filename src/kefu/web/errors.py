@@ -24,7 +24,8 @@ _ERROR_STATUSES = {
     403: "Not allowed for your role, or not your own call, agent or line",
     404: "No such call, agent, queue, extension, customer or number",
     409: "Conflicts with the current state (of the call, the agent, the store)",
-    413: "Too large (call-attached data)",
+    413: "Too large (call-attached data, an uploaded file)",
+    415: "An uploaded file's content is of no allowed type, or empty",
     429: "Too many attempts: wait as Retry-After says",
     503: "A service (database, call control, ACD) is not running",
 }
