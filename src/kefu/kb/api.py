@@ -21,7 +21,7 @@ from fastapi import (APIRouter, Depends, File, HTTPException, Path, Query, Respo
 from fastapi.responses import FileResponse
 
 from kefu.users.service import ROLES, User
-from kefu.web.deps import MAX_INT, require_roles, running
+from kefu.web.deps import MAX_INT, UPLOADED_FILE, require_roles, running
 
 
 from .records import Denied
@@ -49,9 +49,6 @@ Prefix = Annotated[bool, Query(description="search as you type: the last word ma
 CallQ = Annotated[str, Query(max_length=64, description="the call the search is for")]
 Days = Annotated[int, Query(ge=1, le=366)]
 BUILDING = "X-Kb-Index-Building"        # "1": the index was still building; a plain scan answered
-FILE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/octet-stream": {
-    "schema": {"type": "string", "format": "binary"}}},
-    "description": "the file, served with the media type its content was found to be"}}
 
 
 @contextmanager
@@ -231,7 +228,7 @@ def upload(article_id: Id, kb: KbDep, user: Signed, file: Annotated[UploadFile, 
 
 
 @router.get("/kb/articles/{article_id}/files/{file_id}", response_class=FileResponse,
-            responses=FILE_RESPONSE, summary="An article's image or attachment")
+            responses=UPLOADED_FILE, summary="An article's image or attachment")
 def get_file(article_id: Id, file_id: Id, kb: KbDep, user: Signed) -> FileResponse:
     return _send(*kb.file(user, article_id, file_id))
 
@@ -368,7 +365,7 @@ def public_article(article_id: Id, kb: KbDep) -> PublicArticleOut:
 
 
 @public_router.get("/public/kb/articles/{article_id}/files/{file_id}",
-                   response_class=FileResponse, responses=FILE_RESPONSE,
+                   response_class=FileResponse, responses=UPLOADED_FILE,
                    summary="An image of a public published article")
 def public_file(article_id: Id, file_id: Id, kb: KbDep) -> FileResponse:
     return _send(*kb.file(None, article_id, file_id))

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, File, HTTPException, Path, Query, Upload
 from fastapi.responses import FileResponse
 
 from kefu.users.service import User
-from kefu.web.deps import MAX_INT, TicketsDep, require_roles
+from kefu.web.deps import MAX_INT, UPLOADED_FILE, TicketsDep, require_roles
 
 from .records import Denied
 from .schemas import (MAX_TIME, AttachmentOut, Priority, CommentIn, CommentOut, StatsOut, TicketDetailOut,
@@ -149,9 +149,7 @@ def add_attachment(ticket_id: Id, tickets: TicketsDep, user: Worker,
 
 
 @router.get("/tickets/{ticket_id}/attachments/{attachment_id}", response_class=FileResponse,
-            responses={200: {"content": {"application/octet-stream": {
-                "schema": {"type": "string", "format": "binary"}}},
-                "description": "the file, served with the media type its content was found to be"}},
+            responses=UPLOADED_FILE,
             summary="An attachment's file")
 def get_attachment(ticket_id: Id, attachment_id: Id, tickets: TicketsDep,
                    user: Worker) -> FileResponse:

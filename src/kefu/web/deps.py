@@ -27,6 +27,10 @@ from kefu.users.service import ROLES, User, Users
 from .context import AppContext
 
 MAX_INT = 2**31 - 1
+UPLOADED_FILE: dict[int | str, dict[str, Any]] = {200: {"content": {"*/*": {
+    "schema": {"type": "string", "format": "binary"}}},
+    "description": "the file, served with the media type its content was found to be"}}
+"""The answer of a route serving an uploaded file (store/uploads.py): any media type."""
 """The largest value of any integer path or query parameter: larger is a 422, not a database
 error (SQLite's INTEGER overflows past 2**63, PostgreSQL's past 2**31)."""
 
