@@ -22,7 +22,7 @@ from kefu.store.export import safe_cell
 
 from . import queries as q
 from .catalog import CATALOG, Asked, Entry
-from .filters import parse, zone
+from .filters import parse
 from .outside import Outside
 from .records import Report
 from .summary import Days
@@ -47,8 +47,8 @@ class Reports:
                  outside: Outside | None = None) -> None:
         self.db = db
         self.settings = settings
-        self.tz = zone(settings.timezone)
-        self.days = Days(settings.timezone)
+        self.days = Days(settings.timezone)     # the zone's local midnights
+        self.tz = self.days.tz
         self.scope = scope
         self.members = members
         self.clock = clock
