@@ -10,22 +10,17 @@ tested in process (tests/ivr/test_voicemail_calls.py); unsolicited NOTIFYs in te
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import shutil
 import time
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
-from aiosmtpd.controller import Controller
 
 from . import audio
+from .mailbox import local_smtp
 from .conftest import publish_flow, start_kefu, stop_kefu, wait_for
-from .phones import find_free_ports
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -41,27 +36,10 @@ FLOW = {
 }
 
 
-class Inbox:
-    """The test's mail server's handler: every message it takes, parsed."""
-
-    def __init__(self) -> None:
-        self.mail: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.mail.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def inbox():
-    (port,) = find_free_ports(1)
-    box = Inbox()
-    ctl = Controller(box, hostname="127.0.0.1", port=port)
-    ctl.start()
-    box.port = port  # type: ignore[attr-defined]
-    yield box
-    ctl.stop()
+    with local_smtp() as box:
+        yield box
 
 
 @pytest.fixture(scope="module")

@@ -21,23 +21,18 @@ reports' engine, ``[smtp]``) mails the Excel file to a local SMTP server (aiosmt
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
 import io
 import os
 import shutil
 import time
 import urllib.request
 from datetime import datetime, timedelta, timezone
-from email.message import EmailMessage
-from typing import Any
 
 import openpyxl
 import pytest
-from aiosmtpd.controller import Controller
 
+from .mailbox import local_smtp
 from .conftest import add_user, start_kefu, stop_kefu, wait_for
-from .phones import find_free_ports
 
 pytestmark = [pytest.mark.e2e,
               pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
@@ -65,26 +60,10 @@ wrap_up = 60
 """
 
 
-class Inbox:
-    """The local mail server's handler: (recipients, parsed message) of each mail."""
-
-    def __init__(self, port: int) -> None:
-        self.port = port
-        self.mail: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.mail.append((list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
-        return "250 OK"
-
-
 @pytest.fixture(scope="module")
 def inbox():
-    box = Inbox(find_free_ports(1)[0])
-    ctl = Controller(box, hostname="127.0.0.1", port=box.port)
-    ctl.start()
-    yield box
-    ctl.stop()
+    with local_smtp() as box:
+        yield box
 
 
 @pytest.fixture(scope="module")
