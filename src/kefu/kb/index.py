@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .records import KbDocument
-from .search import Document, SearchIndex, mark, plain
+from .search import Document, SearchIndex, mark, plain, preload
 
 log = logging.getLogger(__name__)
 SNIPPET = 120                   # characters of a fallback snippet
@@ -135,6 +135,7 @@ class LiveIndex:
     def start(self, docs: Sequence[KbDocument], synonyms: Sequence[Sequence[str]] = (),
               words: Sequence[str] = ()) -> None:
         """Answer by scan now; build the real index in a thread (``thread``), swap it in."""
+        preload()
         scan = ScanIndex()
         scan.start(docs)
         with self._lock:

@@ -13,13 +13,19 @@ Documents and queries go through the same steps, so a query finds what the text 
    to the dictionary instead); English and digits by jieba too, English stemmed by
    Snowball (PyStemmer).  Punctuation and a few Chinese function characters are dropped.
 
-jieba loads its dictionary once per process, lazily (1.4-1.7 s from its cache on a busy machine, 2.5 s
-the first time on a machine); the segmenter is shared, so a word added to it (a
-product name) is known to every index in the process.
+jieba loads its dictionary once per process, lazily (about 1 s); the segmenter is shared,
+so a word added to it (a product name) is known to every index in the process.  The index
+is built on a worker thread while the media clock runs on the loop's, so nothing here may
+hold the GIL for long (measured with a 20 ms sleeper beside the load: jieba's own
+``initialize`` unmarshals its cache in one C call, 0.96 s; its parse of the dictionary
+file as it reads it left gaps of up to 388 ms; the same parse of the file's bytes in
+memory, none over 10 ms).  Modules whose import is one long unmarshal (pypinyin's phrase
+table, ~100 ms) are imported by :func:`preload` on the caller's thread, before the clock.
 """
 
 from __future__ import annotations
 
+import io
 import re
 import threading
 from collections.abc import Iterable, Iterator
@@ -50,9 +56,22 @@ def segmenter() -> Any:
 
                 jieba.setLogLevel(60)
                 seg = jieba.Tokenizer()
-                seg.initialize()
+                with seg.get_dict_file() as f:
+                    data = f.read()
+                seg.FREQ, seg.total = seg.gen_pfdict(io.BytesIO(data))
+                seg.initialized = True
                 _state["jieba"] = seg
     return seg
+
+
+def preload() -> None:
+    """Import the analyzers' modules now, on this thread (see the module's docstring)."""
+    import jieba  # noqa: F401
+    import opencc  # noqa: F401
+    import pypinyin  # noqa: F401
+    import Stemmer  # noqa: F401
+
+    _markdown()
 
 
 def _converter() -> Any:
