@@ -30,9 +30,9 @@ from .render import render
 from .schemas import (ArticleCountOut, ArticleIn, ArticleOut, ArticlePage, ArticlePatch,
                       AuditOut, CategoryIn, CategoryOut, CategoryPatch, CommentIn, DecisionIn,
                       DiffOut, FileOut, GapDraftIn, MoveIn, PreviewIn, PreviewOut,
-                      PublicArticleOut, PublicArticlePage, PublicArticleShown, PublicSearchHitOut, QueryCountOut,
-                      RejectIn, RelatedOut, SearchHitOut, SynonymsIO, VersionOut, ViewIn,
-                      ViewOut, VoteCountOut, VoteIn, WordsIO)
+                      PublicArticleOut, PublicArticlePage, PublicArticleShown,
+                      PublicSearchHitOut, QueryCountOut, RejectIn, RelatedOut, SearchHitOut,
+                      SynonymsIO, VersionOut, ViewIn, ViewOut, VoteCountOut, VoteIn, WordsIO)
 from .service import LISTS, Kb
 
 router = APIRouter(tags=["kb"])
