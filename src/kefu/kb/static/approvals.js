@@ -54,8 +54,14 @@ export default function Approvals() {
   const [problem, setProblem] = useState(null);
   const load = () => get("/kb/articles?view=pending&limit=200").then((p) => { setList(p.items); setProblem(null); },
     (err) => setProblem(explain(err)));
-  useEffect(() => { loadCategories(); load(); }, []);
-  return html`<section class="panel kb" id="kb-approvals"><div class="kb-head"><h2>${t("nav.kb_approvals")}</h2></div>
+  useEffect(() => {
+    loadCategories();
+    load();
+    const timer = setInterval(load, 30000);         // no kb events: a new submission shows within 30 s
+    return () => clearInterval(timer);
+  }, []);
+  return html`<section class="panel kb" id="kb-approvals"><div class="kb-head"><h2>${t("nav.kb_approvals")}</h2>
+      <button type="button" id="kb-refresh" onClick=${load}>${t("kb.refresh")}</button></div>
     ${problem ? html`<p class="error" id="kb-error">${problem}</p>` : null}
     ${list === null ? null : list.length ? html`<ul class="kb-pendings">${list.map((a) => html`<${Pending} key=${`${a.id}/${a.working?.number}`} a=${a} onDone=${load} />`)}</ul>`
       : html`<p class="muted" id="kb-none">${t("kb.no_pending")}</p>`}</section>`;
