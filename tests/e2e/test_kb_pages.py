@@ -69,6 +69,7 @@ def kefu(tmp_path_factory):  # type: ignore[no-untyped-def]
             a = _ok(server.api("POST", "/kb/articles", {
                 "category_id": cat, "title": title, "keywords": keywords,
                 "body": f"{title}:退货审核通过后,退款原路返回。", "visibility": visibility,
+                "review_date": "2020-01-01" if visibility == "internal" else None,   # stale
                 "submit": True}), 201)
             _ok(server.api("POST", f"/kb/articles/{a['id']}/versions/1/approve", {}))
             setattr(server, visibility, a["id"])
@@ -270,6 +271,18 @@ def test_each_roles_kb_screens(kefu, browser, request, who, expected) -> None:  
     go(page, "/kb")
     expect()(page.locator("#kb-results li").first).to_be_visible()
     expect()(page.locator("#kb-new")).to_have_count(0 if who == QA else 1)
+    # the internal article's review date has passed: flagged in the list and when read
+    expect()(page.locator(f"#kb-results li[data-id='{kefu.internal}'] .kb-stale")).to_have_text("可能过时")
+    expect()(page.locator(f"#kb-results li[data-id='{kefu.public}'] .kb-stale")).to_have_count(0)
+    if who == READER:           # a writer's lists: the stale ones
+        page.click("#kb-views button[data-view=stale]")
+        expect()(page.locator("#kb-results li")).to_have_count(1)
+        expect()(page.locator(f"#kb-results li[data-id='{kefu.internal}']")).to_be_visible()
+    go(page, f"/kb/{kefu.internal}")
+    expect()(page.locator("#kb-article .kb-stale")).to_be_visible()
+    expect()(page.locator(f"#kb-related a[data-id='{kefu.public}']")).to_be_visible()
+    # the history and its audit are for writers and approvers
+    expect()(page.locator("#kb-history tr[data-number]")).to_have_count(0 if who == QA else 1)
     if who == ADMIN:     # the categories: a category holding articles cannot go (409, said)
         go(page, "/kb/categories")
         row = page.locator(f"#kb-category-table tr[data-id='{kefu.category}']")

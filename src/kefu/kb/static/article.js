@@ -129,6 +129,6 @@ export default function Article({ id }) {
     <${Files} a=${a} />
     ${a.live ? html`<${Vote} id=${a.id} />` : null}
     <${Related} id=${a.id} />
-    <${History} a=${a} />
+    ${WRITERS.includes(role) ? html`<${History} a=${a} />` : null}
   </section>`;
 }
