@@ -228,6 +228,16 @@ def test_a_gap_search_becomes_a_draft(kefu, browser) -> None:  # type: ignore[no
     got = _ok(kefu.api("GET", f"/kb/articles/{draft}"))
     assert got["live"] is None and got["working"]["state"] == "draft"
     assert "发票抬头怎么改" not in [g["query"] for g in _ok(kefu.api("GET", "/kb/stats/gaps"))]
+    # sam, an approver, writes the answer and schedules it: submitted and approved for then
+    sam.fill("#kb-editor textarea[name=body]", "在“我的发票”页修改抬头。")
+    sam.fill("#kb-editor input[name=publish_at]", "2099-01-01T09:00")
+    expect()(sam.locator("#kb-submit")).to_have_text("提交并定时发布")
+    sam.click("#kb-submit")
+    sam.wait_for_function("(id) => location.hash === '#/kb/' + id", arg=draft)
+    expect()(sam.locator("#kb-article .kb-meta .kb-state")).to_have_attribute("data-state", "scheduled")
+    got = _ok(kefu.api("GET", f"/kb/articles/{draft}"))
+    assert got["live"] is None and got["working"]["state"] == "scheduled"
+    assert got["working"]["decided_by"] == "sam" and got["working"]["publish_at"] > time.time()
     # an agent cannot see the statistics: the nav has no entry, the API says 403
     assert _ok(kefu.api("GET", "/kb/stats/gaps", token=token(kefu, READER)), 403)
 
