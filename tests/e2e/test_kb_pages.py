@@ -140,7 +140,7 @@ def test_write_approve_edit_find_vote_related(kefu, browser, tmp_path) -> None: 
     image.write_bytes(_png())
     amy.set_input_files("#kb-file", str(image))
     expect()(editor.locator("textarea[name=body]")).to_have_value(
-        re.compile(r"!\[box\.png\]\(file:\d+\)"))
+        re.compile(r"!\[box\.png\]\(kbfile:\d+\)"))
     article = int(editor.get_attribute("data-id"))          # saved as a draft to hold the file
     assert amy.evaluate("location.hash") == f"#/kb/{article}/edit"
     preview = amy.locator("#kb-preview")
@@ -306,6 +306,7 @@ def test_each_roles_kb_screens(kefu, browser, request, who, expected) -> None:  
         go(page, "/kb/stats")
         page.fill("#kb-synonyms", "退款 = 退钱")
         page.click("#kb-save-synonyms")
+        expect()(page.locator("#toasts .toast", has_text="搜索立即生效")).to_be_visible()
         expect()(page.locator("#kb-synonyms")).to_have_value("退款 = 退钱")
         assert _ok(kefu.api("GET", "/kb/synonyms")) == {"groups": [["退款", "退钱"]]}
         assert kefu.public in [h["id"] for h in _ok(kefu.api("GET", f"/kb/search?q={quote('退钱')}"))]

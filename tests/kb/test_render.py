@@ -80,7 +80,7 @@ def test_markdown_and_the_links_it_may_have() -> None:
 
 
 def test_own_files_only() -> None:
-    text = "![图](file:12 \"标题\") ![别人的](file:99) ![外链](https://x.example/a.png) [说明](file:13)"
+    text = "![图](kbfile:12 \"标题\") ![别人的](kbfile:99) ![外链](https://x.example/a.png) [说明](kbfile:13)"
     inside = render(text, FILES)
     assert '<img data-kb-file="12" alt="图" title="标题">' in inside
     assert "别人的" in inside and "外链" in inside and inside.count("<img") == 1
@@ -89,7 +89,7 @@ def test_own_files_only() -> None:
     public = render(text, FILES, public=True)
     assert '<img src="/api/v1/public/kb/articles/3/files/12" alt="图" title="标题"' in public
     assert "data-kb-file" not in public and "<a" not in public and "说明" in public
-    assert render("![图](file:12)", ()) == "<p>图</p>\n"        # not given: not shown
+    assert render("![图](kbfile:12)", ()) == "<p>图</p>\n"        # not given: not shown
 
 
 # --- over HTTP --------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ def _article(api: Api, visibility: str) -> tuple[int, int, int]:
                     files={"file": ("a.png", PNG, "image/png")}), 201)
     pdf = _ok(_call(api, "agent", "POST", f"{KB}/articles/{a['id']}/files",
                     files={"file": ("b.pdf", PDF, "application/pdf")}), 201)
-    body = f"步骤 <b>一</b>\n\n![图](file:{img['id']})\n\n[附件](file:{pdf['id']})"
+    body = f"步骤 <b>一</b>\n\n![图](kbfile:{img['id']})\n\n[附件](kbfile:{pdf['id']})"
     _ok(_call(api, "agent", "PATCH", f"{KB}/articles/{a['id']}", json={"body": body,
                                                                          "submit": True}))
     _ok(_call(api, "supervisor", "POST", f"{KB}/articles/{a['id']}/versions/2/approve", json={}))
@@ -156,10 +156,10 @@ def test_preview_by_role(kb_api: Api, role: str | None, code: int) -> None:
 def test_preview_with_the_articles_files_and_bad_input(kb_api: Api) -> None:
     aid, img, _ = _article(kb_api, "internal")
     out = _ok(_call(kb_api, "agent", "POST", f"{KB}/preview",
-                    json={"markdown": f"![a](file:{img})", "article_id": aid}))
+                    json={"markdown": f"![a](kbfile:{img})", "article_id": aid}))
     assert f'data-kb-file="{img}"' in out["html"]
     out = _ok(_call(kb_api, "agent", "POST", f"{KB}/preview",
-                    json={"markdown": f"![a](file:{img})"}))
+                    json={"markdown": f"![a](kbfile:{img})"}))
     assert out["html"] == "<p>a</p>\n"
     for body, code in (({"markdown": "x", "article_id": 999}, 404), ({}, 422),
                        ({"markdown": "x", "html": 1}, 422), ({"markdown": "x" * 200_001}, 422)):

@@ -4,8 +4,10 @@ Safe by construction, because the screens put this HTML into the page as it is: 
 in the Markdown is shown as text (markdown-it's ``html`` off), a link goes only to
 ``http(s)``, to a relative address or to one of the article's own files, and an image
 only ever shows one of the article's own image files.  The Markdown names a file as
-``file:<id>`` (``![图](file:12)``, ``[说明书](file:13)``; the editor inserts these); a
-file that is not the article's, or that the reader may not see, is left as its text.
+``kbfile:<id>`` (``![图](kbfile:12)``, ``[说明书](kbfile:13)``; the editor inserts these; not
+``file:``, which markdown-it refuses everywhere, so the search's plain text would index the
+Markdown itself); a file that is not the article's, or that the reader may not see, is
+left as its text.
 
 Signed-in readers get ``data-kb-file`` on images and file links (the screen loads them
 with its token: an ``<img>`` cannot carry one); the public help centre gets the public
@@ -26,12 +28,12 @@ from .records import File
 
 PUBLIC_FILES = "/api/v1/public/kb/articles/{article}/files/{file}"
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):", re.IGNORECASE)
-_FILE = re.compile(r"^file:(\d{1,10})$")
+_FILE = re.compile(r"^kbfile:(\d{1,10})$")
 _WEB = ("http", "https")
 
 
 def _allowed(url: str) -> bool:
-    """http(s), relative addresses and ``file:<id>``; no other scheme (javascript:,
+    """http(s), relative addresses and ``kbfile:<id>``; no other scheme (javascript:,
     data:, vbscript:…)."""
     m = _SCHEME.match(url.strip())
     return m is None or m.group(1).lower() in _WEB or _FILE.match(url.strip()) is not None

@@ -93,8 +93,8 @@ function Vote({ id }) {
   const vote = (helpful) => run(() => put(`/kb/articles/${id}/vote`, { helpful }), t("kb.voted"))
     .then((ok) => { if (ok) setMine(helpful); });
   return html`<div class="kb-vote" id="kb-vote">${t("kb.helpful_q")}
-    <button type="button" id="kb-helpful" class=${mine === true ? "on" : ""} onClick=${() => vote(true)}>👍 ${t("kb.helpful")}</button>
-    <button type="button" id="kb-unhelpful" class=${mine === false ? "on" : ""} onClick=${() => vote(false)}>👎 ${t("kb.unhelpful")}</button></div>`;
+    <button type="button" id="kb-helpful" class=${mine === true ? "on" : ""} onClick=${() => vote(true)}>${t("kb.helpful")}</button>
+    <button type="button" id="kb-unhelpful" class=${mine === false ? "on" : ""} onClick=${() => vote(false)}>${t("kb.unhelpful")}</button></div>`;
 }
 
 export default function Article({ id }) {

@@ -68,7 +68,7 @@ export async function upload(articleId, file) {
 }
 
 /** The Markdown that shows an uploaded file: an image inline, an attachment as a link. */
-export const fileMarkdown = (f) => `${f.kind === "image" ? "!" : ""}[${f.name.replace(/[[\]]/g, "")}](file:${f.id})`;
+export const fileMarkdown = (f) => `${f.kind === "image" ? "!" : ""}[${f.name.replace(/[[\]]/g, "")}](kbfile:${f.id})`;
 
 const blobs = new Map();           // "article/file" → object URL (kept while signed in)
 /** An article's file as an object URL (fetched once with the token). */

@@ -28,17 +28,17 @@ function Vocabulary() {
     get("/kb/synonyms").then((x) => setSyn(x.groups.map((g) => g.join(" = ")).join("\n")), (err) => setProblem(explain(err)));
     get("/kb/words").then((x) => setWords(x.words.join("\n")), (err) => setProblem(explain(err)));
   }, []);
-  const saveSyn = () => run(() => put("/kb/synonyms", { groups: syn.split("\n").map((l) => l.split(/[\s,，=、]+/).filter(Boolean)).filter((g) => g.length) }), t("kb.saved"))
+  const saveSyn = () => run(() => put("/kb/synonyms", { groups: syn.split("\n").map((l) => l.split(/[\s,，=、]+/).filter(Boolean)).filter((g) => g.length) }), t("kb.vocab_saved"))
     .then((out) => out?.groups && setSyn(out.groups.map((g) => g.join(" = ")).join("\n")));
-  const saveWords = () => run(() => put("/kb/words", { words: words.split(/\n+/).map((w) => w.trim()).filter(Boolean) }), t("kb.saved"))
+  const saveWords = () => run(() => put("/kb/words", { words: words.split(/\n+/).map((w) => w.trim()).filter(Boolean) }), t("kb.vocab_saved"))
     .then((out) => out?.words && setWords(out.words.join("\n")));
   return html`<div class="kb-vocab" id="kb-vocab">
     ${problem ? html`<p class="error">${problem}</p>` : null}
     <div><h3>${t("kb.synonyms")}</h3><p class="muted small">${t("kb.synonyms_hint")}</p>
-      <textarea id="kb-synonyms" rows="8" value=${syn ?? ""} onInput=${(e) => setSyn(e.currentTarget.value)}></textarea>
+      <textarea id="kb-synonyms" rows="8" disabled=${syn === null} value=${syn ?? ""} onInput=${(e) => setSyn(e.currentTarget.value)}></textarea>
       <button type="button" id="kb-save-synonyms" disabled=${syn === null} onClick=${saveSyn}>${t("kb.save")}</button></div>
     <div><h3>${t("kb.words")}</h3><p class="muted small">${t("kb.words_hint")}</p>
-      <textarea id="kb-words" rows="8" value=${words ?? ""} onInput=${(e) => setWords(e.currentTarget.value)}></textarea>
+      <textarea id="kb-words" rows="8" disabled=${words === null} value=${words ?? ""} onInput=${(e) => setWords(e.currentTarget.value)}></textarea>
       <button type="button" id="kb-save-words" disabled=${words === null} onClick=${saveWords}>${t("kb.save")}</button></div></div>`;
 }
 
