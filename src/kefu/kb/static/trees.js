@@ -49,7 +49,8 @@ export function layout(draft) {
   const answers = (id) => draft.edges.filter((e) => e.source === id);
   const place = (id, path) => {
     shown.add(id);
-      return { id, answers: answers(id).map((edge) => {
+    const here = [...path, id];
+    return { id, answers: answers(id).map((edge) => {
       if (here.includes(edge.target)) return { edge, ref: "loop" };
       if (shown.has(edge.target)) return { edge, ref: "seen" };
       return { edge, child: place(edge.target, here) };
