@@ -170,8 +170,19 @@ def test_suggest_insert_and_walk_in_a_call(kefu, kb, pages, phone):
     assert "已签收" not in path.replace("未签收", ""), path        # the step taken back is gone
     [w] = _ok(kefu.api("GET", f"/kb/walks?call_id={call_id}"))
     assert w["state"] == "finished" and [p["answer"] for p in w["path"]] == ["未签收"]
+    # wrap-up: the call has ended; its suggestions come from the event log (for its agent only)
     caller.hangup()
     caller.wait_closed()
+    expect()(desk.locator("#wrapup-panel")).to_have_attribute("data-live", "0", timeout=5000)
+    expect()(panel).to_have_attribute("data-call", call_id)
+    token = _ok(kefu.api("POST", "/auth/login", {"username": AGENT, "password": AGENT_PW}))["token"]
+    after = _ok(kefu.api("GET", f"/kb/suggest?call_id={call_id}", token=token))
+    assert {"kind": "queue", "text": "aftersales"} in next(
+        s["reasons"] for s in after if s["article"]["id"] == kb["policy"])
+    sam = _ok(kefu.api("POST", "/auth/login", dict(zip(("username", "password"), SUPERVISOR))))
+    assert _ok(kefu.api("GET", f"/kb/suggest?call_id={call_id}", token=sam["token"]))
+    status, body = kefu.api("GET", "/kb/suggest?call_id=no-such-call", token=token)
+    assert status == 404, body
 
 
 def test_the_editor_refuses_a_dead_end_and_shows_it_on_the_node(kefu, kb, pages):
@@ -210,3 +221,18 @@ def test_the_editor_refuses_a_dead_end_and_shows_it_on_the_node(kefu, kb, pages)
     saved = [t for t in _ok(kefu.api("GET", "/kb/trees")) if t["title"] == "发票问题"]
     assert [(n["id"], n["article_id"]) for n in saved[0]["shape"]["nodes"]] == [
         ("q1", None), ("s1", kb["policy"])]
+
+
+def test_a_tickets_reply_box_takes_an_article(kefu, kb, pages):
+    ticket = _ok(kefu.api("POST", "/tickets", {"type": "inquiry", "title": "退货运费",
+                                               "number": CALLER}), 201)
+    page = signed_in(pages(), *SUPERVISOR, f"/tickets/{ticket['id']}")
+    reply = page.locator("#tk-comment")
+    reply.locator("textarea[name=body]").fill("您好,")
+    reply.locator("#tk-kb").click()
+    reply.locator("#kbd-picker-q").press_sequentially("运费", delay=40)
+    reply.locator(f"#kbd-picker-results button[data-insert='{kb['freight']}']").click()
+    expect()(reply.locator("textarea[name=body]")).to_have_value(
+        "您好,\n退货运费谁出\n七天无理由退货的运费由买家承担。")
+    reply.locator("button[type=submit]").click()
+    expect()(page.locator("#tk-comments li", has_text="运费由买家承担")).to_have_count(1)

@@ -102,8 +102,8 @@ def terms(ctx: Context) -> list[Term]:
     for t in ctx.tickets[:TICKETS]:
         add("ticket", t.title)
         add("ticket_type", t.type_label)
-    for choice in ctx.ivr:
-        add("ivr", choice)
+    for choice in ctx.ivr:                  # a node's name: after_sales → "after sales"
+        add("ivr", " ".join(choice.replace("_", " ").replace("-", " ").split()), choice)
     for key, value in ctx.data.items():
         if _topic(value):
             add("data", value, f"{key}={_topic(value)}")
