@@ -154,7 +154,7 @@ class CallFacts:
     ivr: tuple[str, ...] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
     numbers: tuple[str, ...] = ()        # the parties' numbers (caller first)
-    agents: frozenset[str] = frozenset()  # usernames of the agents who took or were offered it
+    agents: frozenset[str] = frozenset()  # usernames of the agents who took it
     known: bool = False                  # anything at all was found
 
     def customer_number(self, own: str | None) -> str:
@@ -174,9 +174,8 @@ def facts(events: Sequence[Event], live: Any = None) -> CallFacts:
             queue = str(d.get("queue") or queue)
             if d.get("caller"):
                 numbers.insert(0, str(d["caller"]))
-            if d.get("agent"):
+            if e.type == "queue.connect" and d.get("agent"):
                 agents.add(str(d["agent"]))
-            agents.update(str(a) for a in d.get("agents") or ())
             if e.type == "queue.offer" and isinstance(d.get("attached"), dict):
                 data.update(d["attached"])
         elif e.type == "ivr.choice" and d.get("to"):

@@ -9,6 +9,7 @@ import { html } from "htm/preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { errorText, get, post } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
+import { useEvents } from "/static/shell/store.js";
 import { debounce, toast } from "/static/shell/util.js";
 import { appendToNote } from "/static/crm/notes.js";
 import Walk from "./walk.js";
@@ -19,6 +20,7 @@ if (!document.querySelector(`link[href="${CSS}"]`)) {
 }
 
 const TYPING_MS = 250;
+const NEWS = new Set(["call.data", "ivr.back"]);   // the call's news that may change its suggestions
 
 /** An article's answer as text to insert: its title, then its body (Markdown). */
 export const articleText = (a) => [a?.live?.title, a?.live?.body].filter(Boolean).join("\n");
@@ -91,10 +93,13 @@ export default function KbPanel({ call }) {
   const [hot, setHot] = useState(null);
   const [open, setOpen] = useState(null);
   const [walking, setWalking] = useState(false);
+  const [news, setNews] = useState(0);
   const typed = useTyped(q, callId);
+  useEvents((msg) => {       // a ticket (of this customer, perhaps) made during the call too
+    if (callId && ((msg.call_id === callId && NEWS.has(msg.type)) || msg.type === "ticket.created")) setNews((n) => n + 1);
+  });
+  useEffect(() => { setOpen(null); setWalking(false); }, [callId]);
   useEffect(() => {
-    setOpen(null);
-    setWalking(false);
     if (!callId) {
       setSuggested(null);
       get("/kb/hot?limit=8").then((list) => setHot(list.map((h) => ({ id: h.article_id, title: h.title }))),
@@ -102,12 +107,11 @@ export default function KbPanel({ call }) {
       return;
     }
     let live = true;
-    setSuggested(null);
     get(`/kb/suggest?call_id=${encodeURIComponent(callId)}`).then(
       (list) => live && setSuggested(list.map((s) => fromArticle(s.article, { reasons: s.reasons }))),
       () => live && setSuggested([]));
     return () => { live = false; };
-  }, [callId]);
+  }, [callId, news]);
   const show = async (id) => {
     try {
       setOpen(await get(`/kb/articles/${id}`));
