@@ -4,9 +4,9 @@ tickets) and from what the agent types.
 
 The pure part is :func:`terms` (a context → weighted search terms, each with its reason)
 and :func:`rank` (each term searched, the answers merged into one ranking, an article
-named once with every reason that found it).  :func:`gather` reads the context through the
-other slices' services (the event log, the live call, the CRM, the tickets), never their
-tables; the route (``suggest_api.py``) decides who may ask about which call.
+named once with every reason that found it).  :func:`facts` and :func:`recent_tickets`
+read the context through the other slices' services (the event log, the live call, the
+CRM, the tickets), never their tables; the route (``suggest_api.py``) decides who may ask about which call.
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ from kefu.bus import Event
 from kefu.users.service import User
 
 MAX_TERM = 40                # characters: a longer value is an id or a text, not a topic
+MAX_TITLE = 80               # … but a ticket's title is a topic up to this length
 MAX_TYPED = 200              # characters of what the agent typed (the search's own limit)
 MAX_TERMS = 12               # searches one suggestion may run
 PER_TERM = 5                 # hits taken from each search
 TICKETS = 3                  # the customer's most recent tickets looked at
 
-# How much each source counts: what the agent types says most, the queue least (it is
-# the broadest).  One table, so the balance is read and changed in one place.
+# How much each source counts: what the agent types says most; the queue and a ticket's
+# type least (they are the broadest).  One table, so the balance is read and changed in one place.
 WEIGHTS: Mapping[str, float] = {"typed": 3.0, "ticket": 1.5, "ivr": 1.2, "data": 1.0,
                                 "ticket_type": 0.6, "queue": 0.8}
 
@@ -75,13 +76,13 @@ class Found(Protocol):
     def id(self) -> int: ...
 
 
-def _topic(value: Any) -> str:
+def _topic(value: Any, longest: int = MAX_TERM) -> str:
     """A value worth searching for: short text with a letter or a Han character (not a
     number, an id, a flag or a nested structure)."""
     if not isinstance(value, str):
         return ""
     text = " ".join(value.split())
-    if not text or len(text) > MAX_TERM:
+    if not text or len(text) > longest:
         return ""
     return text if any(ch.isalpha() for ch in text) else ""
 
@@ -91,8 +92,8 @@ def terms(ctx: Context) -> list[Term]:
     its strongest reason."""
     out: list[Term] = []
 
-    def add(kind: str, value: Any, shown: str | None = None) -> None:
-        q = _topic(value)
+    def add(kind: str, value: Any, shown: str | None = None, longest: int = MAX_TERM) -> None:
+        q = _topic(value, longest)
         if q:
             out.append(Term(q, WEIGHTS[kind], kind, shown or q))
 
@@ -100,7 +101,7 @@ def terms(ctx: Context) -> list[Term]:
     if typed:
         out.append(Term(typed, WEIGHTS["typed"], "typed", typed))
     for t in ctx.tickets[:TICKETS]:
-        add("ticket", t.title)
+        add("ticket", t.title, longest=MAX_TITLE)
         add("ticket_type", t.type_label)
     for choice in ctx.ivr:                  # a node's name: after_sales → "after sales"
         add("ivr", " ".join(choice.replace("_", " ").replace("-", " ").split()), choice)

@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from kefu.calls.errors import ControlError
 from kefu.users.service import User
 from kefu.web.deps import CtxDep, require_roles, running
-from kefu.web.context import AppContext
 
 from .schemas import ArticleOut
 from .records import Article
@@ -41,17 +40,19 @@ class SuggestionOut(BaseModel):
     reasons: list[ReasonOut]
 
 
-def _live(ctx: AppContext, call_id: str) -> Any:
-    if ctx.control is None:
+def _live(control: Any, call_id: str) -> Any:
+    """The live call (``kefu.calls.call.Call``; None: ended, unknown, or no switch)."""
+    if control is None:
         return None
     try:
-        return ctx.control.get(call_id)
+        return control.get(call_id)
     except ControlError:
         return None
 
 
-def _own_extension(ctx: AppContext, user: User) -> str | None:
-    agent = ctx.acd.agents.get(user.username) if ctx.acd is not None else None
+def _own_extension(acd: Any, user: User) -> str | None:
+    """The extension ``user`` is logged in on as an agent (None: not logged in)."""
+    agent = acd.agents.get(user.username) if acd is not None else None
     return agent.extension if agent is not None and agent.logged_in else None
 
 
@@ -66,11 +67,11 @@ def suggest(kb: KbDep, ctx: CtxDep, user: Desk,
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "call_id or q is required")
     context = Context(typed=q)
     if call_id:
-        live = _live(ctx, call_id)
+        live = _live(ctx.control, call_id)
         known = facts(ctx.store.events_for_call(call_id), live)
         if not known.known:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no call {call_id}")
-        own = _own_extension(ctx, user)
+        own = _own_extension(ctx.acd, user)
         if user.role == "agent" and user.username not in known.agents and not (
                 live is not None and own is not None and live.involves(own)):
             raise HTTPException(status.HTTP_403_FORBIDDEN,
