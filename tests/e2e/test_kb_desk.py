@@ -218,6 +218,10 @@ def test_the_editor_refuses_a_dead_end_and_shows_it_on_the_node(kefu, kb, pages)
     expect()(editor.locator("#kbt-ok")).to_be_visible()
     editor.locator("#kbt-save").click()
     expect()(editor.locator("#kbt-list li", has_text="发票问题")).to_be_visible()
+    # the other tree: a solution two answers reach is drawn once, then referred to
+    editor.locator(f"#kbt-list li[data-tree='{kb['tree']}'] button").click()
+    expect()(editor.locator(".kbt-node[data-node=s2]")).to_have_count(1)
+    expect()(editor.locator("#kbt-outline")).to_contain_text("↪ s2 退货运费谁出")
     saved = [t for t in _ok(kefu.api("GET", "/kb/trees")) if t["title"] == "发票问题"]
     assert [(n["id"], n["article_id"]) for n in saved[0]["shape"]["nodes"]] == [
         ("q1", None), ("s1", kb["policy"])]

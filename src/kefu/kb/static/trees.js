@@ -144,6 +144,7 @@ function Editor({ draft, cats, found, titles, onChange, onTitle, onCheck, onSave
   const ops = {
     open, setOpen, titles, onTitle, byNode,
     node: (id) => draft.nodes.find((n) => n.id === id),
+    label: (n) => (n?.kind === "solution" ? (n.article_id ? titles[n.article_id] || `#${n.article_id}` : "") : n?.text || ""),
     saveNode: (id, node) => { onChange({ ...draft, nodes: draft.nodes.map((n) => (n.id === id ? node : n)) }); setOpen(null); },
     deleteNode: (id) => onChange({ ...draft, nodes: draft.nodes.filter((n) => n.id !== id),
                                    edges: draft.edges.filter((e) => e.source !== id && e.target !== id) }),
@@ -189,8 +190,7 @@ function NodeItem({ item, ops }) {
   const n = ops.node(id);
   if (!n) return html`<li class="error">${id}?</li>`;
   const mine = ops.byNode[id] || [];
-  const text = n.kind === "solution" ? (n.article_id ? ops.titles[n.article_id] || `#${n.article_id}` : t("kbd.t.no_article"))
-    : n.text || html`<i class="muted">${t("kbd.t.no_text")}</i>`;
+  const text = ops.label(n) || html`<i class="muted">${t(n.kind === "solution" ? "kbd.t.no_article" : "kbd.t.no_text")}</i>`;
   return html`<li data-node=${id}>
     <div class=${`kbt-node${mine.length ? " has-problem" : ""}`} data-node=${id}>
       <code>${id}</code><span class=${`kbt-kind ${n.kind}`}>${t(`kbd.t.kind.${n.kind}`)}</span>
@@ -206,8 +206,8 @@ function NodeItem({ item, ops }) {
     ${item.answers.length ? html`<ul class="kbt-outline">${item.answers.map(({ edge: e, ref, child }, i) => html`<li key=${i}>
       <span class="kbt-answer" data-answer=${e.label}>→ ${e.label}</span>
       <button type="button" class="small" title=${t("kbd.t.delete_answer")} onClick=${() => ops.deleteAnswer(e)}>×</button>
-      ${ref === "loop" ? html` <span class="error">↺ ${e.target}</span>`
-        : ref === "seen" ? html` <span class="muted">↪ ${e.target}</span>`
+      ${ref === "loop" ? html` <span class="error">↺ ${e.target} ${ops.label(ops.node(e.target))}</span>`
+        : ref === "seen" ? html` <span class="muted">↪ ${e.target} ${ops.label(ops.node(e.target))}</span>`
         : html`<ul class="kbt-outline"><${NodeItem} item=${child} ops=${ops} /></ul>`}
     </li>`)}</ul>` : null}
   </li>`;
