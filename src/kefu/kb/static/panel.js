@@ -57,10 +57,10 @@ export function useTyped(q, callId = "") {
 
 /** One article, opened: title and body (the server's HTML when it sends it, else the
  *  Markdown as text); `actions` beside the title. */
-export function ArticleView({ article, actions }) {
+export function ArticleView({ article, actions, id = "kbd-article" }) {
   const v = article.live || {};
   const rendered = v.body_html ?? article.body_html;
-  return html`<div class="kbd-article" id="kbd-article" data-article=${article.id}>
+  return html`<div class="kbd-article" id=${id} data-article=${article.id}>
     <div class="kbd-head"><h3>${v.title}</h3>${actions}</div>
     ${rendered ? html`<div class="kbd-body" dangerouslySetInnerHTML=${{ __html: rendered }}></div>`
       : html`<pre>${v.body}</pre>`}

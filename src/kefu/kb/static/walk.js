@@ -9,8 +9,7 @@ import { useEffect, useState } from "preact/hooks";
 import { errorText, get, post } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 import { toast } from "/static/shell/util.js";
-
-const articleText = (a) => [a?.live?.title, a?.live?.body].filter(Boolean).join("\n");
+import { ArticleView, articleText } from "./panel.js";     // (panel.js opens this: used at render only)
 
 /** `call`: {call_id, number}; `onInsert(text)` puts text in the note; `onClose()`. */
 export default function Walk({ call, onInsert, onClose }) {
@@ -60,8 +59,7 @@ export default function Walk({ call, onInsert, onClose }) {
             data-answer=${a} onClick=${() => step(`/kb/walks/${walk.id}/answer`, { node: at.id, answer: a })}>${a}</button>`)}</div>`
       : html`<div class="kbd-solution" id="kbd-solution">
           ${at.text && html`<p>${at.text}</p>`}
-          ${article ? html`<div class="kbd-article" data-article=${article.id}><h3>${article.live?.title}</h3>
-              <pre>${article.live?.body}</pre></div>` : html`<p class="muted">${t("kbd.loading")}</p>`}
+          ${article ? html`<${ArticleView} id="kbd-walk-article" article=${article} />` : html`<p class="muted">${t("kbd.loading")}</p>`}
         </div>`}
       <div class="buttons">
         <button type="button" id="kbd-walk-back" disabled=${!walk.path.length}
