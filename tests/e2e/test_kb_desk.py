@@ -214,6 +214,9 @@ def test_the_editor_refuses_a_dead_end_and_shows_it_on_the_node(kefu, kb, pages)
     editor.locator("#kbt-node-form button[type=submit]").click()
     expect()(editor.locator(".kbt-node[data-node=s1] .kbt-text")).to_have_text("售后服务政策")
     expect()(editor.locator(".kbt-problems")).to_have_count(0)
+    editor.locator("button.kbt-answer[data-answer='需要']").click()        # an answer renamed
+    editor.locator("#kbt-edge-form input[name=label]").fill("需要发票")
+    editor.locator("#kbt-edge-form button[type=submit]").click()
     editor.locator("#kbt-check").click()
     expect()(editor.locator("#kbt-ok")).to_be_visible()
     editor.locator("#kbt-save").click()
@@ -225,6 +228,7 @@ def test_the_editor_refuses_a_dead_end_and_shows_it_on_the_node(kefu, kb, pages)
     saved = [t for t in _ok(kefu.api("GET", "/kb/trees")) if t["title"] == "发票问题"]
     assert [(n["id"], n["article_id"]) for n in saved[0]["shape"]["nodes"]] == [
         ("q1", None), ("s1", kb["policy"])]
+    assert saved[0]["shape"]["edges"] == [{"source": "q1", "target": "s1", "label": "需要发票"}]
 
 
 def test_a_tickets_reply_box_takes_an_article(kefu, kb, pages):

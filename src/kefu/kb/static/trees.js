@@ -1,7 +1,7 @@
 // The guided question trees' editor (问题推测, #/kb/trees), for the knowledge base's
 // approvers: the trees; one tree as an indented outline from its root (a question, its
 // answers, each leading to the next question or to a solution article); nodes and answers
-// added, edited and deleted in place; a solution's article picked by search.  检查 asks the
+// added, edited (an answer: its label, where it leads) and deleted in place; a solution's article picked by search.  检查 asks the
 // server (POST /kb/trees/check) and shows each problem on its node (dead end, loop,
 // unreachable …); saving an invalid tree is refused by the server with the same problems,
 // shown the same way.  A node reused by two answers is drawn once, then referred to.
@@ -148,12 +148,15 @@ function Editor({ draft, cats, found, titles, onChange, onTitle, onCheck, onSave
     saveNode: (id, node) => { onChange({ ...draft, nodes: draft.nodes.map((n) => (n.id === id ? node : n)) }); setOpen(null); },
     deleteNode: (id) => onChange({ ...draft, nodes: draft.nodes.filter((n) => n.id !== id),
                                    edges: draft.edges.filter((e) => e.source !== id && e.target !== id) }),
-    addAnswer: (source, label, target, kind, text) => {
+    // a new answer, or `old` changed: to `target`, or to a new node of `kind` (asking `text`)
+    putAnswer: (old, source, label, target, kind, text) => {
       let nodes = draft.nodes;
       if (!target) { target = freshId(nodes, kind); nodes = [...nodes, { id: target, kind, text, article_id: null }]; }
-      onChange({ ...draft, nodes, edges: [...draft.edges, { source, target, label }] });
+      const edge = { source, target, label };
+      onChange({ ...draft, nodes, edges: old ? draft.edges.map((e) => (e === old ? edge : e)) : [...draft.edges, edge] });
       setOpen(null);
     },
+    edgeKey: (edge) => `edge:${draft.edges.indexOf(edge)}`,
     deleteAnswer: (edge) => onChange({ ...draft, edges: draft.edges.filter((e) => e !== edge) }),
     all: draft.nodes,
   };
@@ -204,8 +207,10 @@ function NodeItem({ item, ops }) {
       ${ops.open === `answer:${id}` && html`<${AnswerForm} source=${id} ops=${ops} />`}
     </div>
     ${item.answers.length ? html`<ul class="kbt-outline">${item.answers.map(({ edge: e, ref, child }, i) => html`<li key=${i}>
-      <span class="kbt-answer" data-answer=${e.label}>→ ${e.label}</span>
+      <button type="button" class="kbt-answer link" data-answer=${e.label} title=${t("kbd.t.edit")}
+              onClick=${() => ops.setOpen(ops.edgeKey(e))}>→ ${e.label}</button>
       <button type="button" class="small" title=${t("kbd.t.delete_answer")} onClick=${() => ops.deleteAnswer(e)}>×</button>
+      ${ops.open === ops.edgeKey(e) && html`<${AnswerForm} source=${id} edge=${e} ops=${ops} />`}
       ${ref === "loop" ? html` <span class="error">↺ ${e.target} ${ops.label(ops.node(e.target))}</span>`
         : ref === "seen" ? html` <span class="muted">↪ ${e.target} ${ops.label(ops.node(e.target))}</span>`
         : html`<ul class="kbt-outline"><${NodeItem} item=${child} ops=${ops} /></ul>`}
@@ -237,17 +242,18 @@ function NodeForm({ node, ops }) {
   </form>`;
 }
 
-function AnswerForm({ source, ops }) {
-  const [label, setLabel] = useState("");
-  const [target, setTarget] = useState("+question");
+/** A new answer of `source`, or `edge` changed (its label, where it leads). */
+function AnswerForm({ source, edge, ops }) {
+  const [label, setLabel] = useState(edge?.label || "");
+  const [target, setTarget] = useState(edge?.target || "+question");
   const [text, setText] = useState("");
   const fresh = target.startsWith("+");
   const submit = (e) => {
     e.preventDefault();
     if (!label.trim()) return;
-    ops.addAnswer(source, label.trim(), fresh ? "" : target, fresh ? target.slice(1) : "", text);
+    ops.putAnswer(edge || null, source, label.trim(), fresh ? "" : target, fresh ? target.slice(1) : "", text);
   };
-  return html`<form class="kbt-form" id="kbt-answer-form" onSubmit=${submit}>
+  return html`<form class="kbt-form" id=${edge ? "kbt-edge-form" : "kbt-answer-form"} onSubmit=${submit}>
     <label><span>${t("kbd.t.answer")}</span><input name="label" required maxlength="100" value=${label}
            onInput=${(e) => setLabel(e.currentTarget.value)} /></label>
     <label><span>${t("kbd.t.leads_to")}</span><select name="target" value=${target} onChange=${(e) => setTarget(e.currentTarget.value)}>
