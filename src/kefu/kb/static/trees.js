@@ -1,10 +1,11 @@
 // The guided question trees' editor (问题推测, #/kb/trees), for the knowledge base's
 // approvers: the trees; one tree as an indented outline from its root (a question, its
 // answers, each leading to the next question or to a solution article); nodes and answers
-// added, edited (an answer: its label, where it leads) and deleted in place; a solution's article picked by search.  检查 asks the
-// server (POST /kb/trees/check) and shows each problem on its node (dead end, loop,
-// unreachable …); saving an invalid tree is refused by the server with the same problems,
-// shown the same way.  A node reused by two answers is drawn once, then referred to.
+// added, edited (an answer: its label, where it leads) and deleted in place; a solution's
+// article picked by search.  检查 asks the server (POST /kb/trees/check) and shows each
+// problem on its node (dead end, loop, unreachable …); saving an invalid tree is refused
+// by the server with the same problems, shown the same way.  A node reused by two answers
+// is drawn once, then referred to.
 
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
