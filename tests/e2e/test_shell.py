@@ -93,7 +93,8 @@ def test_admin_gets_the_wallboard_and_the_language_switch(browser):
                                "/recordings/audit", "/qa/inspect", "/qa/scorecards", "/qa/summary",
                                "/qa/examples", "/customers", "/customers/import", "/crm/fields",
                                "/crm/notes", "/tickets", "/tickets/board", "/tickets/types",
-                               "/tickets/stats", "/followups", "/reports", "/reports/schedules"]
+                               "/tickets/stats", "/followups", "/reports", "/reports/schedules",
+                               "/kb/trees"]
     page.wait_for_function("location.hash === '#/wall'")
     expect()(page.locator("#wall[data-ready='1']")).to_be_visible()
     expect()(page.locator("#agent-table tr[data-agent=amy]")).to_be_visible()

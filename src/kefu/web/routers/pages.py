@@ -28,7 +28,7 @@ SHELL_URL = "/static/shell"
 IMPORT_MAP_MARK = "<!-- importmap -->"
 # the slices that have screens: kefu.<slice>/static/ at /static/<slice>/
 SLICE_SCREENS = ("crm", "announcements", "ivr", "recordings", "qa", "tickets", "followups",
-                 "reports")
+                 "reports", "kb")
 # old page → its shell route
 OLD_PAGES = {"/desk": "/desk", "/wall": "/wall"}
 

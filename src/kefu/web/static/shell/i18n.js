@@ -331,6 +331,31 @@ const zh = {
   "rp.d.result": "结果", "rp.d.file": "文件", "rp.d.ok": "成功", "rp.d.none": "暂无发送记录",
   "rp.trigger.schedule": "定时", "rp.trigger.manual": "手动",
   // --- end reportpages ---
+  // --- kbdesk: the desk's KB panel, the walk, the tree editor (src/kefu/kb/static/) ---
+  "nav.kb_trees": "问题推测", "kbd.title": "知识库", "kbd.kb": "知识库", "kbd.search": "搜索知识库…",
+  "kbd.loading": "加载中…", "kbd.suggested": "推荐文章", "kbd.hot": "常问问题",
+  "kbd.no_results": "没有找到相关文章", "kbd.no_suggestions": "暂无推荐,可直接搜索", "kbd.no_hot": "暂无常问问题",
+  "kbd.insert": "插入", "kbd.close": "关闭", "kbd.inserted": "已插入通话小结", "kbd.no_note": "没有打开的通话小结可插入",
+  "kbd.why.typed": "输入", "kbd.why.queue": "队列", "kbd.why.ivr": "IVR", "kbd.why.data": "随路数据",
+  "kbd.why.ticket": "工单", "kbd.why.ticket_type": "工单类型",
+  "kbd.walk": "引导问答", "kbd.walk_pick": "选择问题树", "kbd.walk_none": "暂无可用的问题树",
+  "kbd.walk_back": "上一步", "kbd.walk_finish": "完成", "kbd.walk_abandon": "放弃",
+  "kbd.walk_saved": "问答路径已写入通话小结",
+  "kbd.t.title": "问题推测树", "kbd.t.new": "新建问题树", "kbd.t.none": "还没有问题树", "kbd.t.pick": "选择左侧的问题树,或新建一棵",
+  "kbd.t.disabled": "已停用", "kbd.t.name": "名称", "kbd.t.category": "栏目", "kbd.t.enabled": "启用",
+  "kbd.t.add_node": "添加节点", "kbd.t.check": "检查", "kbd.t.save": "保存", "kbd.t.delete": "删除问题树",
+  "kbd.t.delete_confirm": "删除问题树「{title}」?", "kbd.t.deleted": "已删除", "kbd.t.saved": "已保存",
+  "kbd.t.refused": "问题树有错误,未保存:请修正标出的节点", "kbd.t.no_problems": "检查通过:没有问题",
+  "kbd.t.in_loop": "从根节点到达不了的节点:", "kbd.t.kind": "类型", "kbd.t.kind.question": "问题", "kbd.t.kind.solution": "解决方案",
+  "kbd.t.no_article": "(未选文章)", "kbd.t.no_text": "(未填写问题)", "kbd.t.edit": "编辑", "kbd.t.add_answer": "添加答案",
+  "kbd.t.delete_node": "删除", "kbd.t.delete_answer": "删除此答案", "kbd.t.question": "问题", "kbd.t.words": "说明(可选)",
+  "kbd.t.article": "解决文章", "kbd.t.ok": "确定", "kbd.t.answer": "答案", "kbd.t.leads_to": "通向",
+  "kbd.t.new_question": "新问题", "kbd.t.new_solution": "新解决方案",
+  "kbd.p.dead_end": "死胡同:这个问题没有任何答案", "kbd.p.loop": "循环:{path}", "kbd.p.unreachable": "从根节点无法到达",
+  "kbd.p.second_root": "第二个根:没有答案通向这里", "kbd.p.no_article": "解决方案需要选择一篇文章",
+  "kbd.p.no_text": "问题需要填写内容", "kbd.p.no_root": "没有根节点:每个节点都被答案指向(循环)",
+  "kbd.p.article": "文章不存在或未发布",
+  // --- end kbdesk ---
 };
 
 const en = {
@@ -665,6 +690,31 @@ const en = {
   "rp.d.result": "Result", "rp.d.file": "File", "rp.d.ok": "Sent", "rp.d.none": "No deliveries yet",
   "rp.trigger.schedule": "Scheduled", "rp.trigger.manual": "Manual",
   // --- end reportpages ---
+  // --- kbdesk: the desk's KB panel, the walk, the tree editor (src/kefu/kb/static/) ---
+  "nav.kb_trees": "Guided trees", "kbd.title": "Knowledge base", "kbd.kb": "Knowledge base", "kbd.search": "Search the knowledge base…",
+  "kbd.loading": "Loading…", "kbd.suggested": "Suggested articles", "kbd.hot": "Frequent questions",
+  "kbd.no_results": "No matching articles", "kbd.no_suggestions": "No suggestions yet; search instead", "kbd.no_hot": "No frequent questions yet",
+  "kbd.insert": "Insert", "kbd.close": "Close", "kbd.inserted": "Inserted into the call note", "kbd.no_note": "No call note is open to insert into",
+  "kbd.why.typed": "Typed", "kbd.why.queue": "Queue", "kbd.why.ivr": "IVR", "kbd.why.data": "Call data",
+  "kbd.why.ticket": "Ticket", "kbd.why.ticket_type": "Ticket type",
+  "kbd.walk": "Guided questions", "kbd.walk_pick": "Pick a question tree", "kbd.walk_none": "No question trees available",
+  "kbd.walk_back": "Back", "kbd.walk_finish": "Finish", "kbd.walk_abandon": "Abandon",
+  "kbd.walk_saved": "The path was saved to the call's notes",
+  "kbd.t.title": "Guided question trees", "kbd.t.new": "New tree", "kbd.t.none": "No trees yet", "kbd.t.pick": "Pick a tree on the left, or make a new one",
+  "kbd.t.disabled": "disabled", "kbd.t.name": "Title", "kbd.t.category": "Category", "kbd.t.enabled": "Enabled",
+  "kbd.t.add_node": "Add node", "kbd.t.check": "Check", "kbd.t.save": "Save", "kbd.t.delete": "Delete tree",
+  "kbd.t.delete_confirm": "Delete the tree \"{title}\"?", "kbd.t.deleted": "Deleted", "kbd.t.saved": "Saved",
+  "kbd.t.refused": "The tree has problems and was not saved: fix the marked nodes", "kbd.t.no_problems": "Checked: no problems",
+  "kbd.t.in_loop": "Nodes the root does not reach:", "kbd.t.kind": "Kind", "kbd.t.kind.question": "Question", "kbd.t.kind.solution": "Solution",
+  "kbd.t.no_article": "(no article)", "kbd.t.no_text": "(no question text)", "kbd.t.edit": "Edit", "kbd.t.add_answer": "Add answer",
+  "kbd.t.delete_node": "Delete", "kbd.t.delete_answer": "Delete this answer", "kbd.t.question": "Question", "kbd.t.words": "Words (optional)",
+  "kbd.t.article": "Solution article", "kbd.t.ok": "OK", "kbd.t.answer": "Answer", "kbd.t.leads_to": "Leads to",
+  "kbd.t.new_question": "New question", "kbd.t.new_solution": "New solution",
+  "kbd.p.dead_end": "Dead end: this question has no answers", "kbd.p.loop": "Loop: {path}", "kbd.p.unreachable": "Unreachable from the root",
+  "kbd.p.second_root": "A second root: no answer leads here", "kbd.p.no_article": "A solution needs an article",
+  "kbd.p.no_text": "A question needs its text", "kbd.p.no_root": "No root: every node is an answer's target (a loop)",
+  "kbd.p.article": "The article does not exist or is not published",
+  // --- end kbdesk ---
 };
 
 export const DICTS = { zh, en };

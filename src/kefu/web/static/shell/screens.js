@@ -66,6 +66,9 @@ export const SCREENS = [
     load: () => import("/static/reports/reports.js") },
   { path: "/reports/schedules", label: "nav.reports_schedules", roles: ["supervisor", "admin"],
     load: () => import("/static/reports/schedules.js") },
+  // the kb slice's guided-tree editor (src/kefu/kb/static/trees.js): the [kb] approvers
+  { path: "/kb/trees", label: "nav.kb_trees", roles: ["supervisor", "admin"],
+    load: () => import("/static/kb/trees.js") },
 ];
 
 /** The screen of `path` among `list`: the one of that path, else a `nested` one the path
