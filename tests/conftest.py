@@ -10,6 +10,9 @@ from argon2 import PasswordHasher
 from kefu import bus
 from kefu.events import EventMismatch, check
 
+# the migrated databases are made once per run (dbkit): registered here, so one each
+from dbkit import migrated_sqlite, pg_migrated_url, pg_template  # noqa: F401
+
 
 @pytest.fixture
 def fast_hasher() -> PasswordHasher:

@@ -1,6 +1,12 @@
 """Database fixtures for the store and slice tests: a migrated Store per test, on SQLite
-(temp file) and on PostgreSQL (fresh schema), and the slices' services over its database.
-Each test package's conftest imports the fixtures it uses.
+(temp file) and on PostgreSQL (a database of its own), and the slices' services over its
+database.  Each test package's conftest imports the fixtures it uses.
+
+The migrations run once per test run, not once per test: each test's SQLite file is a copy
+of one migrated file, each PostgreSQL database a ``CREATE DATABASE … TEMPLATE`` of one
+migrated database (measured: migrating took 0.45 s on SQLite and 1.5 s on PostgreSQL per
+test, ~770 tests; a copy 0.01 s, a database from the template 0.1 s).  ``pg_schema_url``
+still gives an empty schema, for what must start from nothing.
 
 PostgreSQL comes from ``KEFU_TEST_POSTGRES_URL``.  It is skipped only when the server is
 unreachable outside CI; with ``CI`` set an unreachable server fails the run.
@@ -9,9 +15,11 @@ unreachable outside CI; with ``CI`` set an unreachable server fails the run.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from functools import cache
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -65,17 +73,77 @@ def pg_schema_url() -> Iterator[str]:
     admin.dispose()
 
 
+def _migrate(url: str) -> None:
+    s = Store(url)
+    s.migrate()
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the newest revision, to copy (:func:`sqlite_copy`)."""
+    path = tmp_path_factory.mktemp("migrated") / "kefu.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+def sqlite_copy(migrated: Path, directory: Path) -> str:
+    """The URL of a fresh copy of the migrated SQLite file in ``directory``."""
+    shutil.copyfile(migrated, directory / "kefu.db")
+    return f"sqlite:///{directory / 'kefu.db'}"
+
+
+def _pg_admin() -> sa.Engine:
+    return sa.create_engine(normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+
+
+def _pg_database_url(name: str) -> str:
+    return normalise_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """The name of a PostgreSQL database at the newest revision, this run's own (another
+    run beside it has its own), dropped at the end."""
+    require_postgres()
+    name = f"kefu_tmpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        _migrate(_pg_database_url(name))
+        yield name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_migrated_url(pg_template: str) -> Iterator[str]:
+    """The URL of a new database made from the migrated template, dropped afterwards."""
+    name = f"kefu_t_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"'))
+    yield _pg_database_url(name)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """A database at the newest revision, on each backend."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'kefu.db'}"
-    return request.getfixturevalue("pg_schema_url")
+        return sqlite_copy(request.getfixturevalue("migrated_sqlite"), tmp_path)
+    return request.getfixturevalue("pg_migrated_url")
 
 
 @pytest.fixture
 def store(db_url: str) -> Iterator[Store]:
     s = Store(db_url)
-    s.migrate()
+    s.migrate()            # at the newest revision already: a check, as kefu does at start
     yield s
     s.close()
 

@@ -23,6 +23,8 @@ from kefu.tickets.service import Tickets
 from kefu.users.service import ROLES, Users
 from kefu.web import AppContext, create_app
 
+from dbkit import sqlite_copy
+
 PASSWORD = "password-123"
 
 
@@ -42,9 +44,9 @@ class Api:
 
 
 @pytest.fixture
-def api(tmp_path, fast_hasher) -> Iterator[Api]:  # type: ignore[no-untyped-def]
-    store = Store(f"sqlite:///{tmp_path / 'kefu.db'}")
-    store.migrate()
+def api(tmp_path, fast_hasher, migrated_sqlite) -> Iterator[Api]:  # type: ignore[no-untyped-def]
+    store = Store(sqlite_copy(migrated_sqlite, tmp_path))
+    store.migrate()            # at the newest revision already: a check, as kefu does at start
     users = Users(store.db, hasher=fast_hasher)
     bus = LocalBus()
     crm = Crm(store.db, users)

@@ -94,7 +94,8 @@ def test_admin_gets_the_wallboard_and_the_language_switch(browser):
                                "/qa/examples", "/customers", "/customers/import", "/crm/fields",
                                "/crm/notes", "/tickets", "/tickets/board", "/tickets/types",
                                "/tickets/stats", "/followups", "/reports", "/reports/schedules",
-                               "/kb", "/kb/approvals", "/kb/categories", "/kb/stats"]
+                               "/kb", "/kb/approvals", "/kb/categories", "/kb/stats",
+                               "/kb/trees"]
     page.wait_for_function("location.hash === '#/wall'")
     expect()(page.locator("#wall[data-ready='1']")).to_be_visible()
     expect()(page.locator("#agent-table tr[data-agent=amy]")).to_be_visible()

@@ -31,6 +31,7 @@ from kefu.reports import schedules_api as report_schedules
 from kefu.ivr import api as ivr
 from kefu.kb import api as kb
 from kefu.kb import trees_api as kb_trees
+from kefu.kb import suggest_api as kb_suggest
 from kefu.calls.errors import ControlError, Kind
 from kefu.store import Conflict, Invalid, NotFound
 from kefu.store.uploads import TooLarge, Unsupported
@@ -98,7 +99,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.include_router(health.router, prefix=API_PREFIX)        # its own 503 (no auth)
     for module in (auth, calls, live, agents, directory, lines, events, extensions,
                    users, customers, announcements, ivr, recordings, qa, tickets, rooms,
-                   choices, followups, reports, report_schedules, kb, kb_trees):
+                   choices, followups, reports, report_schedules, kb, kb_trees, kb_suggest):
         app.include_router(module.router, prefix=API_PREFIX, responses=ERRORS)
     app.include_router(kb.public_router, prefix=API_PREFIX, responses=ERRORS)   # no login
     _mount_docs(app)

@@ -20,6 +20,17 @@ const MISSING = new Set([404, 405, 501]);
 const saved = {};                    // call id → the notes saved on it (this page's life)
 const FIELDS = ["type", "handling", "result", "notes"];
 const same = (a, b) => Boolean(a && b) && FIELDS.every((f) => (a[f] || "") === (b[f] || ""));
+let shownForm = null;                // the note form on screen (appendToNote writes into it)
+
+/** Append `text` to the note being written (the knowledge base's 插入), on a line of its
+ *  own; false when no note form is shown. */
+export function appendToNote(text) {
+  const area = shownForm?.elements.notes;
+  if (!area || !text) return false;
+  area.value = area.value.trim() ? `${area.value.trimEnd()}\n${text}` : text;
+  area.focus();
+  return true;
+}
 
 /** The fields `type` requires that are empty in `data` (the server checks the same). */
 export function missingFields(type, data, types) {
@@ -89,6 +100,10 @@ export function WrapupPanel({ wrapup, inWrapUp, onEnd, onDial }) {
 function NoteForm({ wrapup, last, types, lists, error, onSubmit, onDial, required, inWrapUp, onEnd }) {
   const [type, setType] = useState(last?.type || types[0]?.name || "");
   const ref = useRef(null);
+  useEffect(() => {
+    const form = (shownForm = ref.current);
+    return () => { if (shownForm === form) shownForm = null; };
+  }, []);
   useEffect(() => {        // a mounted form (a new call, or just saved) shows the last note
     const form = ref.current;
     if (!form || !last) return;

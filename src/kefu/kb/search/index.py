@@ -372,10 +372,34 @@ class SearchIndex:
                 reach(vocab.prefixed(raw, w.prefix_terms), w.prefix)
                 if latin:
                     reach(vocab.by_pinyin_prefix(raw, w.prefix_terms), w.prefix * w.pinyin)
+            if not alt and latin and len(raw) >= 4:
+                run = self._pinyin_run(raw, is_last)
+                if run:
+                    out.extend(run)
+                    continue
             if alt:
                 out.append(alt)
             elif not is_last:
                 out.append({})  # a word nothing holds still counts in "words matched"
+        return out
+
+    def _pinyin_run(self, raw: str, partial_last: bool) -> list[dict[int, float]]:
+        """Pinyin typed without spaces (``tuihuotuikuan``, ``xgdz``): one query word per
+        key of :meth:`Vocabulary.split_pinyin`, reached as a spaced query would be."""
+        w, vocab = self.weights, self.vocab
+        pieces = vocab.split_pinyin(raw, partial_last) or []
+        out: list[dict[int, float]] = []
+        for i, piece in enumerate(pieces):
+            alt: dict[int, float] = {}
+            self._reach(alt, vocab.by_pinyin(piece), w.pinyin)
+            if not alt:
+                initials = sorted(vocab.by_initials(piece), key=self._live_df, reverse=True)
+                self._reach(alt, initials[: w.initials_terms], w.initials)
+            if not alt and partial_last and i == len(pieces) - 1:
+                self._reach(alt, vocab.by_pinyin_prefix(piece, w.prefix_terms), w.prefix * w.pinyin)
+            if not alt:
+                return []   # a key no live document holds: not this split
+            out.append(alt)
         return out
 
     def _reach(self, alt: dict[int, float], tids: Iterable[int], weight: float) -> None:

@@ -25,6 +25,7 @@ from sortedcontainers import SortedList
 from .text import has_cjk
 
 _pinyin_mod: dict[str, Any] = {}
+MAX_KEY = 24  # letters of the longest pinyin key a run-together query is cut into
 
 
 def pinyin_keys(term: str) -> tuple[str, str] | None:
@@ -56,6 +57,7 @@ class Vocabulary:
         self._full: dict[str, set[int]] = defaultdict(set)
         self._initials: dict[str, set[int]] = defaultdict(set)
         self._full_sorted: SortedList = SortedList()
+        self._words_full: SortedList = SortedList()  # full keys of words of 2+ characters
         self._latin_by_len: dict[int, list[str]] = defaultdict(list)
         self._surface: dict[str, int] = {}  # a Latin word as written → its stem's id
 
@@ -79,6 +81,10 @@ class Vocabulary:
             full, initials = keys
             if full not in self._full:
                 self._full_sorted.add(full)
+                if len(term) >= 2:
+                    self._words_full.add(full)
+            elif len(term) >= 2 and full not in self._words_full:
+                self._words_full.add(full)
             self._full[full].add(tid)
             if len(initials) >= 2:
                 self._initials[initials].add(tid)
@@ -115,6 +121,45 @@ class Vocabulary:
                 break
             out |= self._full[key]
         return out
+
+    def split_pinyin(self, word: str, partial_last: bool = False) -> list[str] | None:
+        """``word`` as the run-together pinyin of two to four terms (``tuihuotuikuan`` →
+        tuihuo, tuikuan; initials too, ``xgdz`` → xg, dz): the split into the fewest keys
+        of words (two characters or more: single syllables would cut any English word
+        into Chinese, ``bandage`` → ban da ge), full pinyin preferred over initials;
+        ``partial_last``: the last piece may be the start of a full key (typing).  None
+        when there is none."""
+        n = len(word)
+        # best[i]: (pieces, initials pieces, where the last piece starts) for word[:i]
+        best: list[tuple[int, int, int] | None] = [None] * (n + 1)
+        best[0] = (0, 0, -1)
+        for end in range(2, n + 1):
+            for start in range(max(0, end - MAX_KEY), end - 1):
+                before = best[start]
+                if before is None:
+                    continue
+                piece = word[start:end]
+                full = piece in self._words_full or (partial_last and end == n
+                                                     and self._starts(piece))
+                if not full and piece not in self._initials:
+                    continue
+                cand = (before[0] + 1, before[1] + (not full), start)
+                here = best[end]
+                if here is None or cand[:2] < here[:2]:
+                    best[end] = cand
+        last = best[n]
+        if last is None or not 2 <= last[0] <= 4:
+            return None
+        pieces, end = [], n
+        while end > 0:
+            start = best[end][2]  # type: ignore[index]
+            pieces.append(word[start:end])
+            end = start
+        return pieces[::-1]
+
+    def _starts(self, prefix: str) -> bool:
+        key = next(iter(self._words_full.irange(minimum=prefix)), None)
+        return key is not None and key.startswith(prefix)
 
     def homophones(self, word: str) -> set[int]:
         """Chinese terms sounding like ``word`` (same full pinyin), itself excluded."""

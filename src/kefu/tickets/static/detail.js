@@ -5,7 +5,7 @@
 // activity log.  A ticket.changed event for this ticket reloads it.
 
 import { html } from "htm/preact";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, errorText, get, post } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 import { navigate } from "/static/shell/router.js";
@@ -131,7 +131,24 @@ function CallLink({ callId }) {
   return html`<a href="#" id="tk-call-link" data-call=${callId} onClick=${open}><code class="small">${callId}</code></a>`;
 }
 
+/** 知识库 beside the reply box: the kb slice's picker (loaded on the first click), whose
+ *  插入 appends an article's text to the reply. */
+function KbPick({ onInsert }) {
+  const [Picker, setPicker] = useState(null);
+  const toggle = () => (Picker ? setPicker(null) : import("/static/kb/panel.js")
+    .then((m) => setPicker(() => m.KbPicker), (err) => toast(errorText(err), "error")));
+  return html`<button type="button" id="tk-kb" aria-pressed=${Boolean(Picker)} onClick=${toggle}>${t("kbd.kb")}</button>
+    ${Picker && html`<${Picker} onInsert=${onInsert} />`}`;
+}
+
 function Comments({ ticket, onAdd }) {
+  const box = useRef(null);
+  const insert = (text) => {
+    const area = box.current?.elements.body;
+    if (!area) return;
+    area.value = area.value.trim() ? `${area.value.trimEnd()}\n${text}` : text;
+    area.focus();
+  };
   const submit = async (e) => {
     e.preventDefault();
     const form = e.currentTarget, f = new FormData(form);
@@ -146,9 +163,9 @@ function Comments({ ticket, onAdd }) {
         <span class="tk-comment-kind">${c.internal ? t("tk.internal") : t("tk.to_customer")}</span></div>
       <div class="tk-comment-body">${c.body}</div></li>`)}
       ${(ticket.comments || []).length ? null : html`<li class="muted">${t("tk.no_comments")}</li>`}</ul>
-    <form id="tk-comment" onSubmit=${submit}>
+    <form id="tk-comment" ref=${box} onSubmit=${submit}>
       <textarea name="body" rows="2" required placeholder=${t("tk.comment")}></textarea>
-      <div class="buttons"><label class="inline"><input type="checkbox" name="internal" value="1" checked /> ${t("tk.internal_note")}</label>
+      <div class="buttons"><${KbPick} onInsert=${insert} /><label class="inline"><input type="checkbox" name="internal" value="1" checked /> ${t("tk.internal_note")}</label>
         <button type="submit">${t("tk.add_comment")}</button></div>
     </form></div>`;
 }

@@ -76,6 +76,9 @@ export const SCREENS = [
     load: () => import("/static/kb/categories.js") },
   { path: "/kb/stats", label: "nav.kb_stats", roles: ["supervisor", "admin"],
     load: () => import("/static/kb/stats.js") },
+  // the kb slice's guided-tree editor (src/kefu/kb/static/trees.js): the [kb] approvers
+  { path: "/kb/trees", label: "nav.kb_trees", roles: ["supervisor", "admin"],
+    load: () => import("/static/kb/trees.js") },
 ];
 
 /** The screen of `path` among `list`: the one of that path, else a `nested` one the path

@@ -816,6 +816,12 @@ function Followups() {
   </section>`;
 }
 
+/** 知识库: the kb slice's panel (/static/kb/panel.js) for the call or wrap-up, when it is there. */
+function KbPanel() {
+  const Panel = useModule("/static/kb/panel.js");
+  return Panel ? html`<${Panel} call=${notesFor()} />` : null;
+}
+
 export default function Desk() {
   const [ready, setReady] = useState(false);
   liveCalls.use();
@@ -836,6 +842,7 @@ export default function Desk() {
         <${CallPanel} />
         <${WrapupBar} />
         <${Wrapup} />
+        <${KbPanel} />
       </div>
       <div class="col">
         <${CustomerPanel} onDial=${dial} callId=${call.value?.call_id || wrapup.value?.call_id || ""} />
