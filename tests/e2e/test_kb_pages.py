@@ -152,7 +152,7 @@ def test_write_approve_edit_find_vote_related(kefu, browser, tmp_path) -> None: 
     expect()(amy.locator("#kb-article .kb-meta .kb-state")).to_have_attribute("data-state", "pending")
     # sam approves it: the new article's body, its image loaded with his token
     sam = signed_in(browser, *SUPERVISOR)
-    assert kb_nav(sam) == ["/kb", "/kb/approvals", "/kb/categories", "/kb/stats"]
+    assert kb_nav(sam) == ["/kb", "/kb/approvals", "/kb/categories", "/kb/stats", "/kb/trees"]
     go(sam, "/kb/approvals")
     item = sam.locator(f"li.kb-pending[data-id='{article}']")
     expect()(item.locator("img[data-kb-file]")).to_have_attribute("src", re.compile("^blob:"))
@@ -274,7 +274,7 @@ def test_help_centre_without_login(kefu, browser, request) -> None:  # type: ign
 
 @pytest.mark.parametrize("who,expected", [(READER, ["/kb"]), (QA, ["/kb"]),
                                           (ADMIN, ["/kb", "/kb/approvals", "/kb/categories",
-                                                   "/kb/stats"])])
+                                                   "/kb/stats", "/kb/trees"])])
 def test_each_roles_kb_screens(kefu, browser, request, who, expected) -> None:  # type: ignore[no-untyped-def]
     request.node.allowed = (f"409 DELETE http://127.0.0.1:{kefu.http_port}/api/v1/kb/categories/",)
     page = signed_in(browser, who[0], who[1])
