@@ -228,8 +228,23 @@ def test_a_gap_search_becomes_a_draft(kefu, browser) -> None:  # type: ignore[no
     got = _ok(kefu.api("GET", f"/kb/articles/{draft}"))
     assert got["live"] is None and got["working"]["state"] == "draft"
     assert "发票抬头怎么改" not in [g["query"] for g in _ok(kefu.api("GET", "/kb/stats/gaps"))]
-    # sam, an approver, writes the answer and schedules it: submitted and approved for then
+    # sam, an approver, writes the answer, drops a PDF on it (a link inserted) and
+    # schedules it: submitted and approved for then
     sam.fill("#kb-editor textarea[name=body]", "在“我的发票”页修改抬头。")
+    sam.evaluate("""() => {
+      const data = new DataTransfer();
+      data.items.add(new File(["%PDF-1.4\\n" + "x".repeat(64)], "发票说明.pdf", { type: "application/pdf" }));
+      document.querySelector("#kb-editor .kb-md").dispatchEvent(
+        new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+    }""")
+    expect()(sam.locator("#kb-editor textarea[name=body]")).to_have_value(
+        re.compile(r"\[发票说明\.pdf\]\(kbfile:\d+\)"))
+    link = sam.locator("#kb-preview a.kb-file-link")
+    expect()(link).to_have_text("发票说明.pdf")
+    with sam.expect_download() as saved:
+        link.click()
+    assert saved.value.suggested_filename == "发票说明.pdf"
+    assert open(saved.value.path(), "rb").read().startswith(b"%PDF-1.4")
     sam.fill("#kb-editor input[name=publish_at]", "2099-01-01T09:00")
     expect()(sam.locator("#kb-submit")).to_have_text("提交并定时发布")
     sam.click("#kb-submit")
@@ -249,6 +264,9 @@ def test_help_centre_without_login(kefu, browser, request) -> None:  # type: ign
     expect()(page.locator("h1")).to_contain_text("帮助中心")
     expect()(page.locator(f"#help-list li[data-id='{kefu.public}']")).to_be_visible()
     expect()(page.locator(f"#help-list li[data-id='{kefu.internal}']")).to_have_count(0)
+    page.click(f"#help-categories a[data-category='{kefu.category}']")          # a category
+    expect()(page.locator(f"#help-categories a[data-category='{kefu.category}']")).to_have_class("on")
+    expect()(page.locator("#help-list li")).to_have_count(1)
     found(kefu, "tuihuo", kefu.public)
     page.locator("#help-q").press_sequentially("tuihuo", delay=80)
     results = page.locator("#help-results li")
