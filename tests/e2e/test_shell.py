@@ -60,7 +60,7 @@ def test_agent_sees_only_the_desk_and_lands_on_it(browser):
     page = open_signed_in(browser, AGENT[0], AGENT[1])
     assert nav_paths(page) == ["/desk", "/ivr/voicemail", "/qa/mine", "/qa/examples",
                                "/customers", "/tickets", "/tickets/board", "/followups",
-                               "/reports"]
+                               "/reports", "/kb"]
     page.wait_for_function("location.hash === '#/desk'")
     # the desk is a component of the shell's page, signed in by the shell: no frame, no
     # second sign-in form
@@ -94,6 +94,7 @@ def test_admin_gets_the_wallboard_and_the_language_switch(browser):
                                "/qa/examples", "/customers", "/customers/import", "/crm/fields",
                                "/crm/notes", "/tickets", "/tickets/board", "/tickets/types",
                                "/tickets/stats", "/followups", "/reports", "/reports/schedules",
+                               "/kb", "/kb/approvals", "/kb/categories", "/kb/stats",
                                "/kb/trees"]
     page.wait_for_function("location.hash === '#/wall'")
     expect()(page.locator("#wall[data-ready='1']")).to_be_visible()

@@ -74,6 +74,19 @@ def test_slices_serve_their_screens(api) -> None:  # type: ignore[no-untyped-def
     assert api.client.get("/static/crm/service.py").status_code == 404
 
 
+def test_the_help_centre_is_a_page_of_its_own(api, installed) -> None:  # type: ignore[no-untyped-def]
+    """/help: no sign-in, its own module (no shell), the import map, never cached."""
+    page = api.client.get("/help")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-cache"
+    assert "/static/kb/help.js" in page.text and "/static/shell/shell.js" not in page.text
+    assert set(import_map(page.text)) >= {"preact", "htm/preact", "@preact/signals"}
+    for url in ("/static/kb/help.js", "/static/kb/kb.js", "/static/kb/kb.css"):
+        assert api.client.get(url).status_code == 200, url
+    js = api.client.get("/static/kb/help.js").text
+    assert re.findall(r"/api/v1[^\"`]*", js) == ["/api/v1/public/kb"]   # the public API only
+
+
 def test_old_page_urls_redirect_into_the_shell(api) -> None:  # type: ignore[no-untyped-def]
     for old, route in (("/desk", "/#/desk"), ("/wall", "/#/wall")):
         r = api.client.get(old, follow_redirects=False)

@@ -26,9 +26,11 @@ from kefu.web.deps import MAX_INT, UPLOADED_FILE, require_roles, running
 
 from .records import Denied
 from .records import File as KbFile
+from .render import render
 from .schemas import (ArticleCountOut, ArticleIn, ArticleOut, ArticlePage, ArticlePatch,
                       AuditOut, CategoryIn, CategoryOut, CategoryPatch, CommentIn, DecisionIn,
-                      DiffOut, FileOut, GapDraftIn, MoveIn, PublicArticleOut, PublicArticlePage,
+                      DiffOut, FileOut, GapDraftIn, MoveIn, PreviewIn, PreviewOut,
+                      PublicArticleOut, PublicArticlePage, PublicArticleShown,
                       PublicSearchHitOut, QueryCountOut, RejectIn, RelatedOut, SearchHitOut,
                       SynonymsIO, VersionOut, ViewIn, ViewOut, VoteCountOut, VoteIn, WordsIO)
 from .service import LISTS, Kb
@@ -133,12 +135,12 @@ def search(kb: KbDep, user: Signed, q: SearchQ, response: Response, category_id:
              summary="A new article: version 1, a draft (pending with submit)")
 def create_article(body: ArticleIn, kb: KbDep, user: Signed) -> ArticleOut:
     with _refusals():
-        return ArticleOut.of(kb.create(user, **body.model_dump()))
+        return ArticleOut.of(kb.create(user, **body.model_dump()), html=True)
 
 
 @router.get("/kb/articles/{article_id}", response_model=ArticleOut)
 def get_article(article_id: Id, kb: KbDep, user: Signed) -> ArticleOut:
-    return ArticleOut.of(kb.get(user, article_id))
+    return ArticleOut.of(kb.get(user, article_id), html=True)
 
 
 @router.patch("/kb/articles/{article_id}", response_model=ArticleOut,
@@ -150,13 +152,13 @@ def edit_article(article_id: Id, body: ArticlePatch, kb: KbDep, user: Signed) ->
             user, article_id, title=body.title, body=body.body, keywords=body.keywords,
             visibility=body.visibility, review_date=body.review_date,
             clear_review_date="review_date" in given and body.review_date is None,
-            submit=body.submit))
+            submit=body.submit), html=True)
 
 
 @router.post("/kb/articles/{article_id}/submit", response_model=ArticleOut)
 def submit(article_id: Id, kb: KbDep, user: Signed) -> ArticleOut:
     with _refusals():
-        return ArticleOut.of(kb.submit(user, article_id))
+        return ArticleOut.of(kb.submit(user, article_id), html=True)
 
 
 @router.post("/kb/articles/{article_id}/versions/{number}/approve", response_model=ArticleOut,
@@ -165,38 +167,41 @@ def approve(article_id: Id, number: Number, body: DecisionIn, kb: KbDep,
             user: Signed) -> ArticleOut:
     with _refusals():
         return ArticleOut.of(kb.approve(user, article_id, number, body.comment,
-                                        body.publish_at))
+                                        body.publish_at), html=True)
 
 
 @router.post("/kb/articles/{article_id}/versions/{number}/reject", response_model=ArticleOut)
 def reject(article_id: Id, number: Number, body: RejectIn, kb: KbDep,
            user: Signed) -> ArticleOut:
     with _refusals():
-        return ArticleOut.of(kb.reject(user, article_id, number, body.comment))
+        return ArticleOut.of(kb.reject(user, article_id, number, body.comment), html=True)
 
 
 @router.post("/kb/articles/{article_id}/unpublish", response_model=ArticleOut)
 def unpublish(article_id: Id, body: CommentIn, kb: KbDep, user: Signed) -> ArticleOut:
     with _refusals():
-        return ArticleOut.of(kb.unpublish(user, article_id, body.comment))
+        return ArticleOut.of(kb.unpublish(user, article_id, body.comment), html=True)
 
 
 @router.post("/kb/articles/{article_id}/move", response_model=ArticleOut)
 def move(article_id: Id, body: MoveIn, kb: KbDep, user: Signed) -> ArticleOut:
     with _refusals():
-        return ArticleOut.of(kb.move(user, article_id, body.category_id))
+        return ArticleOut.of(kb.move(user, article_id, body.category_id), html=True)
 
 
 @router.get("/kb/articles/{article_id}/versions", response_model=list[VersionOut])
 def versions(article_id: Id, kb: KbDep, user: Signed) -> list[VersionOut]:
     with _refusals():
-        return [VersionOut.of(v) for v in kb.versions(user, article_id)]
+        listed = kb.versions(user, article_id)
+        files = kb.get(user, article_id).files
+        return [VersionOut.of(v, files) for v in listed]
 
 
 @router.get("/kb/articles/{article_id}/versions/{number}", response_model=VersionOut)
 def version(article_id: Id, number: Number, kb: KbDep, user: Signed) -> VersionOut:
     with _refusals():
-        return VersionOut.of(kb.version(user, article_id, number))
+        v = kb.version(user, article_id, number)
+        return VersionOut.of(v, kb.get(user, article_id).files)
 
 
 @router.get("/kb/articles/{article_id}/diff", response_model=DiffOut,
@@ -231,6 +236,17 @@ def upload(article_id: Id, kb: KbDep, user: Signed, file: Annotated[UploadFile, 
             responses=UPLOADED_FILE, summary="An article's image or attachment")
 def get_file(article_id: Id, file_id: Id, kb: KbDep, user: Signed) -> FileResponse:
     return _send(*kb.file(user, article_id, file_id))
+
+
+@router.post("/kb/preview", response_model=PreviewOut,
+             summary="Markdown as the article would show it (writers, approvers): the editor's "
+                     "preview; article_id: whose files it may show")
+def preview(body: PreviewIn, kb: KbDep, user: Signed) -> PreviewOut:
+    if not (kb.can_write(user) or kb.can_approve(user)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"the preview is for [kb] writers and approvers; you are {user.role}")
+    files = () if body.article_id is None else kb.get(user, body.article_id).files
+    return PreviewOut(html=render(body.markdown, files))
 
 
 # --- use: views, votes, related, statistics, vocabulary ---------------------------------------
@@ -285,7 +301,7 @@ def gaps(kb: KbDep, user: Signed, days: Days = 30, limit: Limit = 20) -> list[Qu
              summary="Make a draft titled with a gap's query; the gap is handled")
 def draft_from_gap(body: GapDraftIn, kb: KbDep, user: Signed) -> ArticleOut:
     with _refusals():
-        return ArticleOut.of(kb.draft_from_gap(user, body.query, body.category_id))
+        return ArticleOut.of(kb.draft_from_gap(user, body.query, body.category_id), html=True)
 
 
 @router.get("/kb/stats/views", response_model=list[ArticleCountOut],
@@ -359,9 +375,9 @@ def public_hot(kb: KbDep, days: Days = 30, limit: Limit = 10) -> list[ArticleCou
             for c in kb.hot(None, days=days, limit=limit)]
 
 
-@public_router.get("/public/kb/articles/{article_id}", response_model=PublicArticleOut)
-def public_article(article_id: Id, kb: KbDep) -> PublicArticleOut:
-    return PublicArticleOut.of(kb.get(None, article_id))
+@public_router.get("/public/kb/articles/{article_id}", response_model=PublicArticleShown)
+def public_article(article_id: Id, kb: KbDep) -> PublicArticleShown:
+    return PublicArticleShown.shown(kb.get(None, article_id))
 
 
 @public_router.get("/public/kb/articles/{article_id}/files/{file_id}",

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .records import (MAX_BODY, MAX_CATEGORY, MAX_COMMENT, MAX_KEYWORDS,
                       MAX_TITLE, Article, AuditEntry, Category, Diff, File, Version)
+from .render import render
 from .service import SearchHit
 
 MAX_ID = 2**31 - 1
 MAX_TIME = 1e11              # epoch seconds (year 5138)
 Visibility = Literal["internal", "public"]
+BODY_HTML = ("the body rendered (kefu.kb.render: safe to show as it is; images and file "
+             "links carry data-kb-file); null in lists and search hits")
 
 
 class Strict(BaseModel):
@@ -102,11 +106,14 @@ class VersionOut(BaseModel):
     comment: str
     publish_at: float | None
     published_at: float | None
+    body_html: str | None = Field(default=None, description=BODY_HTML)
 
     @classmethod
-    def of(cls, v: Version) -> VersionOut:
+    def of(cls, v: Version, files: Sequence[File] | None = None) -> VersionOut:
+        """``files``: the article's, to render the body with (None: no ``body_html``)."""
         data = {k: x for k, x in vars(v).items() if k not in ("id", "article_id")}
-        return cls.model_validate({**data, "keywords": list(v.keywords)})
+        html = None if files is None else render(v.body, files)
+        return cls.model_validate({**data, "keywords": list(v.keywords), "body_html": html})
 
 
 class FileOut(BaseModel):
@@ -137,11 +144,13 @@ class ArticleOut(BaseModel):
     files: list[FileOut]
 
     @classmethod
-    def of(cls, a: Article) -> ArticleOut:
+    def of(cls, a: Article, html: bool = False) -> ArticleOut:
+        """``html``: with the versions' ``body_html`` (one article, not a list)."""
+        files = a.files if html else None
         return cls(id=a.id, category_id=a.category_id, created_by=a.created_by,
                    created_at=a.created_at,
-                   live=None if a.live is None else VersionOut.of(a.live),
-                   working=None if a.working is None else VersionOut.of(a.working),
+                   live=None if a.live is None else VersionOut.of(a.live, files),
+                   working=None if a.working is None else VersionOut.of(a.working, files),
                    stale=a.stale, files=[FileOut.of(f) for f in a.files])
 
 
@@ -186,7 +195,7 @@ class DiffOut(BaseModel):
 
 
 class PublicArticleOut(BaseModel):
-    """A public published article as the help centre shows it: its images only."""
+    """A public published article as the help centre lists it: its images only."""
     id: int
     category_id: int
     title: str
@@ -201,6 +210,19 @@ class PublicArticleOut(BaseModel):
         return cls(id=a.id, category_id=a.category_id, title=a.live.title, body=a.live.body,
                    keywords=list(a.live.keywords), published_at=a.live.published_at,
                    images=[FileOut.of(f) for f in a.files if f.kind == "image"])
+
+
+class PublicArticleShown(PublicArticleOut):
+    """One public article as the help centre shows it: with its body rendered."""
+    body_html: str = Field(description=BODY_HTML.split(";")[0].replace(
+        "carry data-kb-file", "at their public address; no attachments"))
+
+    @classmethod
+    def shown(cls, a: Article) -> PublicArticleShown:
+        assert a.live is not None
+        images = [f for f in a.files if f.kind == "image"]
+        return cls(**PublicArticleOut.of(a).model_dump(),
+                   body_html=render(a.live.body, images, public=True))
 
 
 class PublicArticlePage(BaseModel):
@@ -281,6 +303,16 @@ class RelatedOut(BaseModel):
 
 class SynonymsIO(Strict):
     groups: list[list[str]] = Field(max_length=1000)
+
+
+class PreviewIn(Strict):
+    markdown: str = Field(max_length=MAX_BODY)
+    article_id: int | None = Field(default=None, ge=1, le=MAX_ID,
+                                   description="whose files the images and links may name")
+
+
+class PreviewOut(BaseModel):
+    html: str = Field(description=BODY_HTML.split(";")[0])
 
 
 class WordsIO(Strict):

@@ -9,6 +9,9 @@ the API and the events WebSocket like any other client; so these routes need no 
 It imports Preact, htm and signals through an import map to the npm packages
 ``kefu.web.vendor`` serves.  A business slice's screens are its own: the files in
 ``src/kefu/<slice>/static/`` are served at ``/static/<slice>/`` (``SLICE_SCREENS``).
+
+The public help centre (帮助中心) at ``/help`` is the knowledge base's page for customers:
+no sign-in, no shell, only the ``/public/kb`` API (``kefu/kb/static/help.html``).
 """
 
 from __future__ import annotations
@@ -46,6 +49,16 @@ def shell() -> HTMLResponse:
                             f"<p>kefu: the web shell's front-end packages are not installed: "
                             f"{vendor.INSTALL_HINT}.</p>", 503, headers=_NO_CACHE)
     page = (SHELL_DIR / "index.html").read_text(encoding="utf-8")
+    script = f'<script type="importmap">\n{vendor.import_map()}\n</script>'
+    return HTMLResponse(page.replace(IMPORT_MAP_MARK, script), headers=_NO_CACHE)
+
+
+@router.get("/help")
+def help_centre() -> HTMLResponse:
+    """The public help centre: public published articles, no login (503 as the shell's)."""
+    if vendor.missing():
+        return shell()
+    page = (slice_dir("kb") / "help.html").read_text(encoding="utf-8")
     script = f'<script type="importmap">\n{vendor.import_map()}\n</script>'
     return HTMLResponse(page.replace(IMPORT_MAP_MARK, script), headers=_NO_CACHE)
 

@@ -66,6 +66,16 @@ export const SCREENS = [
     load: () => import("/static/reports/reports.js") },
   { path: "/reports/schedules", label: "nav.reports_schedules", roles: ["supervisor", "admin"],
     load: () => import("/static/reports/schedules.js") },
+  // the kb slice's screens (src/kefu/kb/static/): #/kb/{id}, /new and /{id}/edit are the
+  // list's nested routes; writers and approvers are [kb] settings (the API says 403 otherwise)
+  { path: "/kb", label: "nav.kb", roles: ["agent", "supervisor", "admin", "qa"], nested: true,
+    load: () => import("/static/kb/kb.js") },
+  { path: "/kb/approvals", label: "nav.kb_approvals", roles: ["supervisor", "admin"],
+    load: () => import("/static/kb/approvals.js") },
+  { path: "/kb/categories", label: "nav.kb_categories", roles: ["supervisor", "admin"],
+    load: () => import("/static/kb/categories.js") },
+  { path: "/kb/stats", label: "nav.kb_stats", roles: ["supervisor", "admin"],
+    load: () => import("/static/kb/stats.js") },
   // the kb slice's guided-tree editor (src/kefu/kb/static/trees.js): the [kb] approvers
   { path: "/kb/trees", label: "nav.kb_trees", roles: ["supervisor", "admin"],
     load: () => import("/static/kb/trees.js") },
