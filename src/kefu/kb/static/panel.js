@@ -12,6 +12,7 @@ import { t } from "/static/shell/i18n.js";
 import { useEvents } from "/static/shell/store.js";
 import { debounce, toast } from "/static/shell/util.js";
 import { appendToNote } from "/static/crm/notes.js";
+import { Body } from "./common.js";
 import Walk from "./walk.js";
 
 const CSS = "/static/kb/kbdesk.css";
@@ -55,15 +56,14 @@ export function useTyped(q, callId = "") {
   return hits;
 }
 
-/** One article, opened: title and body (the server's HTML when it sends it, else the
- *  Markdown as text); `actions` beside the title. */
+/** One article, opened: title and the server's HTML (kb/render.py; its images and files
+ *  fetched with the token by the screens' one `Body`); `actions` beside the title. */
 export function ArticleView({ article, actions, id = "kbd-article" }) {
   const v = article.live || {};
-  const rendered = v.body_html ?? article.body_html;
   return html`<div class="kbd-article" id=${id} data-article=${article.id}>
     <div class="kbd-head"><h3>${v.title}</h3>${actions}</div>
-    ${rendered ? html`<div class="kbd-body" dangerouslySetInnerHTML=${{ __html: rendered }}></div>`
-      : html`<pre>${v.body}</pre>`}
+    <div class="kbd-body"><${Body} html=${v.body_html ?? article.body_html} articleId=${article.id}
+        id=${`${id}-body`} /></div>
   </div>`;
 }
 
