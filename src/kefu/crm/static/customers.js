@@ -9,7 +9,7 @@
 import { html } from "htm/preact";
 import { useEffect, useState } from "preact/hooks";
 import { signal } from "@preact/signals";
-import { ApiError, get, session } from "/static/shell/api.js";
+import { ApiError, get, send, session } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 import { navigate, redirect, route } from "/static/shell/router.js";
 import { onSignOut, user } from "/static/shell/store.js";
@@ -64,18 +64,9 @@ export function query(params) {
   return q.toString();
 }
 
-/** fetch under /api/v1 with the token; the Response, or ApiError with the reason. */
-export async function authorised(path, options = {}) {
-  const token = session()?.token;
-  const res = await fetch(`/api/v1${path}`, { ...options,
-    headers: { ...(options.headers || {}), ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
-  if (!res.ok) {
-    let detail = res.statusText;
-    try { detail = (await res.json()).detail ?? detail; } catch { /* not JSON */ }
-    throw new ApiError(res.status, detail);
-  }
-  return res;
-}
+/** fetch under /api/v1 with the token (`{method, body, headers}`); the Response, or
+ *  ApiError with the reason (the shell's `send`). */
+export const authorised = (path, { method = "GET", body, headers } = {}) => send(method, path, body, headers);
 
 /** Save an authorised file (an export, an import's errors.csv) as `filename`. */
 export async function download(path, filename) {

@@ -2,7 +2,7 @@
 // as YAML text, a prompt as a form upload, a file as a blob with the token), the slice's
 // style sheet, and where in the text a problem points.
 
-import { ApiError, session } from "/static/shell/api.js";
+import { send } from "/static/shell/api.js";
 
 const CSS = "/static/ivr/ivr.css";
 if (!document.querySelector(`link[href="${CSS}"]`)) {
@@ -10,19 +10,7 @@ if (!document.querySelector(`link[href="${CSS}"]`)) {
   document.head.append(link);
 }
 
-/** fetch under /api/v1 with the bearer token; an error answer throws ApiError like api(). */
-export async function send(method, path, body, headers = {}) {
-  const token = session()?.token;
-  const res = await fetch(`/api/v1${path}`, {
-    method, body, headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
-  });
-  if (!res.ok) {
-    let detail = res.statusText;
-    try { detail = (await res.json()).detail ?? detail; } catch { /* not JSON */ }
-    throw new ApiError(res.status, detail);
-  }
-  return res;
-}
+export { send };
 
 /** POST/PUT a flow's YAML text; the JSON answer. */
 export const sendYaml = async (method, path, text) =>

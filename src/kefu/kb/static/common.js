@@ -6,7 +6,7 @@
 import { html } from "htm/preact";
 import { signal } from "@preact/signals";
 import { useEffect, useRef } from "preact/hooks";
-import { ApiError, errorText, get, session } from "/static/shell/api.js";
+import { ApiError, errorText, get, send, upload as uploadFile } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 import { onSignOut } from "/static/shell/store.js";
 import { fmtTime, toast } from "/static/shell/util.js";
@@ -47,24 +47,10 @@ export const categoryPath = (id) => flat().find((c) => c.id === id)?.path ?? `#$
 export const categoryOptions = () => flat().map((c) => html`<option key=${c.id} value=${c.id}>
   ${"\u3000".repeat(c.depth)}${c.name}</option>`);
 
-/** fetch under /api/v1 with the token; an error answer throws ApiError like api(). */
-export async function send(method, path, body) {
-  const token = session()?.token;
-  const res = await fetch(`/api/v1${path}`, { method, body, headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  if (!res.ok) {
-    let detail = res.statusText;
-    try { detail = (await res.json()).detail ?? detail; } catch { /* not JSON */ }
-    throw new ApiError(res.status, detail);
-  }
-  return res;
-}
-
 /** Upload `file` to an article: an image when it is one, else an attachment. */
-export async function upload(articleId, file) {
+export function upload(articleId, file) {
   const kind = (file.type || "").startsWith("image/") ? "image" : "attachment";
-  const form = new FormData();
-  form.append("file", file);
-  return (await send("POST", `/kb/articles/${articleId}/files?kind=${kind}`, form)).json();
+  return uploadFile(`/kb/articles/${articleId}/files?kind=${kind}`, file);
 }
 
 /** The Markdown that shows an uploaded file: an image inline, an attachment as a link. */

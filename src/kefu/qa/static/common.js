@@ -6,7 +6,7 @@ import { html } from "htm/preact";
 import { signal } from "@preact/signals";
 import { useEffect, useState } from "preact/hooks";
 import { Player as Waveform } from "/static/recordings/player.js";
-import { ApiError, session } from "/static/shell/api.js";
+import { send } from "/static/shell/api.js";
 import { t } from "/static/shell/i18n.js";
 
 const CSS = "/static/qa/qa.css";
@@ -16,12 +16,7 @@ if (!document.querySelector(`link[href="${CSS}"]`)) {
 
 /** POST text (a template as YAML or JSON) under /api/v1; the JSON answer, or ApiError. */
 export async function postText(path, text) {
-  const token = session()?.token;
-  const res = await fetch(`/api/v1${path}`, { method: "POST", body: text, headers: {
-    "Content-Type": "text/yaml; charset=utf-8", ...(token ? { Authorization: `Bearer ${token}` } : {}) } });
-  const data = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiError(res.status, data?.detail ?? res.statusText);
-  return data;
+  return (await send("POST", path, text, { "Content-Type": "text/yaml; charset=utf-8" })).json();
 }
 
 /** 75.5 → "01:15" (a position in a recording). */

@@ -1,7 +1,7 @@
 // What the recordings screens share: the slice's style sheet, the query string of a
 // filter form, times typed in a form, and an authorised file (the audit CSV) saved.
 
-import { ApiError, session } from "/static/shell/api.js";
+import { send } from "/static/shell/api.js";
 
 const CSS = "/static/recordings/recordings.css";
 if (!document.querySelector(`link[href="${CSS}"]`)) {
@@ -25,13 +25,7 @@ export function query(params) {
 
 /** Save an authorised file (GET under /api/v1 with the token) as `filename`. */
 export async function download(path, filename) {
-  const token = session()?.token;
-  const res = await fetch(`/api/v1${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  if (!res.ok) {
-    let detail = res.statusText;
-    try { detail = (await res.json()).detail ?? detail; } catch { /* not JSON */ }
-    throw new ApiError(res.status, detail);
-  }
+  const res = await send("GET", path);
   saveUrl(URL.createObjectURL(await res.blob()), filename, true);
 }
 

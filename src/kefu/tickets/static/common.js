@@ -5,7 +5,7 @@
 
 import { html } from "htm/preact";
 import { signal } from "@preact/signals";
-import { ApiError, get, session } from "/static/shell/api.js";
+import { get, send } from "/static/shell/api.js";
 import { lang, t } from "/static/shell/i18n.js";
 import { onSignOut } from "/static/shell/store.js";
 import { fmtDuration, fmtTime, now } from "/static/shell/util.js";
@@ -114,24 +114,7 @@ export function localInput(ts) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-/** fetch under /api/v1 with the token; an error answer throws ApiError like api(). */
-async function send(method, path, body) {
-  const token = session()?.token;
-  const res = await fetch(`/api/v1${path}`, { method, body, headers: token ? { Authorization: `Bearer ${token}` } : {} });
-  if (!res.ok) {
-    let detail = res.statusText;
-    try { detail = (await res.json()).detail ?? detail; } catch { /* not JSON */ }
-    throw new ApiError(res.status, detail);
-  }
-  return res;
-}
-
-/** Upload `file` as the multipart field `file`; the JSON answer. */
-export async function upload(path, file) {
-  const form = new FormData();
-  form.append("file", file);
-  return (await send("POST", path, form)).json();
-}
+export { upload } from "/static/shell/api.js";
 
 /** Save an authorised file under `filename` (a link cannot carry the token). */
 export async function download(path, filename) {

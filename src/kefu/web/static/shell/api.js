@@ -62,18 +62,35 @@ export const post = (path, body = {}) => api("POST", path, body);
 export const put = (path, body = {}) => api("PUT", path, body);
 export const del = (path) => api("DELETE", path);
 
-/** Save an authorised file (GET under /api/v1 with the token: a link cannot carry it) under
- *  the name the answer's Content-Disposition gives (RFC 5987 `filename*` first), else
- *  `fallback`. */
-export async function download(path, fallback = "download") {
+/** fetch under /api/v1 with the token, the body as it is (FormData, text, none): the
+ *  Response, for what `api` does not do (uploads, files, YAML); an error answer throws
+ *  ApiError with its reason, as `api` does.  The screens' one authorised fetch. */
+export async function send(method, path, body, headers = {}) {
   const bearer = sessionStorage.getItem(TOKEN);
-  const res = await fetch(`/api/v1${path}`, { headers: bearer ? { Authorization: `Bearer ${bearer}` } : {} });
+  const res = await fetch(`/api/v1${path}`, {
+    method, body, headers: { ...(bearer ? { Authorization: `Bearer ${bearer}` } : {}), ...headers },
+  });
   if (!res.ok) {
     let detail = res.statusText;
     try { detail = (await res.json()).detail ?? detail; } catch { /* not JSON */ }
     if (res.status === 401) onUnauthorized();
     throw new ApiError(res.status, detail);
   }
+  return res;
+}
+
+/** Upload `file` as the multipart field `file`; the JSON answer. */
+export async function upload(path, file) {
+  const form = new FormData();
+  form.append("file", file);
+  return (await send("POST", path, form)).json();
+}
+
+/** Save an authorised file (GET under /api/v1 with the token: a link cannot carry it) under
+ *  the name the answer's Content-Disposition gives (RFC 5987 `filename*` first), else
+ *  `fallback`. */
+export async function download(path, fallback = "download") {
+  const res = await send("GET", path);
   const url = URL.createObjectURL(await res.blob());
   const a = Object.assign(document.createElement("a"), { href: url, download: fileName(res) || fallback });
   document.body.append(a);
