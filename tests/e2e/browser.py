@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+import pytest
+
 CHROMIUM = os.environ.get("KEFU_CHROMIUM", "/usr/bin/chromium")
 REPO = Path(__file__).resolve().parents[2]
 IMG_DIR = REPO / "docs" / "img"
@@ -49,6 +51,13 @@ def have_browser() -> bool:
         return importlib.util.find_spec("playwright.sync_api") is not None
     except ImportError:         # no playwright package at all
         return False
+
+
+# a browser test is skipped where no browser is installed, never in CI (it must run there)
+needs_browser = pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
+                                   reason="chromium (/usr/bin/chromium) or playwright not installed")
+# the marks of a module of browser tests
+BROWSER_MARKS = [pytest.mark.e2e, needs_browser]
 
 
 @dataclass

@@ -11,19 +11,14 @@ the ticket.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
-from .browser import have_browser, screenshot
+from .browser import BROWSER_MARKS, screenshot
 from .conftest import checked_pages, add_user, shell_browser, staffed, wait_for
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 AGENT, EXTENSION, AGENT_PW = "alice", "1001", "agent-password-1"
 CALLER, SECOND_CALLER = "1003", "1004"

@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import urllib.error
 import urllib.request
 
 import pytest
 
-from .browser import expect, have_browser, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 AGENT = ("amy", "agent-password-1", "1001")
 SUPERVISOR = ("sam", "supervisor-password-1")

@@ -29,13 +29,11 @@ import numpy as np
 import pytest
 
 from . import audio
-from .browser import have_browser, screenshot
+from .browser import BROWSER_MARKS, screenshot
 from .conftest import shell_browser, staffed, wait_for
 
 pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
+    *BROWSER_MARKS,
     pytest.mark.skipif(shutil.which("baresip") is None and not os.environ.get("CI"),
                        reason="baresip not installed"),
 ]

@@ -8,20 +8,15 @@ its call-back button rings the caller's phone.  It writes docs/img/desk-history.
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
-from .browser import have_browser, screenshot
+from .browser import BROWSER_MARKS, screenshot
 from .conftest import checked_pages, shell_browser, staffed, wait_for
 from .test_crm_desk import AGENT, EXTENSION, expect, ready_desk
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 CALLER = "1003"
 NOTE = "快递三天未到,客户要求赔偿"

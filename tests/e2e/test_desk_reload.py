@@ -11,20 +11,15 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
 from . import audio
-from .browser import have_browser
+from .browser import BROWSER_MARKS
 from .conftest import checked_pages, shell_browser, staffed, wait_for
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 AGENTS = {"alice": "1001", "bob": "1002"}
 AGENT_PW = "agent-password-1"

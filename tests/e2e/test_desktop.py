@@ -12,21 +12,16 @@ switch.  They also write docs/img/desk.png and docs/img/wall.png.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 
 import pytest
 
 from . import audio
-from .browser import have_browser, screenshot
+from .browser import BROWSER_MARKS, screenshot
 from .conftest import checked_pages, shell_browser, staffed, wait_for
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 AGENTS = {"alice": "1001", "bob": "1002"}
 MIC_TONE = 700          # what the browser's fake microphone plays

@@ -10,19 +10,14 @@ call button.  Writes docs/img/followups.png."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
-from .browser import expect, have_browser, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
 from .conftest import wait_for
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 AGENT = ("amy", "agent-password-1", "1001")
 CUSTOMER = "1003"

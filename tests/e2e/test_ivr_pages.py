@@ -8,19 +8,14 @@ Writes docs/img/ivr-flow.png and docs/img/ivr-stats.png."""
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
 
 
-from .browser import expect, have_browser, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 ADMIN = ("admin", "admin-password-1")       # conftest's admin
 AGENT = ("amy", "agent-password-1", "1001")

@@ -18,7 +18,7 @@ import urllib.request
 import pytest
 
 from . import audio
-from .browser import BrowserSession, have_browser
+from .browser import BrowserSession, needs_browser
 from .conftest import wait_for
 from .test_desktop import agent_login, expect, sign_in
 from .flows import AGENT_PW, at_node, serve_flow
@@ -139,8 +139,7 @@ def test_the_caller_walks_a_flow_and_comes_back_to_the_same_agent(kefu, phone):
     kefu.api("POST", "/agents/alice/logout")
 
 
-@pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                    reason="chromium (/usr/bin/chromium) or playwright not installed")
+@needs_browser
 def test_the_desk_sends_the_caller_and_shows_what_the_flow_collected(kefu, phone, tmp_path):
     try:
         urllib.request.urlopen(f"http://127.0.0.1:{kefu.http_port}/", timeout=5).close()

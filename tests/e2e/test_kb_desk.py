@@ -8,18 +8,13 @@ tree with a dead end and shows the problem on its node, then saves it mended.
 
 from __future__ import annotations
 
-import os
 
 import pytest
 
-from .browser import expect, have_browser
+from .browser import BROWSER_MARKS, expect
 from .conftest import checked_pages, shell_browser, staffed, wait_for
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 AGENT, EXTENSION, AGENT_PW = "alice", "1001", "agent-password-1"
 SUPERVISOR = ("sam", "super-password-1")

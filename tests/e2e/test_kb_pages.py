@@ -13,7 +13,6 @@ role's navigation holds its knowledge-base screens.  Writes docs/img/kb.png (136
 
 from __future__ import annotations
 
-import os
 import re
 import struct
 import time
@@ -22,14 +21,10 @@ from urllib.parse import quote
 
 import pytest
 
-from .browser import expect, have_browser, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
 from .conftest import add_user
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 ADMIN = ("admin", "admin-password-1")        # conftest's admin
 AGENT = ("amy", "agent-password-1", "1001")

@@ -12,20 +12,15 @@ server's peaks), the comments drawn on it as markers."""
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
 import yaml
 
 from .audio import write_tone_wav
-from .browser import expect, have_browser, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 AGENT = ("amy", "agent-password-1", "1001")
 INSPECTOR = ("quinn", "inspector-password-1")

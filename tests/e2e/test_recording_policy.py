@@ -8,14 +8,13 @@ pause, resume and stop it (headless Chromium)."""
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import pytest
 
 from . import audio
-from .browser import BrowserSession, have_browser
+from .browser import BrowserSession, needs_browser
 from .conftest import add_user, start_kefu, stop_kefu, wait_for
 from .test_desktop import agent_login, expect, sign_in
 
@@ -223,8 +222,7 @@ def test_an_attended_transfer_links_the_consultation_and_goes_on_in_segment_2(ke
     assert audio.has_tone(mid[:, 0], rate, 440) and audio.has_tone(mid[:, 1], rate, 1300)
 
 
-@pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                    reason="chromium (/usr/bin/chromium) or playwright not installed")
+@needs_browser
 def test_a_queue_and_agent_rule_then_the_desk_pauses_and_stops(kefu, phone, tmp_path):
     agent_phone, caller = phone(AGENT[2], tone=1000), phone("1004", tone=440)
     wav = audio.write_tone_wav(tmp_path / "mic.wav", 700, 60, rate=48000)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import struct
 import threading
@@ -36,13 +35,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .browser import expect, have_browser, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 ADMIN = ("admin", "admin-password-1")       # conftest's admin
 AGENT = ("amy", "agent-password-1", "1001")

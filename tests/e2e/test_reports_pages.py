@@ -13,18 +13,13 @@ Writes docs/img/reports.png (1366×768)."""
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
 import pytest
 
-from .browser import expect, have_browser, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 ADMIN = ("admin", "admin-password-1")        # conftest's admin
 AGENT = ("amy", "agent-password-1", "1001")

@@ -7,19 +7,14 @@ docs/img/shell.png."""
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlsplit
 
 import pytest
 
 
-from .browser import expect, have_browser, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 AGENT = ("amy", "agent-password-1", "1001")
 ADMIN = ("admin", "admin-password-1")       # conftest's admin

@@ -8,7 +8,6 @@ docs/img/wall-supervise.png (1366×768)."""
 
 from __future__ import annotations
 
-import os
 import struct
 import time
 
@@ -16,15 +15,11 @@ import numpy as np
 import pytest
 
 from . import audio
-from .browser import have_browser, screenshot
+from .browser import BROWSER_MARKS, screenshot
 from .conftest import shell_browser, staffed, wait_for
 from .test_desktop import SPECTRUM
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(not have_browser() and not os.environ.get("CI"),
-                       reason="chromium (/usr/bin/chromium) or playwright not installed"),
-]
+pytestmark = BROWSER_MARKS
 
 AGENT, CALLER, SUP_EXT = "1001", "1003", "1004"
 AGENT_TONE, CALLER_TONE, MIC_TONE = 1000, 440, 700   # MIC_TONE: the wallboard's microphone
