@@ -7,15 +7,40 @@ from __future__ import annotations
 
 import datetime as dt
 
+from collections.abc import Iterator
+from typing import Any
+
 import httpx
+import pytest
 
 from kefu.ivr import steps as s
 from kefu.ivr.engine import Session
 from kefu.ivr.flowcheck import load
 from kefu.ivr.lookup import Lookups
-from test_kb_api import KB, _call, _category, _ok
-from test_wire_api import publish
+from kefu.kb.service import Kb
 from webkit import Api
+
+KB = "/api/v1/kb"
+
+
+@pytest.fixture
+def kb_api(api: Api, tmp_path) -> Iterator[Api]:  # type: ignore[no-untyped-def]
+    """webkit's app with the knowledge base in its context."""
+    api.ctx.kb = Kb(api.store.db, api.ctx.settings.kb, files_dir=tmp_path / "kb")
+    yield api
+
+
+def _ok(api: Api, role: str, method: str, path: str, code: int = 200, **kw: Any) -> Any:
+    r = api.client.request(method, f"{KB}{path}", headers=api.as_(role), **kw)
+    assert r.status_code == code, r.text
+    return r.json() if r.content else None
+
+
+def publish(api: Api, cat: int, title: str, visibility: str = "internal") -> int:
+    a = _ok(api, "agent", "POST", "/articles", 201, json={
+        "category_id": cat, "title": title, "body": title, "visibility": visibility, "submit": True})
+    _ok(api, "supervisor", "POST", f"/articles/{a['id']}/versions/1/approve", json={"comment": ""})
+    return int(a["id"])
 
 FLOW = """\
 name: hot
@@ -47,13 +72,13 @@ async def _spoken(kb_api: Api) -> tuple[list[str], Session]:
 
 
 async def test_the_ivr_speaks_the_first_hot_question(kb_api: Api) -> None:
-    cat = _category(kb_api)
+    cat = _ok(kb_api, "supervisor", "POST", "/categories", 201, json={"name": "常见问题"})["id"]
     a = publish(kb_api, cat, "退货流程", visibility="public")
     b = publish(kb_api, cat, "营业时间", visibility="public")
     inner = publish(kb_api, cat, "内部审核标准")                 # internal: never for callers
     for art, n in ((a, 1), (b, 2), (inner, 5)):
         for _ in range(n):
-            _ok(_call(kb_api, "agent", "POST", f"{KB}/articles/{art}/views", json={}))
+            _ok(kb_api, "agent", "POST", f"/articles/{art}/views", json={})
     spoken, _ = await _spoken(kb_api)
     assert spoken == ["大家常问:营业时间"]
 
