@@ -191,6 +191,7 @@ def test_write_approve_edit_find_vote_related(kefu, browser, tmp_path) -> None: 
     expect()(bob.locator("#kb-body")).to_contain_text(NEW)
     expect()(bob.locator("#kb-keywords")).to_contain_text("退货")
     expect()(bob.locator("#kb-category")).to_have_text("售后")
+    expect()(bob.locator("#kb-unpublish")).to_have_count(0)             # an agent cannot take it down
     # the versions and their diff, the audit with the approver and the comment
     expect()(bob.locator("#kb-history tr[data-number]")).to_have_count(3)
     expect()(bob.locator("#kb-diff tr.replace td.right")).to_contain_text(NEW)
@@ -323,3 +324,33 @@ def test_each_roles_kb_screens(kefu, browser, request, who, expected) -> None:  
         expect()(page.locator("#kb-synonyms")).to_have_value("退款 = 退钱")
         assert _ok(kefu.api("GET", "/kb/synonyms")) == {"groups": [["退款", "退钱"]]}
         assert kefu.public in [h["id"] for h in _ok(kefu.api("GET", f"/kb/search?q={quote('退钱')}"))]
+
+
+def test_an_approver_takes_an_article_down(kefu, browser) -> None:  # type: ignore[no-untyped-def]
+    """Last: its article would change the other tests' lists."""
+    a = _ok(kefu.api("POST", "/kb/articles", {
+        "category_id": kefu.category, "title": "保修期多久", "keywords": ["保修"],
+        "body": "整机保修一年。", "visibility": "public", "submit": True}), 201)["id"]
+    _ok(kefu.api("POST", f"/kb/articles/{a}/versions/1/approve", {}))
+    sam = signed_in(browser, *SUPERVISOR)
+    go(sam, f"/kb/{a}")
+    sam.click("#kb-unpublish")
+    sam.fill("#kb-unpublish-comment", "政策已变")
+    sam.click("#kb-unpublish-confirm")
+    expect()(sam.locator("#kb-offline")).to_be_visible()
+    expect()(sam.locator("#kb-article-title")).to_have_text("保修期多久")   # the last version, still readable
+    expect()(sam.locator("#kb-unpublish")).to_have_count(0)
+    expect()(sam.locator("#kb-audit li[data-action=unpublished]")).to_contain_text("政策已变")
+    # nothing live for agents; the help centre no longer finds it
+    assert _ok(kefu.api("GET", f"/kb/articles/{a}", token=token(kefu, READER)))["live"] is None
+    assert _ok(kefu.api("GET", f"/public/kb/articles/{a}"), 404)
+    # edited and submitted again from its last version: pending, then live once approved
+    sam.click("#kb-edit")
+    expect()(sam.locator("#kb-editor input[name=title]")).to_have_value("保修期多久")
+    sam.fill("#kb-editor textarea[name=body]", "整机保修两年。")
+    sam.click("#kb-submit")
+    sam.wait_for_function("(id) => location.hash === '#/kb/' + id", arg=a)
+    expect()(sam.locator("#kb-article .kb-meta .kb-state")).to_have_attribute("data-state", "pending")
+    number = _ok(kefu.api("GET", f"/kb/articles/{a}"))["working"]["number"]
+    _ok(kefu.api("POST", f"/kb/articles/{a}/versions/{number}/approve", {}))
+    assert "两年" in _ok(kefu.api("GET", f"/public/kb/articles/{a}"))["body_html"]

@@ -216,6 +216,11 @@ def test_the_public_reads_only_public_published_articles(kit: Kit) -> None:
     kb.unpublish(w["supervisor"], public.id, "过时")
     assert kb.articles(None) == ([], 0)
     assert public.id not in kit.index.docs
+    # put up again: an edit starts from the last version, live once approved
+    again = kb.edit(w["agent"], public.id, body="营业时间改为九点到六点", submit=True)
+    assert (again.live, again.working.title, again.working.visibility) == (None, "营业时间", "public")
+    kb.approve(w["supervisor"], public.id, again.working.number)
+    assert [a.id for a in kb.articles(None)[0]] == [public.id]
 
 
 def test_list_by_category_includes_subcategories(kit: Kit) -> None:

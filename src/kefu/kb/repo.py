@@ -74,6 +74,11 @@ def versions(s: Session, article_id: int) -> list[KbVersionRow]:
     return list(s.scalars(select(V).where(V.article_id == article_id).order_by(V.number)))
 
 
+def newest(s: Session, article_id: int) -> KbVersionRow | None:
+    return s.scalars(select(V).where(V.article_id == article_id)
+                     .order_by(V.number.desc())).first()
+
+
 def last_number(s: Session, article_id: int) -> int:
     return s.scalar(select(func.max(V.number)).where(V.article_id == article_id)) or 0
 

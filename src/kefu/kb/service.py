@@ -260,9 +260,10 @@ class Kb:
              body: str | None = None, keywords: Sequence[str] | None = None,
              visibility: str | None = None, review_date: dt.date | None = None,
              clear_review_date: bool = False, submit: bool = False) -> Article:
-        """A new version from the newest one (what is not given is kept).  It replaces the
-        article's open draft, pending or scheduled version (only its author or an approver
-        may), never the live one: that stays live until the new version is approved."""
+        """A new version from the newest one (what is not given is kept; an article taken
+        down starts from its last).  It replaces the article's open draft, pending or
+        scheduled version (only its author or an approver may), never the live one: that
+        stays live until the new version is approved."""
         self._writer(user, "editing articles")
         now = self.clock()
         with self._db.tx() as s:
@@ -273,8 +274,8 @@ class Kb:
                     and not self.can_approve(user):
                 raise Denied(f"article {article_id} has a {work.state} version by "
                              f"{work.author}; only they or an approver may change it")
-            base = work or live
-            assert base is not None
+            base = work or live or repo.newest(s, art.id)      # taken down: from its last
+            assert base is not None                             # an article has a version
             content = _content(
                 base.title if title is None else title, base.body if body is None else body,
                 base.keywords if keywords is None else keywords,

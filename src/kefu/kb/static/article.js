@@ -10,8 +10,8 @@ import { t } from "/static/shell/i18n.js";
 import { navigate } from "/static/shell/router.js";
 import { user } from "/static/shell/store.js";
 import { run } from "/static/shell/util.js";
-import { Body, StaleFlag, StateBadge, VisibilityBadge, WRITERS, categoryPath, explain, fileUrl,
-         loadCategories, saveFile, when } from "./common.js";
+import { APPROVERS, Body, StaleFlag, StateBadge, VisibilityBadge, WRITERS, categoryPath, explain,
+         fileUrl, loadCategories, newest, saveFile, when } from "./common.js";
 
 /** A session id for the co-viewing that relates articles (one per tab). */
 const SESSION = sessionStorage.getItem("kb.session") || (() => {
@@ -97,10 +97,28 @@ function Vote({ id }) {
     <button type="button" id="kb-unhelpful" class=${mine === false ? "on" : ""} onClick=${() => vote(false)}>${t("kb.unhelpful")}</button></div>`;
 }
 
+/** An approver takes the live version down (下线), with a comment for the audit; a pending
+ *  edit stays pending. */
+function Unpublish({ a, onDone }) {
+  const [open, setOpen] = useState(false);
+  const [comment, setComment] = useState("");
+  const [problem, setProblem] = useState(null);
+  const confirm = () => post(`/kb/articles/${a.id}/unpublish`, { comment: comment.trim() })
+    .then((x) => { setOpen(false); setProblem(null); onDone(x); }, (err) => setProblem(explain(err)));
+  if (!open) return html`<button type="button" id="kb-unpublish" onClick=${() => setOpen(true)}>${t("kb.unpublish")}</button>`;
+  return html`<span class="kb-unpublish-form">
+    <input id="kb-unpublish-comment" placeholder=${t("kb.unpublish_why")} maxlength="2000" value=${comment}
+      onInput=${(e) => setComment(e.currentTarget.value)} />
+    <button type="button" class="danger" id="kb-unpublish-confirm" onClick=${confirm}>${t("kb.unpublish_confirm")}</button>
+    <button type="button" onClick=${() => setOpen(false)}>${t("kb.cancel")}</button>
+    ${problem ? html`<span class="error">${problem}</span>` : null}</span>`;
+}
+
 export default function Article({ id }) {
   const [a, setA] = useState(null);
   const [problem, setProblem] = useState(null);
   const [showWorking, setShowWorking] = useState(false);
+  const [offline, setOffline] = useState(null);     // taken down: the last version, for writers
   const role = user.value?.role;
   useEffect(() => {
     loadCategories();
@@ -109,18 +127,24 @@ export default function Article({ id }) {
       if (x.live) post(`/kb/articles/${id}/views`, { session: SESSION }).catch(() => {});
     }, (err) => setProblem(explain(err)));
   }, [id]);
+  useEffect(() => {
+    setOffline(null);
+    if (a && !a.live && !a.working) newest(a).then(setOffline, () => {});
+  }, [a]);
   if (problem) return html`<section class="panel kb"><p class="error" id="kb-error">${problem}</p>
     <a href="#/kb">${t("kb.back")}</a></section>`;
   if (!a) return html`<section class="panel kb"><p class="muted">${t("kb.loading")}</p></section>`;
-  const v = (showWorking || !a.live) && a.working ? a.working : a.live;
+  const v = ((showWorking || !a.live) && a.working ? a.working : a.live) ?? offline;
   return html`<section class="panel kb" id="kb-article" data-id=${a.id} data-version=${v?.number}>
     <div class="kb-head"><a href="#/kb">${t("kb.back")}</a><span class="grow"></span>
+      ${a.live && APPROVERS.includes(role) ? html`<${Unpublish} a=${a} onDone=${setA} />` : null}
       ${WRITERS.includes(role) ? html`<button type="button" id="kb-edit" onClick=${() => navigate(`/kb/${a.id}/edit`)}>${t("kb.edit")}</button>` : null}</div>
     <h1 id="kb-article-title">${v?.title}</h1>
     <div class="kb-meta muted small"><span id="kb-category">${categoryPath(a.category_id)}</span>
       · <${VisibilityBadge} visibility=${v?.visibility} /> <${StateBadge} state=${v?.state} /> <${StaleFlag} stale=${a.stale} />
       ${v?.published_at ? html` · ${t("kb.published_at", { at: when(v.published_at) })}` : null}
       ${v?.review_date ? html` · ${t("kb.review_on", { date: v.review_date })}` : null}</div>
+    ${!a.live && !a.working ? html`<p class="kb-note" id="kb-offline">${t("kb.offline_note")}</p>` : null}
     ${a.live && a.working ? html`<p class="kb-note" id="kb-working-note">${t("kb.working_note", { state: t(`kb.state.${a.working.state}`), n: a.working.number })}
       <button type="button" class="link" id="kb-toggle-working" onClick=${() => setShowWorking(!showWorking)}>
         ${showWorking ? t("kb.show_live") : t("kb.show_working")}</button></p>` : null}

@@ -118,6 +118,14 @@ export function explain(err) {
 
 export const when = (ts) => (ts ? fmtTime(ts) : "");
 
+/** An article's newest version: the working one, else the live one, else (taken down: 下线)
+ *  the last in its history, so a writer can read it and put it up again. */
+export async function newest(a) {
+  if (a.working || a.live) return a.working || a.live;
+  const list = await get(`/kb/articles/${a.id}/versions`);
+  return list[list.length - 1] ?? null;
+}
+
 /** The category tree as filter buttons; `selected` null: all. */
 export function CategoryTree({ selected, onSelect, id = "kb-tree" }) {
   const branch = (list) => html`<ul>${list.map((c) => html`<li key=${c.id}>

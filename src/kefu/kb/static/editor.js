@@ -13,13 +13,12 @@ import { navigate, redirect } from "/static/shell/router.js";
 import { user } from "/static/shell/store.js";
 import { debounce, toast } from "/static/shell/util.js";
 import { APPROVERS, Body, categories, categoryOptions, explain, fileMarkdown, loadCategories,
-         upload } from "./common.js";
+         newest, upload } from "./common.js";
 
 const BLANK = { title: "", category_id: "", keywords: "", visibility: "internal", review_date: "", body: "", publish_at: "" };
 
-/** The form from an article's newest version. */
-function formOf(a) {
-  const v = a.working || a.live;
+/** The form from an article and its newest version. */
+function formOf(a, v) {
   return { title: v.title, category_id: String(a.category_id), keywords: v.keywords.join(", "), visibility: v.visibility,
     review_date: v.review_date || "", body: v.body, publish_at: "" };
 }
@@ -46,8 +45,8 @@ export default function Editor({ id }) {
   }, []);
   useEffect(() => {
     if (!id || loaded.current === id) return;
-    get(`/kb/articles/${id}`).then((a) => { loaded.current = id; setArticle(a); setF(formOf(a)); },
-      (err) => setProblem(explain(err)));
+    get(`/kb/articles/${id}`).then(async (a) => { loaded.current = id; setArticle(a); setF(formOf(a, await newest(a))); })
+      .catch((err) => setProblem(explain(err)));
   }, [id]);
   useEffect(() => { if (f) render.current(f.body, article?.id); }, [f?.body, article?.id]);
 
