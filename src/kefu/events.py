@@ -642,9 +642,11 @@ class IvrNode(IvrStep):
 
 @declare("ivr.choice", STAFF)
 class IvrChoice(IvrStep):
-    """A menu's ``key`` was chosen: the call goes ``to`` that node."""
+    """A menu's ``key`` was chosen: the call goes ``to`` that node; ``said``: what the key
+    stands for in the menu's words ("退货请按1" → "退货"; "" when the menu does not say)."""
     key: str
     to: str
+    said: str = ""
 
 
 @declare("ivr.digits", STAFF)

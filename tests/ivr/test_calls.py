@@ -381,7 +381,7 @@ def test_a_word_of_the_menu_counts_as_its_key(line: Line) -> None:
     assert heard and heard[0].phrases == ("billing", "operator") and heard[0].lang == "en"
     assert line.ivr_events("ivr.speech")[-1]["heard"] == "operator"
     assert line.ivr_events("ivr.choice")[-1] == {"flow": "spoken", "node": "main", "key": "2",
-                                                 "to": "two"}
+                                                 "to": "two", "said": "operator"}
     assert line.switch.listening[call.id].closed      # the menu is over: no more listening
 
 

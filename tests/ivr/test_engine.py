@@ -92,9 +92,10 @@ def test_three_level_menu_to_the_queue_with_collected_digits() -> None:
     enqueue = w.last(s.Enqueue)
     assert enqueue == s.Enqueue("sales", 0, 0, {"order": "123456", "choice": "1"})
     assert w.last(s.StoreRecord).fields == {"order": "123456", "caller": ""}
-    assert [(e["node"], e["key"], e["to"]) for e in w.events("ivr.choice")] == [
-        ("menu_main", "1", "menu_billing"), ("menu_billing", "1", "menu_account"),
-        ("menu_account", "2", "get_order")]
+    assert [(e["node"], e["key"], e["to"], e["said"]) for e in w.events("ivr.choice")] == [
+        ("menu_main", "1", "menu_billing", "查询账单"),
+        ("menu_billing", "1", "menu_account", "查询余额"),
+        ("menu_account", "2", "get_order", "输入订单号")]
     assert w.events("ivr.digits")[0]["digits"] == "123456"
     assert w.events("ivr.exit") == [{"type": "ivr.exit", "flow": "hotline", "node": "sales_queue",
                                      "reason": "queue", "to": "sales"}]

@@ -78,7 +78,9 @@ def test_nothing_known_suggests_nothing() -> None:
 def test_facts_read_from_a_calls_events() -> None:
     events = [Event("call.started", "c1", {"caller": "13800001111", "callee": "4000"}),
               Event("ivr.choice", "c1", {"flow": "main", "node": "menu", "key": "2",
-                                         "to": "售后"}),
+                                         "to": "after_sales", "said": "售后"}),
+              Event("ivr.choice", "c1", {"flow": "main", "node": "after_sales", "key": "3",
+                                         "to": "refund_status"}),      # the menu did not say
               Event("queue.entered", "c1", {"queue": "aftersales", "caller": "13800001111"}),
               Event("queue.offer", "c1", {"queue": "aftersales", "agents": ["li"],
                                           "caller": "13800001111",
@@ -86,7 +88,7 @@ def test_facts_read_from_a_calls_events() -> None:
               Event("queue.connect", "c1", {"queue": "aftersales", "agent": "wang",
                                             "extension": "1001", "caller": "13800001111"})]
     f = facts(events)
-    assert f.known and f.queue == "aftersales" and f.ivr == ("售后",)
+    assert f.known and f.queue == "aftersales" and f.ivr == ("售后", "refund_status")
     assert f.data == {"product": "K3"} and f.agents == {"wang"}      # li was only offered it
     assert f.customer_number("1001") == "13800001111"
     assert not facts([]).known

@@ -391,7 +391,8 @@ class Session:
             def choose(key: str) -> None:
                 if node.into:
                     self.variables[node.into] = key
-                self._emit("ivr.choice", {"key": key, "to": node.choices[key]})
+                self._emit("ivr.choice", {"key": key, "to": node.choices[key],
+                                          "said": node.said(key)})
                 self._run(node.choices[key])
             return _Ask(name, node.prompt, node.invalid_prompt, node.timeout_prompt, node.retries,
                         node.barge_in, 1, None, node.timeout, node.timeout,

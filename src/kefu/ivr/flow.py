@@ -21,6 +21,7 @@ from pydantic_core import CoreSchema
 from kefu.values import DTMF_KEY
 
 from kefu.calendar import Calendar
+from .phrase import choice_phrase
 from .readout import Kind
 
 NAME = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -194,6 +195,12 @@ class Menu(Node):
 
     def targets(self) -> list[tuple[str, str]]:
         return [(f"digit {k}", t) for k, t in self.choices.items()] + super().targets()
+
+    def said(self, key: str) -> str:
+        """What ``key`` stands for in words: the prompt's offer of it ("退货请按1"), else
+        the first phrase a caller may say for it; "" when neither says."""
+        spoken = choice_phrase(self.prompt.tts, key) if self.prompt.tts else ""
+        return spoken or next((p for p, k in self.words.items() if k == key), "")
 
 
 class Collect(Node):

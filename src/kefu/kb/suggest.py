@@ -42,7 +42,7 @@ class TicketHint:
 class Context:
     """What is known about a call when the agent asks for suggestions."""
     queue: str = ""
-    ivr: tuple[str, ...] = ()                    # the menu choices' destinations, in order
+    ivr: tuple[str, ...] = ()               # the menu choices in words (else nodes), in order
     data: Mapping[str, Any] = field(default_factory=dict)   # call-attached data
     tickets: tuple[TicketHint, ...] = ()         # the customer's recent tickets, newest first
     typed: str = ""
@@ -103,7 +103,7 @@ def terms(ctx: Context) -> list[Term]:
     for t in ctx.tickets[:TICKETS]:
         add("ticket", t.title, longest=MAX_TITLE)
         add("ticket_type", t.type_label)
-    for choice in ctx.ivr:                  # a node's name: after_sales → "after sales"
+    for choice in ctx.ivr:          # "退货", or a node's name: after_sales → "after sales"
         add("ivr", " ".join(choice.replace("_", " ").replace("-", " ").split()), choice)
     for key, value in ctx.data.items():
         if _topic(value):
@@ -179,8 +179,8 @@ def facts(events: Sequence[Event], live: Any = None) -> CallFacts:
                 agents.add(str(d["agent"]))
             if e.type == "queue.offer" and isinstance(d.get("attached"), dict):
                 data.update(d["attached"])
-        elif e.type == "ivr.choice" and d.get("to"):
-            ivr.append(str(d["to"]))
+        elif e.type == "ivr.choice" and (d.get("said") or d.get("to")):
+            ivr.append(str(d.get("said") or d["to"]))        # the menu's words, else the node
     if live is not None:
         queue = live.queue or queue
         data.update(live.data or {})
