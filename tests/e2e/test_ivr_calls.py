@@ -152,7 +152,8 @@ def test_a_caller_who_says_a_menu_word_gets_its_choice(kefu, phone, tmp_path):
     heard = wait_for(lambda: kefu.events(since, "ivr.speech"), timeout=15, what="speech")
     assert heard[0][2]["heard"] == "operator", heard
     choice = wait_for(lambda: kefu.events(since, "ivr.choice"), timeout=5, what="choice")
-    assert choice[0][2] == {"flow": "spoken", "node": "main", "key": "2", "to": "operator"}
+    assert choice[0][2] == {"flow": "spoken", "node": "main", "key": "2", "to": "operator",
+                               "said": "operator"}
     caller.wait_closed(timeout=20)                   # "Operator. Goodbye.", then kefu hangs up
 
 

@@ -197,10 +197,10 @@ class Menu(Node):
         return [(f"digit {k}", t) for k, t in self.choices.items()] + super().targets()
 
     def said(self, key: str) -> str:
-        """What ``key`` stands for in words: the prompt's offer of it ("退货请按1"), else
-        the first phrase a caller may say for it; "" when neither says."""
-        spoken = choice_phrase(self.prompt.tts, key) if self.prompt.tts else ""
-        return spoken or next((p for p, k in self.words.items() if k == key), "")
+        """What ``key`` stands for in words: the first phrase a caller may say for it (the
+        admin's own words), else the prompt's offer of it ("退货请按1"); "" when neither."""
+        word = next((p for p, k in self.words.items() if k == key), "")
+        return word or (choice_phrase(self.prompt.tts, key) if self.prompt.tts else "")
 
 
 class Collect(Node):

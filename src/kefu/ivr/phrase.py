@@ -15,6 +15,8 @@ _CLAUSES = re.compile(r"[，,。.;；！!？?、\n]+")
 _TEMPLATE = re.compile(r"\$\{[^}]*\}")
 _LEAD = re.compile(r"^(?:(?:for|to|say)\s+|如需|如要|若需|需要|办理|请说)", re.I)
 _TAIL = re.compile(r"(?:\s+or|或者?)$", re.I)
+_SAY = re.compile(r"(?<=\S)\s+say\s.*$|(?<=\S)请?说.*$", re.I)      # "… say billing or": the
+#                                                                    spoken alternative
 _TRIM = " \t:：\"'“”「」"
 
 
@@ -28,7 +30,8 @@ _ANY_OFFER = _offer("|".join([r"[0-9]", *_KEY_WORDS.values()]))
 
 
 def _clean(text: str) -> str:
-    return _TAIL.sub("", _LEAD.sub("", text.strip(_TRIM)).strip(_TRIM)).strip(_TRIM)
+    text = _TAIL.sub("", _LEAD.sub("", text.strip(_TRIM)).strip(_TRIM)).strip(_TRIM)
+    return _SAY.sub("", text).strip(_TRIM)
 
 
 def choice_phrase(prompt: str, key: str) -> str:
