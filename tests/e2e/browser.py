@@ -186,6 +186,15 @@ def expect() -> Any:
     return _expect
 
 
+def open_screen(page, path: str) -> None:  # type: ignore[no-untyped-def]
+    """Click the navigation's entry of the screen at ``path``, opening its group's menu
+    first (a screen of its own is a plain link)."""
+    group = page.locator(f"#shell-nav .nav-group:has(a[data-path='{path}']) > button")
+    if group.count():
+        group.click()
+    page.click(f"#shell-nav a[data-path='{path}']")
+
+
 def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     """Save ``page`` as ``docs/img/<name>`` (PNG) and return the path."""
     IMG_DIR.mkdir(parents=True, exist_ok=True)

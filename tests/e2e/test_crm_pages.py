@@ -16,7 +16,7 @@ import urllib.request
 
 import pytest
 
-from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, open_screen, screenshot, session_on, shell_server
 
 pytestmark = BROWSER_MARKS
 
@@ -94,7 +94,7 @@ def test_the_screens_load_for_each_role_and_the_forms_check_before_asking(kefu, 
     page = signed_in(browser, AGENT[0], AGENT[1])
     assert "/customers" in nav_paths(page)
     assert "/customers/import" not in nav_paths(page) and "/crm/fields" not in nav_paths(page)
-    page.click("#shell-nav a[data-path='/customers']")
+    open_screen(page, "/customers")
     expect()(page.locator("#crm-list")).to_be_visible()
     expect()(page.locator("#crm-export-csv")).to_have_count(0)
     expect()(page.locator("#crm-import-link")).to_have_count(0)
@@ -165,9 +165,9 @@ def test_the_screens_load_for_each_role_and_the_forms_check_before_asking(kefu, 
     # a supervisor: the import (the upload waits for a file), the export; not the fields
     sup = signed_in(browser, *SUPERVISOR)
     assert "/customers/import" in nav_paths(sup) and "/crm/fields" not in nav_paths(sup)
-    sup.click("#shell-nav a[data-path='/customers']")
+    open_screen(sup, "/customers")
     expect()(sup.locator("#crm-export-xlsx")).to_be_visible()
-    sup.click("#shell-nav a[data-path='/customers/import']")
+    open_screen(sup, "/customers/import")
     expect()(sup.locator("#crm-import-upload")).to_be_disabled()
     expect()(sup.locator("#crm-import-help")).to_contain_text("姓名")
     sup.set_input_files("#crm-import-form input[type=file]", files=[
@@ -178,7 +178,7 @@ def test_the_screens_load_for_each_role_and_the_forms_check_before_asking(kefu, 
     # an admin: the fields' screen
     admin = signed_in(browser, *ADMIN)
     assert {"/customers", "/customers/import", "/crm/fields"} <= set(nav_paths(admin))
-    admin.click("#shell-nav a[data-path='/crm/fields']")
+    open_screen(admin, "/crm/fields")
     expect()(admin.locator("#crm-fields")).to_be_visible()
     admin.click("#shell-lang")
     expect()(admin.locator("#shell-nav a[data-path='/crm/fields']")).to_have_text("Customer fields")
@@ -192,7 +192,7 @@ def test_a_supervisor_edits_a_customer_merges_a_duplicate_and_deletes(kefu, brow
     keep = a_customer(kefu, "13700137000", "王五", emails=["wang@example.cn"], company="星辰")
     twin = a_customer(kefu, "137-0013-7000", "王五 ", emails=["wu@example.cn"], tags=["老客户"])
     page = signed_in(browser, *SUPERVISOR)
-    page.click("#shell-nav a[data-path='/customers']")
+    open_screen(page, "/customers")
     page.fill("#crm-filter input[name=q]", "wang@example.cn")
     page.click("#crm-filter button[type=submit]")
     expect()(page.locator(f"#crm-table tr[data-id='{keep['id']}']")).to_be_visible()
@@ -260,7 +260,7 @@ def test_a_supervisor_edits_a_customer_merges_a_duplicate_and_deletes(kefu, brow
 
 def test_an_admin_defines_orders_and_deletes_custom_fields(kefu, browser, full_api):
     page = signed_in(browser, *ADMIN)
-    page.click("#shell-nav a[data-path='/crm/fields']")
+    open_screen(page, "/crm/fields")
     for name, label, kind in (("Bad Name", "坏", "text"), ("region", "区域", "choice"),
                               ("contract_end", "合同到期", "date")):
         page.click("#crm-field-new")
@@ -300,7 +300,7 @@ def test_a_supervisor_imports_a_file_and_reads_the_bad_rows(kefu, browser, full_
     path = tmp_path / "客户.csv"
     path.write_text(out.getvalue(), encoding="utf-8-sig")
     page = signed_in(browser, *SUPERVISOR)
-    page.click("#shell-nav a[data-path='/customers/import']")
+    open_screen(page, "/customers/import")
     page.set_input_files("#crm-import-form input[type=file]", str(path))
     page.click("#crm-import-upload")
     progress = page.locator("#crm-import-progress")
@@ -342,7 +342,7 @@ def test_the_list_pages_through_a_tag_and_filters_export_the_same(kefu, browser,
     for i in range(23):
         a_customer(kefu, f"1590015{i:04d}", f"批量{i:02d}", tags=["批量"])
     page = signed_in(browser, *SUPERVISOR)
-    page.click("#shell-nav a[data-path='/customers']")
+    open_screen(page, "/customers")
     page.select_option("#crm-limit", "20")
     page.fill("#crm-filter input[name=tag]", "批量")
     page.click("#crm-filter button[type=submit]")

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, open_screen, screenshot, session_on, shell_server
 from .conftest import wait_for
 
 pytestmark = BROWSER_MARKS
@@ -69,7 +69,7 @@ def test_a_follow_up_started_from_the_list_rings_the_customer(kefu, browser, pho
     assert status == 200, body
 
     page = signed_in(browser, AGENT[0], AGENT[1])
-    page.click("#shell-nav a[data-path='/followups']")
+    open_screen(page, "/followups")
     expect()(page.locator("#followups[data-ready='1']")).to_be_visible()
     page.click("#fu-groups")                          # her group's, not yet hers
     row = page.locator(f"#fu-list tr[data-id='{fu['id']}']")
@@ -138,7 +138,7 @@ def test_the_desk_list_shows_my_due_follow_ups(kefu, browser):
 
 def test_a_new_follow_up_from_the_form_is_mine_and_a_bad_number_is_refused(kefu, browser):
     page = signed_in(browser, AGENT[0], AGENT[1])
-    page.click("#shell-nav a[data-path='/followups']")
+    open_screen(page, "/followups")
     expect()(page.locator("#followups[data-ready='1']")).to_be_visible()
     page.click("#fu-new")
     form = page.locator("#fu-form")

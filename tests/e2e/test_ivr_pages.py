@@ -13,7 +13,7 @@ import time
 import pytest
 
 
-from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, open_screen, screenshot, session_on, shell_server
 
 pytestmark = BROWSER_MARKS
 
@@ -71,7 +71,7 @@ def svg_texts(page) -> list[str]:
 
 def test_admin_writes_checks_draws_publishes_and_rolls_back_a_flow(browser):
     page = signed_in(browser, *ADMIN)
-    page.click("#shell-nav a[data-path='/ivr/flows']")
+    open_screen(page, "/ivr/flows")
     page.wait_for_function("location.hash === '#/ivr/flows'")
     page.fill("#flow-create input[name=name]", "hotline")
     page.fill("#flow-create input[name=description]", "客服热线")
@@ -126,19 +126,19 @@ def test_admin_writes_checks_draws_publishes_and_rolls_back_a_flow(browser):
 
 def test_the_other_ivr_screens_open_for_their_roles(browser):
     page = signed_in(browser, *ADMIN)
-    page.click("#shell-nav a[data-path='/ivr/prompts']")
+    open_screen(page, "/ivr/prompts")
     page.set_input_files("#prompt-upload input[type=file]",
                          files=[{"name": "broken.wav", "mimeType": "audio/wav", "buffer": b"RIFF nonsense"}])
     page.fill("#prompt-upload input[name=name]", "welcome")
     page.click("#prompt-upload button[type=submit]")
     expect()(page.locator("#prompt-refused")).to_contain_text("422")
-    page.click("#shell-nav a[data-path='/ivr/records']")
+    open_screen(page, "/ivr/records")
     expect()(page.locator("#ivr-records")).to_contain_text("暂无")
-    page.click("#shell-nav a[data-path='/ivr/voicemail']")
+    open_screen(page, "/ivr/voicemail")
     expect()(page.locator("#ivr-voicemail")).to_be_visible()
 
     agent = signed_in(browser, AGENT[0], AGENT[1])
-    agent.click("#shell-nav a[data-path='/ivr/voicemail']")
+    open_screen(agent, "/ivr/voicemail")
     expect()(agent.locator("#ivr-voicemail")).to_contain_text("暂无")
 
 
@@ -178,7 +178,7 @@ def test_the_statistics_page(kefu, browser):
     store.close()
 
     page = signed_in(browser, *ADMIN)
-    page.click("#shell-nav a[data-path='/ivr/stats']")
+    open_screen(page, "/ivr/stats")
     page.wait_for_function("location.hash === '#/ivr/stats'")
     expect()(page.locator("#stats-summary [data-figure=entered] b")).to_have_text("6")
     expect()(page.locator("#stats-summary [data-figure=completion_rate] b")).to_have_text("16.7%")

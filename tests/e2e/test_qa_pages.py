@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from .audio import write_tone_wav
-from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, open_screen, screenshot, session_on, shell_server
 
 pytestmark = BROWSER_MARKS
 
@@ -87,7 +87,7 @@ def test_an_inspector_scores_a_call_and_the_agent_acknowledges(kefu, browser):
     page = signed_in(browser, *INSPECTOR)
 
     # the scorecard: a bad weight is refused naming the criterion, then saved
-    page.click("#shell-nav a[data-path='/qa/scorecards']")
+    open_screen(page, "/qa/scorecards")
     bad = json.loads(json.dumps(CARD))
     bad["sections"][1]["criteria"][0]["weight"] = 500
     page.fill("#qa-card-text", json.dumps(bad, ensure_ascii=False))
@@ -100,7 +100,7 @@ def test_an_inspector_scores_a_call_and_the_agent_acknowledges(kefu, browser):
     expect()(page.locator("#qa-card-problem")).to_have_text("")
 
     # find amy's call and score it
-    page.click("#shell-nav a[data-path='/qa/inspect']")
+    open_screen(page, "/qa/inspect")
     expect()(page.locator("#qa-card option")).to_have_count(1)
     page.fill("#qa-search input[name=agent]", AGENT[0])
     page.click("#qa-search button[type=submit]")
@@ -130,7 +130,7 @@ def test_an_inspector_scores_a_call_and_the_agent_acknowledges(kefu, browser):
     page.fill("#qa-example input[name=note]", "礼貌用语规范")
     page.click("#qa-example button[type=submit]")
     expect()(page.locator(".toast", has_text="已加入培训案例")).to_be_visible()
-    page.click("#shell-nav a[data-path='/qa/summary']")
+    open_screen(page, "/qa/summary")
     expect()(page.locator("#qa-by-agent tr[data-key=amy] .mean")).to_have_text("70")
     expect()(page.locator("#qa-by-criterion tr[data-key=courtesy] .mean")).to_have_text("75")
     status, found = kefu.api("GET", f"/recordings/{rec_id}")
@@ -138,7 +138,7 @@ def test_an_inspector_scores_a_call_and_the_agent_acknowledges(kefu, browser):
 
     # the agent sees the score and the comment, and acknowledges
     agent = signed_in(browser, AGENT[0], AGENT[1])
-    agent.click("#shell-nav a[data-path='/qa/mine']")
+    open_screen(agent, "/qa/mine")
     card = agent.locator("#qa-mine article").first
     expect()(card).to_have_attribute("data-state", "submitted")
     expect()(card.locator(".score")).to_have_text("70")
@@ -151,7 +151,7 @@ def test_an_inspector_scores_a_call_and_the_agent_acknowledges(kefu, browser):
     expect()(card.locator("button.ack")).to_have_count(0)
     status, evaluations = kefu.api("GET", f"/qa/evaluations?recording_id={rec_id}")
     assert [e["state"] for e in evaluations] == ["acknowledged"], evaluations
-    agent.click("#shell-nav a[data-path='/qa/examples']")
+    open_screen(agent, "/qa/examples")
     expect()(agent.locator(f"#qa-good-examples tr[data-id='{rec_id}']")).to_contain_text("礼貌用语规范")
 
 
@@ -172,7 +172,7 @@ def test_a_dispute_goes_back_to_the_inspector_who_revises(kefu, browser):
     assert (status, ev["score"]) == (200, 60.0), ev
 
     agent = signed_in(browser, AGENT[0], AGENT[1])
-    agent.click("#shell-nav a[data-path='/qa/mine']")
+    open_screen(agent, "/qa/mine")
     card = agent.locator(f"#qa-mine article[data-id='{ev['id']}']")
     expect()(card.locator(".score")).to_have_text("60")
     card.locator("input.reason").fill("我全程使用了礼貌用语")
@@ -180,7 +180,7 @@ def test_a_dispute_goes_back_to_the_inspector_who_revises(kefu, browser):
     expect()(card).to_have_attribute("data-state", "disputed")
 
     page = signed_in(browser, "admin", "admin-password-1")
-    page.click("#shell-nav a[data-path='/qa/inspect']")
+    open_screen(page, "/qa/inspect")
     page.click(f"#qa-my-evaluations tr[data-id='{ev['id']}'] a")
     expect()(page.locator("#qa-dispute")).to_contain_text("我全程使用了礼貌用语")
     page.select_option("#qa-answers select[name=courtesy]", "5")
@@ -191,7 +191,7 @@ def test_a_dispute_goes_back_to_the_inspector_who_revises(kefu, browser):
 
     agent.reload()
     expect()(agent.locator("#shell-nav")).to_be_visible()
-    agent.click("#shell-nav a[data-path='/qa/mine']")
+    open_screen(agent, "/qa/mine")
     card = agent.locator(f"#qa-mine article[data-id='{ev['id']}']")
     expect()(card).to_have_attribute("data-state", "revised")
     expect()(card.locator(".score")).to_have_text("100")

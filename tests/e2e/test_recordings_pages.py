@@ -35,7 +35,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, open_screen, screenshot, session_on, shell_server
 
 pytestmark = BROWSER_MARKS
 
@@ -381,7 +381,7 @@ def test_search_filters_sorts_and_pages(browser, kefu, rows, audio, wav):
 def test_the_player_plays_seeks_changes_speed_and_switches_segments(browser, kefu, rows, audio, wav):
     page = signed_in(browser, kefu, rows, audio, wav, *ADMIN)
     first, second = rows["first"].id, rows["second"].id
-    page.click("#shell-nav a[data-path='/recordings']")
+    open_screen(page, "/recordings")
     page.click(f"#rec-table tr[data-id='{first}'] a")
     page.wait_for_function(f"location.hash === '#/recordings/{first}'")
     expect()(page.locator("#player[data-state=ready]")).to_be_visible()
@@ -454,7 +454,7 @@ def test_the_player_plays_seeks_changes_speed_and_switches_segments(browser, kef
 
 def test_the_audit_page_is_for_admins_with_a_csv_export(browser, kefu, rows, audio, wav):
     page = signed_in(browser, kefu, rows, audio, wav, *ADMIN)
-    page.click("#shell-nav a[data-path='/recordings/audit']")
+    open_screen(page, "/recordings/audit")
     if "audit" in missing_routes(kefu):         # the test's two entries
         expect()(page.locator("#audit-table tbody tr")).to_have_count(2)
     expect()(page.locator("#audit-table tr[data-action=play]").first).to_contain_text("播放")

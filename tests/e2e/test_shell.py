@@ -2,8 +2,9 @@
 navigation by role, the client-side router, the screens as components of the page (no
 frames), one events socket shared by them, the language switch reaching every screen,
 the old page URLs redirecting into the routes, and nothing loaded from outside
-127.0.0.1 (Preact, htm and signals come from the npm packages kefu serves).  Writes
-docs/img/shell.png."""
+127.0.0.1 (Preact, htm and signals come from the npm packages kefu serves), the
+navigation's menus and the administration of users and extensions.  Writes
+docs/img/shell.png and docs/img/admin.png."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 
-from .browser import BROWSER_MARKS, expect, screenshot, session_on, shell_server
+from .browser import BROWSER_MARKS, expect, open_screen, screenshot, session_on, shell_server
 
 pytestmark = BROWSER_MARKS
 
@@ -47,6 +48,9 @@ def open_signed_in(browser, username: str, password: str):
     return page
 
 
+TOP = "#shell-nav > a, #shell-nav > .nav-group > button"      # the navigation's entries
+
+
 def nav_paths(page) -> list[str]:
     return page.locator("#shell-nav a").evaluate_all("links => links.map(a => a.dataset.path)")
 
@@ -54,8 +58,11 @@ def nav_paths(page) -> list[str]:
 def test_agent_sees_only_the_desk_and_lands_on_it(browser):
     page = open_signed_in(browser, AGENT[0], AGENT[1])
     assert nav_paths(page) == ["/desk", "/ivr/voicemail", "/qa/mine", "/qa/examples",
-                               "/customers", "/tickets", "/tickets/board", "/followups",
+                               "/customers", "/followups", "/tickets", "/tickets/board",
                                "/reports", "/kb"]
+    # a group of one screen is a link of its own, a group of more a menu
+    expect()(page.locator(TOP)).to_have_text(["坐席工作台", "语音信箱", "录音质检", "客户", "工单",
+                                             "报表", "知识库"])
     page.wait_for_function("location.hash === '#/desk'")
     # the desk is a component of the shell's page, signed in by the shell: no frame, no
     # second sign-in form
@@ -87,8 +94,8 @@ def test_admin_gets_the_wallboard_and_the_language_switch(browser):
                                "/ivr/records", "/ivr/stats", "/ivr/voicemail", "/recordings",
                                "/recordings/audit", "/qa/inspect", "/qa/scorecards", "/qa/summary",
                                "/qa/examples", "/customers", "/customers/import", "/crm/fields",
-                               "/crm/notes", "/tickets", "/tickets/board", "/tickets/types",
-                               "/tickets/stats", "/followups", "/reports", "/reports/schedules",
+                               "/crm/notes", "/followups", "/tickets", "/tickets/board",
+                               "/tickets/types", "/tickets/stats", "/reports", "/reports/schedules",
                                "/kb", "/kb/approvals", "/kb/categories", "/kb/stats",
                                "/kb/trees"]
     page.wait_for_function("location.hash === '#/wall'")
@@ -99,7 +106,19 @@ def test_admin_gets_the_wallboard_and_the_language_switch(browser):
     expect()(nav).to_have_text("监控大屏")
     expect()(nav).to_have_class("active")
     expect()(page.locator("#shell-ws")).to_have_attribute("data-status", "open")
+    # one row of entries: three screens of their own, six groups, each a menu
+    expect()(page.locator(TOP)).to_have_text(["监控大屏", "坐席工作台", "系统管理", "语音导航", "录音质检",
+                                             "客户", "工单", "报表", "知识库"])
+    kb = page.locator("#shell-nav .nav-group[data-group=kb]")
+    expect()(kb.locator(".nav-menu")).to_be_hidden()
+    kb.locator("button").click()
+    expect()(kb.locator(".nav-menu a")).to_have_text(["知识库", "知识审批", "知识栏目", "知识统计", "问题推测"])
     screenshot(page, "shell.png", full_page=False)
+    page.keyboard.press("Escape")
+    expect()(kb.locator(".nav-menu")).to_be_hidden()
+    kb.locator("button").click()
+    page.click("#queue-table")                                  # a click elsewhere closes it
+    expect()(kb.locator(".nav-menu")).to_be_hidden()
 
     page.click("#shell-lang")
     expect()(nav).to_have_text("Wallboard")
@@ -110,12 +129,12 @@ def test_admin_gets_the_wallboard_and_the_language_switch(browser):
     assert page.title() == "Wallboard · Contact centre"
 
     # another screen, the same socket: moving around opens no new one
-    page.click("#shell-nav a[data-path='/desk']")
+    open_screen(page, "/desk")
     page.wait_for_function("location.hash === '#/desk'")
     expect()(page.locator("#desk[data-ready='1']")).to_be_visible()
     expect()(page.locator("#btn-ready")).to_have_text("Ready")
     expect()(page.locator("#wall")).to_have_count(0)
-    page.click("#shell-nav a[data-path='/admin']")
+    open_screen(page, "/admin")
     expect()(page.locator("#admin-screen")).to_contain_text("/docs")
     page.go_back()
     page.wait_for_function("location.hash === '#/desk'")
@@ -131,3 +150,56 @@ def test_admin_gets_the_wallboard_and_the_language_switch(browser):
     expect()(page.locator("#shell-ws")).to_have_count(0)
     local = {urlsplit(url).hostname for url in page.requested if not url.startswith(("data:", "blob:"))}
     assert local == {"127.0.0.1"}, page.requested
+
+
+def test_admin_keeps_users_and_extensions(kefu, browser):
+    page = open_signed_in(browser, *ADMIN)
+    open_screen(page, "/admin")
+    users = page.locator("#admin-users")
+    expect()(users.locator("tr[data-user=amy] .admin-exts")).to_have_value("1001")
+    # an extension: created, renamed, disabled, given a new SIP password
+    new = page.locator("#admin-new-extension")
+    new.locator("input[name=number]").fill("1009")
+    new.locator("input[name=display_name]").fill("前台")
+    new.locator("input[name=password]").fill("sip-pass-1009")
+    new.locator("button[type=submit]").click()
+    row = page.locator("#admin-extensions tr[data-number='1009']")
+    expect()(row.locator(".admin-ext-name")).to_have_value("前台")
+    row.locator(".admin-ext-name").fill("前台二")
+    row.locator(".admin-ext-name").press("Tab")
+    expect()(page.locator("#toasts .toast", has_text="已保存").first).to_be_visible()
+    row.locator(".admin-ext-enabled").uncheck()
+    expect()(row).to_have_class("muted")
+    row.locator(".admin-ext-password").fill("sip-pass-2")
+    row.locator(".admin-ext-set-password").click()
+    expect()(page.locator("#toasts .toast", has_text="SIP 密码已修改")).to_be_visible()
+    status, ext = kefu.api("GET", "/extensions/1009")
+    assert status == 200 and (ext["display_name"], ext["enabled"]) == ("前台二", False), ext
+    # an agent on it, who can sign in; its extensions changed in place
+    form = page.locator("#admin-new-user")
+    form.locator("input[name=username]").fill("zoe")
+    form.locator("input[name=display_name]").fill("周")
+    form.locator("select[name=role]").select_option("agent")
+    form.locator("input[name=password]").fill("zoe-password-1")
+    form.locator("input[name=extensions]").fill("1009")
+    form.locator("button[type=submit]").click()
+    zoe = users.locator("tr[data-user=zoe]")
+    expect()(zoe.locator("td").nth(2)).to_have_text("坐席")
+    expect()(row.locator("td").nth(3)).to_have_text("zoe")
+    assert kefu.api("POST", "/auth/login", {"username": "zoe", "password": "zoe-password-1"})[0] == 200
+    zoe.locator(".admin-exts").fill("1009, 1001")
+    zoe.locator(".admin-save-exts").click()
+    expect()(zoe.locator(".admin-save-exts")).to_have_count(0)
+    assert kefu.api("GET", "/users/zoe/extensions")[1]["extensions"] == ["1001", "1009"]
+    screenshot(page, "admin.png", full_page=False)
+    # a refusal is said, nothing is created
+    form.locator("input[name=username]").fill("yan")
+    form.locator("input[name=password]").fill("short")
+    form.locator("button[type=submit]").click()
+    expect()(page.locator("#toasts .toast.error")).to_be_visible()
+    assert "yan" not in [u["username"] for u in kefu.api("GET", "/users")[1]]
+    # deleted in two steps; its bindings go with it
+    row.locator(".admin-ext-delete").click()
+    row.locator(".admin-ext-delete-sure").click()
+    expect()(row).to_have_count(0)
+    expect()(zoe.locator(".admin-exts")).to_have_value("1001")

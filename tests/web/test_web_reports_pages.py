@@ -17,7 +17,7 @@ SCREENS_JS = Path(__file__).resolve().parents[2] / "src/kefu/web/static/shell/sc
 
 def _screens() -> dict[str, set[str]]:
     """path → roles of every entry of the shell's screens.js."""
-    entries = re.findall(r'\{ path: "([^"]+)", label: "[^"]+", roles: (\[[^\]]*\])',
+    entries = re.findall(r'\{ path: "([^"]+)",(?: group: "\w+",)? label: "[^"]+", roles: (\[[^\]]*\])',
                          SCREENS_JS.read_text("utf-8"))
     return {path: set(json.loads(roles)) for path, roles in entries}
 

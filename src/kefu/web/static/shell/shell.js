@@ -10,12 +10,13 @@ import { clearSession, errorText, get, login, logout, saveSession, session,
          setUnauthorizedHandler } from "./api.js";
 import { lang, setLang, t } from "./i18n.js";
 import { redirect, route } from "./router.js";
-import { screenAt, screensFor } from "./screens.js";
+import { navEntries, screenAt, screensFor } from "./screens.js";
 import { connect, disconnect, user, wsStatus } from "./store.js";
 import { toasts } from "./util.js";
 
 const loginError = signal("");
 const loaded = signal({});             // path → the screen's component, once imported
+const openGroup = signal(null);        // the navigation menu opened by a click
 
 const screens = computed(() => (user.value ? screensFor(user.value.role) : []));
 /** The screen shown: the one the route names (or is below) if this role may use it, else
@@ -34,6 +35,14 @@ effect(() => {
     screen.load().then((mod) => { loaded.value = { ...loaded.peek(), [screen.path]: mod.default }; });
   }
 });
+effect(() => {
+  current.value;                       // a screen opened: its menu closes
+  openGroup.value = null;
+});
+document.addEventListener("click", (e) => {
+  if (!e.target.closest?.(".nav-group")) openGroup.value = null;
+});
+document.addEventListener("keydown", (e) => { if (e.key === "Escape") openGroup.value = null; });
 effect(() => {
   const screen = current.value;
   document.title = screen ? `${t(screen.label)} · ${t("shell.title")}` : t("shell.title");
@@ -95,10 +104,28 @@ function Login() {
   </form></section>`;
 }
 
+const NavLink = ({ s }) => html`<a href=${`#${s.path}`} data-path=${s.path}
+  class=${current.value === s ? "active" : ""}>${t(s.label)}</a>`;
+
+/** A group's menu: opened by its button, closed by opening a screen, a click elsewhere or
+ *  Escape; its screens' links in it. */
+function NavGroup({ group, screens: list }) {
+  const open = openGroup.value === group;
+  const toggle = () => { openGroup.value = open ? null : group; };
+  return html`<div class=${`nav-group${open ? " open" : ""}${list.includes(current.value) ? " active" : ""}`}
+      data-group=${group}>
+    <button type="button" class="nav-group-button" aria-haspopup="true" aria-expanded=${open}
+      onClick=${toggle}>${t(`navgroup.${group}`)}</button>
+    <div class="nav-menu" role="menu" onClick=${() => { openGroup.value = null; }}>${list.map((s) => html`<${NavLink} key=${s.path} s=${s} />`)}</div>
+  </div>`;
+}
+
+/** The navigation by role: a screen of its own a link, a group of screens a menu. */
 function Nav() {
   return html`<nav class="shell-nav" id="shell-nav" aria-label=${t("shell.nav")}>
-    ${screens.value.map((s) => html`<a key=${s.path} href=${`#${s.path}`} data-path=${s.path}
-        class=${current.value === s ? "active" : ""}>${t(s.label)}</a>`)}
+    ${navEntries(screens.value).map((e) => (e.group
+    ? html`<${NavGroup} key=${e.group} group=${e.group} screens=${e.screens} />`
+    : html`<${NavLink} key=${e.screens[0].path} s=${e.screens[0]} />`))}
   </nav>`;
 }
 

@@ -1,12 +1,106 @@
-// Administration (系统管理): a placeholder until the admin screens' issue; it points to
-// the API documentation, which does everything the screens will.
+// Administration (系统管理): the users (create with a role, a password and the extensions
+// an agent may use; an agent's extensions changed in place) and the extensions (create,
+// rename, a new SIP password, enable or disable, delete), over /users and /extensions.
+// Queues, trunks and the dial plan are kefu.toml's (the README's Configuration); the API
+// documentation (/docs) does the rest.
 
 import { html } from "htm/preact";
+import { useEffect, useState } from "preact/hooks";
+import { api, del, get, post, put } from "../api.js";
 import { t } from "../i18n.js";
+import { choices } from "../store.js";
+import { fmtTime, options, run } from "../util.js";
+
+const numbers = (text) => [...new Set(String(text || "").split(/[,，\s]+/).filter(Boolean))];
+const field = (form, name) => form.elements[name].value.trim();
+
+/** Submit `form` as `build(form)` by `send`; on success reset it and `done()`. */
+const submitter = (send, build, ok, done) => async (e) => {
+  e.preventDefault();
+  const form = e.currentTarget;
+  if (await run(() => send(build(form)), ok)) { form.reset(); done(); }
+};
+
+function UserRow({ u, onDone }) {
+  const saved = u.extensions.join(", ");
+  const [exts, setExts] = useState(saved);
+  useEffect(() => setExts(saved), [saved]);                // the server's list after a save
+  const changed = numbers(exts).sort().join() !== [...u.extensions].sort().join();
+  const save = () => run(() => put(`/users/${encodeURIComponent(u.username)}/extensions`, { extensions: numbers(exts) }),
+    t("admin.saved")).then((ok) => ok && onDone());
+  return html`<tr data-user=${u.username}>
+    <td>${u.username}</td><td>${u.display_name}</td><td>${t(`role.${u.role}`)}</td>
+    <td>${u.role === "qa" ? html`<span class="muted">—</span>` : html`<input class="admin-exts" value=${exts}
+        onInput=${(e) => setExts(e.currentTarget.value)} placeholder="1001, 1002" />
+      ${changed ? html`<button type="button" class="small admin-save-exts" onClick=${save}>${t("admin.save")}</button>` : null}`}</td>
+    <td class="muted small">${fmtTime(u.created_at)}</td></tr>`;
+}
+
+function Users({ users, reload }) {
+  const roles = choices.value?.roles ?? ["agent", "supervisor", "admin", "qa"];
+  const create = submitter((body) => post("/users", body), (f) => ({
+    username: field(f, "username"), display_name: field(f, "display_name"), role: f.elements.role.value,
+    password: f.elements.password.value, extensions: numbers(f.elements.extensions.value) }),
+  t("admin.user_created"), reload);
+  return html`<section class="panel" id="admin-users"><h3>${t("admin.users")}</h3>
+    <table class="kv"><thead><tr><th>${t("admin.username")}</th><th>${t("admin.display_name")}</th>
+      <th>${t("admin.role")}</th><th>${t("admin.user_extensions")}</th><th>${t("admin.created")}</th></tr></thead>
+    <tbody>${users.map((u) => html`<${UserRow} key=${u.username} u=${u} onDone=${reload} />`)}</tbody></table>
+    <form class="admin-form" id="admin-new-user" onSubmit=${create}>
+      <input name="username" placeholder=${t("admin.username")} required pattern="[A-Za-z0-9_.@\\-]{1,64}" />
+      <input name="display_name" placeholder=${t("admin.display_name")} maxlength="128" />
+      <select name="role">${options("role", roles)}</select>
+      <input name="password" type="password" placeholder=${t("admin.password")} required autocomplete="new-password" />
+      <input name="extensions" placeholder=${t("admin.user_extensions")} />
+      <button type="submit" class="primary">${t("admin.create_user")}</button></form></section>`;
+}
+
+function ExtensionRow({ x, users, onDone }) {
+  const [password, setPassword] = useState("");
+  const [sure, setSure] = useState(false);
+  const path = `/extensions/${encodeURIComponent(x.number)}`;
+  const patch = (body, ok) => run(() => api("PATCH", path, body), ok).then((done) => done && onDone());
+  const bound = users.filter((u) => u.extensions.includes(x.number)).map((u) => u.username);
+  return html`<tr data-number=${x.number} class=${x.enabled ? "" : "muted"}>
+    <td>${x.number}</td>
+    <td><input class="admin-ext-name" value=${x.display_name} maxlength="128"
+      onChange=${(e) => patch({ display_name: e.currentTarget.value.trim() }, t("admin.saved"))} /></td>
+    <td><label class="inline"><input type="checkbox" class="admin-ext-enabled" checked=${x.enabled}
+      onChange=${(e) => patch({ enabled: e.currentTarget.checked }, t("admin.saved"))} /> ${t("admin.enabled")}</label></td>
+    <td>${bound.join(", ")}</td>
+    <td><input type="password" class="admin-ext-password" value=${password} placeholder=${t("admin.new_password")}
+        autocomplete="new-password" onInput=${(e) => setPassword(e.currentTarget.value)} />
+      <button type="button" class="small admin-ext-set-password" disabled=${!password}
+        onClick=${() => patch({ password }, t("admin.password_set")).then(() => setPassword(""))}>${t("admin.set_password")}</button></td>
+    <td>${sure ? html`<button type="button" class="small danger admin-ext-delete-sure"
+        onClick=${() => run(() => del(path), t("admin.deleted")).then((ok) => ok && onDone())}>${t("admin.delete_sure", { n: x.number })}</button>`
+      : html`<button type="button" class="small admin-ext-delete" onClick=${() => setSure(true)}>${t("admin.delete")}</button>`}</td></tr>`;
+}
+
+function Extensions({ extensions, users, reload }) {
+  const create = submitter((body) => post("/extensions", body), (f) => ({
+    number: field(f, "number"), display_name: field(f, "display_name"), password: f.elements.password.value }),
+  t("admin.extension_created"), reload);
+  return html`<section class="panel" id="admin-extensions"><h3>${t("admin.extensions")}</h3>
+    <table class="kv"><thead><tr><th>${t("admin.number")}</th><th>${t("admin.display_name")}</th><th>${t("admin.state")}</th>
+      <th>${t("admin.bound")}</th><th>${t("admin.sip_password")}</th><th></th></tr></thead>
+    <tbody>${extensions.map((x) => html`<${ExtensionRow} key=${x.number} x=${x} users=${users} onDone=${reload} />`)}</tbody></table>
+    <form class="admin-form" id="admin-new-extension" onSubmit=${create}>
+      <input name="number" placeholder=${t("admin.number")} required pattern="[0-9]{2,10}" />
+      <input name="display_name" placeholder=${t("admin.display_name")} maxlength="128" />
+      <input name="password" type="password" placeholder=${t("admin.sip_password")} required autocomplete="new-password" />
+      <button type="submit" class="primary">${t("admin.create_extension")}</button></form></section>`;
+}
 
 export default function Admin() {
-  return html`<section class="panel admin" id="admin-screen">
+  const [data, setData] = useState(null);
+  const load = () => Promise.all([get("/users"), get("/extensions")])
+    .then(([users, extensions]) => setData({ users, extensions }), () => setData({ users: [], extensions: [] }));
+  useEffect(() => { load(); }, []);
+  return html`<div class="admin" id="admin-screen">
     <h2>${t("nav.admin")}</h2>
-    <p class="muted">${t("admin.soon")} <a href="/docs" target="_blank">/docs</a></p>
-  </section>`;
+    ${data ? html`<${Users} users=${data.users} reload=${load} />
+      <${Extensions} extensions=${data.extensions} users=${data.users} reload=${load} />` : null}
+    <p class="muted small">${t("admin.config")} <a href="/docs" target="_blank">/docs</a></p>
+  </div>`;
 }
