@@ -171,7 +171,7 @@ def test_admin_keeps_users_and_extensions(kefu, browser):
     row.locator(".admin-ext-enabled").uncheck()
     expect()(row).to_have_class("muted")
     row.locator(".admin-ext-password").fill("sip-pass-2")
-    row.locator(".admin-ext-set-password").click()
+    row.locator(".admin-ext-password-set").click()
     expect()(page.locator("#toasts .toast", has_text="SIP 密码已修改")).to_be_visible()
     status, ext = kefu.api("GET", "/extensions/1009")
     assert status == 200 and (ext["display_name"], ext["enabled"]) == ("前台二", False), ext
@@ -187,6 +187,16 @@ def test_admin_keeps_users_and_extensions(kefu, browser):
     expect()(zoe.locator("td").nth(2)).to_have_text("坐席")
     expect()(row.locator("td").nth(3)).to_have_text("zoe")
     assert kefu.api("POST", "/auth/login", {"username": "zoe", "password": "zoe-password-1"})[0] == 200
+    # a new display name; a new password: zoe signs in with it only
+    zoe.locator(".admin-user-name").fill("周琳")
+    zoe.locator(".admin-user-name").press("Tab")
+    zoe.locator(".admin-user-password").fill("zoe-password-2")
+    zoe.locator(".admin-user-password-set").click()
+    expect()(page.locator("#toasts .toast", has_text="登录密码已修改")).to_be_visible()
+    expect()(zoe.locator(".admin-user-password")).to_have_value("")
+    assert kefu.api("POST", "/auth/login", {"username": "zoe", "password": "zoe-password-1"})[0] == 401
+    assert kefu.api("POST", "/auth/login", {"username": "zoe", "password": "zoe-password-2"})[0] == 200
+    assert [u["display_name"] for u in kefu.api("GET", "/users")[1] if u["username"] == "zoe"] == ["周琳"]
     zoe.locator(".admin-exts").fill("1009, 1001")
     zoe.locator(".admin-save-exts").click()
     expect()(zoe.locator(".admin-save-exts")).to_have_count(0)

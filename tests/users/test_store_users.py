@@ -105,3 +105,19 @@ def test_issue_token_errors(users: Users) -> None:
     user = users.create_user("alice", "password1", "admin")
     with pytest.raises(Invalid):
         users.issue_token(user.id, ttl_s=0)
+
+
+def test_update_user(store: Store, users: Users) -> None:
+    u = users.create_user("wang", "first-password", "agent", "王")
+    token = users.issue_token(u.id)
+    assert users.update_user("wang", display_name="王芳").display_name == "王芳"
+    assert users.user_for_token(token) is not None            # a new name keeps the sessions
+    users.update_user("wang", password="second-password")
+    assert users.user_for_token(token) is None                # a new password revokes them
+    assert users.authenticate("wang", "first-password") is None
+    assert users.authenticate("wang", "second-password") is not None
+    with pytest.raises(Invalid):
+        users.update_user("wang", password="short")
+    with pytest.raises(NotFound):
+        users.update_user("nobody", display_name="x")
+    assert users.authenticate("wang", "second-password").display_name == "王芳"

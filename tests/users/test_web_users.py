@@ -51,3 +51,41 @@ def test_bad_bodies(api, body: dict) -> None:  # type: ignore[no-untyped-def]
     assert r.status_code == 422
     if "password" in body:
         assert body["password"] not in r.text
+
+
+def test_a_new_password_signs_the_user_out_everywhere(api) -> None:  # type: ignore[no-untyped-def]
+    login = {"username": "agent", "password": api.password}
+    token = api.client.post("/api/v1/auth/login", json=login).json()["token"]
+    mine = {"Authorization": f"Bearer {token}"}
+    assert api.client.get("/api/v1/auth/me", headers=mine).status_code == 200
+    r = api.client.patch(f"{URL}/agent", json={"password": "a-new-long-pass",
+                                              "display_name": "王芳"},
+                         headers=api.as_("admin"))
+    assert r.status_code == 200 and r.json()["display_name"] == "王芳"
+    assert "a-new-long-pass" not in r.text
+    assert api.client.get("/api/v1/auth/me", headers=mine).status_code == 401
+    assert api.client.post("/api/v1/auth/login", json=login).status_code == 401
+    login["password"] = "a-new-long-pass"
+    assert api.client.post("/api/v1/auth/login", json=login).status_code == 200
+
+
+def test_a_new_display_name_keeps_the_sessions(api) -> None:  # type: ignore[no-untyped-def]
+    r = api.client.patch(f"{URL}/qa", json={"display_name": "质检 一"}, headers=api.as_("admin"))
+    assert r.status_code == 200 and r.json()["display_name"] == "质检 一"
+    assert api.client.get("/api/v1/auth/me", headers=api.as_("qa")).status_code == 200
+
+
+@pytest.mark.parametrize(("who", "body", "status"), [
+    ("nobody", {"display_name": "x"}, 404),
+    ("agent", {"password": "Pw-x9z"}, 422),
+    ("agent", {"display_name": "x" * 129}, 422),
+    ("agent", {"role": "admin"}, 422),
+])
+def test_patch_refusals_change_nothing(api, who: str, body: dict, status: int) -> None:  # type: ignore[no-untyped-def]
+    r = api.client.patch(f"{URL}/{who}", json=body, headers=api.as_("admin"))
+    assert r.status_code == status, r.text
+    assert "Pw-x9z" not in r.text
+    assert api.client.get("/api/v1/auth/me", headers=api.as_("agent")).json()["role"] == "agent"
+    for role in ("supervisor", "agent", "qa"):
+        assert api.client.patch(f"{URL}/agent", json={"display_name": "y"},
+                                headers=api.as_(role)).status_code == 403

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kefu.web.deps import CtxDep, UsersDep, require_roles
 
-from .schemas import ExtensionsIn, ExtensionsOut, UserIn, UserOut
+from .schemas import ExtensionsIn, ExtensionsOut, UserIn, UserOut, UserPatch
 from .service import User
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,18 @@ def _check_skills(acd: Any, role: str, skills: dict[str, int]) -> None:
     if unknown := sorted(set(skills) - set(acd.queues)):
         raise HTTPException(422,
                             f"no queue {', '.join(map(repr, unknown))}")
+
+
+@router.patch("/{username}", response_model=UserOut,
+              summary="Change a user's display name or password (a new password signs "
+                      "them out everywhere)")
+async def update_user(username: str, body: UserPatch, ctx: CtxDep, admin: Admin) -> UserOut:
+    user = await run_in_threadpool(ctx.users.update_user, username,
+                                   display_name=body.display_name, password=body.password)
+    changed = [k for k in ("display_name", "password") if getattr(body, k) is not None]
+    log.info("user %r: %s changed by %s", username, ", ".join(changed) or "nothing",
+             admin.username)
+    return UserOut.of(user, ctx.users.user_extensions(username))
 
 
 @router.get("/{username}/extensions", response_model=ExtensionsOut,

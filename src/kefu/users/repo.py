@@ -91,6 +91,10 @@ def row_for_token(s: Session, digest: str, now: float) -> UserRow | None:
                     .where(ApiTokenRow.token_sha256 == digest, ApiTokenRow.expires_at > now))
 
 
+def delete_tokens_of(s: Session, user_id: int) -> None:
+    s.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == user_id))
+
+
 def delete_token(s: Session, digest: str) -> bool:
     # a DELETE's result is a CursorResult (which has rowcount); execute() is typed wider
     result = cast(CursorResult, s.execute(delete(ApiTokenRow)

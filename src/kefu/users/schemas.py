@@ -31,6 +31,14 @@ class UserIn(BaseModel):
         "agents: queue → skill level (0-100), as PUT /agents/{username}/skills"))
 
 
+class UserPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    display_name: str | None = Field(None, max_length=128)
+    password: str | None = Field(None, min_length=MIN_USER_PASSWORD, max_length=1024,
+                                 description="a new password: the user is signed out "
+                                             "everywhere (its tokens revoked)")
+
+
 class UserOut(BaseModel):
     id: int
     username: str

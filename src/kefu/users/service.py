@@ -85,6 +85,29 @@ class Users:
         except IntegrityError:
             raise Conflict(f"user {username} already exists") from None
 
+    def update_user(self, username: str, *, display_name: str | None = None,
+                    password: str | None = None) -> User:
+        """Rename ``username`` for display and/or give it a new password (what is None is
+        kept).  A new password signs the user out everywhere: its tokens are revoked in
+        the same transaction.  NotFound for an unknown user, Invalid (nothing changes)
+        for a bad value."""
+        if display_name is not None:
+            check_display_name(display_name)
+        if password is not None and (not isinstance(password, str)
+                                     or len(password) < MIN_USER_PASSWORD):
+            raise Invalid(f"password must be at least {MIN_USER_PASSWORD} characters")
+        hashed = None if password is None else self._hasher.hash(password)
+        with self._db.tx() as s:
+            row = repo.row_named(s, username)
+            if row is None:
+                raise NotFound(f"user {username} does not exist")
+            if display_name is not None:
+                row.display_name = display_name
+            if hashed is not None:
+                row.password_hash = hashed
+                repo.delete_tokens_of(s, row.id)
+            return repo.to_user(row)
+
     def user_extensions(self, username: str) -> list[str]:
         """The extensions bound to ``username``, sorted; NotFound for an unknown user."""
         with self._db.tx(write=False) as s:

@@ -1,5 +1,6 @@
 // Administration (系统管理): the users (create with a role, a password and the extensions
-// an agent may use; an agent's extensions changed in place) and the extensions (create,
+// an agent may use; the display name, a new password (which signs them out everywhere) and
+// an agent's extensions changed in place) and the extensions (create,
 // rename, a new SIP password, enable or disable, delete), over /users and /extensions.
 // Queues, trunks and the dial plan are kefu.toml's (the README's Configuration); the API
 // documentation (/docs) does the rest.
@@ -21,30 +22,47 @@ const submitter = (send, build, ok, done) => async (e) => {
   if (await run(() => send(build(form)), ok)) { form.reset(); done(); }
 };
 
+/** A new password typed and set by `onSet(password)` (write-only: the field empties). */
+function NewPassword({ cls, placeholder, onSet }) {
+  const [password, setPassword] = useState("");
+  return html`<input type="password" class=${cls} value=${password} placeholder=${placeholder}
+      autocomplete="new-password" onInput=${(e) => setPassword(e.currentTarget.value)} />
+    <button type="button" class=${`small ${cls}-set`} disabled=${!password}
+      onClick=${() => onSet(password).then(() => setPassword(""))}>${t("admin.set_password")}</button>`;
+}
+
 function UserRow({ u, onDone }) {
   const saved = u.extensions.join(", ");
   const [exts, setExts] = useState(saved);
   useEffect(() => setExts(saved), [saved]);                // the server's list after a save
   const changed = numbers(exts).sort().join() !== [...u.extensions].sort().join();
-  const save = () => run(() => put(`/users/${encodeURIComponent(u.username)}/extensions`, { extensions: numbers(exts) }),
+  const path = `/users/${encodeURIComponent(u.username)}`;
+  const patch = (body, ok) => run(() => api("PATCH", path, body), ok).then((done) => done && onDone());
+  const save = () => run(() => put(`${path}/extensions`, { extensions: numbers(exts) }),
     t("admin.saved")).then((ok) => ok && onDone());
   return html`<tr data-user=${u.username}>
-    <td>${u.username}</td><td>${u.display_name}</td><td>${t(`role.${u.role}`)}</td>
+    <td>${u.username}</td>
+    <td><input class="admin-user-name" value=${u.display_name} maxlength="128"
+      onChange=${(e) => patch({ display_name: e.currentTarget.value.trim() }, t("admin.saved"))} /></td>
+    <td>${t(`role.${u.role}`)}</td>
     <td>${u.role === "qa" ? html`<span class="muted">—</span>` : html`<input class="admin-exts" value=${exts}
         onInput=${(e) => setExts(e.currentTarget.value)} placeholder="1001, 1002" />
       ${changed ? html`<button type="button" class="small admin-save-exts" onClick=${save}>${t("admin.save")}</button>` : null}`}</td>
+    <td><${NewPassword} cls="admin-user-password" placeholder=${t("admin.new_login_password")}
+      onSet=${(password) => patch({ password }, t("admin.login_password_set"))} /></td>
     <td class="muted small">${fmtTime(u.created_at)}</td></tr>`;
 }
 
 function Users({ users, reload }) {
-  const roles = choices.value?.roles ?? ["agent", "supervisor", "admin", "qa"];
+  const roles = choices.use()?.roles ?? ["agent", "supervisor", "admin", "qa"];
   const create = submitter((body) => post("/users", body), (f) => ({
     username: field(f, "username"), display_name: field(f, "display_name"), role: f.elements.role.value,
     password: f.elements.password.value, extensions: numbers(f.elements.extensions.value) }),
   t("admin.user_created"), reload);
   return html`<section class="panel" id="admin-users"><h3>${t("admin.users")}</h3>
     <table class="kv"><thead><tr><th>${t("admin.username")}</th><th>${t("admin.display_name")}</th>
-      <th>${t("admin.role")}</th><th>${t("admin.user_extensions")}</th><th>${t("admin.created")}</th></tr></thead>
+      <th>${t("admin.role")}</th><th>${t("admin.user_extensions")}</th><th>${t("admin.password")}</th>
+      <th>${t("admin.created")}</th></tr></thead>
     <tbody>${users.map((u) => html`<${UserRow} key=${u.username} u=${u} onDone=${reload} />`)}</tbody></table>
     <form class="admin-form" id="admin-new-user" onSubmit=${create}>
       <input name="username" placeholder=${t("admin.username")} required pattern="[A-Za-z0-9_.@\\-]{1,64}" />
@@ -56,7 +74,6 @@ function Users({ users, reload }) {
 }
 
 function ExtensionRow({ x, users, onDone }) {
-  const [password, setPassword] = useState("");
   const [sure, setSure] = useState(false);
   const path = `/extensions/${encodeURIComponent(x.number)}`;
   const patch = (body, ok) => run(() => api("PATCH", path, body), ok).then((done) => done && onDone());
@@ -68,10 +85,8 @@ function ExtensionRow({ x, users, onDone }) {
     <td><label class="inline"><input type="checkbox" class="admin-ext-enabled" checked=${x.enabled}
       onChange=${(e) => patch({ enabled: e.currentTarget.checked }, t("admin.saved"))} /> ${t("admin.enabled")}</label></td>
     <td>${bound.join(", ")}</td>
-    <td><input type="password" class="admin-ext-password" value=${password} placeholder=${t("admin.new_password")}
-        autocomplete="new-password" onInput=${(e) => setPassword(e.currentTarget.value)} />
-      <button type="button" class="small admin-ext-set-password" disabled=${!password}
-        onClick=${() => patch({ password }, t("admin.password_set")).then(() => setPassword(""))}>${t("admin.set_password")}</button></td>
+    <td><${NewPassword} cls="admin-ext-password" placeholder=${t("admin.new_password")}
+      onSet=${(password) => patch({ password }, t("admin.password_set"))} /></td>
     <td>${sure ? html`<button type="button" class="small danger admin-ext-delete-sure"
         onClick=${() => run(() => del(path), t("admin.deleted")).then((ok) => ok && onDone())}>${t("admin.delete_sure", { n: x.number })}</button>`
       : html`<button type="button" class="small admin-ext-delete" onClick=${() => setSure(true)}>${t("admin.delete")}</button>`}</td></tr>`;
