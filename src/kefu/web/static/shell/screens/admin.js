@@ -54,7 +54,8 @@ function UserRow({ u, onDone }) {
 }
 
 function Users({ users, reload }) {
-  const roles = choices.use()?.roles ?? ["agent", "supervisor", "admin", "qa"];
+  // an agent first: the form's default (and what a reset returns to), never an admin
+  const roles = ["agent", ...(choices.use()?.roles ?? ["supervisor", "admin", "qa"]).filter((r) => r !== "agent")];
   const create = submitter((body) => post("/users", body), (f) => ({
     username: field(f, "username"), display_name: field(f, "display_name"), role: f.elements.role.value,
     password: f.elements.password.value, extensions: numbers(f.elements.extensions.value) }),
