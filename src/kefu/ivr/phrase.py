@@ -15,8 +15,8 @@ _CLAUSES = re.compile(r"[，,。.;；！!？?、\n]+")
 _TEMPLATE = re.compile(r"\$\{[^}]*\}")
 _LEAD = re.compile(r"^(?:(?:for|to|say)\s+|如需|如要|若需|需要|办理|请说)", re.I)
 _TAIL = re.compile(r"(?:\s+or|或者?)$", re.I)
-_SAY = re.compile(r"(?<=\S)\s+say\s.*$|(?<=\S)请?说.*$", re.I)      # "… say billing or": the
-#                                                                    spoken alternative
+# "For billing say billing or": the spoken alternative after the words
+_SAY = re.compile(r"(?<=\S)\s+say\s.*$|(?<=\S)请?说.*$", re.I)
 _TRIM = " \t:：\"'“”「」"
 
 

@@ -179,8 +179,8 @@ def facts(events: Sequence[Event], live: Any = None) -> CallFacts:
                 agents.add(str(d["agent"]))
             if e.type == "queue.offer" and isinstance(d.get("attached"), dict):
                 data.update(d["attached"])
-        elif e.type == "ivr.choice" and (d.get("said") or d.get("to")):
-            ivr.append(str(d.get("said") or d["to"]))        # the menu's words, else the node
+        elif e.type == "ivr.choice" and (words := d.get("said") or d.get("to")):
+            ivr.append(str(words))                      # the menu's words, else the node
     if live is not None:
         queue = live.queue or queue
         data.update(live.data or {})

@@ -61,13 +61,12 @@ def _check_skills(acd: Any, role: str, skills: dict[str, int]) -> None:
 @router.patch("/{username}", response_model=UserOut,
               summary="Change a user's display name or password (a new password signs "
                       "them out everywhere)")
-async def update_user(username: str, body: UserPatch, ctx: CtxDep, admin: Admin) -> UserOut:
-    user = await run_in_threadpool(ctx.users.update_user, username,
-                                   display_name=body.display_name, password=body.password)
+def update_user(username: str, body: UserPatch, users: UsersDep, admin: Admin) -> UserOut:
+    user = users.update_user(username, display_name=body.display_name, password=body.password)
     changed = [k for k in ("display_name", "password") if getattr(body, k) is not None]
     log.info("user %r: %s changed by %s", username, ", ".join(changed) or "nothing",
              admin.username)
-    return UserOut.of(user, ctx.users.user_extensions(username))
+    return UserOut.of(user, users.user_extensions(username))
 
 
 @router.get("/{username}/extensions", response_model=ExtensionsOut,

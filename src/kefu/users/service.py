@@ -34,6 +34,11 @@ log = logging.getLogger(__name__)
 BOUND_ROLES = ("agent", "supervisor", "admin")   # the roles that take part in calls
 
 
+def _check_password(password: object) -> None:
+    if not isinstance(password, str) or len(password) < MIN_USER_PASSWORD:
+        raise Invalid(f"password must be at least {MIN_USER_PASSWORD} characters")
+
+
 def _check_bindings(role: str, extensions: object) -> list[str]:
     """The extensions to bind, without duplicates.  An agent may use only its bound
     extensions; a supervisor or admin may use any, and its bound ones are its own (the
@@ -70,8 +75,7 @@ class Users:
             raise Invalid(f"username must be 1-{MAX_USERNAME} characters without outer spaces")
         if role not in ROLES:
             raise Invalid(f"role must be one of {', '.join(ROLES)}, got {role!r}")
-        if not isinstance(password, str) or len(password) < MIN_USER_PASSWORD:
-            raise Invalid(f"password must be at least {MIN_USER_PASSWORD} characters")
+        _check_password(password)
         check_display_name(display_name)
         numbers = _check_bindings(role, extensions)
         row = UserRow(username=username, display_name=display_name, role=role,
@@ -93,9 +97,8 @@ class Users:
         for a bad value."""
         if display_name is not None:
             check_display_name(display_name)
-        if password is not None and (not isinstance(password, str)
-                                     or len(password) < MIN_USER_PASSWORD):
-            raise Invalid(f"password must be at least {MIN_USER_PASSWORD} characters")
+        if password is not None:
+            _check_password(password)
         hashed = None if password is None else self._hasher.hash(password)
         with self._db.tx() as s:
             row = repo.row_named(s, username)

@@ -121,7 +121,8 @@ export const when = (ts) => (ts ? fmtTime(ts) : "");
 /** An article's newest version: the working one, else the live one, else (taken down: 下线)
  *  the last in its history, so a writer can read it and put it up again. */
 export async function newest(a) {
-  if (a.working || a.live) return a.working || a.live;
+  const v = a.working || a.live;
+  if (v) return v;
   const list = await get(`/kb/articles/${a.id}/versions`);
   return list[list.length - 1] ?? null;
 }

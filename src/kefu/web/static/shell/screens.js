@@ -1,8 +1,8 @@
 // The one list of the shell's screens: a business module adds its entry here.
 // `path` is the client-side route (#/path), `label` an i18n key, `group` the navigation's
 // menu it is listed in (`navgroup.<group>` its label; none: a link of its own), `roles`
-// who sees it in the navigation (and may open it), `load` imports the module whose `default` export is
-// the screen's component (loaded the first time it is opened).  A screen with `nested`
+// who sees it in the navigation (and may open it), `load` imports the module whose
+// `default` export is the screen's component (loaded the first time it is opened).  A screen with `nested`
 // also opens the routes below its path (#/recordings/42: the recordings screen, which
 // reads the rest of the route); a screen of its own wins over that (#/recordings/audit).
 

@@ -15,11 +15,14 @@ import { fmtTime, options, run } from "../util.js";
 const numbers = (text) => [...new Set(String(text || "").split(/[,，\s]+/).filter(Boolean))];
 const field = (form, name) => form.elements[name].value.trim();
 
+/** Run an API action (`run`: its refusal toasted) and on success `done()` (a reload). */
+const act = (fn, ok, done) => run(fn, ok).then((out) => out && done());
+
 /** Submit `form` as `build(form)` by `send`; on success reset it and `done()`. */
-const submitter = (send, build, ok, done) => async (e) => {
+const submitter = (send, build, ok, done) => (e) => {
   e.preventDefault();
   const form = e.currentTarget;
-  if (await run(() => send(build(form)), ok)) { form.reset(); done(); }
+  return act(() => send(build(form)), ok, () => { form.reset(); done(); });
 };
 
 /** A new password typed and set by `onSet(password)` (write-only: the field empties). */
@@ -37,9 +40,8 @@ function UserRow({ u, onDone }) {
   useEffect(() => setExts(saved), [saved]);                // the server's list after a save
   const changed = numbers(exts).sort().join() !== [...u.extensions].sort().join();
   const path = `/users/${encodeURIComponent(u.username)}`;
-  const patch = (body, ok) => run(() => api("PATCH", path, body), ok).then((done) => done && onDone());
-  const save = () => run(() => put(`${path}/extensions`, { extensions: numbers(exts) }),
-    t("admin.saved")).then((ok) => ok && onDone());
+  const patch = (body, ok) => act(() => api("PATCH", path, body), ok, onDone);
+  const save = () => act(() => put(`${path}/extensions`, { extensions: numbers(exts) }), t("admin.saved"), onDone);
   return html`<tr data-user=${u.username}>
     <td>${u.username}</td>
     <td><input class="admin-user-name" value=${u.display_name} maxlength="128"
@@ -66,7 +68,7 @@ function Users({ users, reload }) {
       <th>${t("admin.created")}</th></tr></thead>
     <tbody>${users.map((u) => html`<${UserRow} key=${u.username} u=${u} onDone=${reload} />`)}</tbody></table>
     <form class="admin-form" id="admin-new-user" onSubmit=${create}>
-      <input name="username" placeholder=${t("admin.username")} required pattern="[A-Za-z0-9_.@\\-]{1,64}" />
+      <input name="username" placeholder=${t("admin.username")} required />
       <input name="display_name" placeholder=${t("admin.display_name")} maxlength="128" />
       <select name="role">${options("role", roles)}</select>
       <input name="password" type="password" placeholder=${t("admin.password")} required autocomplete="new-password" />
@@ -77,7 +79,7 @@ function Users({ users, reload }) {
 function ExtensionRow({ x, users, onDone }) {
   const [sure, setSure] = useState(false);
   const path = `/extensions/${encodeURIComponent(x.number)}`;
-  const patch = (body, ok) => run(() => api("PATCH", path, body), ok).then((done) => done && onDone());
+  const patch = (body, ok) => act(() => api("PATCH", path, body), ok, onDone);
   const bound = users.filter((u) => u.extensions.includes(x.number)).map((u) => u.username);
   return html`<tr data-number=${x.number} class=${x.enabled ? "" : "muted"}>
     <td>${x.number}</td>
@@ -89,7 +91,7 @@ function ExtensionRow({ x, users, onDone }) {
     <td><${NewPassword} cls="admin-ext-password" placeholder=${t("admin.new_password")}
       onSet=${(password) => patch({ password }, t("admin.password_set"))} /></td>
     <td>${sure ? html`<button type="button" class="small danger admin-ext-delete-sure"
-        onClick=${() => run(() => del(path), t("admin.deleted")).then((ok) => ok && onDone())}>${t("admin.delete_sure", { n: x.number })}</button>`
+        onClick=${() => act(() => del(path), t("admin.deleted"), onDone)}>${t("admin.delete_sure", { n: x.number })}</button>`
       : html`<button type="button" class="small admin-ext-delete" onClick=${() => setSure(true)}>${t("admin.delete")}</button>`}</td></tr>`;
 }
 
@@ -102,7 +104,7 @@ function Extensions({ extensions, users, reload }) {
       <th>${t("admin.bound")}</th><th>${t("admin.sip_password")}</th><th></th></tr></thead>
     <tbody>${extensions.map((x) => html`<${ExtensionRow} key=${x.number} x=${x} users=${users} onDone=${reload} />`)}</tbody></table>
     <form class="admin-form" id="admin-new-extension" onSubmit=${create}>
-      <input name="number" placeholder=${t("admin.number")} required pattern="[0-9]{2,10}" />
+      <input name="number" placeholder=${t("admin.number")} required />
       <input name="display_name" placeholder=${t("admin.display_name")} maxlength="128" />
       <input name="password" type="password" placeholder=${t("admin.sip_password")} required autocomplete="new-password" />
       <button type="submit" class="primary">${t("admin.create_extension")}</button></form></section>`;
